@@ -1,0 +1,43 @@
+package camera
+
+import (
+	"bufio"
+	"fmt"
+	"image"
+	"image/draw"
+	_ "image/jpeg" // decoders registered for LoadImage
+	_ "image/png"
+	"os"
+
+	_ "golang.org/x/image/bmp"
+)
+
+// LoadImage decodes a JPEG, PNG or BMP file.
+func LoadImage(path string) (image.Image, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("camera: %w", err)
+	}
+	defer f.Close()
+	img, format, err := image.Decode(bufio.NewReader(f))
+	if err != nil {
+		return nil, fmt.Errorf("camera: %s: cannot decode image (JPEG, PNG and BMP are supported): %w", path, err)
+	}
+	if b := img.Bounds(); b.Dx() <= 0 || b.Dy() <= 0 {
+		return nil, fmt.Errorf("camera: %s: empty %s image", path, format)
+	}
+	return img, nil
+}
+
+// toRGBA returns img as *image.RGBA, converting into buf (reused when large enough).
+func toRGBA(img image.Image, buf *image.RGBA) *image.RGBA {
+	if r, ok := img.(*image.RGBA); ok {
+		return r
+	}
+	b := img.Bounds()
+	if buf == nil || buf.Rect.Dx() != b.Dx() || buf.Rect.Dy() != b.Dy() {
+		buf = image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	}
+	draw.Draw(buf, buf.Rect, img, b.Min, draw.Src)
+	return buf
+}

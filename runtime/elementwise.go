@@ -1,0 +1,293 @@
+package runtime
+
+import (
+	"math"
+	"slices"
+
+	"github.com/edgeinfer/edgeinfer/internal/fixedpoint"
+	"github.com/edgeinfer/edgeinfer/models"
+)
+
+func init() {
+	preparers[models.OpAdd] = prepareAdd
+	preparers[models.OpSoftmax] = prepareSoftmax
+	preparers[models.OpQuantize] = prepareQuantize
+	preparers[models.OpDequantize] = prepareDequantize
+}
+
+// addParams are TensorFlow Lite's ArithmeticParams for an 8-bit Add (kernels/add.cc).
+type addParams struct {
+	leftShift                 int
+	in1Zero, in2Zero, outZero int32
+	in1Mult, in2Mult, outMult int32
+	in1Shift, in2Shift        int
+	outShift                  int
+	lo, hi                    int32
+}
+
+func prepareAdd(c *opContext, p *preparedOp) error {
+	if err := c.arity(2, 2, 1); err != nil {
+		return err
+	}
+	a, b, out := c.input(0), c.input(1), c.output(0)
+	if !slices.Equal(a.Shape, b.Shape) {
+		return c.unsupported("broadcasting (shapes %v and %v)", a.Shape, b.Shape)
+	}
+	if err := c.wantShape(out, a.Shape); err != nil {
+		return err
+	}
+	s1, z1, err := c.quantized("input 0", a)
+	if err != nil {
+		return err
+	}
+	s2, z2, err := c.quantized("input 1", b)
+	if err != nil {
+		return err
+	}
+	so, zo, err := c.quantized("output", out)
+	if err != nil {
+		return err
+	}
+	ap := &addParams{leftShift: 20, in1Zero: z1, in2Zero: z2, outZero: zo}
+	if ap.lo, ap.hi, err = c.outputRange(so, zo); err != nil {
+		return err
+	}
+	// The same float/double mix as add.cc, so that the multipliers are bit-identical.
+	twiceMax := 2 * float64(max(s1, s2))
+	real1 := float64(s1) / twiceMax
+	real2 := float64(s2) / twiceMax
+	realOut := twiceMax / float64(float32(int32(1)<<ap.leftShift)*so)
+	var m int32
+	var s int
+	m, s = fixedpoint.QuantizeMultiplier(real1)
+	ap.in1Mult, ap.in1Shift = m, s
+	m, s = fixedpoint.QuantizeMultiplier(real2)
+	ap.in2Mult, ap.in2Shift = m, s
+	m, s = fixedpoint.QuantizeMultiplier(realOut)
+	ap.outMult, ap.outShift = m, s
+	if ap.in1Shift > 0 || ap.in2Shift > 0 || ap.outShift > 0 {
+		return c.unsupported("rescale factors above one (scales %g, %g -> %g)", s1, s2, so)
+	}
+	x, y, dst := a.Int8s(), b.Int8s(), out.Int8s()
+	p.run = func() { addGeneric(ap, dst, x, y) }
+	return nil
+}
+
+// addGeneric is reference_integer_ops::Add: both inputs are brought to a common scale with 20 bits
+// of headroom, summed, and requantized.
+func addGeneric(p *addParams, dst, a, b []int8) {
+	b = b[:len(a)]
+	dst = dst[:len(a)]
+	for i := range a {
+		x := (int32(a[i]) - p.in1Zero) << p.leftShift
+		y := (int32(b[i]) - p.in2Zero) << p.leftShift
+		x = fixedpoint.MultiplyByQuantizedMultiplier(x, p.in1Mult, p.in1Shift)
+		y = fixedpoint.MultiplyByQuantizedMultiplier(y, p.in2Mult, p.in2Shift)
+		v := fixedpoint.MultiplyByQuantizedMultiplier(x+y, p.outMult, p.outShift) + p.outZero
+		dst[i] = int8(fixedpoint.Clamp(v, p.lo, p.hi))
+	}
+}
+
+// softmaxParams hold TensorFlow Lite's lookup table for 8-bit softmax (optimized_ops::Softmax with
+// PopulateSoftmaxLookupTable, the kernel its builtin op runs): table[255-d] = exp(-inScale*beta*d).
+type softmaxParams struct {
+	table    [256]float32
+	outScale float32
+	outZero  int32
+	rows     int
+	depth    int
+}
+
+func prepareSoftmax(c *opContext, p *preparedOp) error {
+	if err := c.arity(1, 1, 1); err != nil {
+		return err
+	}
+	in, out := c.input(0), c.output(0)
+	if len(in.Shape) == 0 {
+		return c.errorf("input %q is a scalar", in.Name)
+	}
+	if err := c.wantShape(out, in.Shape); err != nil {
+		return err
+	}
+	inScale, _, err := c.quantized("input", in)
+	if err != nil {
+		return err
+	}
+	outScale, outZero, err := c.quantized("output", out)
+	if err != nil {
+		return err
+	}
+	beta := c.op.Beta
+	if beta == 0 {
+		beta = 1
+	}
+	sp := &softmaxParams{outScale: outScale, outZero: outZero}
+	sp.depth = in.Shape[len(in.Shape)-1]
+	if sp.depth == 0 {
+		return c.errorf("input %q has an empty last dimension", in.Name)
+	}
+	sp.rows = in.NumElements() / sp.depth
+	scale := -inScale * beta
+	for v := 0; v <= 255; v++ {
+		sp.table[255-v] = float32(math.Exp(float64(scale * float32(v))))
+	}
+	src, dst := in.Int8s(), out.Int8s()
+	p.run = func() { softmaxGeneric(sp, dst, src) }
+	return nil
+}
+
+func softmaxGeneric(p *softmaxParams, dst, src []int8) {
+	for r := 0; r < p.rows; r++ {
+		x := src[r*p.depth:][:p.depth]
+		o := dst[r*p.depth:][:p.depth]
+		m := int32(-128)
+		for _, v := range x {
+			m = max(m, int32(v))
+		}
+		// table[255 - (m - v)] = exp(-scale*beta*(m - v)); m - v is in [0, 255].
+		off := 255 - m
+		var sum float32
+		for _, v := range x {
+			sum += p.table[off+int32(v)]
+		}
+		inv := 1 / (sum * p.outScale)
+		for i, v := range x {
+			q := int32(math.Round(float64(p.table[off+int32(v)]*inv))) + p.outZero
+			o[i] = int8(fixedpoint.Clamp(q, -128, 127))
+		}
+	}
+}
+
+// quantizeParams convert between a float and an int8 tensor, or requantize int8/uint8 to int8/uint8.
+type quantizeParams struct {
+	inZero, outZero int32
+	inScale         float32
+	outScale        float32
+	mult            int32
+	shift           int
+	outMin, outMax  int32
+}
+
+func intRange(t models.DType) (lo, hi int32, ok bool) {
+	switch t {
+	case models.Int8:
+		return -128, 127, true
+	case models.UInt8:
+		return 0, 255, true
+	}
+	return 0, 0, false
+}
+
+// anyQuant returns the per-tensor quantization of an 8-bit tensor of either signedness.
+func (c *opContext) anyQuant(what string, t *Tensor) (float32, int32, error) {
+	if t.Quant == nil || len(t.Quant.Scale) != 1 {
+		return 0, 0, c.errorf("%s %q needs per-tensor quantization parameters", what, t.Name)
+	}
+	s, z := t.Quant.Scale[0], t.Quant.ZeroAt(0)
+	lo, hi, _ := intRange(t.Type)
+	if !(s > 0) || math.IsInf(float64(s), 0) || z < lo || z > hi {
+		return 0, 0, c.errorf("%s %q has invalid quantization (scale %g, zero point %d)", what, t.Name, s, z)
+	}
+	return s, z, nil
+}
+
+func prepareQuantize(c *opContext, p *preparedOp) error {
+	if err := c.arity(1, 1, 1); err != nil {
+		return err
+	}
+	in, out := c.input(0), c.output(0)
+	if err := c.wantShape(out, in.Shape); err != nil {
+		return err
+	}
+	qp := &quantizeParams{}
+	var ok bool
+	if qp.outMin, qp.outMax, ok = intRange(out.Type); !ok {
+		return c.unsupported("output type %s; int8 or uint8 only", out.Type)
+	}
+	var err error
+	if qp.outScale, qp.outZero, err = c.anyQuant("output", out); err != nil {
+		return err
+	}
+	n := in.NumElements()
+	switch in.Type {
+	case models.Float32:
+		src, dst := in.data, out.data
+		p.run = func() { quantizeFloat(qp, dst[:n], asFloat32(src)[:n]) }
+	case models.Int8, models.UInt8:
+		if qp.inScale, qp.inZero, err = c.anyQuant("input", in); err != nil {
+			return err
+		}
+		// TFLite's Requantize: effective scale in/out through QuantizeMultiplier.
+		m, s := fixedpoint.QuantizeMultiplier(float64(qp.inScale) / float64(qp.outScale))
+		qp.mult, qp.shift = m, s
+		src, dst := in.data, out.data
+		signedIn, signedOut := in.Type == models.Int8, out.Type == models.Int8
+		p.run = func() { requantizeGeneric(qp, dst[:n], src[:n], signedIn, signedOut) }
+	default:
+		return c.unsupported("input type %s", in.Type)
+	}
+	return nil
+}
+
+// quantizeFloat is reference_ops::AffineQuantize: q = round(x / scale) + zero, clamped.
+func quantizeFloat(p *quantizeParams, dst []byte, src []float32) {
+	for i, x := range src {
+		q := int32(math.Round(float64(x/p.outScale))) + p.outZero
+		if math.IsNaN(float64(x)) {
+			q = p.outZero
+		}
+		dst[i] = byte(fixedpoint.Clamp(q, p.outMin, p.outMax))
+	}
+}
+
+// requantizeGeneric is reference_ops::Requantize: out = MBQM(in - inZero, mult, shift) + outZero.
+// The bytes are read and written as int8 or uint8 according to the signedness flags.
+func requantizeGeneric(p *quantizeParams, dst, src []byte, signedIn, signedOut bool) {
+	for i, b := range src {
+		x := int32(b)
+		if signedIn {
+			x = int32(int8(b))
+		}
+		v := fixedpoint.MultiplyByQuantizedMultiplier(x-p.inZero, p.mult, p.shift) + p.outZero
+		v = fixedpoint.Clamp(v, p.outMin, p.outMax)
+		if signedOut {
+			dst[i] = byte(int8(v))
+		} else {
+			dst[i] = byte(v)
+		}
+	}
+}
+
+func prepareDequantize(c *opContext, p *preparedOp) error {
+	if err := c.arity(1, 1, 1); err != nil {
+		return err
+	}
+	in, out := c.input(0), c.output(0)
+	if err := c.wantShape(out, in.Shape); err != nil {
+		return err
+	}
+	if out.Type != models.Float32 {
+		return c.unsupported("output type %s; float32 only", out.Type)
+	}
+	if _, _, ok := intRange(in.Type); !ok {
+		return c.unsupported("input type %s; int8 or uint8 only", in.Type)
+	}
+	scale, zero, err := c.anyQuant("input", in)
+	if err != nil {
+		return err
+	}
+	n := in.NumElements()
+	signed := in.Type == models.Int8
+	src, dst := in.data, out.data
+	p.run = func() {
+		o := asFloat32(dst)[:n]
+		for i, b := range src[:n] {
+			x := int32(b)
+			if signed {
+				x = int32(int8(b))
+			}
+			o[i] = float32(x-zero) * scale
+		}
+	}
+	return nil
+}

@@ -1,0 +1,69 @@
+package runtime
+
+import (
+	"unsafe"
+
+	"github.com/edgeinfer/edgeinfer/models"
+)
+
+// Tensor is a view of one of the interpreter's tensors: its description and the bytes that hold it
+// (a constant's data, or a slice of the activation arena). The bytes stay valid for the life of the
+// interpreter; activations are overwritten by Run.
+type Tensor struct {
+	Name  string
+	Type  models.DType
+	Shape []int
+	Quant *models.Quant
+	data  []byte
+}
+
+// Bytes returns the tensor's raw little-endian bytes.
+func (t *Tensor) Bytes() []byte { return t.data }
+
+// Int8s returns the elements of an Int8 tensor (nil for another type).
+func (t *Tensor) Int8s() []int8 {
+	if t.Type != models.Int8 {
+		return nil
+	}
+	return asInt8(t.data)
+}
+
+// Float32s returns the elements of a Float32 tensor (nil for another type).
+func (t *Tensor) Float32s() []float32 {
+	if t.Type != models.Float32 {
+		return nil
+	}
+	return asFloat32(t.data)
+}
+
+// NumElements is the product of the shape.
+func (t *Tensor) NumElements() int {
+	n := 1
+	for _, d := range t.Shape {
+		n *= d
+	}
+	return n
+}
+
+func asInt8(b []byte) []int8 {
+	if len(b) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*int8)(unsafe.Pointer(unsafe.SliceData(b))), len(b))
+}
+
+// asFloat32 and asInt32 need 4-byte aligned data: the arena aligns every tensor to 64 bytes; constants
+// are copied to aligned memory at prepare time when they are not.
+func asFloat32(b []byte) []float32 {
+	if len(b) < 4 {
+		return nil
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/4)
+}
+
+func asInt32(b []byte) []int32 {
+	if len(b) < 4 {
+		return nil
+	}
+	return unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/4)
+}
