@@ -17,7 +17,7 @@ type MemoryPlan struct {
 	// Size in bytes of each tensor (0 for constants).
 	Size []int
 	// First and Last are the indices of the ops between which the tensor is live (inclusive);
-	// graph inputs start at 0 and graph outputs end at len(ops)-1.
+	// graph inputs span all ops and graph outputs end at len(ops)-1.
 	First, Last []int
 	// ArenaSize is the total number of bytes; NaiveSize what one buffer per tensor would need.
 	ArenaSize, NaiveSize int
@@ -47,8 +47,11 @@ func planMemory(m *models.Model) *MemoryPlan {
 			p.Last[t] = op
 		}
 	}
+	// Graph inputs stay intact for the whole run (as in TensorFlow Lite's arena planner), so a
+	// caller can read back what it fed.
 	for _, t := range m.Inputs {
 		touch(t, 0)
+		touch(t, last)
 	}
 	for i, op := range m.Ops {
 		for _, t := range op.Inputs {
