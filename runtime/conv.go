@@ -112,7 +112,10 @@ func prepareConv(c *opContext, p *preparedOp) error {
 	cp.convGeom = g
 	p.macs = int64(g.outH) * int64(g.outW) * int64(g.outC) * int64(g.kh*g.kw*g.inC)
 	src, wt, dst := in.Int8s(), w.Int8s(), out.Int8s()
-	p.run = func() { convGeneric(&cp, dst, src, wt) }
+	p.parts = func(part, n int) {
+		y0, y1 := span(g.outH, part, n)
+		convGeneric(&cp, dst, src, wt, y0, y1)
+	}
 	return nil
 }
 
@@ -121,10 +124,12 @@ func prepareConv(c *opContext, p *preparedOp) error {
 //
 //	acc = bias[oc] + Σ_{ky,kx,ic in bounds} (in[iy,ix,ic] - inZero) * (w[oc,ky,kx,ic] - wZero[oc])
 //	out = clamp(MultiplyByQuantizedMultiplier(acc, mult[oc], shift[oc]) + outZero, lo, hi)
-func convGeneric(p *convParams, dst, src, w []int8) {
+//
+// for output rows [y0, y1).
+func convGeneric(p *convParams, dst, src, w []int8, y0, y1 int) {
 	inRow := p.inW * p.inC
 	kSize := p.kh * p.kw * p.inC
-	for oy := 0; oy < p.outH; oy++ {
+	for oy := y0; oy < y1; oy++ {
 		iy0 := oy*p.sh - p.padTop
 		for ox := 0; ox < p.outW; ox++ {
 			ix0 := ox*p.sw - p.padLeft
@@ -196,15 +201,18 @@ func prepareDepthwise(c *opContext, p *preparedOp) error {
 	cp.convGeom, cp.mult = g, m
 	p.macs = int64(g.outH) * int64(g.outW) * int64(g.outC) * int64(g.kh*g.kw)
 	src, wt, dst := in.Int8s(), w.Int8s(), out.Int8s()
-	p.run = func() { depthwiseGeneric(&cp, dst, src, wt) }
+	p.parts = func(part, n int) {
+		y0, y1 := span(g.outH, part, n)
+		depthwiseGeneric(&cp, dst, src, wt, y0, y1)
+	}
 	return nil
 }
 
 // depthwiseGeneric is the reference depthwise convolution (reference_integer_ops::DepthwiseConvPerChannel):
 // output channel oc = ic*mult + m reads input channel ic only.
-func depthwiseGeneric(p *convParams, dst, src, w []int8) {
+func depthwiseGeneric(p *convParams, dst, src, w []int8, y0, y1 int) {
 	inRow := p.inW * p.inC
-	for oy := 0; oy < p.outH; oy++ {
+	for oy := y0; oy < y1; oy++ {
 		iy0 := oy*p.sh - p.padTop
 		for ox := 0; ox < p.outW; ox++ {
 			ix0 := ox*p.sw - p.padLeft
@@ -256,16 +264,19 @@ func prepareFullyConnected(c *opContext, p *preparedOp) error {
 	cp.inC, cp.outC, cp.outH = depth, nOut, batches
 	p.macs = int64(batches) * int64(nOut) * int64(depth)
 	src, wt, dst := in.Int8s(), w.Int8s(), out.Int8s()
-	p.run = func() { fullyConnectedGeneric(&cp, dst, src, wt) }
+	p.parts = func(part, n int) {
+		o0, o1 := span(nOut, part, n)
+		fullyConnectedGeneric(&cp, dst, src, wt, o0, o1)
+	}
 	return nil
 }
 
 // fullyConnectedGeneric is reference_integer_ops::FullyConnected (per-channel when the weights are):
-// out[b,o] = requant(bias[o] + Σ_i (in[b,i] - inZero) * (w[o,i] - wZero[o])).
-func fullyConnectedGeneric(p *convParams, dst, src, w []int8) {
+// out[b,o] = requant(bias[o] + Σ_i (in[b,i] - inZero) * (w[o,i] - wZero[o])), for o in [o0, o1).
+func fullyConnectedGeneric(p *convParams, dst, src, w []int8, o0, o1 int) {
 	for b := 0; b < p.outH; b++ {
 		x := src[b*p.inC:][:p.inC]
-		for o := 0; o < p.outC; o++ {
+		for o := o0; o < o1; o++ {
 			acc := p.bias[o] + dotOffset(x, w[o*p.inC:][:p.inC], p.inZero, p.q.weightZero[o])
 			dst[b*p.outC+o] = requantize(acc, p.q.mult[o], p.q.shift[o], p.outZero, p.lo, p.hi)
 		}

@@ -13,6 +13,9 @@ type Options struct {
 	// Generic forces the generic (reference) implementation of every op, even where a fast kernel
 	// applies: the oracle for differential tests.
 	Generic bool
+	// Threads is the number of goroutines that share the work of the heavy ops (convolutions);
+	// 0 or 1 runs everything on the caller's goroutine. Results are identical for any value.
+	Threads int
 }
 
 // Interpreter runs one prepared model. It is not safe for concurrent use: make one per goroutine
@@ -23,6 +26,7 @@ type Interpreter struct {
 	arena   []byte
 	tensors []Tensor
 	ops     []preparedOp
+	workers *workers
 }
 
 // preparedOp is one op with its kernel chosen and its parameters computed.
@@ -31,7 +35,10 @@ type preparedOp struct {
 	op     *models.Op
 	kernel string // which implementation runs it, for inspect and tests
 	macs   int64
-	run    func()
+	// run executes the op; parts, when set instead, executes part of n of it, so that workers can
+	// share it.
+	run   func()
+	parts func(part, n int)
 }
 
 // OpInfo describes a prepared op, for tools such as `edgeinfer inspect`.
@@ -60,7 +67,7 @@ func New(m *models.Model, opt Options) (*Interpreter, error) {
 	if err := checkStructure(m); err != nil {
 		return nil, err
 	}
-	it := &Interpreter{model: m, plan: planMemory(m)}
+	it := &Interpreter{model: m, plan: planMemory(m), workers: newWorkers(opt.Threads)}
 	it.arena = make([]byte, it.plan.ArenaSize)
 	it.tensors = make([]Tensor, len(m.Tensors))
 	for i := range m.Tensors {
@@ -85,9 +92,11 @@ func New(m *models.Model, opt Options) (*Interpreter, error) {
 		c := &opContext{it: it, index: i, op: op, opt: opt}
 		p := preparedOp{index: i, op: op, kernel: "generic"}
 		if err := prep(c, &p); err != nil {
+			it.Close()
 			return nil, err
 		}
-		if p.run == nil {
+		if p.run == nil && p.parts == nil {
+			it.Close()
 			return nil, c.errorf("no kernel chosen")
 		}
 		it.ops[i] = p
@@ -178,9 +187,20 @@ func (it *Interpreter) Run(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		it.ops[i].run()
+		if op := &it.ops[i]; op.parts != nil {
+			it.workers.parallel(op.parts)
+		} else {
+			op.run()
+		}
 	}
 	return nil
+}
+
+// Close stops the interpreter's worker goroutines. The interpreter must not be used afterwards.
+func (it *Interpreter) Close() {
+	if it.workers != nil {
+		it.workers.close()
+	}
 }
 
 // Model returns the model the interpreter runs.

@@ -498,3 +498,44 @@ func TestRunHonoursContext(t *testing.T) {
 		t.Errorf("Run on a cancelled context: %v", err)
 	}
 }
+
+func TestThreadsGiveIdenticalResults(t *testing.T) {
+	build := func() *builder {
+		b := newBuilder(21)
+		q := pt(0.05, 1)
+		in := b.act("in", []int{1, 13, 11, 6}, q)
+		w := b.weights("w", []int{9, 3, 3, 6}, pt(0.01, 0))
+		mid := b.act("mid", []int{1, 13, 11, 9}, pt(0.1, -3))
+		dw := b.weights("dw", []int{1, 3, 3, 9}, pt(0.02, 0))
+		out := b.act("out", []int{1, 7, 6, 9}, pt(0.1, 0))
+		fc := b.weights("fc", []int{5, 7 * 6 * 9}, pt(0.003, 0))
+		logits := b.act("logits", []int{1, 5}, pt(0.2, 0))
+		b.op(models.Op{Type: models.OpConv2D, Inputs: []int{in, w}, Outputs: []int{mid}, Pad: [4]int{1, 1, 1, 1}})
+		b.op(models.Op{Type: models.OpDepthwiseConv2D, Inputs: []int{mid, dw}, Outputs: []int{out}, Stride: [2]int{2, 2}, Pad: [4]int{1, 1, 1, 1}})
+		b.op(models.Op{Type: models.OpFullyConnected, Inputs: []int{out, fc}, Outputs: []int{logits}})
+		b.m.Inputs, b.m.Outputs = []int{in}, []int{logits}
+		return b
+	}
+	var ref []byte
+	for _, threads := range []int{1, 2, 3, 8} {
+		b := build()
+		it, err := New(&b.m, Options{Threads: threads})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.fill(it)
+		if err := it.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		got := append([]byte(nil), it.Output(0).Bytes()...)
+		if ref == nil {
+			ref = got
+		} else if string(got) != string(ref) {
+			t.Errorf("threads=%d: output %v differs from threads=1 %v", threads, got, ref)
+		}
+		if n := testing.AllocsPerRun(5, func() { it.Run(context.Background()) }); n != 0 {
+			t.Errorf("threads=%d: Run allocates %v times", threads, n)
+		}
+		it.Close()
+	}
+}
