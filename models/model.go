@@ -217,6 +217,10 @@ type Op struct {
 	KeepDims        bool    // Mean
 	Paddings        []int   // Pad: before, after for each dimension
 	Beta            float32 // Softmax; 0 means 1
+	// RoundHalfUp makes AveragePool2D round ties toward +infinity, as TensorFlow Lite's uint8 kernel
+	// does, instead of away from zero as its int8 kernel does. Importers set it on ops of models
+	// converted from uint8, so that their results stay exactly those of the uint8 model.
+	RoundHalfUp bool
 }
 
 // Preprocess says how a camera frame or an image becomes the model's input. Pixels are first

@@ -54,11 +54,10 @@ func (c *opContext) geometry(in *Tensor, kh, kw int) (convGeom, error) {
 // convParams are the prepared parameters of a convolution (regular or depthwise).
 type convParams struct {
 	convGeom
-	mult            int // depth multiplier (depthwise)
-	inZero, outZero int32
-	lo, hi          int32
-	bias            []int32
-	q               *channelQuant
+	mult   int // depth multiplier (depthwise)
+	inZero int32
+	bias   []int32
+	q      *channelQuant
 }
 
 func (c *opContext) convCommon(in, w, out *Tensor, outC, wAxis int) (inScale, outScale float32, p convParams, err error) {
@@ -66,16 +65,18 @@ func (c *opContext) convCommon(in, w, out *Tensor, outC, wAxis int) (inScale, ou
 	if err != nil {
 		return
 	}
-	outScale, p.outZero, err = c.quantized("output", out)
+	outScale, outZero, err := c.quantized("output", out)
 	if err != nil {
 		return
 	}
-	if p.lo, p.hi, err = c.outputRange(outScale, p.outZero); err != nil {
+	lo, hi, err := c.outputRange(outScale, outZero)
+	if err != nil {
 		return
 	}
 	if p.q, err = c.filterQuant(w, wAxis, outC, inScale, outScale); err != nil {
 		return
 	}
+	p.q.outZero, p.q.lo, p.q.hi = outZero, lo, hi
 	p.bias, err = c.bias(2, outC)
 	return
 }
@@ -123,7 +124,8 @@ func prepareConv(c *opContext, p *preparedOp) error {
 // filter zero point of reference_ops::Conv for models converted from uint8):
 //
 //	acc = bias[oc] + Σ_{ky,kx,ic in bounds} (in[iy,ix,ic] - inZero) * (w[oc,ky,kx,ic] - wZero[oc])
-//	out = clamp(MultiplyByQuantizedMultiplier(acc, mult[oc], shift[oc]) + outZero, lo, hi)
+//	out = clamp(MultiplyByQuantizedMultiplier(acc, mult[oc], shift[oc]) + outZero, lo, hi)   (Reference)
+//	out = clamp(roundHalfEven(float32(acc) * scale[oc]) + outZero, lo, hi)                   (XNNPACK)
 //
 // for output rows [y0, y1).
 func convGeneric(p *convParams, dst, src, w []int8, y0, y1 int) {
@@ -152,7 +154,7 @@ func convGeneric(p *convParams, dst, src, w []int8, y0, y1 int) {
 						acc += dotOffset(x, wc[(ky*p.kw+kx)*p.inC:][:p.inC], p.inZero, wz)
 					}
 				}
-				o[oc] = requantize(acc, p.q.mult[oc], p.q.shift[oc], p.outZero, p.lo, p.hi)
+				o[oc] = p.q.requantize(acc, oc)
 			}
 		}
 	}
@@ -235,7 +237,7 @@ func depthwiseGeneric(p *convParams, dst, src, w []int8, y0, y1 int) {
 						acc += x * (int32(w[(ky*p.kw+kx)*p.outC+oc]) - wz)
 					}
 				}
-				o[oc] = requantize(acc, p.q.mult[oc], p.q.shift[oc], p.outZero, p.lo, p.hi)
+				o[oc] = p.q.requantize(acc, oc)
 			}
 		}
 	}
@@ -278,7 +280,7 @@ func fullyConnectedGeneric(p *convParams, dst, src, w []int8, o0, o1 int) {
 		x := src[b*p.inC:][:p.inC]
 		for o := o0; o < o1; o++ {
 			acc := p.bias[o] + dotOffset(x, w[o*p.inC:][:p.inC], p.inZero, p.q.weightZero[o])
-			dst[b*p.outC+o] = requantize(acc, p.q.mult[o], p.q.shift[o], p.outZero, p.lo, p.hi)
+			dst[b*p.outC+o] = p.q.requantize(acc, o)
 		}
 	}
 }

@@ -15,8 +15,12 @@ func init() {
 	preparers[models.OpDequantize] = prepareDequantize
 }
 
-// addParams are TensorFlow Lite's ArithmeticParams for an 8-bit Add (kernels/add.cc).
+// addParams are TensorFlow Lite's ArithmeticParams for an 8-bit Add (kernels/add.cc), or XNNPACK's
+// add parameters (xnnpack: multipliers, bias and shift).
 type addParams struct {
+	xnnpack                   bool
+	xBias, xMulA, xMulB       int32
+	xShift                    uint
 	leftShift                 int
 	in1Zero, in2Zero, outZero int32
 	in1Mult, in2Mult, outMult int32
@@ -68,9 +72,46 @@ func prepareAdd(c *opContext, p *preparedOp) error {
 	if ap.in1Shift > 0 || ap.in2Shift > 0 || ap.outShift > 0 {
 		return c.unsupported("rescale factors above one (scales %g, %g -> %g)", s1, s2, so)
 	}
+	if c.opt.Requantization == XNNPACK {
+		ap.xnnpackParams(s1/so, s2/so)
+	}
 	x, y, dst := a.Int8s(), b.Int8s(), out.Int8s()
-	p.run = func() { addGeneric(ap, dst, x, y) }
+	if ap.xnnpack {
+		p.run = func() { addXNNPACK(ap, dst, x, y) }
+	} else {
+		p.run = func() { addGeneric(ap, dst, x, y) }
+	}
 	return nil
+}
+
+// xnnpackParams computes XNNPACK's add parameters (xnn_init_qu8_add_minmax_scalar_params) from the
+// input-to-output scale ratios a and b. TensorFlow Lite leaves an Add whose ratios fall outside
+// [2^-10, 2^8) to its own kernel; so does this, keeping the reference parameters.
+func (p *addParams) xnnpackParams(a, b float32) {
+	inRange := func(r float32) bool { return r >= 1.0/1024 && r < 256 }
+	if !inRange(a) || !inRange(b) {
+		return
+	}
+	exp := int32(math.Float32bits(max(a, b))>>23) - 127
+	shift := uint32(20 - exp)      // in [12, 30]
+	mul := func(r float32) int32 { // r * 2^shift, exactly, rounded half to even (lrintf)
+		return int32(math.RoundToEven(float64(math.Float32frombits(math.Float32bits(r) + shift<<23))))
+	}
+	p.xnnpack, p.xShift = true, uint(shift)
+	p.xMulA, p.xMulB = mul(a), mul(b)
+	p.xBias = int32(1)<<(shift-1) - p.xMulA*p.in1Zero - p.xMulB*p.in2Zero
+}
+
+// addXNNPACK is XNNPACK's quantized add (qu8/qs8-vadd): one multiply-add per input with 20-bit
+// multipliers, an arithmetic shift that rounds half up, the clamp, the zero point.
+func addXNNPACK(p *addParams, dst, a, b []int8) {
+	b = b[:len(a)]
+	dst = dst[:len(a)]
+	lo, hi := p.lo-p.outZero, p.hi-p.outZero
+	for i := range a {
+		acc := p.xBias + int32(a[i])*p.xMulA + int32(b[i])*p.xMulB
+		dst[i] = int8(fixedpoint.Clamp(acc>>p.xShift, lo, hi) + p.outZero)
+	}
 }
 
 // addGeneric is reference_integer_ops::Add: both inputs are brought to a common scale with 20 bits

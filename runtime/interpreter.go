@@ -8,8 +8,46 @@ import (
 	"github.com/edgeinfer/edgeinfer/models"
 )
 
+// Requantization selects how convolutions and fully connected layers scale their int32 accumulators
+// to int8 outputs. The two modes are TensorFlow Lite's two behaviours.
+type Requantization int
+
+const (
+	// XNNPACK requantizes as TensorFlow Lite does by default on Arm and x86, through its XNNPACK
+	// engine: float32(acc) * (inScale*wScale/outScale as float32), rounded half to even, plus the
+	// zero point. It reproduces real TensorFlow Lite's outputs bit for bit on the reference models.
+	XNNPACK Requantization = iota
+	// Reference requantizes as TensorFlow Lite's reference kernels: a Q31 fixed-point multiplier
+	// and a power-of-two shift with gemmlowp's double rounding (internal/fixedpoint). It can differ
+	// from XNNPACK by one step per layer, which accumulates to a few steps at the output.
+	Reference
+)
+
+func (r Requantization) String() string {
+	switch r {
+	case XNNPACK:
+		return "xnnpack"
+	case Reference:
+		return "reference"
+	}
+	return fmt.Sprintf("requantization(%d)", int(r))
+}
+
+// ParseRequantization reads "xnnpack" or "reference".
+func ParseRequantization(s string) (Requantization, error) {
+	switch s {
+	case "xnnpack", "":
+		return XNNPACK, nil
+	case "reference":
+		return Reference, nil
+	}
+	return 0, fmt.Errorf("runtime: unknown requantization %q (xnnpack or reference)", s)
+}
+
 // Options tune how a model is prepared.
 type Options struct {
+	// Requantization of convolutions and fully connected layers; XNNPACK by default.
+	Requantization Requantization
 	// Generic forces the generic (reference) implementation of every op, even where a fast kernel
 	// applies: the oracle for differential tests.
 	Generic bool

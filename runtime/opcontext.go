@@ -160,11 +160,28 @@ func (c *opContext) bias(k, n int) ([]int32, error) {
 	return out, nil
 }
 
-// channelQuant holds per-output-channel requantization.
+// channelQuant holds per-output-channel requantization, in both forms.
 type channelQuant struct {
+	fp32       bool      // requantize with scale (XNNPACK) rather than mult/shift (reference)
+	scale      []float32 // inScale * wScale[c] / outScale, in float32 arithmetic
 	mult       []int32
 	shift      []int32
 	weightZero []int32
+	outZero    int32
+	lo, hi     int32 // output clamp
+}
+
+// requantize maps the accumulator of output channel c to the int8 output.
+func (q *channelQuant) requantize(acc int32, c int) int8 {
+	if q.fp32 {
+		// XNNPACK's fp32 requantization: float32(acc) * scale, clamped, rounded half to even. The
+		// bounds are integers, so clamping before or after rounding gives the same result.
+		v := float32(acc) * q.scale[c]
+		v = min(max(v, float32(q.lo-q.outZero)), float32(q.hi-q.outZero))
+		return int8(int32(math.RoundToEven(float64(v))) + q.outZero)
+	}
+	v := fixedpoint.MultiplyByQuantizedMultiplier(acc, q.mult[c], int(q.shift[c])) + q.outZero
+	return int8(fixedpoint.Clamp(v, q.lo, q.hi))
 }
 
 // filterQuant computes per-channel multipliers for a filter whose channel dimension is axis with n
@@ -187,7 +204,8 @@ func (c *opContext) filterQuant(w *Tensor, axis, n int, inScale, outScale float3
 	if len(q.ZeroPoint) > 1 && len(q.ZeroPoint) != len(q.Scale) {
 		return nil, c.errorf("filter %q has %d zero points for %d scales", w.Name, len(q.ZeroPoint), len(q.Scale))
 	}
-	cq := &channelQuant{mult: make([]int32, n), shift: make([]int32, n), weightZero: make([]int32, n)}
+	cq := &channelQuant{fp32: c.opt.Requantization != Reference, scale: make([]float32, n),
+		mult: make([]int32, n), shift: make([]int32, n), weightZero: make([]int32, n)}
 	for ch := 0; ch < n; ch++ {
 		ws := q.ScaleAt(ch % len(q.Scale))
 		if !(ws > 0) || math.IsInf(float64(ws), 0) {
@@ -204,6 +222,11 @@ func (c *opContext) filterQuant(w *Tensor, axis, n int, inScale, outScale float3
 			return nil, c.errorf("channel %d: requantization scale %g too large", ch, real)
 		}
 		cq.mult[ch], cq.shift[ch] = m, int32(s)
+		cq.scale[ch] = inScale * ws / outScale
+		// TensorFlow Lite leaves a layer with a scale XNNPACK cannot represent to its own kernels.
+		if sc := cq.scale[ch]; sc < 0x1p-32 || sc >= 256 {
+			cq.fp32 = false
+		}
 		z := q.ZeroAt(ch % max(1, len(q.ZeroPoint)))
 		if z < -128 || z > 127 {
 			return nil, c.errorf("filter %q channel %d has zero point %d outside int8", w.Name, ch, z)
@@ -211,12 +234,6 @@ func (c *opContext) filterQuant(w *Tensor, axis, n int, inScale, outScale float3
 		cq.weightZero[ch] = z
 	}
 	return cq, nil
-}
-
-// requantize maps an accumulator to the int8 output.
-func requantize(acc, mult int32, shift int32, outZero, lo, hi int32) int8 {
-	v := fixedpoint.MultiplyByQuantizedMultiplier(acc, mult, int(shift)) + outZero
-	return int8(fixedpoint.Clamp(v, lo, hi))
 }
 
 func stride(s int) int {

@@ -83,7 +83,14 @@ func requant(real float64, q *models.Quant, lo, hi float64) float64 {
 // check runs the model and compares output 0 with want (in quantized units), allowing tol.
 func check(t *testing.T, b *builder, want func(in [][]byte) []float64, tol float64) {
 	t.Helper()
-	it, err := New(&b.m, Options{})
+	for _, mode := range []Requantization{XNNPACK, Reference} {
+		checkMode(t, b, want, tol, mode)
+	}
+}
+
+func checkMode(t *testing.T, b *builder, want func(in [][]byte) []float64, tol float64, mode Requantization) {
+	t.Helper()
+	it, err := New(&b.m, Options{Requantization: mode})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +112,7 @@ func check(t *testing.T, b *builder, want func(in [][]byte) []float64, tol float
 		if d := math.Abs(float64(got[i]) - w[i]); d > worst {
 			worst = d
 			if d > tol {
-				t.Fatalf("element %d: got %d, float reference %v (tolerance %v)", i, got[i], w[i], tol)
+				t.Fatalf("%s requantization: element %d: got %d, float reference %v (tolerance %v)", mode, i, got[i], w[i], tol)
 			}
 		}
 	}

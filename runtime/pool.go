@@ -16,7 +16,8 @@ func init() {
 
 type poolParams struct {
 	convGeom
-	lo, hi int32
+	lo, hi      int32
+	roundHalfUp bool
 }
 
 func preparePool(c *opContext, p *preparedOp) error {
@@ -52,7 +53,7 @@ func preparePool(c *opContext, p *preparedOp) error {
 	if err := c.wantShape(out, []int{1, g.outH, g.outW, g.outC}); err != nil {
 		return err
 	}
-	pp := &poolParams{convGeom: g}
+	pp := &poolParams{convGeom: g, roundHalfUp: c.op.RoundHalfUp}
 	if pp.lo, pp.hi, err = c.outputRange(outScale, outZero); err != nil {
 		return err
 	}
@@ -72,7 +73,7 @@ func (g *convGeom) window(oy, ox int) (y0, y1, x0, x1 int) {
 }
 
 // avgPoolGeneric is reference_integer_ops::AveragePool: the mean of the in-bounds values, rounded
-// half away from zero.
+// half away from zero (half up for models converted from uint8: reference_ops::AveragePool).
 func avgPoolGeneric(p *poolParams, dst, src []int8) {
 	for oy := 0; oy < p.outH; oy++ {
 		for ox := 0; ox < p.outW; ox++ {
@@ -90,7 +91,11 @@ func avgPoolGeneric(p *poolParams, dst, src []int8) {
 					o[ch] = int8(fixedpoint.Clamp(0, p.lo, p.hi))
 					continue
 				}
-				if sum > 0 {
+				if p.roundHalfUp {
+					// floor((sum + count/2) / count) with floor division: the uint8 kernel's
+					// (acc + count/2) / count on the values shifted by 128.
+					sum = floorDiv(sum+count/2, count)
+				} else if sum > 0 {
 					sum = (sum + count/2) / count
 				} else {
 					sum = (sum - count/2) / count
@@ -202,4 +207,13 @@ func meanGeneric(p *meanParams, dst, src []int8) {
 			dst[o*p.inner+i] = int8(fixedpoint.Clamp(v, -128, 127))
 		}
 	}
+}
+
+// floorDiv divides rounding toward -infinity.
+func floorDiv(a, b int32) int32 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
 }

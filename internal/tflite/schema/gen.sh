@@ -10,5 +10,5 @@
 set -eu
 cd "$(dirname "$0")"
 rm -rf tflitefb
-flatc --go --go-namespace tflitefb -o . schema.fbs
+flatc --go --gen-object-api --go-namespace tflitefb -o . schema.fbs
 gofmt -w tflitefb

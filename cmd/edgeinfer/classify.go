@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/edgeinfer/edgeinfer/camera"
+	"github.com/edgeinfer/edgeinfer/models"
+	"github.com/edgeinfer/edgeinfer/models/load"
+	"github.com/edgeinfer/edgeinfer/models/zoo"
+	"github.com/edgeinfer/edgeinfer/runtime"
+)
+
+func init() {
+	commands["classify"] = command{"classify images with a model and print the top labels", runClassify}
+}
+
+func runClassify(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "classify", "IMAGE...")
+	modelFlag := fs.String("model", "", "model file (.tflite or edgeinfer), or the name of a pulled model (default: "+defaultModelHint()+")")
+	labelsFlag := fs.String("labels", "", "labels file, one per line (default: the model's own, or NAME.labels.txt beside it)")
+	top := fs.Int("top", 5, "number of labels to print per image")
+	resize := fs.String("resize", "", "resize method: bilinear or nearest (default: the model's, else bilinear)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usagef("no image given")
+	}
+	if *top < 1 {
+		return usagef("--top must be at least 1")
+	}
+	if *resize != "" && *resize != camera.Bilinear && *resize != camera.Nearest {
+		return usagef("--resize %q: want bilinear or nearest", *resize)
+	}
+	path, err := resolveModel(*modelFlag)
+	if err != nil {
+		return err
+	}
+	m, closer, err := load.Model(path)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	it, err := runtime.New(m, runtime.Options{})
+	if err != nil {
+		return err
+	}
+	labels := m.Labels
+	lpath := *labelsFlag
+	if lpath == "" && len(labels) == 0 {
+		lpath = sidecarLabels(path)
+	}
+	if lpath != "" {
+		if labels, err = readLabels(lpath); err != nil {
+			return err
+		}
+	}
+	in := it.Input(0)
+	pre, err := camera.NewPreprocessor(in.Type, in.Shape, in.Quant, m.Preprocess, *resize)
+	if err != nil {
+		return err
+	}
+	out := it.Output(0)
+	scores := make([]float64, out.NumElements())
+	var failed int
+	for _, imgPath := range fs.Args() {
+		img, err := camera.LoadImage(imgPath)
+		if err == nil {
+			err = pre.Fill(in.Bytes(), img)
+		}
+		if err == nil {
+			err = it.Run(ctx)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			e.log.Error("classify", "image", imgPath, "err", err)
+			failed++
+			continue
+		}
+		if err := outputScores(out, scores); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s:\n", imgPath)
+		for _, k := range topK(scores, *top) {
+			fmt.Fprintf(e.stdout, "  %.4f  %s\n", scores[k], labelOf(labels, k, len(scores)))
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d images failed", failed, fs.NArg())
+	}
+	return nil
+}
+
+func defaultModelHint() string { return "the pulled " + zoo.DefaultModel }
+
+// outputScores dequantizes the output into scores.
+func outputScores(t *runtime.Tensor, dst []float64) error {
+	switch t.Type {
+	case models.Float32:
+		for i, v := range t.Float32s() {
+			dst[i] = float64(v)
+		}
+		return nil
+	case models.UInt8, models.Int8:
+		scale, zero := 1.0, 0.0
+		if t.Quant != nil && len(t.Quant.Scale) == 1 {
+			scale, zero = float64(t.Quant.Scale[0]), float64(t.Quant.ZeroAt(0))
+		}
+		for i, b := range t.Bytes() {
+			v := float64(b)
+			if t.Type == models.Int8 {
+				v = float64(int8(b))
+			}
+			dst[i] = scale * (v - zero)
+		}
+		return nil
+	}
+	return fmt.Errorf("output %q has type %s; cannot read scores", t.Name, t.Type)
+}
+
+// topK returns the indices of the k largest scores, ties in index order.
+func topK(scores []float64, k int) []int {
+	idx := make([]int, len(scores))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return scores[idx[a]] > scores[idx[b]] })
+	return idx[:min(k, len(idx))]
+}
+
+// labelOf names class k. A labels file with one line fewer than the classes is taken to omit the
+// "background" class 0 that TensorFlow's classifiers have.
+func labelOf(labels []string, k, classes int) string {
+	if len(labels) == classes-1 {
+		k--
+	}
+	if k >= 0 && k < len(labels) {
+		return fmt.Sprintf("%s (%d)", labels[k], k)
+	}
+	return fmt.Sprintf("class %d", k)
+}
