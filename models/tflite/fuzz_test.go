@@ -65,10 +65,10 @@ func FuzzRead(f *testing.F) {
 	})
 }
 
-// FuzzReadBuilt builds a well-formed flatbuffer from the fuzzer's bytes (tensors of random types,
+// FuzzBuiltModel builds a well-formed flatbuffer from the fuzzer's bytes (tensors of random types,
 // shapes, data and quantization; ops of the supported kinds and a few others with random operands
 // and options) so that the fuzzer exercises the conversion rather than the flatbuffer checks.
-func FuzzReadBuilt(f *testing.F) {
+func FuzzBuiltModel(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{3, 0, 4, 1, 4, 4, 2, 0, 0, 4, 3, 3, 3, 2, 1, 0, 1, 3, 1, 0, 0, 0, 0, 3, 0, 1, 2, 3})
 	f.Fuzz(func(t *testing.T, data []byte) {
