@@ -167,6 +167,9 @@ func encode(w io.Writer, m *Model, opt WriteOptions) error {
 		if op.KeepDims {
 			flags |= opKeepDims
 		}
+		if op.RoundHalfUp {
+			flags |= opRoundHalfUp
+		}
 		g.u8(flags)
 		g.str(op.Name)
 		g.i32s(op.Inputs)

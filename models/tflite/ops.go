@@ -530,6 +530,8 @@ func (c *opCtx) pool() (*models.Op, error) {
 	}
 	o.Kernel = [2]int{kh, kw}
 	o.Dilation = [2]int{}
+	// TensorFlow Lite's uint8 average pool rounds ties up; its int8 kernel rounds them away from zero.
+	o.RoundHalfUp = typ == models.OpAveragePool2D && in.wasUint8
 	if err := c.checkShape(out, []int{is[0], oh, ow, is[3]}, "from input, window, strides and padding"); err != nil {
 		return nil, err
 	}
