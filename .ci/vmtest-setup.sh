@@ -15,7 +15,7 @@
 set -euo pipefail
 
 pkg="${EDGEINFER_VMTEST_KERNEL_PKG:-linux-image-6.1.0-56-arm64}"
-cache="${EDGEINFER_CACHE:-$HOME/.cache/edgeinfer}/vmtest"
+cache="${EDGEINFER_CACHE:-${HOME:-/root}/.cache/edgeinfer}/vmtest"
 log() { echo "vmtest-setup: $*" >&2; }
 
 updated=0

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"testing"
 	"time"
 	"unsafe"
 
@@ -272,3 +273,38 @@ var (
 	vidiocStreamOff = ioc(iocW, 'V', 19, 4)
 	vidiocSParm     = ioc(iocR|iocW, 'V', 22, unsafe.Sizeof(v4l2StreamParm{}))
 )
+
+// TestUAPILayouts pins the sizes of the kernel structs above to those of <linux/gpio.h> and
+// <linux/videodev2.h> on a 64-bit kernel; a wrong size changes the ioctl number and the guest gets ENOTTY.
+func TestUAPILayouts(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("the layouts are those of a 64-bit guest")
+	}
+	for _, c := range []struct {
+		name string
+		got  uintptr
+		want uintptr
+	}{
+		{"gpiochip_info", unsafe.Sizeof(gpioChipInfo{}), 68},
+		{"gpio_v2_line_config", unsafe.Sizeof(gpioV2LineConfig{}), 272},
+		{"gpio_v2_line_request", unsafe.Sizeof(gpioV2LineRequest{}), 592},
+		{"gpio_v2_line_values", unsafe.Sizeof(gpioV2LineValues{}), 16},
+		{"gpio_v2_line_event", unsafe.Sizeof(gpioV2LineEvent{}), 48},
+		{"v4l2_capability", unsafe.Sizeof(v4l2Capability{}), 104},
+		{"v4l2_format", unsafe.Sizeof(v4l2Format{}), 208},
+		{"v4l2_requestbuffers", unsafe.Sizeof(v4l2RequestBuffers{}), 20},
+		{"v4l2_buffer", unsafe.Sizeof(v4l2Buffer{}), 88},
+		{"v4l2_streamparm", unsafe.Sizeof(v4l2StreamParm{}), 204},
+	} {
+		if c.got != c.want {
+			t.Errorf("struct %s: %d bytes, want %d", c.name, c.got, c.want)
+		}
+	}
+	// Two ioctl numbers as the kernel headers expand them.
+	if gpioV2GetLine != 0xc250b407 {
+		t.Errorf("GPIO_V2_GET_LINE_IOCTL = %#x, want 0xc250b407", gpioV2GetLine)
+	}
+	if vidiocDQBuf != 0xc0585611 {
+		t.Errorf("VIDIOC_DQBUF = %#x, want 0xc0585611", vidiocDQBuf)
+	}
+}

@@ -182,13 +182,17 @@ func (r *rig) boot(ctx context.Context, initrd string, opts Options) bootResult 
 	hostCtx, hostCancel := context.WithCancel(ctx)
 	defer hostCancel()
 	hostErr := make(chan error, 1)
+	hostDone := make(chan struct{})
 	if opts.Host != nil {
 		go func() {
+			defer close(hostDone)
 			err := opts.Host(hostCtx, vm)
 			if err != nil && hostCtx.Err() == nil {
 				hostErr <- err
 			}
 		}()
+	} else {
+		close(hostDone)
 	}
 
 	var res bootResult
@@ -207,6 +211,7 @@ func (r *rig) boot(ctx context.Context, initrd string, opts Options) bootResult 
 		res.err = fmt.Errorf("host hook: %w", err)
 	}
 	hostCancel()
+	<-hostDone
 
 	code, ok := con.exitCode()
 	if res.err == nil && !ok {

@@ -43,8 +43,8 @@ type Options struct {
 	WaitFor []string
 	// Env is set in the guest's environment before the test runs.
 	Env map[string]string
-	// Host, when set, runs on the host while the guest runs. Its context ends when the guest exits.
-	// An error from it fails the test and stops the guest.
+	// Host, when set, runs on the host while the guest runs. Its context ends when the guest exits,
+	// and Run waits for it to return. An error from it fails the test and stops the guest.
 	Host func(ctx context.Context, vm *VM) error
 	// Timeout bounds the whole boot, from starting QEMU to its exit. Default 3 minutes.
 	Timeout time.Duration
@@ -171,11 +171,27 @@ func unavailable(t testing.TB, err error) {
 // test and call, and does nothing for the others.
 func Run(t *testing.T, opts Options, fn func(t *testing.T)) {
 	t.Helper()
+	res, inGuest := runVM(t, opts, fn)
+	switch {
+	case inGuest:
+	case res.err != nil:
+		t.Fatalf("vmtest: %v\n--- guest console ---\n%s", res.err, res.log)
+	case res.exit != 0:
+		t.Fatalf("vmtest: the guest's test failed (exit code %d)\n--- guest console ---\n%s", res.exit, res.log)
+	case testing.Verbose():
+		t.Logf("--- guest console ---\n%s", res.log)
+	}
+}
+
+// runVM is Run without the verdict: on the host it boots the guest and returns what happened; in the
+// guest it calls fn if this boot is for this call and reports inGuest.
+func runVM(t *testing.T, opts Options, fn func(t *testing.T)) (res bootResult, inGuest bool) {
+	t.Helper()
 	if cfg := guestConfigOnce(); cfg != nil {
 		if nextCall(t.Name()) == cfg.Call && t.Name() == cfg.Test {
 			fn(t)
 		}
-		return
+		return bootResult{}, true
 	}
 	if !mainCalled.Load() {
 		t.Fatal("vmtest: Run needs the package's TestMain to call vmtest.Main(m)")
@@ -228,17 +244,10 @@ func Run(t *testing.T, opts Options, fn func(t *testing.T)) {
 	ctx, cancel := context.WithTimeout(context.Background(), opts.Timeout)
 	defer cancel()
 	bootStart := time.Now()
-	res := r.boot(ctx, initrd, opts)
+	res = r.boot(ctx, initrd, opts)
 	t.Logf("vmtest: guest binary ready in %v, guest ran %v (%s)", built.Round(time.Millisecond),
 		time.Since(bootStart).Round(time.Millisecond), r.kernelVersion)
-	switch {
-	case res.err != nil:
-		t.Fatalf("vmtest: %v\n--- guest console ---\n%s", res.err, res.log)
-	case res.exit != 0:
-		t.Fatalf("vmtest: the guest's test failed (exit code %d)\n--- guest console ---\n%s", res.exit, res.log)
-	case testing.Verbose():
-		t.Logf("--- guest console ---\n%s", res.log)
-	}
+	return res, false
 }
 
 // testPattern is the -test.run pattern that selects exactly the test (or subtest) named name.
@@ -343,4 +352,4 @@ func writeInitramfsFile(path, bin string, cfg guestConfig) (err error) {
 	return nil
 }
 
-var errNoResult = errors.New("the guest exited without reporting a result")
+var errNoResult = errors.New("the guest exited without reporting a result (its /init crashed or exited: see the console)")
