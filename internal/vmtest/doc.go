@@ -49,7 +49,8 @@
 //     (brokers, subscribers, temp files) with InGuest, and pass what the guest needs through
 //     Options.Env, never through captured variables;
 //   - a test may call Run more than once (each call boots its own VM); the calls are matched by their
-//     order, so the sequence of Run calls in a test must not depend on host-only state;
+//     order, so the sequence of Run calls in a test must not depend on host-only state (a guest that
+//     passes without reaching its Run call fails the host's test);
 //   - Run works from subtests; the guest runs the whole named subtest path.
 //
 // # Where the kernel and QEMU come from

@@ -38,6 +38,12 @@ func (vm *VM) addEvent(name string) {
 	vm.changed = make(chan struct{})
 }
 
+func (vm *VM) seen(name string) bool {
+	vm.mu.Lock()
+	defer vm.mu.Unlock()
+	return vm.events[name]
+}
+
 // WaitEvent waits until the guest has called Event(name), the guest exits, or ctx ends.
 func (vm *VM) WaitEvent(ctx context.Context, name string) error {
 	for {
@@ -214,8 +220,12 @@ func (r *rig) boot(ctx context.Context, initrd string, opts Options) bootResult 
 	<-hostDone
 
 	code, ok := con.exitCode()
-	if res.err == nil && !ok {
+	switch {
+	case res.err != nil:
+	case !ok:
 		res.err = errNoResult
+	case code == 0 && !vm.seen(eventRan):
+		res.err = errNotReached
 	}
 	res.exit = code
 	res.log = con.String()

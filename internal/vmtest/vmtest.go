@@ -96,20 +96,31 @@ var (
 	})
 
 	callsMu sync.Mutex
-	calls   = map[string]int{}
+	calls   = map[*testing.T]int{}
 )
 
 // InGuest reports whether this process is the guest's /init started by Run.
 func InGuest() bool { return guestConfigOnce() != nil }
 
-// nextCall returns how many times Run was called before for the test named name.
-func nextCall(name string) int {
+// nextCall returns how many times Run was called before in this run of test t (-count=N runs a test
+// N times, each with its own *testing.T).
+func nextCall(t *testing.T) int {
 	callsMu.Lock()
 	defer callsMu.Unlock()
-	n := calls[name]
-	calls[name] = n + 1
+	n, ok := calls[t]
+	if !ok {
+		t.Cleanup(func() {
+			callsMu.Lock()
+			defer callsMu.Unlock()
+			delete(calls, t)
+		})
+	}
+	calls[t] = n + 1
 	return n
 }
+
+// eventRan is the event the guest sends when it calls the Run function of its boot.
+const eventRan = "vmtest.ran"
 
 // Main is the TestMain of every package that calls Run. On the host it runs the tests and removes the
 // guest binaries it built. In the guest it sets up the machine, runs the one test the boot is for, prints
@@ -188,7 +199,8 @@ func Run(t *testing.T, opts Options, fn func(t *testing.T)) {
 func runVM(t *testing.T, opts Options, fn func(t *testing.T)) (res bootResult, inGuest bool) {
 	t.Helper()
 	if cfg := guestConfigOnce(); cfg != nil {
-		if nextCall(t.Name()) == cfg.Call && t.Name() == cfg.Test {
+		if nextCall(t) == cfg.Call && t.Name() == cfg.Test {
+			Event(eventRan)
 			fn(t)
 		}
 		return bootResult{}, true
@@ -200,7 +212,7 @@ func runVM(t *testing.T, opts Options, fn func(t *testing.T)) (res bootResult, i
 	if err != nil {
 		unavailable(t, err)
 	}
-	call := nextCall(t.Name())
+	call := nextCall(t)
 	if opts.Timeout <= 0 {
 		opts.Timeout = 3 * time.Minute
 	}
@@ -351,5 +363,8 @@ func writeInitramfsFile(path, bin string, cfg guestConfig) (err error) {
 	}
 	return nil
 }
+
+var errNotReached = errors.New("the guest's test passed without reaching this Run call: " +
+	"the test's sequence of Run calls must not depend on host-only state")
 
 var errNoResult = errors.New("the guest exited without reporting a result (its /init crashed or exited: see the console)")

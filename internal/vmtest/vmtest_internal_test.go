@@ -400,3 +400,15 @@ func TestGuestFailureReported(t *testing.T) {
 		}
 	})
 }
+
+// TestGuestRunNotReached checks the safety net for tests whose Run calls differ between host and guest:
+// a guest that passes without reaching the boot's Run call must not pass the host's test.
+func TestGuestRunNotReached(t *testing.T) {
+	if InGuest() {
+		return // deliberately skips the Run call in the guest
+	}
+	res, _ := runVM(t, Options{NoNetwork: true}, func(t *testing.T) {})
+	if !errors.Is(res.err, errNotReached) {
+		t.Fatalf("got err %v, exit %d; want errNotReached\n%s", res.err, res.exit, res.log)
+	}
+}
