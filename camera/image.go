@@ -7,10 +7,15 @@ import (
 	"image/draw"
 	_ "image/jpeg" // decoders registered for LoadImage
 	_ "image/png"
+	"io"
 	"os"
 
 	_ "golang.org/x/image/bmp"
 )
+
+// MaxImagePixels bounds the images LoadImage decodes (a 64-megapixel photo is fine; a forged header
+// asking for gigabytes is not).
+const MaxImagePixels = 1 << 26
 
 // LoadImage decodes a JPEG, PNG or BMP file.
 func LoadImage(path string) (image.Image, error) {
@@ -19,6 +24,17 @@ func LoadImage(path string) (image.Image, error) {
 		return nil, fmt.Errorf("camera: %w", err)
 	}
 	defer f.Close()
+	// Refuse absurd dimensions before decoding allocates for them.
+	cfg, _, err := image.DecodeConfig(bufio.NewReader(f))
+	if err != nil {
+		return nil, fmt.Errorf("camera: %s: cannot decode image (JPEG, PNG and BMP are supported): %w", path, err)
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > MaxImagePixels {
+		return nil, fmt.Errorf("camera: %s: image of %dx%d pixels is larger than the %d allowed", path, cfg.Width, cfg.Height, MaxImagePixels)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("camera: %w", err)
+	}
 	img, format, err := image.Decode(bufio.NewReader(f))
 	if err != nil {
 		return nil, fmt.Errorf("camera: %s: cannot decode image (JPEG, PNG and BMP are supported): %w", path, err)
