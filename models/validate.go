@@ -145,6 +145,7 @@ func (m *Model) check() *problem {
 	if len(m.Outputs) == 0 {
 		return &problem{kind: secOutputs, err: errors.New("the model has no outputs")}
 	}
+	listed := make([]bool, nt) // linear, not quadratic, in the number of outputs
 	for k, idx := range m.Outputs {
 		if err := inRange(idx); err != nil {
 			return &problem{kind: secOutputs, err: fmt.Errorf("output %d: %w", k, err)}
@@ -152,11 +153,10 @@ func (m *Model) check() *problem {
 		if m.Tensors[idx].IsConst() {
 			return &problem{kind: secOutputs, err: fmt.Errorf("output %d: tensor %d is a constant", k, idx)}
 		}
-		for _, prev := range m.Outputs[:k] {
-			if prev == idx {
-				return &problem{kind: secOutputs, err: fmt.Errorf("output %d: tensor %d listed twice", k, idx)}
-			}
+		if listed[idx] {
+			return &problem{kind: secOutputs, err: fmt.Errorf("output %d: tensor %d listed twice", k, idx)}
 		}
+		listed[idx] = true
 	}
 	if m.Preprocess != nil {
 		if err := checkPreprocess(m.Preprocess); err != nil {
