@@ -22,6 +22,8 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	labelsFlag := fs.String("labels", "", "labels file, one per line (default: the model's own, or NAME.labels.txt beside it)")
 	top := fs.Int("top", 5, "number of labels to print per image")
 	resize := fs.String("resize", "", "resize method: bilinear or nearest (default: the model's, else bilinear)")
+	threads := fs.Int("threads", 1, "worker goroutines per inference")
+	requant := fs.String("requant", "xnnpack", "requantization: xnnpack (as TensorFlow Lite by default) or reference")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -34,6 +36,13 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	if *resize != "" && *resize != camera.Bilinear && *resize != camera.Nearest {
 		return usagef("--resize %q: want bilinear or nearest", *resize)
 	}
+	if *threads < 1 {
+		return usagef("--threads must be at least 1")
+	}
+	mode, err := runtime.ParseRequantization(*requant)
+	if err != nil {
+		return usageError{err.Error()}
+	}
 	path, err := resolveModel(*modelFlag)
 	if err != nil {
 		return err
@@ -43,10 +52,11 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closer.Close()
-	it, err := runtime.New(m, runtime.Options{})
+	it, err := runtime.New(m, runtime.Options{Threads: *threads, Requantization: mode})
 	if err != nil {
 		return err
 	}
+	defer it.Close()
 	labels := m.Labels
 	lpath := *labelsFlag
 	if lpath == "" && len(labels) == 0 {

@@ -133,11 +133,21 @@ func TestErrors(t *testing.T) {
 		{[]string{"inspect"}, 2, "want exactly one model"},
 		{[]string{"models", "pull", "nosuchmodel"}, 1, "unknown model"},
 		{[]string{"convert", "a"}, 2, "want IN and OUT"},
+		{[]string{"bench"}, 2, "exactly one of --arch and --model"},
+		{[]string{"bench", "--arch", "alexnet"}, 1, "unknown architecture"},
+		{[]string{"classify", "--requant", "magic", "x.jpg"}, 2, "unknown requantization"},
 	}
 	for _, c := range cases {
 		code, _, errs := cli(t, nil, c.args...)
 		if code != c.code || !strings.Contains(errs, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", c.args, code, errs, c.code, c.want)
 		}
+	}
+}
+
+func TestBench(t *testing.T) {
+	code, out, errs := cli(t, nil, "bench", "--arch", "mobilenet_v2_1.0_224", "--iterations", "2", "--warmup", "0", "--threads", "2")
+	if code != 0 || !strings.Contains(out, "300.8 M MACs") || !strings.Contains(out, "median") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 }
