@@ -157,7 +157,7 @@ func (r *reader) bufferData(b uint32) ([]byte, error) {
 	if len(data) == 0 {
 		return nil, nil
 	}
-	return data, nil
+	return data[:len(data):len(data)], nil // an append must not write into the file's next bytes
 }
 
 // convertQuant converts a tensor's quantization; nil when it is absent or has no scale.

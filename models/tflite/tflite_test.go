@@ -649,3 +649,24 @@ func TestOpcodeIndex(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+func TestConstantsAliasFile(t *testing.T) {
+	b := convModel(tfl.ActivationFunctionTypeNONE).build()
+	m, err := Read(b, "tiny.tflite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bias := &m.Tensors[m.Ops[0].Inputs[2]]
+	if cap(bias.Data) != len(bias.Data) {
+		t.Errorf("bias data has capacity %d beyond its %d bytes", cap(bias.Data), len(bias.Data))
+	}
+	// Constants alias the file's bytes (no copy): a change to the file shows.
+	i := strings.Index(string(b), string(f32Bytes(1, 2, 3)))
+	if i < 0 {
+		t.Fatal("bias bytes not found in the file")
+	}
+	b[i] ^= 1
+	if bias.Float32s()[0] == 1 {
+		t.Error("bias does not alias the file")
+	}
+}
