@@ -36,7 +36,7 @@ func Read(b []byte, name string) (m *models.Model, err error) {
 	r := &reader{name: name, buf: b}
 	m, err = r.read()
 	if err != nil {
-		return nil, fmt.Errorf("tflite: %s: %w", name, err)
+		return nil, fmt.Errorf("tflite: %s: %w", r.name, err)
 	}
 	return m, nil
 }
@@ -255,6 +255,10 @@ func (r *reader) finish(inputs, outputs []int) (*models.Model, error) {
 	m.Inputs, m.Outputs = renumber(inputs), renumber(outputs)
 	if err := check(m); err != nil {
 		return nil, err
+	}
+	// The file format's structural rules too, so that every imported model can be converted.
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("tflite: %s: %w", r.name, err)
 	}
 	return m, nil
 }
