@@ -1,0 +1,7 @@
+//go:build !arm64 || !gc || purego
+
+package kernels
+
+func dw3x3(out *int8, r0, r1, r2 *int8, w *int16, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int) {
+	dw3x3Generic(out, r0, r1, r2, w, p, hdr, n, cin, s, cout, flags)
+}

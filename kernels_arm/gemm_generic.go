@@ -1,0 +1,108 @@
+package kernels
+
+import (
+	"unsafe"
+
+	"github.com/edgeinfer/edgeinfer/internal/fixedpoint"
+)
+
+// Packed layouts of the GEMM kernels (see README.md).
+const (
+	sdotNR     = 16     // output channels per SDOT column tile
+	sdotParams = 5 * 16 // int32 per SDOT tile: bias, mult, rsh, lsh, wz
+	mlalNR     = 4      // output channels per SMLAL column tile
+	mlalParams = 6 * 4  // int32 per SMLAL tile: flags, bias, mult, rsh, lsh, wz
+
+	flagLSH = 1 // some channel has a left shift (lsh > 0)
+	flagWZ  = 2 // some channel has a weight zero point: subtract wz*rowsum
+
+	mlalTileSafe = 1 // SMLAL tile flag: a weight is -128, take the one-product-per-lane loop
+)
+
+// requant is the epilogue every kernel fuses: TFLite's MultiplyByQuantizedMultiplier with the left
+// and right parts of the shift kept apart (lsh >= 0 left, right >= 0 right; one of them is 0 for
+// real parameters), then the output zero point and the activation clamp.
+func requant(acc, mult int32, lsh, right int, oz, lo, hi int32) int8 {
+	x := fixedpoint.SaturatingRoundingDoublingHighMul(acc*(1<<uint(lsh)), mult)
+	x = fixedpoint.RoundingDivideByPOT(x, right) + oz
+	return int8(fixedpoint.Clamp(x, lo, hi))
+}
+
+// gemmSDOTGeneric is the pure-Go twin of gemmSDOT4 (mr 4) and gemmSDOT1 (mr 1).
+func gemmSDOTGeneric(mr int, a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int) {
+	A := unsafe.Slice(a, kc*16*mr)
+	W := unsafe.Slice(w, ntiles*kc*256)
+	P := unsafe.Slice(p, ntiles*sdotParams)
+	H := unsafe.Slice(hdr, 3)
+	var R []int32
+	if flags&flagWZ != 0 {
+		R = unsafe.Slice(rs, mr)
+	}
+	rows := [4]*int8{c0, c1, c2, c3}
+	for m := 0; m < mr; m++ {
+		out := unsafe.Slice(rows[m], ntiles*sdotNR)
+		for j := 0; j < ntiles; j++ {
+			pt := P[j*sdotParams : (j+1)*sdotParams]
+			wt := W[j*kc*256 : (j+1)*kc*256]
+			for n := 0; n < sdotNR; n++ {
+				acc := pt[n]
+				for c := 0; c < kc; c++ {
+					ac := A[c*16*mr+m*16 : c*16*mr+m*16+16]
+					wc := wt[c*256+n*4:]
+					for r := 0; r < 16; r++ {
+						acc += int32(ac[r]) * int32(wc[r/4*64+r%4])
+					}
+				}
+				out[j*sdotNR+n] = gemmEpilogue(acc, flags, R, m, pt[16+n], pt[32+n], pt[48+n], pt[64+n], H)
+			}
+		}
+	}
+}
+
+func gemmEpilogue(acc int32, flags int, R []int32, m int, mult, rsh, lsh, wz int32, H []int32) int8 {
+	if flags&flagWZ != 0 {
+		acc -= wz * R[m]
+	}
+	l := 0
+	if flags&flagLSH != 0 {
+		l = int(lsh)
+	}
+	return requant(acc, mult, l, int(-rsh), H[0], H[1], H[2])
+}
+
+// gemmMLALGeneric is the pure-Go twin of gemmMLAL4 (mr 4) and gemmMLAL1 (mr 1), including the int16
+// wrap of the fast loop on tiles not flagged mlalTileSafe.
+func gemmMLALGeneric(mr int, a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int) {
+	A := unsafe.Slice(a, kc*16*mr)
+	W := unsafe.Slice(w, ntiles*kc*64)
+	P := unsafe.Slice(p, ntiles*mlalParams)
+	H := unsafe.Slice(hdr, 3)
+	var R []int32
+	if flags&flagWZ != 0 {
+		R = unsafe.Slice(rs, mr)
+	}
+	rows := [4]*int8{c0, c1, c2, c3}
+	for m := 0; m < mr; m++ {
+		out := unsafe.Slice(rows[m], ntiles*mlalNR)
+		for j := 0; j < ntiles; j++ {
+			pt := P[j*mlalParams : (j+1)*mlalParams]
+			safe := pt[0]&mlalTileSafe != 0
+			wt := W[j*kc*64 : (j+1)*kc*64]
+			for n := 0; n < mlalNR; n++ {
+				acc := pt[4+n]
+				for c := 0; c < kc; c++ {
+					ac := A[c*16*mr+m*16 : c*16*mr+m*16+16]
+					wc := wt[c*64+n*16 : c*64+n*16+16]
+					for l := 0; l < 8; l++ {
+						s := int32(ac[l])*int32(wc[l]) + int32(ac[l+8])*int32(wc[l+8])
+						if !safe {
+							s = int32(int16(s))
+						}
+						acc += s
+					}
+				}
+				out[j*mlalNR+n] = gemmEpilogue(acc, flags, R, m, pt[8+n], pt[12+n], pt[16+n], pt[20+n], H)
+			}
+		}
+	}
+}
