@@ -14,7 +14,7 @@ import (
 // with in = input[oy*StrideH - PadTop + ky*DilH, ox*StrideW - PadLeft + kx*DilW, ic]. Padding
 // positions contribute 0 (as if the input there were InZero).
 type ConvParams struct {
-	InH, InW, InC, OutH, OutW, OutC int
+	InH, InW, InC, OutH, OutW, OutC      int
 	KH, KW, StrideH, StrideW, DilH, DilW int
 	PadTop, PadLeft                      int
 	InZero                               int32   // input zero point

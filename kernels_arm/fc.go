@@ -37,4 +37,6 @@ func NewFullyConnected(p FullyConnectedParams) (*FullyConnected, error) {
 }
 
 // Run computes output rows [r0, r1) (see Conv.Run).
-func (f *FullyConnected) Run(dst, src, scratch []int8, r0, r1 int) { f.Conv.Run(dst, src, scratch, r0, r1) }
+func (f *FullyConnected) Run(dst, src, scratch []int8, r0, r1 int) {
+	f.Conv.Run(dst, src, scratch, r0, r1)
+}
