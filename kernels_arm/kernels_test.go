@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/edgeinfer/edgeinfer/internal/fixedpoint"
 )
 
 // These tests call each assembly kernel and its pure-Go twin on the same random packed operands and
@@ -21,9 +23,27 @@ func needAsm(t testing.TB) {
 // randEpilogue fills one channel's requantization parameters: a bias (the accumulator start),
 // multiplier, negated right shift and left shift. With tie set, the bias is chosen so that the
 // rounding shift sees an exact tie (x = 2*(k*2^e +- 2^(e-1)) with mult 2^30), where an error in the
-// ties-away-from-zero fixup shows; otherwise random, sometimes extreme.
+// ties-away-from-zero fixup shows (or a neighbour of the tie, also of magnitude >= 2^30); otherwise random, sometimes extreme.
 func randEpilogue(r *rand.Rand, tie bool) (bias, mult, rsh, lsh int32) {
 	e := int32(r.IntN(32))
+	if tie && e > 0 && r.IntN(2) == 0 {
+		// A tie of magnitude >= 2^30 after SQRDMULH by MaxInt32 (where the sign fixup must use bit 31
+		// alone): find the bias b with SRDHM(b, MaxInt32) == y.
+		k := int64(r.IntN(1<<(31-e)+1)) | int64(1<<30)>>e
+		y := k<<e + 1<<(e-1)
+		if y >= math.MaxInt32 {
+			y -= 1 << e
+		}
+		if r.IntN(2) == 0 {
+			y = -y
+		}
+		y += int64(r.IntN(3) - 1) // the tie or a neighbour
+		for _, b := range []int64{y, y + 1, y - 1, y + 2, y - 2} {
+			if b >= math.MinInt32 && b <= math.MaxInt32 && int64(fixedpoint.SaturatingRoundingDoublingHighMul(int32(b), math.MaxInt32)) == y {
+				return int32(b), math.MaxInt32, -e, 0
+			}
+		}
+	}
 	if tie && e > 0 {
 		k := int64(r.IntN(1<<(31-e))) >> 1
 		y := k<<e + 1<<(e-1)
@@ -33,6 +53,7 @@ func randEpilogue(r *rand.Rand, tie bool) (bias, mult, rsh, lsh int32) {
 		if y >= 1<<30 || y < -(1<<30) {
 			y = 1 << (e - 1)
 		}
+		y += int64(r.IntN(3) - 1)
 		return int32(2 * y), 1 << 30, -e, 0
 	}
 	switch r.IntN(6) {
