@@ -50,7 +50,8 @@ type Conv struct {
 	mode      convMode
 	k, kc     int // K = KH*KW*InC; kc = ceil(K/16) chunks of 16
 	taps      int
-	nr        int // output channels per column tile
+	contig    bool // 1x1, stride 1, no padding, same width: A row m is input pixel m
+	nr        int  // output channels per column tile
 	fullTiles int
 	tailN     int // output channels of the last, partial tile (0: none)
 	tileW     int // packed weight bytes per tile
@@ -157,6 +158,8 @@ func NewConv(p ConvParams) (*Conv, error) {
 	if p.InC%16 == 0 && c.taps <= maxTaps {
 		c.mode = modeTaps
 	}
+	c.contig = c.taps == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadTop == 0 && p.PadLeft == 0 &&
+		p.InW == p.OutW && p.OutH <= p.InH
 	c.zrow = make([]int8, max(p.KW*p.InC, 16))
 	for i := range c.zrow {
 		c.zrow[i] = int8(p.InZero)
@@ -254,12 +257,18 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 	m, m1 := y0*c.outW, y1*c.outW
 	for ; m+4 <= m1; m += 4 {
 		ntaps, kcTap := 1, c.kc
-		if c.mode == modeTaps {
+		switch {
+		case c.mode == modeTaps && c.contig:
+			ntaps, kcTap = 1, c.inC/16
+			for r := 0; r < 4; r++ {
+				ptrs[r] = &src[(m+r)*c.inC]
+			}
+		case c.mode == modeTaps:
 			ntaps, kcTap = c.taps, c.inC/16
 			for r := 0; r < 4; r++ {
 				c.tapPointers(ptrs[:], r, m+r, src)
 			}
-		} else {
+		default:
 			for r := 0; r < 4; r++ {
 				c.buildRow(rowbuf[r*kp:(r+1)*kp], src, m+r)
 				ptrs[r] = &rowbuf[r*kp]

@@ -1,5 +1,7 @@
 package kernels
 
+import "unsafe"
+
 // DepthwiseParams describes one int8 NHWC batch-1 depthwise convolution (TFLite DEPTHWISE_CONV_2D):
 // output channel oc = ic*Multiplier + m reads input channel ic only,
 //
@@ -21,8 +23,8 @@ type DepthwiseParams struct {
 
 // Depthwise is a depthwise convolution prepared for one instruction path. The 3x3 stride 1 and
 // stride 2 convolutions with multiplier 1 and no dilation run the dw3x3 kernel on three padded input
-// rows (padding is copied in once per row, so the kernel has no per-pixel branches); the others run
-// a plain Go loop.
+// rows, widened to int16 once per input row (a ring of three rows in scratch) with the padding
+// filled in, so the kernel has no per-pixel branches; the others run a plain Go loop.
 type Depthwise struct {
 	p    DepthwiseParams
 	outC int
@@ -38,7 +40,7 @@ type Depthwise struct {
 	params []int32
 	hdr    [4]int32
 	flags  int
-	zrow   []int8 // a padded row of InZero
+	zrow   []int16 // a padded row of InZero
 
 	// generic path
 	wsub []int32 // w - wz
@@ -110,14 +112,14 @@ func (d *Depthwise) packFast() {
 		// Padding reads InZero: Σ (a - zi)*w' = Σ a*w' - zi*Σ w'.
 		pb[l], pb[16+l], pb[32+l], pb[48+l] = bias-p.InZero*sum, at(p.Mult, ch), rsh, lsh
 	}
-	d.zrow = make([]int8, d.rowLen())
+	d.zrow = make([]int16, d.rowLen())
 	for i := range d.zrow {
-		d.zrow[i] = int8(p.InZero)
+		d.zrow[i] = int16(p.InZero)
 	}
 }
 
-// rowLen is the length of one padded input row: wp pixels and 16 bytes of slack for the last,
-// partial channel block.
+// rowLen is the length in int16 of one padded input row: wp pixels and 16 elements of slack for
+// the last, partial channel block.
 func (d *Depthwise) rowLen() int { return d.wp*d.p.InC + 16 }
 
 // ScratchSize is the number of bytes of scratch one concurrent Run needs.
@@ -125,7 +127,7 @@ func (d *Depthwise) ScratchSize() int {
 	if !d.fast {
 		return 0
 	}
-	return 3*d.rowLen() + d.p.OutW*16
+	return 1 + 3*2*d.rowLen() + d.p.OutW*16
 }
 
 // Path names the instruction path the convolution was prepared for: "sdot", "neon" or "generic"
@@ -148,21 +150,31 @@ func (d *Depthwise) Run(dst, src, scratch []int8, y0, y1 int) {
 		return
 	}
 	c, rl := p.InC, d.rowLen()
-	tailOut := scratch[3*rl : 3*rl+p.OutW*16]
-	// Rows can be read in place when no column padding is needed and no channel block is partial.
-	inPlace := p.PadLeft == 0 && d.wp <= p.InW && d.tailC == 0
-	var rows [3][]int8
+	// The int16 ring of three rows starts at the first even address of scratch.
+	skip := int(uintptr(unsafe.Pointer(&scratch[0])) & 1)
+	ring := unsafe.Slice((*int16)(unsafe.Pointer(&scratch[skip])), 3*rl)
+	tailOut := scratch[skip+6*rl : skip+6*rl+p.OutW*16]
+	// Padding columns are the same in every row: fill them once per Run.
+	lo, hi := d.padCols()
+	for k := 0; k < 3; k++ {
+		row := ring[k*rl : (k+1)*rl]
+		copy(row[:lo*c], d.zrow)
+		copy(row[hi*c:], d.zrow)
+	}
+	held := [3]int{-1, -1, -1} // input row held by each ring slot
+	var rows [3][]int16
 	for oy := y0; oy < y1; oy++ {
 		for ky := 0; ky < 3; ky++ {
 			iy := oy*d.s - p.PadTop + ky
-			switch {
-			case iy < 0 || iy >= p.InH:
+			if iy < 0 || iy >= p.InH {
 				rows[ky] = d.zrow
-			case inPlace:
-				rows[ky] = src[iy*p.InW*c : (iy+1)*p.InW*c]
-			default:
-				rows[ky] = scratch[ky*rl : (ky+1)*rl]
-				d.padRow(rows[ky], src[iy*p.InW*c:(iy+1)*p.InW*c])
+				continue
+			}
+			k := iy % 3
+			rows[ky] = ring[k*rl : (k+1)*rl]
+			if held[k] != iy && hi > lo {
+				held[k] = iy
+				d.widenRow(rows[ky][lo*c:hi*c], src[(iy*p.InW+lo-p.PadLeft)*c:])
 			}
 		}
 		out := dst[oy*p.OutW*c : (oy+1)*p.OutW*c]
@@ -182,27 +194,37 @@ func (d *Depthwise) Run(dst, src, scratch []int8, y0, y1 int) {
 	}
 }
 
-func (d *Depthwise) kernel(out, r0, r1, r2 *int8, b, cout int) {
+// padCols returns the padded pixels [lo, hi) that hold input pixels (x - PadLeft); the others hold
+// InZero.
+func (d *Depthwise) padCols() (lo, hi int) {
+	p := &d.p
+	lo = min(p.PadLeft, d.wp)
+	hi = min(max(p.InW+p.PadLeft, lo), d.wp)
+	return lo, hi
+}
+
+// widenRow sign-extends len(dst) input values from src: whole vectors in assembly, the tail in Go.
+func (d *Depthwise) widenRow(dst []int16, src []int8) {
+	n := len(dst) / 16
+	if n > 0 {
+		if d.path == pathGeneric {
+			widen16Generic(&dst[0], &src[0], n)
+		} else {
+			widen16(&dst[0], &src[0], n)
+		}
+	}
+	for i := 16 * n; i < len(dst); i++ {
+		dst[i] = int16(src[i])
+	}
+}
+
+func (d *Depthwise) kernel(out *int8, r0, r1, r2 *int16, b, cout int) {
 	w, p := &d.w[b*9*16], &d.params[b*dwParams]
 	if d.path == pathGeneric {
 		dw3x3Generic(out, r0, r1, r2, w, p, &d.hdr[0], d.p.OutW, d.p.InC, d.s, cout, d.flags)
 	} else {
 		dw3x3(out, r0, r1, r2, w, p, &d.hdr[0], d.p.OutW, d.p.InC, d.s, cout, d.flags)
 	}
-}
-
-// padRow copies input row in into the padded row buf: padded pixel x is input pixel x - PadLeft,
-// InZero outside the row.
-func (d *Depthwise) padRow(buf, in []int8) {
-	p := &d.p
-	c := p.InC
-	lo := min(p.PadLeft, d.wp)                // padded pixels before the row
-	hi := min(max(p.InW+p.PadLeft, lo), d.wp) // end of the copied pixels
-	copy(buf[:lo*c], d.zrow)
-	if hi > lo {
-		copy(buf[lo*c:hi*c], in[(lo-p.PadLeft)*c:])
-	}
-	copy(buf[hi*c:], d.zrow)
 }
 
 // runGeneric is the direct loop for the shapes without a fast kernel.

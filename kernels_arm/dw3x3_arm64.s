@@ -2,13 +2,14 @@
 
 //go:build arm64 && gc && !purego
 
-// Depthwise 3x3 convolution of one output row, 16 channels, requantization fused.
+// Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening.
 
 #include "textflag.h"
 
-// func dw3x3(out *int8, r0, r1, r2 *int8, w *int16, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int)
+// func dw3x3(out *int8, r0, r1, r2 *int16, w *int16, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int)
 TEXT ·dw3x3(SB), NOSPLIT, $0-96
 	MOVD cin+64(FP), R19
+	LSL $1, R19
 	MOVD s+72(FP), R20
 	MUL R19, R20, R20
 	MOVD r0+8(FP), R1
@@ -44,69 +45,51 @@ TEXT ·dw3x3(SB), NOSPLIT, $0-96
 	TBNZ $0, R17, dwlsh
 dwloop:
 	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
-	VLD1.P (R1)(R20), [V18.B16]
-	WORD $0x0f08a653 // sxtl v19.8h, v18.8b
-	WORD $0x4f08a654 // sxtl2 v20.8h, v18.16b
-	WORD $0x0e608278 // smlal v24.4s, v19.4h, v0.4h
-	WORD $0x4e608279 // smlal2 v25.4s, v19.8h, v0.8h
-	WORD $0x0e61829a // smlal v26.4s, v20.4h, v1.4h
-	WORD $0x4e61829b // smlal2 v27.4s, v20.8h, v1.8h
-	VLD1.P (R2)(R20), [V21.B16]
-	WORD $0x0f08a6b6 // sxtl v22.8h, v21.8b
-	WORD $0x4f08a6b7 // sxtl2 v23.8h, v21.16b
-	WORD $0x0e6282d8 // smlal v24.4s, v22.4h, v2.4h
-	WORD $0x4e6282d9 // smlal2 v25.4s, v22.8h, v2.8h
-	WORD $0x0e6382fa // smlal v26.4s, v23.4h, v3.4h
-	WORD $0x4e6382fb // smlal2 v27.4s, v23.8h, v3.8h
-	VLD1.P (R3)(R20), [V18.B16]
-	WORD $0x0f08a653 // sxtl v19.8h, v18.8b
-	WORD $0x4f08a654 // sxtl2 v20.8h, v18.16b
-	WORD $0x0e648278 // smlal v24.4s, v19.4h, v4.4h
-	WORD $0x4e648279 // smlal2 v25.4s, v19.8h, v4.8h
-	WORD $0x0e65829a // smlal v26.4s, v20.4h, v5.4h
-	WORD $0x4e65829b // smlal2 v27.4s, v20.8h, v5.8h
-	VLD1.P (R4)(R20), [V21.B16]
-	WORD $0x0f08a6b6 // sxtl v22.8h, v21.8b
-	WORD $0x4f08a6b7 // sxtl2 v23.8h, v21.16b
-	WORD $0x0e6682d8 // smlal v24.4s, v22.4h, v6.4h
-	WORD $0x4e6682d9 // smlal2 v25.4s, v22.8h, v6.8h
-	WORD $0x0e6782fa // smlal v26.4s, v23.4h, v7.4h
-	WORD $0x4e6782fb // smlal2 v27.4s, v23.8h, v7.8h
-	VLD1.P (R5)(R20), [V18.B16]
-	WORD $0x0f08a653 // sxtl v19.8h, v18.8b
-	WORD $0x4f08a654 // sxtl2 v20.8h, v18.16b
-	WORD $0x0e688278 // smlal v24.4s, v19.4h, v8.4h
-	WORD $0x4e688279 // smlal2 v25.4s, v19.8h, v8.8h
-	WORD $0x0e69829a // smlal v26.4s, v20.4h, v9.4h
-	WORD $0x4e69829b // smlal2 v27.4s, v20.8h, v9.8h
-	VLD1.P (R6)(R20), [V21.B16]
-	WORD $0x0f08a6b6 // sxtl v22.8h, v21.8b
-	WORD $0x4f08a6b7 // sxtl2 v23.8h, v21.16b
-	WORD $0x0e6a82d8 // smlal v24.4s, v22.4h, v10.4h
-	WORD $0x4e6a82d9 // smlal2 v25.4s, v22.8h, v10.8h
-	WORD $0x0e6b82fa // smlal v26.4s, v23.4h, v11.4h
-	WORD $0x4e6b82fb // smlal2 v27.4s, v23.8h, v11.8h
-	VLD1.P (R7)(R20), [V18.B16]
-	WORD $0x0f08a653 // sxtl v19.8h, v18.8b
-	WORD $0x4f08a654 // sxtl2 v20.8h, v18.16b
-	WORD $0x0e6c8278 // smlal v24.4s, v19.4h, v12.4h
-	WORD $0x4e6c8279 // smlal2 v25.4s, v19.8h, v12.8h
-	WORD $0x0e6d829a // smlal v26.4s, v20.4h, v13.4h
-	WORD $0x4e6d829b // smlal2 v27.4s, v20.8h, v13.8h
-	VLD1.P (R8)(R20), [V21.B16]
-	WORD $0x0f08a6b6 // sxtl v22.8h, v21.8b
-	WORD $0x4f08a6b7 // sxtl2 v23.8h, v21.16b
-	WORD $0x0e6e82d8 // smlal v24.4s, v22.4h, v14.4h
-	WORD $0x4e6e82d9 // smlal2 v25.4s, v22.8h, v14.8h
-	WORD $0x0e6f82fa // smlal v26.4s, v23.4h, v15.4h
-	WORD $0x4e6f82fb // smlal2 v27.4s, v23.8h, v15.8h
-	VLD1.P (R9)(R20), [V18.B16]
-	WORD $0x0f08a653 // sxtl v19.8h, v18.8b
-	WORD $0x4f08a654 // sxtl2 v20.8h, v18.16b
-	WORD $0x0e708278 // smlal v24.4s, v19.4h, v16.4h
-	WORD $0x4e708279 // smlal2 v25.4s, v19.8h, v16.8h
-	WORD $0x0e71829a // smlal v26.4s, v20.4h, v17.4h
-	WORD $0x4e71829b // smlal2 v27.4s, v20.8h, v17.8h
+	VLD1.P (R1)(R20), [V18.H8, V19.H8]
+	WORD $0x0e608258 // smlal v24.4s, v18.4h, v0.4h
+	WORD $0x4e608259 // smlal2 v25.4s, v18.8h, v0.8h
+	WORD $0x0e61827a // smlal v26.4s, v19.4h, v1.4h
+	WORD $0x4e61827b // smlal2 v27.4s, v19.8h, v1.8h
+	VLD1.P (R2)(R20), [V20.H8, V21.H8]
+	WORD $0x0e628298 // smlal v24.4s, v20.4h, v2.4h
+	WORD $0x4e628299 // smlal2 v25.4s, v20.8h, v2.8h
+	WORD $0x0e6382ba // smlal v26.4s, v21.4h, v3.4h
+	WORD $0x4e6382bb // smlal2 v27.4s, v21.8h, v3.8h
+	VLD1.P (R3)(R20), [V18.H8, V19.H8]
+	WORD $0x0e648258 // smlal v24.4s, v18.4h, v4.4h
+	WORD $0x4e648259 // smlal2 v25.4s, v18.8h, v4.8h
+	WORD $0x0e65827a // smlal v26.4s, v19.4h, v5.4h
+	WORD $0x4e65827b // smlal2 v27.4s, v19.8h, v5.8h
+	VLD1.P (R4)(R20), [V20.H8, V21.H8]
+	WORD $0x0e668298 // smlal v24.4s, v20.4h, v6.4h
+	WORD $0x4e668299 // smlal2 v25.4s, v20.8h, v6.8h
+	WORD $0x0e6782ba // smlal v26.4s, v21.4h, v7.4h
+	WORD $0x4e6782bb // smlal2 v27.4s, v21.8h, v7.8h
+	VLD1.P (R5)(R20), [V18.H8, V19.H8]
+	WORD $0x0e688258 // smlal v24.4s, v18.4h, v8.4h
+	WORD $0x4e688259 // smlal2 v25.4s, v18.8h, v8.8h
+	WORD $0x0e69827a // smlal v26.4s, v19.4h, v9.4h
+	WORD $0x4e69827b // smlal2 v27.4s, v19.8h, v9.8h
+	VLD1.P (R6)(R20), [V20.H8, V21.H8]
+	WORD $0x0e6a8298 // smlal v24.4s, v20.4h, v10.4h
+	WORD $0x4e6a8299 // smlal2 v25.4s, v20.8h, v10.8h
+	WORD $0x0e6b82ba // smlal v26.4s, v21.4h, v11.4h
+	WORD $0x4e6b82bb // smlal2 v27.4s, v21.8h, v11.8h
+	VLD1.P (R7)(R20), [V18.H8, V19.H8]
+	WORD $0x0e6c8258 // smlal v24.4s, v18.4h, v12.4h
+	WORD $0x4e6c8259 // smlal2 v25.4s, v18.8h, v12.8h
+	WORD $0x0e6d827a // smlal v26.4s, v19.4h, v13.4h
+	WORD $0x4e6d827b // smlal2 v27.4s, v19.8h, v13.8h
+	VLD1.P (R8)(R20), [V20.H8, V21.H8]
+	WORD $0x0e6e8298 // smlal v24.4s, v20.4h, v14.4h
+	WORD $0x4e6e8299 // smlal2 v25.4s, v20.8h, v14.8h
+	WORD $0x0e6f82ba // smlal v26.4s, v21.4h, v15.4h
+	WORD $0x4e6f82bb // smlal2 v27.4s, v21.8h, v15.8h
+	VLD1.P (R9)(R20), [V18.H8, V19.H8]
+	WORD $0x0e708258 // smlal v24.4s, v18.4h, v16.4h
+	WORD $0x4e708259 // smlal2 v25.4s, v18.8h, v16.8h
+	WORD $0x0e71827a // smlal v26.4s, v19.4h, v17.4h
+	WORD $0x4e71827b // smlal2 v27.4s, v19.8h, v17.8h
 	VLD1 (R12), [V18.S4, V19.S4, V20.S4, V21.S4]
 	WORD $0x6eb2b718 // sqrdmulh v24.4s, v24.4s, v18.4s
 	WORD $0x6eb3b739 // sqrdmulh v25.4s, v25.4s, v19.4s
@@ -143,69 +126,51 @@ dwloop:
 	RET
 dwlsh:
 	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
-	VLD1.P (R1)(R20), [V18.B16]
-	WORD $0x0f08a653 // sxtl v19.8h, v18.8b
-	WORD $0x4f08a654 // sxtl2 v20.8h, v18.16b
-	WORD $0x0e608278 // smlal v24.4s, v19.4h, v0.4h
-	WORD $0x4e608279 // smlal2 v25.4s, v19.8h, v0.8h
-	WORD $0x0e61829a // smlal v26.4s, v20.4h, v1.4h
-	WORD $0x4e61829b // smlal2 v27.4s, v20.8h, v1.8h
-	VLD1.P (R2)(R20), [V21.B16]
-	WORD $0x0f08a6b6 // sxtl v22.8h, v21.8b
-	WORD $0x4f08a6b7 // sxtl2 v23.8h, v21.16b
-	WORD $0x0e6282d8 // smlal v24.4s, v22.4h, v2.4h
-	WORD $0x4e6282d9 // smlal2 v25.4s, v22.8h, v2.8h
-	WORD $0x0e6382fa // smlal v26.4s, v23.4h, v3.4h
-	WORD $0x4e6382fb // smlal2 v27.4s, v23.8h, v3.8h
-	VLD1.P (R3)(R20), [V18.B16]
-	WORD $0x0f08a653 // sxtl v19.8h, v18.8b
-	WORD $0x4f08a654 // sxtl2 v20.8h, v18.16b
-	WORD $0x0e648278 // smlal v24.4s, v19.4h, v4.4h
-	WORD $0x4e648279 // smlal2 v25.4s, v19.8h, v4.8h
-	WORD $0x0e65829a // smlal v26.4s, v20.4h, v5.4h
-	WORD $0x4e65829b // smlal2 v27.4s, v20.8h, v5.8h
-	VLD1.P (R4)(R20), [V21.B16]
-	WORD $0x0f08a6b6 // sxtl v22.8h, v21.8b
-	WORD $0x4f08a6b7 // sxtl2 v23.8h, v21.16b
-	WORD $0x0e6682d8 // smlal v24.4s, v22.4h, v6.4h
-	WORD $0x4e6682d9 // smlal2 v25.4s, v22.8h, v6.8h
-	WORD $0x0e6782fa // smlal v26.4s, v23.4h, v7.4h
-	WORD $0x4e6782fb // smlal2 v27.4s, v23.8h, v7.8h
-	VLD1.P (R5)(R20), [V18.B16]
-	WORD $0x0f08a653 // sxtl v19.8h, v18.8b
-	WORD $0x4f08a654 // sxtl2 v20.8h, v18.16b
-	WORD $0x0e688278 // smlal v24.4s, v19.4h, v8.4h
-	WORD $0x4e688279 // smlal2 v25.4s, v19.8h, v8.8h
-	WORD $0x0e69829a // smlal v26.4s, v20.4h, v9.4h
-	WORD $0x4e69829b // smlal2 v27.4s, v20.8h, v9.8h
-	VLD1.P (R6)(R20), [V21.B16]
-	WORD $0x0f08a6b6 // sxtl v22.8h, v21.8b
-	WORD $0x4f08a6b7 // sxtl2 v23.8h, v21.16b
-	WORD $0x0e6a82d8 // smlal v24.4s, v22.4h, v10.4h
-	WORD $0x4e6a82d9 // smlal2 v25.4s, v22.8h, v10.8h
-	WORD $0x0e6b82fa // smlal v26.4s, v23.4h, v11.4h
-	WORD $0x4e6b82fb // smlal2 v27.4s, v23.8h, v11.8h
-	VLD1.P (R7)(R20), [V18.B16]
-	WORD $0x0f08a653 // sxtl v19.8h, v18.8b
-	WORD $0x4f08a654 // sxtl2 v20.8h, v18.16b
-	WORD $0x0e6c8278 // smlal v24.4s, v19.4h, v12.4h
-	WORD $0x4e6c8279 // smlal2 v25.4s, v19.8h, v12.8h
-	WORD $0x0e6d829a // smlal v26.4s, v20.4h, v13.4h
-	WORD $0x4e6d829b // smlal2 v27.4s, v20.8h, v13.8h
-	VLD1.P (R8)(R20), [V21.B16]
-	WORD $0x0f08a6b6 // sxtl v22.8h, v21.8b
-	WORD $0x4f08a6b7 // sxtl2 v23.8h, v21.16b
-	WORD $0x0e6e82d8 // smlal v24.4s, v22.4h, v14.4h
-	WORD $0x4e6e82d9 // smlal2 v25.4s, v22.8h, v14.8h
-	WORD $0x0e6f82fa // smlal v26.4s, v23.4h, v15.4h
-	WORD $0x4e6f82fb // smlal2 v27.4s, v23.8h, v15.8h
-	VLD1.P (R9)(R20), [V18.B16]
-	WORD $0x0f08a653 // sxtl v19.8h, v18.8b
-	WORD $0x4f08a654 // sxtl2 v20.8h, v18.16b
-	WORD $0x0e708278 // smlal v24.4s, v19.4h, v16.4h
-	WORD $0x4e708279 // smlal2 v25.4s, v19.8h, v16.8h
-	WORD $0x0e71829a // smlal v26.4s, v20.4h, v17.4h
-	WORD $0x4e71829b // smlal2 v27.4s, v20.8h, v17.8h
+	VLD1.P (R1)(R20), [V18.H8, V19.H8]
+	WORD $0x0e608258 // smlal v24.4s, v18.4h, v0.4h
+	WORD $0x4e608259 // smlal2 v25.4s, v18.8h, v0.8h
+	WORD $0x0e61827a // smlal v26.4s, v19.4h, v1.4h
+	WORD $0x4e61827b // smlal2 v27.4s, v19.8h, v1.8h
+	VLD1.P (R2)(R20), [V20.H8, V21.H8]
+	WORD $0x0e628298 // smlal v24.4s, v20.4h, v2.4h
+	WORD $0x4e628299 // smlal2 v25.4s, v20.8h, v2.8h
+	WORD $0x0e6382ba // smlal v26.4s, v21.4h, v3.4h
+	WORD $0x4e6382bb // smlal2 v27.4s, v21.8h, v3.8h
+	VLD1.P (R3)(R20), [V18.H8, V19.H8]
+	WORD $0x0e648258 // smlal v24.4s, v18.4h, v4.4h
+	WORD $0x4e648259 // smlal2 v25.4s, v18.8h, v4.8h
+	WORD $0x0e65827a // smlal v26.4s, v19.4h, v5.4h
+	WORD $0x4e65827b // smlal2 v27.4s, v19.8h, v5.8h
+	VLD1.P (R4)(R20), [V20.H8, V21.H8]
+	WORD $0x0e668298 // smlal v24.4s, v20.4h, v6.4h
+	WORD $0x4e668299 // smlal2 v25.4s, v20.8h, v6.8h
+	WORD $0x0e6782ba // smlal v26.4s, v21.4h, v7.4h
+	WORD $0x4e6782bb // smlal2 v27.4s, v21.8h, v7.8h
+	VLD1.P (R5)(R20), [V18.H8, V19.H8]
+	WORD $0x0e688258 // smlal v24.4s, v18.4h, v8.4h
+	WORD $0x4e688259 // smlal2 v25.4s, v18.8h, v8.8h
+	WORD $0x0e69827a // smlal v26.4s, v19.4h, v9.4h
+	WORD $0x4e69827b // smlal2 v27.4s, v19.8h, v9.8h
+	VLD1.P (R6)(R20), [V20.H8, V21.H8]
+	WORD $0x0e6a8298 // smlal v24.4s, v20.4h, v10.4h
+	WORD $0x4e6a8299 // smlal2 v25.4s, v20.8h, v10.8h
+	WORD $0x0e6b82ba // smlal v26.4s, v21.4h, v11.4h
+	WORD $0x4e6b82bb // smlal2 v27.4s, v21.8h, v11.8h
+	VLD1.P (R7)(R20), [V18.H8, V19.H8]
+	WORD $0x0e6c8258 // smlal v24.4s, v18.4h, v12.4h
+	WORD $0x4e6c8259 // smlal2 v25.4s, v18.8h, v12.8h
+	WORD $0x0e6d827a // smlal v26.4s, v19.4h, v13.4h
+	WORD $0x4e6d827b // smlal2 v27.4s, v19.8h, v13.8h
+	VLD1.P (R8)(R20), [V20.H8, V21.H8]
+	WORD $0x0e6e8298 // smlal v24.4s, v20.4h, v14.4h
+	WORD $0x4e6e8299 // smlal2 v25.4s, v20.8h, v14.8h
+	WORD $0x0e6f82ba // smlal v26.4s, v21.4h, v15.4h
+	WORD $0x4e6f82bb // smlal2 v27.4s, v21.8h, v15.8h
+	VLD1.P (R9)(R20), [V18.H8, V19.H8]
+	WORD $0x0e708258 // smlal v24.4s, v18.4h, v16.4h
+	WORD $0x4e708259 // smlal2 v25.4s, v18.8h, v16.8h
+	WORD $0x0e71827a // smlal v26.4s, v19.4h, v17.4h
+	WORD $0x4e71827b // smlal2 v27.4s, v19.8h, v17.8h
 	VLD1 (R14), [V18.S4, V19.S4, V20.S4, V21.S4]
 	WORD $0x4eb24718 // sshl v24.4s, v24.4s, v18.4s
 	WORD $0x4eb34739 // sshl v25.4s, v25.4s, v19.4s
@@ -244,4 +209,18 @@ dwlsh:
 	VST1.P [V22.B16], (R0)(R16)
 	SUBS $1, R15
 	BNE dwlsh
+	RET
+
+// func widen16(dst *int16, src *int8, n int)
+TEXT ·widen16(SB), NOSPLIT, $0-24
+	MOVD dst+0(FP), R0
+	MOVD src+8(FP), R1
+	MOVD n+16(FP), R2
+widenloop:
+	VLD1.P 16(R1), [V0.B16]
+	WORD $0x0f08a401 // sxtl v1.8h, v0.8b
+	WORD $0x4f08a402 // sxtl2 v2.8h, v0.16b
+	VST1.P [V1.H8, V2.H8], 32(R0)
+	SUBS $1, R2
+	BNE widenloop
 	RET

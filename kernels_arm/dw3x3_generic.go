@@ -6,9 +6,9 @@ import "unsafe"
 const dwParams = 4 * 16
 
 // dw3x3Generic is the pure-Go twin of dw3x3.
-func dw3x3Generic(out *int8, r0, r1, r2 *int8, w *int16, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int) {
+func dw3x3Generic(out *int8, r0, r1, r2 *int16, w *int16, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int) {
 	span := ((n-1)*s+2)*cin + 16
-	rows := [3][]int8{unsafe.Slice(r0, span), unsafe.Slice(r1, span), unsafe.Slice(r2, span)}
+	rows := [3][]int16{unsafe.Slice(r0, span), unsafe.Slice(r1, span), unsafe.Slice(r2, span)}
 	W := unsafe.Slice(w, 9*16)
 	P := unsafe.Slice(p, dwParams)
 	H := unsafe.Slice(hdr, 3)
@@ -25,5 +25,13 @@ func dw3x3Generic(out *int8, r0, r1, r2 *int8, w *int16, p *int32, hdr *int32, n
 			}
 			O[x*cout+ch] = requant(acc, P[16+ch], lsh, int(-P[32+ch]), H[0], H[1], H[2])
 		}
+	}
+}
+
+// widen16Generic is the pure-Go twin of widen16.
+func widen16Generic(dst *int16, src *int8, n int) {
+	D, S := unsafe.Slice(dst, 16*n), unsafe.Slice(src, 16*n)
+	for i, v := range S {
+		D[i] = int16(v)
 	}
 }

@@ -219,9 +219,15 @@ func TestDw3x3Kernel(t *testing.T) {
 			cout = 16
 		}
 		span := ((n-1)*s+2)*cin + 16
-		var rows [3][]int8
+		var rows [3][]int16
 		for k := range rows {
-			rows[k] = randInt8s(r, span)
+			rows[k] = make([]int16, span)
+			for j := range rows[k] {
+				rows[k][j] = int16(int8(r.Uint32()))
+				if r.IntN(8) == 0 {
+					rows[k][j] = int16(r.Uint32()) // beyond int8: the kernel is exact on any int16
+				}
+			}
 			if r.IntN(4) == 0 {
 				for j := range rows[k] {
 					rows[k][j] = math.MinInt8
@@ -252,6 +258,21 @@ func TestDw3x3Kernel(t *testing.T) {
 		dw3x3Generic(&want[got.lo], &rows[0][0], &rows[1][0], &rows[2][0], &w[0], &p[0], &hdr[0], n, cin, s, cout, flags)
 		got.check(t, "dw3x3")
 		diffInt8(t, fmt.Sprintf("dw3x3 n %d s %d cin %d cout %d flags %d", n, s, cin, cout, flags), got.all, want)
+	}
+}
+
+func TestWiden16Kernel(t *testing.T) {
+	needAsm(t)
+	r := newRand(16)
+	for i := 0; i < scale(t, 50); i++ {
+		n := 1 + r.IntN(20)
+		src := randInt8s(r, 16*n)
+		got, want := make([]int16, 16*n+8), make([]int16, 16*n+8)
+		widen16(&got[0], &src[0], n)
+		widen16Generic(&want[0], &src[0], n)
+		if !slices.Equal(got, want) {
+			t.Fatalf("widen16 n %d: %v, twin %v", n, got, want)
+		}
 	}
 }
 

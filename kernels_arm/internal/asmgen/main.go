@@ -408,12 +408,14 @@ func packA4(g *gen) {
 	g.p("RET")
 }
 
-// dw3x3 emits the depthwise 3x3 row kernel for one block of 16 channels.
-// Weights (w - wz, int16) of tap t in V(2t) (channels 0-7) and V(2t+1) (8-15); accumulators V24-V27;
-// input V18-V20 / V21-V23 alternating; V28 output zero point, V29/V30 activation min/max.
+// dw3x3 emits the depthwise 3x3 row kernel for one block of 16 channels, reading int16 input rows
+// (widened once per row by widen16). Weights (w - wz, int16) of tap t in V(2t) (channels 0-7) and
+// V(2t+1) (8-15); accumulators V24-V27; input V18-V19 / V20-V21 alternating; V28 output zero point,
+// V29/V30 activation min/max.
 func dw3x3(g *gen) {
-	g.text("dw3x3", "dw3x3(out *int8, r0, r1, r2 *int8, w *int16, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int)", 96)
+	g.text("dw3x3", "dw3x3(out *int8, r0, r1, r2 *int16, w *int16, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int)", 96)
 	g.p("MOVD cin+64(FP), R19")
+	g.p("LSL $1, R19") // bytes per input pixel
 	g.p("MOVD s+72(FP), R20")
 	g.p("MUL R19, R20, R20")
 	for ky := 0; ky < 3; ky++ {
@@ -447,14 +449,12 @@ func dw3x3(g *gen) {
 		g.label(pfx)
 		g.p("VLD1 (R11), %s", vlist(24, 4, "S4"))
 		for t := 0; t < 9; t++ {
-			b := 18 + 3*(t%2)
-			g.p("VLD1.P (R%d)(R20), [V%d.B16]", 1+t, b)
-			g.w(sxtl8H(b+1, b, false))
-			g.w(sxtl8H(b+2, b, true))
-			g.w(smlal4S(24, b+1, 2*t, false))
-			g.w(smlal4S(25, b+1, 2*t, true))
-			g.w(smlal4S(26, b+2, 2*t+1, false))
-			g.w(smlal4S(27, b+2, 2*t+1, true))
+			b := 18 + 2*(t%2)
+			g.p("VLD1.P (R%d)(R20), [V%d.H8, V%d.H8]", 1+t, b, b+1)
+			g.w(smlal4S(24, b, 2*t, false))
+			g.w(smlal4S(25, b, 2*t, true))
+			g.w(smlal4S(26, b+1, 2*t+1, false))
+			g.w(smlal4S(27, b+1, 2*t+1, true))
 		}
 		if lsh {
 			g.p("VLD1 (R14), %s", vlist(18, 4, "S4"))
@@ -498,6 +498,22 @@ func dw3x3(g *gen) {
 	}
 	body("dwloop", false)
 	body("dwlsh", true)
+}
+
+// widen16 emits the sign extension of n blocks of 16 int8 to int16 (the depthwise input rows).
+func widen16(g *gen) {
+	g.text("widen16", "widen16(dst *int16, src *int8, n int)", 24)
+	g.p("MOVD dst+0(FP), R0")
+	g.p("MOVD src+8(FP), R1")
+	g.p("MOVD n+16(FP), R2")
+	g.label("widenloop")
+	g.p("VLD1.P 16(R1), [V0.B16]")
+	g.w(sxtl8H(1, 0, false))
+	g.w(sxtl8H(2, 0, true))
+	g.p("VST1.P [V1.H8, V2.H8], 32(R0)")
+	g.p("SUBS $1, R2")
+	g.p("BNE widenloop")
+	g.p("RET")
 }
 
 // add emits the elementwise int8 addition of 16-element blocks (TFLite integer_ops/add.h).
@@ -601,7 +617,7 @@ func main() {
 				func(g *gen) { gemmMLAL(g, 4) }, func(g *gen) { gemmMLAL(g, 1) },
 			}},
 		{"pack_arm64.s", "A-panel packing for the GEMM kernels.", []func(*gen){packA4}},
-		{"dw3x3_arm64.s", "Depthwise 3x3 convolution of one output row, 16 channels, requantization fused.", []func(*gen){dw3x3}},
+		{"dw3x3_arm64.s", "Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening.", []func(*gen){dw3x3, widen16}},
 		{"add_arm64.s", "Elementwise int8 addition with TFLite's requantization.", []func(*gen){add}},
 		{"pool_arm64.s", "Per-channel sums for average pooling.", []func(*gen){pool}},
 	}
