@@ -121,11 +121,13 @@ func diffInt8(t testing.TB, what string, got, want []int8) {
 
 func TestConvMatchesNaive(t *testing.T) {
 	r := newRand(1)
-	n := scale(t, 120)
+	n := scale(t, 500)
 	t.Logf("paths %v", testPaths())
 	for i := 0; i < n; i++ {
-		p := randConv(r, 60000)
-		src := randInt8s(r, p.InH*p.InW*p.InC)
+		p := randConv(r, 150000)
+		g := newGuarded(r, p.InH*p.InW*p.InC) // an unaligned source
+		src := g.data()
+		copy(src, randInt8s(r, len(src)))
 		want := naiveConv(&p, src)
 		for _, pth := range testPaths() {
 			got := runConv(t, r, pth, &p, src)
@@ -222,5 +224,66 @@ func TestConvNoAlloc(t *testing.T) {
 				t.Errorf("path %v InC %d: Run allocates %v times", pth, inC, n)
 			}
 		}
+	}
+}
+
+func TestFullyConnected(t *testing.T) {
+	r := newRand(4)
+	for _, sh := range []struct{ rows, in, out int }{{1, 1280, 1001}, {1, 7, 3}, {3, 64, 10}, {5, 33, 17}, {0, 16, 1}} {
+		p := FullyConnectedParams{Rows: sh.rows, InC: sh.in, OutC: sh.out, InZero: int32(r.IntN(256) - 128),
+			Weights: randInt8s(r, sh.in*sh.out), WeightZero: []int32{int32(r.IntN(256) - 128)},
+			Mult: []int32{0}, Shift: []int32{0}}
+		p.Mult[0], p.Shift[0] = randQuant(r, math.Sqrt(float64(sh.in))*128*128)
+		p.OutZero, p.ActMin, p.ActMax = randActRange(r)
+		rows := max(sh.rows, 1)
+		cp := ConvParams{InH: rows, InW: 1, InC: sh.in, OutH: rows, OutW: 1, OutC: sh.out, KH: 1, KW: 1, StrideH: 1, StrideW: 1,
+			DilH: 1, DilW: 1, InZero: p.InZero, Weights: p.Weights, WeightZero: p.WeightZero, Mult: p.Mult, Shift: p.Shift,
+			OutZero: p.OutZero, ActMin: p.ActMin, ActMax: p.ActMax}
+		src := randInt8s(r, rows*sh.in)
+		want := naiveConv(&cp, src)
+		for _, pth := range testPaths() {
+			var f *FullyConnected
+			var err error
+			withPath(pth, func() { f, err = NewFullyConnected(p) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			dst := make([]int8, rows*sh.out)
+			f.Run(dst, src, make([]int8, f.ScratchSize()), 0, rows)
+			diffInt8(t, fmt.Sprintf("fc %v path %v", sh, pth), dst, want)
+		}
+	}
+}
+
+// TestConcurrentRuns runs layers from several goroutines on disjoint row ranges, each with its own
+// scratch, as the runtime's worker pool will (run with -race on the generic path).
+func TestConcurrentRuns(t *testing.T) {
+	r := newRand(5)
+	cp := ConvParams{InH: 13, InW: 11, InC: 32, OutH: 13, OutW: 11, OutC: 24, KH: 3, KW: 3, StrideH: 1, StrideW: 1,
+		DilH: 1, DilW: 1, PadTop: 1, PadLeft: 1, InZero: 5, Weights: randInt8s(r, 24*9*32), WeightZero: []int32{7},
+		Mult: []int32{1 << 30}, Shift: []int32{-9}, OutZero: 3, ActMin: -128, ActMax: 127}
+	dp := DepthwiseParams{InH: 13, InW: 11, InC: 24, OutH: 7, OutW: 6, KH: 3, KW: 3, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1,
+		PadTop: 1, PadLeft: 1, Multiplier: 1, InZero: -3, Weights: randInt8s(r, 9*24), WeightZero: []int32{0},
+		Mult: []int32{1 << 30}, Shift: []int32{-5}, OutZero: 1, ActMin: -100, ActMax: 100}
+	src := randInt8s(r, 13*11*32)
+	wantC, wantD := naiveConv(&cp, src), naiveDepthwise(&dp, src[:13*11*24])
+	for _, pth := range testPaths() {
+		var c *Conv
+		var d *Depthwise
+		withPath(pth, func() { c, _ = NewConv(cp); d, _ = NewDepthwise(dp) })
+		gotC, gotD := make([]int8, len(wantC)), make([]int8, len(wantD))
+		done := make(chan bool)
+		for w := 0; w < 3; w++ {
+			go func(w int) {
+				c.Run(gotC, src, make([]int8, c.ScratchSize()), w*5, w*5+5)
+				d.Run(gotD, src[:13*11*24], make([]int8, d.ScratchSize()), w*3, w*3+3)
+				done <- true
+			}(w)
+		}
+		for w := 0; w < 3; w++ {
+			<-done
+		}
+		diffInt8(t, "concurrent conv path "+pth.String(), gotC, wantC)
+		diffInt8(t, "concurrent depthwise path "+pth.String(), gotD, wantD)
 	}
 }

@@ -120,7 +120,7 @@ func runDepthwise(t testing.TB, r *rand.Rand, pth path, p *DepthwiseParams, src 
 
 func TestDepthwiseMatchesNaive(t *testing.T) {
 	r := newRand(20)
-	for i := 0; i < scale(t, 150); i++ {
+	for i := 0; i < scale(t, 500); i++ {
 		p := randDepthwise(r, i%3 != 0)
 		src := newGuarded(r, p.InH*p.InW*p.InC)
 		copy(src.data(), randInt8s(r, p.InH*p.InW*p.InC))

@@ -171,7 +171,7 @@ func checkGemm(t testing.TB, r *rand.Rand, k gemmKernel, kc, ntiles, flags int) 
 func TestGemmKernels(t *testing.T) {
 	needAsm(t)
 	r := newRand(10)
-	iters := scale(t, 30)
+	iters := scale(t, 80)
 	for _, k := range gemmKernels() {
 		for kc := 1; kc <= 13; kc++ { // every remainder of the 4-step SMLAL loop
 			for i := 0; i < iters; i++ {
@@ -211,7 +211,7 @@ func TestPackA4(t *testing.T) {
 func TestDw3x3Kernel(t *testing.T) {
 	needAsm(t)
 	r := newRand(12)
-	for i := 0; i < scale(t, 300); i++ {
+	for i := 0; i < scale(t, 1000); i++ {
 		n, s := 1+r.IntN(20), 1+r.IntN(2)
 		cin := 16 + r.IntN(40)
 		cout := cin
