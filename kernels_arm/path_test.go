@@ -35,14 +35,21 @@ func TestPathSelection(t *testing.T) {
 			t.Skip("no /proc/self/auxv: cannot check the path independently")
 		}
 		asimd, dot := hwcap&(1<<1) != 0, hwcap&(1<<20) != 0
-		godebugOff := strings.Contains(os.Getenv("GODEBUG"), "cpu.asimddp=off")
+		for _, opt := range strings.Split(os.Getenv("GODEBUG"), ",") {
+			switch opt {
+			case "cpu.asimddp=off":
+				dot = false
+			case "cpu.asimd=off", "cpu.all=off":
+				asimd = false
+			}
+		}
 		switch {
-		case asimd && dot && !godebugOff:
+		case asimd && dot:
 			want = "sdot"
 		case asimd:
 			want = "neon"
 		}
-		t.Logf("HWCAP %#x: asimd %v asimddp %v; GODEBUG %q; path %s", hwcap, asimd, dot, os.Getenv("GODEBUG"), got)
+		t.Logf("HWCAP %#x, GODEBUG %q: asimd %v asimddp %v; path %s", hwcap, os.Getenv("GODEBUG"), asimd, dot, got)
 	}
 	if got != want {
 		t.Errorf("Path() = %s, want %s", got, want)
