@@ -182,6 +182,7 @@ func (c *Conv) pack(p *ConvParams) {
 	c.w = make([]int8, tiles*c.tileW)
 	c.params = make([]int32, tiles*c.tileP)
 	zi := p.InZero
+	fast := true
 	for o := 0; o < n; o++ {
 		j, v := o/c.nr, o%c.nr
 		wo := p.Weights[o*k : (o+1)*k]
@@ -206,6 +207,9 @@ func (c *Conv) pack(p *ConvParams) {
 		if lsh > 0 {
 			c.flags |= flagLSH
 		}
+		if rsh > -1 {
+			fast = false
+		}
 		if wz != 0 {
 			c.flags |= flagWZ
 		}
@@ -220,6 +224,9 @@ func (c *Conv) pack(p *ConvParams) {
 		} else {
 			pt[v], pt[16+v], pt[32+v], pt[48+v], pt[64+v] = bias, at(p.Mult, o), rsh, lsh, wz
 		}
+	}
+	if fast {
+		c.flags |= flagFastRQ
 	}
 }
 

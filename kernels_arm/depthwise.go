@@ -91,6 +91,7 @@ func (d *Depthwise) packFast() {
 	d.wp = (p.OutW-1)*d.s + 3
 	d.w = make([]int16, d.blocks*9*16)
 	d.params = make([]int32, d.blocks*dwParams)
+	fast := true
 	for ch := 0; ch < c; ch++ {
 		b, l := ch/16, ch%16
 		wz := at(p.WeightZero, ch)
@@ -108,9 +109,15 @@ func (d *Depthwise) packFast() {
 		if lsh > 0 {
 			d.flags |= flagLSH
 		}
+		if rsh > -1 {
+			fast = false
+		}
 		pb := d.params[b*dwParams:]
 		// Padding reads InZero: Σ (a - zi)*w' = Σ a*w' - zi*Σ w'.
 		pb[l], pb[16+l], pb[32+l], pb[48+l] = bias-p.InZero*sum, at(p.Mult, ch), rsh, lsh
+	}
+	if fast {
+		d.flags |= flagFastRQ
 	}
 	d.zrow = make([]int16, d.rowLen())
 	for i := range d.zrow {

@@ -63,7 +63,7 @@ func FuzzGemmKernels(f *testing.F) {
 		needAsm(t)
 		r := newRand(seed)
 		for _, k := range gemmKernels() {
-			checkGemm(t, r, k, 1+int(kc)%20, 1+int(ntiles)%4, int(flags)%4)
+			checkGemm(t, r, k, 1+int(kc)%20, 1+int(ntiles)%4, int(flags)%8)
 		}
 	})
 }

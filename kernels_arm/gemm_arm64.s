@@ -20,8 +20,8 @@ TEXT ·gemmSDOT4(SB), NOSPLIT, $0-96
 	MOVD c3+72(FP), R9
 	MOVD ntiles+80(FP), R10
 	MOVD flags+88(FP), R11
-	MOVW (R4), R13
-	VDUP R13, V12.S4
+	MOVW (R4), R16
+	VDUP R16, V12.S4
 	MOVW 4(R4), R13
 	VDUP R13, V13.B16
 	MOVW 8(R4), R13
@@ -161,6 +161,7 @@ sdot4nolsh:
 	VLD1.P 64(R3), [V4.S4, V5.S4, V6.S4, V7.S4]
 	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
 	ADD $128, R3
+	TBNZ $2, R11, sdot4fast
 	WORD $0x6ea4b610 // sqrdmulh v16.4s, v16.4s, v4.4s
 	WORD $0x6ea4b694 // sqrdmulh v20.4s, v20.4s, v4.4s
 	WORD $0x6ea4b718 // sqrdmulh v24.4s, v24.4s, v4.4s
@@ -277,6 +278,102 @@ sdot4nolsh:
 	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
 	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
 	VST1.P [V2.B16], 16(R9)
+	B sdot4next
+sdot4fast:
+	WORD $0x6ea4b610 // sqrdmulh v16.4s, v16.4s, v4.4s
+	WORD $0x6ea4b694 // sqrdmulh v20.4s, v20.4s, v4.4s
+	WORD $0x6ea4b718 // sqrdmulh v24.4s, v24.4s, v4.4s
+	WORD $0x6ea4b79c // sqrdmulh v28.4s, v28.4s, v4.4s
+	WORD $0x6ea5b631 // sqrdmulh v17.4s, v17.4s, v5.4s
+	WORD $0x6ea5b6b5 // sqrdmulh v21.4s, v21.4s, v5.4s
+	WORD $0x6ea5b739 // sqrdmulh v25.4s, v25.4s, v5.4s
+	WORD $0x6ea5b7bd // sqrdmulh v29.4s, v29.4s, v5.4s
+	WORD $0x6ea6b652 // sqrdmulh v18.4s, v18.4s, v6.4s
+	WORD $0x6ea6b6d6 // sqrdmulh v22.4s, v22.4s, v6.4s
+	WORD $0x6ea6b75a // sqrdmulh v26.4s, v26.4s, v6.4s
+	WORD $0x6ea6b7de // sqrdmulh v30.4s, v30.4s, v6.4s
+	WORD $0x6ea7b673 // sqrdmulh v19.4s, v19.4s, v7.4s
+	WORD $0x6ea7b6f7 // sqrdmulh v23.4s, v23.4s, v7.4s
+	WORD $0x6ea7b77b // sqrdmulh v27.4s, v27.4s, v7.4s
+	WORD $0x6ea7b7ff // sqrdmulh v31.4s, v31.4s, v7.4s
+	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
+	WORD $0x4f211694 // ssra v20.4s, v20.4s, #31
+	WORD $0x4f211718 // ssra v24.4s, v24.4s, #31
+	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
+	WORD $0x4f211631 // ssra v17.4s, v17.4s, #31
+	WORD $0x4f2116b5 // ssra v21.4s, v21.4s, #31
+	WORD $0x4f211739 // ssra v25.4s, v25.4s, #31
+	WORD $0x4f2117bd // ssra v29.4s, v29.4s, #31
+	WORD $0x4f211652 // ssra v18.4s, v18.4s, #31
+	WORD $0x4f2116d6 // ssra v22.4s, v22.4s, #31
+	WORD $0x4f21175a // ssra v26.4s, v26.4s, #31
+	WORD $0x4f2117de // ssra v30.4s, v30.4s, #31
+	WORD $0x4f211673 // ssra v19.4s, v19.4s, #31
+	WORD $0x4f2116f7 // ssra v23.4s, v23.4s, #31
+	WORD $0x4f21177b // ssra v27.4s, v27.4s, #31
+	WORD $0x4f2117ff // ssra v31.4s, v31.4s, #31
+	WORD $0x4ea85610 // srshl v16.4s, v16.4s, v8.4s
+	WORD $0x4ea85694 // srshl v20.4s, v20.4s, v8.4s
+	WORD $0x4ea85718 // srshl v24.4s, v24.4s, v8.4s
+	WORD $0x4ea8579c // srshl v28.4s, v28.4s, v8.4s
+	WORD $0x4ea95631 // srshl v17.4s, v17.4s, v9.4s
+	WORD $0x4ea956b5 // srshl v21.4s, v21.4s, v9.4s
+	WORD $0x4ea95739 // srshl v25.4s, v25.4s, v9.4s
+	WORD $0x4ea957bd // srshl v29.4s, v29.4s, v9.4s
+	WORD $0x4eaa5652 // srshl v18.4s, v18.4s, v10.4s
+	WORD $0x4eaa56d6 // srshl v22.4s, v22.4s, v10.4s
+	WORD $0x4eaa575a // srshl v26.4s, v26.4s, v10.4s
+	WORD $0x4eaa57de // srshl v30.4s, v30.4s, v10.4s
+	WORD $0x4eab5673 // srshl v19.4s, v19.4s, v11.4s
+	WORD $0x4eab56f7 // srshl v23.4s, v23.4s, v11.4s
+	WORD $0x4eab577b // srshl v27.4s, v27.4s, v11.4s
+	WORD $0x4eab57ff // srshl v31.4s, v31.4s, v11.4s
+	VDUP R16, V4.H8
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e640c00 // sqadd v0.8h, v0.8h, v4.8h
+	WORD $0x4e640c21 // sqadd v1.8h, v1.8h, v4.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e640c42 // sqadd v2.8h, v2.8h, v4.8h
+	WORD $0x4e640c63 // sqadd v3.8h, v3.8h, v4.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e640c00 // sqadd v0.8h, v0.8h, v4.8h
+	WORD $0x4e640c21 // sqadd v1.8h, v1.8h, v4.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e640c42 // sqadd v2.8h, v2.8h, v4.8h
+	WORD $0x4e640c63 // sqadd v3.8h, v3.8h, v4.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R9)
+sdot4next:
 	SUBS $1, R10
 	BNE sdot4tile
 	RET
@@ -292,8 +389,8 @@ TEXT ·gemmSDOT1(SB), NOSPLIT, $0-96
 	MOVD c0+48(FP), R6
 	MOVD ntiles+80(FP), R10
 	MOVD flags+88(FP), R11
-	MOVW (R4), R13
-	VDUP R13, V12.S4
+	MOVW (R4), R16
+	VDUP R16, V12.S4
 	MOVW 4(R4), R13
 	VDUP R13, V13.B16
 	MOVW 8(R4), R13
@@ -349,6 +446,7 @@ sdot1nolsh:
 	VLD1.P 64(R3), [V4.S4, V5.S4, V6.S4, V7.S4]
 	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
 	ADD $128, R3
+	TBNZ $2, R11, sdot1fast
 	WORD $0x6ea4b610 // sqrdmulh v16.4s, v16.4s, v4.4s
 	WORD $0x6ea5b631 // sqrdmulh v17.4s, v17.4s, v5.4s
 	WORD $0x6ea6b652 // sqrdmulh v18.4s, v18.4s, v6.4s
@@ -378,6 +476,33 @@ sdot1nolsh:
 	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
 	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
 	VST1.P [V0.B16], 16(R6)
+	B sdot1next
+sdot1fast:
+	WORD $0x6ea4b610 // sqrdmulh v16.4s, v16.4s, v4.4s
+	WORD $0x6ea5b631 // sqrdmulh v17.4s, v17.4s, v5.4s
+	WORD $0x6ea6b652 // sqrdmulh v18.4s, v18.4s, v6.4s
+	WORD $0x6ea7b673 // sqrdmulh v19.4s, v19.4s, v7.4s
+	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
+	WORD $0x4f211631 // ssra v17.4s, v17.4s, #31
+	WORD $0x4f211652 // ssra v18.4s, v18.4s, #31
+	WORD $0x4f211673 // ssra v19.4s, v19.4s, #31
+	WORD $0x4ea85610 // srshl v16.4s, v16.4s, v8.4s
+	WORD $0x4ea95631 // srshl v17.4s, v17.4s, v9.4s
+	WORD $0x4eaa5652 // srshl v18.4s, v18.4s, v10.4s
+	WORD $0x4eab5673 // srshl v19.4s, v19.4s, v11.4s
+	VDUP R16, V4.H8
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e640c00 // sqadd v0.8h, v0.8h, v4.8h
+	WORD $0x4e640c21 // sqadd v1.8h, v1.8h, v4.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+sdot1next:
 	SUBS $1, R10
 	BNE sdot1tile
 	RET
@@ -396,8 +521,8 @@ TEXT ·gemmMLAL4(SB), NOSPLIT, $0-96
 	MOVD c3+72(FP), R9
 	MOVD ntiles+80(FP), R10
 	MOVD flags+88(FP), R11
-	MOVW (R4), R13
-	VDUP R13, V12.S4
+	MOVW (R4), R16
+	VDUP R16, V12.S4
 	MOVW 4(R4), R13
 	VDUP R13, V13.B16
 	MOVW 8(R4), R13
@@ -894,6 +1019,7 @@ mlal4nowz:
 	WORD $0x4ea34718 // sshl v24.4s, v24.4s, v3.4s
 	WORD $0x4ea3479c // sshl v28.4s, v28.4s, v3.4s
 mlal4nolsh:
+	TBNZ $2, R11, mlal4fast
 	WORD $0x6ea1b610 // sqrdmulh v16.4s, v16.4s, v1.4s
 	WORD $0x6ea1b694 // sqrdmulh v20.4s, v20.4s, v1.4s
 	WORD $0x6ea1b718 // sqrdmulh v24.4s, v24.4s, v1.4s
@@ -926,6 +1052,36 @@ mlal4nolsh:
 	VST1.P V5.S[1], 4(R7)
 	VST1.P V5.S[2], 4(R8)
 	VST1.P V5.S[3], 4(R9)
+	B mlal4next
+mlal4fast:
+	WORD $0x6ea1b610 // sqrdmulh v16.4s, v16.4s, v1.4s
+	WORD $0x6ea1b694 // sqrdmulh v20.4s, v20.4s, v1.4s
+	WORD $0x6ea1b718 // sqrdmulh v24.4s, v24.4s, v1.4s
+	WORD $0x6ea1b79c // sqrdmulh v28.4s, v28.4s, v1.4s
+	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
+	WORD $0x4f211694 // ssra v20.4s, v20.4s, #31
+	WORD $0x4f211718 // ssra v24.4s, v24.4s, #31
+	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
+	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
+	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
+	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
+	WORD $0x4ea2579c // srshl v28.4s, v28.4s, v2.4s
+	VDUP R16, V7.H8
+	WORD $0x0e614a05 // sqxtn v5.4h, v16.4s
+	WORD $0x4e614a85 // sqxtn2 v5.8h, v20.4s
+	WORD $0x0e614b06 // sqxtn v6.4h, v24.4s
+	WORD $0x4e614b86 // sqxtn2 v6.8h, v28.4s
+	WORD $0x4e670ca5 // sqadd v5.8h, v5.8h, v7.8h
+	WORD $0x4e670cc6 // sqadd v6.8h, v6.8h, v7.8h
+	WORD $0x0e2148a5 // sqxtn v5.8b, v5.8h
+	WORD $0x4e2148c5 // sqxtn2 v5.16b, v6.8h
+	WORD $0x4e2d64a5 // smax v5.16b, v5.16b, v13.16b
+	WORD $0x4e2e6ca5 // smin v5.16b, v5.16b, v14.16b
+	VST1.P V5.S[0], 4(R6)
+	VST1.P V5.S[1], 4(R7)
+	VST1.P V5.S[2], 4(R8)
+	VST1.P V5.S[3], 4(R9)
+mlal4next:
 	SUBS $1, R10
 	BNE mlal4tile
 	RET
@@ -941,8 +1097,8 @@ TEXT ·gemmMLAL1(SB), NOSPLIT, $0-96
 	MOVD c0+48(FP), R6
 	MOVD ntiles+80(FP), R10
 	MOVD flags+88(FP), R11
-	MOVW (R4), R13
-	VDUP R13, V12.S4
+	MOVW (R4), R16
+	VDUP R16, V12.S4
 	MOVW 4(R4), R13
 	VDUP R13, V13.B16
 	MOVW 8(R4), R13
@@ -1109,6 +1265,7 @@ mlal1nowz:
 	TBZ $0, R11, mlal1nolsh
 	WORD $0x4ea34610 // sshl v16.4s, v16.4s, v3.4s
 mlal1nolsh:
+	TBNZ $2, R11, mlal1fast
 	WORD $0x6ea1b610 // sqrdmulh v16.4s, v16.4s, v1.4s
 	VAND V2.B16, V16.B16, V8.B16
 	WORD $0x4f211510 // ssra v16.4s, v8.4s, #31
@@ -1119,6 +1276,19 @@ mlal1nolsh:
 	WORD $0x4e2d64a5 // smax v5.16b, v5.16b, v13.16b
 	WORD $0x4e2e6ca5 // smin v5.16b, v5.16b, v14.16b
 	VST1.P V5.S[0], 4(R6)
+	B mlal1next
+mlal1fast:
+	WORD $0x6ea1b610 // sqrdmulh v16.4s, v16.4s, v1.4s
+	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
+	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
+	VDUP R16, V7.H8
+	WORD $0x0e614a05 // sqxtn v5.4h, v16.4s
+	WORD $0x4e670ca5 // sqadd v5.8h, v5.8h, v7.8h
+	WORD $0x0e2148a5 // sqxtn v5.8b, v5.8h
+	WORD $0x4e2d64a5 // smax v5.16b, v5.16b, v13.16b
+	WORD $0x4e2e6ca5 // smin v5.16b, v5.16b, v14.16b
+	VST1.P V5.S[0], 4(R6)
+mlal1next:
 	SUBS $1, R10
 	BNE mlal1tile
 	RET

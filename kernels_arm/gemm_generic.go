@@ -13,8 +13,9 @@ const (
 	mlalNR     = 4      // output channels per SMLAL column tile
 	mlalParams = 6 * 4  // int32 per SMLAL tile: flags, bias, mult, rsh, lsh, wz
 
-	flagLSH = 1 // some channel has a left shift (lsh > 0)
-	flagWZ  = 2 // some channel has a weight zero point: subtract wz*rowsum
+	flagLSH    = 1 // some channel has a left shift (lsh > 0)
+	flagWZ     = 2 // some channel has a weight zero point: subtract wz*rowsum
+	flagFastRQ = 4 // every channel shifts right by >= 1: the assembly's shorter epilogue is exact
 
 	mlalTileSafe = 1 // SMLAL tile flag: a weight is -128, take the one-product-per-lane loop
 )

@@ -135,6 +135,9 @@ func checkGemm(t testing.TB, r *rand.Rand, k gemmKernel, kc, ntiles, flags int) 
 		pt := p[j*per:]
 		for n := 0; n < k.nr; n++ {
 			b, m, rsh, lsh := randEpilogue(r, tie)
+			if flags&flagFastRQ != 0 && rsh == 0 {
+				rsh = -1 - int32(r.IntN(31))
+			}
 			wz := int32(r.Uint32()) >> r.IntN(32)
 			if k.sdot {
 				pt[n], pt[16+n], pt[32+n], pt[48+n], pt[64+n] = b, m, rsh, lsh, wz
@@ -175,7 +178,7 @@ func TestGemmKernels(t *testing.T) {
 	for _, k := range gemmKernels() {
 		for kc := 1; kc <= 13; kc++ { // every remainder of the 4-step SMLAL loop
 			for i := 0; i < iters; i++ {
-				checkGemm(t, r, k, kc, 1+r.IntN(3), r.IntN(4))
+				checkGemm(t, r, k, kc, 1+r.IntN(3), r.IntN(8))
 			}
 		}
 	}
@@ -247,11 +250,17 @@ func TestDw3x3Kernel(t *testing.T) {
 			clear(w)
 		}
 		p := make([]int32, dwParams)
+		flags := r.IntN(2)
+		if r.IntN(2) == 0 {
+			flags = flagFastRQ // implies no left shift: all shifts are right shifts
+		}
 		for ch := 0; ch < 16; ch++ {
 			p[ch], p[16+ch], p[32+ch], p[48+ch] = randEpilogue(r, tie)
+			if flags&flagFastRQ != 0 && p[32+ch] == 0 {
+				p[32+ch] = -1 - int32(r.IntN(31))
+			}
 		}
 		hdr := randHdr(r)
-		flags := r.IntN(2)
 		got := newGuarded(r, (n-1)*cout+16)
 		want := slices.Clone(got.all)
 		dw3x3(&got.data()[0], &rows[0][0], &rows[1][0], &rows[2][0], &w[0], &p[0], &hdr[0], n, cin, s, cout, flags)

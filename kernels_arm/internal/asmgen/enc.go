@@ -166,3 +166,8 @@ func sxtl4S(d, n int, second bool) insn {
 	}
 	return mk(shiftImm(0, 0, 16, 0b10100, d, n), "sxtl v%d.4s, v%d.4h", d, n)
 }
+
+// sqadd vd.8h, vn.8h, vm.8h
+func sqadd8H(d, n, m int) insn {
+	return mk(threeSame(1, 0, 1, 0b00001, d, n, m), "sqadd v%d.8h, v%d.8h, v%d.8h", d, n, m)
+}

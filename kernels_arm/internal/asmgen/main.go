@@ -80,8 +80,8 @@ func gemmPrologue(g *gen, mr int, pfx string) {
 	}
 	g.p("MOVD ntiles+80(FP), R10")
 	g.p("MOVD flags+88(FP), R11")
-	g.p("MOVW (R4), R13")
-	g.p("VDUP R13, V12.S4")
+	g.p("MOVW (R4), R16")
+	g.p("VDUP R16, V12.S4")
 	g.p("MOVW 4(R4), R13")
 	g.p("VDUP R13, V13.B16")
 	g.p("MOVW 8(R4), R13")
@@ -126,6 +126,35 @@ func narrow16(g *gen, d int, src [4]int) {
 	g.w(sqxtnH(d, src[1], true))
 	g.w(sqxtnH(d+1, src[2], false))
 	g.w(sqxtnH(d+1, src[3], true))
+	g.w(sqxtnB(d, d, false))
+	g.w(sqxtnB(d, d+1, true))
+	g.w(smax16B(d, d, 13))
+	g.w(smin16B(d, d, 14))
+}
+
+// requantFast is requant for layers whose every channel has a right shift >= 1 (flagFastRQ): the
+// fixup needs no mask (x + (x >> 31)), and the zero point is added later, in narrowFast.
+func requantFast(g *gen, accs, mult, rsh []int) {
+	for i, a := range accs {
+		g.w(sqrdmulh4S(a, a, mult[i]))
+	}
+	for _, a := range accs {
+		g.w(ssra4S(a, a, 31))
+	}
+	for i, a := range accs {
+		g.w(srshl4S(a, a, rsh[i]))
+	}
+}
+
+// narrowFast is narrow16 after requantFast: |x| <= 2^30 after a right shift, so adding the zero
+// point (oz, .8h) with saturation in int16 gives the int32 result's clamp.
+func narrowFast(g *gen, d int, src [4]int, oz int) {
+	g.w(sqxtnH(d, src[0], false))
+	g.w(sqxtnH(d, src[1], true))
+	g.w(sqxtnH(d+1, src[2], false))
+	g.w(sqxtnH(d+1, src[3], true))
+	g.w(sqadd8H(d, d, oz))
+	g.w(sqadd8H(d+1, d+1, oz))
 	g.w(sqxtnB(d, d, false))
 	g.w(sqxtnB(d, d+1, true))
 	g.w(smax16B(d, d, 13))
@@ -201,12 +230,23 @@ func gemmSDOT(g *gen, mr int) {
 			rsh = append(rsh, 8+v)
 		}
 	}
+	g.p("TBNZ $2, R11, %sfast", pfx)
 	requant(g, accs, mult, rsh, []int{0, 1, 2, 3})
 	for m := 0; m < mr; m++ {
 		d := 2 * (m % 2)
 		narrow16(g, d, [4]int{acc(m, 0), acc(m, 1), acc(m, 2), acc(m, 3)})
 		g.p("VST1.P [V%d.B16], 16(R%d)", d, 6+m)
 	}
+	g.p("B %snext", pfx)
+	g.label(pfx + "fast")
+	requantFast(g, accs, mult, rsh)
+	g.p("VDUP R16, V4.H8")
+	for m := 0; m < mr; m++ {
+		d := 2 * (m % 2)
+		narrowFast(g, d, [4]int{acc(m, 0), acc(m, 1), acc(m, 2), acc(m, 3)}, 4)
+		g.p("VST1.P [V%d.B16], 16(R%d)", d, 6+m)
+	}
+	g.label(pfx + "next")
 	g.p("SUBS $1, R10")
 	g.p("BNE %stile", pfx)
 	g.p("RET")
@@ -344,19 +384,37 @@ func gemmMLAL(g *gen, mr int) {
 		}
 		return s
 	}
+	store := func() {
+		for m := 0; m < mr; m++ {
+			g.p("VST1.P V5.S[%d], 4(R%d)", m, 6+m)
+		}
+	}
+	g.p("TBNZ $2, R11, %sfast", pfx)
 	requant(g, rows, ones(1), ones(2), temps)
 	if mr == 4 {
 		narrow16(g, 5, [4]int{rows[0], rows[1], rows[2], rows[3]})
-		for m := 0; m < 4; m++ {
-			g.p("VST1.P V5.S[%d], 4(R%d)", m, 6+m)
-		}
 	} else {
 		g.w(sqxtnH(5, rows[0], false))
 		g.w(sqxtnB(5, 5, false))
 		g.w(smax16B(5, 5, 13))
 		g.w(smin16B(5, 5, 14))
-		g.p("VST1.P V5.S[0], 4(R6)")
 	}
+	store()
+	g.p("B %snext", pfx)
+	g.label(pfx + "fast")
+	requantFast(g, rows, ones(1), ones(2))
+	g.p("VDUP R16, V7.H8")
+	if mr == 4 {
+		narrowFast(g, 5, [4]int{rows[0], rows[1], rows[2], rows[3]}, 7)
+	} else {
+		g.w(sqxtnH(5, rows[0], false))
+		g.w(sqadd8H(5, 5, 7))
+		g.w(sqxtnB(5, 5, false))
+		g.w(smax16B(5, 5, 13))
+		g.w(smin16B(5, 5, 14))
+	}
+	store()
+	g.label(pfx + "next")
 	g.p("SUBS $1, R10")
 	g.p("BNE %stile", pfx)
 	g.p("RET")
@@ -436,6 +494,7 @@ func dw3x3(g *gen) {
 	g.p("MOVD hdr+48(FP), R21")
 	g.p("MOVW (R21), R22")
 	g.p("VDUP R22, V28.S4")
+	g.p("VDUP R22, V31.H8")
 	g.p("MOVW 4(R21), R22")
 	g.p("VDUP R22, V29.B16")
 	g.p("MOVW 8(R21), R22")
@@ -444,8 +503,9 @@ func dw3x3(g *gen) {
 	g.p("MOVD cout+80(FP), R16")
 	g.p("MOVD flags+88(FP), R17")
 	g.p("MOVD out+0(FP), R0")
+	g.p("TBNZ $2, R17, dwfast")
 	g.p("TBNZ $0, R17, dwlsh")
-	body := func(pfx string, lsh bool) {
+	body := func(pfx string, lsh, fast bool) {
 		g.label(pfx)
 		g.p("VLD1 (R11), %s", vlist(24, 4, "S4"))
 		for t := 0; t < 9; t++ {
@@ -468,6 +528,29 @@ func dw3x3(g *gen) {
 			g.w(sqrdmulh4S(a, a, 18+a-24))
 		}
 		g.p("VLD1 (R13), %s", vlist(18, 4, "S4"))
+		if fast {
+			for _, a := range accs {
+				g.w(ssra4S(a, a, 31))
+			}
+			for i, a := range accs {
+				g.w(srshl4S(a, a, 18+i))
+			}
+			g.w(sqxtnH(22, 24, false))
+			g.w(sqxtnH(22, 25, true))
+			g.w(sqxtnH(23, 26, false))
+			g.w(sqxtnH(23, 27, true))
+			g.w(sqadd8H(22, 22, 31))
+			g.w(sqadd8H(23, 23, 31))
+			g.w(sqxtnB(22, 22, false))
+			g.w(sqxtnB(22, 23, true))
+			g.w(smax16B(22, 22, 29))
+			g.w(smin16B(22, 22, 30))
+			g.p("VST1.P [V22.B16], (R0)(R16)")
+			g.p("SUBS $1, R15")
+			g.p("BNE %s", pfx)
+			g.p("RET")
+			return
+		}
 		temps := []int{22, 23}
 		for lo := 0; lo < 4; lo += 2 {
 			for i := lo; i < lo+2; i++ {
@@ -496,8 +579,9 @@ func dw3x3(g *gen) {
 		g.p("BNE %s", pfx)
 		g.p("RET")
 	}
-	body("dwloop", false)
-	body("dwlsh", true)
+	body("dwloop", false, false)
+	body("dwlsh", true, false)
+	body("dwfast", false, true)
 }
 
 // widen16 emits the sign extension of n blocks of 16 int8 to int16 (the depthwise input rows).
