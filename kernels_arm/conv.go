@@ -107,6 +107,19 @@ func quantCheck(what string, nout int, inZero int32, wz, bias, mult, shift []int
 	return nil
 }
 
+// sizeOK reports whether every dimension is at most 2^16 and their product at most 2^30, so that
+// no index computation overflows an int, even on 32-bit platforms.
+func sizeOK(dims ...int) bool {
+	prod := int64(1)
+	for _, d := range dims {
+		if d > 1<<16 {
+			return false
+		}
+		prod *= int64(max(d, 1))
+	}
+	return prod <= 1<<30
+}
+
 // at returns s[i], or s[0] when s holds one value for all channels.
 func at(s []int32, i int) int32 {
 	if len(s) == 1 {
@@ -125,24 +138,28 @@ func splitShift(shift int32) (lsh, rsh int32) {
 
 // NewConv validates p, packs its weights for the instruction path chosen now (Path) and returns the
 // prepared convolution.
-func NewConv(p ConvParams) (*Conv, error) {
+func NewConv(p ConvParams) (*Conv, error) { return newConv("conv", p) }
+
+// newConv is NewConv with what naming the layer kind in errors.
+func newConv(what string, p ConvParams) (*Conv, error) {
 	if p.InH <= 0 || p.InW <= 0 || p.InC <= 0 || p.OutH <= 0 || p.OutW <= 0 || p.OutC <= 0 {
-		return nil, errorf("conv: non-positive shape in %dx%dx%d -> %dx%dx%d", p.InH, p.InW, p.InC, p.OutH, p.OutW, p.OutC)
+		return nil, errorf("%s: non-positive shape in %dx%dx%d -> %dx%dx%d", what, p.InH, p.InW, p.InC, p.OutH, p.OutW, p.OutC)
 	}
 	if p.KH <= 0 || p.KW <= 0 || p.StrideH <= 0 || p.StrideW <= 0 || p.DilH <= 0 || p.DilW <= 0 {
-		return nil, errorf("conv: kernel %dx%d, stride %dx%d, dilation %dx%d must be positive", p.KH, p.KW, p.StrideH, p.StrideW, p.DilH, p.DilW)
+		return nil, errorf("%s: kernel %dx%d, stride %dx%d, dilation %dx%d must be positive", what, p.KH, p.KW, p.StrideH, p.StrideW, p.DilH, p.DilW)
 	}
 	if p.PadTop < 0 || p.PadLeft < 0 {
-		return nil, errorf("conv: negative padding %d, %d", p.PadTop, p.PadLeft)
+		return nil, errorf("%s: negative padding %d, %d", what, p.PadTop, p.PadLeft)
+	}
+	if !sizeOK(p.InH, p.InW, p.InC) || !sizeOK(p.OutH, p.OutW, p.OutC) || !sizeOK(p.KH, p.KW, p.InC, p.OutC) ||
+		!sizeOK(p.StrideH, p.StrideW, p.DilH, p.DilW, p.PadTop+1, p.PadLeft+1) {
+		return nil, errorf("%s: shape too large: %dx%dx%d -> %dx%dx%d, kernel %dx%d", what, p.InH, p.InW, p.InC, p.OutH, p.OutW, p.OutC, p.KH, p.KW)
 	}
 	k := p.KH * p.KW * p.InC
-	if k > 1<<24 || p.OutC > 1<<24 || p.InH*p.InW > 1<<28 || p.OutH*p.OutW > 1<<28 {
-		return nil, errorf("conv: shape too large (K %d, %dx%d -> %dx%dx%d)", k, p.InH, p.InW, p.OutH, p.OutW, p.OutC)
-	}
 	if len(p.Weights) != p.OutC*k {
-		return nil, errorf("conv: %d weights, want OutC*KH*KW*InC = %d", len(p.Weights), p.OutC*k)
+		return nil, errorf("%s: %d weights, want OutC*KH*KW*InC = %d", what, len(p.Weights), p.OutC*k)
 	}
-	if err := quantCheck("conv", p.OutC, p.InZero, p.WeightZero, p.Bias, p.Mult, p.Shift, p.OutZero, p.ActMin, p.ActMax); err != nil {
+	if err := quantCheck(what, p.OutC, p.InZero, p.WeightZero, p.Bias, p.Mult, p.Shift, p.OutZero, p.ActMin, p.ActMax); err != nil {
 		return nil, err
 	}
 	c := &Conv{

@@ -200,6 +200,8 @@ func TestConvRejects(t *testing.T) {
 		func(p *ConvParams) { p.ActMin, p.ActMax = 10, 0 },
 		func(p *ConvParams) { p.Bias = []int32{1, 2} },
 		func(p *ConvParams) { p.PadTop = -1 },
+		func(p *ConvParams) { p.InH, p.InW = 1<<20, 1<<20 },
+		func(p *ConvParams) { p.OutC = 1 << 20 },
 	}
 	for i, f := range bad {
 		p := good

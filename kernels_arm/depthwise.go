@@ -58,10 +58,11 @@ func NewDepthwise(p DepthwiseParams) (*Depthwise, error) {
 	if p.PadTop < 0 || p.PadLeft < 0 {
 		return nil, errorf("depthwise: negative padding %d, %d", p.PadTop, p.PadLeft)
 	}
-	outC := p.InC * p.Multiplier
-	if outC > 1<<24 || p.KH*p.KW > 1<<16 || p.InH*p.InW > 1<<28 || p.OutH*p.OutW > 1<<28 {
-		return nil, errorf("depthwise: shape too large")
+	if !sizeOK(p.InH, p.InW, p.InC) || !sizeOK(p.OutH, p.OutW, p.InC, p.Multiplier) || !sizeOK(p.KH, p.KW, p.InC, p.Multiplier) ||
+		!sizeOK(p.StrideH, p.StrideW, p.DilH, p.DilW, p.PadTop+1, p.PadLeft+1) {
+		return nil, errorf("depthwise: shape too large: %dx%dx%d -> %dx%d, kernel %dx%d, multiplier %d", p.InH, p.InW, p.InC, p.OutH, p.OutW, p.KH, p.KW, p.Multiplier)
 	}
+	outC := p.InC * p.Multiplier
 	if len(p.Weights) != p.KH*p.KW*outC {
 		return nil, errorf("depthwise: %d weights, want KH*KW*InC*Multiplier = %d", len(p.Weights), p.KH*p.KW*outC)
 	}

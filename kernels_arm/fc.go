@@ -24,7 +24,7 @@ func NewFullyConnected(p FullyConnectedParams) (*FullyConnected, error) {
 	if rows == 0 {
 		rows = 1
 	}
-	c, err := NewConv(ConvParams{
+	c, err := newConv("fully connected", ConvParams{
 		InH: rows, InW: 1, InC: p.InC, OutH: rows, OutW: 1, OutC: p.OutC,
 		KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1,
 		InZero: p.InZero, Weights: p.Weights, WeightZero: p.WeightZero, Bias: p.Bias, Mult: p.Mult, Shift: p.Shift,

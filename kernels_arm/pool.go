@@ -11,7 +11,7 @@ type PoolParams struct {
 // GlobalAveragePool writes to dst[c] the mean of channel c of src (H*W*C, NHWC) rounded half away
 // from zero as TensorFlow Lite does, clamped to [ActMin, ActMax]. It does not allocate.
 func GlobalAveragePool(dst, src []int8, p *PoolParams) error {
-	if p.H <= 0 || p.W <= 0 || p.C <= 0 || p.H*p.W > 1<<23 {
+	if p.H <= 0 || p.W <= 0 || p.C <= 0 || !sizeOK(p.H, p.W, p.C) || p.H*p.W > 1<<23 {
 		return errorf("pool: bad shape %dx%dx%d", p.H, p.W, p.C)
 	}
 	if p.ActMin < -128 || p.ActMax > 127 || p.ActMin > p.ActMax {
