@@ -14,16 +14,21 @@ func dw3x3Generic(out *int8, r0, r1, r2 *int16, w *int16, p *int32, hdr *int32, 
 	H := unsafe.Slice(hdr, 3)
 	O := unsafe.Slice(out, (n-1)*cout+16)
 	for x := 0; x < n; x++ {
-		for ch := 0; ch < 16; ch++ {
-			acc := P[ch]
-			for t := 0; t < 9; t++ {
-				acc += int32(rows[t/3][(s*x+t%3)*cin+ch]) * int32(W[t*16+ch])
+		var acc [16]int32
+		copy(acc[:], P[:16]) // the bias
+		for t := 0; t < 9; t++ {
+			in := rows[t/3][(s*x+t%3)*cin : (s*x+t%3)*cin+16]
+			wt := W[t*16 : t*16+16]
+			for ch := range acc {
+				acc[ch] += int32(in[ch]) * int32(wt[ch])
 			}
+		}
+		for ch, v := range acc {
 			lsh := 0
 			if flags&flagLSH != 0 {
 				lsh = int(P[48+ch])
 			}
-			O[x*cout+ch] = requant(acc, P[16+ch], lsh, int(-P[32+ch]), H[0], H[1], H[2])
+			O[x*cout+ch] = requant(v, P[16+ch], lsh, int(-P[32+ch]), H[0], H[1], H[2])
 		}
 	}
 }

@@ -45,16 +45,21 @@ func gemmSDOTGeneric(mr int, a *int8, kc int, w *int8, p *int32, hdr *int32, rs 
 		for j := 0; j < ntiles; j++ {
 			pt := P[j*sdotParams : (j+1)*sdotParams]
 			wt := W[j*kc*256 : (j+1)*kc*256]
-			for n := 0; n < sdotNR; n++ {
-				acc := pt[n]
-				for c := 0; c < kc; c++ {
-					ac := A[c*16*mr+m*16 : c*16*mr+m*16+16]
-					wc := wt[c*256+n*4:]
-					for r := 0; r < 16; r++ {
-						acc += int32(ac[r]) * int32(wc[r/4*64+r%4])
+			var acc [sdotNR]int32
+			copy(acc[:], pt[:sdotNR]) // the bias
+			for c := 0; c < kc; c++ {
+				ac := A[c*16*mr+m*16 : c*16*mr+m*16+16]
+				for i := 0; i < 4; i++ { // SDOT group i: k = 16c + 4i + b, weights [16 columns][4 b]
+					a0, a1, a2, a3 := int32(ac[4*i]), int32(ac[4*i+1]), int32(ac[4*i+2]), int32(ac[4*i+3])
+					wg := wt[c*256+i*64 : c*256+i*64+64]
+					for n := range acc {
+						w4 := wg[4*n : 4*n+4]
+						acc[n] += a0*int32(w4[0]) + a1*int32(w4[1]) + a2*int32(w4[2]) + a3*int32(w4[3])
 					}
 				}
-				out[j*sdotNR+n] = gemmEpilogue(acc, flags, R, m, pt[16+n], pt[32+n], pt[48+n], pt[64+n], H)
+			}
+			for n, v := range acc {
+				out[j*sdotNR+n] = gemmEpilogue(v, flags, R, m, pt[16+n], pt[32+n], pt[48+n], pt[64+n], H)
 			}
 		}
 	}
