@@ -1,0 +1,5 @@
+//go:build !arm64 || !gc || purego
+
+package kernels
+
+func addInt8(dst, a, b *int8, n int, p *int32) { addInt8Generic(dst, a, b, n, p) }

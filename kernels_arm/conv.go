@@ -1,0 +1,426 @@
+package kernels
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// ConvParams describes one int8 NHWC batch-1 convolution with TensorFlow Lite's integer semantics:
+//
+//	acc[oy,ox,oc] = Bias[oc] + Σ_{ky,kx,ic in bounds} (in - InZero) * (w - WeightZero[oc])
+//	out[oy,ox,oc] = clamp(MultiplyByQuantizedMultiplier(acc, Mult[oc], Shift[oc]) + OutZero, ActMin, ActMax)
+//
+// with in = input[oy*StrideH - PadTop + ky*DilH, ox*StrideW - PadLeft + kx*DilW, ic]. Padding
+// positions contribute 0 (as if the input there were InZero).
+type ConvParams struct {
+	InH, InW, InC, OutH, OutW, OutC      int
+	KH, KW, StrideH, StrideW, DilH, DilW int
+	PadTop, PadLeft                      int
+	InZero                               int32   // input zero point
+	Weights                              []int8  // OHWI, len OutC*KH*KW*InC
+	WeightZero                           []int32 // len 1 or OutC; non-zero for converted TF1 uint8 models
+	Bias                                 []int32 // len OutC, or nil
+	Mult                                 []int32 // per output channel (or 1 for all): fixedpoint.QuantizeMultiplier
+	Shift                                []int32 // per output channel (or 1 for all), >0 left
+	OutZero, ActMin, ActMax              int32
+}
+
+type convMode uint8
+
+const (
+	// modeTaps: InC is a multiple of 16; the A panel is gathered straight from the input, one pointer
+	// per (row, tap), padding taps pointing at a row of InZero (indirect im2col, no copy).
+	modeTaps convMode = iota
+	// modeIm2col: other InC; each A row is first built in scratch (im2col) and zero-padded to 16.
+	modeIm2col
+)
+
+// maxTaps bounds KH*KW for modeTaps: its pointer table lives on Run's stack.
+const maxTaps = 64
+
+// Conv is a convolution prepared for one instruction path, its weights packed. Run it from several
+// goroutines on disjoint output rows, each with its own scratch.
+type Conv struct {
+	inH, inW, inC, outH, outW, outC int
+	kh, kw, sh, sw, dh, dw, pt, pl  int
+	inZero                          int32
+
+	path      path
+	mode      convMode
+	k, kc     int // K = KH*KW*InC; kc = ceil(K/16) chunks of 16
+	taps      int
+	contig    bool // 1x1, stride 1, no padding, same width: A row m is input pixel m
+	nr        int  // output channels per column tile
+	fullTiles int
+	tailN     int // output channels of the last, partial tile (0: none)
+	tileW     int // packed weight bytes per tile
+	tileP     int // int32 parameters per tile
+	w         []int8
+	params    []int32
+	hdr       [4]int32
+	flags     int
+	zrow      []int8 // InZero, for padding
+}
+
+// errorf returns an error prefixed with the package name.
+func errorf(format string, args ...any) error {
+	return fmt.Errorf("kernels: "+format, args...)
+}
+
+// quantCheck validates the per-channel quantization common to all convolutions.
+func quantCheck(what string, nout int, inZero int32, wz, bias, mult, shift []int32, outZero, actMin, actMax int32) error {
+	if inZero < -128 || inZero > 127 {
+		return errorf("%s: input zero point %d outside [-128, 127]", what, inZero)
+	}
+	if outZero < -128 || outZero > 127 {
+		return errorf("%s: output zero point %d outside [-128, 127]", what, outZero)
+	}
+	if actMin < -128 || actMax > 127 || actMin > actMax {
+		return errorf("%s: activation range [%d, %d] not within [-128, 127]", what, actMin, actMax)
+	}
+	if len(wz) != 1 && len(wz) != nout {
+		return errorf("%s: %d weight zero points for %d output channels (want 1 or %d)", what, len(wz), nout, nout)
+	}
+	for i, z := range wz {
+		if z < -128 || z > 127 {
+			return errorf("%s: weight zero point %d of channel %d outside [-128, 127]", what, z, i)
+		}
+	}
+	if bias != nil && len(bias) != nout {
+		return errorf("%s: %d biases for %d output channels", what, len(bias), nout)
+	}
+	if len(mult) != 1 && len(mult) != nout {
+		return errorf("%s: %d multipliers for %d output channels (want 1 or %d)", what, len(mult), nout, nout)
+	}
+	if len(shift) != len(mult) {
+		return errorf("%s: %d shifts for %d multipliers", what, len(shift), len(mult))
+	}
+	for i := range mult {
+		if mult[i] < 0 {
+			return errorf("%s: multiplier %d of channel %d is negative", what, mult[i], i)
+		}
+		if shift[i] < -31 || shift[i] > 31 {
+			return errorf("%s: shift %d of channel %d outside [-31, 31]", what, shift[i], i)
+		}
+	}
+	return nil
+}
+
+// sizeOK reports whether every dimension is at most 2^16 and their product at most 2^30, so that
+// no index computation overflows an int, even on 32-bit platforms.
+func sizeOK(dims ...int) bool {
+	prod := int64(1)
+	for _, d := range dims {
+		if d > 1<<16 {
+			return false
+		}
+		prod *= int64(max(d, 1))
+	}
+	return prod <= 1<<30
+}
+
+// at returns s[i], or s[0] when s holds one value for all channels.
+func at(s []int32, i int) int32 {
+	if len(s) == 1 {
+		return s[0]
+	}
+	return s[i]
+}
+
+// splitShift splits a TFLite shift into the kernels' left shift and negated right shift.
+func splitShift(shift int32) (lsh, rsh int32) {
+	if shift > 0 {
+		return shift, 0
+	}
+	return 0, shift
+}
+
+// NewConv validates p, packs its weights for the instruction path chosen now (Path) and returns the
+// prepared convolution.
+func NewConv(p ConvParams) (*Conv, error) { return newConv("conv", p) }
+
+// newConv is NewConv with what naming the layer kind in errors.
+func newConv(what string, p ConvParams) (*Conv, error) {
+	if p.InH <= 0 || p.InW <= 0 || p.InC <= 0 || p.OutH <= 0 || p.OutW <= 0 || p.OutC <= 0 {
+		return nil, errorf("%s: non-positive shape in %dx%dx%d -> %dx%dx%d", what, p.InH, p.InW, p.InC, p.OutH, p.OutW, p.OutC)
+	}
+	if p.KH <= 0 || p.KW <= 0 || p.StrideH <= 0 || p.StrideW <= 0 || p.DilH <= 0 || p.DilW <= 0 {
+		return nil, errorf("%s: kernel %dx%d, stride %dx%d, dilation %dx%d must be positive", what, p.KH, p.KW, p.StrideH, p.StrideW, p.DilH, p.DilW)
+	}
+	if p.PadTop < 0 || p.PadLeft < 0 {
+		return nil, errorf("%s: negative padding %d, %d", what, p.PadTop, p.PadLeft)
+	}
+	if !sizeOK(p.InH, p.InW, p.InC) || !sizeOK(p.OutH, p.OutW, p.OutC) || !sizeOK(p.KH, p.KW, p.InC, p.OutC) ||
+		!sizeOK(p.StrideH, p.StrideW, p.DilH, p.DilW, p.PadTop+1, p.PadLeft+1) {
+		return nil, errorf("%s: shape too large: %dx%dx%d -> %dx%dx%d, kernel %dx%d", what, p.InH, p.InW, p.InC, p.OutH, p.OutW, p.OutC, p.KH, p.KW)
+	}
+	k := p.KH * p.KW * p.InC
+	if len(p.Weights) != p.OutC*k {
+		return nil, errorf("%s: %d weights, want OutC*KH*KW*InC = %d", what, len(p.Weights), p.OutC*k)
+	}
+	if err := quantCheck(what, p.OutC, p.InZero, p.WeightZero, p.Bias, p.Mult, p.Shift, p.OutZero, p.ActMin, p.ActMax); err != nil {
+		return nil, err
+	}
+	c := &Conv{
+		inH: p.InH, inW: p.InW, inC: p.InC, outH: p.OutH, outW: p.OutW, outC: p.OutC,
+		kh: p.KH, kw: p.KW, sh: p.StrideH, sw: p.StrideW, dh: p.DilH, dw: p.DilW, pt: p.PadTop, pl: p.PadLeft,
+		inZero: p.InZero,
+		path:   currentPath(),
+		k:      k,
+		kc:     (k + 15) / 16,
+		taps:   p.KH * p.KW,
+	}
+	c.mode = modeIm2col
+	if p.InC%16 == 0 && c.taps <= maxTaps {
+		c.mode = modeTaps
+	}
+	c.contig = c.taps == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadTop == 0 && p.PadLeft == 0 &&
+		p.InW == p.OutW && p.OutH <= p.InH
+	c.zrow = make([]int8, max(p.KW*p.InC, 16))
+	for i := range c.zrow {
+		c.zrow[i] = int8(p.InZero)
+	}
+	c.hdr = [4]int32{p.OutZero, p.ActMin, p.ActMax, 0}
+	c.pack(&p)
+	return c, nil
+}
+
+// pack lays the weights and per-channel parameters out for c.path (README.md, "Packing").
+func (c *Conv) pack(p *ConvParams) {
+	n, k, kc := p.OutC, c.k, c.kc
+	if c.path == pathNEON {
+		c.nr, c.tileW, c.tileP = mlalNR, kc*64, mlalParams
+	} else {
+		c.nr, c.tileW, c.tileP = sdotNR, kc*256, sdotParams
+	}
+	tiles := (n + c.nr - 1) / c.nr
+	c.fullTiles, c.tailN = n/c.nr, n%c.nr
+	c.w = make([]int8, tiles*c.tileW)
+	c.params = make([]int32, tiles*c.tileP)
+	zi := p.InZero
+	fast := true
+	for o := 0; o < n; o++ {
+		j, v := o/c.nr, o%c.nr
+		wo := p.Weights[o*k : (o+1)*k]
+		wz := at(p.WeightZero, o)
+		var sum int32
+		for i, x := range wo {
+			sum += int32(x)
+			ch, r := i/16, i%16
+			if c.path == pathNEON {
+				c.w[j*c.tileW+ch*64+v*16+r] = x
+			} else {
+				c.w[j*c.tileW+ch*256+r/4*64+v*4+r%4] = x
+			}
+		}
+		var bias int32
+		if p.Bias != nil {
+			bias = p.Bias[o]
+		}
+		// Σ (a - zi)(w - wz) = Σ a*w - wz*Σa - zi*Σw + K*zi*wz: the kernels compute Σ a*w (and wz*Σa).
+		bias = bias - zi*sum + int32(k)*zi*wz
+		lsh, rsh := splitShift(at(p.Shift, o))
+		if lsh > 0 {
+			c.flags |= flagLSH
+		}
+		if rsh > -1 {
+			fast = false
+		}
+		if wz != 0 {
+			c.flags |= flagWZ
+		}
+		pt := c.params[j*c.tileP : (j+1)*c.tileP]
+		if c.path == pathNEON {
+			for _, x := range wo {
+				if x == math.MinInt8 {
+					pt[0] |= mlalTileSafe
+				}
+			}
+			pt[4+v], pt[8+v], pt[12+v], pt[16+v], pt[20+v] = bias, at(p.Mult, o), rsh, lsh, wz
+		} else {
+			pt[v], pt[16+v], pt[32+v], pt[48+v], pt[64+v] = bias, at(p.Mult, o), rsh, lsh, wz
+		}
+	}
+	if fast {
+		c.flags |= flagFastRQ
+	}
+}
+
+// ScratchSize is the number of bytes of scratch one concurrent Run needs.
+func (c *Conv) ScratchSize() int {
+	return 8*c.kc*16 + 4*c.nr
+}
+
+// Path names the instruction path the convolution was prepared for: "sdot", "neon" or "generic".
+func (c *Conv) Path() string { return c.path.String() }
+
+// errShort is the panic value of Run when a buffer is too short: a caller bug, not bad model data.
+var errShort = errors.New("kernels: Run: dst, src or scratch shorter than the layer needs")
+
+// Run computes output rows [y0, y1) (clamped to [0, OutH)) of dst from src (both NHWC, batch 1). It
+// does not allocate. It panics if dst, src or scratch is too short (see ScratchSize).
+func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
+	y0, y1 = max(y0, 0), min(y1, c.outH)
+	if y0 >= y1 {
+		return
+	}
+	if len(dst) < c.outH*c.outW*c.outC || len(src) < c.inH*c.inW*c.inC || len(scratch) < c.ScratchSize() {
+		panic(errShort)
+	}
+	kp := c.kc * 16
+	panel := scratch[:4*kp]
+	rowbuf := scratch[4*kp : 8*kp]
+	tail := scratch[8*kp : 8*kp+4*c.nr]
+	var ptrs [4 * maxTaps]*int8
+	var rs [4]int32
+	var sums *int32
+	if c.flags&flagWZ != 0 {
+		sums = &rs[0]
+	}
+	m, m1 := y0*c.outW, y1*c.outW
+	for ; m+4 <= m1; m += 4 {
+		ntaps, kcTap := 1, c.kc
+		switch {
+		case c.mode == modeTaps && c.contig:
+			ntaps, kcTap = 1, c.inC/16
+			for r := 0; r < 4; r++ {
+				ptrs[r] = &src[(m+r)*c.inC]
+			}
+		case c.mode == modeTaps:
+			ntaps, kcTap = c.taps, c.inC/16
+			for r := 0; r < 4; r++ {
+				c.tapPointers(ptrs[:], r, m+r, src)
+			}
+		default:
+			for r := 0; r < 4; r++ {
+				c.buildRow(rowbuf[r*kp:(r+1)*kp], src, m+r)
+				ptrs[r] = &rowbuf[r*kp]
+			}
+		}
+		if c.path == pathGeneric {
+			packA4Generic(&panel[0], &ptrs[0], ntaps, kcTap, sums)
+		} else {
+			packA4(&panel[0], &ptrs[0], ntaps, kcTap, sums)
+		}
+		c.gemm(4, &panel[0], dst, m, &rs, tail)
+	}
+	for ; m < m1; m++ {
+		var a *int8
+		if c.mode == modeTaps && c.taps == 1 {
+			// 1x1: the row is the input pixel itself (kc*16 == InC), or a row of InZero.
+			row := c.zrow[:c.inC]
+			if iy, ix := m/c.outW*c.sh-c.pt, m%c.outW*c.sw-c.pl; iy >= 0 && iy < c.inH && ix >= 0 && ix < c.inW {
+				row = src[(iy*c.inW+ix)*c.inC:][:c.inC]
+			}
+			a = &row[0]
+			if sums != nil {
+				rs[0] = 0
+				for _, x := range row {
+					rs[0] += int32(x)
+				}
+			}
+		} else {
+			row := rowbuf[:kp]
+			c.buildRow(row, src, m)
+			a = &row[0]
+			if sums != nil {
+				rs[0] = 0
+				for _, x := range row {
+					rs[0] += int32(x)
+				}
+			}
+		}
+		c.gemm(1, a, dst, m, &rs, tail)
+	}
+}
+
+// tapPointers sets ptrs[4t+r] to the input pixel read by tap t for output pixel m (a row of InZero
+// when it falls in the padding).
+func (c *Conv) tapPointers(ptrs []*int8, r, m int, src []int8) {
+	oy, ox := m/c.outW, m%c.outW
+	t := 0
+	for ky := 0; ky < c.kh; ky++ {
+		iy := oy*c.sh - c.pt + ky*c.dh
+		for kx := 0; kx < c.kw; kx++ {
+			ix := ox*c.sw - c.pl + kx*c.dw
+			if iy >= 0 && iy < c.inH && ix >= 0 && ix < c.inW {
+				ptrs[4*t+r] = &src[(iy*c.inW+ix)*c.inC]
+			} else {
+				ptrs[4*t+r] = &c.zrow[0]
+			}
+			t++
+		}
+	}
+}
+
+// buildRow writes the im2col row of output pixel m: the KH*KW*InC inputs it reads, InZero in the
+// padding, then zeros up to the multiple of 16.
+func (c *Conv) buildRow(row, src []int8, m int) {
+	oy, ox := m/c.outW, m%c.outW
+	pos, span := 0, c.kw*c.inC
+	for ky := 0; ky < c.kh; ky++ {
+		iy := oy*c.sh - c.pt + ky*c.dh
+		if iy < 0 || iy >= c.inH {
+			copy(row[pos:pos+span], c.zrow)
+			pos += span
+			continue
+		}
+		ix0 := ox*c.sw - c.pl
+		if c.dw == 1 && ix0 >= 0 && ix0+c.kw <= c.inW {
+			copy(row[pos:pos+span], src[(iy*c.inW+ix0)*c.inC:])
+			pos += span
+			continue
+		}
+		for kx := 0; kx < c.kw; kx++ {
+			ix := ix0 + kx*c.dw
+			if ix >= 0 && ix < c.inW {
+				copy(row[pos:pos+c.inC], src[(iy*c.inW+ix)*c.inC:])
+			} else {
+				copy(row[pos:pos+c.inC], c.zrow)
+			}
+			pos += c.inC
+		}
+	}
+	clear(row[pos:])
+}
+
+// gemm runs the micro-kernel of c.path on an A panel of mr rows (output pixels m..m+mr-1): the full
+// column tiles straight into dst, the partial last tile through the scratch tile tail.
+func (c *Conv) gemm(mr int, a *int8, dst []int8, m int, rs *[4]int32, tail []int8) {
+	n := c.outC
+	var rows [4]*int8
+	if c.fullTiles > 0 {
+		for r := 0; r < 4; r++ {
+			rows[r] = &dst[(m+min(r, mr-1))*n]
+		}
+		c.kernel(mr, a, &c.w[0], &c.params[0], &rs[0], rows, c.fullTiles)
+	}
+	if c.tailN > 0 {
+		for r := 0; r < 4; r++ {
+			rows[r] = &tail[r*c.nr]
+		}
+		c.kernel(mr, a, &c.w[c.fullTiles*c.tileW], &c.params[c.fullTiles*c.tileP], &rs[0], rows, 1)
+		o := c.fullTiles * c.nr
+		for r := 0; r < mr; r++ {
+			copy(dst[(m+r)*n+o:(m+r+1)*n], tail[r*c.nr:r*c.nr+c.tailN])
+		}
+	}
+}
+
+// kernel calls the micro-kernel directly (not through a func value, so that the pointers into Run's
+// stack do not escape).
+func (c *Conv) kernel(mr int, a, w *int8, p, rs *int32, rows [4]*int8, ntiles int) {
+	switch {
+	case c.path == pathSDOT && mr == 4:
+		gemmSDOT4(a, c.kc, w, p, &c.hdr[0], rs, rows[0], rows[1], rows[2], rows[3], ntiles, c.flags)
+	case c.path == pathSDOT:
+		gemmSDOT1(a, c.kc, w, p, &c.hdr[0], rs, rows[0], rows[1], rows[2], rows[3], ntiles, c.flags)
+	case c.path == pathNEON && mr == 4:
+		gemmMLAL4(a, c.kc, w, p, &c.hdr[0], rs, rows[0], rows[1], rows[2], rows[3], ntiles, c.flags)
+	case c.path == pathNEON:
+		gemmMLAL1(a, c.kc, w, p, &c.hdr[0], rs, rows[0], rows[1], rows[2], rows[3], ntiles, c.flags)
+	default:
+		gemmSDOTGeneric(mr, a, c.kc, w, p, &c.hdr[0], rs, rows[0], rows[1], rows[2], rows[3], ntiles, c.flags)
+	}
+}

@@ -1,0 +1,269 @@
+package kernels
+
+import "unsafe"
+
+// DepthwiseParams describes one int8 NHWC batch-1 depthwise convolution (TFLite DEPTHWISE_CONV_2D):
+// output channel oc = ic*Multiplier + m reads input channel ic only,
+//
+//	acc[oy,ox,oc] = Bias[oc] + Σ_{ky,kx in bounds} (in[iy,ix,ic] - InZero) * (w[ky,kx,oc] - WeightZero[oc])
+//
+// requantized as in ConvParams.
+type DepthwiseParams struct {
+	InH, InW, InC, OutH, OutW            int
+	KH, KW, StrideH, StrideW, DilH, DilW int
+	PadTop, PadLeft                      int
+	Multiplier                           int     // depth multiplier; output channels = InC*Multiplier
+	InZero                               int32   // input zero point
+	Weights                              []int8  // [1, KH, KW, InC*Multiplier]
+	WeightZero                           []int32 // len 1 or InC*Multiplier
+	Bias                                 []int32 // len InC*Multiplier, or nil
+	Mult, Shift                          []int32 // per output channel (or 1 for all)
+	OutZero, ActMin, ActMax              int32
+}
+
+// Depthwise is a depthwise convolution prepared for one instruction path. The 3x3 stride 1 and
+// stride 2 convolutions with multiplier 1 and no dilation run the dw3x3 kernel on three padded input
+// rows, widened to int16 once per input row (a ring of three rows in scratch) with the padding
+// filled in, so the kernel has no per-pixel branches; the others run a plain Go loop.
+type Depthwise struct {
+	p    DepthwiseParams
+	outC int
+	path path
+	fast bool
+
+	// fast path
+	s      int
+	blocks int // 16-channel blocks, the last one partial when tailC > 0
+	tailC  int
+	wp     int // padded input row width in pixels: (OutW-1)*s + 3
+	w      []int16
+	params []int32
+	hdr    [4]int32
+	flags  int
+	zrow   []int16 // a padded row of InZero
+
+	// generic path
+	wsub []int32 // w - wz
+}
+
+// NewDepthwise validates p, packs its weights and picks the kernel: the dw3x3 fast path for 3x3
+// stride 1 or 2, multiplier 1, no dilation; a generic loop otherwise.
+func NewDepthwise(p DepthwiseParams) (*Depthwise, error) {
+	if p.InH <= 0 || p.InW <= 0 || p.InC <= 0 || p.OutH <= 0 || p.OutW <= 0 || p.Multiplier <= 0 {
+		return nil, errorf("depthwise: non-positive shape %dx%dx%d -> %dx%d, multiplier %d", p.InH, p.InW, p.InC, p.OutH, p.OutW, p.Multiplier)
+	}
+	if p.KH <= 0 || p.KW <= 0 || p.StrideH <= 0 || p.StrideW <= 0 || p.DilH <= 0 || p.DilW <= 0 {
+		return nil, errorf("depthwise: kernel %dx%d, stride %dx%d, dilation %dx%d must be positive", p.KH, p.KW, p.StrideH, p.StrideW, p.DilH, p.DilW)
+	}
+	if p.PadTop < 0 || p.PadLeft < 0 {
+		return nil, errorf("depthwise: negative padding %d, %d", p.PadTop, p.PadLeft)
+	}
+	if !sizeOK(p.InH, p.InW, p.InC) || !sizeOK(p.OutH, p.OutW, p.InC, p.Multiplier) || !sizeOK(p.KH, p.KW, p.InC, p.Multiplier) ||
+		!sizeOK(p.StrideH, p.StrideW, p.DilH, p.DilW, p.PadTop+1, p.PadLeft+1) {
+		return nil, errorf("depthwise: shape too large: %dx%dx%d -> %dx%d, kernel %dx%d, multiplier %d", p.InH, p.InW, p.InC, p.OutH, p.OutW, p.KH, p.KW, p.Multiplier)
+	}
+	outC := p.InC * p.Multiplier
+	if len(p.Weights) != p.KH*p.KW*outC {
+		return nil, errorf("depthwise: %d weights, want KH*KW*InC*Multiplier = %d", len(p.Weights), p.KH*p.KW*outC)
+	}
+	if err := quantCheck("depthwise", outC, p.InZero, p.WeightZero, p.Bias, p.Mult, p.Shift, p.OutZero, p.ActMin, p.ActMax); err != nil {
+		return nil, err
+	}
+	d := &Depthwise{p: p, outC: outC, path: currentPath()}
+	d.hdr = [4]int32{p.OutZero, p.ActMin, p.ActMax, 0}
+	d.fast = p.KH == 3 && p.KW == 3 && p.StrideH == p.StrideW && (p.StrideH == 1 || p.StrideH == 2) &&
+		p.DilH == 1 && p.DilW == 1 && p.Multiplier == 1
+	if d.fast {
+		d.packFast()
+	} else {
+		d.wsub = make([]int32, len(p.Weights))
+		for i, w := range p.Weights {
+			d.wsub[i] = int32(w) - at(p.WeightZero, i%outC)
+		}
+	}
+	return d, nil
+}
+
+func (d *Depthwise) packFast() {
+	p := &d.p
+	c := p.InC
+	d.s = p.StrideH
+	d.blocks, d.tailC = (c+15)/16, c%16
+	d.wp = (p.OutW-1)*d.s + 3
+	d.w = make([]int16, d.blocks*9*16)
+	d.params = make([]int32, d.blocks*dwParams)
+	fast := true
+	for ch := 0; ch < c; ch++ {
+		b, l := ch/16, ch%16
+		wz := at(p.WeightZero, ch)
+		var sum int32
+		for t := 0; t < 9; t++ {
+			w := int32(p.Weights[t*c+ch]) - wz
+			d.w[(b*9+t)*16+l] = int16(w)
+			sum += w
+		}
+		var bias int32
+		if p.Bias != nil {
+			bias = p.Bias[ch]
+		}
+		lsh, rsh := splitShift(at(p.Shift, ch))
+		if lsh > 0 {
+			d.flags |= flagLSH
+		}
+		if rsh > -1 {
+			fast = false
+		}
+		pb := d.params[b*dwParams:]
+		// Padding reads InZero: Σ (a - zi)*w' = Σ a*w' - zi*Σ w'.
+		pb[l], pb[16+l], pb[32+l], pb[48+l] = bias-p.InZero*sum, at(p.Mult, ch), rsh, lsh
+	}
+	if fast {
+		d.flags |= flagFastRQ
+	}
+	d.zrow = make([]int16, d.rowLen())
+	for i := range d.zrow {
+		d.zrow[i] = int16(p.InZero)
+	}
+}
+
+// rowLen is the length in int16 of one padded input row: wp pixels and 16 elements of slack for
+// the last, partial channel block.
+func (d *Depthwise) rowLen() int { return d.wp*d.p.InC + 16 }
+
+// ScratchSize is the number of bytes of scratch one concurrent Run needs.
+func (d *Depthwise) ScratchSize() int {
+	if !d.fast {
+		return 0
+	}
+	return 1 + 3*2*d.rowLen() + d.p.OutW*16
+}
+
+// Path names the instruction path the convolution was prepared for: "sdot", "neon" or "generic"
+// (the dw3x3 kernel is the same on the sdot and neon paths).
+func (d *Depthwise) Path() string { return d.path.String() }
+
+// Run computes output rows [y0, y1) (clamped to [0, OutH)) of dst from src (both NHWC, batch 1). It
+// does not allocate. It panics if dst, src or scratch is too short (see ScratchSize).
+func (d *Depthwise) Run(dst, src, scratch []int8, y0, y1 int) {
+	p := &d.p
+	y0, y1 = max(y0, 0), min(y1, p.OutH)
+	if y0 >= y1 {
+		return
+	}
+	if len(dst) < p.OutH*p.OutW*d.outC || len(src) < p.InH*p.InW*p.InC || len(scratch) < d.ScratchSize() {
+		panic(errShort)
+	}
+	if !d.fast {
+		d.runGeneric(dst, src, y0, y1)
+		return
+	}
+	c, rl := p.InC, d.rowLen()
+	// The int16 ring of three rows starts at the first even address of scratch.
+	skip := int(uintptr(unsafe.Pointer(&scratch[0])) & 1)
+	ring := unsafe.Slice((*int16)(unsafe.Pointer(&scratch[skip])), 3*rl)
+	tailOut := scratch[skip+6*rl : skip+6*rl+p.OutW*16]
+	// Padding columns are the same in every row: fill them once per Run.
+	lo, hi := d.padCols()
+	for k := 0; k < 3; k++ {
+		row := ring[k*rl : (k+1)*rl]
+		copy(row[:lo*c], d.zrow)
+		copy(row[hi*c:], d.zrow)
+	}
+	held := [3]int{-1, -1, -1} // input row held by each ring slot
+	var rows [3][]int16
+	for oy := y0; oy < y1; oy++ {
+		for ky := 0; ky < 3; ky++ {
+			iy := oy*d.s - p.PadTop + ky
+			if iy < 0 || iy >= p.InH {
+				rows[ky] = d.zrow
+				continue
+			}
+			k := iy % 3
+			rows[ky] = ring[k*rl : (k+1)*rl]
+			if held[k] != iy && hi > lo {
+				held[k] = iy
+				d.widenRow(rows[ky][lo*c:hi*c], src[(iy*p.InW+lo-p.PadLeft)*c:])
+			}
+		}
+		out := dst[oy*p.OutW*c : (oy+1)*p.OutW*c]
+		for b := 0; b < d.blocks; b++ {
+			o, cout := &out[16*b], c
+			if b == d.blocks-1 && d.tailC > 0 {
+				o, cout = &tailOut[0], 16
+			}
+			d.kernel(o, &rows[0][16*b], &rows[1][16*b], &rows[2][16*b], b, cout)
+		}
+		if d.tailC > 0 {
+			o := 16 * (d.blocks - 1)
+			for x := 0; x < p.OutW; x++ {
+				copy(out[x*c+o:(x+1)*c], tailOut[16*x:16*x+d.tailC])
+			}
+		}
+	}
+}
+
+// padCols returns the padded pixels [lo, hi) that hold input pixels (x - PadLeft); the others hold
+// InZero.
+func (d *Depthwise) padCols() (lo, hi int) {
+	p := &d.p
+	lo = min(p.PadLeft, d.wp)
+	hi = min(max(p.InW+p.PadLeft, lo), d.wp)
+	return lo, hi
+}
+
+// widenRow sign-extends len(dst) input values from src: whole vectors in assembly, the tail in Go.
+func (d *Depthwise) widenRow(dst []int16, src []int8) {
+	n := len(dst) / 16
+	if n > 0 {
+		if d.path == pathGeneric {
+			widen16Generic(&dst[0], &src[0], n)
+		} else {
+			widen16(&dst[0], &src[0], n)
+		}
+	}
+	for i := 16 * n; i < len(dst); i++ {
+		dst[i] = int16(src[i])
+	}
+}
+
+func (d *Depthwise) kernel(out *int8, r0, r1, r2 *int16, b, cout int) {
+	w, p := &d.w[b*9*16], &d.params[b*dwParams]
+	if d.path == pathGeneric {
+		dw3x3Generic(out, r0, r1, r2, w, p, &d.hdr[0], d.p.OutW, d.p.InC, d.s, cout, d.flags)
+	} else {
+		dw3x3(out, r0, r1, r2, w, p, &d.hdr[0], d.p.OutW, d.p.InC, d.s, cout, d.flags)
+	}
+}
+
+// runGeneric is the direct loop for the shapes without a fast kernel.
+func (d *Depthwise) runGeneric(dst, src []int8, y0, y1 int) {
+	p := &d.p
+	oc := d.outC
+	for oy := y0; oy < y1; oy++ {
+		for ox := 0; ox < p.OutW; ox++ {
+			out := dst[(oy*p.OutW+ox)*oc:][:oc]
+			for o := 0; o < oc; o++ {
+				var acc int32
+				if p.Bias != nil {
+					acc = p.Bias[o]
+				}
+				ic := o / p.Multiplier
+				for ky := 0; ky < p.KH; ky++ {
+					iy := oy*p.StrideH - p.PadTop + ky*p.DilH
+					if iy < 0 || iy >= p.InH {
+						continue
+					}
+					for kx := 0; kx < p.KW; kx++ {
+						ix := ox*p.StrideW - p.PadLeft + kx*p.DilW
+						if ix < 0 || ix >= p.InW {
+							continue
+						}
+						acc += (int32(src[(iy*p.InW+ix)*p.InC+ic]) - p.InZero) * d.wsub[(ky*p.KW+kx)*oc+o]
+					}
+				}
+				lsh, rsh := splitShift(at(p.Shift, o))
+				out[o] = requant(acc, at(p.Mult, o), int(lsh), int(-rsh), p.OutZero, p.ActMin, p.ActMax)
+			}
+		}
+	}
+}

@@ -1,0 +1,193 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// naiveDepthwise computes the depthwise convolution from its defining formula (DepthwiseParams).
+func naiveDepthwise(p *DepthwiseParams, src []int8) []int8 {
+	oc := p.InC * p.Multiplier
+	out := make([]int8, p.OutH*p.OutW*oc)
+	for oy := 0; oy < p.OutH; oy++ {
+		for ox := 0; ox < p.OutW; ox++ {
+			for o := 0; o < oc; o++ {
+				var acc int32
+				if p.Bias != nil {
+					acc = p.Bias[o]
+				}
+				for ky := 0; ky < p.KH; ky++ {
+					for kx := 0; kx < p.KW; kx++ {
+						iy := oy*p.StrideH - p.PadTop + ky*p.DilH
+						ix := ox*p.StrideW - p.PadLeft + kx*p.DilW
+						if iy < 0 || iy >= p.InH || ix < 0 || ix >= p.InW {
+							continue
+						}
+						in := int32(src[(iy*p.InW+ix)*p.InC+o/p.Multiplier]) - p.InZero
+						acc += in * (int32(p.Weights[(ky*p.KW+kx)*oc+o]) - at(p.WeightZero, o))
+					}
+				}
+				v := mulQ(acc, at(p.Mult, o), int(at(p.Shift, o))) + p.OutZero
+				out[(oy*p.OutW+ox)*oc+o] = int8(max(p.ActMin, min(v, p.ActMax)))
+			}
+		}
+	}
+	return out
+}
+
+// randDepthwise returns a random valid depthwise convolution; fast the 3x3 s1/s2 kernel.
+func randDepthwise(r *rand.Rand, fast bool) DepthwiseParams {
+	for {
+		var p DepthwiseParams
+		p.InC = 1 + r.IntN(67)
+		p.Multiplier = 1
+		p.KH, p.KW, p.DilH, p.DilW = 3, 3, 1, 1
+		p.StrideH = 1 + r.IntN(2)
+		p.StrideW = p.StrideH
+		if !fast {
+			p.Multiplier = 1 + r.IntN(3)
+			p.KH, p.KW = 1+r.IntN(5), 1+r.IntN(5)
+			p.StrideH, p.StrideW = 1+r.IntN(3), 1+r.IntN(3)
+			p.DilH, p.DilW = 1+r.IntN(2), 1+r.IntN(2)
+		}
+		p.InH, p.InW = 1+r.IntN(33), 1+r.IntN(33)
+		p.PadTop, p.PadLeft = r.IntN(3), r.IntN(3)
+		padB, padR := r.IntN(3), r.IntN(3)
+		ekh, ekw := (p.KH-1)*p.DilH+1, (p.KW-1)*p.DilW+1
+		if p.InH+p.PadTop+padB < ekh || p.InW+p.PadLeft+padR < ekw {
+			continue
+		}
+		p.OutH = (p.InH+p.PadTop+padB-ekh)/p.StrideH + 1
+		p.OutW = (p.InW+p.PadLeft+padR-ekw)/p.StrideW + 1
+		oc := p.InC * p.Multiplier
+		p.InZero = int32(r.IntN(256) - 128)
+		p.Weights = randInt8s(r, p.KH*p.KW*oc)
+		switch r.IntN(3) {
+		case 0:
+			p.WeightZero = []int32{0}
+		case 1:
+			p.WeightZero = []int32{int32(r.IntN(256) - 128)}
+		default:
+			p.WeightZero = make([]int32, oc)
+			for i := range p.WeightZero {
+				p.WeightZero[i] = int32(r.IntN(256) - 128)
+			}
+		}
+		if r.IntN(4) != 0 {
+			p.Bias = make([]int32, oc)
+			for i := range p.Bias {
+				p.Bias[i] = int32(r.IntN(1<<17) - 1<<16)
+			}
+		}
+		p.Mult, p.Shift = make([]int32, oc), make([]int32, oc)
+		accScale := math.Sqrt(float64(p.KH*p.KW)) * 128 * 128
+		for i := range p.Mult {
+			p.Mult[i], p.Shift[i] = randQuant(r, accScale)
+		}
+		if r.IntN(3) == 0 {
+			p.Mult, p.Shift = p.Mult[:1], p.Shift[:1]
+		}
+		p.OutZero, p.ActMin, p.ActMax = randActRange(r)
+		return p
+	}
+}
+
+func (p *DepthwiseParams) String() string {
+	return fmt.Sprintf("%dx%dx%d->%dx%d k%dx%d s%dx%d d%dx%d m%d pad%d,%d", p.InH, p.InW, p.InC, p.OutH, p.OutW,
+		p.KH, p.KW, p.StrideH, p.StrideW, p.DilH, p.DilW, p.Multiplier, p.PadTop, p.PadLeft)
+}
+
+func runDepthwise(t testing.TB, r *rand.Rand, pth path, p *DepthwiseParams, src []int8) []int8 {
+	t.Helper()
+	var d *Depthwise
+	var err error
+	withPath(pth, func() { d, err = NewDepthwise(*p) })
+	if err != nil {
+		t.Fatalf("%v: %v", p, err)
+	}
+	dst := newGuarded(r, p.OutH*p.OutW*p.InC*p.Multiplier)
+	scratch := newGuarded(r, d.ScratchSize())
+	a := r.IntN(p.OutH + 1)
+	for _, rg := range [][2]int{{a, p.OutH}, {-1, a}} {
+		d.Run(dst.data(), src, scratch.data(), rg[0], rg[1])
+	}
+	dst.check(t, "depthwise dst")
+	scratch.check(t, "depthwise scratch")
+	return dst.data()
+}
+
+func TestDepthwiseMatchesNaive(t *testing.T) {
+	r := newRand(20)
+	for i := 0; i < scale(t, 500); i++ {
+		p := randDepthwise(r, i%3 != 0)
+		src := newGuarded(r, p.InH*p.InW*p.InC)
+		copy(src.data(), randInt8s(r, p.InH*p.InW*p.InC))
+		want := naiveDepthwise(&p, src.data())
+		for _, pth := range testPaths() {
+			got := runDepthwise(t, r, pth, &p, src.data())
+			diffInt8(t, fmt.Sprintf("case %d %v path %v", i, &p, pth), got, want)
+		}
+	}
+}
+
+// TestDepthwiseMobileNetShapes: MobileNet's depthwise layers (spatially scaled down), SAME padding.
+func TestDepthwiseMobileNetShapes(t *testing.T) {
+	r := newRand(21)
+	for _, sh := range []struct{ h, c, s int }{{10, 32, 1}, {9, 96, 2}, {6, 144, 1}, {5, 960, 1}, {8, 8, 2}, {7, 24, 1}} {
+		p := DepthwiseParams{InH: sh.h, InW: sh.h, InC: sh.c, KH: 3, KW: 3, StrideH: sh.s, StrideW: sh.s, DilH: 1, DilW: 1,
+			Multiplier: 1, InZero: -128, Weights: randInt8s(r, 9*sh.c), WeightZero: []int32{int32(r.IntN(100) - 50)}}
+		p.OutH = (sh.h + sh.s - 1) / sh.s
+		p.OutW = p.OutH
+		pad := max((p.OutH-1)*sh.s+3-sh.h, 0)
+		p.PadTop, p.PadLeft = pad/2, pad/2
+		p.Bias, p.Mult, p.Shift = make([]int32, sh.c), make([]int32, sh.c), make([]int32, sh.c)
+		for i := range p.Mult {
+			p.Bias[i] = int32(r.IntN(20000) - 10000)
+			p.Mult[i], p.Shift[i] = randQuant(r, 3*128*128)
+		}
+		p.OutZero, p.ActMin, p.ActMax = -128, -128, 127
+		src := randInt8s(r, p.InH*p.InW*p.InC)
+		want := naiveDepthwise(&p, src)
+		for _, pth := range testPaths() {
+			diffInt8(t, fmt.Sprintf("%v path %v", &p, pth), runDepthwise(t, r, pth, &p, src), want)
+		}
+	}
+}
+
+func TestDepthwiseNoAlloc(t *testing.T) {
+	r := newRand(22)
+	for _, pth := range testPaths() {
+		p := randDepthwise(r, true)
+		var d *Depthwise
+		withPath(pth, func() { d, _ = NewDepthwise(p) })
+		dst, src := make([]int8, p.OutH*p.OutW*p.InC), randInt8s(r, p.InH*p.InW*p.InC)
+		scratch := make([]int8, d.ScratchSize())
+		if n := testing.AllocsPerRun(10, func() { d.Run(dst, src, scratch, 0, p.OutH) }); n != 0 {
+			t.Errorf("path %v: Run allocates %v times", pth, n)
+		}
+	}
+}
+
+func TestDepthwiseRejects(t *testing.T) {
+	good := DepthwiseParams{InH: 3, InW: 3, InC: 2, OutH: 3, OutW: 3, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1,
+		PadTop: 1, PadLeft: 1, Multiplier: 1, Weights: make([]int8, 18), WeightZero: []int32{0}, Mult: []int32{1 << 30},
+		Shift: []int32{0}, ActMin: -128, ActMax: 127}
+	if _, err := NewDepthwise(good); err != nil {
+		t.Fatalf("valid params rejected: %v", err)
+	}
+	for i, f := range []func(p *DepthwiseParams){
+		func(p *DepthwiseParams) { p.Multiplier = 0 },
+		func(p *DepthwiseParams) { p.Weights = p.Weights[1:] },
+		func(p *DepthwiseParams) { p.Mult = []int32{1, 2, 3} },
+		func(p *DepthwiseParams) { p.DilW = 0 },
+		func(p *DepthwiseParams) { p.OutZero = -129 },
+	} {
+		p := good
+		f(&p)
+		if _, err := NewDepthwise(p); err == nil {
+			t.Errorf("bad params %d accepted", i)
+		}
+	}
+}

@@ -1,0 +1,64 @@
+//go:build arm64 && gc && !purego
+
+package kernels
+
+// gemmSDOT4 computes, for each of ntiles column tiles j of 16 output channels, the 4x16 tile of
+// outputs of the 4 rows of the A panel a (layout [kc][4][16]) against the packed weights w
+// (layout [ntiles][kc][4][16][4]) and requantizes it into rows c0..c3, 16 bytes per tile. p holds
+// sdotParams int32 per tile (bias, mult, rsh, lsh, wz: 16 each), hdr the output zero point and the
+// activation bounds, rs the 4 row sums of the panel (read when flags&flagWZ). The reference loop:
+//
+//	for j := range ntiles {
+//		for m, n := range 4, 16 {
+//			acc := bias[j][n]
+//			for k := range 16 * kc {
+//				acc += int32(a[k/16][m][k%16]) * int32(w[j][k/16][k%16/4][n][k%4])
+//			}
+//			if flags&flagWZ != 0 {
+//				acc -= wz[j][n] * rs[m]
+//			}
+//			c_m[16*j+n] = requant(acc, mult[j][n], lsh[j][n] (if flags&flagLSH), -rsh[j][n], hdr)
+//		}
+//	}
+//
+// With flags&flagFastRQ (every rsh <= -1) the epilogue skips the rounding fixup's mask and adds the
+// zero point after saturating to int16: the same bytes, under that precondition.
+//
+//go:noescape
+func gemmSDOT4(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int)
+
+// gemmSDOT1 is gemmSDOT4 for a single row: a is the row itself (kc*16 bytes), c1..c3 are unused.
+//
+//go:noescape
+func gemmSDOT1(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int)
+
+// gemmMLAL4 is gemmSDOT4 for the SMULL/SMLAL path: column tiles of 4 output channels, weights in
+// layout [ntiles][kc][4][16], mlalParams int32 per tile (flags, bias, mult, rsh, lsh, wz: 4 each),
+// 4 bytes per row and tile. Tiles whose flags word has bit 0 set (a weight is -128) are computed
+// one product per int16 lane; the others add two products in an int16 lane, as the reference loop:
+//
+//	for j := range ntiles {
+//		for m, n := range 4, 4 {
+//			acc := bias[j][n]
+//			for c := range kc {
+//				for l := range 8 {
+//					p0 := int32(a[c][m][l]) * int32(w[j][c][n][l])
+//					p1 := int32(a[c][m][l+8]) * int32(w[j][c][n][l+8])
+//					if tileflags[j]&1 != 0 {
+//						acc += p0 + p1
+//					} else {
+//						acc += int32(int16(p0 + p1)) // SMULL, SMLAL2: wraps only for two (-128)*(-128)
+//					}
+//				}
+//			}
+//			// then as gemmSDOT4
+//		}
+//	}
+//
+//go:noescape
+func gemmMLAL4(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int)
+
+// gemmMLAL1 is gemmMLAL4 for a single row: a is the row itself (kc*16 bytes), c1..c3 are unused.
+//
+//go:noescape
+func gemmMLAL1(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int)

@@ -1,0 +1,114 @@
+package kernels
+
+import (
+	"unsafe"
+
+	"github.com/edgeinfer/edgeinfer/internal/fixedpoint"
+)
+
+// Packed layouts of the GEMM kernels (see README.md).
+const (
+	sdotNR     = 16     // output channels per SDOT column tile
+	sdotParams = 5 * 16 // int32 per SDOT tile: bias, mult, rsh, lsh, wz
+	mlalNR     = 4      // output channels per SMLAL column tile
+	mlalParams = 6 * 4  // int32 per SMLAL tile: flags, bias, mult, rsh, lsh, wz
+
+	flagLSH    = 1 // some channel has a left shift (lsh > 0)
+	flagWZ     = 2 // some channel has a weight zero point: subtract wz*rowsum
+	flagFastRQ = 4 // every channel shifts right by >= 1: the assembly's shorter epilogue is exact
+
+	mlalTileSafe = 1 // SMLAL tile flag: a weight is -128, take the one-product-per-lane loop
+)
+
+// requant is the epilogue every kernel fuses: TFLite's MultiplyByQuantizedMultiplier with the left
+// and right parts of the shift kept apart (lsh >= 0 left, right >= 0 right; one of them is 0 for
+// real parameters), then the output zero point and the activation clamp.
+func requant(acc, mult int32, lsh, right int, oz, lo, hi int32) int8 {
+	x := fixedpoint.SaturatingRoundingDoublingHighMul(acc*(1<<uint(lsh)), mult)
+	x = fixedpoint.RoundingDivideByPOT(x, right) + oz
+	return int8(fixedpoint.Clamp(x, lo, hi))
+}
+
+// gemmSDOTGeneric is the pure-Go twin of gemmSDOT4 (mr 4) and gemmSDOT1 (mr 1).
+func gemmSDOTGeneric(mr int, a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int) {
+	A := unsafe.Slice(a, kc*16*mr)
+	W := unsafe.Slice(w, ntiles*kc*256)
+	P := unsafe.Slice(p, ntiles*sdotParams)
+	H := unsafe.Slice(hdr, 3)
+	var R []int32
+	if flags&flagWZ != 0 {
+		R = unsafe.Slice(rs, mr)
+	}
+	rows := [4]*int8{c0, c1, c2, c3}
+	for m := 0; m < mr; m++ {
+		out := unsafe.Slice(rows[m], ntiles*sdotNR)
+		for j := 0; j < ntiles; j++ {
+			pt := P[j*sdotParams : (j+1)*sdotParams]
+			wt := W[j*kc*256 : (j+1)*kc*256]
+			var acc [sdotNR]int32
+			copy(acc[:], pt[:sdotNR]) // the bias
+			for c := 0; c < kc; c++ {
+				ac := A[c*16*mr+m*16 : c*16*mr+m*16+16]
+				for i := 0; i < 4; i++ { // SDOT group i: k = 16c + 4i + b, weights [16 columns][4 b]
+					a0, a1, a2, a3 := int32(ac[4*i]), int32(ac[4*i+1]), int32(ac[4*i+2]), int32(ac[4*i+3])
+					wg := wt[c*256+i*64 : c*256+i*64+64]
+					for n := range acc {
+						w4 := wg[4*n : 4*n+4]
+						acc[n] += a0*int32(w4[0]) + a1*int32(w4[1]) + a2*int32(w4[2]) + a3*int32(w4[3])
+					}
+				}
+			}
+			for n, v := range acc {
+				out[j*sdotNR+n] = gemmEpilogue(v, flags, R, m, pt[16+n], pt[32+n], pt[48+n], pt[64+n], H)
+			}
+		}
+	}
+}
+
+func gemmEpilogue(acc int32, flags int, R []int32, m int, mult, rsh, lsh, wz int32, H []int32) int8 {
+	if flags&flagWZ != 0 {
+		acc -= wz * R[m]
+	}
+	l := 0
+	if flags&flagLSH != 0 {
+		l = int(lsh)
+	}
+	return requant(acc, mult, l, int(-rsh), H[0], H[1], H[2])
+}
+
+// gemmMLALGeneric is the pure-Go twin of gemmMLAL4 (mr 4) and gemmMLAL1 (mr 1), including the int16
+// wrap of the fast loop on tiles not flagged mlalTileSafe.
+func gemmMLALGeneric(mr int, a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int) {
+	A := unsafe.Slice(a, kc*16*mr)
+	W := unsafe.Slice(w, ntiles*kc*64)
+	P := unsafe.Slice(p, ntiles*mlalParams)
+	H := unsafe.Slice(hdr, 3)
+	var R []int32
+	if flags&flagWZ != 0 {
+		R = unsafe.Slice(rs, mr)
+	}
+	rows := [4]*int8{c0, c1, c2, c3}
+	for m := 0; m < mr; m++ {
+		out := unsafe.Slice(rows[m], ntiles*mlalNR)
+		for j := 0; j < ntiles; j++ {
+			pt := P[j*mlalParams : (j+1)*mlalParams]
+			safe := pt[0]&mlalTileSafe != 0
+			wt := W[j*kc*64 : (j+1)*kc*64]
+			for n := 0; n < mlalNR; n++ {
+				acc := pt[4+n]
+				for c := 0; c < kc; c++ {
+					ac := A[c*16*mr+m*16 : c*16*mr+m*16+16]
+					wc := wt[c*64+n*16 : c*64+n*16+16]
+					for l := 0; l < 8; l++ {
+						s := int32(ac[l])*int32(wc[l]) + int32(ac[l+8])*int32(wc[l+8])
+						if !safe {
+							s = int32(int16(s))
+						}
+						acc += s
+					}
+				}
+				out[j*mlalNR+n] = gemmEpilogue(acc, flags, R, m, pt[8+n], pt[12+n], pt[16+n], pt[20+n], H)
+			}
+		}
+	}
+}

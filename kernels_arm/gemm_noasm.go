@@ -1,0 +1,19 @@
+//go:build !arm64 || !gc || purego
+
+package kernels
+
+func gemmSDOT4(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int) {
+	gemmSDOTGeneric(4, a, kc, w, p, hdr, rs, c0, c1, c2, c3, ntiles, flags)
+}
+
+func gemmSDOT1(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int) {
+	gemmSDOTGeneric(1, a, kc, w, p, hdr, rs, c0, c1, c2, c3, ntiles, flags)
+}
+
+func gemmMLAL4(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int) {
+	gemmMLALGeneric(4, a, kc, w, p, hdr, rs, c0, c1, c2, c3, ntiles, flags)
+}
+
+func gemmMLAL1(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int) {
+	gemmMLALGeneric(1, a, kc, w, p, hdr, rs, c0, c1, c2, c3, ntiles, flags)
+}

@@ -1,0 +1,359 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/edgeinfer/edgeinfer/internal/fixedpoint"
+)
+
+// These tests call each assembly kernel and its pure-Go twin on the same random packed operands and
+// compare every output byte. They need the assembly (arm64): run them under qemu-aarch64 with
+// QEMU_CPU=cortex-a53, cortex-a72 and cortex-a76 (README.md).
+
+func needAsm(t testing.TB) {
+	if !haveAsm || !hwNEON {
+		t.Skip("assembly kernels not built for this GOARCH (or purego): twins are covered by the op tests")
+	}
+}
+
+// randEpilogue fills one channel's requantization parameters: a bias (the accumulator start),
+// multiplier, negated right shift and left shift. With tie set, the bias is chosen so that the
+// rounding shift sees an exact tie (x = 2*(k*2^e +- 2^(e-1)) with mult 2^30), where an error in the
+// ties-away-from-zero fixup shows (or a neighbour of the tie, also of magnitude >= 2^30); otherwise random, sometimes extreme.
+func randEpilogue(r *rand.Rand, tie bool) (bias, mult, rsh, lsh int32) {
+	e := int32(r.IntN(32))
+	if tie && e > 0 && r.IntN(2) == 0 {
+		// A tie of magnitude >= 2^30 after SQRDMULH by MaxInt32 (where the sign fixup must use bit 31
+		// alone): find the bias b with SRDHM(b, MaxInt32) == y.
+		k := int64(r.IntN(1<<(31-e)+1)) | int64(1<<30)>>e
+		y := k<<e + 1<<(e-1)
+		if y >= math.MaxInt32 {
+			y -= 1 << e
+		}
+		if r.IntN(2) == 0 {
+			y = -y
+		}
+		y += int64(r.IntN(3) - 1) // the tie or a neighbour
+		for _, b := range []int64{y, y + 1, y - 1, y + 2, y - 2} {
+			if b >= math.MinInt32 && b <= math.MaxInt32 && int64(fixedpoint.SaturatingRoundingDoublingHighMul(int32(b), math.MaxInt32)) == y {
+				return int32(b), math.MaxInt32, -e, 0
+			}
+		}
+	}
+	if tie && e > 0 {
+		k := int64(r.IntN(1<<(31-e))) >> 1
+		y := k<<e + 1<<(e-1)
+		if r.IntN(2) == 0 {
+			y = -y
+		}
+		if y >= 1<<30 || y < -(1<<30) {
+			y = 1 << (e - 1)
+		}
+		y += int64(r.IntN(3) - 1)
+		return int32(2 * y), 1 << 30, -e, 0
+	}
+	switch r.IntN(6) {
+	case 0:
+		bias = []int32{math.MinInt32, math.MaxInt32, -1, 0, 1}[r.IntN(5)]
+	default:
+		bias = int32(r.Uint32()) >> r.IntN(32)
+	}
+	switch r.IntN(6) {
+	case 0:
+		mult = []int32{0, 1, math.MaxInt32, 1 << 30}[r.IntN(4)]
+	default:
+		mult = int32(r.Uint32() >> 1)
+	}
+	if r.IntN(4) == 0 {
+		return bias, mult, 0, int32(r.IntN(32))
+	}
+	return bias, mult, -e, 0
+}
+
+func randHdr(r *rand.Rand) [4]int32 {
+	oz, lo, hi := randActRange(r)
+	return [4]int32{oz, lo, hi, 0}
+}
+
+type gemmKernel struct {
+	name   string
+	mr, nr int
+	sdot   bool
+	asm    func(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int)
+}
+
+func gemmKernels() []gemmKernel {
+	ks := []gemmKernel{{"gemmMLAL4", 4, mlalNR, false, gemmMLAL4}, {"gemmMLAL1", 1, mlalNR, false, gemmMLAL1}}
+	if hwSDOT {
+		ks = append(ks, gemmKernel{"gemmSDOT4", 4, sdotNR, true, gemmSDOT4}, gemmKernel{"gemmSDOT1", 1, sdotNR, true, gemmSDOT1})
+	}
+	return ks
+}
+
+func (k gemmKernel) twin(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int) {
+	if k.sdot {
+		gemmSDOTGeneric(k.mr, a, kc, w, p, hdr, rs, c0, c1, c2, c3, ntiles, flags)
+	} else {
+		gemmMLALGeneric(k.mr, a, kc, w, p, hdr, rs, c0, c1, c2, c3, ntiles, flags)
+	}
+}
+
+// checkGemm runs kernel k and its twin on random operands of kc chunks and ntiles tiles.
+func checkGemm(t testing.TB, r *rand.Rand, k gemmKernel, kc, ntiles, flags int) {
+	t.Helper()
+	tie := r.IntN(3) == 0
+	a := randInt8s(r, kc*16*k.mr)
+	w := randInt8s(r, ntiles*kc*16*k.nr)
+	switch r.IntN(4) {
+	case 0: // the int16 pair overflow of the SMLAL fast loop: (-128)*(-128) twice
+		for i := range a {
+			a[i] = math.MinInt8
+		}
+		for i := range w {
+			if r.IntN(2) == 0 {
+				w[i] = math.MinInt8
+			}
+		}
+	case 1:
+		if tie {
+			clear(a)
+		}
+	}
+	if tie {
+		flags &^= flagWZ
+	}
+	per := sdotParams
+	if !k.sdot {
+		per = mlalParams
+	}
+	p := make([]int32, ntiles*per)
+	for j := 0; j < ntiles; j++ {
+		pt := p[j*per:]
+		for n := 0; n < k.nr; n++ {
+			b, m, rsh, lsh := randEpilogue(r, tie)
+			if flags&flagFastRQ != 0 && rsh == 0 {
+				rsh = -1 - int32(r.IntN(31))
+			}
+			wz := int32(r.Uint32()) >> r.IntN(32)
+			if k.sdot {
+				pt[n], pt[16+n], pt[32+n], pt[48+n], pt[64+n] = b, m, rsh, lsh, wz
+			} else {
+				pt[4+n], pt[8+n], pt[12+n], pt[16+n], pt[20+n] = b, m, rsh, lsh, wz
+			}
+		}
+		if !k.sdot {
+			pt[0] = int32(r.IntN(2)) // safe or fast loop, whatever the weights
+		}
+	}
+	hdr := randHdr(r)
+	var rs [4]int32
+	for i := range rs {
+		rs[i] = int32(r.Uint32()) >> r.IntN(32)
+	}
+	var got, want [4]*guarded
+	var gp, wp [4]*int8
+	for m := 0; m < 4; m++ {
+		got[m] = newGuarded(r, ntiles*k.nr)
+		want[m] = &guarded{all: slices.Clone(got[m].all), lo: got[m].lo, n: got[m].n, fill: got[m].fill}
+		gp[m], wp[m] = &got[m].data()[0], &want[m].data()[0]
+	}
+	k.asm(&a[0], kc, &w[0], &p[0], &hdr[0], &rs[0], gp[0], gp[1], gp[2], gp[3], ntiles, flags)
+	k.twin(&a[0], kc, &w[0], &p[0], &hdr[0], &rs[0], wp[0], wp[1], wp[2], wp[3], ntiles, flags)
+	for m := 0; m < 4; m++ {
+		got[m].check(t, k.name)
+		if !slices.Equal(got[m].all, want[m].all) {
+			diffInt8(t, fmt.Sprintf("%s kc %d ntiles %d flags %d row %d", k.name, kc, ntiles, flags, m), got[m].all, want[m].all)
+		}
+	}
+}
+
+func TestGemmKernels(t *testing.T) {
+	needAsm(t)
+	r := newRand(10)
+	iters := scale(t, 80)
+	for _, k := range gemmKernels() {
+		for kc := 1; kc <= 13; kc++ { // every remainder of the 4-step SMLAL loop
+			for i := 0; i < iters; i++ {
+				checkGemm(t, r, k, kc, 1+r.IntN(3), r.IntN(8))
+			}
+		}
+	}
+}
+
+func TestPackA4(t *testing.T) {
+	needAsm(t)
+	r := newRand(11)
+	for i := 0; i < scale(t, 200); i++ {
+		ntaps, kc := 1+r.IntN(5), 1+r.IntN(6)
+		srcs := make([][]int8, 4*ntaps)
+		ptrs := make([]*int8, 4*ntaps)
+		for j := range srcs {
+			srcs[j] = randInt8s(r, kc*16+r.IntN(8))
+			ptrs[j] = &srcs[j][r.IntN(len(srcs[j])-kc*16+1)]
+		}
+		got, want := newGuarded(r, ntaps*kc*64), make([]int8, ntaps*kc*64)
+		var gs, ws [4]int32
+		var gsp, wsp *int32
+		if r.IntN(2) == 0 {
+			gsp, wsp = &gs[0], &ws[0]
+		}
+		packA4(&got.data()[0], &ptrs[0], ntaps, kc, gsp)
+		packA4Generic(&want[0], &ptrs[0], ntaps, kc, wsp)
+		got.check(t, "packA4")
+		diffInt8(t, "packA4", got.data(), want)
+		if gs != ws {
+			t.Fatalf("packA4 sums %v, twin %v", gs, ws)
+		}
+	}
+}
+
+func TestDw3x3Kernel(t *testing.T) {
+	needAsm(t)
+	r := newRand(12)
+	for i := 0; i < scale(t, 1000); i++ {
+		n, s := 1+r.IntN(20), 1+r.IntN(2)
+		cin := 16 + r.IntN(40)
+		cout := cin
+		if r.IntN(3) == 0 {
+			cout = 16
+		}
+		span := ((n-1)*s+2)*cin + 16
+		var rows [3][]int16
+		for k := range rows {
+			rows[k] = make([]int16, span)
+			for j := range rows[k] {
+				rows[k][j] = int16(int8(r.Uint32()))
+				if r.IntN(8) == 0 {
+					rows[k][j] = int16(r.Uint32()) // beyond int8: the kernel is exact on any int16
+				}
+			}
+			if r.IntN(4) == 0 {
+				for j := range rows[k] {
+					rows[k][j] = math.MinInt8
+				}
+			}
+		}
+		w := make([]int16, 9*16)
+		for j := range w {
+			if r.IntN(4) == 0 {
+				w[j] = int16(r.Uint32())
+			} else {
+				w[j] = int16(r.IntN(511) - 255)
+			}
+		}
+		tie := r.IntN(3) == 0
+		if tie {
+			clear(w)
+		}
+		p := make([]int32, dwParams)
+		flags := r.IntN(2)
+		if r.IntN(2) == 0 {
+			flags = flagFastRQ // implies no left shift: all shifts are right shifts
+		}
+		for ch := 0; ch < 16; ch++ {
+			p[ch], p[16+ch], p[32+ch], p[48+ch] = randEpilogue(r, tie)
+			if flags&flagFastRQ != 0 && p[32+ch] == 0 {
+				p[32+ch] = -1 - int32(r.IntN(31))
+			}
+		}
+		hdr := randHdr(r)
+		got := newGuarded(r, (n-1)*cout+16)
+		want := slices.Clone(got.all)
+		dw3x3(&got.data()[0], &rows[0][0], &rows[1][0], &rows[2][0], &w[0], &p[0], &hdr[0], n, cin, s, cout, flags)
+		dw3x3Generic(&want[got.lo], &rows[0][0], &rows[1][0], &rows[2][0], &w[0], &p[0], &hdr[0], n, cin, s, cout, flags)
+		got.check(t, "dw3x3")
+		diffInt8(t, fmt.Sprintf("dw3x3 n %d s %d cin %d cout %d flags %d", n, s, cin, cout, flags), got.all, want)
+	}
+}
+
+func TestWiden16Kernel(t *testing.T) {
+	needAsm(t)
+	r := newRand(16)
+	for i := 0; i < scale(t, 50); i++ {
+		n := 1 + r.IntN(20)
+		src := randInt8s(r, 16*n)
+		got, want := make([]int16, 16*n+8), make([]int16, 16*n+8)
+		widen16(&got[0], &src[0], n)
+		widen16Generic(&want[0], &src[0], n)
+		if !slices.Equal(got, want) {
+			t.Fatalf("widen16 n %d: %v, twin %v", n, got, want)
+		}
+	}
+}
+
+func randAddParams(r *rand.Rand) AddParams {
+	p := AddParams{In1Zero: int32(r.IntN(256) - 128), In2Zero: int32(r.IntN(256) - 128), LeftShift: int32(r.IntN(23))}
+	if r.IntN(2) == 0 {
+		p.LeftShift = 20
+	}
+	ms := []*int32{&p.In1Mult, &p.In2Mult, &p.OutMult}
+	ss := []*int32{&p.In1Shift, &p.In2Shift, &p.OutShift}
+	for i := range ms {
+		*ms[i] = int32(r.Uint32() >> 1)
+		*ss[i] = -int32(r.IntN(32))
+		if r.IntN(8) == 0 {
+			*ms[i] = []int32{0, math.MaxInt32, 1 << 30}[r.IntN(3)]
+		}
+	}
+	p.OutZero, p.ActMin, p.ActMax = randActRange(r)
+	return p
+}
+
+func TestAddKernel(t *testing.T) {
+	needAsm(t)
+	r := newRand(13)
+	for i := 0; i < scale(t, 300); i++ {
+		n := 1 + r.IntN(6)
+		a, b := randInt8s(r, 16*n), randInt8s(r, 16*n)
+		p := randAddParams(r)
+		k := p.consts()
+		got, want := newGuarded(r, 16*n), make([]int8, 16*n)
+		addInt8(&got.data()[0], &a[0], &b[0], n, &k[0])
+		addInt8Generic(&want[0], &a[0], &b[0], n, &k[0])
+		got.check(t, "addInt8")
+		diffInt8(t, fmt.Sprintf("addInt8 %+v", p), got.data(), want)
+	}
+}
+
+func TestSumPixelsKernel(t *testing.T) {
+	needAsm(t)
+	r := newRand(14)
+	for i := 0; i < scale(t, 100); i++ {
+		n, stride := 1+r.IntN(256), 16+r.IntN(40)
+		src := randInt8s(r, (n-1)*stride+16)
+		if r.IntN(3) == 0 {
+			v := int8([]int{-128, 127}[r.IntN(2)])
+			for j := range src {
+				src[j] = v
+			}
+		}
+		var got, want [16]int32
+		for j := range got {
+			got[j] = int32(r.IntN(1 << 20))
+		}
+		want = got
+		sumPixels16(&got[0], &src[0], n, stride)
+		sumPixels16Generic(&want[0], &src[0], n, stride)
+		if got != want {
+			t.Fatalf("sumPixels16 n %d stride %d: %v, twin %v", n, stride, got, want)
+		}
+	}
+}
+
+// TestTwinsMatchFixedpoint pins the twins' shared epilogue to TFLite's MultiplyByQuantizedMultiplier.
+func TestTwinsMatchFixedpoint(t *testing.T) {
+	r := newRand(15)
+	for i := 0; i < 100000; i++ {
+		acc, mult, rsh, lsh := randEpilogue(r, r.IntN(2) == 0)
+		shift := int(lsh + rsh)
+		v := requant(acc, mult, int(lsh), int(-rsh), 0, math.MinInt8, math.MaxInt8)
+		want := int8(max(-128, min(127, mulQ(acc, mult, shift))))
+		if v != want {
+			t.Fatalf("requant(%d, %d, %d, %d) = %d, want %d", acc, mult, lsh, -rsh, v, want)
+		}
+	}
+}

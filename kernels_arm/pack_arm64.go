@@ -1,0 +1,19 @@
+//go:build arm64 && gc && !purego
+
+package kernels
+
+// packA4 copies kc chunks of 16 bytes from each of 4 row pointers per tap into the A panel dst
+// (layout [ntaps*kc][4][16]), the pointers of tap t being ptrs[4t..4t+3]. When sums is not nil it
+// stores the 4 rows' byte sums there. The reference loop:
+//
+//	for t := range ntaps {
+//		for c := range kc {
+//			for r := range 4 {
+//				copy(dst[((t*kc+c)*4+r)*16:][:16], ptrs[4*t+r][16*c:])
+//				sums[r] += Σ ptrs[4*t+r][16*c : 16*c+16]   // sums start at 0
+//			}
+//		}
+//	}
+//
+//go:noescape
+func packA4(dst *int8, ptrs **int8, ntaps int, kc int, sums *int32)

@@ -1,0 +1,25 @@
+package kernels
+
+import "unsafe"
+
+// packA4Generic is the pure-Go twin of packA4.
+func packA4Generic(dst *int8, ptrs **int8, ntaps int, kc int, sums *int32) {
+	D := unsafe.Slice(dst, ntaps*kc*64)
+	P := unsafe.Slice(ptrs, 4*ntaps)
+	var s [4]int32
+	for t := 0; t < ntaps; t++ {
+		for r := 0; r < 4; r++ {
+			src := unsafe.Slice(P[4*t+r], kc*16)
+			for c := 0; c < kc; c++ {
+				chunk := src[16*c : 16*c+16]
+				copy(D[((t*kc+c)*4+r)*16:], chunk)
+				for _, v := range chunk {
+					s[r] += int32(v)
+				}
+			}
+		}
+	}
+	if sums != nil {
+		copy(unsafe.Slice(sums, 4), s[:])
+	}
+}

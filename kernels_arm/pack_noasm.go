@@ -1,0 +1,7 @@
+//go:build !arm64 || !gc || purego
+
+package kernels
+
+func packA4(dst *int8, ptrs **int8, ntaps int, kc int, sums *int32) {
+	packA4Generic(dst, ptrs, ntaps, kc, sums)
+}

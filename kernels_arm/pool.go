@@ -1,0 +1,58 @@
+package kernels
+
+// PoolParams describes a global average pooling: TensorFlow Lite's int8 AVERAGE_POOL_2D with the
+// window covering the whole H x W input (reference/integer_ops/pooling.h). Input and output share
+// their quantization, as TensorFlow Lite requires.
+type PoolParams struct {
+	H, W, C        int
+	ActMin, ActMax int32
+}
+
+// GlobalAveragePool writes to dst[c] the mean of channel c of src (H*W*C, NHWC) rounded half away
+// from zero as TensorFlow Lite does, clamped to [ActMin, ActMax]. It does not allocate.
+func GlobalAveragePool(dst, src []int8, p *PoolParams) error {
+	if p.H <= 0 || p.W <= 0 || p.C <= 0 || !sizeOK(p.H, p.W, p.C) || p.H*p.W > 1<<23 {
+		return errorf("pool: bad shape %dx%dx%d", p.H, p.W, p.C)
+	}
+	if p.ActMin < -128 || p.ActMax > 127 || p.ActMin > p.ActMax {
+		return errorf("pool: activation range [%d, %d] not within [-128, 127]", p.ActMin, p.ActMax)
+	}
+	if len(src) != p.H*p.W*p.C || len(dst) != p.C {
+		return errorf("pool: %d inputs -> %d outputs, want %d -> %d", len(src), len(dst), p.H*p.W*p.C, p.C)
+	}
+	n, c := p.H*p.W, p.C
+	generic := currentPath() == pathGeneric
+	for b := 0; b+16 <= c; b += 16 {
+		var sum [16]int32
+		for i := 0; i < n; i += 256 {
+			cnt := min(256, n-i)
+			if generic {
+				sumPixels16Generic(&sum[0], &src[i*c+b], cnt, c)
+			} else {
+				sumPixels16(&sum[0], &src[i*c+b], cnt, c)
+			}
+		}
+		for l, s := range sum {
+			dst[b+l] = poolRound(s, n, p)
+		}
+	}
+	for ch := c / 16 * 16; ch < c; ch++ {
+		var s int32
+		for i := 0; i < n; i++ {
+			s += int32(src[i*c+ch])
+		}
+		dst[ch] = poolRound(s, n, p)
+	}
+	return nil
+}
+
+// poolRound is TensorFlow Lite's rounding of the average: half away from zero, C division.
+func poolRound(acc int32, n int, p *PoolParams) int8 {
+	cnt := int32(n)
+	if acc > 0 {
+		acc = (acc + cnt/2) / cnt
+	} else {
+		acc = (acc - cnt/2) / cnt
+	}
+	return int8(max(p.ActMin, min(acc, p.ActMax)))
+}
