@@ -113,6 +113,15 @@ func prepareConv(c *opContext, p *preparedOp) error {
 	cp.convGeom = g
 	p.macs = int64(g.outH) * int64(g.outW) * int64(g.outC) * int64(g.kh*g.kw*g.inC)
 	src, wt, dst := in.Int8s(), w.Int8s(), out.Int8s()
+	if k, ok := c.fastConv(&cp, wt); ok {
+		it := c.it
+		p.kernel = "gemm-" + kernelName(k.Path())
+		p.parts = func(part, n int) {
+			y0, y1 := span(g.outH, part, n)
+			k.Run(dst, src, it.scratch[part], y0, y1)
+		}
+		return nil
+	}
 	p.parts = func(part, n int) {
 		y0, y1 := span(g.outH, part, n)
 		convGeneric(&cp, dst, src, wt, y0, y1)
@@ -203,6 +212,15 @@ func prepareDepthwise(c *opContext, p *preparedOp) error {
 	cp.convGeom, cp.mult = g, m
 	p.macs = int64(g.outH) * int64(g.outW) * int64(g.outC) * int64(g.kh*g.kw)
 	src, wt, dst := in.Int8s(), w.Int8s(), out.Int8s()
+	if k, ok := c.fastDepthwise(&cp, wt); ok {
+		it := c.it
+		p.kernel = "dw-" + kernelName(k.Path())
+		p.parts = func(part, n int) {
+			y0, y1 := span(g.outH, part, n)
+			k.Run(dst, src, it.scratch[part], y0, y1)
+		}
+		return nil
+	}
 	p.parts = func(part, n int) {
 		y0, y1 := span(g.outH, part, n)
 		depthwiseGeneric(&cp, dst, src, wt, y0, y1)
@@ -266,6 +284,12 @@ func prepareFullyConnected(c *opContext, p *preparedOp) error {
 	cp.inC, cp.outC, cp.outH = depth, nOut, batches
 	p.macs = int64(batches) * int64(nOut) * int64(depth)
 	src, wt, dst := in.Int8s(), w.Int8s(), out.Int8s()
+	if k, ok := c.fastFullyConnected(&cp, wt); ok {
+		it := c.it
+		p.kernel = "gemm-" + kernelName(k.Path())
+		p.run = func() { k.Run(dst, src, it.scratch[0], 0, batches) }
+		return nil
+	}
 	p.parts = func(part, n int) {
 		o0, o1 := span(nOut, part, n)
 		fullyConnectedGeneric(&cp, dst, src, wt, o0, o1)

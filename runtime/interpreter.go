@@ -65,6 +65,9 @@ type Interpreter struct {
 	tensors []Tensor
 	ops     []preparedOp
 	workers *workers
+	// scratch holds one buffer per worker for the fast kernels (im2col tiles, padded rows).
+	scratch     [][]int8
+	scratchSize int
 }
 
 // preparedOp is one op with its kernel chosen and its parameters computed.
@@ -138,6 +141,10 @@ func New(m *models.Model, opt Options) (*Interpreter, error) {
 			return nil, c.errorf("no kernel chosen")
 		}
 		it.ops[i] = p
+	}
+	it.scratch = make([][]int8, it.workers.n)
+	for i := range it.scratch {
+		it.scratch[i] = make([]int8, it.scratchSize)
 	}
 	return it, nil
 }
