@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/edgeinfer/edgeinfer/internal/fixedpoint"
+	kernels "github.com/edgeinfer/edgeinfer/kernels_arm"
 	"github.com/edgeinfer/edgeinfer/models"
 )
 
@@ -76,12 +77,28 @@ func prepareAdd(c *opContext, p *preparedOp) error {
 		ap.xnnpackParams(s1/so, s2/so)
 	}
 	x, y, dst := a.Int8s(), b.Int8s(), out.Int8s()
+	if k, ok := c.fastAdd(ap); ok {
+		p.kernel = "add-" + kernelName(kernels.Path())
+		p.run = func() { kernels.Add(dst, x, y, k) }
+		return nil
+	}
 	if ap.xnnpack {
 		p.run = func() { addXNNPACK(ap, dst, x, y) }
 	} else {
 		p.run = func() { addGeneric(ap, dst, x, y) }
 	}
 	return nil
+}
+
+// fastAdd hands the reference parameters, exactly as computed here, to kernels.Add.
+func (c *opContext) fastAdd(ap *addParams) (*kernels.AddParams, bool) {
+	if c.opt.Generic || ap.xnnpack {
+		return nil, false
+	}
+	k := &kernels.AddParams{In1Zero: ap.in1Zero, In2Zero: ap.in2Zero, LeftShift: int32(ap.leftShift),
+		In1Mult: ap.in1Mult, In1Shift: int32(ap.in1Shift), In2Mult: ap.in2Mult, In2Shift: int32(ap.in2Shift),
+		OutMult: ap.outMult, OutShift: int32(ap.outShift), OutZero: ap.outZero, ActMin: ap.lo, ActMax: ap.hi}
+	return k, k.Validate() == nil
 }
 
 // xnnpackParams computes XNNPACK's add parameters (xnn_init_qu8_add_minmax_scalar_params) from the

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/edgeinfer/edgeinfer/internal/fixedpoint"
+	kernels "github.com/edgeinfer/edgeinfer/kernels_arm"
 	"github.com/edgeinfer/edgeinfer/models"
 )
 
@@ -58,6 +59,14 @@ func preparePool(c *opContext, p *preparedOp) error {
 		return err
 	}
 	src, dst := in.Int8s(), out.Int8s()
+	// A window over the whole input without padding is a global average pooling.
+	if c.op.Type == models.OpAveragePool2D && !c.opt.Generic && !pp.roundHalfUp &&
+		g.outH == 1 && g.outW == 1 && g.kh == g.inH && g.kw == g.inW && c.op.Pad == [4]int{} && g.inH*g.inW <= 1<<23 {
+		kp := &kernels.PoolParams{H: g.inH, W: g.inW, C: g.inC, ActMin: pp.lo, ActMax: pp.hi}
+		p.kernel = "pool-" + kernelName(kernels.Path())
+		p.run = func() { kernels.GlobalAveragePool(dst, src, kp) }
+		return nil
+	}
 	if c.op.Type == models.OpMaxPool2D {
 		p.run = func() { maxPoolGeneric(pp, dst, src) }
 	} else {
