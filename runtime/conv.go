@@ -77,6 +77,14 @@ func (c *opContext) convCommon(in, w, out *Tensor, outC, wAxis int) (inScale, ou
 		return
 	}
 	p.q.outZero, p.q.lo, p.q.hi = outZero, lo, hi
+	// TensorFlow Lite's XNNPACK delegate takes no CONV_2D or DEPTHWISE_CONV_2D without a bias
+	// ("unsupported ... node without bias"): TensorFlow Lite's own kernel, which requantizes like the
+	// reference, runs it (its quantized CONV_2D even requires a bias; DEPTHWISE_CONV_2D does not).
+	// Measured on a depthwise convolution in runtime/tfliteref_test.go. FULLY_CONNECTED without a
+	// bias stays with XNNPACK.
+	if c.input(2) == nil && c.op.Type != models.OpFullyConnected {
+		p.q.fp32 = false
+	}
 	p.bias, err = c.bias(2, outC)
 	return
 }

@@ -224,6 +224,10 @@ type quantizeParams struct {
 	mult            int32
 	shift           int
 	outMin, outMax  int32
+	// xnnpack selects XNNPACK's conversions (quantizeFloatXNNPACK, requantizeXNNPACK); invScale is
+	// the float32 reciprocal of outScale, mult then XNNPACK's 8.8 fixed-point multiplier.
+	xnnpack  bool
+	invScale float32
 }
 
 func intRange(t models.DType) (lo, hi int32, ok bool) {
@@ -270,7 +274,15 @@ func prepareQuantize(c *opContext, p *preparedOp) error {
 	switch in.Type {
 	case models.Float32:
 		src, dst := in.data, out.data
-		p.run = func() { quantizeFloat(qp, dst[:n], asFloat32(src)[:n]) }
+		qp.invScale = 1 / qp.outScale
+		// XNNPACK refuses scales that are not normal, and so keeps such an op out of its graph.
+		qp.xnnpack = c.opt.Requantization == XNNPACK && !math.IsInf(float64(qp.invScale), 0) &&
+			qp.outScale >= 0x1p-126 // the smallest normal float32
+		if qp.xnnpack {
+			p.run = func() { quantizeFloatXNNPACK(qp, dst[:n], asFloat32(src)[:n]) }
+		} else {
+			p.run = func() { quantizeFloat(qp, dst[:n], asFloat32(src)[:n]) }
+		}
 	case models.Int8, models.UInt8:
 		if qp.inScale, qp.inZero, err = c.anyQuant("input", in); err != nil {
 			return err
@@ -280,6 +292,15 @@ func prepareQuantize(c *opContext, p *preparedOp) error {
 		qp.mult, qp.shift = m, s
 		src, dst := in.data, out.data
 		signedIn, signedOut := in.Type == models.Int8, out.Type == models.Int8
+		// XNNPACK converts QS8 to QS8 and QU8 to QU8 (not one to the other) for input-to-output
+		// scale ratios in [2^-8, 2^7]; TensorFlow Lite's own kernel does the rest.
+		ratio := qp.inScale / qp.outScale
+		if c.opt.Requantization == XNNPACK && in.Type == out.Type && ratio >= 0x1p-8 && ratio <= 0x1p7 {
+			qp.xnnpack = true
+			qp.mult = int32(math.RoundToEven(float64(256 * ratio)))
+			p.run = func() { requantizeXNNPACK(qp, dst[:n], src[:n], signedIn) }
+			return nil
+		}
 		p.run = func() { requantizeGeneric(qp, dst[:n], src[:n], signedIn, signedOut) }
 	default:
 		return c.unsupported("input type %s", in.Type)
@@ -295,6 +316,47 @@ func quantizeFloat(p *quantizeParams, dst []byte, src []float32) {
 			q = p.outZero
 		}
 		dst[i] = byte(fixedpoint.Clamp(q, p.outMin, p.outMax))
+	}
+}
+
+// quantizeFloatXNNPACK is XNNPACK's f32-qs8/qu8 conversion (f32-qs8-vcvt, all variants: scalar
+// fmagic/imagic/lrintf, NEON, SSE, WebAssembly), which TensorFlow Lite's XNNPACK delegate runs for a
+// QUANTIZE from float32: q = roundHalfEven(x * float32(1/scale)) + zero, clamped. It differs from
+// TensorFlow Lite's own AffineQuantize (quantizeFloat) twice: ties go to even rather than away from
+// zero, and x is multiplied by the reciprocal of the scale rather than divided by it, which moves
+// values within an ulp of a tie (measured against TensorFlow Lite in runtime/tfliteref_test.go).
+// The bounds are integers, so clamping before rounding, as XNNPACK does, gives the same result. NaN,
+// which XNNPACK's variants map differently, becomes the zero point.
+func quantizeFloatXNNPACK(p *quantizeParams, dst []byte, src []float32) {
+	lo, hi := float32(p.outMin-p.outZero), float32(p.outMax-p.outZero)
+	for i, x := range src {
+		v := x * p.invScale
+		q := p.outZero
+		if v == v {
+			q += int32(math.RoundToEven(float64(min(max(v, lo), hi))))
+		}
+		dst[i] = byte(q)
+	}
+}
+
+// requantizeXNNPACK is XNNPACK's QS8/QU8 conversion (qs8-vcvt and qu8-vcvt: scalar, NEON, SSE,
+// WebAssembly alike), which TensorFlow Lite's XNNPACK delegate runs for a QUANTIZE from an 8-bit
+// type to the same type: with the 8.8 fixed-point multiplier m = lrintf(256 * float32(inScale/outScale)),
+//
+//	out = clamp(((m * (in - inZero) + 128) >> 8) + outZero)
+//
+// (the NEON form, SQRDMULH of (inZero - in) << 7 by -m, rounds identically). Its 8 fraction bits make it
+// differ from TensorFlow Lite's Requantize (requantizeGeneric: a Q31 multiplier) by one step on some
+// inputs (measured against TensorFlow Lite in runtime/tfliteref_test.go). Input and output have the same
+// signedness.
+func requantizeXNNPACK(p *quantizeParams, dst, src []byte, signed bool) {
+	for i, b := range src {
+		x := int32(b)
+		if signed {
+			x = int32(int8(b))
+		}
+		v := (p.mult*(x-p.inZero)+128)>>8 + p.outZero
+		dst[i] = byte(fixedpoint.Clamp(v, p.outMin, p.outMax))
 	}
 }
 

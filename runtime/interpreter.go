@@ -9,7 +9,8 @@ import (
 )
 
 // Requantization selects how convolutions and fully connected layers scale their int32 accumulators
-// to int8 outputs. The two modes are TensorFlow Lite's two behaviours.
+// to int8 outputs, and how Add, Mean and Quantize round. The two modes are TensorFlow Lite's two
+// behaviours: with its XNNPACK delegate (which takes most quantized ops) and with its own kernels.
 type Requantization int
 
 const (

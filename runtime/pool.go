@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"math"
 	"math/bits"
 	"slices"
 
@@ -141,6 +142,10 @@ type meanParams struct {
 	inZero, outZero       int32
 	mult                  int32
 	shift                 int
+	// xnnpack selects XNNPACK's global average pooling (meanXNNPACK); scale is its scale, or
+	// meanFloat's.
+	xnnpack bool
+	scale   float32
 }
 
 func prepareMean(c *opContext, p *preparedOp) error {
@@ -200,8 +205,97 @@ func prepareMean(c *opContext, p *preparedOp) error {
 	mp.mult = int32((int64(m) << shift) / int64(mp.reduced))
 	mp.shift = s - shift
 	src, dst := in.Int8s(), out.Int8s()
+	if c.opt.Requantization == XNNPACK {
+		p.run = c.meanTFLite(mp, in, axes, inScale, outScale, dst, src)
+		return nil
+	}
 	p.run = func() { meanGeneric(mp, dst, src) }
 	return nil
+}
+
+// meanTFLite chooses what TensorFlow Lite (2.12, with its XNNPACK delegate) runs for an int8 MEAN,
+// as measured in runtime/tfliteref_test.go:
+//
+//   - a 4-D tensor over its two spatial axes, or over the width alone, keep_dims or not: XNNPACK's
+//     global average pooling (2-D or 1-D), which XNNPACK creates for input-to-output scale ratios in
+//     [2^-8, 2^8) only (meanXNNPACK);
+//   - otherwise, with the input quantized as the output: reference_ops::Mean, the sum of the
+//     quantized values divided by the count in C integer division, which truncates (meanTrunc);
+//   - otherwise: QuantizedMeanOrSum of that version, in float32 (meanFloat).
+//
+// The global average pooling declined by XNNPACK over axes 1 and 2 with keep_dims runs TensorFlow
+// Lite's optimized_integer_ops::Mean, not reproduced: meanGeneric. For models converted from uint8
+// the truncating division of TensorFlow Lite's uint8 kernel is a floor in int8 terms; the model does
+// not say which an op was.
+func (c *opContext) meanTFLite(mp *meanParams, in *Tensor, axes []int, inScale, outScale float32, dst, src []int8) func() {
+	ratio := inScale / outScale
+	if len(in.Shape) == 4 && (slices.Equal(axes, []int{1, 2}) || slices.Equal(axes, []int{2})) &&
+		ratio >= 0x1p-8 && ratio < 0x1p8 {
+		mp.xnnpack = true
+		mp.scale = inScale / (outScale * float32(mp.reduced))
+		return func() { meanXNNPACK(mp, dst, src) }
+	}
+	if inScale == outScale && mp.inZero == mp.outZero {
+		return func() { meanTrunc(mp, dst, src) }
+	}
+	if c.op.KeepDims && len(in.Shape) == 4 && slices.Equal(axes, []int{1, 2}) {
+		return func() { meanGeneric(mp, dst, src) }
+	}
+	mp.scale = ratio
+	return func() { meanFloat(mp, dst, src) }
+}
+
+// meanTrunc is reference_ops::Mean on quantized values: Σ in / n, truncated toward zero.
+func meanTrunc(p *meanParams, dst, src []int8) {
+	n := int32(p.reduced)
+	for o := 0; o < p.outer; o++ {
+		for i := 0; i < p.inner; i++ {
+			var sum int32
+			for r := 0; r < p.reduced; r++ {
+				sum += int32(src[(o*p.reduced+r)*p.inner+i])
+			}
+			dst[o*p.inner+i] = int8(fixedpoint.Clamp(sum/n, -128, 127))
+		}
+	}
+}
+
+// meanFloat is TensorFlow Lite 2.12's QuantizedMeanOrSum for a mean, in float32 (scale is
+// inScale/outScale): out = roundHalfAwayFromZero(float32(Σ in)/n * scale - inZero*scale) + outZero,
+// clamped.
+func meanFloat(p *meanParams, dst, src []int8) {
+	n := float32(p.reduced)
+	bias := -float32(p.inZero) * p.scale
+	for o := 0; o < p.outer; o++ {
+		for i := 0; i < p.inner; i++ {
+			var sum int32
+			for r := 0; r < p.reduced; r++ {
+				sum += int32(src[(o*p.reduced+r)*p.inner+i])
+			}
+			// The conversions round each product to float32, as C++ does (no fused multiply-add).
+			v := float32(float32(float32(sum)/n)*p.scale) + bias
+			q := int32(math.Round(float64(v))) + p.outZero
+			dst[o*p.inner+i] = int8(fixedpoint.Clamp(q, -128, 127))
+		}
+	}
+}
+
+// meanXNNPACK is XNNPACK's QS8 global average pooling with fp32 requantization
+// (qs8-gavgpool-minmax-fp32, the variant of x86 and WebAssembly; Arm builds use rndnu):
+// out = clamp(roundHalfEven(float32(Σ in - n*inZero) * scale) + outZero) with
+// scale = inScale / (outScale * n) in float32.
+func meanXNNPACK(p *meanParams, dst, src []int8) {
+	bias := -p.inZero * int32(p.reduced)
+	lo, hi := float32(-128-p.outZero), float32(127-p.outZero)
+	for o := 0; o < p.outer; o++ {
+		for i := 0; i < p.inner; i++ {
+			acc := bias
+			for r := 0; r < p.reduced; r++ {
+				acc += int32(src[(o*p.reduced+r)*p.inner+i])
+			}
+			v := min(max(float32(acc)*p.scale, lo), hi)
+			dst[o*p.inner+i] = int8(int32(math.RoundToEven(float64(v))) + p.outZero)
+		}
+	}
 }
 
 func meanGeneric(p *meanParams, dst, src []int8) {
