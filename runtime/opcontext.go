@@ -223,8 +223,12 @@ func (c *opContext) filterQuant(w *Tensor, axis, n int, inScale, outScale float3
 		}
 		cq.mult[ch], cq.shift[ch] = m, int32(s)
 		cq.scale[ch] = inScale * ws / outScale
-		// TensorFlow Lite leaves a layer with a scale XNNPACK cannot represent to its own kernels.
-		if sc := cq.scale[ch]; sc < 0x1p-32 || sc >= 256 {
+		// TensorFlow Lite leaves a layer with a per-tensor scale XNNPACK cannot represent to its own
+		// kernels (the results barely differ: saturated, or the zero point). Per-channel filters stay
+		// with XNNPACK whatever their scales: measured in runtime/tfliteref_test.go, a layer whose
+		// first or last channel has a scale of about 700 is requantized as XNNPACK does in all its
+		// other channels.
+		if sc := cq.scale[ch]; len(q.Scale) == 1 && (sc < 0x1p-32 || sc >= 256) {
 			cq.fp32 = false
 		}
 		z := q.ZeroAt(ch % max(1, len(q.ZeroPoint)))

@@ -95,17 +95,26 @@ type convSpec struct {
 	stride     [2]int
 	dilation   int
 	noBias     bool // no bias input (-1)
-	pad        tfl.Padding
-	act        tfl.ActivationFunctionType
+	// hugeChannel, if not 0, is 1 + the index of an output channel given a requantization scale
+	// (inScale*wScale/outScale) of about 700, which XNNPACK is not meant to take.
+	hugeChannel int
+	pad         tfl.Padding
+	act         tfl.ActivationFunctionType
 }
 
 func (s convSpec) build(b *tfliteref.Builder, rng *rand.Rand) {
-	typ := tensorType(s.u8)
 	in := qp{0.0417, -7}
 	if s.u8 {
 		in = qp{0.0309, 121}
 	}
-	x := b.Input("input", typ, []int{1, s.h, s.w, s.c}, in.q())
+	x := b.Input("input", tensorType(s.u8), []int{1, s.h, s.w, s.c}, in.q())
+	y, _ := s.add(b, rng, x, in)
+	b.Output(y)
+}
+
+// add appends the convolution to b, reading x quantized as in, and returns its output.
+func (s convSpec) add(b *tfliteref.Builder, rng *rand.Rand, x int32, in qp) (int32, qp) {
+	typ := tensorType(s.u8)
 	oc, k := s.outC, s.kh*s.kw*s.c
 	fshape := []int{s.outC, s.kh, s.kw, s.c}
 	axis := 0
@@ -128,6 +137,9 @@ func (s convSpec) build(b *tfliteref.Builder, rng *rand.Rand) {
 		zeros := make([]int64, oc)
 		for c := range wScale {
 			wScale[c] = 0.006 + 0.012*rng.Float32()
+		}
+		if s.hugeChannel > 0 {
+			wScale[s.hugeChannel-1] *= 5e5
 		}
 		wq = tfliteref.PerChannel(wScale, zeros, axis)
 	default:
@@ -160,12 +172,12 @@ func (s convSpec) build(b *tfliteref.Builder, rng *rand.Rand) {
 		ins = append(ins, b.Const("bias", tfl.TensorTypeINT32, []int{oc}, bq, tfliteref.Int32Data(bias)))
 	}
 	// Output: about 40 steps per standard deviation of the accumulator.
-	out := qp{float32(float64(in.scale) * float64(wScale[0]) * spread / 40), 3}
+	out := qp{float32(float64(in.scale) * 0.0123 * spread / 40), 3}
 	if s.u8 {
 		out.zero = 131
 	}
 	oh, ow := outDim(s.pad, s.h, s.kh, s.stride[0], s.dilation), outDim(s.pad, s.w, s.kw, s.stride[1], s.dilation)
-	y := b.Tensor("output", typ, []int{1, oh, ow, oc}, out.q())
+	y := b.Tensor(fmt.Sprintf("conv%d", len(ins)), typ, []int{1, oh, ow, oc}, out.q())
 	d := max(s.dilation, 1)
 	if s.depthwise {
 		b.Op(tfl.BuiltinOperatorDEPTHWISE_CONV_2D, opVersion(s.u8, 3), &tfl.DepthwiseConv2DOptionsT{
@@ -178,7 +190,7 @@ func (s convSpec) build(b *tfliteref.Builder, rng *rand.Rand) {
 			FusedActivationFunction: s.act, DilationHFactor: int32(d), DilationWFactor: int32(d),
 		}, ins, y)
 	}
-	b.Output(y)
+	return y, out
 }
 
 // opVersion is the operator version the converter writes: 1 for uint8, v for int8.
@@ -214,12 +226,22 @@ func fcCase(u8 bool, batch, depth, units int, act tfl.ActivationFunctionType) fu
 }
 
 func (s fcSpec) build(b *tfliteref.Builder, rng *rand.Rand) {
-	typ := tensorType(s.u8)
-	in, wq := qp{0.0371, 5}, qp{0.0093, 0}
+	in := qp{0.0371, 5}
 	if s.u8 {
-		in, wq = qp{0.0283, 119}, qp{0.0107, 131}
+		in = qp{0.0283, 119}
 	}
-	x := b.Input("input", typ, s.inShape, in.q())
+	x := b.Input("input", tensorType(s.u8), s.inShape, in.q())
+	y, _ := s.add(b, rng, x, in)
+	b.Output(y)
+}
+
+// add appends the fully connected layer to b, reading x quantized as in, and returns its output.
+func (s fcSpec) add(b *tfliteref.Builder, rng *rand.Rand, x int32, in qp) (int32, qp) {
+	typ := tensorType(s.u8)
+	wq := qp{0.0093, 0}
+	if s.u8 {
+		wq = qp{0.0107, 131}
+	}
 	wdata := randBytes(rng, s.units*s.depth)
 	if !s.u8 {
 		for i := range wdata {
@@ -250,9 +272,40 @@ func (s fcSpec) build(b *tfliteref.Builder, rng *rand.Rand) {
 	if s.u8 {
 		out.zero = 124
 	}
-	y := b.Tensor("output", typ, []int{prod(s.inShape) / s.depth, s.units}, out.q())
+	y := b.Tensor("fc", typ, []int{prod(s.inShape) / s.depth, s.units}, out.q())
 	b.Op(tfl.BuiltinOperatorFULLY_CONNECTED, opVersion(s.u8, 4), &tfl.FullyConnectedOptionsT{FusedActivationFunction: s.act}, []int32{x, w, bs}, y)
-	b.Output(y)
+	return y, out
+}
+
+// chainCase is a small classifier: convolution, a standalone RELU (which the importer folds into
+// it), depthwise convolution, mean over H and W, fully connected, softmax.
+func chainCase(u8 bool) func(*tfliteref.Builder, *rand.Rand) {
+	return func(b *tfliteref.Builder, rng *rand.Rand) {
+		typ := tensorType(u8)
+		in := qp{0.0417, -7}
+		if u8 {
+			in = qp{0.0309, 121}
+		}
+		x := b.Input("input", typ, []int{1, 12, 11, 3}, in.q())
+		y, q := convSpec{u8: u8, perChannel: !u8, h: 12, w: 11, c: 3, kh: 3, kw: 3, outC: 8, stride: [2]int{2, 2}, pad: same}.add(b, rng, x, in)
+		r := b.Tensor("relu", typ, []int{1, 6, 6, 8}, q.q())
+		b.Op(tfl.BuiltinOperatorRELU, 1, nil, []int32{y}, r)
+		y, q = convSpec{depthwise: true, u8: u8, perChannel: !u8, h: 6, w: 6, c: 8, kh: 3, kw: 3, outC: 1, stride: [2]int{1, 1}, pad: same, act: relu6}.add(b, rng, r, q)
+		axes := b.Const("axes", tfl.TensorTypeINT32, []int{2}, nil, tfliteref.Int32Data([]int32{1, 2}))
+		mq := qp{q.scale * 0.6, q.zero}
+		m := b.Tensor("mean", typ, []int{1, 8}, mq.q())
+		b.Op(tfl.BuiltinOperatorMEAN, opVersion(u8, 2), &tfl.ReducerOptionsT{}, []int32{y, axes}, m)
+		y, q = fcSpec{u8: u8, inShape: []int{1, 8}, depth: 8, units: 10}.add(b, rng, m, mq)
+		sq := qp{1.0 / 256, -128}
+		if u8 {
+			sq.zero = 0
+		}
+		sm := b.Tensor("softmax", typ, []int{1, 10}, sq.q())
+		// beta makes one standard deviation of the logits (about 40 steps) one unit.
+		beta := float32(1 / (40 * float64(q.scale)))
+		b.Op(tfl.BuiltinOperatorSOFTMAX, opVersion(u8, 2), &tfl.SoftmaxOptionsT{Beta: beta}, []int32{y}, sm)
+		b.Output(sm)
+	}
 }
 
 func poolCase(code tfl.BuiltinOperator, u8 bool, h, w, c, k, stride int, pad tfl.Padding, act tfl.ActivationFunctionType) func(*tfliteref.Builder, *rand.Rand) {
@@ -419,6 +472,9 @@ var refCases = []refCase{
 	{name: "conv/u8/valid/s2/5x5/relu", build: convSpec{u8: true, h: 13, w: 11, c: 2, kh: 5, kw: 5, outC: 5, stride: [2]int{2, 2}, pad: valid, act: relu}.build},
 	{name: "conv/u8/same/dilation2", build: convSpec{u8: true, h: 10, w: 9, c: 3, kh: 3, kw: 3, outC: 4, stride: [2]int{1, 1}, dilation: 2, pad: same, act: none}.build},
 	{name: "conv/u8/relu_n1", build: convSpec{u8: true, h: 7, w: 8, c: 3, kh: 3, kw: 3, outC: 4, stride: [2]int{1, 1}, pad: same, act: tfl.ActivationFunctionTypeRELU_N1_TO_1}.build},
+	// One channel's scale out of XNNPACK's range.
+	{name: "conv/i8/perchannel/huge-scale-last-channel", build: convSpec{perChannel: true, hugeChannel: 8, h: 12, w: 12, c: 3, kh: 3, kw: 3, outC: 8, stride: [2]int{1, 1}, pad: same, act: none}.build},
+	{name: "conv/i8/perchannel/huge-scale-first-channel", build: convSpec{perChannel: true, hugeChannel: 1, h: 12, w: 12, c: 3, kh: 3, kw: 3, outC: 8, stride: [2]int{1, 1}, pad: same, act: none}.build},
 	// DEPTHWISE_CONV_2D: depth multiplier 1 and 2, stride 1 and 2, 3x3 and 5x5.
 	{name: "depthwise/i8/m1/s1/3x3/same/relu6", build: convSpec{depthwise: true, perChannel: true, h: 9, w: 10, c: 5, kh: 3, kw: 3, outC: 1, stride: [2]int{1, 1}, pad: same, act: relu6}.build},
 	{name: "depthwise/i8/m2/s2/3x3/same", build: convSpec{depthwise: true, perChannel: true, h: 11, w: 9, c: 3, kh: 3, kw: 3, outC: 2, stride: [2]int{2, 2}, pad: same, act: none}.build},
@@ -497,6 +553,9 @@ var refCases = []refCase{
 	{name: "dequantize/i8", build: dequantizeCase(false, qp{0.0517, -3})},
 	{name: "dequantize/u8", build: dequantizeCase(true, qp{0.0517, 131})},
 	{name: "reshape/i8", build: reshapeCase},
+	// A few ops in a row.
+	{name: "chain/i8", build: chainCase(false)},
+	{name: "chain/u8", build: chainCase(true)},
 }
 
 // concatRaw is the UINT8 model's CONCATENATION done on bytes, the quantization of its inputs ignored:
