@@ -104,6 +104,12 @@ func prepareConcat(c *opContext, p *preparedOp) error {
 	return nil
 }
 
+// concatGeneric joins the inputs, rescaling those quantized unlike the output as TensorFlow Lite's
+// kernel does (ConcatenationWithScaling; its INT8 kernel refuses such inputs, its UINT8 one takes
+// them). The WebAssembly TensorFlow Lite of the differential tests (runtime/tfliteref_test.go)
+// gives the op to its XNNPACK delegate instead, which copies the bytes and ignores the inputs'
+// quantization: a bug, fixed later in both (XNNPACK's define now checks the quantization, the
+// delegate leaves such ops to the kernel). This keeps the kernel's semantics in both modes.
 func concatGeneric(p *concatParams, dst []int8) {
 	o := 0
 	for k := 0; k < p.outer; k++ {
