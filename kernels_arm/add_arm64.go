@@ -14,3 +14,15 @@ package kernels
 //
 //go:noescape
 func addInt8(dst, a, b *int8, n int, p *int32)
+
+// addXNNPACK adds n blocks of 16 int8 elements of a and b into dst with XNNPACK's arithmetic
+// (AddParams.XNNPACK). p holds addXConsts int32: bias, mult1, mult2, -shift, out zero point,
+// activation min, max. The reference loop:
+//
+//	for i := range 16 * n {
+//		acc := bias + int32(a[i])*mult1 + int32(b[i])*mult2 // wrapping
+//		dst[i] = clamp(acc >> shift, min - zero, max - zero) + zero
+//	}
+//
+//go:noescape
+func addXNNPACK(dst, a, b *int8, n int, p *int32)

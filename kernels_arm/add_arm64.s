@@ -2,7 +2,7 @@
 
 //go:build arm64 && gc && !purego
 
-// Elementwise int8 addition with TFLite's requantization.
+// Elementwise int8 addition: TFLite's requantization (addInt8) and XNNPACK's (addXNNPACK).
 
 #include "textflag.h"
 
@@ -131,4 +131,71 @@ addloop:
 	VST1.P [V10.B16], 16(R0)
 	SUBS $1, R3
 	BNE addloop
+	RET
+
+// func addXNNPACK(dst, a, b *int8, n int, p *int32)
+TEXT ·addXNNPACK(SB), NOSPLIT, $0-40
+	MOVD dst+0(FP), R0
+	MOVD a+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD n+24(FP), R3
+	MOVD p+32(FP), R4
+	MOVW 0(R4), R5
+	VDUP R5, V20.S4
+	MOVW 4(R4), R5
+	VDUP R5, V21.S4
+	MOVW 8(R4), R5
+	VDUP R5, V22.S4
+	MOVW 12(R4), R5
+	VDUP R5, V23.S4
+	MOVW 16(R4), R5
+	VDUP R5, V24.H8
+	MOVW 20(R4), R5
+	VDUP R5, V13.B16
+	MOVW 24(R4), R5
+	VDUP R5, V14.B16
+addxloop:
+	VLD1.P 16(R1), [V0.B16]
+	VLD1.P 16(R2), [V1.B16]
+	WORD $0x0f08a402 // sxtl v2.8h, v0.8b
+	WORD $0x4f08a403 // sxtl2 v3.8h, v0.16b
+	WORD $0x0f08a424 // sxtl v4.8h, v1.8b
+	WORD $0x4f08a425 // sxtl2 v5.8h, v1.16b
+	WORD $0x0f10a446 // sxtl v6.4s, v2.4h
+	WORD $0x4f10a447 // sxtl2 v7.4s, v2.8h
+	WORD $0x0f10a468 // sxtl v8.4s, v3.4h
+	WORD $0x4f10a469 // sxtl2 v9.4s, v3.8h
+	WORD $0x0f10a499 // sxtl v25.4s, v4.4h
+	WORD $0x4f10a49a // sxtl2 v26.4s, v4.8h
+	WORD $0x0f10a4bb // sxtl v27.4s, v5.4h
+	WORD $0x4f10a4bc // sxtl2 v28.4s, v5.8h
+	VMOV V20.B16, V16.B16
+	VMOV V20.B16, V17.B16
+	VMOV V20.B16, V18.B16
+	VMOV V20.B16, V19.B16
+	WORD $0x4eb594d0 // mla v16.4s, v6.4s, v21.4s
+	WORD $0x4eb594f1 // mla v17.4s, v7.4s, v21.4s
+	WORD $0x4eb59512 // mla v18.4s, v8.4s, v21.4s
+	WORD $0x4eb59533 // mla v19.4s, v9.4s, v21.4s
+	WORD $0x4eb69730 // mla v16.4s, v25.4s, v22.4s
+	WORD $0x4eb69751 // mla v17.4s, v26.4s, v22.4s
+	WORD $0x4eb69772 // mla v18.4s, v27.4s, v22.4s
+	WORD $0x4eb69793 // mla v19.4s, v28.4s, v22.4s
+	WORD $0x4eb74610 // sshl v16.4s, v16.4s, v23.4s
+	WORD $0x4eb74631 // sshl v17.4s, v17.4s, v23.4s
+	WORD $0x4eb74652 // sshl v18.4s, v18.4s, v23.4s
+	WORD $0x4eb74673 // sshl v19.4s, v19.4s, v23.4s
+	WORD $0x0e614a0a // sqxtn v10.4h, v16.4s
+	WORD $0x4e614a2a // sqxtn2 v10.8h, v17.4s
+	WORD $0x0e614a4b // sqxtn v11.4h, v18.4s
+	WORD $0x4e614a6b // sqxtn2 v11.8h, v19.4s
+	WORD $0x4e780d4a // sqadd v10.8h, v10.8h, v24.8h
+	WORD $0x4e780d6b // sqadd v11.8h, v11.8h, v24.8h
+	WORD $0x0e21494a // sqxtn v10.8b, v10.8h
+	WORD $0x4e21496a // sqxtn2 v10.16b, v11.8h
+	WORD $0x4e2d654a // smax v10.16b, v10.16b, v13.16b
+	WORD $0x4e2e6d4a // smin v10.16b, v10.16b, v14.16b
+	VST1.P [V10.B16], 16(R0)
+	SUBS $1, R3
+	BNE addxloop
 	RET

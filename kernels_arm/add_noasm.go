@@ -3,3 +3,5 @@
 package kernels
 
 func addInt8(dst, a, b *int8, n int, p *int32) { addInt8Generic(dst, a, b, n, p) }
+
+func addXNNPACK(dst, a, b *int8, n int, p *int32) { addXNNPACKGeneric(dst, a, b, n, p) }

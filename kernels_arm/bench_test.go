@@ -5,11 +5,14 @@ import "testing"
 // Benchmarks of the layers of TestInsnHarness on the path init chose (native timing only: never in a
 // pass/fail test; under qemu count instructions instead, README.md).
 
-func BenchmarkConv1x1(b *testing.B) {
+func BenchmarkConv1x1(b *testing.B)     { benchConv1x1(b, nil) }
+func BenchmarkConv1x1FP32(b *testing.B) { benchConv1x1(b, fp32Scales(128)) }
+
+func benchConv1x1(b *testing.B, scale []float32) {
 	r := newRand(7)
 	c, err := NewConv(ConvParams{InH: 56, InW: 56, InC: 128, OutH: 56, OutW: 56, OutC: 128, KH: 1, KW: 1, StrideH: 1, StrideW: 1,
 		DilH: 1, DilW: 1, InZero: -128, Weights: randInt8s(r, 128*128), WeightZero: []int32{0},
-		Mult: []int32{1 << 30}, Shift: []int32{-10}, OutZero: -128, ActMin: -128, ActMax: 127})
+		Mult: []int32{1 << 30}, Shift: []int32{-10}, OutZero: -128, ActMin: -128, ActMax: 127, Scale: scale})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,6 +13,12 @@ import (
 //
 // with in = input[oy*StrideH - PadTop + ky*DilH, ox*StrideW - PadLeft + kx*DilW, ic]. Padding
 // positions contribute 0 (as if the input there were InZero).
+//
+// When Scale is set, the layer requantizes as XNNPACK does (its fp32 requantization, which is what
+// TensorFlow Lite runs by default), and Mult and Shift are ignored (they may be nil):
+//
+//	v             = float32(acc) * Scale[oc]                       // IEEE float32, nearest even
+//	out[oy,ox,oc] = clamp(roundHalfEven(v) + OutZero, ActMin, ActMax)
 type ConvParams struct {
 	InH, InW, InC, OutH, OutW, OutC      int
 	KH, KW, StrideH, StrideW, DilH, DilW int
@@ -24,6 +30,9 @@ type ConvParams struct {
 	Mult                                 []int32 // per output channel (or 1 for all): fixedpoint.QuantizeMultiplier
 	Shift                                []int32 // per output channel (or 1 for all), >0 left
 	OutZero, ActMin, ActMax              int32
+	// Scale, if not nil, selects the fp32 requantization: per output channel (or 1 for all), the
+	// real multiplier inScale*weightScale/outScale, finite and positive.
+	Scale []float32
 }
 
 type convMode uint8
@@ -68,8 +77,9 @@ func errorf(format string, args ...any) error {
 	return fmt.Errorf("kernels: "+format, args...)
 }
 
-// quantCheck validates the per-channel quantization common to all convolutions.
-func quantCheck(what string, nout int, inZero int32, wz, bias, mult, shift []int32, outZero, actMin, actMax int32) error {
+// quantCheck validates the per-channel quantization common to all convolutions: mult and shift, or
+// scale when it is not nil (then mult and shift are ignored).
+func quantCheck(what string, nout int, inZero int32, wz, bias, mult, shift []int32, scale []float32, outZero, actMin, actMax int32) error {
 	if inZero < -128 || inZero > 127 {
 		return errorf("%s: input zero point %d outside [-128, 127]", what, inZero)
 	}
@@ -89,6 +99,17 @@ func quantCheck(what string, nout int, inZero int32, wz, bias, mult, shift []int
 	}
 	if bias != nil && len(bias) != nout {
 		return errorf("%s: %d biases for %d output channels", what, len(bias), nout)
+	}
+	if scale != nil {
+		if len(scale) != 1 && len(scale) != nout {
+			return errorf("%s: %d scales for %d output channels (want 1 or %d)", what, len(scale), nout, nout)
+		}
+		for i, sc := range scale {
+			if !(sc > 0) || math.IsInf(float64(sc), 0) {
+				return errorf("%s: scale %g of channel %d is not finite and positive", what, sc, i)
+			}
+		}
+		return nil
 	}
 	if len(mult) != 1 && len(mult) != nout {
 		return errorf("%s: %d multipliers for %d output channels (want 1 or %d)", what, len(mult), nout, nout)
@@ -128,6 +149,25 @@ func at(s []int32, i int) int32 {
 	return s[i]
 }
 
+// atF returns s[i], or s[0] when s holds one value for all channels.
+func atF(s []float32, i int) float32 {
+	if len(s) == 1 {
+		return s[0]
+	}
+	return s[i]
+}
+
+// chanQuant returns the epilogue parameters of output channel o as the kernels store them: the
+// multiplier, negated right shift and left shift, or with fp32 (Scale set) the scale's float32 bits
+// in the multiplier's place and no shifts.
+func chanQuant(mult, shift []int32, scale []float32, o int) (m, rsh, lsh int32) {
+	if scale != nil {
+		return int32(math.Float32bits(atF(scale, o))), 0, 0
+	}
+	lsh, rsh = splitShift(at(shift, o))
+	return at(mult, o), rsh, lsh
+}
+
 // splitShift splits a TFLite shift into the kernels' left shift and negated right shift.
 func splitShift(shift int32) (lsh, rsh int32) {
 	if shift > 0 {
@@ -159,7 +199,7 @@ func newConv(what string, p ConvParams) (*Conv, error) {
 	if len(p.Weights) != p.OutC*k {
 		return nil, errorf("%s: %d weights, want OutC*KH*KW*InC = %d", what, len(p.Weights), p.OutC*k)
 	}
-	if err := quantCheck(what, p.OutC, p.InZero, p.WeightZero, p.Bias, p.Mult, p.Shift, p.OutZero, p.ActMin, p.ActMax); err != nil {
+	if err := quantCheck(what, p.OutC, p.InZero, p.WeightZero, p.Bias, p.Mult, p.Shift, p.Scale, p.OutZero, p.ActMin, p.ActMax); err != nil {
 		return nil, err
 	}
 	c := &Conv{
@@ -220,7 +260,7 @@ func (c *Conv) pack(p *ConvParams) {
 		}
 		// Σ (a - zi)(w - wz) = Σ a*w - wz*Σa - zi*Σw + K*zi*wz: the kernels compute Σ a*w (and wz*Σa).
 		bias = bias - zi*sum + int32(k)*zi*wz
-		lsh, rsh := splitShift(at(p.Shift, o))
+		mult, rsh, lsh := chanQuant(p.Mult, p.Shift, p.Scale, o)
 		if lsh > 0 {
 			c.flags |= flagLSH
 		}
@@ -237,12 +277,15 @@ func (c *Conv) pack(p *ConvParams) {
 					pt[0] |= mlalTileSafe
 				}
 			}
-			pt[4+v], pt[8+v], pt[12+v], pt[16+v], pt[20+v] = bias, at(p.Mult, o), rsh, lsh, wz
+			pt[4+v], pt[8+v], pt[12+v], pt[16+v], pt[20+v] = bias, mult, rsh, lsh, wz
 		} else {
-			pt[v], pt[16+v], pt[32+v], pt[48+v], pt[64+v] = bias, at(p.Mult, o), rsh, lsh, wz
+			pt[v], pt[16+v], pt[32+v], pt[48+v], pt[64+v] = bias, mult, rsh, lsh, wz
 		}
 	}
-	if fast {
+	switch {
+	case p.Scale != nil:
+		c.flags |= flagFP32
+	case fast:
 		c.flags |= flagFastRQ
 	}
 }

@@ -73,14 +73,20 @@ func randConv(r *rand.Rand, maxMACs int) ConvParams {
 		if r.IntN(3) == 0 {
 			p.Mult, p.Shift = p.Mult[:1], p.Shift[:1]
 		}
+		if r.IntN(3) == 0 { // XNNPACK's fp32 requantization; Mult and Shift ignored or absent
+			p.Scale = randScales(r, p.OutC, accScale)
+			if r.IntN(2) == 0 {
+				p.Mult, p.Shift = nil, nil
+			}
+		}
 		p.OutZero, p.ActMin, p.ActMax = randActRange(r)
 		return p
 	}
 }
 
 func (p *ConvParams) String() string {
-	return fmt.Sprintf("%dx%dx%d->%dx%dx%d k%dx%d s%dx%d d%dx%d pad%d,%d wz%v", p.InH, p.InW, p.InC, p.OutH, p.OutW, p.OutC,
-		p.KH, p.KW, p.StrideH, p.StrideW, p.DilH, p.DilW, p.PadTop, p.PadLeft, len(p.WeightZero) > 1 || p.WeightZero[0] != 0)
+	return fmt.Sprintf("%dx%dx%d->%dx%dx%d k%dx%d s%dx%d d%dx%d pad%d,%d wz%v fp32 %v", p.InH, p.InW, p.InC, p.OutH, p.OutW, p.OutC,
+		p.KH, p.KW, p.StrideH, p.StrideW, p.DilH, p.DilW, p.PadTop, p.PadLeft, len(p.WeightZero) > 1 || p.WeightZero[0] != 0, p.Scale != nil)
 }
 
 // runConv prepares p on path and runs it over a random split of the output rows, with guard bands
@@ -144,7 +150,8 @@ func TestConvMobileNetShapes(t *testing.T) {
 		{3, 576, 160, 1, 1}, {1, 1280, 1001, 1, 1}, {6, 48, 48, 3, 1}, {5, 64, 128, 3, 2},
 	}
 	for _, sh := range shapes {
-		for _, tf1 := range []bool{false, true} {
+		for mode := 0; mode < 3; mode++ { // TF2 weights, TF1 (uint8) weights, TF2 with fp32 requantization
+			tf1 := mode == 1
 			p := ConvParams{InH: sh.h, InW: sh.h, InC: sh.inC, OutC: sh.outC, KH: sh.k, KW: sh.k,
 				StrideH: sh.s, StrideW: sh.s, DilH: 1, DilW: 1}
 			pad := (sh.k - 1) / 2
@@ -169,6 +176,10 @@ func TestConvMobileNetShapes(t *testing.T) {
 			for i := range p.Mult {
 				p.Bias[i] = int32(r.IntN(20000) - 10000)
 				p.Mult[i], p.Shift[i] = randQuant(r, math.Sqrt(float64(k))*128*128)
+			}
+			if mode == 2 {
+				p.Mult, p.Shift = nil, nil
+				p.Scale = randScales(r, sh.outC, math.Sqrt(float64(k))*128*128)
 			}
 			p.OutZero, p.ActMin, p.ActMax = -128, -128, 127
 			src := randInt8s(r, p.InH*p.InW*p.InC)
@@ -202,6 +213,12 @@ func TestConvRejects(t *testing.T) {
 		func(p *ConvParams) { p.PadTop = -1 },
 		func(p *ConvParams) { p.InH, p.InW = 1<<20, 1<<20 },
 		func(p *ConvParams) { p.OutC = 1 << 20 },
+		func(p *ConvParams) { p.Scale = []float32{0} },
+		func(p *ConvParams) { p.Scale = []float32{-0.5} },
+		func(p *ConvParams) { p.Scale = []float32{float32(math.NaN())} },
+		func(p *ConvParams) { p.Scale = []float32{float32(math.Inf(1))} },
+		func(p *ConvParams) { p.Scale = []float32{0.5, 0.5} },
+		func(p *ConvParams) { p.Scale = []float32{}; p.Mult = nil },
 	}
 	for i, f := range bad {
 		p := good
@@ -209,6 +226,11 @@ func TestConvRejects(t *testing.T) {
 		if _, err := NewConv(p); err == nil {
 			t.Errorf("bad params %d accepted", i)
 		}
+	}
+	fp := good
+	fp.Mult, fp.Shift, fp.Scale = nil, nil, []float32{math.SmallestNonzeroFloat32}
+	if _, err := NewConv(fp); err != nil {
+		t.Errorf("fp32 params without Mult and Shift rejected: %v", err)
 	}
 }
 
@@ -231,16 +253,22 @@ func TestConvNoAlloc(t *testing.T) {
 
 func TestFullyConnected(t *testing.T) {
 	r := newRand(4)
-	for _, sh := range []struct{ rows, in, out int }{{1, 1280, 1001}, {1, 7, 3}, {3, 64, 10}, {5, 33, 17}, {0, 16, 1}} {
+	shapes := []struct{ rows, in, out int }{{1, 1280, 1001}, {1, 7, 3}, {3, 64, 10}, {5, 33, 17}, {0, 16, 1}}
+	for i := range 2 * len(shapes) {
+		sh, fp32 := shapes[i%len(shapes)], i >= len(shapes)
 		p := FullyConnectedParams{Rows: sh.rows, InC: sh.in, OutC: sh.out, InZero: int32(r.IntN(256) - 128),
 			Weights: randInt8s(r, sh.in*sh.out), WeightZero: []int32{int32(r.IntN(256) - 128)},
 			Mult: []int32{0}, Shift: []int32{0}}
 		p.Mult[0], p.Shift[0] = randQuant(r, math.Sqrt(float64(sh.in))*128*128)
+		if fp32 {
+			p.Mult, p.Shift = nil, nil
+			p.Scale = randScales(r, sh.out, math.Sqrt(float64(sh.in))*128*128*32) // WeightZero: larger accumulators
+		}
 		p.OutZero, p.ActMin, p.ActMax = randActRange(r)
 		rows := max(sh.rows, 1)
 		cp := ConvParams{InH: rows, InW: 1, InC: sh.in, OutH: rows, OutW: 1, OutC: sh.out, KH: 1, KW: 1, StrideH: 1, StrideW: 1,
 			DilH: 1, DilW: 1, InZero: p.InZero, Weights: p.Weights, WeightZero: p.WeightZero, Mult: p.Mult, Shift: p.Shift,
-			OutZero: p.OutZero, ActMin: p.ActMin, ActMax: p.ActMax}
+			OutZero: p.OutZero, ActMin: p.ActMin, ActMax: p.ActMax, Scale: p.Scale}
 		src := randInt8s(r, rows*sh.in)
 		want := naiveConv(&cp, src)
 		for _, pth := range testPaths() {
@@ -252,7 +280,7 @@ func TestFullyConnected(t *testing.T) {
 			}
 			dst := make([]int8, rows*sh.out)
 			f.Run(dst, src, make([]int8, f.ScratchSize()), 0, rows)
-			diffInt8(t, fmt.Sprintf("fc %v path %v", sh, pth), dst, want)
+			diffInt8(t, fmt.Sprintf("fc %v fp32 %v path %v", sh, fp32, pth), dst, want)
 		}
 	}
 }
@@ -287,5 +315,73 @@ func TestConcurrentRuns(t *testing.T) {
 		}
 		diffInt8(t, "concurrent conv path "+pth.String(), gotC, wantC)
 		diffInt8(t, "concurrent depthwise path "+pth.String(), gotD, wantD)
+	}
+}
+
+// smallTieScales returns scales of 0.5 and 0.25 (one for all channels, or per channel), under which
+// odd accumulators land exactly on halves.
+func smallTieScales(r *rand.Rand, n int) []float32 {
+	if r.IntN(2) == 0 {
+		return []float32{[]float32{0.5, 0.25}[r.IntN(2)]}
+	}
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = []float32{0.5, 0.25}[r.IntN(2)]
+	}
+	return s
+}
+
+// countTies counts the accumulators whose product with the channel's scale is an exact half within
+// the int8 range (ties), and those where rounding half to even gives another result than half away
+// from zero (a kernel rounding the wrong way would fail there).
+func countTies(acc []int32, nout int, scale []float32) (ties, differ int) {
+	for i, a := range acc {
+		v := float64(float32(a) * atF(scale, i%nout))
+		if v-math.Floor(v) == 0.5 && math.Abs(v) < 100 {
+			ties++
+			if math.RoundToEven(v) != math.Round(v) {
+				differ++
+			}
+		}
+	}
+	return ties, differ
+}
+
+// TestConvFP32Ties runs convolutions with small inputs, weights and odd biases under the scales 0.5
+// and 0.25, so that many outputs are exact ties, on every path and both GEMM kernels (4 rows and
+// the leftover single rows).
+func TestConvFP32Ties(t *testing.T) {
+	r := newRand(6)
+	var ties, differ int
+	for i := 0; i < scale(t, 40); i++ {
+		inC, k := []int{3, 16, 32, 5}[i%4], 1+2*(i/4%2) // im2col and tap modes; 1x1 and 3x3
+		h := 2 + r.IntN(7)
+		p := ConvParams{InH: h, InW: h + 1, InC: inC, OutH: h, OutW: h + 1, OutC: 1 + r.IntN(40), KH: k, KW: k,
+			StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadTop: k / 2, PadLeft: k / 2, InZero: int32(r.IntN(5) - 2),
+			WeightZero: []int32{int32(r.IntN(3) - 1)}, OutZero: int32(r.IntN(21) - 10), ActMin: -128, ActMax: 127}
+		p.Weights = make([]int8, p.OutC*k*k*inC)
+		for j := range p.Weights {
+			p.Weights[j] = int8(r.IntN(7) - 3)
+		}
+		p.Bias = make([]int32, p.OutC)
+		for j := range p.Bias {
+			p.Bias[j] = int32(2*r.IntN(41) - 41) // odd
+		}
+		p.Scale = smallTieScales(r, p.OutC)
+		src := make([]int8, h*(h+1)*inC)
+		for j := range src {
+			src[j] = int8(r.IntN(9) - 4)
+		}
+		acc := naiveConvAcc(&p, src)
+		tc, dc := countTies(acc, p.OutC, p.Scale)
+		ties, differ = ties+tc, differ+dc
+		want := naiveConv(&p, src)
+		for _, pth := range testPaths() {
+			diffInt8(t, fmt.Sprintf("case %d %v scales %v path %v", i, &p, p.Scale, pth), runConv(t, r, pth, &p, src), want)
+		}
+	}
+	t.Logf("%d exact ties, %d where half to even differs from half away from zero", ties, differ)
+	if differ < 100 {
+		t.Fatalf("only %d ties that tell the rounding modes apart: the test does not test", differ)
 	}
 }

@@ -7,7 +7,7 @@ import "unsafe"
 //
 //	acc[oy,ox,oc] = Bias[oc] + Σ_{ky,kx in bounds} (in[iy,ix,ic] - InZero) * (w[ky,kx,oc] - WeightZero[oc])
 //
-// requantized as in ConvParams.
+// requantized as in ConvParams: by Mult and Shift, or by Scale in float32 (XNNPACK) when Scale is set.
 type DepthwiseParams struct {
 	InH, InW, InC, OutH, OutW            int
 	KH, KW, StrideH, StrideW, DilH, DilW int
@@ -19,6 +19,7 @@ type DepthwiseParams struct {
 	Bias                                 []int32 // len InC*Multiplier, or nil
 	Mult, Shift                          []int32 // per output channel (or 1 for all)
 	OutZero, ActMin, ActMax              int32
+	Scale                                []float32 // if not nil: fp32 requantization (ConvParams.Scale)
 }
 
 // Depthwise is a depthwise convolution prepared for one instruction path. The 3x3 stride 1 and
@@ -66,7 +67,7 @@ func NewDepthwise(p DepthwiseParams) (*Depthwise, error) {
 	if len(p.Weights) != p.KH*p.KW*outC {
 		return nil, errorf("depthwise: %d weights, want KH*KW*InC*Multiplier = %d", len(p.Weights), p.KH*p.KW*outC)
 	}
-	if err := quantCheck("depthwise", outC, p.InZero, p.WeightZero, p.Bias, p.Mult, p.Shift, p.OutZero, p.ActMin, p.ActMax); err != nil {
+	if err := quantCheck("depthwise", outC, p.InZero, p.WeightZero, p.Bias, p.Mult, p.Shift, p.Scale, p.OutZero, p.ActMin, p.ActMax); err != nil {
 		return nil, err
 	}
 	d := &Depthwise{p: p, outC: outC, path: currentPath()}
@@ -106,7 +107,7 @@ func (d *Depthwise) packFast() {
 		if p.Bias != nil {
 			bias = p.Bias[ch]
 		}
-		lsh, rsh := splitShift(at(p.Shift, ch))
+		mult, rsh, lsh := chanQuant(p.Mult, p.Shift, p.Scale, ch)
 		if lsh > 0 {
 			d.flags |= flagLSH
 		}
@@ -115,9 +116,12 @@ func (d *Depthwise) packFast() {
 		}
 		pb := d.params[b*dwParams:]
 		// Padding reads InZero: Σ (a - zi)*w' = Σ a*w' - zi*Σ w'.
-		pb[l], pb[16+l], pb[32+l], pb[48+l] = bias-p.InZero*sum, at(p.Mult, ch), rsh, lsh
+		pb[l], pb[16+l], pb[32+l], pb[48+l] = bias-p.InZero*sum, mult, rsh, lsh
 	}
-	if fast {
+	switch {
+	case p.Scale != nil:
+		d.flags |= flagFP32
+	case fast:
 		d.flags |= flagFastRQ
 	}
 	d.zrow = make([]int16, d.rowLen())
@@ -260,6 +264,10 @@ func (d *Depthwise) runGeneric(dst, src []int8, y0, y1 int) {
 						}
 						acc += (int32(src[(iy*p.InW+ix)*p.InC+ic]) - p.InZero) * d.wsub[(ky*p.KW+kx)*oc+o]
 					}
+				}
+				if p.Scale != nil {
+					out[o] = requantFP32(acc, atF(p.Scale, o), p.OutZero, p.ActMin, p.ActMax)
+					continue
 				}
 				lsh, rsh := splitShift(at(p.Shift, o))
 				out[o] = requant(acc, at(p.Mult, o), int(lsh), int(-rsh), p.OutZero, p.ActMin, p.ActMax)

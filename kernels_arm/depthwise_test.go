@@ -9,8 +9,13 @@ import (
 
 // naiveDepthwise computes the depthwise convolution from its defining formula (DepthwiseParams).
 func naiveDepthwise(p *DepthwiseParams, src []int8) []int8 {
+	return naiveRequant(naiveDepthwiseAcc(p, src), p.InC*p.Multiplier, p.Mult, p.Shift, p.Scale, p.OutZero, p.ActMin, p.ActMax)
+}
+
+// naiveDepthwiseAcc computes the depthwise convolution's accumulators.
+func naiveDepthwiseAcc(p *DepthwiseParams, src []int8) []int32 {
 	oc := p.InC * p.Multiplier
-	out := make([]int8, p.OutH*p.OutW*oc)
+	out := make([]int32, p.OutH*p.OutW*oc)
 	for oy := 0; oy < p.OutH; oy++ {
 		for ox := 0; ox < p.OutW; ox++ {
 			for o := 0; o < oc; o++ {
@@ -29,8 +34,7 @@ func naiveDepthwise(p *DepthwiseParams, src []int8) []int8 {
 						acc += in * (int32(p.Weights[(ky*p.KW+kx)*oc+o]) - at(p.WeightZero, o))
 					}
 				}
-				v := mulQ(acc, at(p.Mult, o), int(at(p.Shift, o))) + p.OutZero
-				out[(oy*p.OutW+ox)*oc+o] = int8(max(p.ActMin, min(v, p.ActMax)))
+				out[(oy*p.OutW+ox)*oc+o] = acc
 			}
 		}
 	}
@@ -89,14 +93,20 @@ func randDepthwise(r *rand.Rand, fast bool) DepthwiseParams {
 		if r.IntN(3) == 0 {
 			p.Mult, p.Shift = p.Mult[:1], p.Shift[:1]
 		}
+		if r.IntN(3) == 0 { // XNNPACK's fp32 requantization; Mult and Shift ignored or absent
+			p.Scale = randScales(r, oc, accScale)
+			if r.IntN(2) == 0 {
+				p.Mult, p.Shift = nil, nil
+			}
+		}
 		p.OutZero, p.ActMin, p.ActMax = randActRange(r)
 		return p
 	}
 }
 
 func (p *DepthwiseParams) String() string {
-	return fmt.Sprintf("%dx%dx%d->%dx%d k%dx%d s%dx%d d%dx%d m%d pad%d,%d", p.InH, p.InW, p.InC, p.OutH, p.OutW,
-		p.KH, p.KW, p.StrideH, p.StrideW, p.DilH, p.DilW, p.Multiplier, p.PadTop, p.PadLeft)
+	return fmt.Sprintf("%dx%dx%d->%dx%d k%dx%d s%dx%d d%dx%d m%d pad%d,%d fp32 %v", p.InH, p.InW, p.InC, p.OutH, p.OutW,
+		p.KH, p.KW, p.StrideH, p.StrideW, p.DilH, p.DilW, p.Multiplier, p.PadTop, p.PadLeft, p.Scale != nil)
 }
 
 func runDepthwise(t testing.TB, r *rand.Rand, pth path, p *DepthwiseParams, src []int8) []int8 {
@@ -135,7 +145,8 @@ func TestDepthwiseMatchesNaive(t *testing.T) {
 // TestDepthwiseMobileNetShapes: MobileNet's depthwise layers (spatially scaled down), SAME padding.
 func TestDepthwiseMobileNetShapes(t *testing.T) {
 	r := newRand(21)
-	for _, sh := range []struct{ h, c, s int }{{10, 32, 1}, {9, 96, 2}, {6, 144, 1}, {5, 960, 1}, {8, 8, 2}, {7, 24, 1}} {
+	for i, sh := range []struct{ h, c, s int }{{10, 32, 1}, {9, 96, 2}, {6, 144, 1}, {5, 960, 1}, {8, 8, 2}, {7, 24, 1},
+		{10, 32, 1}, {9, 96, 2}, {5, 960, 1}} {
 		p := DepthwiseParams{InH: sh.h, InW: sh.h, InC: sh.c, KH: 3, KW: 3, StrideH: sh.s, StrideW: sh.s, DilH: 1, DilW: 1,
 			Multiplier: 1, InZero: -128, Weights: randInt8s(r, 9*sh.c), WeightZero: []int32{int32(r.IntN(100) - 50)}}
 		p.OutH = (sh.h + sh.s - 1) / sh.s
@@ -143,9 +154,12 @@ func TestDepthwiseMobileNetShapes(t *testing.T) {
 		pad := max((p.OutH-1)*sh.s+3-sh.h, 0)
 		p.PadTop, p.PadLeft = pad/2, pad/2
 		p.Bias, p.Mult, p.Shift = make([]int32, sh.c), make([]int32, sh.c), make([]int32, sh.c)
-		for i := range p.Mult {
-			p.Bias[i] = int32(r.IntN(20000) - 10000)
-			p.Mult[i], p.Shift[i] = randQuant(r, 3*128*128)
+		for j := range p.Mult {
+			p.Bias[j] = int32(r.IntN(20000) - 10000)
+			p.Mult[j], p.Shift[j] = randQuant(r, 3*128*128)
+		}
+		if i >= 6 { // fp32 requantization
+			p.Mult, p.Shift, p.Scale = nil, nil, randScales(r, sh.c, 3*128*128)
 		}
 		p.OutZero, p.ActMin, p.ActMax = -128, -128, 127
 		src := randInt8s(r, p.InH*p.InW*p.InC)
@@ -183,11 +197,49 @@ func TestDepthwiseRejects(t *testing.T) {
 		func(p *DepthwiseParams) { p.Mult = []int32{1, 2, 3} },
 		func(p *DepthwiseParams) { p.DilW = 0 },
 		func(p *DepthwiseParams) { p.OutZero = -129 },
+		func(p *DepthwiseParams) { p.Scale = []float32{1, 2, 3} },
+		func(p *DepthwiseParams) { p.Scale = []float32{float32(math.Inf(1))} },
+		func(p *DepthwiseParams) { p.Scale = []float32{0, 1} },
 	} {
 		p := good
 		f(&p)
 		if _, err := NewDepthwise(p); err == nil {
 			t.Errorf("bad params %d accepted", i)
 		}
+	}
+}
+
+// TestDepthwiseFP32Ties is TestConvFP32Ties for depthwise convolutions: the dw3x3 kernel (stride 1
+// and 2, channel tails) and the Go loop (other kernel sizes, multipliers).
+func TestDepthwiseFP32Ties(t *testing.T) {
+	r := newRand(23)
+	var ties, differ int
+	for i := 0; i < scale(t, 40); i++ {
+		p := randDepthwise(r, i%3 != 0)
+		oc := p.InC * p.Multiplier
+		p.InZero, p.WeightZero = int32(r.IntN(5)-2), []int32{int32(r.IntN(3) - 1)}
+		for j := range p.Weights {
+			p.Weights[j] = int8(r.IntN(15) - 7)
+		}
+		p.Bias = make([]int32, oc)
+		for j := range p.Bias {
+			p.Bias[j] = int32(2*r.IntN(41) - 41) // odd
+		}
+		p.Mult, p.Shift, p.Scale = nil, nil, smallTieScales(r, oc)
+		p.OutZero, p.ActMin, p.ActMax = int32(r.IntN(21)-10), -128, 127
+		src := make([]int8, p.InH*p.InW*p.InC)
+		for j := range src {
+			src[j] = int8(r.IntN(9) - 4)
+		}
+		tc, dc := countTies(naiveDepthwiseAcc(&p, src), oc, p.Scale)
+		ties, differ = ties+tc, differ+dc
+		want := naiveDepthwise(&p, src)
+		for _, pth := range testPaths() {
+			diffInt8(t, fmt.Sprintf("case %d %v scales %v path %v", i, &p, p.Scale, pth), runDepthwise(t, r, pth, &p, src), want)
+		}
+	}
+	t.Logf("%d exact ties, %d where half to even differs from half away from zero", ties, differ)
+	if differ < 100 {
+		t.Fatalf("only %d ties that tell the rounding modes apart: the test does not test", differ)
 	}
 }

@@ -3,6 +3,12 @@
 // with TensorFlow Lite's integer semantics (tensorflow/lite/kernels/internal/reference/integer_ops),
 // bit-exact with its reference kernels through package internal/fixedpoint.
 //
+// TensorFlow Lite runs these ops through XNNPACK by default, whose requantization differs in the
+// last bit; the kernels implement it too, on every path: the fp32 epilogue (ConvParams.Scale,
+// likewise in FullyConnectedParams and DepthwiseParams: float32(acc) * scale rounded half to even),
+// XNNPACK's Add (NewAddParamsXNNPACK) and the half-up rounding of the uint8 average pool
+// (PoolParams.RoundHalfUp).
+//
 // The directory is kernels_arm because its hot loops are hand-scheduled arm64 assembly; the package
 // is named kernels because it is also the portable implementation: every assembly kernel has a
 // pure-Go twin (k_generic.go) that computes the same bytes and is what runs on amd64, on 32-bit arm

@@ -18,7 +18,8 @@ package kernels
 //		}
 //	}
 //
-// flags&flagFastRQ selects the shorter epilogue of gemmSDOT4 (every rsh <= -1, so no lsh either).
+// flags&flagFastRQ selects the shorter epilogue of gemmSDOT4 (every rsh <= -1, so no lsh either);
+// flags&flagFP32 its fp32 epilogue (mult holds the float32 scales, rsh and lsh are ignored).
 //
 //go:noescape
 func dw3x3(out *int8, r0, r1, r2 *int16, w *int16, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int)

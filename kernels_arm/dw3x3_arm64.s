@@ -43,6 +43,7 @@ TEXT ·dw3x3(SB), NOSPLIT, $0-96
 	MOVD cout+80(FP), R16
 	MOVD flags+88(FP), R17
 	MOVD out+0(FP), R0
+	TBNZ $3, R17, dwfp
 	TBNZ $2, R17, dwfast
 	TBNZ $0, R17, dwlsh
 dwloop:
@@ -286,6 +287,80 @@ dwfast:
 	VST1.P [V22.B16], (R0)(R16)
 	SUBS $1, R15
 	BNE dwfast
+	RET
+dwfp:
+	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P (R1)(R20), [V18.H8, V19.H8]
+	WORD $0x0e608258 // smlal v24.4s, v18.4h, v0.4h
+	WORD $0x4e608259 // smlal2 v25.4s, v18.8h, v0.8h
+	WORD $0x0e61827a // smlal v26.4s, v19.4h, v1.4h
+	WORD $0x4e61827b // smlal2 v27.4s, v19.8h, v1.8h
+	VLD1.P (R2)(R20), [V20.H8, V21.H8]
+	WORD $0x0e628298 // smlal v24.4s, v20.4h, v2.4h
+	WORD $0x4e628299 // smlal2 v25.4s, v20.8h, v2.8h
+	WORD $0x0e6382ba // smlal v26.4s, v21.4h, v3.4h
+	WORD $0x4e6382bb // smlal2 v27.4s, v21.8h, v3.8h
+	VLD1.P (R3)(R20), [V18.H8, V19.H8]
+	WORD $0x0e648258 // smlal v24.4s, v18.4h, v4.4h
+	WORD $0x4e648259 // smlal2 v25.4s, v18.8h, v4.8h
+	WORD $0x0e65827a // smlal v26.4s, v19.4h, v5.4h
+	WORD $0x4e65827b // smlal2 v27.4s, v19.8h, v5.8h
+	VLD1.P (R4)(R20), [V20.H8, V21.H8]
+	WORD $0x0e668298 // smlal v24.4s, v20.4h, v6.4h
+	WORD $0x4e668299 // smlal2 v25.4s, v20.8h, v6.8h
+	WORD $0x0e6782ba // smlal v26.4s, v21.4h, v7.4h
+	WORD $0x4e6782bb // smlal2 v27.4s, v21.8h, v7.8h
+	VLD1.P (R5)(R20), [V18.H8, V19.H8]
+	WORD $0x0e688258 // smlal v24.4s, v18.4h, v8.4h
+	WORD $0x4e688259 // smlal2 v25.4s, v18.8h, v8.8h
+	WORD $0x0e69827a // smlal v26.4s, v19.4h, v9.4h
+	WORD $0x4e69827b // smlal2 v27.4s, v19.8h, v9.8h
+	VLD1.P (R6)(R20), [V20.H8, V21.H8]
+	WORD $0x0e6a8298 // smlal v24.4s, v20.4h, v10.4h
+	WORD $0x4e6a8299 // smlal2 v25.4s, v20.8h, v10.8h
+	WORD $0x0e6b82ba // smlal v26.4s, v21.4h, v11.4h
+	WORD $0x4e6b82bb // smlal2 v27.4s, v21.8h, v11.8h
+	VLD1.P (R7)(R20), [V18.H8, V19.H8]
+	WORD $0x0e6c8258 // smlal v24.4s, v18.4h, v12.4h
+	WORD $0x4e6c8259 // smlal2 v25.4s, v18.8h, v12.8h
+	WORD $0x0e6d827a // smlal v26.4s, v19.4h, v13.4h
+	WORD $0x4e6d827b // smlal2 v27.4s, v19.8h, v13.8h
+	VLD1.P (R8)(R20), [V20.H8, V21.H8]
+	WORD $0x0e6e8298 // smlal v24.4s, v20.4h, v14.4h
+	WORD $0x4e6e8299 // smlal2 v25.4s, v20.8h, v14.8h
+	WORD $0x0e6f82ba // smlal v26.4s, v21.4h, v15.4h
+	WORD $0x4e6f82bb // smlal2 v27.4s, v21.8h, v15.8h
+	VLD1.P (R9)(R20), [V18.H8, V19.H8]
+	WORD $0x0e708258 // smlal v24.4s, v18.4h, v16.4h
+	WORD $0x4e708259 // smlal2 v25.4s, v18.8h, v16.8h
+	WORD $0x0e71827a // smlal v26.4s, v19.4h, v17.4h
+	WORD $0x4e71827b // smlal2 v27.4s, v19.8h, v17.8h
+	VLD1 (R12), [V18.S4, V19.S4, V20.S4, V21.S4]
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x6e32df18 // fmul v24.4s, v24.4s, v18.4s
+	WORD $0x6e33df39 // fmul v25.4s, v25.4s, v19.4s
+	WORD $0x6e34df5a // fmul v26.4s, v26.4s, v20.4s
+	WORD $0x6e35df7b // fmul v27.4s, v27.4s, v21.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x0e614b16 // sqxtn v22.4h, v24.4s
+	WORD $0x4e614b36 // sqxtn2 v22.8h, v25.4s
+	WORD $0x0e614b57 // sqxtn v23.4h, v26.4s
+	WORD $0x4e614b77 // sqxtn2 v23.8h, v27.4s
+	WORD $0x4e7f0ed6 // sqadd v22.8h, v22.8h, v31.8h
+	WORD $0x4e7f0ef7 // sqadd v23.8h, v23.8h, v31.8h
+	WORD $0x0e214ad6 // sqxtn v22.8b, v22.8h
+	WORD $0x4e214af6 // sqxtn2 v22.16b, v23.8h
+	WORD $0x4e3d66d6 // smax v22.16b, v22.16b, v29.16b
+	WORD $0x4e3e6ed6 // smin v22.16b, v22.16b, v30.16b
+	VST1.P [V22.B16], (R0)(R16)
+	SUBS $1, R15
+	BNE dwfp
 	RET
 
 // func widen16(dst *int16, src *int8, n int)

@@ -1,8 +1,12 @@
 package kernels
 
-import "unsafe"
+import (
+	"math"
+	"unsafe"
+)
 
-// dwParams is the number of int32 parameters per 16-channel block: bias, mult, rsh, lsh.
+// dwParams is the number of int32 parameters per 16-channel block: bias, mult (or the float32 scale
+// with flagFP32), rsh, lsh.
 const dwParams = 4 * 16
 
 // dw3x3Generic is the pure-Go twin of dw3x3.
@@ -24,6 +28,10 @@ func dw3x3Generic(out *int8, r0, r1, r2 *int16, w *int16, p *int32, hdr *int32, 
 			}
 		}
 		for ch, v := range acc {
+			if flags&flagFP32 != 0 {
+				O[x*cout+ch] = requantFP32(v, math.Float32frombits(uint32(P[16+ch])), H[0], H[1], H[2])
+				continue
+			}
 			lsh := 0
 			if flags&flagLSH != 0 {
 				lsh = int(P[48+ch])

@@ -22,7 +22,10 @@ package kernels
 //	}
 //
 // With flags&flagFastRQ (every rsh <= -1) the epilogue skips the rounding fixup's mask and adds the
-// zero point after saturating to int16: the same bytes, under that precondition.
+// zero point after saturating to int16: the same bytes, under that precondition. With flags&flagFP32
+// the mult slots hold float32 scales (their bits) and rsh, lsh are ignored:
+//
+//	c_m[16*j+n] = requantFP32(acc, scale[j][n], hdr) // SCVTF, FMUL, FCVTNS, then as flagFastRQ
 //
 //go:noescape
 func gemmSDOT4(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int)

@@ -138,6 +138,7 @@ sdot4k:
 	WORD $0x6faf48de // mls v30.4s, v6.4s, v15.s[3]
 	WORD $0x6faf48ff // mls v31.4s, v7.4s, v15.s[3]
 sdot4nowz:
+	TBNZ $3, R11, sdot4fp
 	TBZ $0, R11, sdot4nolsh
 	ADD $128, R3, R13
 	VLD1 (R13), [V4.S4, V5.S4, V6.S4, V7.S4]
@@ -273,6 +274,104 @@ sdot4nolsh:
 	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
 	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
 	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R9)
+	B sdot4next
+sdot4fp:
+	// fp32 requantization (flags bit 3): the scales are in the multipliers' place
+	VLD1.P 64(R3), [V4.S4, V5.S4, V6.S4, V7.S4]
+	ADD $192, R3
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21dab5 // scvtf v21.4s, v21.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21dbbd // scvtf v29.4s, v29.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21dad6 // scvtf v22.4s, v22.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21dbde // scvtf v30.4s, v30.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21daf7 // scvtf v23.4s, v23.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x4e21dbff // scvtf v31.4s, v31.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e24de94 // fmul v20.4s, v20.4s, v4.4s
+	WORD $0x6e24df18 // fmul v24.4s, v24.4s, v4.4s
+	WORD $0x6e24df9c // fmul v28.4s, v28.4s, v4.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e25deb5 // fmul v21.4s, v21.4s, v5.4s
+	WORD $0x6e25df39 // fmul v25.4s, v25.4s, v5.4s
+	WORD $0x6e25dfbd // fmul v29.4s, v29.4s, v5.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e26ded6 // fmul v22.4s, v22.4s, v6.4s
+	WORD $0x6e26df5a // fmul v26.4s, v26.4s, v6.4s
+	WORD $0x6e26dfde // fmul v30.4s, v30.4s, v6.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x6e27def7 // fmul v23.4s, v23.4s, v7.4s
+	WORD $0x6e27df7b // fmul v27.4s, v27.4s, v7.4s
+	WORD $0x6e27dfff // fmul v31.4s, v31.4s, v7.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aab5 // fcvtns v21.4s, v21.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21abbd // fcvtns v29.4s, v29.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aad6 // fcvtns v22.4s, v22.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21abde // fcvtns v30.4s, v30.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21aaf7 // fcvtns v23.4s, v23.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x4e21abff // fcvtns v31.4s, v31.4s
+	VDUP R16, V8.H8
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e680c00 // sqadd v0.8h, v0.8h, v8.8h
+	WORD $0x4e680c21 // sqadd v1.8h, v1.8h, v8.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e680c42 // sqadd v2.8h, v2.8h, v8.8h
+	WORD $0x4e680c63 // sqadd v3.8h, v3.8h, v8.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e680c00 // sqadd v0.8h, v0.8h, v8.8h
+	WORD $0x4e680c21 // sqadd v1.8h, v1.8h, v8.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e680c42 // sqadd v2.8h, v2.8h, v8.8h
+	WORD $0x4e680c63 // sqadd v3.8h, v3.8h, v8.8h
 	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
 	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
 	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
@@ -435,6 +534,7 @@ sdot1k:
 	WORD $0x6f8f40d2 // mls v18.4s, v6.4s, v15.s[0]
 	WORD $0x6f8f40f3 // mls v19.4s, v7.4s, v15.s[0]
 sdot1nowz:
+	TBNZ $3, R11, sdot1fp
 	TBZ $0, R11, sdot1nolsh
 	ADD $128, R3, R13
 	VLD1 (R13), [V4.S4, V5.S4, V6.S4, V7.S4]
@@ -471,6 +571,35 @@ sdot1nolsh:
 	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
 	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
 	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	B sdot1next
+sdot1fp:
+	// fp32 requantization (flags bit 3): the scales are in the multipliers' place
+	VLD1.P 64(R3), [V4.S4, V5.S4, V6.S4, V7.S4]
+	ADD $192, R3
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	VDUP R16, V8.H8
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e680c00 // sqadd v0.8h, v0.8h, v8.8h
+	WORD $0x4e680c21 // sqadd v1.8h, v1.8h, v8.8h
 	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
 	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
 	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
@@ -1013,6 +1142,7 @@ mlal4done:
 	WORD $0x6f8f4898 // mls v24.4s, v4.4s, v15.s[2]
 	WORD $0x6faf489c // mls v28.4s, v4.4s, v15.s[3]
 mlal4nowz:
+	TBNZ $3, R11, mlal4fp
 	TBZ $0, R11, mlal4nolsh
 	WORD $0x4ea34610 // sshl v16.4s, v16.4s, v3.4s
 	WORD $0x4ea34694 // sshl v20.4s, v20.4s, v3.4s
@@ -1044,6 +1174,36 @@ mlal4nolsh:
 	WORD $0x4e614a85 // sqxtn2 v5.8h, v20.4s
 	WORD $0x0e614b06 // sqxtn v6.4h, v24.4s
 	WORD $0x4e614b86 // sqxtn2 v6.8h, v28.4s
+	WORD $0x0e2148a5 // sqxtn v5.8b, v5.8h
+	WORD $0x4e2148c5 // sqxtn2 v5.16b, v6.8h
+	WORD $0x4e2d64a5 // smax v5.16b, v5.16b, v13.16b
+	WORD $0x4e2e6ca5 // smin v5.16b, v5.16b, v14.16b
+	VST1.P V5.S[0], 4(R6)
+	VST1.P V5.S[1], 4(R7)
+	VST1.P V5.S[2], 4(R8)
+	VST1.P V5.S[3], 4(R9)
+	B mlal4next
+mlal4fp:
+	// fp32 requantization (flags bit 3): the scales are in the multipliers' place (V1)
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
+	WORD $0x6e21de10 // fmul v16.4s, v16.4s, v1.4s
+	WORD $0x6e21de94 // fmul v20.4s, v20.4s, v1.4s
+	WORD $0x6e21df18 // fmul v24.4s, v24.4s, v1.4s
+	WORD $0x6e21df9c // fmul v28.4s, v28.4s, v1.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
+	VDUP R16, V7.H8
+	WORD $0x0e614a05 // sqxtn v5.4h, v16.4s
+	WORD $0x4e614a85 // sqxtn2 v5.8h, v20.4s
+	WORD $0x0e614b06 // sqxtn v6.4h, v24.4s
+	WORD $0x4e614b86 // sqxtn2 v6.8h, v28.4s
+	WORD $0x4e670ca5 // sqadd v5.8h, v5.8h, v7.8h
+	WORD $0x4e670cc6 // sqadd v6.8h, v6.8h, v7.8h
 	WORD $0x0e2148a5 // sqxtn v5.8b, v5.8h
 	WORD $0x4e2148c5 // sqxtn2 v5.16b, v6.8h
 	WORD $0x4e2d64a5 // smax v5.16b, v5.16b, v13.16b
@@ -1262,6 +1422,7 @@ mlal1done:
 	TBZ $1, R11, mlal1nowz
 	WORD $0x6f8f4090 // mls v16.4s, v4.4s, v15.s[0]
 mlal1nowz:
+	TBNZ $3, R11, mlal1fp
 	TBZ $0, R11, mlal1nolsh
 	WORD $0x4ea34610 // sshl v16.4s, v16.4s, v3.4s
 mlal1nolsh:
@@ -1272,6 +1433,19 @@ mlal1nolsh:
 	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
 	VADD V12.S4, V16.S4, V16.S4
 	WORD $0x0e614a05 // sqxtn v5.4h, v16.4s
+	WORD $0x0e2148a5 // sqxtn v5.8b, v5.8h
+	WORD $0x4e2d64a5 // smax v5.16b, v5.16b, v13.16b
+	WORD $0x4e2e6ca5 // smin v5.16b, v5.16b, v14.16b
+	VST1.P V5.S[0], 4(R6)
+	B mlal1next
+mlal1fp:
+	// fp32 requantization (flags bit 3): the scales are in the multipliers' place (V1)
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x6e21de10 // fmul v16.4s, v16.4s, v1.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	VDUP R16, V7.H8
+	WORD $0x0e614a05 // sqxtn v5.4h, v16.4s
+	WORD $0x4e670ca5 // sqadd v5.8h, v5.8h, v7.8h
 	WORD $0x0e2148a5 // sqxtn v5.8b, v5.8h
 	WORD $0x4e2d64a5 // smax v5.16b, v5.16b, v13.16b
 	WORD $0x4e2e6ca5 // smin v5.16b, v5.16b, v14.16b

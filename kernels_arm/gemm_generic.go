@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"math"
 	"unsafe"
 
 	"github.com/edgeinfer/edgeinfer/internal/fixedpoint"
@@ -16,6 +17,7 @@ const (
 	flagLSH    = 1 // some channel has a left shift (lsh > 0)
 	flagWZ     = 2 // some channel has a weight zero point: subtract wz*rowsum
 	flagFastRQ = 4 // every channel shifts right by >= 1: the assembly's shorter epilogue is exact
+	flagFP32   = 8 // XNNPACK's fp32 requantization: the mult slots hold float32 scales (bits)
 
 	mlalTileSafe = 1 // SMLAL tile flag: a weight is -128, take the one-product-per-lane loop
 )
@@ -27,6 +29,16 @@ func requant(acc, mult int32, lsh, right int, oz, lo, hi int32) int8 {
 	x := fixedpoint.SaturatingRoundingDoublingHighMul(acc*(1<<uint(lsh)), mult)
 	x = fixedpoint.RoundingDivideByPOT(x, right) + oz
 	return int8(fixedpoint.Clamp(x, lo, hi))
+}
+
+// requantFP32 is XNNPACK's fp32 requantization (xnn_qs8_requantize_fp32 and the fp32 GEMM
+// epilogues): float32(acc) * scale, clamped to the output range less the zero point, rounded half to
+// even, plus the zero point. Clamping first keeps the conversion in range; the bounds are integers,
+// so it gives the same as rounding first.
+func requantFP32(acc int32, scale float32, oz, lo, hi int32) int8 {
+	v := float32(acc) * scale
+	v = min(max(v, float32(lo-oz)), float32(hi-oz))
+	return int8(int32(math.RoundToEven(float64(v))) + oz)
 }
 
 // gemmSDOTGeneric is the pure-Go twin of gemmSDOT4 (mr 4) and gemmSDOT1 (mr 1).
@@ -68,6 +80,9 @@ func gemmSDOTGeneric(mr int, a *int8, kc int, w *int8, p *int32, hdr *int32, rs 
 func gemmEpilogue(acc int32, flags int, R []int32, m int, mult, rsh, lsh, wz int32, H []int32) int8 {
 	if flags&flagWZ != 0 {
 		acc -= wz * R[m]
+	}
+	if flags&flagFP32 != 0 {
+		return requantFP32(acc, math.Float32frombits(uint32(mult)), H[0], H[1], H[2])
 	}
 	l := 0
 	if flags&flagLSH != 0 {

@@ -114,6 +114,42 @@ func randQuant(r *rand.Rand, accScale float64) (int32, int32) {
 	return m, int32(s)
 }
 
+// randScale returns a float32 requantization scale (ConvParams.Scale): mostly one that maps an
+// accumulator of typical magnitude accScale into the int8 range; sometimes 0.5 or 0.25 (odd
+// accumulators then land on exact ties), another power of two, or an extreme (the smallest
+// subnormal, the largest float32, 1, XNNPACK's limits).
+func randScale(r *rand.Rand, accScale float64) float32 {
+	switch r.IntN(16) {
+	case 0:
+		return []float32{0.5, 0.25}[r.IntN(2)]
+	case 1:
+		return float32(math.Ldexp(1, -r.IntN(32)))
+	case 2:
+		return []float32{math.SmallestNonzeroFloat32, math.MaxFloat32, 1, 0x1p-32, 255.99998}[r.IntN(5)]
+	}
+	return float32(math.Exp(r.Float64()*4-2) * 64 / accScale)
+}
+
+// randScales returns n scales (or 1 for all) for accumulators of typical magnitude accScale.
+func randScales(r *rand.Rand, n int, accScale float64) []float32 {
+	if r.IntN(3) == 0 {
+		n = 1
+	}
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = randScale(r, accScale)
+	}
+	return s
+}
+
+// naiveFP32 is XNNPACK's fp32 requantization written as ConvParams states it: the float32 product,
+// rounded half to even, plus the zero point, clamped (in float64, where nothing overflows).
+func naiveFP32(acc int32, scale float32, oz, lo, hi int32) int8 {
+	v := float32(acc) * scale
+	q := math.RoundToEven(float64(v)) + float64(oz)
+	return int8(max(float64(lo), min(q, float64(hi))))
+}
+
 func randActRange(r *rand.Rand) (int32, int32, int32) {
 	oz := int32(r.IntN(256) - 128)
 	lo, hi := int32(-128), int32(127)
@@ -128,7 +164,12 @@ func randActRange(r *rand.Rand) (int32, int32, int32) {
 
 // naiveConv computes the convolution from its defining formula (ConvParams).
 func naiveConv(p *ConvParams, src []int8) []int8 {
-	out := make([]int8, p.OutH*p.OutW*p.OutC)
+	return naiveRequant(naiveConvAcc(p, src), p.OutC, p.Mult, p.Shift, p.Scale, p.OutZero, p.ActMin, p.ActMax)
+}
+
+// naiveConvAcc computes the convolution's accumulators (ConvParams, acc).
+func naiveConvAcc(p *ConvParams, src []int8) []int32 {
+	out := make([]int32, p.OutH*p.OutW*p.OutC)
 	k := p.KH * p.KW * p.InC
 	for oy := 0; oy < p.OutH; oy++ {
 		for ox := 0; ox < p.OutW; ox++ {
@@ -152,10 +193,25 @@ func naiveConv(p *ConvParams, src []int8) []int8 {
 						}
 					}
 				}
-				v := fixedpoint.MultiplyByQuantizedMultiplier(acc, at(p.Mult, oc), int(at(p.Shift, oc))) + p.OutZero
-				out[(oy*p.OutW+ox)*p.OutC+oc] = int8(fixedpoint.Clamp(v, p.ActMin, p.ActMax))
+				out[(oy*p.OutW+ox)*p.OutC+oc] = acc
 			}
 		}
+	}
+	return out
+}
+
+// naiveRequant maps accumulators (channel innermost, nout channels) to int8 outputs: TFLite's
+// MultiplyByQuantizedMultiplier, or XNNPACK's fp32 form when scale is set (naiveFP32).
+func naiveRequant(acc []int32, nout int, mult, shift []int32, scale []float32, oz, lo, hi int32) []int8 {
+	out := make([]int8, len(acc))
+	for i, a := range acc {
+		oc := i % nout
+		if scale != nil {
+			out[i] = naiveFP32(a, atF(scale, oc), oz, lo, hi)
+			continue
+		}
+		v := fixedpoint.MultiplyByQuantizedMultiplier(a, at(mult, oc), int(at(shift, oc))) + oz
+		out[i] = int8(fixedpoint.Clamp(v, lo, hi))
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -74,6 +75,30 @@ func randEpilogue(r *rand.Rand, tie bool) (bias, mult, rsh, lsh int32) {
 	return bias, mult, -e, 0
 }
 
+// randEpilogueFP32 returns an accumulator start (the bias) and a float32 scale for the fp32
+// epilogue. With tie set, bias*scale is a half-integer within or just beyond the int8 range, or a
+// neighbour of one: bias = ±(2k+1)*2^(e-1) and scale 2^-e (often 0.5 or 0.25), moved by up to one
+// float32 step when bias has more than 24 bits, so that SCVTF's rounding (to nearest even, ties
+// included) comes before FCVTNS's. Otherwise both are random, sometimes extreme.
+func randEpilogueFP32(r *rand.Rand, tie bool) (int32, float32) {
+	if tie {
+		e := 1 + r.IntN(30)
+		if r.IntN(3) == 0 {
+			e = 1 + r.IntN(2)
+		}
+		kmax := min(160, 1<<(30-e)-1)
+		y := int64(2*r.IntN(kmax+1)+1) << (e - 1)
+		step := int64(1) << max(0, bits.Len64(uint64(y))-24)
+		y += r.Int64N(2*step+1) - step
+		if r.IntN(2) == 0 {
+			y = -y
+		}
+		return int32(y), float32(math.Ldexp(1, -e))
+	}
+	bias, _, _, _ := randEpilogue(r, false)
+	return bias, randScale(r, math.Ldexp(1, r.IntN(31)))
+}
+
 func randHdr(r *rand.Rand) [4]int32 {
 	oz, lo, hi := randActRange(r)
 	return [4]int32{oz, lo, hi, 0}
@@ -123,6 +148,10 @@ func checkGemm(t testing.TB, r *rand.Rand, k gemmKernel, kc, ntiles, flags int) 
 			clear(a)
 		}
 	}
+	fp32 := flags&flagFP32 != 0
+	if tie && fp32 {
+		clear(a)
+	}
 	if tie {
 		flags &^= flagWZ
 	}
@@ -137,6 +166,11 @@ func checkGemm(t testing.TB, r *rand.Rand, k gemmKernel, kc, ntiles, flags int) 
 			b, m, rsh, lsh := randEpilogue(r, tie)
 			if flags&flagFastRQ != 0 && rsh == 0 {
 				rsh = -1 - int32(r.IntN(31))
+			}
+			if fp32 { // the scale in the multiplier's place; the shifts are ignored
+				var sc float32
+				b, sc = randEpilogueFP32(r, tie)
+				m = int32(math.Float32bits(sc))
 			}
 			wz := int32(r.Uint32()) >> r.IntN(32)
 			if k.sdot {
@@ -178,7 +212,7 @@ func TestGemmKernels(t *testing.T) {
 	for _, k := range gemmKernels() {
 		for kc := 1; kc <= 13; kc++ { // every remainder of the 4-step SMLAL loop
 			for i := 0; i < iters; i++ {
-				checkGemm(t, r, k, kc, 1+r.IntN(3), r.IntN(8))
+				checkGemm(t, r, k, kc, 1+r.IntN(3), r.IntN(16)) // flags: half of them flagFP32
 			}
 		}
 	}
@@ -251,13 +285,20 @@ func TestDw3x3Kernel(t *testing.T) {
 		}
 		p := make([]int32, dwParams)
 		flags := r.IntN(2)
-		if r.IntN(2) == 0 {
+		switch r.IntN(3) {
+		case 0:
 			flags = flagFastRQ // implies no left shift: all shifts are right shifts
+		case 1:
+			flags |= flagFP32 // the shifts, and flagLSH, are ignored
 		}
 		for ch := 0; ch < 16; ch++ {
 			p[ch], p[16+ch], p[32+ch], p[48+ch] = randEpilogue(r, tie)
 			if flags&flagFastRQ != 0 && p[32+ch] == 0 {
 				p[32+ch] = -1 - int32(r.IntN(31))
+			}
+			if flags&flagFP32 != 0 {
+				b, sc := randEpilogueFP32(r, tie)
+				p[ch], p[16+ch] = b, int32(math.Float32bits(sc))
 			}
 		}
 		hdr := randHdr(r)
@@ -319,6 +360,44 @@ func TestAddKernel(t *testing.T) {
 	}
 }
 
+// randAddXParams returns XNNPACK add parameters: from random scales through NewAddParamsXNNPACK, or
+// (half the time) random within what Validate accepts, where int32 sums may wrap.
+func randAddXParams(r *rand.Rand) AddParams {
+	oz, lo, hi := randActRange(r)
+	if r.IntN(2) == 0 {
+		for {
+			p, err := NewAddParamsXNNPACK(float32(math.Exp(r.Float64()*6-3)), int32(r.IntN(256)-128),
+				float32(math.Exp(r.Float64()*6-3)), int32(r.IntN(256)-128), float32(math.Exp(r.Float64()*6-3)), oz, lo, hi)
+			if err == nil {
+				return p
+			}
+		}
+	}
+	p := AddParams{XNNPACK: true, In1Zero: int32(r.IntN(256) - 128), In2Zero: int32(r.IntN(256) - 128),
+		OutZero: oz, ActMin: lo, ActMax: hi, XShift: int32(r.IntN(32)), XBias: int32(r.Uint32()),
+		XMul1: int32(r.IntN(1<<22 + 1)), XMul2: int32(r.IntN(1<<22 + 1))}
+	if r.IntN(4) == 0 {
+		p.XMul1, p.XMul2 = p.XMul1>>r.IntN(22), p.XMul2>>r.IntN(22)
+	}
+	return p
+}
+
+func TestAddXNNPACKKernel(t *testing.T) {
+	needAsm(t)
+	r := newRand(17)
+	for i := 0; i < scale(t, 300); i++ {
+		n := 1 + r.IntN(6)
+		a, b := randInt8s(r, 16*n), randInt8s(r, 16*n)
+		p := randAddXParams(r)
+		k := p.constsX()
+		got, want := newGuarded(r, 16*n), make([]int8, 16*n)
+		addXNNPACK(&got.data()[0], &a[0], &b[0], n, &k[0])
+		addXNNPACKGeneric(&want[0], &a[0], &b[0], n, &k[0])
+		got.check(t, "addXNNPACK")
+		diffInt8(t, fmt.Sprintf("addXNNPACK %+v", p), got.data(), want)
+	}
+}
+
 func TestSumPixelsKernel(t *testing.T) {
 	needAsm(t)
 	r := newRand(14)
@@ -355,5 +434,28 @@ func TestTwinsMatchFixedpoint(t *testing.T) {
 		if v != want {
 			t.Fatalf("requant(%d, %d, %d, %d) = %d, want %d", acc, mult, lsh, -rsh, v, want)
 		}
+	}
+}
+
+// TestRequantFP32MatchesNaive pins the twins' fp32 epilogue (clamp in float32, then round) to the
+// formula of ConvParams (round, then clamp), over random, extreme and tie cases.
+func TestRequantFP32MatchesNaive(t *testing.T) {
+	r := newRand(18)
+	ties := 0
+	for i := 0; i < 200000; i++ {
+		acc, sc := randEpilogueFP32(r, r.IntN(2) == 0)
+		if i%100 == 0 {
+			acc = []int32{math.MinInt32, math.MaxInt32, 0, -1, 1 << 24, 1<<24 + 1}[r.IntN(6)]
+		}
+		oz, lo, hi := randActRange(r)
+		if v := float64(float32(acc) * sc); v-math.Floor(v) == 0.5 && math.Abs(v) < 128 {
+			ties++
+		}
+		if got, want := requantFP32(acc, sc, oz, lo, hi), naiveFP32(acc, sc, oz, lo, hi); got != want {
+			t.Fatalf("requantFP32(%d, %g, %d, [%d, %d]) = %d, want %d", acc, sc, oz, lo, hi, got, want)
+		}
+	}
+	if ties < 10000 {
+		t.Fatalf("only %d ties", ties)
 	}
 }

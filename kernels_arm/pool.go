@@ -6,10 +6,14 @@ package kernels
 type PoolParams struct {
 	H, W, C        int
 	ActMin, ActMax int32
+	// RoundHalfUp rounds ties toward +infinity, floor((sum + n/2) / n), as TensorFlow Lite's uint8
+	// kernel (reference_ops::AveragePool) does on the values of a model converted from uint8;
+	// otherwise ties round away from zero (the int8 kernel).
+	RoundHalfUp bool
 }
 
-// GlobalAveragePool writes to dst[c] the mean of channel c of src (H*W*C, NHWC) rounded half away
-// from zero as TensorFlow Lite does, clamped to [ActMin, ActMax]. It does not allocate.
+// GlobalAveragePool writes to dst[c] the mean of channel c of src (H*W*C, NHWC) rounded as
+// TensorFlow Lite does (PoolParams.RoundHalfUp), clamped to [ActMin, ActMax]. It does not allocate.
 func GlobalAveragePool(dst, src []int8, p *PoolParams) error {
 	if p.H <= 0 || p.W <= 0 || p.C <= 0 || !sizeOK(p.H, p.W, p.C) || p.H*p.W > 1<<23 {
 		return errorf("pool: bad shape %dx%dx%d", p.H, p.W, p.C)
@@ -46,9 +50,18 @@ func GlobalAveragePool(dst, src []int8, p *PoolParams) error {
 	return nil
 }
 
-// poolRound is TensorFlow Lite's rounding of the average: half away from zero, C division.
+// poolRound is TensorFlow Lite's rounding of the average: half away from zero with C division, or
+// half up with floor division (RoundHalfUp: the uint8 kernel's (acc + n/2) / n on acc + 128n >= 0).
 func poolRound(acc int32, n int, p *PoolParams) int8 {
 	cnt := int32(n)
+	if p.RoundHalfUp {
+		q := acc + cnt/2
+		acc = q / cnt
+		if q%cnt < 0 {
+			acc--
+		}
+		return int8(max(p.ActMin, min(acc, p.ActMax)))
+	}
 	if acc > 0 {
 		acc = (acc + cnt/2) / cnt
 	} else {

@@ -171,3 +171,25 @@ func sxtl4S(d, n int, second bool) insn {
 func sqadd8H(d, n, m int) insn {
 	return mk(threeSame(1, 0, 1, 0b00001, d, n, m), "sqadd v%d.8h, v%d.8h, v%d.8h", d, n, m)
 }
+
+// mla vd.4s, vn.4s, vm.4s (the low 32 bits of each product, accumulated).
+func mla4S(d, n, m int) insn {
+	return mk(threeSame(1, 0, 2, 0b10010, d, n, m), "mla v%d.4s, v%d.4s, v%d.4s", d, n, m)
+}
+
+// scvtf vd.4s, vn.4s: int32 to float32, rounded to nearest even (FPCR's mode, which Go leaves at
+// round-to-nearest).
+func scvtf4S(d, n int) insn {
+	return mk(twoMisc(1, 0, 0, 0b11101, d, n), "scvtf v%d.4s, v%d.4s", d, n)
+}
+
+// fmul vd.4s, vn.4s, vm.4s
+func fmul4S(d, n, m int) insn {
+	return mk(threeSame(1, 1, 0, 0b11011, d, n, m), "fmul v%d.4s, v%d.4s, v%d.4s", d, n, m)
+}
+
+// fcvtns vd.4s, vn.4s: float32 to int32, rounded to nearest with ties to even whatever FPCR says,
+// saturated to int32 (NaN gives 0).
+func fcvtns4S(d, n int) insn {
+	return mk(twoMisc(1, 0, 0, 0b11010, d, n), "fcvtns v%d.4s, v%d.4s", d, n)
+}

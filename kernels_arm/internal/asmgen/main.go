@@ -161,6 +161,23 @@ func narrowFast(g *gen, d int, src [4]int, oz int) {
 	g.w(smin16B(d, d, 14))
 }
 
+// requantFP32 emits XNNPACK's fp32 requantization (flagFP32) of the int32 accumulators accs by the
+// float32 scales in scale[i]: SCVTF (int32 to float32, nearest even), FMUL, FCVTNS (nearest, ties to
+// even, saturating to int32). narrowFast then adds the zero point and clamps: the saturations on the
+// way (int32, int16, int8) never reorder a value with respect to the int8 bounds, so the result is
+// clamp(roundHalfEven(float32(acc)*scale) + OutZero, ActMin, ActMax), as in the reference formula.
+func requantFP32(g *gen, accs, scale []int) {
+	for _, a := range accs {
+		g.w(scvtf4S(a, a))
+	}
+	for i, a := range accs {
+		g.w(fmul4S(a, a, scale[i]))
+	}
+	for _, a := range accs {
+		g.w(fcvtns4S(a, a))
+	}
+}
+
 // gemmSDOT emits the dot-product GEMM kernel: an mr x 16 output tile, k in steps of 16.
 // Registers: A rows V0-V3, weights V4-V7 / V8-V11 (alternating), accumulators V16-V31
 // (row m, columns 4v..4v+3 in V16+4m+v).
@@ -210,6 +227,7 @@ func gemmSDOT(g *gen, mr int) {
 		}
 	}
 	g.label(pfx + "nowz")
+	g.p("TBNZ $3, R11, %sfp", pfx)
 	g.p("TBZ $0, R11, %snolsh", pfx)
 	g.p("ADD $128, R3, R13")
 	g.p("VLD1 (R13), %s", vlist(4, 4, "S4"))
@@ -235,6 +253,18 @@ func gemmSDOT(g *gen, mr int) {
 	for m := 0; m < mr; m++ {
 		d := 2 * (m % 2)
 		narrow16(g, d, [4]int{acc(m, 0), acc(m, 1), acc(m, 2), acc(m, 3)})
+		g.p("VST1.P [V%d.B16], 16(R%d)", d, 6+m)
+	}
+	g.p("B %snext", pfx)
+	g.label(pfx + "fp")
+	g.comment("fp32 requantization (flags bit 3): the scales are in the multipliers' place")
+	g.p("VLD1.P 64(R3), %s", vlist(4, 4, "S4"))
+	g.p("ADD $192, R3")
+	requantFP32(g, accs, mult)
+	g.p("VDUP R16, V8.H8")
+	for m := 0; m < mr; m++ {
+		d := 2 * (m % 2)
+		narrowFast(g, d, [4]int{acc(m, 0), acc(m, 1), acc(m, 2), acc(m, 3)}, 8)
 		g.p("VST1.P [V%d.B16], 16(R%d)", d, 6+m)
 	}
 	g.p("B %snext", pfx)
@@ -372,6 +402,7 @@ func gemmMLAL(g *gen, mr int) {
 		g.w(mlsElem4S(r, 4, 15, m))
 	}
 	g.label(pfx + "nowz")
+	g.p("TBNZ $3, R11, %sfp", pfx)
 	g.p("TBZ $0, R11, %snolsh", pfx)
 	for _, r := range rows {
 		g.w(sshl4S(r, r, 3))
@@ -401,19 +432,27 @@ func gemmMLAL(g *gen, mr int) {
 	}
 	store()
 	g.p("B %snext", pfx)
+	narrow := func() {
+		g.p("VDUP R16, V7.H8")
+		if mr == 4 {
+			narrowFast(g, 5, [4]int{rows[0], rows[1], rows[2], rows[3]}, 7)
+		} else {
+			g.w(sqxtnH(5, rows[0], false))
+			g.w(sqadd8H(5, 5, 7))
+			g.w(sqxtnB(5, 5, false))
+			g.w(smax16B(5, 5, 13))
+			g.w(smin16B(5, 5, 14))
+		}
+		store()
+	}
+	g.label(pfx + "fp")
+	g.comment("fp32 requantization (flags bit 3): the scales are in the multipliers' place (V1)")
+	requantFP32(g, rows, ones(1))
+	narrow()
+	g.p("B %snext", pfx)
 	g.label(pfx + "fast")
 	requantFast(g, rows, ones(1), ones(2))
-	g.p("VDUP R16, V7.H8")
-	if mr == 4 {
-		narrowFast(g, 5, [4]int{rows[0], rows[1], rows[2], rows[3]}, 7)
-	} else {
-		g.w(sqxtnH(5, rows[0], false))
-		g.w(sqadd8H(5, 5, 7))
-		g.w(sqxtnB(5, 5, false))
-		g.w(smax16B(5, 5, 13))
-		g.w(smin16B(5, 5, 14))
-	}
-	store()
+	narrow()
 	g.label(pfx + "next")
 	g.p("SUBS $1, R10")
 	g.p("BNE %stile", pfx)
@@ -503,9 +542,10 @@ func dw3x3(g *gen) {
 	g.p("MOVD cout+80(FP), R16")
 	g.p("MOVD flags+88(FP), R17")
 	g.p("MOVD out+0(FP), R0")
+	g.p("TBNZ $3, R17, dwfp")
 	g.p("TBNZ $2, R17, dwfast")
 	g.p("TBNZ $0, R17, dwlsh")
-	body := func(pfx string, lsh, fast bool) {
+	body := func(pfx string, lsh, fast, fp bool) {
 		g.label(pfx)
 		g.p("VLD1 (R11), %s", vlist(24, 4, "S4"))
 		for t := 0; t < 9; t++ {
@@ -524,16 +564,22 @@ func dw3x3(g *gen) {
 		}
 		accs := []int{24, 25, 26, 27}
 		g.p("VLD1 (R12), %s", vlist(18, 4, "S4"))
-		for _, a := range accs {
-			g.w(sqrdmulh4S(a, a, 18+a-24))
-		}
-		g.p("VLD1 (R13), %s", vlist(18, 4, "S4"))
-		if fast {
+		if fp {
+			requantFP32(g, accs, []int{18, 19, 20, 21}) // the scales, in the multipliers' place
+		} else {
 			for _, a := range accs {
-				g.w(ssra4S(a, a, 31))
+				g.w(sqrdmulh4S(a, a, 18+a-24))
 			}
-			for i, a := range accs {
-				g.w(srshl4S(a, a, 18+i))
+			g.p("VLD1 (R13), %s", vlist(18, 4, "S4"))
+		}
+		if fast || fp {
+			if fast {
+				for _, a := range accs {
+					g.w(ssra4S(a, a, 31))
+				}
+				for i, a := range accs {
+					g.w(srshl4S(a, a, 18+i))
+				}
 			}
 			g.w(sqxtnH(22, 24, false))
 			g.w(sqxtnH(22, 25, true))
@@ -579,9 +625,10 @@ func dw3x3(g *gen) {
 		g.p("BNE %s", pfx)
 		g.p("RET")
 	}
-	body("dwloop", false, false)
-	body("dwlsh", true, false)
-	body("dwfast", false, true)
+	body("dwloop", false, false, false)
+	body("dwlsh", true, false, false)
+	body("dwfast", false, true, false)
+	body("dwfp", false, false, true)
 }
 
 // widen16 emits the sign extension of n blocks of 16 int8 to int16 (the depthwise input rows).
@@ -663,6 +710,60 @@ func add(g *gen) {
 	g.p("RET")
 }
 
+// addX emits XNNPACK's elementwise int8 addition of 16-element blocks (qs8-vadd): per input one
+// 32-bit multiply-accumulate onto the bias, an arithmetic right shift, then the zero point and the
+// clamp as in narrowFast (|acc >> shift| may exceed int16: SQXTN saturates, which keeps the clamp).
+func addX(g *gen) {
+	g.text("addXNNPACK", "addXNNPACK(dst, a, b *int8, n int, p *int32)", 40)
+	g.p("MOVD dst+0(FP), R0")
+	g.p("MOVD a+8(FP), R1")
+	g.p("MOVD b+16(FP), R2")
+	g.p("MOVD n+24(FP), R3")
+	g.p("MOVD p+32(FP), R4")
+	consts := []struct {
+		off int
+		reg int
+		arr string
+	}{
+		{0, 20, "S4"}, {4, 21, "S4"}, {8, 22, "S4"}, {12, 23, "S4"}, {16, 24, "H8"}, {20, 13, "B16"}, {24, 14, "B16"},
+	}
+	for _, c := range consts {
+		g.p("MOVW %d(R4), R5", c.off)
+		g.p("VDUP R5, V%d.%s", c.reg, c.arr)
+	}
+	g.label("addxloop")
+	g.p("VLD1.P 16(R1), [V0.B16]")
+	g.p("VLD1.P 16(R2), [V1.B16]")
+	g.w(sxtl8H(2, 0, false))
+	g.w(sxtl8H(3, 0, true))
+	g.w(sxtl8H(4, 1, false))
+	g.w(sxtl8H(5, 1, true))
+	for i, src := range []int{2, 2, 3, 3} {
+		g.w(sxtl4S(6+i, src, i%2 == 1))
+	}
+	for i, src := range []int{4, 4, 5, 5} {
+		g.w(sxtl4S(25+i, src, i%2 == 1))
+	}
+	accs := []int{16, 17, 18, 19}
+	for _, a := range accs {
+		g.p("VMOV V20.B16, V%d.B16", a)
+	}
+	for i, a := range accs {
+		g.w(mla4S(a, 6+i, 21))
+	}
+	for i, a := range accs {
+		g.w(mla4S(a, 25+i, 22))
+	}
+	for _, a := range accs {
+		g.w(sshl4S(a, a, 23))
+	}
+	narrowFast(g, 10, [4]int{16, 17, 18, 19}, 24)
+	g.p("VST1.P [V10.B16], 16(R0)")
+	g.p("SUBS $1, R3")
+	g.p("BNE addxloop")
+	g.p("RET")
+}
+
 // pool emits the per-channel sum of n pixels of 16 channels, added into dst.
 func pool(g *gen) {
 	g.text("sumPixels16", "sumPixels16(dst *int32, src *int8, n int, stride int)", 32)
@@ -702,7 +803,7 @@ func main() {
 			}},
 		{"pack_arm64.s", "A-panel packing for the GEMM kernels.", []func(*gen){packA4}},
 		{"dw3x3_arm64.s", "Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening.", []func(*gen){dw3x3, widen16}},
-		{"add_arm64.s", "Elementwise int8 addition with TFLite's requantization.", []func(*gen){add}},
+		{"add_arm64.s", "Elementwise int8 addition: TFLite's requantization (addInt8) and XNNPACK's (addXNNPACK).", []func(*gen){add, addX}},
 		{"pool_arm64.s", "Per-channel sums for average pooling.", []func(*gen){pool}},
 	}
 	for _, f := range files {
