@@ -90,10 +90,15 @@ func prepareAdd(c *opContext, p *preparedOp) error {
 	return nil
 }
 
-// fastAdd hands the reference parameters, exactly as computed here, to kernels.Add.
+// fastAdd hands the parameters, exactly as computed here, to kernels.Add.
 func (c *opContext) fastAdd(ap *addParams) (*kernels.AddParams, bool) {
-	if c.opt.Generic || ap.xnnpack {
+	if c.opt.Generic {
 		return nil, false
+	}
+	if ap.xnnpack {
+		k := &kernels.AddParams{XNNPACK: true, XMul1: ap.xMulA, XMul2: ap.xMulB, XBias: ap.xBias, XShift: int32(ap.xShift),
+			In1Zero: ap.in1Zero, In2Zero: ap.in2Zero, OutZero: ap.outZero, ActMin: ap.lo, ActMax: ap.hi}
+		return k, k.Validate() == nil
 	}
 	k := &kernels.AddParams{In1Zero: ap.in1Zero, In2Zero: ap.in2Zero, LeftShift: int32(ap.leftShift),
 		In1Mult: ap.in1Mult, In1Shift: int32(ap.in1Shift), In2Mult: ap.in2Mult, In2Shift: int32(ap.in2Shift),

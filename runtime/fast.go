@@ -9,17 +9,6 @@ import (
 // Options.Generic is set, runs the generic implementation of its file: the reference that the
 // differential tests compare the fast kernels against.
 
-// kernelsFP32 reports whether kernels_arm implements XNNPACK's float32 requantization. Until it
-// does, XNNPACK-mode layers keep the generic kernels.
-const kernelsFP32 = false
-
-// useFast says whether an op with requantization q may take a fast kernel.
-func (c *opContext) useFast(q *channelQuant) bool {
-	if c.opt.Generic {
-		return false
-	}
-	return !q.fp32 || kernelsFP32
-}
 
 // fastScale returns the per-channel float scales to hand to a kernel in XNNPACK mode, nil otherwise.
 func fastScale(q *channelQuant) []float32 {
@@ -36,7 +25,7 @@ func (c *opContext) needScratch(n int) {
 
 // fastConv prepares kernels.Conv for a convolution; ok is false when the generic kernel must run.
 func (c *opContext) fastConv(cp *convParams, w []int8) (*kernels.Conv, bool) {
-	if !c.useFast(cp.q) {
+	if c.opt.Generic {
 		return nil, false
 	}
 	k, err := kernels.NewConv(kernels.ConvParams{
@@ -44,7 +33,7 @@ func (c *opContext) fastConv(cp *convParams, w []int8) (*kernels.Conv, bool) {
 		KH: cp.kh, KW: cp.kw, StrideH: cp.sh, StrideW: cp.sw, DilH: cp.dh, DilW: cp.dw,
 		PadTop: cp.padTop, PadLeft: cp.padLeft,
 		InZero: cp.inZero, Weights: w, WeightZero: cp.q.weightZero, Bias: cp.bias,
-		Mult: cp.q.mult, Shift: cp.q.shift, OutZero: cp.q.outZero, ActMin: cp.q.lo, ActMax: cp.q.hi,
+		Mult: cp.q.mult, Shift: cp.q.shift, Scale: fastScale(cp.q), OutZero: cp.q.outZero, ActMin: cp.q.lo, ActMax: cp.q.hi,
 	})
 	if err != nil {
 		return nil, false
@@ -54,7 +43,7 @@ func (c *opContext) fastConv(cp *convParams, w []int8) (*kernels.Conv, bool) {
 }
 
 func (c *opContext) fastDepthwise(cp *convParams, w []int8) (*kernels.Depthwise, bool) {
-	if !c.useFast(cp.q) {
+	if c.opt.Generic {
 		return nil, false
 	}
 	k, err := kernels.NewDepthwise(kernels.DepthwiseParams{
@@ -62,7 +51,7 @@ func (c *opContext) fastDepthwise(cp *convParams, w []int8) (*kernels.Depthwise,
 		KH: cp.kh, KW: cp.kw, StrideH: cp.sh, StrideW: cp.sw, DilH: cp.dh, DilW: cp.dw,
 		PadTop: cp.padTop, PadLeft: cp.padLeft, Multiplier: cp.mult,
 		InZero: cp.inZero, Weights: w, WeightZero: cp.q.weightZero, Bias: cp.bias,
-		Mult: cp.q.mult, Shift: cp.q.shift, OutZero: cp.q.outZero, ActMin: cp.q.lo, ActMax: cp.q.hi,
+		Mult: cp.q.mult, Shift: cp.q.shift, Scale: fastScale(cp.q), OutZero: cp.q.outZero, ActMin: cp.q.lo, ActMax: cp.q.hi,
 	})
 	if err != nil {
 		return nil, false
@@ -72,13 +61,13 @@ func (c *opContext) fastDepthwise(cp *convParams, w []int8) (*kernels.Depthwise,
 }
 
 func (c *opContext) fastFullyConnected(cp *convParams, w []int8) (*kernels.FullyConnected, bool) {
-	if !c.useFast(cp.q) {
+	if c.opt.Generic {
 		return nil, false
 	}
 	k, err := kernels.NewFullyConnected(kernels.FullyConnectedParams{
 		Rows: cp.outH, InC: cp.inC, OutC: cp.outC,
 		InZero: cp.inZero, Weights: w, WeightZero: cp.q.weightZero, Bias: cp.bias,
-		Mult: cp.q.mult, Shift: cp.q.shift, OutZero: cp.q.outZero, ActMin: cp.q.lo, ActMax: cp.q.hi,
+		Mult: cp.q.mult, Shift: cp.q.shift, Scale: fastScale(cp.q), OutZero: cp.q.outZero, ActMin: cp.q.lo, ActMax: cp.q.hi,
 	})
 	if err != nil {
 		return nil, false

@@ -61,9 +61,9 @@ func preparePool(c *opContext, p *preparedOp) error {
 	}
 	src, dst := in.Int8s(), out.Int8s()
 	// A window over the whole input without padding is a global average pooling.
-	if c.op.Type == models.OpAveragePool2D && !c.opt.Generic && !pp.roundHalfUp &&
+	if c.op.Type == models.OpAveragePool2D && !c.opt.Generic &&
 		g.outH == 1 && g.outW == 1 && g.kh == g.inH && g.kw == g.inW && c.op.Pad == [4]int{} && g.inH*g.inW <= 1<<23 {
-		kp := &kernels.PoolParams{H: g.inH, W: g.inW, C: g.inC, ActMin: pp.lo, ActMax: pp.hi}
+		kp := &kernels.PoolParams{H: g.inH, W: g.inW, C: g.inC, ActMin: pp.lo, ActMax: pp.hi, RoundHalfUp: pp.roundHalfUp}
 		p.kernel = "pool-" + kernelName(kernels.Path())
 		p.run = func() { kernels.GlobalAveragePool(dst, src, kp) }
 		return nil
