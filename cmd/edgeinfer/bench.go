@@ -28,6 +28,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
 	if (*archName == "") == (*modelFlag == "") {
 		return usagef("give exactly one of --arch and --model")
 	}
