@@ -265,21 +265,23 @@ func TestNoAllocationPerInference(t *testing.T) {
 }
 
 func BenchmarkMobileNetV2(b *testing.B) {
-	for _, threads := range []int{1, 2} {
-		b.Run(fmt.Sprintf("threads=%d", threads), func(b *testing.B) {
-			m, err := tflite.ReadFile(shareddata.Path(b, "imagenet/mobilenet_v2_1.0_224_quant.tflite"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			it := newInterp(b, m, runtime.Options{Threads: threads})
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := it.Run(context.Background()); err != nil {
-					b.Fatal(err)
+	m, err := tflite.ReadFile(shareddata.Path(b, "imagenet/mobilenet_v2_1.0_224_quant.tflite"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, kernels := range []string{"generic", "fast"} {
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/threads=%d", kernels, threads), func(b *testing.B) {
+				it := newInterp(b, m, runtime.Options{Threads: threads, Generic: kernels == "generic"})
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if err := it.Run(context.Background()); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-			b.ReportMetric(float64(it.MACs())/1e6, "MMACs/op")
-		})
+				b.ReportMetric(float64(it.MACs())/1e6, "MMACs/op")
+			})
+		}
 	}
 }

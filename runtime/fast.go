@@ -9,7 +9,6 @@ import (
 // Options.Generic is set, runs the generic implementation of its file: the reference that the
 // differential tests compare the fast kernels against.
 
-
 // fastScale returns the per-channel float scales to hand to a kernel in XNNPACK mode, nil otherwise.
 func fastScale(q *channelQuant) []float32 {
 	if q.fp32 {
