@@ -548,12 +548,10 @@ var refCases = []refCase{
 	// Ratio 1/300, below XNNPACK's 2^-8: TensorFlow Lite's own Requantize.
 	{name: "quantize/i8-i8/small-ratio", build: quantizeCase(tfl.TensorTypeINT8, tfl.TensorTypeINT8, qp{0.01, -3}, qp{3, 6})},
 	{name: "quantize/i8-u8", build: quantizeCase(tfl.TensorTypeINT8, tfl.TensorTypeUINT8, qp{0.0517, -3}, qp{0.0517, 125})},
-	// TensorFlow Lite requantizes INT8 to UINT8 and back with its own kernel, but the importer turns
-	// these ops into INT8-to-INT8 ones, which XNNPACK would run: they round like XNNPACK.
-	{name: "quantize/i8-u8/rescale", build: quantizeCase(tfl.TensorTypeINT8, tfl.TensorTypeUINT8, qp{0.0517, -3}, qp{0.0419, 121}),
-		xnnTol: 1, xnnWhy: "the importer makes this INT8-to-UINT8 QUANTIZE an INT8-to-INT8 one"},
-	{name: "quantize/u8-i8/rescale", build: quantizeCase(tfl.TensorTypeUINT8, tfl.TensorTypeINT8, qp{0.0517, 125}, qp{0.0731, 2}),
-		xnnTol: 1, xnnWhy: "the importer makes this UINT8-to-INT8 QUANTIZE an INT8-to-INT8 one"},
+	// TensorFlow Lite requantizes INT8 to UINT8 and back with its own kernel: at the graph's edges the
+	// importer keeps these ops mixed-type, so the runtime does the same.
+	{name: "quantize/i8-u8/rescale", build: quantizeCase(tfl.TensorTypeINT8, tfl.TensorTypeUINT8, qp{0.0517, -3}, qp{0.0419, 121})},
+	{name: "quantize/u8-i8/rescale", build: quantizeCase(tfl.TensorTypeUINT8, tfl.TensorTypeINT8, qp{0.0517, 125}, qp{0.0731, 2})},
 	{name: "dequantize/i8", build: dequantizeCase(false, qp{0.0517, -3})},
 	{name: "dequantize/u8", build: dequantizeCase(true, qp{0.0517, 131})},
 	{name: "reshape/i8", build: reshapeCase},

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	tfl "github.com/edgeinfer/edgeinfer/internal/tflite/schema/tflitefb"
@@ -176,6 +177,32 @@ func (r *reader) addExtra(t models.Tensor) int {
 	return len(r.tensors) + len(r.extra) - 1
 }
 
+// onlyConsumer returns the one op that reads tensor id, nil if none or several do.
+func (r *reader) onlyConsumer(id int) *models.Op {
+	var found *models.Op
+	for _, op := range r.ops {
+		for _, in := range op.Inputs {
+			if in == id {
+				if found != nil && found != op {
+					return nil
+				}
+				found = op
+			}
+		}
+	}
+	return found
+}
+
+// consumed reports whether any op reads tensor id.
+func (r *reader) consumed(id int) bool {
+	for _, op := range r.ops {
+		if slices.Contains(op.Inputs, id) {
+			return true
+		}
+	}
+	return false
+}
+
 // finish gives UINT8 graph inputs and outputs their interface tensors, drops the tensors no op or
 // graph input or output uses, renumbers, and checks the result.
 func (r *reader) finish(inputs, outputs []int) (*models.Model, error) {
@@ -189,9 +216,15 @@ func (r *reader) finish(inputs, outputs []int) (*models.Model, error) {
 			continue
 		}
 		u8 := r.addExtra(models.Tensor{Name: ti.t.Name, Type: models.UInt8, Shape: ti.t.Shape, Quant: ti.fileQuant})
+		inputs[i] = u8
+		// A file QUANTIZE from this UINT8 input reads it as it is: TensorFlow Lite requantizes UINT8
+		// to INT8 with its own kernel, which the runtime runs for a mixed-type Quantize.
+		if q := r.onlyConsumer(id); q != nil && q.Type == models.OpQuantize && !slices.Contains(outputs, id) {
+			q.Inputs[0] = u8
+			continue
+		}
 		ti.t.Name += "/int8"
 		pre = append(pre, &models.Op{Type: models.OpQuantize, Name: ti.t.Name, Inputs: []int{u8}, Outputs: []int{id}})
-		inputs[i] = u8
 	}
 	for i, id := range outputs {
 		ti := r.info(id)
@@ -203,11 +236,17 @@ func (r *reader) finish(inputs, outputs []int) (*models.Model, error) {
 		}
 		name := strings.TrimSuffix(ti.t.Name, "/int8")
 		u8 := r.addExtra(models.Tensor{Name: name, Type: models.UInt8, Shape: ti.t.Shape, Quant: ti.fileQuant})
+		outputs[i] = u8
+		// Likewise a file QUANTIZE that makes this UINT8 output writes it directly.
+		if k, ok := r.producer[id]; ok && r.ops[k].Type == models.OpQuantize && !r.consumed(id) &&
+			!slices.Contains(inputs, id) && slices.Index(outputs, u8) == i {
+			r.ops[k].Outputs[0] = u8
+			continue
+		}
 		if ti.t.Name == name {
 			ti.t.Name += "/int8"
 		}
 		post = append(post, &models.Op{Type: models.OpQuantize, Name: name, Inputs: []int{id}, Outputs: []int{u8}})
-		outputs[i] = u8
 	}
 	ops := append(append(pre, r.ops...), post...)
 
