@@ -12,8 +12,11 @@ import "math"
 // ITU-R BT.601 and BT.709 for limited range (Y in [16, 235], chroma in [16, 240]) and of JFIF for full
 // range.
 type yuvMatrix struct {
-	yOff                     int32
+	yOff                   int32
 	cy, crR, cbG, crG, cbB int32
+	// The products, tabulated: yt[Y] = (Y-yOff)*cy + 1<<15, rv[V] = crR*(V-128),
+	// gu[U] = -cbG*(U-128), gv[V] = -crG*(V-128), bu[U] = cbB*(U-128).
+	yt, rv, gu, gv, bu [256]int32
 }
 
 var matrices [3]yuvMatrix
@@ -34,6 +37,16 @@ func init() {
 	kg := 1 - kr - kb
 	matrices[JPEG] = yuvMatrix{yOff: 0, cy: fx(1), crR: fx(2 * (1 - kr)), cbG: fx(2 * (1 - kb) * kb / kg),
 		crG: fx(2 * (1 - kr) * kr / kg), cbB: fx(2 * (1 - kb))}
+	for i := range matrices {
+		m := &matrices[i]
+		for v := int32(0); v < 256; v++ {
+			m.yt[v] = (v-m.yOff)*m.cy + 1<<15
+			m.rv[v] = m.crR * (v - 128)
+			m.gu[v] = -m.cbG * (v - 128)
+			m.gv[v] = -m.crG * (v - 128)
+			m.bu[v] = m.cbB * (v - 128)
+		}
+	}
 }
 
 func clamp8(v int32) byte {
@@ -43,11 +56,21 @@ func clamp8(v int32) byte {
 	return byte(v)
 }
 
+// clampTab[(v+clampOff)&1023] is clamp8(v) for v in [-clampOff, 1023-clampOff], which holds every
+// (y' + chroma term) >> 16 above: a lookup instead of a branch that random chroma mispredicts.
+const clampOff = 384
+
+var clampTab = func() (t [1024]byte) {
+	for i := range t {
+		t[i] = clamp8(int32(i - clampOff))
+	}
+	return t
+}()
+
 // rgb converts one pixel.
 func (m *yuvMatrix) rgb(y, u, v byte) (r, g, b byte) {
-	yy := (int32(y)-m.yOff)*m.cy + 1<<15
-	cb, cr := int32(u)-128, int32(v)-128
-	return clamp8((yy + m.crR*cr) >> 16), clamp8((yy - m.cbG*cb - m.crG*cr) >> 16), clamp8((yy + m.cbB*cb) >> 16)
+	yy := m.yt[y] + clampOff<<16
+	return clampTab[((yy+m.rv[v])>>16)&1023], clampTab[((yy+m.gu[u]+m.gv[v])>>16)&1023], clampTab[((yy+m.bu[u])>>16)&1023]
 }
 
 // gatherFunc converts the pixels (xs[i], y) of a frame into dst[3i:3i+3] as R, G, B. The frame has

@@ -107,7 +107,7 @@ type FrameError struct {
 }
 
 func (e *FrameError) Error() string { return fmt.Sprintf("camera: frame %d: %v", e.Sequence, e.Err) }
-func (e *FrameError) Unwrap() error  { return e.Err }
+func (e *FrameError) Unwrap() error { return e.Err }
 
 // IsFrameError reports whether err spoils only one frame.
 func IsFrameError(err error) bool {
