@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/draw"
 	"image/jpeg"
+	"io"
 )
 
 // NewFrame allocates a frame of the given format and size; stride 0 means tightly packed.
@@ -163,4 +164,9 @@ func rgbaOf(img image.Image) *image.RGBA {
 	r := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 	draw.Draw(r, r.Rect, img, b.Min, draw.Src)
 	return r
+}
+
+// encodeJPEG writes img as a JPEG of quality 90.
+func encodeJPEG(w io.Writer, img image.Image) error {
+	return jpeg.Encode(w, img, &jpeg.Options{Quality: 90})
 }

@@ -105,11 +105,14 @@ func (r *reopener) Next(ctx context.Context) (*Frame, error) {
 		if errors.Is(err, ErrClosed) || errors.Is(err, io.EOF) {
 			return nil, err
 		}
-		r.log.Warn("camera: source lost", "source", r.name, "err", err)
 		r.mu.Lock()
 		r.cur = nil
 		r.mu.Unlock()
 		cur.Close()
+		if r.frames == 0 {
+			return nil, err // failed before its first frame: a setup problem to report, not to retry
+		}
+		r.log.Warn("camera: source lost", "source", r.name, "err", err)
 		if r.wait == 0 {
 			r.wait = r.backoff.Min
 		}
@@ -117,9 +120,6 @@ func (r *reopener) Next(ctx context.Context) (*Frame, error) {
 			return nil, err
 		}
 		r.wait = min(2*r.wait, r.backoff.Max)
-		if r.frames == 0 && r.reopens == 0 {
-			r.reopens++ // it opened once: from now on keep trying
-		}
 	}
 }
 

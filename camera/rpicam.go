@@ -112,7 +112,8 @@ type rpicamProc struct {
 	frame   Frame
 	buf     []byte
 	seq     uint64
-	waitErr chan error
+	exited  chan struct{} // closed when the command has exited; status is then set
+	status  error
 	closed  bool
 }
 
@@ -124,7 +125,7 @@ func startRPiCam(argv []string, o RPiCamOptions) (*rpicamProc, error) {
 		return nil, fmt.Errorf("camera: %w", err)
 	}
 	cmd.Stdout = pw
-	p := &rpicamProc{argv: argv, cmd: cmd, out: pr, stderr: &tailBuffer{max: 4096}, o: o, waitErr: make(chan error, 1)}
+	p := &rpicamProc{argv: argv, cmd: cmd, out: pr, stderr: &tailBuffer{max: 4096}, o: o, exited: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		pr.Close()
@@ -132,7 +133,7 @@ func startRPiCam(argv []string, o RPiCamOptions) (*rpicamProc, error) {
 		return nil, fmt.Errorf("camera: start %s: %w", argv[0], err)
 	}
 	pw.Close()
-	go func() { p.waitErr <- cmd.Wait() }()
+	go func() { p.status = cmd.Wait(); close(p.exited) }()
 	p.rd = bufio.NewReaderSize(pr, 1<<16)
 	if o.Codec == "yuv420" {
 		p.buf = make([]byte, FrameSize(YU12, o.Width, o.Height, o.Stride))
@@ -228,14 +229,16 @@ func (p *rpicamProc) failure(err error) error {
 		err = fmt.Errorf("no frame within %v", p.o.Timeout)
 	} else if errors.Is(err, io.ErrUnexpectedEOF) {
 		err = fmt.Errorf("output ended in the middle of a frame")
+	} else if errors.Is(err, io.EOF) {
+		err = fmt.Errorf("output ended")
 	}
-	var status error
 	select {
-	case status = <-p.waitErr:
+	case <-p.exited:
 	case <-time.After(2 * time.Second):
 		p.kill()
-		status = <-p.waitErr
+		<-p.exited
 	}
+	status := p.status
 	msg := fmt.Sprintf("camera: %s: %v", p.argv[0], err)
 	if status != nil {
 		msg += fmt.Sprintf(" (%v)", status)
@@ -264,7 +267,7 @@ func (p *rpicamProc) Close() error {
 	p.kill()
 	p.out.Close()
 	select {
-	case <-p.waitErr:
+	case <-p.exited:
 	case <-time.After(5 * time.Second):
 	}
 	return nil
