@@ -43,27 +43,26 @@ func (f *Frame) Encode(img *image.RGBA) error {
 		return int32(p[0]), int32(p[1]), int32(p[2])
 	}
 	full := f.ColorSpace == JPEG
-	kr, kb := int32(19595), int32(7471) // BT.601 in 16.16
+	kr, kb := int64(19595), int64(7471) // BT.601 in 16.16
 	if f.ColorSpace == BT709 {
 		kr, kb = 13933, 4732
 	}
 	kg := 65536 - kr - kb
 	luma := func(r, g, b int32) byte {
-		y := kr*r + kg*g + kb*b // 16.16, 0..255
+		y := kr*int64(r) + kg*int64(g) + kb*int64(b) // 16.16, 0..255
 		if !full {
-			y = y * 219 / 255
-			return clamp8((y + 16<<16 + 1<<15) >> 16)
+			y = y*219/255 + 16<<16
 		}
-		return clamp8((y + 1<<15) >> 16)
+		return clamp8(int32((y + 1<<15) >> 16))
 	}
 	chroma := func(r, g, b int32) (byte, byte) {
-		y := (kr*r + kg*g + kb*b) >> 8          // 8.8
-		cb := (b<<8 - y) * 32768 / (65536 - kb) // (B-Y)/(2(1-kb)), 8.8
-		cr := (r<<8 - y) * 32768 / (65536 - kr)
+		y := kr*int64(r) + kg*int64(g) + kb*int64(b)
+		cb := (int64(b)<<16 - y) * 32768 / (65536 - kb) // (B-Y)/(2(1-kb)), 16.16
+		cr := (int64(r)<<16 - y) * 32768 / (65536 - kr)
 		if !full {
 			cb, cr = cb*224/255, cr*224/255
 		}
-		return clamp8((cb + 128<<8 + 128) >> 8), clamp8((cr + 128<<8 + 128) >> 8)
+		return clamp8(int32((cb + 128<<16 + 1<<15) >> 16)), clamp8(int32((cr + 128<<16 + 1<<15) >> 16))
 	}
 	avg := func(xs, ys []int) (u, v byte) {
 		var r, g, b int32

@@ -17,6 +17,7 @@ type Pattern struct {
 	next  time.Time
 	seq   uint64
 	done  bool
+	timer *time.Timer
 }
 
 // Colour bars of the test pattern, left to right.
@@ -44,8 +45,16 @@ func (p *Pattern) Next(ctx context.Context) (*Frame, error) {
 			p.next = now
 		}
 		if d := p.next.Sub(now); d > 0 {
-			if err := sleep(ctx, d); err != nil {
-				return nil, err
+			if p.timer == nil {
+				p.timer = time.NewTimer(d)
+			} else {
+				p.timer.Reset(d)
+			}
+			select {
+			case <-ctx.Done():
+				p.timer.Stop()
+				return nil, ctx.Err()
+			case <-p.timer.C:
 			}
 		} else if d < -time.Second {
 			p.next = now // far behind: do not burst

@@ -109,6 +109,9 @@ func (r *reopener) Next(ctx context.Context) (*Frame, error) {
 		r.cur = nil
 		r.mu.Unlock()
 		cur.Close()
+		if errors.Is(err, errSnapshotDone) {
+			continue
+		}
 		if r.frames == 0 {
 			return nil, err // failed before its first frame: a setup problem to report, not to retry
 		}

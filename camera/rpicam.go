@@ -102,19 +102,19 @@ func OpenRPiCam(ctx context.Context, o RPiCamOptions) (Source, error) {
 }
 
 type rpicamProc struct {
-	mu      sync.Mutex
-	argv    []string
-	cmd     *exec.Cmd
-	out     *os.File
-	rd      *bufio.Reader
-	stderr  *tailBuffer
-	o       RPiCamOptions
-	frame   Frame
-	buf     []byte
-	seq     uint64
-	exited  chan struct{} // closed when the command has exited; status is then set
-	status  error
-	closed  bool
+	mu     sync.Mutex
+	argv   []string
+	cmd    *exec.Cmd
+	out    *os.File
+	rd     *bufio.Reader
+	stderr *tailBuffer
+	o      RPiCamOptions
+	frame  Frame
+	buf    []byte
+	seq    uint64
+	exited chan struct{} // closed when the command has exited; status is then set
+	status error
+	closed bool
 }
 
 func startRPiCam(argv []string, o RPiCamOptions) (*rpicamProc, error) {
