@@ -119,6 +119,9 @@ func (s *httpStream) Next(ctx context.Context) (*Frame, error) {
 		}
 	} else {
 		part, err := s.parts.NextPart()
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("camera: %s: the stream ended", s.url) // not io.EOF: reconnect
+		}
 		if err != nil {
 			return nil, fmt.Errorf("camera: %s: %w", s.url, err)
 		}

@@ -91,12 +91,17 @@ func (r *reopener) Next(ctx context.Context) (*Frame, error) {
 		}
 		f, err := cur.Next(ctx)
 		if err == nil || IsFrameError(err) {
-			if f != nil {
+			var fe *FrameError
+			switch {
+			case f != nil:
 				f.Sequence += r.base
 				r.lastSeq = f.Sequence
-				r.frames++
-				r.wait = 0
+			case errors.As(err, &fe):
+				fe.Sequence += r.base
+				r.lastSeq = fe.Sequence
 			}
+			r.frames++
+			r.wait = 0
 			return f, err
 		}
 		if ctx.Err() != nil {

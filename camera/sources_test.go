@@ -145,6 +145,7 @@ func mjpegServer(t *testing.T, parts [][]byte, conns *atomic.Int32) *httptest.Se
 			pw.Write(p)
 			w.(http.Flusher).Flush()
 		}
+		mw.Close()
 	}))
 }
 
