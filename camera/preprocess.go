@@ -1,8 +1,10 @@
 package camera
 
 import (
+	"bytes"
 	"fmt"
 	"image"
+	"image/jpeg"
 	"math"
 
 	"github.com/edgeinfer/edgeinfer/models"
@@ -12,22 +14,48 @@ import (
 const (
 	Bilinear = "bilinear"
 	Nearest  = "nearest"
+	Area     = "area" // box filter: each output pixel averages the source pixels it covers
 )
 
-// Preprocessor writes images into a model input tensor of shape [1, H, W, 3]. It keeps its buffers:
-// after the first image of a given size, Fill allocates nothing. Not safe for concurrent use.
+// Preprocessor writes frames and images into a model input tensor of shape [1, H, W, 3] in one pass:
+// the source pixels a resize needs are converted to RGB (from YUYV, YU12, NV12, RGB24), cropped,
+// resized, normalised and quantized straight into the tensor's bytes, and no other pixel is touched.
+// It keeps its tables and buffers: after the first frame of a given size, FillFrame and Fill (of
+// *image.RGBA) allocate nothing. MJPEG frames and other image types are decoded or converted first,
+// which allocates. Not safe for concurrent use.
 type Preprocessor struct {
 	h, w   int
 	typ    models.DType
 	bgr    bool
 	crop   float32
+	roi    image.Rectangle // region of interest in frame coordinates; empty: centre crop
 	method string
 	lut    [3][256]byte // pixel value -> stored byte, per channel
 	rgba   *image.RGBA
+	img    Frame // the frame Fill makes of an image
+
+	// Geometry for the last frame size and crop rectangle.
+	geo     geoKey
+	xs      []int32   // source columns gathered for each output row
+	wx      []float32 // bilinear: weight of the right neighbour; area: column weights
+	ys      []int32   // nearest: source row; bilinear: rows y0, y1; area: first row and count
+	wy      []float32 // bilinear: weight of the lower row; area: row weights
+	xn      []int32   // area: first source column (relative to the crop) and count, per output column
+	rowA    []byte    // gathered RGB rows
+	rowB    []byte
+	rowAy   int
+	rowBy   int
+	acc     []float32 // area accumulators
+	gathers gatherFunc
+}
+
+type geoKey struct {
+	w, h int
+	r    image.Rectangle
 }
 
 // NewPreprocessor prepares for an input tensor of the given type, shape and quantization.
-// pp == nil means raw pixels. method is Bilinear, Nearest, or empty for pp's (or bilinear).
+// pp == nil means raw pixels. method is Bilinear, Nearest, Area, or empty for pp's (or bilinear).
 func NewPreprocessor(typ models.DType, shape []int, q *models.Quant, pp *models.Preprocess, method string) (*Preprocessor, error) {
 	if len(shape) != 4 || shape[0] != 1 || shape[3] != 3 || shape[1] <= 0 || shape[2] <= 0 {
 		return nil, fmt.Errorf("camera: model input shape %v is not an image [1, H, W, 3]", shape)
@@ -47,8 +75,8 @@ func NewPreprocessor(typ models.DType, shape []int, q *models.Quant, pp *models.
 	if p.method == "" {
 		p.method = Bilinear
 	}
-	if p.method != Bilinear && p.method != Nearest {
-		return nil, fmt.Errorf("camera: unknown resize method %q (bilinear or nearest)", p.method)
+	if p.method != Bilinear && p.method != Nearest && p.method != Area {
+		return nil, fmt.Errorf("camera: unknown resize method %q (bilinear, nearest or area)", p.method)
 	}
 	if p.crop < 0 || p.crop > 1 {
 		return nil, fmt.Errorf("camera: crop fraction %g outside (0, 1]", p.crop)
@@ -84,92 +112,263 @@ func NewPreprocessor(typ models.DType, shape []int, q *models.Quant, pp *models.
 			p.lut[c][v] = byte(q)
 		}
 	}
+	p.rowAy, p.rowBy = -1, -1
 	return p, nil
 }
 
+// Size is the input tensor's height and width.
+func (p *Preprocessor) Size() (h, w int) { return p.h, p.w }
+
+// SetRegion sets the region of interest, in frame pixels, that is resized into the tensor instead of
+// the centre crop; an empty rectangle restores the centre crop. The region is clipped to each frame.
+func (p *Preprocessor) SetRegion(r image.Rectangle) { p.roi = r.Canon() }
+
 // Fill writes img, cropped and resized, into dst (the input tensor's bytes, H*W*3).
 func (p *Preprocessor) Fill(dst []byte, img image.Image) error {
-	if len(dst) != p.h*p.w*3 {
-		return fmt.Errorf("camera: input buffer has %d bytes, want %d", len(dst), p.h*p.w*3)
-	}
 	src := toRGBA(img, p.rgba)
 	if src != img {
 		p.rgba = src
 	}
 	r := src.Rect
-	if p.crop > 0 && p.crop < 1 {
-		side := int(float32(min(r.Dx(), r.Dy())) * p.crop)
-		side = max(side, 1)
-		x0 := r.Min.X + (r.Dx()-side)/2
-		y0 := r.Min.Y + (r.Dy()-side)/2
-		r = image.Rect(x0, y0, x0+side, y0+side)
+	p.img = Frame{Format: rgba32, Width: r.Dx(), Height: r.Dy(), Stride: src.Stride, Data: src.Pix[src.PixOffset(r.Min.X, r.Min.Y):]}
+	err := p.FillFrame(dst, &p.img)
+	p.img.Data = nil
+	return err
+}
+
+// FillFrame writes frame f, converted, cropped and resized, into dst (the input tensor's bytes,
+// H*W*3). A frame whose stride, size or format is wrong gives an error and leaves dst unspecified.
+func (p *Preprocessor) FillFrame(dst []byte, f *Frame) error {
+	if len(dst) != p.h*p.w*3 {
+		return fmt.Errorf("camera: input buffer has %d bytes, want %d", len(dst), p.h*p.w*3)
 	}
-	if p.method == Nearest {
-		p.nearest(dst, src, r)
-	} else {
-		p.bilinear(dst, src, r)
+	if err := f.check(); err != nil {
+		return err
+	}
+	if f.Format == MJPEG {
+		img, err := jpeg.Decode(bytes.NewReader(f.Data))
+		if err != nil {
+			return fmt.Errorf("camera: MJPEG frame %d: %w", f.Sequence, err)
+		}
+		return p.Fill(dst, img)
+	}
+	r := p.cropRect(f.Width, f.Height)
+	if k := (geoKey{f.Width, f.Height, r}); k != p.geo || p.xs == nil {
+		p.prepare(r)
+		p.geo = k
+	}
+	p.gathers = gatherer(f.Format)
+	p.rowAy, p.rowBy = -1, -1
+	switch p.method {
+	case Nearest:
+		p.nearest(dst, f)
+	case Area:
+		p.area(dst, f)
+	default:
+		p.bilinear(dst, f)
 	}
 	return nil
 }
 
-func (p *Preprocessor) put(dst []byte, o int, r, g, b byte) {
+// cropRect is the part of a w x h frame that is resized: the region of interest, else the centre
+// crop of the model's preprocessing, else the whole frame.
+func (p *Preprocessor) cropRect(w, h int) image.Rectangle {
+	full := image.Rect(0, 0, w, h)
+	if !p.roi.Empty() {
+		if r := p.roi.Intersect(full); !r.Empty() {
+			return r
+		}
+	}
+	if p.crop > 0 && p.crop < 1 {
+		side := int(float32(min(w, h)) * p.crop)
+		side = max(side, 1)
+		x0, y0 := (w-side)/2, (h-side)/2
+		return image.Rect(x0, y0, x0+side, y0+side)
+	}
+	return full
+}
+
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// prepare computes the sampling tables for crop rectangle r.
+func (p *Preprocessor) prepare(r image.Rectangle) {
+	switch p.method {
+	case Nearest:
+		// The source coordinate steps by repeated addition in float64 from s/2 (s = in/out) and is
+		// truncated, as PIL's Image.NEAREST does (Imaging's ImagingScaleAffine), so that the bytes
+		// equal those PIL gives.
+		p.xs, p.ys = grow(p.xs, p.w), grow(p.ys, p.h)
+		sx, sy := float64(r.Dx())/float64(p.w), float64(r.Dy())/float64(p.h)
+		xo := sx * 0.5
+		for x := range p.xs {
+			p.xs[x] = int32(r.Min.X + min(int(xo), r.Dx()-1))
+			xo += sx
+		}
+		yo := sy * 0.5
+		for y := range p.ys {
+			p.ys[y] = int32(r.Min.Y + min(int(yo), r.Dy()-1))
+			yo += sy
+		}
+		p.rowA = grow(p.rowA, 3*p.w)
+	case Area:
+		p.xs = grow(p.xs, r.Dx())
+		for i := range p.xs {
+			p.xs[i] = int32(r.Min.X + i)
+		}
+		p.xn = grow(p.xn, 2*p.w)
+		p.wx = p.wx[:0]
+		fx := float64(r.Dx()) / float64(p.w)
+		for x := 0; x < p.w; x++ {
+			lo, hi := float64(x)*fx, float64(x+1)*fx
+			first, n := int(lo), 0
+			for c := first; float64(c) < hi && c < r.Dx(); c++ {
+				p.wx = append(p.wx, float32((min(hi, float64(c+1))-max(lo, float64(c)))/fx))
+				n++
+			}
+			p.xn[2*x], p.xn[2*x+1] = int32(first), int32(n)
+		}
+		p.ys, p.wy = p.ys[:0], p.wy[:0]
+		fy := float64(r.Dy()) / float64(p.h)
+		for y := 0; y < p.h; y++ {
+			lo, hi := float64(y)*fy, float64(y+1)*fy
+			first, n := int(lo), 0
+			for c := first; float64(c) < hi && c < r.Dy(); c++ {
+				p.wy = append(p.wy, float32((min(hi, float64(c+1))-max(lo, float64(c)))/fy))
+				n++
+			}
+			p.ys = append(p.ys, int32(r.Min.Y+first), int32(n))
+		}
+		p.rowA = grow(p.rowA, 3*r.Dx())
+		p.acc = grow(p.acc, 3*p.w)
+	default:
+		// Half-pixel centres; a neighbour outside the crop is clamped to its edge.
+		p.xs, p.wx = grow(p.xs, 2*p.w), grow(p.wx, p.w)
+		fx := float32(r.Dx()) / float32(p.w)
+		for x := 0; x < p.w; x++ {
+			sx := (float32(x)+0.5)*fx - 0.5
+			x0 := int(math.Floor(float64(sx)))
+			p.wx[x] = sx - float32(x0)
+			x1 := max(min(x0+1, r.Dx()-1), 0)
+			x0 = max(x0, 0)
+			p.xs[2*x], p.xs[2*x+1] = int32(r.Min.X+x0), int32(r.Min.X+x1)
+		}
+		p.ys, p.wy = grow(p.ys, 2*p.h), grow(p.wy, p.h)
+		fy := float32(r.Dy()) / float32(p.h)
+		for y := 0; y < p.h; y++ {
+			sy := (float32(y)+0.5)*fy - 0.5
+			y0 := int(math.Floor(float64(sy)))
+			p.wy[y] = sy - float32(y0)
+			y1 := max(min(y0+1, r.Dy()-1), 0)
+			y0 = max(y0, 0)
+			p.ys[2*y], p.ys[2*y+1] = int32(r.Min.Y+y0), int32(r.Min.Y+y1)
+		}
+		p.rowA, p.rowB = grow(p.rowA, 6*p.w), grow(p.rowB, 6*p.w)
+	}
+}
+
+// row returns the gathered RGB row for source row y, reusing the two rows kept.
+func (p *Preprocessor) row(f *Frame, y int) []byte {
+	switch y {
+	case p.rowAy:
+		return p.rowA
+	case p.rowBy:
+		return p.rowB
+	}
+	// Replace the row not used by the previous output row's other neighbour.
+	p.rowA, p.rowB = p.rowB, p.rowA
+	p.rowAy, p.rowBy = p.rowBy, p.rowAy
+	p.gathers(f, y, p.xs, p.rowA)
+	p.rowAy = y
+	return p.rowA
+}
+
+func (p *Preprocessor) put(d []byte, r, g, b byte) {
 	if p.bgr {
 		r, b = b, r
 	}
-	dst[o], dst[o+1], dst[o+2] = p.lut[0][r], p.lut[1][g], p.lut[2][b]
+	d[0], d[1], d[2] = p.lut[0][r], p.lut[1][g], p.lut[2][b]
 }
 
-// nearest samples the source pixel whose centre is closest to the output pixel's centre, stepping
-// the source coordinate by repeated addition in float64 from s/2 (s = in/out) and truncating, as PIL's
-// Image.NEAREST does (Imaging's ImagingScaleAffine), so that the bytes equal those PIL gives.
-func (p *Preprocessor) nearest(dst []byte, src *image.RGBA, r image.Rectangle) {
-	sx, sy := float64(r.Dx())/float64(p.w), float64(r.Dy())/float64(p.h)
-	yo := sy * 0.5
+func (p *Preprocessor) nearest(dst []byte, f *Frame) {
 	for y := 0; y < p.h; y++ {
-		iy := min(int(yo), r.Dy()-1)
-		yo += sy
-		xo := sx * 0.5
-		for x := 0; x < p.w; x++ {
-			ix := min(int(xo), r.Dx()-1)
-			xo += sx
-			i := src.PixOffset(r.Min.X+ix, r.Min.Y+iy)
-			px := src.Pix[i : i+3 : i+3]
-			p.put(dst, (y*p.w+x)*3, px[0], px[1], px[2])
+		if int(p.ys[y]) != p.rowAy {
+			p.gathers(f, int(p.ys[y]), p.xs, p.rowA)
+			p.rowAy = int(p.ys[y])
+		}
+		out := dst[3*p.w*y : 3*p.w*(y+1)]
+		row := p.rowA[:3*p.w]
+		for x := 0; x < 3*p.w; x += 3 {
+			p.put(out[x:x+3:x+3], row[x], row[x+1], row[x+2])
 		}
 	}
 }
 
 // bilinear interpolates with half-pixel centres, rounding each channel to 8 bits before
-// normalisation (as if the image had been resized first).
-func (p *Preprocessor) bilinear(dst []byte, src *image.RGBA, r image.Rectangle) {
-	fy := float32(r.Dy()) / float32(p.h)
-	fx := float32(r.Dx()) / float32(p.w)
+// normalisation (as if the image had been resized first). The products are rounded to float32 one
+// by one (no fused multiply-add), so every architecture gives the same bytes.
+func (p *Preprocessor) bilinear(dst []byte, f *Frame) {
 	for y := 0; y < p.h; y++ {
-		sy := (float32(y)+0.5)*fy - 0.5
-		y0 := int(math.Floor(float64(sy)))
-		wy := sy - float32(y0)
-		y1 := min(y0+1, r.Dy()-1)
-		y0 = max(y0, 0)
-		y1 = max(y1, 0)
+		top := p.row(f, int(p.ys[2*y]))
+		bot := p.row(f, int(p.ys[2*y+1]))
+		wy := p.wy[y]
+		out := dst[3*p.w*y : 3*p.w*(y+1)]
 		for x := 0; x < p.w; x++ {
-			sx := (float32(x)+0.5)*fx - 0.5
-			x0 := int(math.Floor(float64(sx)))
-			wx := sx - float32(x0)
-			x1 := min(x0+1, r.Dx()-1)
-			x0 = max(x0, 0)
-			x1 = max(x1, 0)
-			a := src.PixOffset(r.Min.X+x0, r.Min.Y+y0)
-			b := src.PixOffset(r.Min.X+x1, r.Min.Y+y0)
-			c := src.PixOffset(r.Min.X+x0, r.Min.Y+y1)
-			d := src.PixOffset(r.Min.X+x1, r.Min.Y+y1)
+			wx := p.wx[x]
+			a := top[6*x : 6*x+6 : 6*x+6]
+			c := bot[6*x : 6*x+6 : 6*x+6]
 			var px [3]byte
 			for ch := 0; ch < 3; ch++ {
-				top := float32(src.Pix[a+ch])*(1-wx) + float32(src.Pix[b+ch])*wx
-				bot := float32(src.Pix[c+ch])*(1-wx) + float32(src.Pix[d+ch])*wx
-				v := top*(1-wy) + bot*wy + 0.5
+				t := float32(float32(a[ch])*(1-wx)) + float32(float32(a[3+ch])*wx)
+				b := float32(float32(c[ch])*(1-wx)) + float32(float32(c[3+ch])*wx)
+				v := float32(float32(t*(1-wy))+float32(b*wy)) + 0.5
 				px[ch] = byte(max(0, min(255, v)))
 			}
-			p.put(dst, (y*p.w+x)*3, px[0], px[1], px[2])
+			p.put(out[3*x:3*x+3:3*x+3], px[0], px[1], px[2])
 		}
 	}
 }
+
+// area averages, for each output pixel, the source pixels its footprint covers, weighted by the
+// fraction covered.
+func (p *Preprocessor) area(dst []byte, f *Frame) {
+	wy := p.wy
+	for y := 0; y < p.h; y++ {
+		first, n := int(p.ys[2*y]), int(p.ys[2*y+1])
+		acc := p.acc[:3*p.w]
+		clear(acc)
+		for k := 0; k < n; k++ {
+			p.gathers(f, first+k, p.xs, p.rowA)
+			row := p.rowA
+			w := wy[k]
+			wx := p.wx
+			for x := 0; x < p.w; x++ {
+				var r, g, b float32
+				first, n := int(p.xn[2*x]), int(p.xn[2*x+1])
+				for j, cw := range wx[:n] {
+					px := row[3*(first+j) : 3*(first+j)+3 : 3*(first+j)+3]
+					r += float32(float32(px[0]) * cw)
+					g += float32(float32(px[1]) * cw)
+					b += float32(float32(px[2]) * cw)
+				}
+				wx = wx[n:]
+				a := acc[3*x : 3*x+3 : 3*x+3]
+				a[0] += float32(r * w)
+				a[1] += float32(g * w)
+				a[2] += float32(b * w)
+			}
+		}
+		wy = wy[n:]
+		out := dst[3*p.w*y : 3*p.w*(y+1)]
+		for x := 0; x < p.w; x++ {
+			a := acc[3*x : 3*x+3 : 3*x+3]
+			p.put(out[3*x:3*x+3:3*x+3], round8(a[0]), round8(a[1]), round8(a[2]))
+		}
+	}
+}
+
+func round8(v float32) byte { return byte(max(0, min(255, v+0.5))) }

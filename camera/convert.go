@@ -1,0 +1,154 @@
+package camera
+
+import "math"
+
+// YUV to RGB conversion in 16.16 fixed point: with y' = (Y - yOff) * cy,
+//
+//	R = (y' + crR*(V-128)) >> 16
+//	G = (y' - cbG*(U-128) - crG*(V-128)) >> 16
+//	B = (y' + cbB*(U-128)) >> 16
+//
+// each rounded (half a unit is added to y') and clamped to [0, 255]. The coefficients are those of
+// ITU-R BT.601 and BT.709 for limited range (Y in [16, 235], chroma in [16, 240]) and of JFIF for full
+// range.
+type yuvMatrix struct {
+	yOff                   int32
+	cy, crR, cbG, crG, cbB int32
+	// The products, tabulated: yt[Y] = (Y-yOff)*cy + 1<<15, rv[V] = crR*(V-128),
+	// gu[U] = -cbG*(U-128), gv[V] = -crG*(V-128), bu[U] = cbB*(U-128).
+	yt, rv, gu, gv, bu [256]int32
+}
+
+var matrices [3]yuvMatrix
+
+func init() {
+	fx := func(v float64) int32 { return int32(math.Round(v * 65536)) }
+	// Limited range: 255/219 for luma, 255/224 for chroma, times the matrix's coefficients.
+	limited := func(kr, kb float64) yuvMatrix {
+		kg := 1 - kr - kb
+		c := 255.0 / 224
+		return yuvMatrix{yOff: 16, cy: fx(255.0 / 219),
+			crR: fx(2 * (1 - kr) * c), cbG: fx(2 * (1 - kb) * kb / kg * c),
+			crG: fx(2 * (1 - kr) * kr / kg * c), cbB: fx(2 * (1 - kb) * c)}
+	}
+	matrices[BT601] = limited(0.299, 0.114)
+	matrices[BT709] = limited(0.2126, 0.0722)
+	kr, kb := 0.299, 0.114
+	kg := 1 - kr - kb
+	matrices[JPEG] = yuvMatrix{yOff: 0, cy: fx(1), crR: fx(2 * (1 - kr)), cbG: fx(2 * (1 - kb) * kb / kg),
+		crG: fx(2 * (1 - kr) * kr / kg), cbB: fx(2 * (1 - kb))}
+	for i := range matrices {
+		m := &matrices[i]
+		for v := int32(0); v < 256; v++ {
+			m.yt[v] = (v-m.yOff)*m.cy + 1<<15
+			m.rv[v] = m.crR * (v - 128)
+			m.gu[v] = -m.cbG * (v - 128)
+			m.gv[v] = -m.crG * (v - 128)
+			m.bu[v] = m.cbB * (v - 128)
+		}
+	}
+}
+
+func clamp8(v int32) byte {
+	if uint32(v) > 255 {
+		return byte(^(v >> 31) & 255)
+	}
+	return byte(v)
+}
+
+// clampTab[(v+clampOff)&1023] is clamp8(v) for v in [-clampOff, 1023-clampOff], which holds every
+// (y' + chroma term) >> 16 above: a lookup instead of a branch that random chroma mispredicts.
+const clampOff = 384
+
+var clampTab = func() (t [1024]byte) {
+	for i := range t {
+		t[i] = clamp8(int32(i - clampOff))
+	}
+	return t
+}()
+
+// rgb converts one pixel.
+func (m *yuvMatrix) rgb(y, u, v byte) (r, g, b byte) {
+	yy := m.yt[y] + clampOff<<16
+	return clampTab[((yy+m.rv[v])>>16)&1023], clampTab[((yy+m.gu[u]+m.gv[v])>>16)&1023], clampTab[((yy+m.bu[u])>>16)&1023]
+}
+
+// gatherFunc converts the pixels (xs[i], y) of a frame into dst[3i:3i+3] as R, G, B. The frame has
+// been checked and xs lie in [0, Width).
+type gatherFunc func(f *Frame, y int, xs []int32, dst []byte)
+
+func gatherer(format PixelFormat) gatherFunc {
+	switch format {
+	case YUYV:
+		return gatherYUYV
+	case YU12:
+		return gatherYU12
+	case NV12:
+		return gatherNV12
+	case RGB24:
+		return gatherRGB24
+	case rgba32:
+		return gatherRGBA
+	}
+	return nil
+}
+
+func gatherYUYV(f *Frame, y int, xs []int32, dst []byte) {
+	m := &matrices[f.ColorSpace%3]
+	row := f.Data[y*f.Stride : y*f.Stride+2*(f.Width+f.Width%2)]
+	dst = dst[:3*len(xs)]
+	for i, x := range xs {
+		p := row[4*(x>>1) : 4*(x>>1)+4 : 4*(x>>1)+4]
+		d := dst[3*i : 3*i+3 : 3*i+3]
+		d[0], d[1], d[2] = m.rgb(p[2*(x&1)], p[1], p[3])
+	}
+}
+
+func gatherYU12(f *Frame, y int, xs []int32, dst []byte) {
+	m := &matrices[f.ColorSpace%3]
+	s, cs := f.Stride, f.Stride/2
+	yrow := f.Data[y*s : y*s+f.Width]
+	uOff := s*f.Height + (y>>1)*cs
+	vOff := uOff + cs*((f.Height+1)/2)
+	cw := (f.Width + 1) / 2
+	urow, vrow := f.Data[uOff:uOff+cw], f.Data[vOff:vOff+cw]
+	dst = dst[:3*len(xs)]
+	for i, x := range xs {
+		d := dst[3*i : 3*i+3 : 3*i+3]
+		d[0], d[1], d[2] = m.rgb(yrow[x], urow[x>>1], vrow[x>>1])
+	}
+}
+
+func gatherNV12(f *Frame, y int, xs []int32, dst []byte) {
+	m := &matrices[f.ColorSpace%3]
+	s := f.Stride
+	yrow := f.Data[y*s : y*s+f.Width]
+	cOff := s*f.Height + (y>>1)*s
+	crow := f.Data[cOff : cOff+f.Width+f.Width%2]
+	dst = dst[:3*len(xs)]
+	for i, x := range xs {
+		c := crow[2*(x>>1) : 2*(x>>1)+2 : 2*(x>>1)+2]
+		d := dst[3*i : 3*i+3 : 3*i+3]
+		d[0], d[1], d[2] = m.rgb(yrow[x], c[0], c[1])
+	}
+}
+
+func gatherRGB24(f *Frame, y int, xs []int32, dst []byte) {
+	row := f.Data[y*f.Stride : y*f.Stride+3*f.Width]
+	dst = dst[:3*len(xs)]
+	for i, x := range xs {
+		p := row[3*x : 3*x+3 : 3*x+3]
+		d := dst[3*i : 3*i+3 : 3*i+3]
+		d[0], d[1], d[2] = p[0], p[1], p[2]
+	}
+}
+
+func gatherRGBA(f *Frame, y int, xs []int32, dst []byte) {
+	row := f.Data[y*f.Stride : y*f.Stride+4*f.Width]
+	dst = dst[:3*len(xs)]
+	for i, x := range xs {
+		p := row[4*x : 4*x+3 : 4*x+3]
+		d := dst[3*i : 3*i+3 : 3*i+3]
+		d[0], d[1], d[2] = p[0], p[1], p[2]
+	}
+}
