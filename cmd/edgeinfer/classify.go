@@ -17,18 +17,23 @@ func init() {
 }
 
 func runClassify(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "classify", "IMAGE...")
+	fs := newFlags(e, "classify", "IMAGE... | --source S")
 	modelFlag := fs.String("model", "", "model file (.tflite or edgeinfer), or the name of a pulled model (default: "+defaultModelHint()+")")
 	labelsFlag := fs.String("labels", "", "labels file, one per line (default: the model's own, or NAME.labels.txt beside it)")
 	top := fs.Int("top", 5, "number of labels to print per image")
 	resize := fs.String("resize", "", "resize method: bilinear or nearest (default: the model's, else bilinear)")
 	threads := fs.Int("threads", 1, "worker goroutines per inference")
 	requant := fs.String("requant", "xnnpack", "requantization: xnnpack (as TensorFlow Lite by default) or reference")
+	source := fs.String("source", "", "classify a live stream instead of images: "+sourceHelp)
+	frames := fs.Int("frames", 0, "with --source: stop after this many frames (0: until interrupted or the stream ends)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
-		return usagef("no image given")
+	if fs.NArg() == 0 && *source == "" {
+		return usagef("no image given (or --source for a live stream)")
+	}
+	if fs.NArg() > 0 && *source != "" {
+		return usagef("give images or --source, not both")
 	}
 	if *top < 1 {
 		return usagef("--top must be at least 1")
@@ -71,6 +76,9 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	pre, err := camera.NewPreprocessor(in.Type, in.Shape, in.Quant, m.Preprocess, *resize)
 	if err != nil {
 		return err
+	}
+	if *source != "" {
+		return streamClassify(ctx, e, streamOptions{Source: *source, Top: *top, Frames: *frames}, it, pre, labels)
 	}
 	out := it.Output(0)
 	scores := make([]float64, out.NumElements())

@@ -114,6 +114,22 @@ func TestClassifyBadImage(t *testing.T) {
 	}
 }
 
+// A live stream of labels from the generated test pattern, three frames.
+func TestClassifySource(t *testing.T) {
+	model := shareddata.Path(t, "imagenet/mobilenet_v1_0.25_128_quant.tflite")
+	code, out, errs := cli(t, nil, "classify", "--model", model, "--source", "pattern:?size=320x240", "--frames", "3", "--top", "1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if n := strings.Count(out, "\n"); n < 3 {
+		t.Fatalf("want a line per frame, got %q", out)
+	}
+	code, _, errs = cli(t, nil, "classify", "--model", model, "--source", "pattern:", "x.jpg")
+	if code != 2 || !strings.Contains(errs, "not both") {
+		t.Fatalf("images and --source: exit %d, %q", code, errs)
+	}
+}
+
 func TestErrors(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.tflite")
 	os.WriteFile(bad, append([]byte{0, 0, 0, 0}, []byte("TFL3 and then garbage")...), 0o644)
