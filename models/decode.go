@@ -333,9 +333,9 @@ func (p *parser) tensor(t *Tensor) {
 func (p *parser) op(op *Op) {
 	op.Type = OpType(p.u16("type"))
 	op.Activation = Activation(p.u8("activation"))
-	f := p.flags("flags", opKeepDims|opRoundHalfUp)
+	f := p.flags("flags", opKeepDims|opUInt8Rounding)
 	op.KeepDims = f&opKeepDims != 0
-	op.RoundHalfUp = f&opRoundHalfUp != 0
+	op.UInt8Rounding = f&opUInt8Rounding != 0
 	op.Name = p.str("name")
 	op.Inputs = p.i32s("inputs")
 	op.Outputs = p.i32s("outputs")

@@ -167,8 +167,8 @@ func encode(w io.Writer, m *Model, opt WriteOptions) error {
 		if op.KeepDims {
 			flags |= opKeepDims
 		}
-		if op.RoundHalfUp {
-			flags |= opRoundHalfUp
+		if op.UInt8Rounding {
+			flags |= opUInt8Rounding
 		}
 		g.u8(flags)
 		g.str(op.Name)

@@ -35,7 +35,7 @@ const (
 	tensorConst     = 1 << 0
 	tensorQuantized = 1 << 1
 	opKeepDims      = 1 << 0
-	opRoundHalfUp   = 1 << 1
+	opUInt8Rounding = 1 << 1
 	prepRaw         = 1 << 0
 	prepBGR         = 1 << 1
 )

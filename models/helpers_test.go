@@ -72,7 +72,7 @@ func fullModel() *Model {
 			{Type: OpAveragePool2D, Name: "avg", Inputs: []int{6}, Outputs: []int{7}, Stride: [2]int{2, 2}, Kernel: [2]int{2, 2}, Activation: ActReLUN1},
 			{Type: OpMaxPool2D, Name: "max", Inputs: []int{7}, Outputs: []int{8}, Stride: [2]int{2, 1}, Kernel: [2]int{3, 2}, Pad: [4]int{0, 0, 1, 1}},
 			{Type: OpPad, Name: "pad", Inputs: []int{8}, Outputs: []int{9}, Paddings: []int{0, 0, 1, 1, 1, 1, 0, 0}},
-			{Type: OpMean, Name: "mean", Inputs: []int{9}, Outputs: []int{10}, Axes: []int{1, -2}, KeepDims: true, RoundHalfUp: true},
+			{Type: OpMean, Name: "mean", Inputs: []int{9}, Outputs: []int{10}, Axes: []int{1, -2}, KeepDims: true, UInt8Rounding: true},
 			{Type: OpReshape, Name: "reshape", Inputs: []int{10}, Outputs: []int{11}},
 			{Type: OpFullyConnected, Name: "fc", Inputs: []int{11, 12}, Outputs: []int{13}},
 			{Type: OpAdd, Name: "add", Inputs: []int{13, 14}, Outputs: []int{15}, Activation: ActReLU},

@@ -217,10 +217,11 @@ type Op struct {
 	KeepDims        bool    // Mean
 	Paddings        []int   // Pad: before, after for each dimension
 	Beta            float32 // Softmax; 0 means 1
-	// RoundHalfUp makes AveragePool2D round ties toward +infinity, as TensorFlow Lite's uint8 kernel
-	// does, instead of away from zero as its int8 kernel does. Importers set it on ops of models
-	// converted from uint8, so that their results stay exactly those of the uint8 model.
-	RoundHalfUp bool
+	// UInt8Rounding marks an op of a model converted from uint8 that rounds as TensorFlow Lite's
+	// uint8 kernel does, which in int8 terms differs from its int8 kernel: AveragePool2D rounds ties
+	// toward +infinity (not away from zero) and Mean's truncating division becomes a floor. Importers
+	// set it, so that converted models give exactly the uint8 model's results.
+	UInt8Rounding bool
 }
 
 // Preprocess says how a camera frame or an image becomes the model's input. Pixels are first

@@ -55,7 +55,7 @@ func preparePool(c *opContext, p *preparedOp) error {
 	if err := c.wantShape(out, []int{1, g.outH, g.outW, g.outC}); err != nil {
 		return err
 	}
-	pp := &poolParams{convGeom: g, roundHalfUp: c.op.RoundHalfUp}
+	pp := &poolParams{convGeom: g, roundHalfUp: c.op.UInt8Rounding}
 	if pp.lo, pp.hi, err = c.outputRange(outScale, outZero); err != nil {
 		return err
 	}
@@ -225,8 +225,8 @@ func prepareMean(c *opContext, p *preparedOp) error {
 //
 // The global average pooling declined by XNNPACK over axes 1 and 2 with keep_dims runs TensorFlow
 // Lite's optimized_integer_ops::Mean, not reproduced: meanGeneric. For models converted from uint8
-// the truncating division of TensorFlow Lite's uint8 kernel is a floor in int8 terms; the model does
-// not say which an op was.
+// (Op.UInt8Rounding) the truncating division of TensorFlow Lite's uint8 kernel is a floor in int8
+// terms (meanFloor).
 func (c *opContext) meanTFLite(mp *meanParams, in *Tensor, axes []int, inScale, outScale float32, dst, src []int8) func() {
 	ratio := inScale / outScale
 	if len(in.Shape) == 4 && (slices.Equal(axes, []int{1, 2}) || slices.Equal(axes, []int{2})) &&
@@ -236,6 +236,9 @@ func (c *opContext) meanTFLite(mp *meanParams, in *Tensor, axes []int, inScale, 
 		return func() { meanXNNPACK(mp, dst, src) }
 	}
 	if inScale == outScale && mp.inZero == mp.outZero {
+		if c.op.UInt8Rounding {
+			return func() { meanFloor(mp, dst, src) }
+		}
 		return func() { meanTrunc(mp, dst, src) }
 	}
 	if c.op.KeepDims && len(in.Shape) == 4 && slices.Equal(axes, []int{1, 2}) {
@@ -243,6 +246,21 @@ func (c *opContext) meanTFLite(mp *meanParams, in *Tensor, axes []int, inScale, 
 	}
 	mp.scale = ratio
 	return func() { meanFloat(mp, dst, src) }
+}
+
+// meanFloor is reference_ops::Mean on uint8 values seen in int8: Σ in / n, rounded toward -infinity
+// (the uint8 sum is never negative, so its truncation is a floor, and shifting by 128 keeps it one).
+func meanFloor(p *meanParams, dst, src []int8) {
+	n := int32(p.reduced)
+	for o := 0; o < p.outer; o++ {
+		for i := 0; i < p.inner; i++ {
+			var sum int32
+			for r := 0; r < p.reduced; r++ {
+				sum += int32(src[(o*p.reduced+r)*p.inner+i])
+			}
+			dst[o*p.inner+i] = int8(fixedpoint.Clamp(floorDiv(sum, n), -128, 127))
+		}
+	}
 }
 
 // meanTrunc is reference_ops::Mean on quantized values: Σ in / n, truncated toward zero.

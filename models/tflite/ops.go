@@ -531,7 +531,7 @@ func (c *opCtx) pool() (*models.Op, error) {
 	o.Kernel = [2]int{kh, kw}
 	o.Dilation = [2]int{}
 	// TensorFlow Lite's uint8 average pool rounds ties up; its int8 kernel rounds them away from zero.
-	o.RoundHalfUp = typ == models.OpAveragePool2D && in.wasUint8
+	o.UInt8Rounding = typ == models.OpAveragePool2D && in.wasUint8
 	if err := c.checkShape(out, []int{is[0], oh, ow, is[3]}, "from input, window, strides and padding"); err != nil {
 		return nil, err
 	}
@@ -589,6 +589,7 @@ func (c *opCtx) mean() (*models.Op, error) {
 		return nil, c.errorf("axes %q has shape %v, want a vector", axesT.t.Name, axesT.t.Shape)
 	}
 	o := c.newOp(models.OpMean, out, in)
+	o.UInt8Rounding = in.wasUint8 // TensorFlow Lite's uint8 MEAN truncates a non-negative sum
 	t, ok, err := c.options(tfl.BuiltinOptionsReducerOptions)
 	if err != nil {
 		return nil, err
