@@ -123,9 +123,11 @@ type Publisher struct {
 	topics topics
 	out    *outbox
 
-	inflight  chan pending
-	nInflight atomic.Int64
-	connected chan struct{} // gets a token at each connection
+	inflight      chan pending
+	nInflight     atomic.Int64
+	classInflight atomic.Int64  // class messages among them
+	ready         atomic.Bool   // connected and onConnect done: the outbox may flow
+	connected     chan struct{} // gets a token at each connection
 
 	mu         sync.Mutex
 	classState []string // last ON/OFF per watched class, "" before the first
@@ -197,6 +199,9 @@ func Open(ctx context.Context, cfg Config) (*Publisher, error) {
 		SetMaxReconnectInterval(cfg.MaxReconnectInterval).
 		SetBinaryWill(p.topics.availability, []byte(Offline), QoS, true).
 		SetOnConnectHandler(p.onConnect).
+		SetReconnectingHandler(func(paho.Client, *paho.ClientOptions) {
+			p.ready.Store(false) // runs before each attempt, so before the onConnect that sets it again
+		}).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
 			p.log.Warn("mqtt: connection lost; reconnecting", "err", err)
 		}).
@@ -317,6 +322,14 @@ func (p *Publisher) onConnect(c paho.Client) {
 	}
 	toks := []paho.Token{c.Publish(p.topics.availability, QoS, true, []byte(Online))}
 	toks = append(toks, p.announce(c)...)
+	// Class messages that were in flight when the connection dropped are sent again by paho now;
+	// they may be older than the current class states, so those go after them. The outbox is
+	// held back (ready) until then, and class states are published under p.mu, so that the last
+	// ON/OFF the broker retains is the newest.
+	deadline := time.Now().Add(p.cfg.ConnectTimeout)
+	for p.classInflight.Load() > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
 	p.mu.Lock()
 	for i, v := range p.classState {
 		if v != "" {
@@ -330,6 +343,7 @@ func (p *Publisher) onConnect(c paho.Client) {
 			break
 		}
 	}
+	p.ready.Store(true)
 	n := p.connects.Add(1)
 	p.log.Info("mqtt: connected", "connection", n)
 	select {
@@ -408,15 +422,18 @@ func (p *Publisher) dispatch() {
 	}
 }
 
-// send moves messages from the outbox to paho while connected, at most cfg.Inflight at a time.
+// send moves messages from the outbox to paho while connected (after onConnect), at most cfg.Inflight at a time.
 func (p *Publisher) send() {
 	defer p.wg.Done()
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if p.client.IsConnectionOpen() {
+		if p.ready.Load() && p.client.IsConnectionOpen() {
 			p.nInflight.Add(1) // before pop, so that Close never sees the message in neither place
 			if m, ok := p.out.pop(); ok {
+				if m.class >= 0 {
+					p.classInflight.Add(1)
+				}
 				tok := p.client.Publish(m.topic, QoS, m.retained, m.payload)
 				select {
 				case p.inflight <- pending{m, tok}:
@@ -455,6 +472,9 @@ func (p *Publisher) ack() {
 				p.out.pushFront(pd.m)
 			} else {
 				p.delivered.Add(1)
+			}
+			if pd.m.class >= 0 {
+				p.classInflight.Add(-1)
 			}
 			p.nInflight.Add(-1)
 		case <-p.stop:

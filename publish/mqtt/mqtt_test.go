@@ -178,6 +178,16 @@ func TestBrokerRestart(t *testing.T) {
 	const n = 150
 	for seq := 1; seq <= n; seq++ {
 		switch seq {
+		case 49, 70: // ON just before the broker stops (perhaps in flight), and while it is down
+			if err := p.PublishClass("person", true); err != nil {
+				t.Fatal(err)
+			}
+		case 60, 80:
+			if err := p.PublishClass("person", false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		switch seq {
 		case 50:
 			b.stop()
 			t.Logf("broker stopped after %d labels", seq-1)
@@ -213,6 +223,12 @@ func TestBrokerRestart(t *testing.T) {
 			t.Errorf("label %d lost", seq)
 		}
 	}
+	// The broker retains the newest class state, OFF (the ON of frame 70 was replaced in the outbox).
+	late := newWatcher(t, b.url(), "late-restart", false, "edgeinfer/cam2/class/person")
+	eventually(t, 5*time.Second, "retained person OFF", func() bool {
+		r := late.on("edgeinfer/cam2/class/person")
+		return len(r) == 1 && r[0].retained && r[0].payload == "OFF"
+	})
 	dups := len(w.on("edgeinfer/cam2/state")) - n
 	st := p.Stats()
 	t.Logf("stats after restart: %+v; %d duplicates", st, dups)
@@ -309,21 +325,30 @@ func TestUnreachableBroker(t *testing.T) {
 	})
 }
 
-// TestCloseUndelivered closes a publisher that never reached its broker.
+// TestCloseUndelivered closes a publisher that never reached its broker, with a small outbox
+// that overflowed.
 func TestCloseUndelivered(t *testing.T) {
 	log, _ := testLogger()
 	url := fmt.Sprintf("tcp://127.0.0.1:%d", freePort(t))
-	p, err := Open(context.Background(), Config{Broker: url, Device: "cam5", Logger: log})
+	p, err := Open(context.Background(), Config{Broker: url, Device: "cam5", Classes: []string{"cat"}, Outbox: 3, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.PublishState(State{Label: "x"})
-	p.PublishState(State{Label: "y"})
+	for seq := range 5 {
+		if err := p.PublishState(State{Label: "x", Seq: uint64(seq)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.PublishClass("cat", true)
+	// Full at the 4th state: states 0 and 1 went, then state 2 for the class message.
+	if st := p.Stats(); st.Queued != 3 || st.Dropped != 3 {
+		t.Errorf("stats %+v: want 3 queued (states 3, 4 and the class), 3 dropped", st)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
 	err = p.Close(ctx)
-	if err == nil || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "mqtt: close: 2 messages not delivered to "+url) {
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "mqtt: close: 3 messages not delivered to "+url) {
 		t.Errorf("Close: %v", err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
