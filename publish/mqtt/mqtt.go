@@ -78,7 +78,7 @@ type State struct {
 	Label   string
 	Score   float64
 	TopK    []Scored
-	Time    time.Time     // when the frame was captured
+	Time    time.Time     // when the frame was captured; zero means now
 	Seq     uint64        // the frame's sequence number
 	Latency time.Duration // from capture to decision
 }
@@ -488,6 +488,9 @@ func (p *Publisher) ack() {
 func (p *Publisher) PublishState(s State) error {
 	if p.closed.Load() {
 		return ErrClosed
+	}
+	if s.Time.IsZero() {
+		s.Time = time.Now()
 	}
 	j := stateJSON{
 		Label:     s.Label,
