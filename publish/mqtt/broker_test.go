@@ -38,12 +38,17 @@ func mosquittoBin(t testing.TB) string {
 	if _, err := os.Stat("/usr/sbin/mosquitto"); err == nil {
 		return "/usr/sbin/mosquitto"
 	}
-	msg := "mosquitto is not installed (apt-get install mosquitto); MQTT tests need a real broker"
+	unavailable(t, "mosquitto is not installed (apt-get install mosquitto); MQTT tests need a real broker")
+	return ""
+}
+
+// unavailable skips t for a missing tool, or fails it under EDGEINFER_REQUIRE_DATA=1 (CI).
+func unavailable(t testing.TB, msg string) {
+	t.Helper()
 	if os.Getenv("EDGEINFER_REQUIRE_DATA") == "1" {
 		t.Fatal(msg + " (EDGEINFER_REQUIRE_DATA=1)")
 	}
 	t.Skip(msg)
-	return ""
 }
 
 type lockedBuffer struct {
@@ -111,7 +116,7 @@ func startBroker(t testing.TB, o brokerOpts) *testBroker {
 					args = append([]string{"-c"}, args...)
 				}
 				if out, err := exec.Command("mosquitto_passwd", args...).CombinedOutput(); err != nil {
-					t.Skipf("mosquitto_passwd: %v: %s", err, out) // comes with mosquitto; never seen missing
+					unavailable(t, fmt.Sprintf("mosquitto_passwd (Debian package mosquitto): %v: %s", err, out))
 				}
 			}
 			fmt.Fprintf(&conf, "allow_anonymous false\npassword_file %s\n", pw)
