@@ -206,7 +206,8 @@ func Open(ctx context.Context, cfg Config) (*Publisher, error) {
 			p.log.Warn("mqtt: connection lost; reconnecting", "err", err)
 		}).
 		SetConnectionNotificationHandler(func(_ paho.Client, n paho.ConnectionNotification) {
-			if f, ok := n.(paho.ConnectionNotificationFailed); ok {
+			// Failures of the first connection are logged by connectLoop; these are reconnections.
+			if f, ok := n.(paho.ConnectionNotificationFailed); ok && p.connects.Load() > 0 {
 				p.log.Warn("mqtt: connection attempt failed", "err", f.Reason)
 			}
 		})
