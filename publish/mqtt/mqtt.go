@@ -95,7 +95,7 @@ type stateJSON struct {
 // Stats counts what a Publisher did.
 type Stats struct {
 	Queued      int    // messages waiting in the outbox
-	Inflight    int    // messages sent, waiting for their PUBACK
+	Inflight    int    // messages handed to paho, waiting for their PUBACK (or one being handed over)
 	Delivered   uint64 // messages the broker acknowledged
 	Dropped     uint64 // state messages dropped from a full outbox
 	Connects    uint64 // connections made (subscriptions included)
