@@ -1,0 +1,222 @@
+package mqtt
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config configures a Publisher.
+type Config struct {
+	// Broker is the broker's URL: tcp://host:1883 (also mqtt://), ssl://host:8883 (also tls://,
+	// mqtts://), ws:// or wss://. A bare host or host:port means tcp://; the port defaults to 1883,
+	// or 8883 for TLS.
+	Broker string
+	// Device names this device in topics and in Home Assistant: letters, digits, '_' and '-'.
+	Device   string
+	ClientID string // MQTT client identifier; default "edgeinfer-" + Device
+
+	Username string
+	Password string
+
+	// CAFile is a PEM file of the CAs that sign the broker's certificate (default: the system's).
+	// CertFile and KeyFile are a PEM client certificate and its key, for brokers that require one.
+	// Any of them needs a TLS broker URL.
+	CAFile, CertFile, KeyFile string
+
+	// Classes are the watched classes (labels of the model): each gets a retained ON/OFF topic and a
+	// Home Assistant binary sensor. Topics name them by Slug.
+	Classes []string
+
+	// Outbox is how many messages wait for the broker while it is unreachable (default 1000). When
+	// it is full the oldest state message is dropped (Stats.Dropped counts them).
+	Outbox int
+	// Inflight is how many messages may wait for their PUBACK at once (default 8).
+	Inflight int
+
+	DiscoveryPrefix string // Home Assistant discovery prefix; default "homeassistant"
+	NoDiscovery     bool   // do not publish Home Assistant discovery
+	Version         string // software version shown in Home Assistant's device page
+
+	// OnCommand receives the commands sent to the set topic, one at a time, in order, on a
+	// goroutine of the Publisher; it should return quickly.
+	OnCommand func(Command)
+
+	Logger *slog.Logger // default slog.Default()
+
+	ConnectTimeout       time.Duration // one connection attempt; default 10 s
+	KeepAlive            time.Duration // default 30 s
+	MaxReconnectInterval time.Duration // the longest wait between attempts; default 30 s
+}
+
+const (
+	defaultOutbox    = 1000
+	defaultInflight  = 8
+	defaultPrefix    = "homeassistant"
+	defaultTimeout   = 10 * time.Second
+	defaultKeepAlive = 30 * time.Second
+	defaultMaxRetry  = 30 * time.Second
+)
+
+// withDefaults checks c and fills in its defaults.
+func (c Config) withDefaults() (Config, error) {
+	if c.Device == "" {
+		return c, errors.New("mqtt: no device name")
+	}
+	for _, r := range c.Device {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return c, fmt.Errorf("mqtt: device name %q: only letters, digits, '_' and '-' may be used", c.Device)
+		}
+	}
+	u, err := brokerURL(c.Broker)
+	if err != nil {
+		return c, err
+	}
+	c.Broker = u
+	if c.ClientID == "" {
+		c.ClientID = "edgeinfer-" + c.Device
+	}
+	if c.Outbox == 0 {
+		c.Outbox = defaultOutbox
+	}
+	if c.Outbox < 1 {
+		return c, fmt.Errorf("mqtt: outbox capacity %d: must be >= 1", c.Outbox)
+	}
+	if c.Inflight == 0 {
+		c.Inflight = defaultInflight
+	}
+	if c.Inflight < 1 || c.Inflight > 1000 {
+		return c, fmt.Errorf("mqtt: in-flight window %d: must be in [1, 1000]", c.Inflight)
+	}
+	if c.DiscoveryPrefix == "" {
+		c.DiscoveryPrefix = defaultPrefix
+	}
+	if strings.ContainsAny(c.DiscoveryPrefix, "+#") {
+		return c, fmt.Errorf("mqtt: discovery prefix %q: no wildcards allowed", c.DiscoveryPrefix)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.ConnectTimeout <= 0 {
+		c.ConnectTimeout = defaultTimeout
+	}
+	if c.KeepAlive <= 0 {
+		c.KeepAlive = defaultKeepAlive
+	}
+	if c.MaxReconnectInterval <= 0 {
+		c.MaxReconnectInterval = defaultMaxRetry
+	}
+	if (c.CertFile == "") != (c.KeyFile == "") {
+		return c, errors.New("mqtt: a client certificate needs both a certificate file and a key file")
+	}
+	seen := make(map[string]string, len(c.Classes))
+	for _, name := range c.Classes {
+		s := Slug(name)
+		if s == "" {
+			return c, fmt.Errorf("mqtt: class %q: no letter or digit to name its topic with", name)
+		}
+		if other, dup := seen[s]; dup {
+			return c, fmt.Errorf("mqtt: classes %q and %q would share the topic name %q", other, name, s)
+		}
+		seen[s] = name
+	}
+	return c, nil
+}
+
+// brokerURL normalises a broker address into a URL with scheme and port.
+func brokerURL(s string) (string, error) {
+	if s == "" {
+		return "", errors.New("mqtt: no broker address")
+	}
+	if !strings.Contains(s, "://") {
+		s = "tcp://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", fmt.Errorf("mqtt: broker address %q: %w", s, err)
+	}
+	var port string
+	switch u.Scheme {
+	case "tcp", "mqtt":
+		port = "1883"
+	case "ssl", "tls", "mqtts", "tcps", "mqtt+ssl":
+		port = "8883"
+	case "ws", "wss":
+	default:
+		return "", fmt.Errorf("mqtt: broker address %q: unknown scheme %q (tcp, mqtt, ssl, tls, mqtts, ws, wss)", s, u.Scheme)
+	}
+	if u.Hostname() == "" {
+		return "", fmt.Errorf("mqtt: broker address %q: no host", s)
+	}
+	if port != "" && u.Port() == "" {
+		u.Host = net.JoinHostPort(u.Hostname(), port)
+	}
+	return u.String(), nil
+}
+
+// isTLS reports whether a normalised broker URL uses TLS.
+func isTLS(broker string) bool {
+	scheme, _, _ := strings.Cut(broker, "://")
+	switch scheme {
+	case "ssl", "tls", "mqtts", "tcps", "mqtt+ssl", "wss":
+		return true
+	}
+	return false
+}
+
+// tlsConfig loads the TLS files of c, or returns nil when the broker does not use TLS.
+func (c Config) tlsConfig() (*tls.Config, error) {
+	if !isTLS(c.Broker) {
+		if c.CAFile != "" || c.CertFile != "" {
+			return nil, fmt.Errorf("mqtt: TLS files given but broker %s does not use TLS (use ssl:// or mqtts://)", c.Broker)
+		}
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.CAFile != "" {
+		pem, err := os.ReadFile(c.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("mqtt: CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("mqtt: CA file %s: no PEM certificate in it", c.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	if c.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("mqtt: client certificate %s, key %s: %w", c.CertFile, c.KeyFile, err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
+}
+
+// Slug names a class in topics and Home Assistant object ids: its letters and digits in lower
+// case, every other run of characters made one '_' ("n02099601 golden retriever" ->
+// "n02099601_golden_retriever").
+func Slug(name string) string {
+	var b strings.Builder
+	under := false
+	for _, r := range strings.ToLower(name) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			if under && b.Len() > 0 {
+				b.WriteByte('_')
+			}
+			under = false
+			b.WriteRune(r)
+			continue
+		}
+		under = true
+	}
+	return b.String()
+}

@@ -1,0 +1,119 @@
+package mqtt
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestSlug(t *testing.T) {
+	for in, want := range map[string]string{
+		"cat":                        "cat",
+		"n02099601 golden retriever": "n02099601_golden_retriever",
+		"Golden Retriever":           "golden_retriever",
+		"  a/b+c#d  ":                "a_b_c_d",
+		"tabby, tabby cat":           "tabby_tabby_cat",
+		"école":                      "cole",
+		"+#/":                        "",
+	} {
+		if got := Slug(in); got != want {
+			t.Errorf("Slug(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestBrokerURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"localhost":               "tcp://localhost:1883",
+		"10.0.0.2:1884":           "tcp://10.0.0.2:1884",
+		"mqtt://broker":           "mqtt://broker:1883",
+		"ssl://broker":            "ssl://broker:8883",
+		"mqtts://broker:9999":     "mqtts://broker:9999",
+		"ws://broker:9001/mqtt":   "ws://broker:9001/mqtt",
+		"tcp://[::1]":             "tcp://[::1]:1883",
+		"tls://homeassistant.lan": "tls://homeassistant.lan:8883",
+	} {
+		got, err := brokerURL(in)
+		if err != nil || got != want {
+			t.Errorf("brokerURL(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"":                 "mqtt: no broker address",
+		"http://broker":    `unknown scheme "http"`,
+		"tcp://:1883":      "no host",
+		"tcp://bro ker:12": "mqtt: broker address",
+	} {
+		if _, err := brokerURL(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("brokerURL(%q): %v, want an error containing %q", in, err, want)
+		}
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	notPEM := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(notPEM, []byte("not a certificate"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Broker: "localhost"}, "mqtt: no device name"},
+		{Config{Broker: "localhost", Device: "cam/1"}, `mqtt: device name "cam/1": only letters, digits, '_' and '-' may be used`},
+		{Config{Device: "cam"}, "mqtt: no broker address"},
+		{Config{Broker: "localhost", Device: "cam", Outbox: -1}, "mqtt: outbox capacity -1"},
+		{Config{Broker: "localhost", Device: "cam", Inflight: 5000}, "mqtt: in-flight window 5000"},
+		{Config{Broker: "localhost", Device: "cam", DiscoveryPrefix: "ha/#"}, `mqtt: discovery prefix "ha/#"`},
+		{Config{Broker: "localhost", Device: "cam", CertFile: "c.pem"}, "needs both a certificate file and a key file"},
+		{Config{Broker: "localhost", Device: "cam", Classes: []string{"Cat", "cat"}}, `mqtt: classes "Cat" and "cat" would share the topic name "cat"`},
+		{Config{Broker: "localhost", Device: "cam", Classes: []string{"++"}}, `mqtt: class "++": no letter or digit`},
+		{Config{Broker: "localhost", Device: "cam", CAFile: notPEM}, "mqtt: TLS files given but broker tcp://localhost:1883 does not use TLS (use ssl:// or mqtts://)"},
+		{Config{Broker: "ssl://localhost", Device: "cam", CAFile: notPEM}, "mqtt: CA file " + notPEM + ": no PEM certificate in it"},
+		{Config{Broker: "ssl://localhost", Device: "cam", CAFile: filepath.Join(dir, "missing.pem")}, "mqtt: CA file: open "},
+		{Config{Broker: "ssl://localhost", Device: "cam", CertFile: notPEM, KeyFile: notPEM}, "mqtt: client certificate " + notPEM},
+	} {
+		cfg, err := tc.cfg.withDefaults()
+		if err == nil {
+			_, err = cfg.tlsConfig()
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want an error containing %q", tc.cfg, err, tc.want)
+		}
+	}
+}
+
+func TestParseCommand(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"command":"pause"}`:  "pause",
+		`{"command":"resume"}`: "resume",
+		" pause\n":             "pause",
+		"resume":               "resume",
+		`{"command":"thresholds","thresholds":{"cat":{"on":0.8,"off":0.5},"dog":{"on":0.6}}}`: "thresholds",
+	} {
+		c, err := parseCommand([]byte(in))
+		if err != nil || c.Command != want {
+			t.Errorf("parseCommand(%q) = %+v, %v; want %q", in, c, err, want)
+		}
+	}
+	c, _ := parseCommand([]byte(`{"command":"thresholds","thresholds":{"cat":{"on":0.8,"off":0.5},"dog":{"on":0.6}}}`))
+	if len(c.Thresholds) != 2 || c.Thresholds["cat"] != (Threshold{0.8, 0.5}) || c.Thresholds["dog"] != (Threshold{0.6, 0}) {
+		t.Errorf("thresholds %+v", c.Thresholds)
+	}
+	for in, want := range map[string]string{
+		`{"command":"reboot"}`:          `mqtt: unknown command "reboot" (pause, resume, thresholds)`,
+		`stop`:                          `mqtt: command "stop": invalid character`,
+		`{"command":"pause","extra":1}`: `unknown field "extra"`,
+		`{"command":"pause","thresholds":{"a":{"on":1}}}`:                    `mqtt: command "pause" takes no thresholds`,
+		`{"command":"thresholds"}`:                                           `mqtt: command "thresholds" without thresholds`,
+		`{"command":"thresholds","thresholds":{"cat":{"on":0.5,"off":0.7}}}`: `class "cat": on 0.5, off 0.7`,
+		`{"command":"thresholds","thresholds":{"cat":{"on":0}}}`:             `class "cat": on 0, off 0`,
+		`{"command":"thresholds","thresholds":{"cat":{"on":1.5}}}`:           `on 1.5`,
+	} {
+		if _, err := parseCommand([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("parseCommand(%q): %v, want an error containing %q", in, err, want)
+		}
+	}
+}
