@@ -1,6 +1,6 @@
 // Package onnx imports ONNX models (opsets 11 to 17, the default domain) into quant/graph's float32
 // IR: Read parses the protobuf (types generated in onnxpb), decodes initializers (FLOAT, FLOAT16,
-// BFLOAT16 and DOUBLE to float32; INT64 and INT32 where they are shapes or pads) and normalises the
+// BFLOAT16 and DOUBLE to float32; INT64, INT32 and BOOL where they are shapes, pads or flags) and normalises the
 // ops, so that later passes see one spelling of each:
 //
 //   - Conv (2-D, any group: depthwise included), BatchNormalization (inference), Relu, Add,

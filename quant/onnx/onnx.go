@@ -259,9 +259,16 @@ func (imp *importer) constant(t *pb.TensorProto, name string) error {
 			}
 		}
 		imp.floats[name] = &graph.Tensor{Name: name, Shape: shape, Data: data}
-	case pb.TensorProto_INT64, pb.TensorProto_INT32:
+	case pb.TensorProto_INT64, pb.TensorProto_INT32, pb.TensorProto_BOOL:
 		data := make([]int64, n)
 		switch {
+		case dt == pb.TensorProto_BOOL && hasRaw:
+			if err := rawLen(1); err != nil {
+				return err
+			}
+			for i, v := range raw {
+				data[i] = int64(v)
+			}
 		case dt == pb.TensorProto_INT64 && hasRaw:
 			if err := rawLen(8); err != nil {
 				return err
@@ -470,13 +477,7 @@ func (imp *importer) node(idx int, n *pb.NodeProto) error {
 		gn.Inputs = ins[:1]
 	case "Dropout":
 		if len(ins) > 2 && ins[2] != "" {
-			mode, e := imp.ints1D(ins[2])
-			if e != nil {
-				if f := imp.floats[ins[2]]; f != nil && len(f.Data) == 1 && f.Data[0] == 0 {
-					mode, e = []int64{0}, nil
-				}
-			}
-			if e != nil || len(mode) != 1 || mode[0] != 0 {
+			if mode := imp.ints[ins[2]]; mode == nil || len(mode.data) != 1 || mode.data[0] != 0 {
 				return fmt.Errorf("training_mode must be a constant false (inference only)")
 			}
 		}
