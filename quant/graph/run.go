@@ -289,7 +289,7 @@ func binary(ins []*Tensor, f func(a, b float32) float32) (*Tensor, error) {
 
 // window is the geometry of a 2-D sliding window (Conv, pools) along one spatial axis.
 type window struct {
-	in, k, stride, dil, padBegin, out int
+	in, k, stride, dil, padBegin, padEnd, out int
 }
 
 // windows resolves kernel, strides, dilations, pads, auto_pad and ceil_mode for the two spatial
@@ -329,10 +329,9 @@ func windows(n *Node, h, w, kh, kw int, ceil bool) ([2]window, error) {
 			return ws, fmt.Errorf("kernel %d, stride %d, dilation %d: must be positive", wd.k, wd.stride, wd.dil)
 		}
 		span := (wd.k-1)*wd.dil + 1
-		padEnd := 0
 		switch autoPad {
 		case "NOTSET":
-			wd.padBegin, padEnd = pads[i], pads[i+2]
+			wd.padBegin, wd.padEnd = pads[i], pads[i+2]
 		case "VALID":
 		case "SAME_UPPER", "SAME_LOWER":
 			o := (wd.in + wd.stride - 1) / wd.stride
@@ -341,13 +340,13 @@ func windows(n *Node, h, w, kh, kw int, ceil bool) ([2]window, error) {
 			if autoPad == "SAME_LOWER" {
 				wd.padBegin = total - total/2
 			}
-			padEnd = total - wd.padBegin
+			wd.padEnd = total - wd.padBegin
 		default:
 			return ws, fmt.Errorf("auto_pad %q not supported", autoPad)
 		}
-		num := wd.in + wd.padBegin + padEnd - span
+		num := wd.in + wd.padBegin + wd.padEnd - span
 		if num < 0 {
-			return ws, fmt.Errorf("kernel span %d larger than padded input %d", span, wd.in+wd.padBegin+padEnd)
+			return ws, fmt.Errorf("kernel span %d larger than padded input %d", span, wd.in+wd.padBegin+wd.padEnd)
 		}
 		wd.out = num/wd.stride + 1
 		if ceil && num%wd.stride != 0 {
@@ -521,9 +520,6 @@ func pool(n *Node, ins []*Tensor) (*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	padEnd := func(wd window) int { // the explicit end padding, for count_include_pad
-		return max(0, (wd.out-1)*wd.stride+(wd.k-1)*wd.dil+1-wd.in-wd.padBegin)
-	}
 	for p := range N * C {
 		plane := x.Data[p*H*W : (p+1)*H*W]
 		for oh := range OH {
@@ -554,12 +550,13 @@ func pool(n *Node, ins []*Tensor) (*Tensor, error) {
 				}
 				if !isMax {
 					if includePad {
-						// The window clipped to the padded input, padding included.
+						// The window clipped to the padded input, padding included (as ONNX
+						// Runtime counts: not the part past the end padding that ceil_mode adds).
 						h0 := oh*ws[0].stride - ws[0].padBegin
 						w0 := ow*ws[1].stride - ws[1].padBegin
-						h1 := min(h0+ws[0].k, H+padEnd(ws[0]))
-						w1 := min(w0+ws[1].k, W+padEnd(ws[1]))
-						cnt = (h1 - max(h0, -ws[0].padBegin)) * (w1 - max(w0, -ws[1].padBegin))
+						h1 := min(h0+ws[0].k, H+ws[0].padEnd)
+						w1 := min(w0+ws[1].k, W+ws[1].padEnd)
+						cnt = (h1 - h0) * (w1 - w0)
 					}
 					if cnt > 0 {
 						acc /= float32(cnt)

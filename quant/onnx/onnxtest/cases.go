@@ -76,9 +76,12 @@ func Cases() []Case {
 			b.Op("AveragePool", "avg", Attrs{"kernel_shape": []int64{3, 3}, "strides": []int64{2, 2}, "pads": []int64{1, 1, 1, 1}}, "x")
 			b.Op("AveragePool", "avg_incl_ceil", Attrs{"kernel_shape": []int64{3, 2}, "strides": []int64{2, 3}, "pads": []int64{1, 0, 1, 1},
 				"count_include_pad": 1, "ceil_mode": 1}, "x")
+			// The last column's window reaches past the input and its (zero) explicit end padding.
+			b.Op("AveragePool", "avg_incl_ceil_over", Attrs{"kernel_shape": []int64{3, 3}, "strides": []int64{2, 2},
+				"count_include_pad": 1, "ceil_mode": 1}, "x")
 			b.Op("AveragePool", "avg_same", Attrs{"kernel_shape": []int64{2, 2}, "strides": []int64{2, 2}, "auto_pad": "SAME_LOWER"}, "x")
 			b.Op("GlobalAveragePool", "gap", nil, "x")
-			for _, o := range []string{"max", "max_ceil_dil", "avg", "avg_incl_ceil", "avg_same", "gap"} {
+			for _, o := range []string{"max", "max_ceil_dil", "avg", "avg_incl_ceil", "avg_incl_ceil_over", "avg_same", "gap"} {
 				b.Output(o)
 			}
 		}},
