@@ -292,6 +292,19 @@ type window struct {
 	in, k, stride, dil, padBegin, padEnd, out int
 }
 
+// maxWindow bounds kernel sizes, strides and dilations so that every product of them stays below
+// 2^31 (GOARCH=arm has a 32-bit int).
+const maxWindow = 1 << 14
+
+func windowRange(v []int64) bool {
+	for _, x := range v {
+		if x < 1 || x > maxWindow {
+			return false
+		}
+	}
+	return true
+}
+
 // windows resolves kernel, strides, dilations, pads, auto_pad and ceil_mode for the two spatial
 // axes of an NCHW input.
 func windows(n *Node, h, w, kh, kw int, ceil bool) ([2]window, error) {
@@ -299,14 +312,14 @@ func windows(n *Node, h, w, kh, kw int, ceil bool) ([2]window, error) {
 	ws[0] = window{in: h, k: kh, stride: 1, dil: 1}
 	ws[1] = window{in: w, k: kw, stride: 1, dil: 1}
 	if s := attrInts(n, "strides"); s != nil {
-		if len(s) != 2 {
-			return ws, fmt.Errorf("strides %v: want 2 values", s)
+		if len(s) != 2 || !windowRange(s) {
+			return ws, fmt.Errorf("strides %v: want 2 values from 1 to %d", s, maxWindow)
 		}
 		ws[0].stride, ws[1].stride = int(s[0]), int(s[1])
 	}
 	if d := attrInts(n, "dilations"); d != nil {
-		if len(d) != 2 {
-			return ws, fmt.Errorf("dilations %v: want 2 values", d)
+		if len(d) != 2 || !windowRange(d) {
+			return ws, fmt.Errorf("dilations %v: want 2 values from 1 to %d", d, maxWindow)
 		}
 		ws[0].dil, ws[1].dil = int(d[0]), int(d[1])
 	}
@@ -325,8 +338,8 @@ func windows(n *Node, h, w, kh, kw int, ceil bool) ([2]window, error) {
 	autoPad := attrString(n, "auto_pad", "NOTSET")
 	for i := range ws {
 		wd := &ws[i]
-		if wd.stride < 1 || wd.dil < 1 || wd.k < 1 || wd.stride > 1<<20 || wd.dil > 1<<20 || wd.k > 1<<20 {
-			return ws, fmt.Errorf("kernel %d, stride %d, dilation %d: must be positive", wd.k, wd.stride, wd.dil)
+		if wd.k < 1 || wd.k > maxWindow {
+			return ws, fmt.Errorf("kernel %d: want 1 to %d", wd.k, maxWindow)
 		}
 		span := (wd.k-1)*wd.dil + 1
 		switch autoPad {
@@ -374,11 +387,15 @@ func conv(n *Node, ins []*Tensor) (*Tensor, error) {
 	}
 	N, C, H, W := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
 	M, CG, KH, KW := wt.Shape[0], wt.Shape[1], wt.Shape[2], wt.Shape[3]
-	group := int(attrInt(n, "group", 1))
-	if group < 1 || C%group != 0 || M%group != 0 || C/group != CG {
+	group64 := attrInt(n, "group", 1)
+	if group64 < 1 || group64 > int64(C) {
+		return nil, fmt.Errorf("group %d: input has %d channels", group64, C)
+	}
+	group := int(group64)
+	if C%group != 0 || M%group != 0 || C/group != CG {
 		return nil, fmt.Errorf("group %d: input channels %d, weights %v do not match", group, C, wt.Shape)
 	}
-	if ks := attrInts(n, "kernel_shape"); ks != nil && (len(ks) != 2 || int(ks[0]) != KH || int(ks[1]) != KW) {
+	if ks := attrInts(n, "kernel_shape"); ks != nil && (len(ks) != 2 || ks[0] != int64(KH) || ks[1] != int64(KW)) {
 		return nil, fmt.Errorf("kernel_shape %v does not match weights %v", ks, wt.Shape)
 	}
 	var bias []float32
@@ -505,8 +522,8 @@ func pool(n *Node, ins []*Tensor) (*Tensor, error) {
 		return nil, fmt.Errorf("input shape %v: only 2-D pooling (rank 4) is implemented", x.Shape)
 	}
 	ks := attrInts(n, "kernel_shape")
-	if len(ks) != 2 {
-		return nil, fmt.Errorf("kernel_shape %v: want 2 values", ks)
+	if len(ks) != 2 || !windowRange(ks) {
+		return nil, fmt.Errorf("kernel_shape %v: want 2 values from 1 to %d", ks, maxWindow)
 	}
 	N, C, H, W := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
 	ws, err := windows(n, H, W, int(ks[0]), int(ks[1]), attrInt(n, "ceil_mode", 0) != 0)

@@ -86,7 +86,7 @@ func TestBadShapes(t *testing.T) {
 		{"Conv", nil, []*Tensor{x, tensor([]int{1, 2, 1, 1}, 1, 1)}, "do not match"},
 		{"Conv", map[string]Attr{"kernel_shape": Ints(3, 3)}, []*Tensor{x, tensor([]int{1, 1, 3, 3}, make([]float32, 9)...)}, "larger than padded input"},
 		{"Conv", nil, []*Tensor{x}, "input 1 missing"},
-		{"MaxPool", map[string]Attr{"kernel_shape": Ints(1, 1), "strides": Ints(0, 1)}, []*Tensor{x}, "must be positive"},
+		{"MaxPool", map[string]Attr{"kernel_shape": Ints(1, 1), "strides": Ints(0, 1)}, []*Tensor{x}, "strides [0 1]: want 2 values from 1"},
 		{"Gemm", nil, []*Tensor{tensor([]int{1, 2}, 1, 2), tensor([]int{3, 1}, 1, 2, 3)}, "do not multiply"},
 		{"Add", nil, []*Tensor{tensor([]int{2}, 1, 2), tensor([]int{3}, 1, 2, 3)}, "do not broadcast"},
 		{"Reshape", map[string]Attr{"shape": Ints(3, -1)}, []*Tensor{x}, "cannot infer"},
