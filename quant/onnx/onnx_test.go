@@ -2,6 +2,8 @@ package onnx_test
 
 import (
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -215,6 +217,30 @@ func TestReadNormalises(t *testing.T) {
 	}
 	if _, err := g.Run(map[string]*graph.Tensor{"x": {Shape: []int{1, 3}, Data: make([]float32, 3)}}); err == nil {
 		t.Error("Run accepted an input of the wrong shape")
+	}
+}
+
+func TestReadFile(t *testing.T) {
+	b := small(11)
+	b.Output("r")
+	// IR 3 lists initializers among the graph inputs: they stay constants.
+	b.Model.IrVersion = proto.Int64(3)
+	b.Float("unused", []int64{2}, []float32{1, 2})
+	b.Input("unused", 2)
+	path := filepath.Join(t.TempDir(), "small.onnx")
+	if err := os.WriteFile(path, mustBytes(t, b), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g, err := onnx.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Name != "small" || len(g.Inputs) != 1 || g.Inputs[0].Name != "x" || g.Const("unused") == nil {
+		t.Errorf("graph %q inputs %v, constant unused %v: want small, [x], a constant", g.Name, g.Inputs, g.Const("unused"))
+	}
+	_, err = onnx.ReadFile(filepath.Join(t.TempDir(), "missing.onnx"))
+	if err == nil || !strings.HasPrefix(err.Error(), "onnx: ") || !strings.Contains(err.Error(), "missing.onnx") {
+		t.Errorf("missing file: error %v", err)
 	}
 }
 

@@ -110,6 +110,26 @@ func Cases() []Case {
 			b.Op("Clip", "clipped", nil, r2, "", b.Float("hi", []int64{}, []float32{0.3}))
 			b.Output("clipped")
 		}},
+		{Name: "repvgg_residual", Inputs: []Shaped{{"x", []int64{1, 4, 8, 8}}}, build: func(b *Builder, rng *rand.Rand) {
+			// A RepVGG training-time block (3x3 conv+BN, 1x1 conv+BN, identity BN, summed), then a
+			// ResNet basic block with a residual Add, then the classifier head.
+			bn := func(name, in string) string {
+				return b.Op("BatchNormalization", name, nil, in, b.Float(name+"_g", []int64{4}, positive(rng, 4)),
+					b.Random(rng, name+"_b", 0.5, 4), b.Random(rng, name+"_m", 0.5, 4), b.Float(name+"_v", []int64{4}, positive(rng, 4)))
+			}
+			c3 := bn("bn3", b.Op("Conv", "c3", Attrs{"pads": []int64{1, 1, 1, 1}}, "x", b.Random(rng, "w3", 0.3, 4, 4, 3, 3)))
+			c1 := bn("bn1", b.Op("Conv", "c1", nil, "x", b.Random(rng, "w1", 0.3, 4, 4, 1, 1)))
+			id := bn("bnid", "x")
+			rep := b.Op("Relu", "rep", nil, b.Op("Add", "sum2", nil, b.Op("Add", "sum1", nil, c3, c1), id))
+			r1 := b.Op("Relu", "r1", nil, b.Op("Conv", "ra", Attrs{"pads": []int64{1, 1, 1, 1}}, rep, b.Random(rng, "wa", 0.3, 4, 4, 3, 3), b.Random(rng, "ba", 0.1, 4)))
+			r2 := b.Op("Conv", "rb", Attrs{"pads": []int64{1, 1, 1, 1}}, r1, b.Random(rng, "wb", 0.3, 4, 4, 3, 3), b.Random(rng, "bb", 0.1, 4))
+			res := b.Op("Relu", "res", nil, b.Op("Add", "skip", nil, r2, rep))
+			gap := b.Op("GlobalAveragePool", "gap", nil, res)
+			f := b.Op("Flatten", "flat", nil, gap)
+			b.Op("Gemm", "logits", Attrs{"transB": 1}, f, b.Random(rng, "wfc", 0.5, 10, 4), b.Random(rng, "bfc", 0.1, 10))
+			b.Output("logits")
+			b.Output("rep")
+		}},
 	}
 }
 
