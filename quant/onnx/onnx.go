@@ -370,6 +370,11 @@ func (imp *importer) node(idx int, n *pb.NodeProto) error {
 	if len(ins) < ar[0] || (ar[1] >= 0 && len(ins) > ar[1]) {
 		return fmt.Errorf("%d inputs, want %d to %d", len(ins), ar[0], ar[1])
 	}
+	for i, in := range ins {
+		if in == "" && op != "Clip" && op != "Pad" && op != "Dropout" {
+			return fmt.Errorf("input %d is empty: only Clip, Pad and Dropout have optional inputs before others", i)
+		}
+	}
 	if len(outs) < 1 || len(outs) > ar[2] || outs[0] == "" {
 		return fmt.Errorf("%d outputs, want 1 to %d with the first named", len(outs), ar[2])
 	}

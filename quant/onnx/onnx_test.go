@@ -132,6 +132,13 @@ func TestReadErrors(t *testing.T) {
 			b.Output("r")
 			return b
 		}, []string{`initializer 0 "w": FLOAT: raw_data has 20 bytes, shape [2 3] needs 24`}},
+		{"empty operand", func() *onnxtest.Builder {
+			b := small(13)
+			p := b.Random(rng, "p", 1, 2)
+			b.Op("BatchNormalization", "bn", nil, "r", p, "", p, p)
+			b.Output("bn")
+			return b
+		}, []string{`node 1 "bn" (BatchNormalization): input 2 is empty`}},
 		{"undefined input", func() *onnxtest.Builder {
 			b := small(13)
 			b.Op("Relu", "r2", nil, "nowhere")
