@@ -184,3 +184,30 @@ func (g *Graph) Validate() error {
 	}
 	return nil
 }
+
+// Producer returns the index of the node that outputs the tensor called name, or -1 (a graph
+// input, an initializer or an unknown name).
+func (g *Graph) Producer(name string) int {
+	for i, n := range g.Nodes {
+		if slices.Contains(n.Outputs, name) {
+			return i
+		}
+	}
+	return -1
+}
+
+// Consumers returns the indices of the nodes that read the tensor called name, in order.
+func (g *Graph) Consumers(name string) []int {
+	var idx []int
+	for i, n := range g.Nodes {
+		if slices.Contains(n.Inputs, name) {
+			idx = append(idx, i)
+		}
+	}
+	return idx
+}
+
+// IsOutput reports whether the tensor called name is a graph output.
+func (g *Graph) IsOutput(name string) bool {
+	return slices.ContainsFunc(g.Outputs, func(t *Tensor) bool { return t.Name == name })
+}

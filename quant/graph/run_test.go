@@ -122,6 +122,11 @@ func TestValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(t, "Run", out["y"], []int{1, 2}, 6, 8)
+	g := good()
+	if g.Producer("y") != 0 || g.Producer("x") != -1 || !slices.Equal(g.Consumers("w"), []int{0}) || g.Consumers("y") != nil ||
+		!g.IsOutput("y") || g.IsOutput("x") {
+		t.Errorf("Producer/Consumers/IsOutput disagree with the graph")
+	}
 	tests := []struct {
 		name   string
 		mutate func(*Graph)
