@@ -343,7 +343,7 @@ func windows(n *Node, h, w, kh, kw int, ceil bool) ([2]window, error) {
 		}
 		span := (wd.k-1)*wd.dil + 1
 		switch autoPad {
-		case "NOTSET":
+		case "NOTSET", "":
 			wd.padBegin, wd.padEnd = pads[i], pads[i+2]
 		case "VALID":
 		case "SAME_UPPER", "SAME_LOWER":
