@@ -12,5 +12,6 @@
 //
 // Anything else (another op, an attribute it does not know or a value it does not implement, a
 // training-mode flag, external data, another opset) is an error naming the model and the node
-// (index, name, op type). Malformed bytes are errors too, never panics (FuzzRead).
+// (index, name, op type) that wraps ErrUnsupported. Malformed bytes are errors too, never panics
+// (FuzzRead).
 package onnx

@@ -81,14 +81,14 @@ func (imp *importer) model2graph(m *pb.ModelProto) (*graph.Graph, error) {
 		return nil, fmt.Errorf("no opset_import for the default domain")
 	}
 	if imp.opset < MinOpset || imp.opset > MaxOpset {
-		return nil, fmt.Errorf("opset %d: supported are %d to %d", imp.opset, MinOpset, MaxOpset)
+		return nil, fmt.Errorf("opset %d %w (supported are %d to %d)", imp.opset, ErrUnsupported, MinOpset, MaxOpset)
 	}
 	pg := m.GetGraph()
 	if pg == nil {
 		return nil, fmt.Errorf("no graph")
 	}
 	if len(pg.GetSparseInitializer()) > 0 {
-		return nil, fmt.Errorf("sparse initializers are not supported")
+		return nil, fmt.Errorf("sparse initializers are %w", ErrUnsupported)
 	}
 	name := pg.GetName()
 	if name == "" {
@@ -113,7 +113,7 @@ func (imp *importer) model2graph(m *pb.ModelProto) (*graph.Graph, error) {
 		imp.g.Inputs = append(imp.g.Inputs, t)
 	}
 	for i, n := range pg.GetNode() {
-		if err := imp.node(i, n); err != nil {
+		if err := imp.node(n); err != nil {
 			return nil, fmt.Errorf("node %d %q (%s): %w", i, n.GetName(), n.GetOpType(), err)
 		}
 	}
@@ -151,7 +151,7 @@ func valueInfo(vi *pb.ValueInfoProto) (*graph.Tensor, error) {
 		return t, nil // type left to inference; shape unknown
 	}
 	if et := tt.GetElemType(); et != int32(pb.TensorProto_FLOAT) && et != int32(pb.TensorProto_UNDEFINED) {
-		return nil, fmt.Errorf("element type %s: only FLOAT", pb.TensorProto_DataType(et))
+		return nil, fmt.Errorf("element type %s %w (only FLOAT)", pb.TensorProto_DataType(et), ErrUnsupported)
 	}
 	if tt.GetShape() == nil {
 		return t, nil
@@ -183,10 +183,10 @@ func (imp *importer) constant(t *pb.TensorProto, name string) error {
 		return err
 	}
 	if t.GetDataLocation() == pb.TensorProto_EXTERNAL || len(t.GetExternalData()) > 0 {
-		return fmt.Errorf("external data is not supported (save the model with its weights inside)")
+		return fmt.Errorf("external data is %w (save the model with its weights inside)", ErrUnsupported)
 	}
 	if t.GetSegment() != nil {
-		return fmt.Errorf("segmented tensors are not supported")
+		return fmt.Errorf("segmented tensors are %w", ErrUnsupported)
 	}
 	raw := t.GetRawData()
 	hasRaw := t.RawData != nil
@@ -298,7 +298,7 @@ func (imp *importer) constant(t *pb.TensorProto, name string) error {
 		}
 		imp.ints[name] = &intTensor{shape: shape, data: data}
 	default:
-		return fmt.Errorf("data type %s is not supported", dt)
+		return fmt.Errorf("data type %s is %w", dt, ErrUnsupported)
 	}
 	return nil
 }
@@ -351,16 +351,18 @@ var arity = map[string][3]int{
 	"Identity": {1, 1, 1}, "Dropout": {1, 3, 2}, "Constant": {0, 0, 1},
 }
 
-var errUnsupported = errors.New("not supported")
+// ErrUnsupported is wrapped by the errors about ops, attributes and values Read does not import
+// (errors.Is(err, ErrUnsupported)), as opposed to malformed models.
+var ErrUnsupported = errors.New("not supported")
 
-func (imp *importer) node(idx int, n *pb.NodeProto) error {
+func (imp *importer) node(n *pb.NodeProto) error {
 	op := n.GetOpType()
 	if d := n.GetDomain(); d != "" && d != "ai.onnx" {
-		return fmt.Errorf("domain %q: %w", d, errUnsupported)
+		return fmt.Errorf("domain %q: %w", d, ErrUnsupported)
 	}
 	kinds, ok := attrKinds[op]
 	if !ok {
-		return fmt.Errorf("op %w", errUnsupported)
+		return fmt.Errorf("op %w", ErrUnsupported)
 	}
 	ar := arity[op]
 	ins, outs := n.GetInput(), n.GetOutput()
@@ -380,7 +382,7 @@ func (imp *importer) node(idx int, n *pb.NodeProto) error {
 	}
 	for _, o := range outs[1:] {
 		if o != "" {
-			return fmt.Errorf("optional output %q is %w (inference only)", o, errUnsupported)
+			return fmt.Errorf("optional output %q is %w (inference only)", o, ErrUnsupported)
 		}
 	}
 	attrs := map[string]graph.Attr{}
@@ -389,10 +391,10 @@ func (imp *importer) node(idx int, n *pb.NodeProto) error {
 		name := a.GetName()
 		want, ok := kinds[name]
 		if !ok {
-			return fmt.Errorf("attribute %q %w", name, errUnsupported)
+			return fmt.Errorf("attribute %q %w", name, ErrUnsupported)
 		}
 		if a.GetRefAttrName() != "" {
-			return fmt.Errorf("attribute %q refers to a function attribute: %w", name, errUnsupported)
+			return fmt.Errorf("attribute %q refers to a function attribute: %w", name, ErrUnsupported)
 		}
 		if _, dup := attrs[name]; dup || (name == "value" && value != nil) {
 			return fmt.Errorf("attribute %q given twice", name)
@@ -418,7 +420,7 @@ func (imp *importer) node(idx int, n *pb.NodeProto) error {
 		return imp.constantNode(out, value, attrs)
 	case "BatchNormalization":
 		if attrs["training_mode"].Int != 0 {
-			return fmt.Errorf("training_mode %d: %w (inference only)", attrs["training_mode"].Int, errUnsupported)
+			return fmt.Errorf("training_mode %d: %w (inference only)", attrs["training_mode"].Int, ErrUnsupported)
 		}
 		delete(attrs, "training_mode")
 		delete(attrs, "momentum")
@@ -439,11 +441,11 @@ func (imp *importer) node(idx int, n *pb.NodeProto) error {
 		gn.Inputs = ins[:1]
 	case "Mul":
 		if !imp.isConst(ins[0]) && !imp.isConst(ins[1]) {
-			return fmt.Errorf("both operands are computed: only Mul by a constant is %w", errUnsupported)
+			return fmt.Errorf("both operands are computed: only Mul by a constant is %w", ErrUnsupported)
 		}
 	case "MaxPool":
 		if attrs["storage_order"].Int != 0 {
-			return fmt.Errorf("storage_order %d: %w", attrs["storage_order"].Int, errUnsupported)
+			return fmt.Errorf("storage_order %d: %w", attrs["storage_order"].Int, ErrUnsupported)
 		}
 		delete(attrs, "storage_order")
 		err = spatialAttrs(attrs, true)
@@ -453,7 +455,7 @@ func (imp *importer) node(idx int, n *pb.NodeProto) error {
 		err = spatialAttrs(attrs, false)
 		if err == nil {
 			if w := imp.floats[ins[1]]; w != nil && len(w.Shape) != 4 {
-				err = fmt.Errorf("weights %v: only 2-D convolution is %w", w.Shape, errUnsupported)
+				err = fmt.Errorf("weights %v: only 2-D convolution is %w", w.Shape, ErrUnsupported)
 			}
 		}
 	case "Reshape":
@@ -465,7 +467,7 @@ func (imp *importer) node(idx int, n *pb.NodeProto) error {
 		gn.Inputs = ins[:1]
 	case "Pad":
 		if m := attrs["mode"].String; m != "" && m != "constant" && m != "reflect" && m != "edge" {
-			return fmt.Errorf("mode %q %w", m, errUnsupported)
+			return fmt.Errorf("mode %q %w", m, ErrUnsupported)
 		}
 		pads, e := imp.ints1D(ins[1])
 		if e != nil {
@@ -518,7 +520,7 @@ func spatialAttrs(attrs map[string]graph.Attr, needKernel bool) error {
 			continue
 		}
 		if len(a.Ints) != n {
-			return fmt.Errorf("%s %v: only 2-D windows are %w", name, a.Ints, errUnsupported)
+			return fmt.Errorf("%s %v: only 2-D windows are %w", name, a.Ints, ErrUnsupported)
 		}
 		for _, v := range a.Ints {
 			if v < 0 || (v == 0 && name != "pads") {
@@ -529,7 +531,7 @@ func spatialAttrs(attrs map[string]graph.Attr, needKernel bool) error {
 	switch p := attrs["auto_pad"].String; p {
 	case "", "NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER":
 	default:
-		return fmt.Errorf("auto_pad %q %w", p, errUnsupported)
+		return fmt.Errorf("auto_pad %q %w", p, ErrUnsupported)
 	}
 	return nil
 }
@@ -563,7 +565,7 @@ func attr(a *pb.AttributeProto, want graph.AttrKind) (graph.Attr, error) {
 	case pb.AttributeProto_FLOATS:
 		v = graph.Floats(slices.Clone(a.GetFloats())...)
 	default:
-		return v, fmt.Errorf("type %s %w", typ, errUnsupported)
+		return v, fmt.Errorf("type %s %w", typ, ErrUnsupported)
 	}
 	if v.Kind != want {
 		return v, fmt.Errorf("type %s, want %s", typ, want)
@@ -610,7 +612,7 @@ func (imp *importer) ints1D(name string) ([]int64, error) {
 		if imp.floats[name] != nil {
 			return nil, fmt.Errorf("%q is a float tensor, want INT64", name)
 		}
-		return nil, fmt.Errorf("%q is not a constant: computed shapes are %w", name, errUnsupported)
+		return nil, fmt.Errorf("%q is not a constant: computed shapes are %w", name, ErrUnsupported)
 	}
 	if len(t.shape) != 1 {
 		return nil, fmt.Errorf("%q has shape %v, want rank 1", name, t.shape)
@@ -622,7 +624,7 @@ func (imp *importer) ints1D(name string) ([]int64, error) {
 func (imp *importer) floatScalar(name string) (float32, error) {
 	t := imp.floats[name]
 	if t == nil {
-		return 0, fmt.Errorf("%q is not a float constant: computed bounds are %w", name, errUnsupported)
+		return 0, fmt.Errorf("%q is not a float constant: computed bounds are %w", name, ErrUnsupported)
 	}
 	if len(t.Data) != 1 {
 		return 0, fmt.Errorf("%q has shape %v, want a scalar", name, t.Shape)

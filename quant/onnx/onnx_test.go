@@ -1,6 +1,7 @@
 package onnx_test
 
 import (
+	"errors"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -58,8 +59,8 @@ func TestReadErrors(t *testing.T) {
 			b.Output("c3")
 			return b
 		}, []string{`node 1 "c3" (Conv): weights [2 2 1 1 1]: only 2-D convolution is not supported`}},
-		{"opset 10", func() *onnxtest.Builder { b := small(10); b.Output("r"); return b }, []string{"opset 10: supported are 11 to 17"}},
-		{"opset 18", func() *onnxtest.Builder { b := small(18); b.Output("r"); return b }, []string{"opset 18: supported are 11 to 17"}},
+		{"opset 10", func() *onnxtest.Builder { b := small(10); b.Output("r"); return b }, []string{"opset 10 not supported (supported are 11 to 17)"}},
+		{"opset 18", func() *onnxtest.Builder { b := small(18); b.Output("r"); return b }, []string{"opset 18 not supported (supported are 11 to 17)"}},
 		{"other domain", func() *onnxtest.Builder {
 			b := small(13)
 			b.Model.Graph.Node[0].Domain = proto.String("com.microsoft")
@@ -151,6 +152,9 @@ func TestReadErrors(t *testing.T) {
 			_, err := onnx.Read(mustBytes(t, tc.build()), "m.onnx")
 			if err == nil {
 				t.Fatal("Read succeeded, want an error")
+			}
+			if unsupported := strings.Contains(err.Error(), "not supported"); unsupported != errors.Is(err, onnx.ErrUnsupported) {
+				t.Errorf("error %q: errors.Is(err, ErrUnsupported) = %v", err, !unsupported)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(err.Error(), w) {
