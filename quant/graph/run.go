@@ -11,7 +11,8 @@ import (
 const MaxElements = 1 << 28
 
 // Run executes the graph on inputs (keyed by graph input name, shapes fully known) and returns the
-// graph outputs by name.
+// graph outputs by name. Identity, Reshape and Flatten outputs share their input's Data: treat the
+// results (and the inputs) as read-only, or Clone them.
 func (g *Graph) Run(inputs map[string]*Tensor) (map[string]*Tensor, error) {
 	vals, err := g.RunAll(inputs)
 	if err != nil {
