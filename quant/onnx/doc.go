@@ -1,0 +1,17 @@
+// Package onnx imports ONNX models (opsets 11 to 17, the default domain) into quant/graph's float32
+// IR: Read parses the protobuf (types generated in onnxpb), decodes initializers (FLOAT, FLOAT16,
+// BFLOAT16 and DOUBLE to float32; INT64, INT32 and BOOL where they are shapes, pads or flags) and normalises the
+// ops, so that later passes see one spelling of each:
+//
+//   - Conv (2-D, any group: depthwise included), BatchNormalization (inference), Relu, Add,
+//     Mul (one operand constant), GlobalAveragePool, AveragePool, MaxPool, Flatten, Gemm, MatMul,
+//     Concat, ReduceMean and Identity keep their ONNX names and attributes;
+//   - Clip's min and max, Reshape's shape, Pad's pads and constant_value, given as constant inputs,
+//     become the attributes min, max, shape, pads and value;
+//   - Constant nodes become initializers; Dropout becomes Identity.
+//
+// Anything else (another op, an attribute it does not know or a value it does not implement, a
+// training-mode flag, external data, another opset) is an error naming the model and the node
+// (index, name, op type) that wraps ErrUnsupported. Malformed bytes are errors too, never panics
+// (FuzzRead).
+package onnx
