@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -157,6 +158,11 @@ func (c *Config) load(path string, data []byte) error {
 		if errors.As(err, &te) {
 			return fmt.Errorf("pipeline: config %s: %s", path, joinLines(te.Errors))
 		}
+		if !strings.Contains(err.Error(), "line ") {
+			if n := errorLine(data); n > 0 {
+				return fmt.Errorf("pipeline: config %s: line %d: %s", path, n, strings.TrimPrefix(err.Error(), "yaml: "))
+			}
+		}
 		return fmt.Errorf("pipeline: config %s: %w", path, err)
 	}
 	c.file = path
@@ -173,6 +179,20 @@ func (c *Config) load(path string, data []byte) error {
 		}
 	}
 	return nil
+}
+
+// errorLine finds the first line at which the YAML in data stops parsing, for the syntax errors
+// whose message has no line (yaml.v3 gives none for some scanner errors): the shortest prefix of
+// whole lines that fails. 0 if none does.
+func errorLine(data []byte) int {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	var n yaml.Node
+	for k := 1; k <= len(lines); k++ {
+		if err := yaml.Unmarshal(bytes.Join(lines[:k], nil), &n); err != nil {
+			return k
+		}
+	}
+	return 0
 }
 
 func joinLines(errs []string) string {

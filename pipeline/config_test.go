@@ -60,6 +60,7 @@ func TestLoadFileErrors(t *testing.T) {
 		{"threads: many\n", "line 1: cannot unmarshal !!str `many` into int"},
 		{"heartbeat: soon\n", "line 1"},
 		{"model: [\n", "line 1: did not find expected node content"},
+		{"model: m\nsource: pattern:\nthreads: 1\n", "line 2: mapping values are not allowed"},
 	} {
 		p := writeConfig(t, tc.text)
 		var c Config
@@ -96,5 +97,17 @@ func TestApplyEnvAndDefaults(t *testing.T) {
 	e.Defaults()
 	if e.MQTT.Listen != "" {
 		t.Errorf("an external broker still gets an embedded listen address %q", e.MQTT.Listen)
+	}
+}
+
+// TestExampleConfig: the documented example in the repository root loads, with its stated values.
+func TestExampleConfig(t *testing.T) {
+	var c Config
+	if err := c.LoadFile("../edgeinfer.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	if c.Source != "auto" || c.Listen != DefaultListen || c.MQTT.Listen != DefaultMQTTListen || c.MQTT.Broker != "" ||
+		c.Heartbeat != DefaultHeartbeat || c.Smoothing != DefaultSmoothing || c.TopK != DefaultTopK || c.OffDelay != 2*time.Second {
+		t.Errorf("example config: %+v", c)
 	}
 }
