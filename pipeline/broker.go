@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,7 +33,10 @@ func StartBroker(addr string, log *slog.Logger) (*Broker, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	srv := mochi.New(&mochi.Options{Logger: log.With("component", "mqtt-broker")})
+	// mochi logs every listener and hook start and stop at Info, and a closed connection at Warn:
+	// only its errors are worth the daemon's log.
+	blog := slog.New(minLevel{log.Handler(), slog.LevelError}).With("component", "mqtt-broker")
+	srv := mochi.New(&mochi.Options{Logger: blog})
 	if err := srv.AddHook(new(localOnly), nil); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("pipeline: embedded MQTT broker: %w", err)
@@ -56,6 +60,21 @@ func (b *Broker) URL() string { return "tcp://" + b.addr }
 
 // Close stops the broker and disconnects its clients.
 func (b *Broker) Close() error { return b.srv.Close() }
+
+// minLevel drops the records below min.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(a []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(a), h.min}
+}
+func (h minLevel) WithGroup(g string) slog.Handler { return minLevel{h.Handler.WithGroup(g), h.min} }
 
 // localOnly lets in any client connecting from a loopback address, and no other.
 type localOnly struct{ mochi.HookBase }
