@@ -26,7 +26,7 @@ func StartBroker(addr string, log *slog.Logger) (*Broker, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil, fmt.Errorf("pipeline: embedded MQTT broker: %s is in use: another broker is running: set mqtt.broker (e.g. tcp://%s) to use it, or mqtt.listen to another address", addr, addr)
+			return nil, fmt.Errorf("pipeline: embedded MQTT broker: %s is in use: another broker is running: set mqtt.broker (--broker) to tcp://%s to use it, or mqtt.listen (--mqtt-listen) to another address", addr, addr)
 		}
 		return nil, fmt.Errorf("pipeline: embedded MQTT broker: %w", err)
 	}

@@ -27,8 +27,9 @@
 // # HTTP
 //
 // Config.Listen (127.0.0.1:9108 by default; "off" disables it) serves /metrics in the Prometheus
-// text format (frames, dropped frames, bad frames, an inference latency histogram, the MQTT outbox
-// depth) and / a plain HTML status page with the latest label, score and frame rate.
+// text format (frames, dropped frames, bad frames, histograms of the inference time and of the
+// time from frame capture to state message, the MQTT outbox depth) and / a plain HTML status page
+// with the latest label, score and frame rate.
 //
 // # Configuration
 //

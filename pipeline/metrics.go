@@ -18,10 +18,10 @@ var latencyBuckets = [...]float64{0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.
 // Metrics are the counters of a running pipeline. Every method may be called concurrently and
 // none allocates on the frame path.
 type Metrics struct {
-	frames  atomic.Uint64
-	bad     atomic.Uint64
-	buckets [len(latencyBuckets) + 1]atomic.Uint64 // the last one is +Inf
-	sumNS   atomic.Int64
+	frames    atomic.Uint64
+	bad       atomic.Uint64
+	inference histogram // Interpreter.Run per frame
+	publish   histogram // frame capture to the state message handed to the publisher
 
 	// Dropped and Outbox are read when scraped: frames the camera gave that were never classified,
 	// and the messages waiting in the MQTT outbox. Either may be nil.
@@ -43,13 +43,7 @@ func newMetrics() *Metrics { return &Metrics{started: time.Now()} }
 // observe records one classified frame.
 func (m *Metrics) observe(inference time.Duration, label string, score float64, seq uint64, now time.Time) {
 	m.frames.Add(1)
-	m.sumNS.Add(int64(inference))
-	s := inference.Seconds()
-	i := 0
-	for i < len(latencyBuckets) && s > latencyBuckets[i] {
-		i++
-	}
-	m.buckets[i].Add(1)
+	m.inference.observe(inference)
 	m.mu.Lock()
 	m.label, m.score, m.seq, m.at = label, score, seq, now
 	if !m.lastAt.IsZero() {
@@ -63,6 +57,35 @@ func (m *Metrics) observe(inference time.Duration, label string, score float64, 
 	}
 	m.lastAt = now
 	m.mu.Unlock()
+}
+
+// histogram is a Prometheus histogram of durations over latencyBuckets.
+type histogram struct {
+	buckets [len(latencyBuckets) + 1]atomic.Uint64 // the last one is +Inf
+	sumNS   atomic.Int64
+}
+
+func (h *histogram) observe(d time.Duration) {
+	h.sumNS.Add(int64(d))
+	s := d.Seconds()
+	i := 0
+	for i < len(latencyBuckets) && s > latencyBuckets[i] {
+		i++
+	}
+	h.buckets[i].Add(1)
+}
+
+// appendTo appends the histogram in the text exposition format.
+func (h *histogram) appendTo(b []byte, name, help string) []byte {
+	b = fmt.Appendf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name)
+	var cum uint64
+	for i, le := range latencyBuckets {
+		cum += h.buckets[i].Load()
+		b = fmt.Appendf(b, "%s_bucket{le=\"%s\"} %d\n", name, strconv.FormatFloat(le, 'g', -1, 64), cum)
+	}
+	cum += h.buckets[len(latencyBuckets)].Load()
+	return fmt.Appendf(b, "%s_bucket{le=\"+Inf\"} %d\n%s_sum %s\n%s_count %d\n", name, cum, name,
+		strconv.FormatFloat(float64(h.sumNS.Load())/1e9, 'g', -1, 64), name, cum)
 }
 
 // Frames is the number of classified frames.
@@ -81,16 +104,8 @@ func (m *Metrics) WritePrometheus(w io.Writer) error {
 	}
 	counter("edgeinfer_dropped_frames_total", "Frames from the source that were never classified (a newer frame replaced them).", dropped)
 	counter("edgeinfer_bad_frames_total", "Frames the source or the preprocessing could not use.", m.bad.Load())
-	const h = "edgeinfer_inference_seconds"
-	b = fmt.Appendf(b, "# HELP %s Time to run the model on one frame.\n# TYPE %s histogram\n", h, h)
-	var cum uint64
-	for i, le := range latencyBuckets {
-		cum += m.buckets[i].Load()
-		b = fmt.Appendf(b, "%s_bucket{le=\"%s\"} %d\n", h, strconv.FormatFloat(le, 'g', -1, 64), cum)
-	}
-	cum += m.buckets[len(latencyBuckets)].Load()
-	b = fmt.Appendf(b, "%s_bucket{le=\"+Inf\"} %d\n%s_sum %s\n%s_count %d\n", h, cum, h,
-		strconv.FormatFloat(float64(m.sumNS.Load())/1e9, 'g', -1, 64), h, cum)
+	b = m.inference.appendTo(b, "edgeinfer_inference_seconds", "Time to run the model on one frame.")
+	b = m.publish.appendTo(b, "edgeinfer_frame_to_publish_seconds", "Time from a frame's capture to its state message being queued for MQTT.")
 	outbox := 0
 	if m.Outbox != nil {
 		outbox = m.Outbox()

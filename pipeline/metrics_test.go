@@ -15,6 +15,7 @@ func TestMetricsExposition(t *testing.T) {
 	now := time.Unix(100, 0)
 	m.observe(3*time.Millisecond, "cat <b>", 0.75, 41, now)
 	m.observe(30*time.Millisecond, "cat <b>", 0.8, 42, now.Add(100*time.Millisecond))
+	m.publish.observe(1500 * time.Millisecond)
 	srv := httptest.NewServer(m.Handler("dev"))
 	defer srv.Close()
 
@@ -36,6 +37,10 @@ func TestMetricsExposition(t *testing.T) {
 		`edgeinfer_inference_seconds_bucket{le="0.05"} 2` + "\n",
 		`edgeinfer_inference_seconds_bucket{le="+Inf"} 2` + "\n",
 		"edgeinfer_inference_seconds_sum 0.033\n", "edgeinfer_inference_seconds_count 2\n",
+		"# TYPE edgeinfer_frame_to_publish_seconds histogram\n",
+		`edgeinfer_frame_to_publish_seconds_bucket{le="1"} 0` + "\n",
+		`edgeinfer_frame_to_publish_seconds_bucket{le="2"} 1` + "\n",
+		"edgeinfer_frame_to_publish_seconds_sum 1.5\n",
 		"# TYPE edgeinfer_mqtt_outbox_messages gauge\nedgeinfer_mqtt_outbox_messages 3\n",
 	} {
 		if !strings.Contains(body, want) {

@@ -306,6 +306,7 @@ func (l *loop) step(ctx context.Context, f *camera.Frame) error {
 		l.topk = append(l.topk, mqtt.Scored{Label: s.Label, Score: s.Score})
 	}
 	latency := l.now().Sub(at)
+	l.m.publish.observe(latency)
 	if err := l.pub.PublishState(mqtt.State{Label: res.Top.Label, Score: res.Top.Score, TopK: l.topk,
 		Time: at, Seq: f.Sequence, Latency: latency}); err != nil {
 		l.log.Warn("pipeline: publish state", "frame", f.Sequence, "err", err)

@@ -330,7 +330,7 @@ func TestRunEmbeddedBroker(t *testing.T) {
 	body := get(t, "http://"+httpAddr+"/metrics")
 	for _, want := range []string{"# TYPE edgeinfer_frames_total counter", "edgeinfer_dropped_frames_total ",
 		`edgeinfer_inference_seconds_bucket{le="+Inf"} `, "edgeinfer_inference_seconds_count ",
-		"edgeinfer_mqtt_outbox_messages "} {
+		"edgeinfer_mqtt_outbox_messages ", "edgeinfer_frame_to_publish_seconds_count "} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, body)
 		}
