@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"flag"
+
+	"github.com/edgeinfer/edgeinfer/pipeline"
+)
+
+func init() {
+	commands["run"] = command{"run the daemon: camera -> model -> labels over MQTT, /metrics and a status page", runRun}
+}
+
+// runRun reads the configuration (file, then EDGEINFER_* variables, then flags) and runs the pipeline.
+func runRun(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "run", "")
+	configFile := fs.String("config", "", "YAML configuration file (see edgeinfer.yaml); EDGEINFER_* variables and flags override it")
+	model := fs.String("model", "", "model file, or the name of a pulled model (default: "+defaultModelHint()+")")
+	labels := fs.String("labels", "", "labels file, one per line (default: the model's own, or NAME.labels.txt beside it)")
+	source := fs.String("source", pipeline.DefaultSource, sourceHelp)
+	threads := fs.Int("threads", 1, "worker goroutines per inference")
+	device := fs.String("device", "", "device name in MQTT topics and Home Assistant (default: the host name)")
+	broker := fs.String("broker", "", "MQTT broker URL, e.g. tcp://host:1883 (default: start the embedded broker)")
+	mqttListen := fs.String("mqtt-listen", pipeline.DefaultMQTTListen, "address of the embedded MQTT broker")
+	listen := fs.String("listen", pipeline.DefaultListen, "address of /metrics and the status page; off to disable")
+	heartbeat := fs.Duration("heartbeat", pipeline.DefaultHeartbeat, "longest time between two state messages")
+	frames := fs.Int("frames", 0, "stop after this many classified frames (0: until SIGTERM or the source ends)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usagef("run takes no arguments (use --config or flags)")
+	}
+	if *frames < 0 {
+		return usagef("--frames must not be negative")
+	}
+	var cfg pipeline.Config
+	if *configFile != "" {
+		if err := cfg.LoadFile(*configFile); err != nil {
+			return err
+		}
+	}
+	if err := cfg.ApplyEnv(e.getenv); err != nil {
+		return usageError{err.Error()}
+	}
+	var bad error
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "model":
+			cfg.Model = *model
+		case "labels":
+			cfg.LabelsFile = *labels
+		case "source":
+			cfg.Source = *source
+		case "threads":
+			if *threads < 1 {
+				bad = usagef("--threads must be at least 1")
+			}
+			cfg.Threads = *threads
+		case "device":
+			cfg.Device = *device
+		case "broker":
+			cfg.MQTT.Broker = *broker
+		case "mqtt-listen":
+			cfg.MQTT.Listen = *mqttListen
+		case "listen":
+			cfg.Listen = *listen
+		case "heartbeat":
+			if *heartbeat <= 0 {
+				bad = usagef("--heartbeat must be positive")
+			}
+			cfg.Heartbeat = *heartbeat
+		}
+	})
+	if bad != nil {
+		return bad
+	}
+	cfg.Frames = *frames
+	cfg.Out = e.stdout
+	path, err := resolveModel(cfg.Model)
+	if err != nil {
+		return err
+	}
+	cfg.Model = path
+	lpath := cfg.LabelsFile
+	if lpath == "" {
+		lpath = sidecarLabels(path)
+	}
+	if lpath != "" {
+		if cfg.Labels, err = readLabels(lpath); err != nil {
+			return err
+		}
+	}
+	return pipeline.Run(ctx, cfg, e.log)
+}

@@ -1,0 +1,103 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"syscall"
+
+	mochi "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// Broker is the embedded MQTT broker.
+type Broker struct {
+	srv  *mochi.Server
+	addr string
+}
+
+// StartBroker starts an MQTT broker on addr (host:port; port 0 picks a free one) that accepts
+// anonymous clients from loopback addresses only.
+func StartBroker(addr string, log *slog.Logger) (*Broker, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("pipeline: embedded MQTT broker: %s is in use: another broker is running: set mqtt.broker (--broker) to tcp://%s to use it, or mqtt.listen (--mqtt-listen) to another address", addr, addr)
+		}
+		return nil, fmt.Errorf("pipeline: embedded MQTT broker: %w", err)
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	// mochi logs every listener and hook start and stop at Info, and a closed connection at Warn:
+	// only its errors are worth the daemon's log.
+	blog := slog.New(minLevel{log.Handler(), slog.LevelError}).With("component", "mqtt-broker")
+	srv := mochi.New(&mochi.Options{Logger: blog})
+	if err := srv.AddHook(new(localOnly), nil); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("pipeline: embedded MQTT broker: %w", err)
+	}
+	if err := srv.AddListener(listeners.NewNet("tcp", ln)); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("pipeline: embedded MQTT broker: %w", err)
+	}
+	if err := srv.Serve(); err != nil {
+		srv.Close()
+		return nil, fmt.Errorf("pipeline: embedded MQTT broker: %w", err)
+	}
+	return &Broker{srv: srv, addr: ln.Addr().String()}, nil
+}
+
+// Addr is the address the broker listens on.
+func (b *Broker) Addr() string { return b.addr }
+
+// URL is the broker's address for clients.
+func (b *Broker) URL() string { return "tcp://" + b.addr }
+
+// Close stops the broker and disconnects its clients.
+func (b *Broker) Close() error { return b.srv.Close() }
+
+// minLevel drops the records below min.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(a []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(a), h.min}
+}
+func (h minLevel) WithGroup(g string) slog.Handler { return minLevel{h.Handler.WithGroup(g), h.min} }
+
+// localOnly lets in any client connecting from a loopback address, and no other.
+type localOnly struct{ mochi.HookBase }
+
+func (h *localOnly) ID() string { return "edgeinfer-local-only" }
+
+func (h *localOnly) Provides(b byte) bool {
+	return bytes.Contains([]byte{mochi.OnConnectAuthenticate, mochi.OnACLCheck}, []byte{b})
+}
+
+func (h *localOnly) OnConnectAuthenticate(cl *mochi.Client, _ packets.Packet) bool {
+	return isLoopback(cl.Net.Remote)
+}
+
+func (h *localOnly) OnACLCheck(cl *mochi.Client, _ string, _ bool) bool {
+	return cl.Net.Inline || isLoopback(cl.Net.Remote)
+}
+
+func isLoopback(remote string) bool {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,261 @@
+package pipeline
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/edgeinfer/edgeinfer/pipeline/decide"
+)
+
+// Config configures Run. The zero value plus Defaults is a working configuration, given a model.
+type Config struct {
+	// Model is the model file. The CLI resolves names of pulled models before Run; Run needs a path.
+	Model string `yaml:"model"`
+	// LabelsFile is a labels file, one per line; the CLI reads it into Labels.
+	LabelsFile string `yaml:"labels"`
+	// Labels are the model's class names; empty means the model's own.
+	Labels []string `yaml:"-"`
+	// Source is a camera source as camera.Open takes it (default "auto").
+	Source string `yaml:"source"`
+	// Threads is the number of goroutines per inference (default 1).
+	Threads int `yaml:"threads"`
+	// Device names this device in MQTT topics and Home Assistant (default: the host name).
+	Device string `yaml:"device"`
+	// Heartbeat is the longest time between two state messages while the label stays the same
+	// (default 30s).
+	Heartbeat time.Duration `yaml:"heartbeat"`
+	// Listen is the address of the /metrics and status HTTP server (default 127.0.0.1:9108;
+	// "off" disables it).
+	Listen string `yaml:"listen"`
+
+	// Smoothing, OffDelay and TopK are decide.Config's.
+	Smoothing int           `yaml:"smoothing"`
+	OffDelay  time.Duration `yaml:"off_delay"`
+	TopK      int           `yaml:"top_k"`
+	// Watch are the classes that get an ON/OFF topic and a Home Assistant binary sensor.
+	Watch []Watch `yaml:"watch"`
+
+	MQTT MQTT `yaml:"mqtt"`
+
+	// Frames stops Run after this many classified frames (0: until ctx is cancelled or the source
+	// ends). Not in the file: for tests and benchmarks.
+	Frames int `yaml:"-"`
+	// DrainTimeout bounds the wait for the MQTT outbox to drain at shutdown (default 5s).
+	DrainTimeout time.Duration `yaml:"drain_timeout"`
+	// Out receives one line per label change (default: none).
+	Out io.Writer `yaml:"-"`
+
+	file       string // the file LoadFile read, for errors
+	watchLines []int  // the line of each Watch entry in file
+}
+
+// Watch is a watched class with its thresholds (see decide.Class).
+type Watch struct {
+	Class     string  `yaml:"class"`
+	On        float64 `yaml:"on"`
+	Off       float64 `yaml:"off"`
+	MinFrames int     `yaml:"min_frames"`
+}
+
+// MQTT is where labels are published.
+type MQTT struct {
+	// Broker is the broker's URL (tcp://host:1883, ssl://host:8883, ...); empty starts the embedded
+	// broker on Listen.
+	Broker string `yaml:"broker"`
+	// Listen is the embedded broker's address (default 127.0.0.1:1883).
+	Listen   string `yaml:"listen"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	CAFile   string `yaml:"ca_file"`
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// Outbox is how many messages wait while the broker is unreachable (default 1000).
+	Outbox int `yaml:"outbox"`
+	// NoDiscovery turns Home Assistant discovery off.
+	NoDiscovery bool `yaml:"no_discovery"`
+}
+
+// Defaults used by Config.Defaults.
+const (
+	DefaultSource     = "auto"
+	DefaultListen     = "127.0.0.1:9108"
+	DefaultMQTTListen = "127.0.0.1:1883"
+	DefaultHeartbeat  = 30 * time.Second
+	DefaultSmoothing  = 5
+	DefaultTopK       = 3
+	DefaultDrain      = 5 * time.Second
+)
+
+// Defaults fills in the fields left empty (the model excepted).
+func (c *Config) Defaults() {
+	if c.Source == "" {
+		c.Source = DefaultSource
+	}
+	if c.Threads == 0 {
+		c.Threads = 1
+	}
+	if c.Device == "" {
+		c.Device = hostDevice()
+	}
+	if c.Heartbeat == 0 {
+		c.Heartbeat = DefaultHeartbeat
+	}
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.Smoothing == 0 {
+		c.Smoothing = DefaultSmoothing
+	}
+	if c.TopK == 0 {
+		c.TopK = DefaultTopK
+	}
+	if c.DrainTimeout == 0 {
+		c.DrainTimeout = DefaultDrain
+	}
+	if c.MQTT.Broker == "" && c.MQTT.Listen == "" {
+		c.MQTT.Listen = DefaultMQTTListen
+	}
+}
+
+// hostDevice is the host name made fit for MQTT topics (letters, digits, '_' and '-').
+func hostDevice() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "edgeinfer"
+	}
+	b := []byte(h)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// LoadFile reads a YAML configuration file over c. Unknown fields and values of the wrong type
+// are errors naming the file, the line and the field.
+func (c *Config) LoadFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("pipeline: config: %w", err)
+	}
+	return c.load(path, data)
+}
+
+func (c *Config) load(path string, data []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			return fmt.Errorf("pipeline: config %s: %s", path, joinLines(te.Errors))
+		}
+		if !strings.Contains(err.Error(), "line ") {
+			if n := errorLine(data); n > 0 {
+				return fmt.Errorf("pipeline: config %s: line %d: %s", path, n, strings.TrimPrefix(err.Error(), "yaml: "))
+			}
+		}
+		return fmt.Errorf("pipeline: config %s: %w", path, err)
+	}
+	c.file = path
+	c.watchLines = nil
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err == nil && len(root.Content) == 1 {
+		m := root.Content[0]
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if m.Content[i].Value == "watch" && m.Content[i+1].Kind == yaml.SequenceNode {
+				for _, n := range m.Content[i+1].Content {
+					c.watchLines = append(c.watchLines, n.Line)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// errorLine finds the first line at which the YAML in data stops parsing, for the syntax errors
+// whose message has no line (yaml.v3 gives none for some scanner errors): the shortest prefix of
+// whole lines that fails. 0 if none does.
+func errorLine(data []byte) int {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	var n yaml.Node
+	for k := 1; k <= len(lines); k++ {
+		if err := yaml.Unmarshal(bytes.Join(lines[:k], nil), &n); err != nil {
+			return k
+		}
+	}
+	return 0
+}
+
+func joinLines(errs []string) string {
+	var b bytes.Buffer
+	for i, e := range errs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(e)
+	}
+	return b.String()
+}
+
+// Env lists the environment variables ApplyEnv reads, and the field each one sets.
+var Env = []string{
+	"EDGEINFER_MODEL", "EDGEINFER_LABELS", "EDGEINFER_SOURCE", "EDGEINFER_DEVICE", "EDGEINFER_THREADS",
+	"EDGEINFER_LISTEN", "EDGEINFER_MQTT_BROKER", "EDGEINFER_MQTT_LISTEN", "EDGEINFER_MQTT_USERNAME",
+	"EDGEINFER_MQTT_PASSWORD",
+}
+
+// ApplyEnv overrides c with the EDGEINFER_* environment variables that are set (see Env).
+func (c *Config) ApplyEnv(getenv func(string) string) error {
+	set := func(name string, dst *string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	set("EDGEINFER_MODEL", &c.Model)
+	set("EDGEINFER_LABELS", &c.LabelsFile)
+	set("EDGEINFER_SOURCE", &c.Source)
+	set("EDGEINFER_DEVICE", &c.Device)
+	set("EDGEINFER_LISTEN", &c.Listen)
+	set("EDGEINFER_MQTT_BROKER", &c.MQTT.Broker)
+	set("EDGEINFER_MQTT_LISTEN", &c.MQTT.Listen)
+	set("EDGEINFER_MQTT_USERNAME", &c.MQTT.Username)
+	set("EDGEINFER_MQTT_PASSWORD", &c.MQTT.Password)
+	if v := getenv("EDGEINFER_THREADS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("pipeline: EDGEINFER_THREADS=%q: want a positive number", v)
+		}
+		c.Threads = n
+	}
+	return nil
+}
+
+// decideConfig checks the watched classes against the labels and makes the decide.Config. An
+// unknown class is an error naming it (and its line, when it came from a file).
+func (c *Config) decideConfig(labels []string) (decide.Config, error) {
+	known := make(map[string]bool, len(labels))
+	for _, l := range labels {
+		known[l] = true
+	}
+	dc := decide.Config{Smoothing: c.Smoothing, OffDelay: c.OffDelay, TopK: c.TopK}
+	for i, w := range c.Watch {
+		if !known[w.Class] {
+			where := "watch"
+			if c.file != "" && i < len(c.watchLines) {
+				where = fmt.Sprintf("%s:%d: watch", c.file, c.watchLines[i])
+			}
+			return dc, fmt.Errorf("pipeline: %s: unknown class %q: not one of the model's %d labels", where, w.Class, len(labels))
+		}
+		dc.Classes = append(dc.Classes, decide.Class{Name: w.Class, On: w.On, Off: w.Off, MinFrames: w.MinFrames})
+	}
+	return dc, nil
+}
