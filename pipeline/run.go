@@ -273,7 +273,7 @@ func (l *loop) step(ctx context.Context, f *camera.Frame) error {
 	}
 	now := l.now()
 	inference := now.Sub(t0)
-	if err := dequantize(l.out, l.scores); err != nil {
+	if err := l.out.Dequantize(l.scores); err != nil {
 		return err
 	}
 	at := f.Timestamp
@@ -320,29 +320,4 @@ func (l *loop) step(ctx context.Context, f *camera.Frame) error {
 		}
 	}
 	return nil
-}
-
-// dequantize reads the output tensor's scores into dst.
-func dequantize(t *runtime.Tensor, dst []float64) error {
-	switch t.Type {
-	case models.Float32:
-		for i, v := range t.Float32s() {
-			dst[i] = float64(v)
-		}
-		return nil
-	case models.UInt8, models.Int8:
-		scale, zero := 1.0, 0.0
-		if t.Quant != nil && len(t.Quant.Scale) == 1 {
-			scale, zero = float64(t.Quant.Scale[0]), float64(t.Quant.ZeroAt(0))
-		}
-		for i, b := range t.Bytes() {
-			v := float64(b)
-			if t.Type == models.Int8 {
-				v = float64(int8(b))
-			}
-			dst[i] = scale * (v - zero)
-		}
-		return nil
-	}
-	return fmt.Errorf("pipeline: output %q has type %s; cannot read scores", t.Name, t.Type)
 }

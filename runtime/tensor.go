@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"unsafe"
 
 	"github.com/edgeinfer/edgeinfer/models"
@@ -66,4 +67,34 @@ func asInt32(b []byte) []int32 {
 		return nil
 	}
 	return unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/4)
+}
+
+// Dequantize writes the tensor's real values into dst (len NumElements): scale * (q - zero) for an
+// int8 or uint8 tensor with per-tensor quantization (the raw integers when it has none), the values
+// of a float32 tensor. It allocates nothing.
+func (t *Tensor) Dequantize(dst []float64) error {
+	if len(dst) < t.NumElements() {
+		return fmt.Errorf("runtime: tensor %q: %d values do not fit in %d", t.Name, t.NumElements(), len(dst))
+	}
+	switch t.Type {
+	case models.Float32:
+		for i, v := range t.Float32s() {
+			dst[i] = float64(v)
+		}
+		return nil
+	case models.UInt8, models.Int8:
+		scale, zero := 1.0, 0.0
+		if t.Quant != nil && len(t.Quant.Scale) == 1 {
+			scale, zero = float64(t.Quant.Scale[0]), float64(t.Quant.ZeroAt(0))
+		}
+		for i, b := range t.Bytes() {
+			v := float64(b)
+			if t.Type == models.Int8 {
+				v = float64(int8(b))
+			}
+			dst[i] = scale * (v - zero)
+		}
+		return nil
+	}
+	return fmt.Errorf("runtime: tensor %q has type %s: no real values to read", t.Name, t.Type)
 }

@@ -197,7 +197,7 @@ func streamClassify(ctx context.Context, e *env, o streamOptions, it *runtime.In
 			return err
 		}
 		lat := time.Since(t0)
-		if err := outputScores(out, scores); err != nil {
+		if err := out.Dequantize(scores); err != nil {
 			return err
 		}
 		done++

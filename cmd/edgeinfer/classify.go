@@ -6,7 +6,6 @@ import (
 	"sort"
 
 	"github.com/edgeinfer/edgeinfer/camera"
-	"github.com/edgeinfer/edgeinfer/models"
 	"github.com/edgeinfer/edgeinfer/models/load"
 	"github.com/edgeinfer/edgeinfer/models/zoo"
 	"github.com/edgeinfer/edgeinfer/runtime"
@@ -99,7 +98,7 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 			failed++
 			continue
 		}
-		if err := outputScores(out, scores); err != nil {
+		if err := out.Dequantize(scores); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "%s:\n", imgPath)
@@ -114,31 +113,6 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 }
 
 func defaultModelHint() string { return "the pulled " + zoo.DefaultModel }
-
-// outputScores dequantizes the output into scores.
-func outputScores(t *runtime.Tensor, dst []float64) error {
-	switch t.Type {
-	case models.Float32:
-		for i, v := range t.Float32s() {
-			dst[i] = float64(v)
-		}
-		return nil
-	case models.UInt8, models.Int8:
-		scale, zero := 1.0, 0.0
-		if t.Quant != nil && len(t.Quant.Scale) == 1 {
-			scale, zero = float64(t.Quant.Scale[0]), float64(t.Quant.ZeroAt(0))
-		}
-		for i, b := range t.Bytes() {
-			v := float64(b)
-			if t.Type == models.Int8 {
-				v = float64(int8(b))
-			}
-			dst[i] = scale * (v - zero)
-		}
-		return nil
-	}
-	return fmt.Errorf("output %q has type %s; cannot read scores", t.Name, t.Type)
-}
 
 // topK returns the indices of the k largest scores, ties in index order.
 func topK(scores []float64, k int) []int {
