@@ -368,6 +368,26 @@ TEXT ·widen16(SB), NOSPLIT, $0-24
 	MOVD dst+0(FP), R0
 	MOVD src+8(FP), R1
 	MOVD n+16(FP), R2
+	// four blocks per iteration, then one
+	LSR $2, R2, R3
+	AND $3, R2
+	CBZ R3, widenrem
+widen4:
+	VLD1.P 64(R1), [V0.B16, V1.B16, V2.B16, V3.B16]
+	WORD $0x0f08a404 // sxtl v4.8h, v0.8b
+	WORD $0x4f08a405 // sxtl2 v5.8h, v0.16b
+	WORD $0x0f08a426 // sxtl v6.8h, v1.8b
+	WORD $0x4f08a427 // sxtl2 v7.8h, v1.16b
+	WORD $0x0f08a448 // sxtl v8.8h, v2.8b
+	WORD $0x4f08a449 // sxtl2 v9.8h, v2.16b
+	WORD $0x0f08a46a // sxtl v10.8h, v3.8b
+	WORD $0x4f08a46b // sxtl2 v11.8h, v3.16b
+	VST1.P [V4.H8, V5.H8, V6.H8, V7.H8], 64(R0)
+	VST1.P [V8.H8, V9.H8, V10.H8, V11.H8], 64(R0)
+	SUBS $1, R3
+	BNE widen4
+widenrem:
+	CBZ R2, widendone
 widenloop:
 	VLD1.P 16(R1), [V0.B16]
 	WORD $0x0f08a401 // sxtl v1.8h, v0.8b
@@ -375,4 +395,5 @@ widenloop:
 	VST1.P [V1.H8, V2.H8], 32(R0)
 	SUBS $1, R2
 	BNE widenloop
+widendone:
 	RET

@@ -26,26 +26,160 @@ TEXT ·gemmSDOT4(SB), NOSPLIT, $0-96
 	VDUP R13, V13.B16
 	MOVW 8(R4), R13
 	VDUP R13, V14.B16
+	LSR $1, R1, R15
 	TBZ $1, R11, sdot4tile
 	VLD1 (R5), [V15.S4]
 sdot4tile:
 	MOVD R0, R12
-	MOVD R1, R14
-	// accumulators start at the bias
-	VLD1.P 64(R3), [V16.S4, V17.S4, V18.S4, V19.S4]
-	VMOV V16.B16, V20.B16
-	VMOV V17.B16, V21.B16
-	VMOV V18.B16, V22.B16
-	VMOV V19.B16, V23.B16
-	VMOV V16.B16, V24.B16
-	VMOV V17.B16, V25.B16
-	VMOV V18.B16, V26.B16
-	VMOV V19.B16, V27.B16
-	VMOV V16.B16, V28.B16
-	VMOV V17.B16, V29.B16
-	VMOV V18.B16, V30.B16
-	VMOV V19.B16, V31.B16
+	MOVD R15, R14
+	// accumulators start at the bias (one load per row)
+	VLD1 (R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R3), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// an odd kc: one k-chunk first, then two per iteration
+	TBZ $0, R1, sdot4even
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+sdot4even:
+	CBZ R14, sdot4epi
 sdot4k:
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
 	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
 	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
 	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
@@ -117,6 +251,7 @@ sdot4k:
 	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
 	SUBS $1, R14
 	BNE sdot4k
+sdot4epi:
 	// epilogue: acc -= wz*rowsum (flags bit 1), acc <<= lsh (flags bit 0), requantize
 	TBZ $1, R11, sdot4nowz
 	ADD $192, R3, R13
@@ -494,14 +629,61 @@ TEXT ·gemmSDOT1(SB), NOSPLIT, $0-96
 	VDUP R13, V13.B16
 	MOVW 8(R4), R13
 	VDUP R13, V14.B16
+	LSR $1, R1, R15
 	TBZ $1, R11, sdot1tile
 	VLD1 (R5), [V15.S4]
 sdot1tile:
 	MOVD R0, R12
-	MOVD R1, R14
-	// accumulators start at the bias
+	MOVD R15, R14
+	// accumulators start at the bias (one load per row)
 	VLD1.P 64(R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	// an odd kc: one k-chunk first, then two per iteration
+	TBZ $0, R1, sdot1even
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+sdot1even:
+	CBZ R14, sdot1epi
 sdot1k:
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
 	VLD1.P 16(R12), [V0.B16]
 	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
 	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
@@ -525,6 +707,7 @@ sdot1k:
 	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
 	SUBS $1, R14
 	BNE sdot1k
+sdot1epi:
 	// epilogue: acc -= wz*rowsum (flags bit 1), acc <<= lsh (flags bit 0), requantize
 	TBZ $1, R11, sdot1nowz
 	ADD $192, R3, R13
@@ -656,6 +839,7 @@ TEXT ·gemmMLAL4(SB), NOSPLIT, $0-96
 	VDUP R13, V13.B16
 	MOVW 8(R4), R13
 	VDUP R13, V14.B16
+	LSR $1, R1, R15
 	TBZ $1, R11, mlal4tile
 	VLD1 (R5), [V15.S4]
 mlal4tile:
@@ -1263,6 +1447,7 @@ TEXT ·gemmMLAL1(SB), NOSPLIT, $0-96
 	VDUP R13, V13.B16
 	MOVW 8(R4), R13
 	VDUP R13, V14.B16
+	LSR $1, R1, R15
 	TBZ $1, R11, mlal1tile
 	VLD1 (R5), [V15.S4]
 mlal1tile:

@@ -86,6 +86,7 @@ func gemmPrologue(g *gen, mr int, pfx string) {
 	g.p("VDUP R13, V13.B16")
 	g.p("MOVW 8(R4), R13")
 	g.p("VDUP R13, V14.B16")
+	g.p("LSR $1, R1, R15") // the SDOT kernels' k-chunk pairs
 	g.p("TBZ $1, R11, %stile", pfx)
 	g.p("VLD1 (R5), [V15.S4]")
 }
@@ -190,32 +191,39 @@ func gemmSDOT(g *gen, mr int) {
 
 	g.label(pfx + "tile")
 	g.p("MOVD R0, R12")
-	g.p("MOVD R1, R14")
-	g.comment("accumulators start at the bias")
-	g.p("VLD1.P 64(R3), %s", vlist(16, 4, "S4"))
-	for m := 1; m < mr; m++ {
-		for v := 0; v < 4; v++ {
-			g.p("VMOV V%d.B16, V%d.B16", 16+v, acc(m, v))
+	g.p("MOVD R15, R14")
+	g.comment("accumulators start at the bias (one load per row)")
+	for m := 0; m < mr-1; m++ {
+		g.p("VLD1 (R3), %s", vlist(acc(m, 0), 4, "S4"))
+	}
+	g.p("VLD1.P 64(R3), %s", vlist(acc(mr-1, 0), 4, "S4"))
+	chunk := func() {
+		if mr == 4 {
+			g.p("VLD1.P 64(R12), %s", vlist(0, 4, "B16"))
+		} else {
+			g.p("VLD1.P 16(R12), [V0.B16]")
 		}
-	}
-
-	g.label(pfx + "k")
-	if mr == 4 {
-		g.p("VLD1.P 64(R12), %s", vlist(0, 4, "B16"))
-	} else {
-		g.p("VLD1.P 16(R12), [V0.B16]")
-	}
-	for i := 0; i < 4; i++ {
-		wb := 4 + 4*(i%2)
-		g.p("VLD1.P 64(R2), %s", vlist(wb, 4, "B16"))
-		for v := 0; v < 4; v++ {
-			for m := 0; m < mr; m++ {
-				g.w(sdotElem(acc(m, v), wb+v, m, i))
+		for i := 0; i < 4; i++ {
+			wb := 4 + 4*(i%2)
+			g.p("VLD1.P 64(R2), %s", vlist(wb, 4, "B16"))
+			for v := 0; v < 4; v++ {
+				for m := 0; m < mr; m++ {
+					g.w(sdotElem(acc(m, v), wb+v, m, i))
+				}
 			}
 		}
 	}
+	g.comment("an odd kc: one k-chunk first, then two per iteration")
+	g.p("TBZ $0, R1, %seven", pfx)
+	chunk()
+	g.label(pfx + "even")
+	g.p("CBZ R14, %sepi", pfx)
+	g.label(pfx + "k")
+	chunk()
+	chunk()
 	g.p("SUBS $1, R14")
 	g.p("BNE %sk", pfx)
+	g.label(pfx + "epi")
 
 	g.comment("epilogue: acc -= wz*rowsum (flags bit 1), acc <<= lsh (flags bit 0), requantize")
 	g.p("TBZ $1, R11, %snowz", pfx)
@@ -637,6 +645,22 @@ func widen16(g *gen) {
 	g.p("MOVD dst+0(FP), R0")
 	g.p("MOVD src+8(FP), R1")
 	g.p("MOVD n+16(FP), R2")
+	g.comment("four blocks per iteration, then one")
+	g.p("LSR $2, R2, R3")
+	g.p("AND $3, R2")
+	g.p("CBZ R3, widenrem")
+	g.label("widen4")
+	g.p("VLD1.P 64(R1), %s", vlist(0, 4, "B16"))
+	for i := 0; i < 4; i++ {
+		g.w(sxtl8H(4+2*i, i, false))
+		g.w(sxtl8H(5+2*i, i, true))
+	}
+	g.p("VST1.P %s, 64(R0)", vlist(4, 4, "H8"))
+	g.p("VST1.P %s, 64(R0)", vlist(8, 4, "H8"))
+	g.p("SUBS $1, R3")
+	g.p("BNE widen4")
+	g.label("widenrem")
+	g.p("CBZ R2, widendone")
 	g.label("widenloop")
 	g.p("VLD1.P 16(R1), [V0.B16]")
 	g.w(sxtl8H(1, 0, false))
@@ -644,6 +668,7 @@ func widen16(g *gen) {
 	g.p("VST1.P [V1.H8, V2.H8], 32(R0)")
 	g.p("SUBS $1, R2")
 	g.p("BNE widenloop")
+	g.label("widendone")
 	g.p("RET")
 }
 
