@@ -1,7 +1,6 @@
 package kernels
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -45,6 +44,12 @@ const (
 	modeTaps convMode = iota
 	// modeIm2col: other InC; each A row is first built in scratch (im2col) and zero-padded to 16.
 	modeIm2col
+	// modeRows: other InC, no horizontal dilation, no weight zero point: each kernel row (KW*InC
+	// input bytes, contiguous in the input) starts a new k-chunk, its weights zero-padded to whole
+	// chunks, so the A panel is gathered straight from the input, one pointer per (row, kernel row).
+	// The bytes read past a kernel row meet zero weights; rows at the left or right border, and reads
+	// that would pass the end of the input, are built in scratch instead.
+	modeRows
 )
 
 // maxTaps bounds KH*KW for modeTaps: its pointer table lives on Run's stack.
@@ -59,7 +64,8 @@ type Conv struct {
 
 	path      path
 	mode      convMode
-	k, kc     int // K = KH*KW*InC; kc = ceil(K/16) chunks of 16
+	k, kc     int // K = KH*KW*InC; kc = ceil(K/16) chunks of 16 (modeRows: KH*pc)
+	pc        int // modeRows: chunks per kernel row, ceil(KW*InC/16)
 	taps      int
 	contig    bool // 1x1, stride 1, no padding, same width: A row m is input pixel m
 	nr        int  // output channels per column tile
@@ -143,6 +149,16 @@ func sizeOK(dims ...int) bool {
 	return prod <= 1<<30
 }
 
+// allZero reports whether every value of s is 0.
+func allZero(s []int32) bool {
+	for _, v := range s {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // at returns s[i], or s[0] when s holds one value for all channels.
 func at(s []int32, i int) int32 {
 	if len(s) == 1 {
@@ -216,10 +232,13 @@ func newConv(what string, p ConvParams) (*Conv, error) {
 	c.mode = modeIm2col
 	if p.InC%16 == 0 && c.taps <= maxTaps {
 		c.mode = modeTaps
+	} else if pc := (p.KW*p.InC + 15) / 16; p.DilW == 1 && p.KH <= maxTaps && p.KH*pc <= 2*c.kc && allZero(p.WeightZero) {
+		// At most twice the k-chunks (3 instead of 2 for a 3x3 convolution of 3 channels).
+		c.mode, c.pc, c.kc = modeRows, pc, p.KH*pc
 	}
 	c.contig = c.taps == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadTop == 0 && p.PadLeft == 0 &&
 		p.InW == p.OutW && p.OutH <= p.InH
-	c.zrow = make([]int8, max(p.KW*p.InC, 16))
+	c.zrow = make([]int8, (max(p.KW*p.InC, 16)+15)/16*16)
 	for i := range c.zrow {
 		c.zrow[i] = int8(p.InZero)
 	}
@@ -249,7 +268,12 @@ func (c *Conv) pack(p *ConvParams) {
 		var sum int32
 		for i, x := range wo {
 			sum += int32(x)
-			ch, r := i/16, i%16
+			q := i
+			if c.mode == modeRows { // kernel row ky starts chunk ky*pc
+				span := c.kw * c.inC
+				q = i/span*c.pc*16 + i%span
+			}
+			ch, r := q/16, q%16
 			if c.path == pathNEON {
 				c.w[j*c.tileW+ch*64+v*16+r] = x
 			} else {
@@ -337,6 +361,9 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 			for r := 0; r < 4; r++ {
 				c.tapPointers(ptrs[:], r, m+r, src)
 			}
+		case c.mode == modeRows:
+			ntaps, kcTap = c.kh, c.pc
+			c.rowPointers4(&ptrs, m, src, rowbuf)
 		default:
 			for r := 0; r < 4; r++ {
 				c.buildRow(rowbuf[r*kp:(r+1)*kp], src, m+r)
@@ -347,6 +374,14 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 			packA4Generic(&panel[0], &ptrs[0], ntaps, kcTap, sums)
 		} else {
 			packA4(&panel[0], &ptrs[0], ntaps, kcTap, sums)
+		}
+		if c.tailN == 0 && c.path != pathGeneric {
+			// Full column tiles only: the rows of dst without bounds checks (len(dst) checked above).
+			d, n := unsafe.Pointer(unsafe.SliceData(dst)), c.outC
+			d = unsafe.Add(d, m*n)
+			rows := [4]*int8{(*int8)(d), (*int8)(unsafe.Add(d, n)), (*int8)(unsafe.Add(d, 2*n)), (*int8)(unsafe.Add(d, 3*n))}
+			c.kernel(4, &panel[0], &c.w[0], &c.params[0], &rs[0], rows, c.fullTiles)
+			continue
 		}
 		c.gemm(4, &panel[0], dst, m, &rs, tail)
 	}
@@ -399,65 +434,85 @@ func (c *Conv) tapPointers(ptrs []*int8, r, m int, src []int8) {
 	}
 }
 
+// rowPointers4 sets ptrs[4*ky+r] to the input bytes of kernel row ky of output pixel m+r, r < 4
+// (modeRows): a pointer into src, into the row of InZero (vertical padding), or into rowbuf, where
+// the pixel's A row is built instead when it meets horizontal padding or the end of src.
+func (c *Conv) rowPointers4(ptrs *[4 * maxTaps]*int8, m int, src, rowbuf []int8) {
+	outW, sw, pl, kw, inW, inC := c.outW, c.sw, c.pl, c.kw, c.inW, c.inC
+	sh, pt, dh, kh, inH := c.sh, c.pt, c.dh, c.kh, c.inH
+	oy, ox := m/outW, m%outW
+	base, z, end := unsafe.Pointer(unsafe.SliceData(src)), &c.zrow[0], len(src)
+	n, step := c.pc*16, dh*inW*inC
+	var todo [4]bool
+	for r := 0; r < 4; r, ox = r+1, ox+1 {
+		if ox == outW {
+			oy, ox = oy+1, 0
+		}
+		ix0 := ox*sw - pl
+		if ix0 < 0 || ix0+kw > inW {
+			todo[r] = true
+			continue
+		}
+		iy := oy*sh - pt
+		off := (iy*inW + ix0) * inC
+		p := ptrs[r:]
+		for ky := 0; ky < kh; ky, iy, off = ky+1, iy+dh, off+step {
+			if uint(iy) >= uint(inH) {
+				p[4*ky] = z
+				continue
+			}
+			if off+n > end {
+				todo[r] = true
+				break
+			}
+			p[4*ky] = (*int8)(unsafe.Add(base, off)) // in src: 0 <= off, off+n <= len(src)
+		}
+	}
+	for r, b := range todo {
+		if b {
+			kp := c.kc * 16
+			row := rowbuf[r*kp : (r+1)*kp]
+			c.buildRow(row, src, m+r)
+			for ky := 0; ky < kh; ky++ {
+				ptrs[4*ky+r] = &row[ky*n]
+			}
+		}
+	}
+}
+
 // buildRow writes the im2col row of output pixel m: the KH*KW*InC inputs it reads, InZero in the
-// padding, then zeros up to the multiple of 16. The pieces are short (InC bytes, or KW*InC): they are
-// moved by copyShort, which avoids a memmove call per piece.
+// padding, then zeros up to the multiple of 16 (modeRows: each kernel row from a chunk boundary).
 func (c *Conv) buildRow(row, src []int8, m int) {
 	oy, ox := m/c.outW, m%c.outW
 	pos, span := 0, c.kw*c.inC
 	for ky := 0; ky < c.kh; ky++ {
+		if c.mode == modeRows { // each kernel row starts a chunk; zeros in between
+			clear(row[pos : ky*c.pc*16])
+			pos = ky * c.pc * 16
+		}
 		iy := oy*c.sh - c.pt + ky*c.dh
 		if iy < 0 || iy >= c.inH {
-			copyShort(row[pos:pos+span], c.zrow)
+			copy(row[pos:pos+span], c.zrow)
 			pos += span
 			continue
 		}
 		ix0 := ox*c.sw - c.pl
 		if c.dw == 1 && ix0 >= 0 && ix0+c.kw <= c.inW {
-			copyShort(row[pos:pos+span], src[(iy*c.inW+ix0)*c.inC:])
+			copy(row[pos:pos+span], src[(iy*c.inW+ix0)*c.inC:])
 			pos += span
 			continue
 		}
 		for kx := 0; kx < c.kw; kx++ {
 			ix := ix0 + kx*c.dw
 			if ix >= 0 && ix < c.inW {
-				copyShort(row[pos:pos+c.inC], src[(iy*c.inW+ix)*c.inC:])
+				copy(row[pos:pos+c.inC], src[(iy*c.inW+ix)*c.inC:])
 			} else {
-				copyShort(row[pos:pos+c.inC], c.zrow)
+				copy(row[pos:pos+c.inC], c.zrow)
 			}
 			pos += c.inC
 		}
 	}
-	tail := row[pos:]
-	for len(tail) >= 8 {
-		binary.LittleEndian.PutUint64(asBytes(tail), 0)
-		tail = tail[8:]
-	}
-	for i := range tail {
-		tail[i] = 0
-	}
-}
-
-// copyShort copies len(dst) bytes of src (len(src) >= len(dst)) to dst: pieces under 64 bytes 8 at a
-// time (one load and one store each where unaligned access is allowed), longer ones with copy.
-func copyShort(dst, src []int8) {
-	if len(dst) >= 64 {
-		copy(dst, src)
-		return
-	}
-	src = src[:len(dst)]
-	for len(dst) >= 8 {
-		binary.LittleEndian.PutUint64(asBytes(dst), binary.LittleEndian.Uint64(asBytes(src)))
-		dst, src = dst[8:], src[8:]
-	}
-	for i := range dst {
-		dst[i] = src[i]
-	}
-}
-
-// asBytes views s as bytes.
-func asBytes(s []int8) []byte {
-	return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+	clear(row[pos:])
 }
 
 // gemm runs the micro-kernel of c.path on an A panel of mr rows (output pixels m..m+mr-1): the full
