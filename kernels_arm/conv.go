@@ -78,6 +78,8 @@ type Conv struct {
 	hdr       [4]int32
 	flags     int
 	zrow      []int8 // InZero, for padding
+	tapOff    []int  // modeTaps, modeRows: byte offset of each tap (kernel row) from the first
+	tapEnd    int    // bytes read from the first tap's start to the end of the last tap's read
 }
 
 // errorf returns an error prefixed with the package name.
@@ -243,6 +245,20 @@ func newConv(what string, p ConvParams) (*Conv, error) {
 		c.zrow[i] = int8(p.InZero)
 	}
 	c.hdr = [4]int32{p.OutZero, p.ActMin, p.ActMax, 0}
+	switch c.mode {
+	case modeTaps:
+		for ky := 0; ky < p.KH; ky++ {
+			for kx := 0; kx < p.KW; kx++ {
+				c.tapOff = append(c.tapOff, (ky*p.DilH*p.InW+kx*p.DilW)*p.InC)
+			}
+		}
+		c.tapEnd = c.tapOff[len(c.tapOff)-1] + p.InC
+	case modeRows:
+		for ky := 0; ky < p.KH; ky++ {
+			c.tapOff = append(c.tapOff, ky*p.DilH*p.InW*p.InC)
+		}
+		c.tapEnd = c.tapOff[len(c.tapOff)-1] + c.pc*16
+	}
 	c.pack(&p)
 	return c, nil
 }
@@ -301,6 +317,7 @@ func (c *Conv) pack(p *ConvParams) {
 			for _, x := range wo {
 				if x == math.MinInt8 {
 					pt[0] |= mlalTileSafe
+					c.flags |= flagSafe
 				}
 			}
 			pt[4+v], pt[8+v], pt[12+v], pt[16+v], pt[20+v] = bias, mult, rsh, lsh, wz
@@ -348,13 +365,36 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 		sums = &rs[0]
 	}
 	m, m1 := y0*c.outW, y1*c.outW
-	for ; m+4 <= m1; m += 4 {
+	base := unsafe.Pointer(unsafe.SliceData(src))
+	oy, ox := m/c.outW, m%c.outW // of pixel m
+	ekh, ekw := (c.kh-1)*c.dh+1, (c.kw-1)*c.dw+1
+	for ; m+4 <= m1; m, ox = m+4, ox+4 {
+		for ox >= c.outW {
+			oy, ox = oy+1, ox-c.outW
+		}
 		ntaps, kcTap := 1, c.kc
+		iy0, ix0 := oy*c.sh-c.pt, ox*c.sw-c.pl
+		off := (iy0*c.inW + ix0) * c.inC
 		switch {
 		case c.mode == modeTaps && c.contig:
 			ntaps, kcTap = 1, c.inC/16
 			for r := 0; r < 4; r++ {
 				ptrs[r] = &src[(m+r)*c.inC]
+			}
+		case c.mode != modeIm2col && ox+3 < c.outW && iy0 >= 0 && iy0+ekh <= c.inH && ix0 >= 0 &&
+			ix0+3*c.sw+ekw <= c.inW && off+3*c.sw*c.inC+c.tapEnd <= len(src):
+			// Four pixels of one output row, all their taps inside the input: pointers by addition.
+			ntaps, kcTap = len(c.tapOff), c.inC/16
+			if c.mode == modeRows {
+				kcTap = c.pc
+			}
+			step := c.sw * c.inC
+			for t, o := range c.tapOff {
+				p := unsafe.Add(base, off+o) // in src: checked above
+				ptrs[4*t] = (*int8)(p)
+				ptrs[4*t+1] = (*int8)(unsafe.Add(p, step))
+				ptrs[4*t+2] = (*int8)(unsafe.Add(p, 2*step))
+				ptrs[4*t+3] = (*int8)(unsafe.Add(p, 3*step))
 			}
 		case c.mode == modeTaps:
 			ntaps, kcTap = c.taps, c.inC/16

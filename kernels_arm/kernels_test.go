@@ -183,6 +183,9 @@ func checkGemm(t testing.TB, r *rand.Rand, k gemmKernel, kc, ntiles, flags int) 
 			pt[0] = int32(r.IntN(2)) // safe or fast loop, whatever the weights
 		}
 	}
+	if !k.sdot && r.IntN(4) != 0 { // the tile flags are read only with flagSafe
+		flags |= flagSafe
+	}
 	hdr := randHdr(r)
 	var rs [4]int32
 	for i := range rs {

@@ -63,8 +63,10 @@ func vlist(first, n int, arr string) string {
 const gemmSig = "(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int)"
 
 // gemmPrologue loads the arguments shared by the GEMM kernels and the header constants:
-// V12 = output zero point (.4s), V13 = activation min (.16b), V14 = activation max (.16b),
-// V15 = the panel's row sums when flags bit 1 (weight zero point) is set.
+// V12 = output zero point (.4s for the reference epilogue; .8h when flags bit 2 or 3 selects the fast
+// or fp32 one), V13 = activation min (.16b), V14 = activation max (.16b), V15 = the panel's row sums
+// when flags bit 1 (weight zero point) is set; R15 = kc/2 (SDOT), R19 = (kc-1)/4 and R20 = (kc-1)%4
+// (SMLAL).
 func gemmPrologue(g *gen, mr int, pfx string) {
 	g.p("MOVD a+0(FP), R0")
 	g.p("MOVD kc+8(FP), R1")
@@ -82,11 +84,18 @@ func gemmPrologue(g *gen, mr int, pfx string) {
 	g.p("MOVD flags+88(FP), R11")
 	g.p("MOVW (R4), R16")
 	g.p("VDUP R16, V12.S4")
+	g.p("TST $12, R11")
+	g.p("BEQ %sref", pfx)
+	g.p("VDUP R16, V12.H8")
+	g.label(pfx + "ref")
 	g.p("MOVW 4(R4), R13")
 	g.p("VDUP R13, V13.B16")
 	g.p("MOVW 8(R4), R13")
 	g.p("VDUP R13, V14.B16")
-	g.p("LSR $1, R1, R15") // the SDOT kernels' k-chunk pairs
+	g.p("LSR $1, R1, R15")
+	g.p("SUB $1, R1, R20")
+	g.p("LSR $2, R20, R19")
+	g.p("AND $3, R20, R20")
 	g.p("TBZ $1, R11, %stile", pfx)
 	g.p("VLD1 (R5), [V15.S4]")
 }
@@ -269,19 +278,17 @@ func gemmSDOT(g *gen, mr int) {
 	g.p("VLD1.P 64(R3), %s", vlist(4, 4, "S4"))
 	g.p("ADD $192, R3")
 	requantFP32(g, accs, mult)
-	g.p("VDUP R16, V8.H8")
 	for m := 0; m < mr; m++ {
 		d := 2 * (m % 2)
-		narrowFast(g, d, [4]int{acc(m, 0), acc(m, 1), acc(m, 2), acc(m, 3)}, 8)
+		narrowFast(g, d, [4]int{acc(m, 0), acc(m, 1), acc(m, 2), acc(m, 3)}, 12)
 		g.p("VST1.P [V%d.B16], 16(R%d)", d, 6+m)
 	}
 	g.p("B %snext", pfx)
 	g.label(pfx + "fast")
 	requantFast(g, accs, mult, rsh)
-	g.p("VDUP R16, V4.H8")
 	for m := 0; m < mr; m++ {
 		d := 2 * (m % 2)
-		narrowFast(g, d, [4]int{acc(m, 0), acc(m, 1), acc(m, 2), acc(m, 3)}, 4)
+		narrowFast(g, d, [4]int{acc(m, 0), acc(m, 1), acc(m, 2), acc(m, 3)}, 12)
 		g.p("VST1.P [V%d.B16], 16(R%d)", d, 6+m)
 	}
 	g.label(pfx + "next")
@@ -358,14 +365,12 @@ func gemmMLAL(g *gen, mr int) {
 
 	g.label(pfx + "tile")
 	g.p("MOVD R0, R12")
-	g.p("MOVWU (R3), R13")
-	g.p("ADD $16, R3")
-	g.p("TBNZ $0, R13, %ssafe", pfx)
+	g.p("TBNZ $4, R11, %scheck", pfx)
+	g.label(pfx + "fast1")
 	g.comment("fast loop: first k-step sets the accumulators, then 4 k-steps per iteration")
 	fast(true)
-	g.p("SUB $1, R1, R14")
-	g.p("LSR $2, R14, R15")
-	g.p("AND $3, R14, R14")
+	g.p("MOVD R19, R15")
+	g.p("MOVD R20, R14")
 	g.p("CBZ R15, %srem", pfx)
 	g.label(pfx + "k4")
 	for i := 0; i < 4; i++ {
@@ -379,17 +384,6 @@ func gemmMLAL(g *gen, mr int) {
 	fast(false)
 	g.p("SUBS $1, R14")
 	g.p("BNE %sk1", pfx)
-	g.p("B %sdone", pfx)
-
-	g.label(pfx + "safe")
-	safe(true)
-	g.p("SUBS $1, R1, R14")
-	g.p("BEQ %sdone", pfx)
-	g.label(pfx + "sk")
-	safe(false)
-	g.p("SUBS $1, R14")
-	g.p("BNE %ssk", pfx)
-
 	g.label(pfx + "done")
 	g.comment("reduce: row m's four column sums into V16+4m")
 	for m := 0; m < mr; m++ {
@@ -397,23 +391,23 @@ func gemmMLAL(g *gen, mr int) {
 		g.p("VADDP V%d.S4, V%d.S4, V9.S4", acc(m, 3), acc(m, 2))
 		g.p("VADDP V9.S4, V8.S4, V%d.S4", acc(m, 0))
 	}
-	g.comment("bias, mult, rsh, lsh in V0-V3, wz in V4")
+	g.comment("tile flags, bias, mult, rsh in V0-V3, lsh, wz in V4, V5")
 	g.p("VLD1.P 64(R3), %s", vlist(0, 4, "S4"))
-	g.p("VLD1.P 16(R3), [V4.S4]")
+	g.p("VLD1.P 32(R3), [V4.S4, V5.S4]")
 	var rows []int
 	for m := 0; m < mr; m++ {
 		rows = append(rows, acc(m, 0))
-		g.p("VADD V0.S4, V%d.S4, V%d.S4", acc(m, 0), acc(m, 0))
+		g.p("VADD V1.S4, V%d.S4, V%d.S4", acc(m, 0), acc(m, 0))
 	}
 	g.p("TBZ $1, R11, %snowz", pfx)
 	for m, r := range rows {
-		g.w(mlsElem4S(r, 4, 15, m))
+		g.w(mlsElem4S(r, 5, 15, m))
 	}
 	g.label(pfx + "nowz")
 	g.p("TBNZ $3, R11, %sfp", pfx)
 	g.p("TBZ $0, R11, %snolsh", pfx)
 	for _, r := range rows {
-		g.w(sshl4S(r, r, 3))
+		g.w(sshl4S(r, r, 4))
 	}
 	g.label(pfx + "nolsh")
 	ones := func(v int) []int {
@@ -425,46 +419,58 @@ func gemmMLAL(g *gen, mr int) {
 	}
 	store := func() {
 		for m := 0; m < mr; m++ {
-			g.p("VST1.P V5.S[%d], 4(R%d)", m, 6+m)
+			g.p("VST1.P V6.S[%d], 4(R%d)", m, 6+m)
 		}
 	}
 	g.p("TBNZ $2, R11, %sfast", pfx)
-	requant(g, rows, ones(1), ones(2), temps)
+	requant(g, rows, ones(2), ones(3), temps)
 	if mr == 4 {
-		narrow16(g, 5, [4]int{rows[0], rows[1], rows[2], rows[3]})
+		narrow16(g, 6, [4]int{rows[0], rows[1], rows[2], rows[3]})
 	} else {
-		g.w(sqxtnH(5, rows[0], false))
-		g.w(sqxtnB(5, 5, false))
-		g.w(smax16B(5, 5, 13))
-		g.w(smin16B(5, 5, 14))
+		g.w(sqxtnH(6, rows[0], false))
+		g.w(sqxtnB(6, 6, false))
+		g.w(smax16B(6, 6, 13))
+		g.w(smin16B(6, 6, 14))
 	}
 	store()
 	g.p("B %snext", pfx)
-	narrow := func() {
-		g.p("VDUP R16, V7.H8")
+	narrow := func() { // the zero point in V12 (.8h)
 		if mr == 4 {
-			narrowFast(g, 5, [4]int{rows[0], rows[1], rows[2], rows[3]}, 7)
+			narrowFast(g, 6, [4]int{rows[0], rows[1], rows[2], rows[3]}, 12)
 		} else {
-			g.w(sqxtnH(5, rows[0], false))
-			g.w(sqadd8H(5, 5, 7))
-			g.w(sqxtnB(5, 5, false))
-			g.w(smax16B(5, 5, 13))
-			g.w(smin16B(5, 5, 14))
+			g.w(sqxtnH(6, rows[0], false))
+			g.w(sqadd8H(6, 6, 12))
+			g.w(sqxtnB(6, 6, false))
+			g.w(smax16B(6, 6, 13))
+			g.w(smin16B(6, 6, 14))
 		}
 		store()
 	}
 	g.label(pfx + "fp")
-	g.comment("fp32 requantization (flags bit 3): the scales are in the multipliers' place (V1)")
-	requantFP32(g, rows, ones(1))
+	g.comment("fp32 requantization (flags bit 3): the scales are in the multipliers' place (V2)")
+	requantFP32(g, rows, ones(2))
 	narrow()
 	g.p("B %snext", pfx)
 	g.label(pfx + "fast")
-	requantFast(g, rows, ones(1), ones(2))
+	requantFast(g, rows, ones(2), ones(3))
 	narrow()
 	g.label(pfx + "next")
 	g.p("SUBS $1, R10")
 	g.p("BNE %stile", pfx)
 	g.p("RET")
+
+	g.comment("flags bit 4: some tile has a -128 weight; its flags word (bit 0) selects the safe loop")
+	g.label(pfx + "check")
+	g.p("MOVWU (R3), R13")
+	g.p("TBZ $0, R13, %sfast1", pfx)
+	safe(true)
+	g.p("SUBS $1, R1, R14")
+	g.p("BEQ %sdone", pfx)
+	g.label(pfx + "sk")
+	safe(false)
+	g.p("SUBS $1, R14")
+	g.p("BNE %ssk", pfx)
+	g.p("B %sdone", pfx)
 }
 
 // packA4 interleaves four rows into the A panel layout [chunk][row][16], optionally summing each row.
