@@ -519,31 +519,22 @@ func packA4(g *gen) {
 	g.p("RET")
 }
 
-// dw3x3 emits the depthwise 3x3 row kernel for one block of 16 channels, reading int16 input rows
-// (widened once per row by widen16). Weights (w - wz, int16) of tap t in V(2t) (channels 0-7) and
+// dw3x3 emits the depthwise 3x3 row kernel for nb consecutive blocks of 16 channels, reading int16
+// input rows (widened once per row by widen16). Weights (w - wz, int16) of tap t in V(2t) (channels 0-7) and
 // V(2t+1) (8-15); accumulators V24-V27; input V18-V19 / V20-V21 alternating; V28 output zero point,
 // V29/V30 activation min/max.
 func dw3x3(g *gen) {
-	g.text("dw3x3", "dw3x3(out *int8, r0, r1, r2 *int16, w *int16, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int)", 96)
+	g.text("dw3x3", "dw3x3(out *int8, r0, r1, r2 *int16, w *int16, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int, nb int)", 104)
 	g.p("MOVD cin+64(FP), R19")
 	g.p("LSL $1, R19") // bytes per input pixel
 	g.p("MOVD s+72(FP), R20")
 	g.p("MUL R19, R20, R20")
+	g.comment("block bases: out R22, rows R23-R25; weights R10, parameters R11; nb in R21")
 	for ky := 0; ky < 3; ky++ {
-		base := 1 + 3*ky
-		g.p("MOVD r%d+%d(FP), R%d", ky, 8+8*ky, base)
-		g.p("ADD R19, R%d, R%d", base, base+1)
-		g.p("ADD R19, R%d, R%d", base+1, base+2)
+		g.p("MOVD r%d+%d(FP), R%d", ky, 8+8*ky, 23+ky)
 	}
 	g.p("MOVD w+32(FP), R10")
-	for i := 0; i < 4; i++ {
-		g.p("VLD1.P 64(R10), %s", vlist(4*i, 4, "H8"))
-	}
-	g.p("VLD1 (R10), [V16.H8, V17.H8]")
 	g.p("MOVD p+40(FP), R11")
-	g.p("ADD $64, R11, R12")
-	g.p("ADD $128, R11, R13")
-	g.p("ADD $192, R11, R14")
 	g.p("MOVD hdr+48(FP), R21")
 	g.p("MOVW (R21), R22")
 	g.p("VDUP R22, V28.S4")
@@ -552,15 +543,42 @@ func dw3x3(g *gen) {
 	g.p("VDUP R22, V29.B16")
 	g.p("MOVW 8(R21), R22")
 	g.p("VDUP R22, V30.B16")
-	g.p("MOVD n+56(FP), R15")
 	g.p("MOVD cout+80(FP), R16")
 	g.p("MOVD flags+88(FP), R17")
-	g.p("MOVD out+0(FP), R0")
+	g.p("MOVD nb+96(FP), R21")
+	g.p("MOVD out+0(FP), R22") // after the header constants, which use R22
 	g.p("TBNZ $3, R17, dwfp")
 	g.p("TBNZ $2, R17, dwfast")
 	g.p("TBNZ $0, R17, dwlsh")
+	nextBlock := func(pfx string) { // the next 16 channels: 16 bytes of output, 32 of each row
+		g.p("ADD $16, R22")
+		g.p("ADD $32, R23")
+		g.p("ADD $32, R24")
+		g.p("ADD $32, R25")
+		g.p("ADD $256, R11")
+		g.p("SUBS $1, R21")
+		g.p("BNE %s", pfx)
+		g.p("RET")
+	}
 	body := func(pfx string, lsh, fast, fp bool) {
 		g.label(pfx)
+		g.comment("block setup: tap pointers, weights, parameter pointers, pixel count")
+		for ky := 0; ky < 3; ky++ {
+			base := 1 + 3*ky
+			g.p("MOVD R%d, R%d", 23+ky, base)
+			g.p("ADD R19, R%d, R%d", base, base+1)
+			g.p("ADD R19, R%d, R%d", base+1, base+2)
+		}
+		for i := 0; i < 4; i++ {
+			g.p("VLD1.P 64(R10), %s", vlist(4*i, 4, "H8"))
+		}
+		g.p("VLD1.P 32(R10), [V16.H8, V17.H8]")
+		g.p("ADD $64, R11, R12")
+		g.p("ADD $128, R11, R13")
+		g.p("ADD $192, R11, R14")
+		g.p("MOVD n+56(FP), R15")
+		g.p("MOVD R22, R0")
+		g.label(pfx + "px")
 		g.p("VLD1 (R11), %s", vlist(24, 4, "S4"))
 		for t := 0; t < 9; t++ {
 			b := 18 + 2*(t%2)
@@ -607,8 +625,8 @@ func dw3x3(g *gen) {
 			g.w(smin16B(22, 22, 30))
 			g.p("VST1.P [V22.B16], (R0)(R16)")
 			g.p("SUBS $1, R15")
-			g.p("BNE %s", pfx)
-			g.p("RET")
+			g.p("BNE %spx", pfx)
+			nextBlock(pfx)
 			return
 		}
 		temps := []int{22, 23}
@@ -636,8 +654,8 @@ func dw3x3(g *gen) {
 		g.w(smin16B(22, 22, 30))
 		g.p("VST1.P [V22.B16], (R0)(R16)")
 		g.p("SUBS $1, R15")
-		g.p("BNE %s", pfx)
-		g.p("RET")
+		g.p("BNE %spx", pfx)
+		nextBlock(pfx)
 	}
 	body("dwloop", false, false, false)
 	body("dwlsh", true, false, false)
