@@ -420,7 +420,12 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 			d, n := unsafe.Pointer(unsafe.SliceData(dst)), c.outC
 			d = unsafe.Add(d, m*n)
 			rows := [4]*int8{(*int8)(d), (*int8)(unsafe.Add(d, n)), (*int8)(unsafe.Add(d, 2*n)), (*int8)(unsafe.Add(d, 3*n))}
-			c.kernel(4, &panel[0], &c.w[0], &c.params[0], &rs[0], rows, c.fullTiles)
+			switch c.path { // the micro-kernel directly (c.kernel, without its switch on mr)
+			case pathSDOT:
+				gemmSDOT4(&panel[0], c.kc, &c.w[0], &c.params[0], &c.hdr[0], &rs[0], rows[0], rows[1], rows[2], rows[3], c.fullTiles, c.flags)
+			default:
+				gemmMLAL4(&panel[0], c.kc, &c.w[0], &c.params[0], &c.hdr[0], &rs[0], rows[0], rows[1], rows[2], rows[3], c.fullTiles, c.flags)
+			}
 			continue
 		}
 		c.gemm(4, &panel[0], dst, m, &rs, tail)
@@ -459,6 +464,14 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 // when it falls in the padding).
 func (c *Conv) tapPointers(ptrs []*int8, r, m int, src []int8) {
 	oy, ox := m/c.outW, m%c.outW
+	if iy0, ix0 := oy*c.sh-c.pt, ox*c.sw-c.pl; iy0 >= 0 && iy0+(c.kh-1)*c.dh < c.inH && ix0 >= 0 && ix0+(c.kw-1)*c.dw < c.inW {
+		// Every tap inside the input: the prepared offsets.
+		px := src[(iy0*c.inW+ix0)*c.inC:]
+		for t, o := range c.tapOff {
+			ptrs[4*t+r] = &px[o]
+		}
+		return
+	}
 	t := 0
 	for ky := 0; ky < c.kh; ky++ {
 		iy := oy*c.sh - c.pt + ky*c.dh
