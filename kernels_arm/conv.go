@@ -365,6 +365,9 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 		sums = &rs[0]
 	}
 	m, m1 := y0*c.outW, y1*c.outW
+	if c.mode == modeTaps && c.contig && c.tailN == 0 && c.path != pathGeneric {
+		m = c.runContig(dst, src, &panel[0], m, m1, sums != nil)
+	}
 	base := unsafe.Pointer(unsafe.SliceData(src))
 	oy, ox := m/c.outW, m%c.outW // of pixel m
 	ekh, ekw := (c.kh-1)*c.dh+1, (c.kw-1)*c.dw+1
@@ -485,6 +488,34 @@ func (c *Conv) tapPointers(ptrs []*int8, r, m int, src []int8) {
 			t++
 		}
 	}
+}
+
+// runContig computes the 4-pixel panels from pixel m up to m1 of a 1x1 stride-1 convolution without
+// column tail (the common pointwise layer) with little per-panel work, and returns the first pixel
+// left over. Run has checked the lengths of dst and src.
+func (c *Conv) runContig(dst, src []int8, panel *int8, m, m1 int, rowSums bool) int {
+	var rs [4]int32
+	var sp *int32
+	if rowSums {
+		sp = &rs[0]
+	}
+	sbase, dbase := unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(unsafe.SliceData(dst))
+	inC, n, kcTap := c.inC, c.outC, c.inC/16
+	w, params, hdr := &c.w[0], &c.params[0], &c.hdr[0]
+	sdot := c.path == pathSDOT
+	for ; m+4 <= m1; m += 4 {
+		s := unsafe.Add(sbase, m*inC) // pixels m..m+3: in src (m1 <= OutH*OutW <= InH*InW)
+		ptrs := [4]*int8{(*int8)(s), (*int8)(unsafe.Add(s, inC)), (*int8)(unsafe.Add(s, 2*inC)), (*int8)(unsafe.Add(s, 3*inC))}
+		packA4(panel, &ptrs[0], 1, kcTap, sp)
+		d := unsafe.Add(dbase, m*n)
+		r0, r1, r2, r3 := (*int8)(d), (*int8)(unsafe.Add(d, n)), (*int8)(unsafe.Add(d, 2*n)), (*int8)(unsafe.Add(d, 3*n))
+		if sdot {
+			gemmSDOT4(panel, c.kc, w, params, hdr, &rs[0], r0, r1, r2, r3, c.fullTiles, c.flags)
+		} else {
+			gemmMLAL4(panel, c.kc, w, params, hdr, &rs[0], r0, r1, r2, r3, c.fullTiles, c.flags)
+		}
+	}
+	return m
 }
 
 // rowPointers4 sets ptrs[4*ky+r] to the input bytes of kernel row ky of output pixel m+r, r < 4
