@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // ConvParams describes one int8 NHWC batch-1 convolution with TensorFlow Lite's integer semantics:
@@ -43,6 +44,12 @@ const (
 	modeTaps convMode = iota
 	// modeIm2col: other InC; each A row is first built in scratch (im2col) and zero-padded to 16.
 	modeIm2col
+	// modeRows: other InC, no horizontal dilation, no weight zero point: each kernel row (KW*InC
+	// input bytes, contiguous in the input) starts a new k-chunk, its weights zero-padded to whole
+	// chunks, so the A panel is gathered straight from the input, one pointer per (row, kernel row).
+	// The bytes read past a kernel row meet zero weights; rows at the left or right border, and reads
+	// that would pass the end of the input, are built in scratch instead.
+	modeRows
 )
 
 // maxTaps bounds KH*KW for modeTaps: its pointer table lives on Run's stack.
@@ -57,7 +64,8 @@ type Conv struct {
 
 	path      path
 	mode      convMode
-	k, kc     int // K = KH*KW*InC; kc = ceil(K/16) chunks of 16
+	k, kc     int // K = KH*KW*InC; kc = ceil(K/16) chunks of 16 (modeRows: KH*pc)
+	pc        int // modeRows: chunks per kernel row, ceil(KW*InC/16)
 	taps      int
 	contig    bool // 1x1, stride 1, no padding, same width: A row m is input pixel m
 	nr        int  // output channels per column tile
@@ -70,6 +78,8 @@ type Conv struct {
 	hdr       [4]int32
 	flags     int
 	zrow      []int8 // InZero, for padding
+	tapOff    []int  // modeTaps, modeRows: byte offset of each tap (kernel row) from the first
+	tapEnd    int    // bytes read from the first tap's start to the end of the last tap's read
 }
 
 // errorf returns an error prefixed with the package name.
@@ -139,6 +149,16 @@ func sizeOK(dims ...int) bool {
 		prod *= int64(max(d, 1))
 	}
 	return prod <= 1<<30
+}
+
+// allZero reports whether every value of s is 0.
+func allZero(s []int32) bool {
+	for _, v := range s {
+		if v != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // at returns s[i], or s[0] when s holds one value for all channels.
@@ -214,14 +234,31 @@ func newConv(what string, p ConvParams) (*Conv, error) {
 	c.mode = modeIm2col
 	if p.InC%16 == 0 && c.taps <= maxTaps {
 		c.mode = modeTaps
+	} else if pc := (p.KW*p.InC + 15) / 16; p.DilW == 1 && p.KH <= maxTaps && p.KH*pc <= 2*c.kc && allZero(p.WeightZero) {
+		// At most twice the k-chunks (3 instead of 2 for a 3x3 convolution of 3 channels).
+		c.mode, c.pc, c.kc = modeRows, pc, p.KH*pc
 	}
 	c.contig = c.taps == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadTop == 0 && p.PadLeft == 0 &&
 		p.InW == p.OutW && p.OutH <= p.InH
-	c.zrow = make([]int8, max(p.KW*p.InC, 16))
+	c.zrow = make([]int8, (max(p.KW*p.InC, 16)+15)/16*16)
 	for i := range c.zrow {
 		c.zrow[i] = int8(p.InZero)
 	}
 	c.hdr = [4]int32{p.OutZero, p.ActMin, p.ActMax, 0}
+	switch c.mode {
+	case modeTaps:
+		for ky := 0; ky < p.KH; ky++ {
+			for kx := 0; kx < p.KW; kx++ {
+				c.tapOff = append(c.tapOff, (ky*p.DilH*p.InW+kx*p.DilW)*p.InC)
+			}
+		}
+		c.tapEnd = c.tapOff[len(c.tapOff)-1] + p.InC
+	case modeRows:
+		for ky := 0; ky < p.KH; ky++ {
+			c.tapOff = append(c.tapOff, ky*p.DilH*p.InW*p.InC)
+		}
+		c.tapEnd = c.tapOff[len(c.tapOff)-1] + c.pc*16
+	}
 	c.pack(&p)
 	return c, nil
 }
@@ -247,7 +284,12 @@ func (c *Conv) pack(p *ConvParams) {
 		var sum int32
 		for i, x := range wo {
 			sum += int32(x)
-			ch, r := i/16, i%16
+			q := i
+			if c.mode == modeRows { // kernel row ky starts chunk ky*pc
+				span := c.kw * c.inC
+				q = i/span*c.pc*16 + i%span
+			}
+			ch, r := q/16, q%16
 			if c.path == pathNEON {
 				c.w[j*c.tileW+ch*64+v*16+r] = x
 			} else {
@@ -275,6 +317,7 @@ func (c *Conv) pack(p *ConvParams) {
 			for _, x := range wo {
 				if x == math.MinInt8 {
 					pt[0] |= mlalTileSafe
+					c.flags |= flagSafe
 				}
 			}
 			pt[4+v], pt[8+v], pt[12+v], pt[16+v], pt[20+v] = bias, mult, rsh, lsh, wz
@@ -322,19 +365,48 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 		sums = &rs[0]
 	}
 	m, m1 := y0*c.outW, y1*c.outW
-	for ; m+4 <= m1; m += 4 {
+	if c.mode == modeTaps && c.contig && c.tailN == 0 && c.path != pathGeneric {
+		m = c.runContig(dst, src, &panel[0], m, m1, sums != nil)
+	}
+	base := unsafe.Pointer(unsafe.SliceData(src))
+	oy, ox := m/c.outW, m%c.outW // of pixel m
+	ekh, ekw := (c.kh-1)*c.dh+1, (c.kw-1)*c.dw+1
+	for ; m+4 <= m1; m, ox = m+4, ox+4 {
+		for ox >= c.outW {
+			oy, ox = oy+1, ox-c.outW
+		}
 		ntaps, kcTap := 1, c.kc
+		iy0, ix0 := oy*c.sh-c.pt, ox*c.sw-c.pl
+		off := (iy0*c.inW + ix0) * c.inC
 		switch {
 		case c.mode == modeTaps && c.contig:
 			ntaps, kcTap = 1, c.inC/16
 			for r := 0; r < 4; r++ {
 				ptrs[r] = &src[(m+r)*c.inC]
 			}
+		case c.mode != modeIm2col && ox+3 < c.outW && iy0 >= 0 && iy0+ekh <= c.inH && ix0 >= 0 &&
+			ix0+3*c.sw+ekw <= c.inW && off+3*c.sw*c.inC+c.tapEnd <= len(src):
+			// Four pixels of one output row, all their taps inside the input: pointers by addition.
+			ntaps, kcTap = len(c.tapOff), c.inC/16
+			if c.mode == modeRows {
+				kcTap = c.pc
+			}
+			step := c.sw * c.inC
+			for t, o := range c.tapOff {
+				p := unsafe.Add(base, off+o) // in src: checked above
+				ptrs[4*t] = (*int8)(p)
+				ptrs[4*t+1] = (*int8)(unsafe.Add(p, step))
+				ptrs[4*t+2] = (*int8)(unsafe.Add(p, 2*step))
+				ptrs[4*t+3] = (*int8)(unsafe.Add(p, 3*step))
+			}
 		case c.mode == modeTaps:
 			ntaps, kcTap = c.taps, c.inC/16
 			for r := 0; r < 4; r++ {
 				c.tapPointers(ptrs[:], r, m+r, src)
 			}
+		case c.mode == modeRows:
+			ntaps, kcTap = c.kh, c.pc
+			c.rowPointers4(&ptrs, m, src, rowbuf)
 		default:
 			for r := 0; r < 4; r++ {
 				c.buildRow(rowbuf[r*kp:(r+1)*kp], src, m+r)
@@ -345,6 +417,19 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 			packA4Generic(&panel[0], &ptrs[0], ntaps, kcTap, sums)
 		} else {
 			packA4(&panel[0], &ptrs[0], ntaps, kcTap, sums)
+		}
+		if c.tailN == 0 && c.path != pathGeneric {
+			// Full column tiles only: the rows of dst without bounds checks (len(dst) checked above).
+			d, n := unsafe.Pointer(unsafe.SliceData(dst)), c.outC
+			d = unsafe.Add(d, m*n)
+			rows := [4]*int8{(*int8)(d), (*int8)(unsafe.Add(d, n)), (*int8)(unsafe.Add(d, 2*n)), (*int8)(unsafe.Add(d, 3*n))}
+			switch c.path { // the micro-kernel directly (c.kernel, without its switch on mr)
+			case pathSDOT:
+				gemmSDOT4(&panel[0], c.kc, &c.w[0], &c.params[0], &c.hdr[0], &rs[0], rows[0], rows[1], rows[2], rows[3], c.fullTiles, c.flags)
+			default:
+				gemmMLAL4(&panel[0], c.kc, &c.w[0], &c.params[0], &c.hdr[0], &rs[0], rows[0], rows[1], rows[2], rows[3], c.fullTiles, c.flags)
+			}
+			continue
 		}
 		c.gemm(4, &panel[0], dst, m, &rs, tail)
 	}
@@ -382,6 +467,14 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 // when it falls in the padding).
 func (c *Conv) tapPointers(ptrs []*int8, r, m int, src []int8) {
 	oy, ox := m/c.outW, m%c.outW
+	if iy0, ix0 := oy*c.sh-c.pt, ox*c.sw-c.pl; iy0 >= 0 && iy0+(c.kh-1)*c.dh < c.inH && ix0 >= 0 && ix0+(c.kw-1)*c.dw < c.inW {
+		// Every tap inside the input: the prepared offsets.
+		px := src[(iy0*c.inW+ix0)*c.inC:]
+		for t, o := range c.tapOff {
+			ptrs[4*t+r] = &px[o]
+		}
+		return
+	}
 	t := 0
 	for ky := 0; ky < c.kh; ky++ {
 		iy := oy*c.sh - c.pt + ky*c.dh
@@ -397,12 +490,90 @@ func (c *Conv) tapPointers(ptrs []*int8, r, m int, src []int8) {
 	}
 }
 
+// runContig computes the 4-pixel panels from pixel m up to m1 of a 1x1 stride-1 convolution without
+// column tail (the common pointwise layer) with little per-panel work, and returns the first pixel
+// left over. Run has checked the lengths of dst and src.
+func (c *Conv) runContig(dst, src []int8, panel *int8, m, m1 int, rowSums bool) int {
+	var rs [4]int32
+	var sp *int32
+	if rowSums {
+		sp = &rs[0]
+	}
+	sbase, dbase := unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(unsafe.SliceData(dst))
+	inC, n, kcTap := c.inC, c.outC, c.inC/16
+	w, params, hdr := &c.w[0], &c.params[0], &c.hdr[0]
+	sdot := c.path == pathSDOT
+	for ; m+4 <= m1; m += 4 {
+		s := unsafe.Add(sbase, m*inC) // pixels m..m+3: in src (m1 <= OutH*OutW <= InH*InW)
+		ptrs := [4]*int8{(*int8)(s), (*int8)(unsafe.Add(s, inC)), (*int8)(unsafe.Add(s, 2*inC)), (*int8)(unsafe.Add(s, 3*inC))}
+		packA4(panel, &ptrs[0], 1, kcTap, sp)
+		d := unsafe.Add(dbase, m*n)
+		r0, r1, r2, r3 := (*int8)(d), (*int8)(unsafe.Add(d, n)), (*int8)(unsafe.Add(d, 2*n)), (*int8)(unsafe.Add(d, 3*n))
+		if sdot {
+			gemmSDOT4(panel, c.kc, w, params, hdr, &rs[0], r0, r1, r2, r3, c.fullTiles, c.flags)
+		} else {
+			gemmMLAL4(panel, c.kc, w, params, hdr, &rs[0], r0, r1, r2, r3, c.fullTiles, c.flags)
+		}
+	}
+	return m
+}
+
+// rowPointers4 sets ptrs[4*ky+r] to the input bytes of kernel row ky of output pixel m+r, r < 4
+// (modeRows): a pointer into src, into the row of InZero (vertical padding), or into rowbuf, where
+// the pixel's A row is built instead when it meets horizontal padding or the end of src.
+func (c *Conv) rowPointers4(ptrs *[4 * maxTaps]*int8, m int, src, rowbuf []int8) {
+	outW, sw, pl, kw, inW, inC := c.outW, c.sw, c.pl, c.kw, c.inW, c.inC
+	sh, pt, dh, kh, inH := c.sh, c.pt, c.dh, c.kh, c.inH
+	oy, ox := m/outW, m%outW
+	base, z, end := unsafe.Pointer(unsafe.SliceData(src)), &c.zrow[0], len(src)
+	n, step := c.pc*16, dh*inW*inC
+	var todo [4]bool
+	for r := 0; r < 4; r, ox = r+1, ox+1 {
+		if ox == outW {
+			oy, ox = oy+1, 0
+		}
+		ix0 := ox*sw - pl
+		if ix0 < 0 || ix0+kw > inW {
+			todo[r] = true
+			continue
+		}
+		iy := oy*sh - pt
+		off := (iy*inW + ix0) * inC
+		p := ptrs[r:]
+		for ky := 0; ky < kh; ky, iy, off = ky+1, iy+dh, off+step {
+			if uint(iy) >= uint(inH) {
+				p[4*ky] = z
+				continue
+			}
+			if off+n > end {
+				todo[r] = true
+				break
+			}
+			p[4*ky] = (*int8)(unsafe.Add(base, off)) // in src: 0 <= off, off+n <= len(src)
+		}
+	}
+	for r, b := range todo {
+		if b {
+			kp := c.kc * 16
+			row := rowbuf[r*kp : (r+1)*kp]
+			c.buildRow(row, src, m+r)
+			for ky := 0; ky < kh; ky++ {
+				ptrs[4*ky+r] = &row[ky*n]
+			}
+		}
+	}
+}
+
 // buildRow writes the im2col row of output pixel m: the KH*KW*InC inputs it reads, InZero in the
-// padding, then zeros up to the multiple of 16.
+// padding, then zeros up to the multiple of 16 (modeRows: each kernel row from a chunk boundary).
 func (c *Conv) buildRow(row, src []int8, m int) {
 	oy, ox := m/c.outW, m%c.outW
 	pos, span := 0, c.kw*c.inC
 	for ky := 0; ky < c.kh; ky++ {
+		if c.mode == modeRows { // each kernel row starts a chunk; zeros in between
+			clear(row[pos : ky*c.pc*16])
+			pos = ky * c.pc * 16
+		}
 		iy := oy*c.sh - c.pt + ky*c.dh
 		if iy < 0 || iy >= c.inH {
 			copy(row[pos:pos+span], c.zrow)

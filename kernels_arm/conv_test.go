@@ -385,3 +385,50 @@ func TestConvFP32Ties(t *testing.T) {
 		t.Fatalf("only %d ties that tell the rounding modes apart: the test does not test", differ)
 	}
 }
+
+// TestConvRowsMode checks the kernel-row gather (modeRows): chosen for InC not a multiple of 16
+// without a weight zero point, each kernel row read straight from the input with the bytes past it
+// meeting zero weights; border pixels and reads that would pass the end of the (exactly sized,
+// unaligned) input are built in scratch.
+func TestConvRowsMode(t *testing.T) {
+	r := newRand(7)
+	shapes := []struct{ h, w, inC, outC, kh, kw, s, dh, pad int }{
+		{9, 9, 3, 32, 3, 3, 2, 1, 1}, {8, 11, 3, 5, 3, 3, 1, 1, 1}, {5, 5, 24, 20, 1, 1, 1, 1, 0},
+		{6, 7, 5, 17, 2, 3, 1, 2, 0}, {4, 13, 40, 8, 3, 3, 2, 1, 1}, {3, 3, 2, 3, 3, 3, 1, 1, 0},
+		{7, 6, 7, 33, 5, 2, 3, 1, 2},
+	}
+	for _, sh := range shapes {
+		for _, wz := range []int32{0, 9} {
+			p := ConvParams{InH: sh.h, InW: sh.w, InC: sh.inC, OutC: sh.outC, KH: sh.kh, KW: sh.kw,
+				StrideH: sh.s, StrideW: sh.s, DilH: sh.dh, DilW: 1, PadTop: sh.pad, PadLeft: sh.pad,
+				InZero: int32(r.IntN(256) - 128), WeightZero: []int32{wz}, OutZero: 3, ActMin: -128, ActMax: 127}
+			p.OutH = (sh.h+2*sh.pad-(sh.kh-1)*sh.dh-1)/sh.s + 1
+			p.OutW = (sh.w+2*sh.pad-sh.kw)/sh.s + 1
+			k := sh.kh * sh.kw * sh.inC
+			p.Weights = randInt8s(r, sh.outC*k)
+			p.Bias = make([]int32, sh.outC)
+			for i := range p.Bias {
+				p.Bias[i] = int32(r.IntN(20000) - 10000)
+			}
+			p.Scale = randScales(r, sh.outC, math.Sqrt(float64(k))*128*128)
+			c, err := NewConv(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := modeRows; wz != 0 {
+				if c.mode != modeIm2col {
+					t.Errorf("%v: mode %d, want im2col (weight zero point)", &p, c.mode)
+				}
+			} else if c.mode != want {
+				t.Errorf("%v: mode %d, want modeRows", &p, c.mode)
+			}
+			g := newGuarded(r, p.InH*p.InW*p.InC)
+			src := g.data()
+			copy(src, randInt8s(r, len(src)))
+			want := naiveConv(&p, src)
+			for _, pth := range testPaths() {
+				diffInt8(t, fmt.Sprintf("%v path %v", &p, pth), runConv(t, r, pth, &p, src), want)
+			}
+		}
+	}
+}

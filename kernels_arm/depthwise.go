@@ -190,15 +190,16 @@ func (d *Depthwise) Run(dst, src, scratch []int8, y0, y1 int) {
 			}
 		}
 		out := dst[oy*p.OutW*c : (oy+1)*p.OutW*c]
-		for b := 0; b < d.blocks; b++ {
-			o, cout := &out[16*b], c
-			if b == d.blocks-1 && d.tailC > 0 {
-				o, cout = &tailOut[0], 16
-			}
-			d.kernel(o, &rows[0][16*b], &rows[1][16*b], &rows[2][16*b], b, cout)
+		full := d.blocks // blocks of 16 channels written straight into dst, in one call
+		if d.tailC > 0 {
+			full--
+		}
+		if full > 0 {
+			d.kernel(&out[0], &rows[0][0], &rows[1][0], &rows[2][0], 0, c, full)
 		}
 		if d.tailC > 0 {
 			o := 16 * (d.blocks - 1)
+			d.kernel(&tailOut[0], &rows[0][o], &rows[1][o], &rows[2][o], d.blocks-1, 16, 1)
 			for x := 0; x < p.OutW; x++ {
 				copy(out[x*c+o:(x+1)*c], tailOut[16*x:16*x+d.tailC])
 			}
@@ -230,12 +231,13 @@ func (d *Depthwise) widenRow(dst []int16, src []int8) {
 	}
 }
 
-func (d *Depthwise) kernel(out *int8, r0, r1, r2 *int16, b, cout int) {
+// kernel runs dw3x3 on nb blocks from block b, outputs cout bytes apart.
+func (d *Depthwise) kernel(out *int8, r0, r1, r2 *int16, b, cout, nb int) {
 	w, p := &d.w[b*9*16], &d.params[b*dwParams]
 	if d.path == pathGeneric {
-		dw3x3Generic(out, r0, r1, r2, w, p, &d.hdr[0], d.p.OutW, d.p.InC, d.s, cout, d.flags)
+		dw3x3Generic(out, r0, r1, r2, w, p, &d.hdr[0], d.p.OutW, d.p.InC, d.s, cout, d.flags, nb)
 	} else {
-		dw3x3(out, r0, r1, r2, w, p, &d.hdr[0], d.p.OutW, d.p.InC, d.s, cout, d.flags)
+		dw3x3(out, r0, r1, r2, w, p, &d.hdr[0], d.p.OutW, d.p.InC, d.s, cout, d.flags, nb)
 	}
 }
 

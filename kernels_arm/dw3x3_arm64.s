@@ -6,31 +6,18 @@
 
 #include "textflag.h"
 
-// func dw3x3(out *int8, r0, r1, r2 *int16, w *int16, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int)
-TEXT ·dw3x3(SB), NOSPLIT, $0-96
+// func dw3x3(out *int8, r0, r1, r2 *int16, w *int16, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int, nb int)
+TEXT ·dw3x3(SB), NOSPLIT, $0-104
 	MOVD cin+64(FP), R19
 	LSL $1, R19
 	MOVD s+72(FP), R20
 	MUL R19, R20, R20
-	MOVD r0+8(FP), R1
-	ADD R19, R1, R2
-	ADD R19, R2, R3
-	MOVD r1+16(FP), R4
-	ADD R19, R4, R5
-	ADD R19, R5, R6
-	MOVD r2+24(FP), R7
-	ADD R19, R7, R8
-	ADD R19, R8, R9
+	// block bases: out R22, rows R23-R25; weights R10, parameters R11; nb in R21
+	MOVD r0+8(FP), R23
+	MOVD r1+16(FP), R24
+	MOVD r2+24(FP), R25
 	MOVD w+32(FP), R10
-	VLD1.P 64(R10), [V0.H8, V1.H8, V2.H8, V3.H8]
-	VLD1.P 64(R10), [V4.H8, V5.H8, V6.H8, V7.H8]
-	VLD1.P 64(R10), [V8.H8, V9.H8, V10.H8, V11.H8]
-	VLD1.P 64(R10), [V12.H8, V13.H8, V14.H8, V15.H8]
-	VLD1 (R10), [V16.H8, V17.H8]
 	MOVD p+40(FP), R11
-	ADD $64, R11, R12
-	ADD $128, R11, R13
-	ADD $192, R11, R14
 	MOVD hdr+48(FP), R21
 	MOVW (R21), R22
 	VDUP R22, V28.S4
@@ -39,14 +26,35 @@ TEXT ·dw3x3(SB), NOSPLIT, $0-96
 	VDUP R22, V29.B16
 	MOVW 8(R21), R22
 	VDUP R22, V30.B16
-	MOVD n+56(FP), R15
 	MOVD cout+80(FP), R16
 	MOVD flags+88(FP), R17
-	MOVD out+0(FP), R0
+	MOVD nb+96(FP), R21
+	MOVD out+0(FP), R22
 	TBNZ $3, R17, dwfp
 	TBNZ $2, R17, dwfast
 	TBNZ $0, R17, dwlsh
 dwloop:
+	// block setup: tap pointers, weights, parameter pointers, pixel count
+	MOVD R23, R1
+	ADD R19, R1, R2
+	ADD R19, R2, R3
+	MOVD R24, R4
+	ADD R19, R4, R5
+	ADD R19, R5, R6
+	MOVD R25, R7
+	ADD R19, R7, R8
+	ADD R19, R8, R9
+	VLD1.P 64(R10), [V0.H8, V1.H8, V2.H8, V3.H8]
+	VLD1.P 64(R10), [V4.H8, V5.H8, V6.H8, V7.H8]
+	VLD1.P 64(R10), [V8.H8, V9.H8, V10.H8, V11.H8]
+	VLD1.P 64(R10), [V12.H8, V13.H8, V14.H8, V15.H8]
+	VLD1.P 32(R10), [V16.H8, V17.H8]
+	ADD $64, R11, R12
+	ADD $128, R11, R13
+	ADD $192, R11, R14
+	MOVD n+56(FP), R15
+	MOVD R22, R0
+dwlooppx:
 	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
 	VLD1.P (R1)(R20), [V18.H8, V19.H8]
 	WORD $0x0e608258 // smlal v24.4s, v18.4h, v0.4h
@@ -125,9 +133,37 @@ dwloop:
 	WORD $0x4e3e6ed6 // smin v22.16b, v22.16b, v30.16b
 	VST1.P [V22.B16], (R0)(R16)
 	SUBS $1, R15
+	BNE dwlooppx
+	ADD $16, R22
+	ADD $32, R23
+	ADD $32, R24
+	ADD $32, R25
+	ADD $256, R11
+	SUBS $1, R21
 	BNE dwloop
 	RET
 dwlsh:
+	// block setup: tap pointers, weights, parameter pointers, pixel count
+	MOVD R23, R1
+	ADD R19, R1, R2
+	ADD R19, R2, R3
+	MOVD R24, R4
+	ADD R19, R4, R5
+	ADD R19, R5, R6
+	MOVD R25, R7
+	ADD R19, R7, R8
+	ADD R19, R8, R9
+	VLD1.P 64(R10), [V0.H8, V1.H8, V2.H8, V3.H8]
+	VLD1.P 64(R10), [V4.H8, V5.H8, V6.H8, V7.H8]
+	VLD1.P 64(R10), [V8.H8, V9.H8, V10.H8, V11.H8]
+	VLD1.P 64(R10), [V12.H8, V13.H8, V14.H8, V15.H8]
+	VLD1.P 32(R10), [V16.H8, V17.H8]
+	ADD $64, R11, R12
+	ADD $128, R11, R13
+	ADD $192, R11, R14
+	MOVD n+56(FP), R15
+	MOVD R22, R0
+dwlshpx:
 	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
 	VLD1.P (R1)(R20), [V18.H8, V19.H8]
 	WORD $0x0e608258 // smlal v24.4s, v18.4h, v0.4h
@@ -211,9 +247,37 @@ dwlsh:
 	WORD $0x4e3e6ed6 // smin v22.16b, v22.16b, v30.16b
 	VST1.P [V22.B16], (R0)(R16)
 	SUBS $1, R15
+	BNE dwlshpx
+	ADD $16, R22
+	ADD $32, R23
+	ADD $32, R24
+	ADD $32, R25
+	ADD $256, R11
+	SUBS $1, R21
 	BNE dwlsh
 	RET
 dwfast:
+	// block setup: tap pointers, weights, parameter pointers, pixel count
+	MOVD R23, R1
+	ADD R19, R1, R2
+	ADD R19, R2, R3
+	MOVD R24, R4
+	ADD R19, R4, R5
+	ADD R19, R5, R6
+	MOVD R25, R7
+	ADD R19, R7, R8
+	ADD R19, R8, R9
+	VLD1.P 64(R10), [V0.H8, V1.H8, V2.H8, V3.H8]
+	VLD1.P 64(R10), [V4.H8, V5.H8, V6.H8, V7.H8]
+	VLD1.P 64(R10), [V8.H8, V9.H8, V10.H8, V11.H8]
+	VLD1.P 64(R10), [V12.H8, V13.H8, V14.H8, V15.H8]
+	VLD1.P 32(R10), [V16.H8, V17.H8]
+	ADD $64, R11, R12
+	ADD $128, R11, R13
+	ADD $192, R11, R14
+	MOVD n+56(FP), R15
+	MOVD R22, R0
+dwfastpx:
 	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
 	VLD1.P (R1)(R20), [V18.H8, V19.H8]
 	WORD $0x0e608258 // smlal v24.4s, v18.4h, v0.4h
@@ -286,9 +350,37 @@ dwfast:
 	WORD $0x4e3e6ed6 // smin v22.16b, v22.16b, v30.16b
 	VST1.P [V22.B16], (R0)(R16)
 	SUBS $1, R15
+	BNE dwfastpx
+	ADD $16, R22
+	ADD $32, R23
+	ADD $32, R24
+	ADD $32, R25
+	ADD $256, R11
+	SUBS $1, R21
 	BNE dwfast
 	RET
 dwfp:
+	// block setup: tap pointers, weights, parameter pointers, pixel count
+	MOVD R23, R1
+	ADD R19, R1, R2
+	ADD R19, R2, R3
+	MOVD R24, R4
+	ADD R19, R4, R5
+	ADD R19, R5, R6
+	MOVD R25, R7
+	ADD R19, R7, R8
+	ADD R19, R8, R9
+	VLD1.P 64(R10), [V0.H8, V1.H8, V2.H8, V3.H8]
+	VLD1.P 64(R10), [V4.H8, V5.H8, V6.H8, V7.H8]
+	VLD1.P 64(R10), [V8.H8, V9.H8, V10.H8, V11.H8]
+	VLD1.P 64(R10), [V12.H8, V13.H8, V14.H8, V15.H8]
+	VLD1.P 32(R10), [V16.H8, V17.H8]
+	ADD $64, R11, R12
+	ADD $128, R11, R13
+	ADD $192, R11, R14
+	MOVD n+56(FP), R15
+	MOVD R22, R0
+dwfppx:
 	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
 	VLD1.P (R1)(R20), [V18.H8, V19.H8]
 	WORD $0x0e608258 // smlal v24.4s, v18.4h, v0.4h
@@ -360,6 +452,13 @@ dwfp:
 	WORD $0x4e3e6ed6 // smin v22.16b, v22.16b, v30.16b
 	VST1.P [V22.B16], (R0)(R16)
 	SUBS $1, R15
+	BNE dwfppx
+	ADD $16, R22
+	ADD $32, R23
+	ADD $32, R24
+	ADD $32, R25
+	ADD $256, R11
+	SUBS $1, R21
 	BNE dwfp
 	RET
 
@@ -368,6 +467,26 @@ TEXT ·widen16(SB), NOSPLIT, $0-24
 	MOVD dst+0(FP), R0
 	MOVD src+8(FP), R1
 	MOVD n+16(FP), R2
+	// four blocks per iteration, then one
+	LSR $2, R2, R3
+	AND $3, R2
+	CBZ R3, widenrem
+widen4:
+	VLD1.P 64(R1), [V0.B16, V1.B16, V2.B16, V3.B16]
+	WORD $0x0f08a404 // sxtl v4.8h, v0.8b
+	WORD $0x4f08a405 // sxtl2 v5.8h, v0.16b
+	WORD $0x0f08a426 // sxtl v6.8h, v1.8b
+	WORD $0x4f08a427 // sxtl2 v7.8h, v1.16b
+	WORD $0x0f08a448 // sxtl v8.8h, v2.8b
+	WORD $0x4f08a449 // sxtl2 v9.8h, v2.16b
+	WORD $0x0f08a46a // sxtl v10.8h, v3.8b
+	WORD $0x4f08a46b // sxtl2 v11.8h, v3.16b
+	VST1.P [V4.H8, V5.H8, V6.H8, V7.H8], 64(R0)
+	VST1.P [V8.H8, V9.H8, V10.H8, V11.H8], 64(R0)
+	SUBS $1, R3
+	BNE widen4
+widenrem:
+	CBZ R2, widendone
 widenloop:
 	VLD1.P 16(R1), [V0.B16]
 	WORD $0x0f08a401 // sxtl v1.8h, v0.8b
@@ -375,4 +494,5 @@ widenloop:
 	VST1.P [V1.H8, V2.H8], 32(R0)
 	SUBS $1, R2
 	BNE widenloop
+widendone:
 	RET

@@ -10,7 +10,17 @@ import (
 const dwParams = 4 * 16
 
 // dw3x3Generic is the pure-Go twin of dw3x3.
-func dw3x3Generic(out *int8, r0, r1, r2 *int16, w *int16, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int) {
+func dw3x3Generic(out *int8, r0, r1, r2 *int16, w *int16, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int, nb int) {
+	for b := 0; b < nb; b++ {
+		dw3x3Block((*int8)(unsafe.Add(unsafe.Pointer(out), 16*b)), (*int16)(unsafe.Add(unsafe.Pointer(r0), 32*b)),
+			(*int16)(unsafe.Add(unsafe.Pointer(r1), 32*b)), (*int16)(unsafe.Add(unsafe.Pointer(r2), 32*b)),
+			(*int16)(unsafe.Add(unsafe.Pointer(w), 2*9*16*b)), (*int32)(unsafe.Add(unsafe.Pointer(p), 4*dwParams*b)),
+			hdr, n, cin, s, cout, flags)
+	}
+}
+
+// dw3x3Block is dw3x3Generic for one block.
+func dw3x3Block(out *int8, r0, r1, r2 *int16, w *int16, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int) {
 	span := ((n-1)*s+2)*cin + 16
 	rows := [3][]int16{unsafe.Slice(r0, span), unsafe.Slice(r1, span), unsafe.Slice(r2, span)}
 	W := unsafe.Slice(w, 9*16)

@@ -37,8 +37,9 @@ func gemmSDOT1(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1
 
 // gemmMLAL4 is gemmSDOT4 for the SMULL/SMLAL path: column tiles of 4 output channels, weights in
 // layout [ntiles][kc][4][16], mlalParams int32 per tile (flags, bias, mult, rsh, lsh, wz: 4 each),
-// 4 bytes per row and tile. Tiles whose flags word has bit 0 set (a weight is -128) are computed
-// one product per int16 lane; the others add two products in an int16 lane, as the reference loop:
+// 4 bytes per row and tile. With flags&flagSafe, tiles whose flags word has bit 0 set (a weight is
+// -128) are computed one product per int16 lane; the others (all tiles without flagSafe, whose tile
+// flags are then not read) add two products in an int16 lane, as the reference loop:
 //
 //	for j := range ntiles {
 //		for m, n := range 4, 4 {
@@ -47,7 +48,7 @@ func gemmSDOT1(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1
 //				for l := range 8 {
 //					p0 := int32(a[c][m][l]) * int32(w[j][c][n][l])
 //					p1 := int32(a[c][m][l+8]) * int32(w[j][c][n][l+8])
-//					if tileflags[j]&1 != 0 {
+//					if flags&flagSafe != 0 && tileflags[j]&1 != 0 {
 //						acc += p0 + p1
 //					} else {
 //						acc += int32(int16(p0 + p1)) // SMULL, SMLAL2: wraps only for two (-128)*(-128)

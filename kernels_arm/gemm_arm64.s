@@ -22,30 +22,171 @@ TEXT ·gemmSDOT4(SB), NOSPLIT, $0-96
 	MOVD flags+88(FP), R11
 	MOVW (R4), R16
 	VDUP R16, V12.S4
+	TST $12, R11
+	BEQ sdot4ref
+	VDUP R16, V12.H8
+sdot4ref:
 	MOVW 4(R4), R13
 	VDUP R13, V13.B16
 	MOVW 8(R4), R13
 	VDUP R13, V14.B16
+	LSR $1, R1, R15
+	SUB $1, R1, R20
+	LSR $2, R20, R19
+	AND $3, R20, R20
 	TBZ $1, R11, sdot4tile
 	VLD1 (R5), [V15.S4]
 sdot4tile:
 	MOVD R0, R12
-	MOVD R1, R14
-	// accumulators start at the bias
-	VLD1.P 64(R3), [V16.S4, V17.S4, V18.S4, V19.S4]
-	VMOV V16.B16, V20.B16
-	VMOV V17.B16, V21.B16
-	VMOV V18.B16, V22.B16
-	VMOV V19.B16, V23.B16
-	VMOV V16.B16, V24.B16
-	VMOV V17.B16, V25.B16
-	VMOV V18.B16, V26.B16
-	VMOV V19.B16, V27.B16
-	VMOV V16.B16, V28.B16
-	VMOV V17.B16, V29.B16
-	VMOV V18.B16, V30.B16
-	VMOV V19.B16, V31.B16
+	MOVD R15, R14
+	// accumulators start at the bias (one load per row)
+	VLD1 (R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R3), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// an odd kc: one k-chunk first, then two per iteration
+	TBZ $0, R1, sdot4even
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+sdot4even:
+	CBZ R14, sdot4epi
 sdot4k:
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
 	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
 	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
 	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
@@ -117,6 +258,7 @@ sdot4k:
 	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
 	SUBS $1, R14
 	BNE sdot4k
+sdot4epi:
 	// epilogue: acc -= wz*rowsum (flags bit 1), acc <<= lsh (flags bit 0), requantize
 	TBZ $1, R11, sdot4nowz
 	ADD $192, R3, R13
@@ -332,13 +474,12 @@ sdot4fp:
 	WORD $0x4e21aaf7 // fcvtns v23.4s, v23.4s
 	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
 	WORD $0x4e21abff // fcvtns v31.4s, v31.4s
-	VDUP R16, V8.H8
 	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
 	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
 	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
 	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
-	WORD $0x4e680c00 // sqadd v0.8h, v0.8h, v8.8h
-	WORD $0x4e680c21 // sqadd v1.8h, v1.8h, v8.8h
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
 	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
 	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
 	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
@@ -348,8 +489,8 @@ sdot4fp:
 	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
 	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
 	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
-	WORD $0x4e680c42 // sqadd v2.8h, v2.8h, v8.8h
-	WORD $0x4e680c63 // sqadd v3.8h, v3.8h, v8.8h
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
 	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
 	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
 	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
@@ -359,8 +500,8 @@ sdot4fp:
 	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
 	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
 	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
-	WORD $0x4e680c00 // sqadd v0.8h, v0.8h, v8.8h
-	WORD $0x4e680c21 // sqadd v1.8h, v1.8h, v8.8h
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
 	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
 	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
 	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
@@ -370,8 +511,8 @@ sdot4fp:
 	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
 	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
 	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
-	WORD $0x4e680c42 // sqadd v2.8h, v2.8h, v8.8h
-	WORD $0x4e680c63 // sqadd v3.8h, v3.8h, v8.8h
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
 	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
 	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
 	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
@@ -427,13 +568,12 @@ sdot4fast:
 	WORD $0x4eab56f7 // srshl v23.4s, v23.4s, v11.4s
 	WORD $0x4eab577b // srshl v27.4s, v27.4s, v11.4s
 	WORD $0x4eab57ff // srshl v31.4s, v31.4s, v11.4s
-	VDUP R16, V4.H8
 	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
 	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
 	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
 	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
-	WORD $0x4e640c00 // sqadd v0.8h, v0.8h, v4.8h
-	WORD $0x4e640c21 // sqadd v1.8h, v1.8h, v4.8h
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
 	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
 	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
 	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
@@ -443,8 +583,8 @@ sdot4fast:
 	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
 	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
 	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
-	WORD $0x4e640c42 // sqadd v2.8h, v2.8h, v4.8h
-	WORD $0x4e640c63 // sqadd v3.8h, v3.8h, v4.8h
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
 	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
 	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
 	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
@@ -454,8 +594,8 @@ sdot4fast:
 	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
 	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
 	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
-	WORD $0x4e640c00 // sqadd v0.8h, v0.8h, v4.8h
-	WORD $0x4e640c21 // sqadd v1.8h, v1.8h, v4.8h
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
 	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
 	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
 	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
@@ -465,8 +605,8 @@ sdot4fast:
 	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
 	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
 	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
-	WORD $0x4e640c42 // sqadd v2.8h, v2.8h, v4.8h
-	WORD $0x4e640c63 // sqadd v3.8h, v3.8h, v4.8h
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
 	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
 	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
 	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
@@ -490,18 +630,72 @@ TEXT ·gemmSDOT1(SB), NOSPLIT, $0-96
 	MOVD flags+88(FP), R11
 	MOVW (R4), R16
 	VDUP R16, V12.S4
+	TST $12, R11
+	BEQ sdot1ref
+	VDUP R16, V12.H8
+sdot1ref:
 	MOVW 4(R4), R13
 	VDUP R13, V13.B16
 	MOVW 8(R4), R13
 	VDUP R13, V14.B16
+	LSR $1, R1, R15
+	SUB $1, R1, R20
+	LSR $2, R20, R19
+	AND $3, R20, R20
 	TBZ $1, R11, sdot1tile
 	VLD1 (R5), [V15.S4]
 sdot1tile:
 	MOVD R0, R12
-	MOVD R1, R14
-	// accumulators start at the bias
+	MOVD R15, R14
+	// accumulators start at the bias (one load per row)
 	VLD1.P 64(R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	// an odd kc: one k-chunk first, then two per iteration
+	TBZ $0, R1, sdot1even
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+sdot1even:
+	CBZ R14, sdot1epi
 sdot1k:
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
 	VLD1.P 16(R12), [V0.B16]
 	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
 	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
@@ -525,6 +719,7 @@ sdot1k:
 	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
 	SUBS $1, R14
 	BNE sdot1k
+sdot1epi:
 	// epilogue: acc -= wz*rowsum (flags bit 1), acc <<= lsh (flags bit 0), requantize
 	TBZ $1, R11, sdot1nowz
 	ADD $192, R3, R13
@@ -593,13 +788,12 @@ sdot1fp:
 	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
 	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
 	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
-	VDUP R16, V8.H8
 	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
 	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
 	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
 	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
-	WORD $0x4e680c00 // sqadd v0.8h, v0.8h, v8.8h
-	WORD $0x4e680c21 // sqadd v1.8h, v1.8h, v8.8h
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
 	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
 	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
 	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
@@ -619,13 +813,12 @@ sdot1fast:
 	WORD $0x4ea95631 // srshl v17.4s, v17.4s, v9.4s
 	WORD $0x4eaa5652 // srshl v18.4s, v18.4s, v10.4s
 	WORD $0x4eab5673 // srshl v19.4s, v19.4s, v11.4s
-	VDUP R16, V4.H8
 	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
 	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
 	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
 	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
-	WORD $0x4e640c00 // sqadd v0.8h, v0.8h, v4.8h
-	WORD $0x4e640c21 // sqadd v1.8h, v1.8h, v4.8h
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
 	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
 	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
 	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
@@ -652,17 +845,24 @@ TEXT ·gemmMLAL4(SB), NOSPLIT, $0-96
 	MOVD flags+88(FP), R11
 	MOVW (R4), R16
 	VDUP R16, V12.S4
+	TST $12, R11
+	BEQ mlal4ref
+	VDUP R16, V12.H8
+mlal4ref:
 	MOVW 4(R4), R13
 	VDUP R13, V13.B16
 	MOVW 8(R4), R13
 	VDUP R13, V14.B16
+	LSR $1, R1, R15
+	SUB $1, R1, R20
+	LSR $2, R20, R19
+	AND $3, R20, R20
 	TBZ $1, R11, mlal4tile
 	VLD1 (R5), [V15.S4]
 mlal4tile:
 	MOVD R0, R12
-	MOVWU (R3), R13
-	ADD $16, R3
-	TBNZ $0, R13, mlal4safe
+	TBNZ $4, R11, mlal4check
+mlal4fast1:
 	// fast loop: first k-step sets the accumulators, then 4 k-steps per iteration
 	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
 	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
@@ -714,9 +914,8 @@ mlal4tile:
 	WORD $0x4e60293d // saddlp v29.4s, v9.8h
 	WORD $0x4e60295e // saddlp v30.4s, v10.8h
 	WORD $0x4e60297f // saddlp v31.4s, v11.8h
-	SUB $1, R1, R14
-	LSR $2, R14, R15
-	AND $3, R14, R14
+	MOVD R19, R15
+	MOVD R20, R14
 	CBZ R15, mlal4rem
 mlal4k4:
 	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
@@ -976,8 +1175,138 @@ mlal4k1:
 	WORD $0x4e60697f // sadalp v31.4s, v11.8h
 	SUBS $1, R14
 	BNE mlal4k1
-	B mlal4done
-mlal4safe:
+mlal4done:
+	// reduce: row m's four column sums into V16+4m
+	VADDP V17.S4, V16.S4, V8.S4
+	VADDP V19.S4, V18.S4, V9.S4
+	VADDP V9.S4, V8.S4, V16.S4
+	VADDP V21.S4, V20.S4, V8.S4
+	VADDP V23.S4, V22.S4, V9.S4
+	VADDP V9.S4, V8.S4, V20.S4
+	VADDP V25.S4, V24.S4, V8.S4
+	VADDP V27.S4, V26.S4, V9.S4
+	VADDP V9.S4, V8.S4, V24.S4
+	VADDP V29.S4, V28.S4, V8.S4
+	VADDP V31.S4, V30.S4, V9.S4
+	VADDP V9.S4, V8.S4, V28.S4
+	// tile flags, bias, mult, rsh in V0-V3, lsh, wz in V4, V5
+	VLD1.P 64(R3), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R3), [V4.S4, V5.S4]
+	VADD V1.S4, V16.S4, V16.S4
+	VADD V1.S4, V20.S4, V20.S4
+	VADD V1.S4, V24.S4, V24.S4
+	VADD V1.S4, V28.S4, V28.S4
+	TBZ $1, R11, mlal4nowz
+	WORD $0x6f8f40b0 // mls v16.4s, v5.4s, v15.s[0]
+	WORD $0x6faf40b4 // mls v20.4s, v5.4s, v15.s[1]
+	WORD $0x6f8f48b8 // mls v24.4s, v5.4s, v15.s[2]
+	WORD $0x6faf48bc // mls v28.4s, v5.4s, v15.s[3]
+mlal4nowz:
+	TBNZ $3, R11, mlal4fp
+	TBZ $0, R11, mlal4nolsh
+	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea4479c // sshl v28.4s, v28.4s, v4.4s
+mlal4nolsh:
+	TBNZ $2, R11, mlal4fast
+	WORD $0x6ea2b610 // sqrdmulh v16.4s, v16.4s, v2.4s
+	WORD $0x6ea2b694 // sqrdmulh v20.4s, v20.4s, v2.4s
+	WORD $0x6ea2b718 // sqrdmulh v24.4s, v24.4s, v2.4s
+	WORD $0x6ea2b79c // sqrdmulh v28.4s, v28.4s, v2.4s
+	VAND V3.B16, V16.B16, V8.B16
+	VAND V3.B16, V20.B16, V9.B16
+	VAND V3.B16, V24.B16, V10.B16
+	VAND V3.B16, V28.B16, V11.B16
+	WORD $0x4f211510 // ssra v16.4s, v8.4s, #31
+	WORD $0x4f211534 // ssra v20.4s, v9.4s, #31
+	WORD $0x4f211558 // ssra v24.4s, v10.4s, #31
+	WORD $0x4f21157c // ssra v28.4s, v11.4s, #31
+	WORD $0x4ea35610 // srshl v16.4s, v16.4s, v3.4s
+	WORD $0x4ea35694 // srshl v20.4s, v20.4s, v3.4s
+	WORD $0x4ea35718 // srshl v24.4s, v24.4s, v3.4s
+	WORD $0x4ea3579c // srshl v28.4s, v28.4s, v3.4s
+	VADD V12.S4, V16.S4, V16.S4
+	VADD V12.S4, V20.S4, V20.S4
+	VADD V12.S4, V24.S4, V24.S4
+	VADD V12.S4, V28.S4, V28.S4
+	WORD $0x0e614a06 // sqxtn v6.4h, v16.4s
+	WORD $0x4e614a86 // sqxtn2 v6.8h, v20.4s
+	WORD $0x0e614b07 // sqxtn v7.4h, v24.4s
+	WORD $0x4e614b87 // sqxtn2 v7.8h, v28.4s
+	WORD $0x0e2148c6 // sqxtn v6.8b, v6.8h
+	WORD $0x4e2148e6 // sqxtn2 v6.16b, v7.8h
+	WORD $0x4e2d64c6 // smax v6.16b, v6.16b, v13.16b
+	WORD $0x4e2e6cc6 // smin v6.16b, v6.16b, v14.16b
+	VST1.P V6.S[0], 4(R6)
+	VST1.P V6.S[1], 4(R7)
+	VST1.P V6.S[2], 4(R8)
+	VST1.P V6.S[3], 4(R9)
+	B mlal4next
+mlal4fp:
+	// fp32 requantization (flags bit 3): the scales are in the multipliers' place (V2)
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
+	WORD $0x6e22de10 // fmul v16.4s, v16.4s, v2.4s
+	WORD $0x6e22de94 // fmul v20.4s, v20.4s, v2.4s
+	WORD $0x6e22df18 // fmul v24.4s, v24.4s, v2.4s
+	WORD $0x6e22df9c // fmul v28.4s, v28.4s, v2.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
+	WORD $0x0e614a06 // sqxtn v6.4h, v16.4s
+	WORD $0x4e614a86 // sqxtn2 v6.8h, v20.4s
+	WORD $0x0e614b07 // sqxtn v7.4h, v24.4s
+	WORD $0x4e614b87 // sqxtn2 v7.8h, v28.4s
+	WORD $0x4e6c0cc6 // sqadd v6.8h, v6.8h, v12.8h
+	WORD $0x4e6c0ce7 // sqadd v7.8h, v7.8h, v12.8h
+	WORD $0x0e2148c6 // sqxtn v6.8b, v6.8h
+	WORD $0x4e2148e6 // sqxtn2 v6.16b, v7.8h
+	WORD $0x4e2d64c6 // smax v6.16b, v6.16b, v13.16b
+	WORD $0x4e2e6cc6 // smin v6.16b, v6.16b, v14.16b
+	VST1.P V6.S[0], 4(R6)
+	VST1.P V6.S[1], 4(R7)
+	VST1.P V6.S[2], 4(R8)
+	VST1.P V6.S[3], 4(R9)
+	B mlal4next
+mlal4fast:
+	WORD $0x6ea2b610 // sqrdmulh v16.4s, v16.4s, v2.4s
+	WORD $0x6ea2b694 // sqrdmulh v20.4s, v20.4s, v2.4s
+	WORD $0x6ea2b718 // sqrdmulh v24.4s, v24.4s, v2.4s
+	WORD $0x6ea2b79c // sqrdmulh v28.4s, v28.4s, v2.4s
+	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
+	WORD $0x4f211694 // ssra v20.4s, v20.4s, #31
+	WORD $0x4f211718 // ssra v24.4s, v24.4s, #31
+	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
+	WORD $0x4ea35610 // srshl v16.4s, v16.4s, v3.4s
+	WORD $0x4ea35694 // srshl v20.4s, v20.4s, v3.4s
+	WORD $0x4ea35718 // srshl v24.4s, v24.4s, v3.4s
+	WORD $0x4ea3579c // srshl v28.4s, v28.4s, v3.4s
+	WORD $0x0e614a06 // sqxtn v6.4h, v16.4s
+	WORD $0x4e614a86 // sqxtn2 v6.8h, v20.4s
+	WORD $0x0e614b07 // sqxtn v7.4h, v24.4s
+	WORD $0x4e614b87 // sqxtn2 v7.8h, v28.4s
+	WORD $0x4e6c0cc6 // sqadd v6.8h, v6.8h, v12.8h
+	WORD $0x4e6c0ce7 // sqadd v7.8h, v7.8h, v12.8h
+	WORD $0x0e2148c6 // sqxtn v6.8b, v6.8h
+	WORD $0x4e2148e6 // sqxtn2 v6.16b, v7.8h
+	WORD $0x4e2d64c6 // smax v6.16b, v6.16b, v13.16b
+	WORD $0x4e2e6cc6 // smin v6.16b, v6.16b, v14.16b
+	VST1.P V6.S[0], 4(R6)
+	VST1.P V6.S[1], 4(R7)
+	VST1.P V6.S[2], 4(R8)
+	VST1.P V6.S[3], 4(R9)
+mlal4next:
+	SUBS $1, R10
+	BNE mlal4tile
+	RET
+	// flags bit 4: some tile has a -128 weight; its flags word (bit 0) selects the safe loop
+mlal4check:
+	MOVWU (R3), R13
+	TBZ $0, R13, mlal4fast1
 	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
 	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
 	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
@@ -1115,136 +1444,7 @@ mlal4sk:
 	WORD $0x4e60697f // sadalp v31.4s, v11.8h
 	SUBS $1, R14
 	BNE mlal4sk
-mlal4done:
-	// reduce: row m's four column sums into V16+4m
-	VADDP V17.S4, V16.S4, V8.S4
-	VADDP V19.S4, V18.S4, V9.S4
-	VADDP V9.S4, V8.S4, V16.S4
-	VADDP V21.S4, V20.S4, V8.S4
-	VADDP V23.S4, V22.S4, V9.S4
-	VADDP V9.S4, V8.S4, V20.S4
-	VADDP V25.S4, V24.S4, V8.S4
-	VADDP V27.S4, V26.S4, V9.S4
-	VADDP V9.S4, V8.S4, V24.S4
-	VADDP V29.S4, V28.S4, V8.S4
-	VADDP V31.S4, V30.S4, V9.S4
-	VADDP V9.S4, V8.S4, V28.S4
-	// bias, mult, rsh, lsh in V0-V3, wz in V4
-	VLD1.P 64(R3), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1.P 16(R3), [V4.S4]
-	VADD V0.S4, V16.S4, V16.S4
-	VADD V0.S4, V20.S4, V20.S4
-	VADD V0.S4, V24.S4, V24.S4
-	VADD V0.S4, V28.S4, V28.S4
-	TBZ $1, R11, mlal4nowz
-	WORD $0x6f8f4090 // mls v16.4s, v4.4s, v15.s[0]
-	WORD $0x6faf4094 // mls v20.4s, v4.4s, v15.s[1]
-	WORD $0x6f8f4898 // mls v24.4s, v4.4s, v15.s[2]
-	WORD $0x6faf489c // mls v28.4s, v4.4s, v15.s[3]
-mlal4nowz:
-	TBNZ $3, R11, mlal4fp
-	TBZ $0, R11, mlal4nolsh
-	WORD $0x4ea34610 // sshl v16.4s, v16.4s, v3.4s
-	WORD $0x4ea34694 // sshl v20.4s, v20.4s, v3.4s
-	WORD $0x4ea34718 // sshl v24.4s, v24.4s, v3.4s
-	WORD $0x4ea3479c // sshl v28.4s, v28.4s, v3.4s
-mlal4nolsh:
-	TBNZ $2, R11, mlal4fast
-	WORD $0x6ea1b610 // sqrdmulh v16.4s, v16.4s, v1.4s
-	WORD $0x6ea1b694 // sqrdmulh v20.4s, v20.4s, v1.4s
-	WORD $0x6ea1b718 // sqrdmulh v24.4s, v24.4s, v1.4s
-	WORD $0x6ea1b79c // sqrdmulh v28.4s, v28.4s, v1.4s
-	VAND V2.B16, V16.B16, V8.B16
-	VAND V2.B16, V20.B16, V9.B16
-	VAND V2.B16, V24.B16, V10.B16
-	VAND V2.B16, V28.B16, V11.B16
-	WORD $0x4f211510 // ssra v16.4s, v8.4s, #31
-	WORD $0x4f211534 // ssra v20.4s, v9.4s, #31
-	WORD $0x4f211558 // ssra v24.4s, v10.4s, #31
-	WORD $0x4f21157c // ssra v28.4s, v11.4s, #31
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
-	WORD $0x4ea2579c // srshl v28.4s, v28.4s, v2.4s
-	VADD V12.S4, V16.S4, V16.S4
-	VADD V12.S4, V20.S4, V20.S4
-	VADD V12.S4, V24.S4, V24.S4
-	VADD V12.S4, V28.S4, V28.S4
-	WORD $0x0e614a05 // sqxtn v5.4h, v16.4s
-	WORD $0x4e614a85 // sqxtn2 v5.8h, v20.4s
-	WORD $0x0e614b06 // sqxtn v6.4h, v24.4s
-	WORD $0x4e614b86 // sqxtn2 v6.8h, v28.4s
-	WORD $0x0e2148a5 // sqxtn v5.8b, v5.8h
-	WORD $0x4e2148c5 // sqxtn2 v5.16b, v6.8h
-	WORD $0x4e2d64a5 // smax v5.16b, v5.16b, v13.16b
-	WORD $0x4e2e6ca5 // smin v5.16b, v5.16b, v14.16b
-	VST1.P V5.S[0], 4(R6)
-	VST1.P V5.S[1], 4(R7)
-	VST1.P V5.S[2], 4(R8)
-	VST1.P V5.S[3], 4(R9)
-	B mlal4next
-mlal4fp:
-	// fp32 requantization (flags bit 3): the scales are in the multipliers' place (V1)
-	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
-	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
-	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
-	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
-	WORD $0x6e21de10 // fmul v16.4s, v16.4s, v1.4s
-	WORD $0x6e21de94 // fmul v20.4s, v20.4s, v1.4s
-	WORD $0x6e21df18 // fmul v24.4s, v24.4s, v1.4s
-	WORD $0x6e21df9c // fmul v28.4s, v28.4s, v1.4s
-	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
-	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
-	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
-	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
-	VDUP R16, V7.H8
-	WORD $0x0e614a05 // sqxtn v5.4h, v16.4s
-	WORD $0x4e614a85 // sqxtn2 v5.8h, v20.4s
-	WORD $0x0e614b06 // sqxtn v6.4h, v24.4s
-	WORD $0x4e614b86 // sqxtn2 v6.8h, v28.4s
-	WORD $0x4e670ca5 // sqadd v5.8h, v5.8h, v7.8h
-	WORD $0x4e670cc6 // sqadd v6.8h, v6.8h, v7.8h
-	WORD $0x0e2148a5 // sqxtn v5.8b, v5.8h
-	WORD $0x4e2148c5 // sqxtn2 v5.16b, v6.8h
-	WORD $0x4e2d64a5 // smax v5.16b, v5.16b, v13.16b
-	WORD $0x4e2e6ca5 // smin v5.16b, v5.16b, v14.16b
-	VST1.P V5.S[0], 4(R6)
-	VST1.P V5.S[1], 4(R7)
-	VST1.P V5.S[2], 4(R8)
-	VST1.P V5.S[3], 4(R9)
-	B mlal4next
-mlal4fast:
-	WORD $0x6ea1b610 // sqrdmulh v16.4s, v16.4s, v1.4s
-	WORD $0x6ea1b694 // sqrdmulh v20.4s, v20.4s, v1.4s
-	WORD $0x6ea1b718 // sqrdmulh v24.4s, v24.4s, v1.4s
-	WORD $0x6ea1b79c // sqrdmulh v28.4s, v28.4s, v1.4s
-	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
-	WORD $0x4f211694 // ssra v20.4s, v20.4s, #31
-	WORD $0x4f211718 // ssra v24.4s, v24.4s, #31
-	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	WORD $0x4ea25694 // srshl v20.4s, v20.4s, v2.4s
-	WORD $0x4ea25718 // srshl v24.4s, v24.4s, v2.4s
-	WORD $0x4ea2579c // srshl v28.4s, v28.4s, v2.4s
-	VDUP R16, V7.H8
-	WORD $0x0e614a05 // sqxtn v5.4h, v16.4s
-	WORD $0x4e614a85 // sqxtn2 v5.8h, v20.4s
-	WORD $0x0e614b06 // sqxtn v6.4h, v24.4s
-	WORD $0x4e614b86 // sqxtn2 v6.8h, v28.4s
-	WORD $0x4e670ca5 // sqadd v5.8h, v5.8h, v7.8h
-	WORD $0x4e670cc6 // sqadd v6.8h, v6.8h, v7.8h
-	WORD $0x0e2148a5 // sqxtn v5.8b, v5.8h
-	WORD $0x4e2148c5 // sqxtn2 v5.16b, v6.8h
-	WORD $0x4e2d64a5 // smax v5.16b, v5.16b, v13.16b
-	WORD $0x4e2e6ca5 // smin v5.16b, v5.16b, v14.16b
-	VST1.P V5.S[0], 4(R6)
-	VST1.P V5.S[1], 4(R7)
-	VST1.P V5.S[2], 4(R8)
-	VST1.P V5.S[3], 4(R9)
-mlal4next:
-	SUBS $1, R10
-	BNE mlal4tile
-	RET
+	B mlal4done
 
 // func gemmMLAL1(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int)
 TEXT ·gemmMLAL1(SB), NOSPLIT, $0-96
@@ -1259,17 +1459,24 @@ TEXT ·gemmMLAL1(SB), NOSPLIT, $0-96
 	MOVD flags+88(FP), R11
 	MOVW (R4), R16
 	VDUP R16, V12.S4
+	TST $12, R11
+	BEQ mlal1ref
+	VDUP R16, V12.H8
+mlal1ref:
 	MOVW 4(R4), R13
 	VDUP R13, V13.B16
 	MOVW 8(R4), R13
 	VDUP R13, V14.B16
+	LSR $1, R1, R15
+	SUB $1, R1, R20
+	LSR $2, R20, R19
+	AND $3, R20, R20
 	TBZ $1, R11, mlal1tile
 	VLD1 (R5), [V15.S4]
 mlal1tile:
 	MOVD R0, R12
-	MOVWU (R3), R13
-	ADD $16, R3
-	TBNZ $0, R13, mlal1safe
+	TBNZ $4, R11, mlal1check
+mlal1fast1:
 	// fast loop: first k-step sets the accumulators, then 4 k-steps per iteration
 	VLD1.P 16(R12), [V0.B16]
 	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
@@ -1285,9 +1492,8 @@ mlal1tile:
 	WORD $0x4e602931 // saddlp v17.4s, v9.8h
 	WORD $0x4e602952 // saddlp v18.4s, v10.8h
 	WORD $0x4e602973 // saddlp v19.4s, v11.8h
-	SUB $1, R1, R14
-	LSR $2, R14, R15
-	AND $3, R14, R14
+	MOVD R19, R15
+	MOVD R20, R14
 	CBZ R15, mlal1rem
 mlal1k4:
 	VLD1.P 16(R12), [V0.B16]
@@ -1367,8 +1573,64 @@ mlal1k1:
 	WORD $0x4e606973 // sadalp v19.4s, v11.8h
 	SUBS $1, R14
 	BNE mlal1k1
-	B mlal1done
-mlal1safe:
+mlal1done:
+	// reduce: row m's four column sums into V16+4m
+	VADDP V17.S4, V16.S4, V8.S4
+	VADDP V19.S4, V18.S4, V9.S4
+	VADDP V9.S4, V8.S4, V16.S4
+	// tile flags, bias, mult, rsh in V0-V3, lsh, wz in V4, V5
+	VLD1.P 64(R3), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R3), [V4.S4, V5.S4]
+	VADD V1.S4, V16.S4, V16.S4
+	TBZ $1, R11, mlal1nowz
+	WORD $0x6f8f40b0 // mls v16.4s, v5.4s, v15.s[0]
+mlal1nowz:
+	TBNZ $3, R11, mlal1fp
+	TBZ $0, R11, mlal1nolsh
+	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+mlal1nolsh:
+	TBNZ $2, R11, mlal1fast
+	WORD $0x6ea2b610 // sqrdmulh v16.4s, v16.4s, v2.4s
+	VAND V3.B16, V16.B16, V8.B16
+	WORD $0x4f211510 // ssra v16.4s, v8.4s, #31
+	WORD $0x4ea35610 // srshl v16.4s, v16.4s, v3.4s
+	VADD V12.S4, V16.S4, V16.S4
+	WORD $0x0e614a06 // sqxtn v6.4h, v16.4s
+	WORD $0x0e2148c6 // sqxtn v6.8b, v6.8h
+	WORD $0x4e2d64c6 // smax v6.16b, v6.16b, v13.16b
+	WORD $0x4e2e6cc6 // smin v6.16b, v6.16b, v14.16b
+	VST1.P V6.S[0], 4(R6)
+	B mlal1next
+mlal1fp:
+	// fp32 requantization (flags bit 3): the scales are in the multipliers' place (V2)
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x6e22de10 // fmul v16.4s, v16.4s, v2.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x0e614a06 // sqxtn v6.4h, v16.4s
+	WORD $0x4e6c0cc6 // sqadd v6.8h, v6.8h, v12.8h
+	WORD $0x0e2148c6 // sqxtn v6.8b, v6.8h
+	WORD $0x4e2d64c6 // smax v6.16b, v6.16b, v13.16b
+	WORD $0x4e2e6cc6 // smin v6.16b, v6.16b, v14.16b
+	VST1.P V6.S[0], 4(R6)
+	B mlal1next
+mlal1fast:
+	WORD $0x6ea2b610 // sqrdmulh v16.4s, v16.4s, v2.4s
+	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
+	WORD $0x4ea35610 // srshl v16.4s, v16.4s, v3.4s
+	WORD $0x0e614a06 // sqxtn v6.4h, v16.4s
+	WORD $0x4e6c0cc6 // sqadd v6.8h, v6.8h, v12.8h
+	WORD $0x0e2148c6 // sqxtn v6.8b, v6.8h
+	WORD $0x4e2d64c6 // smax v6.16b, v6.16b, v13.16b
+	WORD $0x4e2e6cc6 // smin v6.16b, v6.16b, v14.16b
+	VST1.P V6.S[0], 4(R6)
+mlal1next:
+	SUBS $1, R10
+	BNE mlal1tile
+	RET
+	// flags bit 4: some tile has a -128 weight; its flags word (bit 0) selects the safe loop
+mlal1check:
+	MOVWU (R3), R13
+	TBZ $0, R13, mlal1fast1
 	VLD1.P 16(R12), [V0.B16]
 	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
 	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
@@ -1410,59 +1672,4 @@ mlal1sk:
 	WORD $0x4e606973 // sadalp v19.4s, v11.8h
 	SUBS $1, R14
 	BNE mlal1sk
-mlal1done:
-	// reduce: row m's four column sums into V16+4m
-	VADDP V17.S4, V16.S4, V8.S4
-	VADDP V19.S4, V18.S4, V9.S4
-	VADDP V9.S4, V8.S4, V16.S4
-	// bias, mult, rsh, lsh in V0-V3, wz in V4
-	VLD1.P 64(R3), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1.P 16(R3), [V4.S4]
-	VADD V0.S4, V16.S4, V16.S4
-	TBZ $1, R11, mlal1nowz
-	WORD $0x6f8f4090 // mls v16.4s, v4.4s, v15.s[0]
-mlal1nowz:
-	TBNZ $3, R11, mlal1fp
-	TBZ $0, R11, mlal1nolsh
-	WORD $0x4ea34610 // sshl v16.4s, v16.4s, v3.4s
-mlal1nolsh:
-	TBNZ $2, R11, mlal1fast
-	WORD $0x6ea1b610 // sqrdmulh v16.4s, v16.4s, v1.4s
-	VAND V2.B16, V16.B16, V8.B16
-	WORD $0x4f211510 // ssra v16.4s, v8.4s, #31
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	VADD V12.S4, V16.S4, V16.S4
-	WORD $0x0e614a05 // sqxtn v5.4h, v16.4s
-	WORD $0x0e2148a5 // sqxtn v5.8b, v5.8h
-	WORD $0x4e2d64a5 // smax v5.16b, v5.16b, v13.16b
-	WORD $0x4e2e6ca5 // smin v5.16b, v5.16b, v14.16b
-	VST1.P V5.S[0], 4(R6)
-	B mlal1next
-mlal1fp:
-	// fp32 requantization (flags bit 3): the scales are in the multipliers' place (V1)
-	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
-	WORD $0x6e21de10 // fmul v16.4s, v16.4s, v1.4s
-	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
-	VDUP R16, V7.H8
-	WORD $0x0e614a05 // sqxtn v5.4h, v16.4s
-	WORD $0x4e670ca5 // sqadd v5.8h, v5.8h, v7.8h
-	WORD $0x0e2148a5 // sqxtn v5.8b, v5.8h
-	WORD $0x4e2d64a5 // smax v5.16b, v5.16b, v13.16b
-	WORD $0x4e2e6ca5 // smin v5.16b, v5.16b, v14.16b
-	VST1.P V5.S[0], 4(R6)
-	B mlal1next
-mlal1fast:
-	WORD $0x6ea1b610 // sqrdmulh v16.4s, v16.4s, v1.4s
-	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
-	WORD $0x4ea25610 // srshl v16.4s, v16.4s, v2.4s
-	VDUP R16, V7.H8
-	WORD $0x0e614a05 // sqxtn v5.4h, v16.4s
-	WORD $0x4e670ca5 // sqadd v5.8h, v5.8h, v7.8h
-	WORD $0x0e2148a5 // sqxtn v5.8b, v5.8h
-	WORD $0x4e2d64a5 // smax v5.16b, v5.16b, v13.16b
-	WORD $0x4e2e6ca5 // smin v5.16b, v5.16b, v14.16b
-	VST1.P V5.S[0], 4(R6)
-mlal1next:
-	SUBS $1, R10
-	BNE mlal1tile
-	RET
+	B mlal1done

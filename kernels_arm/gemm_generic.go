@@ -14,10 +14,11 @@ const (
 	mlalNR     = 4      // output channels per SMLAL column tile
 	mlalParams = 6 * 4  // int32 per SMLAL tile: flags, bias, mult, rsh, lsh, wz
 
-	flagLSH    = 1 // some channel has a left shift (lsh > 0)
-	flagWZ     = 2 // some channel has a weight zero point: subtract wz*rowsum
-	flagFastRQ = 4 // every channel shifts right by >= 1: the assembly's shorter epilogue is exact
-	flagFP32   = 8 // XNNPACK's fp32 requantization: the mult slots hold float32 scales (bits)
+	flagLSH    = 1  // some channel has a left shift (lsh > 0)
+	flagWZ     = 2  // some channel has a weight zero point: subtract wz*rowsum
+	flagFastRQ = 4  // every channel shifts right by >= 1: the assembly's shorter epilogue is exact
+	flagFP32   = 8  // XNNPACK's fp32 requantization: the mult slots hold float32 scales (bits)
+	flagSafe   = 16 // SMLAL: some tile is flagged mlalTileSafe (without it the tile flags are not read)
 
 	mlalTileSafe = 1 // SMLAL tile flag: a weight is -128, take the one-product-per-lane loop
 )
@@ -92,7 +93,7 @@ func gemmEpilogue(acc int32, flags int, R []int32, m int, mult, rsh, lsh, wz int
 }
 
 // gemmMLALGeneric is the pure-Go twin of gemmMLAL4 (mr 4) and gemmMLAL1 (mr 1), including the int16
-// wrap of the fast loop on tiles not flagged mlalTileSafe.
+// wrap of the fast loop on tiles not flagged mlalTileSafe (all of them unless flags&flagSafe).
 func gemmMLALGeneric(mr int, a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int) {
 	A := unsafe.Slice(a, kc*16*mr)
 	W := unsafe.Slice(w, ntiles*kc*64)
@@ -107,7 +108,7 @@ func gemmMLALGeneric(mr int, a *int8, kc int, w *int8, p *int32, hdr *int32, rs 
 		out := unsafe.Slice(rows[m], ntiles*mlalNR)
 		for j := 0; j < ntiles; j++ {
 			pt := P[j*mlalParams : (j+1)*mlalParams]
-			safe := pt[0]&mlalTileSafe != 0
+			safe := flags&flagSafe != 0 && pt[0]&mlalTileSafe != 0
 			wt := W[j*kc*64 : (j+1)*kc*64]
 			for n := 0; n < mlalNR; n++ {
 				acc := pt[4+n]

@@ -183,6 +183,9 @@ func checkGemm(t testing.TB, r *rand.Rand, k gemmKernel, kc, ntiles, flags int) 
 			pt[0] = int32(r.IntN(2)) // safe or fast loop, whatever the weights
 		}
 	}
+	if !k.sdot && r.IntN(4) != 0 { // the tile flags are read only with flagSafe
+		flags |= flagSafe
+	}
 	hdr := randHdr(r)
 	var rs [4]int32
 	for i := range rs {
@@ -249,13 +252,13 @@ func TestDw3x3Kernel(t *testing.T) {
 	needAsm(t)
 	r := newRand(12)
 	for i := 0; i < scale(t, 1000); i++ {
-		n, s := 1+r.IntN(20), 1+r.IntN(2)
-		cin := 16 + r.IntN(40)
+		n, s, nb := 1+r.IntN(20), 1+r.IntN(2), 1+r.IntN(3) // nb blocks of 16 channels
+		cin := 16*nb + r.IntN(40)
 		cout := cin
-		if r.IntN(3) == 0 {
+		if nb == 1 && r.IntN(3) == 0 {
 			cout = 16
 		}
-		span := ((n-1)*s+2)*cin + 16
+		span := ((n-1)*s+2)*cin + 16*nb
 		var rows [3][]int16
 		for k := range rows {
 			rows[k] = make([]int16, span)
@@ -271,7 +274,7 @@ func TestDw3x3Kernel(t *testing.T) {
 				}
 			}
 		}
-		w := make([]int16, 9*16)
+		w := make([]int16, nb*9*16)
 		for j := range w {
 			if r.IntN(4) == 0 {
 				w[j] = int16(r.Uint32())
@@ -283,7 +286,7 @@ func TestDw3x3Kernel(t *testing.T) {
 		if tie {
 			clear(w)
 		}
-		p := make([]int32, dwParams)
+		p := make([]int32, nb*dwParams)
 		flags := r.IntN(2)
 		switch r.IntN(3) {
 		case 0:
@@ -291,23 +294,26 @@ func TestDw3x3Kernel(t *testing.T) {
 		case 1:
 			flags |= flagFP32 // the shifts, and flagLSH, are ignored
 		}
-		for ch := 0; ch < 16; ch++ {
-			p[ch], p[16+ch], p[32+ch], p[48+ch] = randEpilogue(r, tie)
-			if flags&flagFastRQ != 0 && p[32+ch] == 0 {
-				p[32+ch] = -1 - int32(r.IntN(31))
-			}
-			if flags&flagFP32 != 0 {
-				b, sc := randEpilogueFP32(r, tie)
-				p[ch], p[16+ch] = b, int32(math.Float32bits(sc))
+		for blk := 0; blk < nb; blk++ {
+			p := p[blk*dwParams:]
+			for ch := 0; ch < 16; ch++ {
+				p[ch], p[16+ch], p[32+ch], p[48+ch] = randEpilogue(r, tie)
+				if flags&flagFastRQ != 0 && p[32+ch] == 0 {
+					p[32+ch] = -1 - int32(r.IntN(31))
+				}
+				if flags&flagFP32 != 0 {
+					b, sc := randEpilogueFP32(r, tie)
+					p[ch], p[16+ch] = b, int32(math.Float32bits(sc))
+				}
 			}
 		}
 		hdr := randHdr(r)
-		got := newGuarded(r, (n-1)*cout+16)
+		got := newGuarded(r, (n-1)*cout+16*nb)
 		want := slices.Clone(got.all)
-		dw3x3(&got.data()[0], &rows[0][0], &rows[1][0], &rows[2][0], &w[0], &p[0], &hdr[0], n, cin, s, cout, flags)
-		dw3x3Generic(&want[got.lo], &rows[0][0], &rows[1][0], &rows[2][0], &w[0], &p[0], &hdr[0], n, cin, s, cout, flags)
+		dw3x3(&got.data()[0], &rows[0][0], &rows[1][0], &rows[2][0], &w[0], &p[0], &hdr[0], n, cin, s, cout, flags, nb)
+		dw3x3Generic(&want[got.lo], &rows[0][0], &rows[1][0], &rows[2][0], &w[0], &p[0], &hdr[0], n, cin, s, cout, flags, nb)
 		got.check(t, "dw3x3")
-		diffInt8(t, fmt.Sprintf("dw3x3 n %d s %d cin %d cout %d flags %d", n, s, cin, cout, flags), got.all, want)
+		diffInt8(t, fmt.Sprintf("dw3x3 n %d s %d cin %d cout %d flags %d nb %d", n, s, cin, cout, flags, nb), got.all, want)
 	}
 }
 

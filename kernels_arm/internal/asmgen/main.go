@@ -63,8 +63,10 @@ func vlist(first, n int, arr string) string {
 const gemmSig = "(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int)"
 
 // gemmPrologue loads the arguments shared by the GEMM kernels and the header constants:
-// V12 = output zero point (.4s), V13 = activation min (.16b), V14 = activation max (.16b),
-// V15 = the panel's row sums when flags bit 1 (weight zero point) is set.
+// V12 = output zero point (.4s for the reference epilogue; .8h when flags bit 2 or 3 selects the fast
+// or fp32 one), V13 = activation min (.16b), V14 = activation max (.16b), V15 = the panel's row sums
+// when flags bit 1 (weight zero point) is set; R15 = kc/2 (SDOT), R19 = (kc-1)/4 and R20 = (kc-1)%4
+// (SMLAL).
 func gemmPrologue(g *gen, mr int, pfx string) {
 	g.p("MOVD a+0(FP), R0")
 	g.p("MOVD kc+8(FP), R1")
@@ -82,10 +84,18 @@ func gemmPrologue(g *gen, mr int, pfx string) {
 	g.p("MOVD flags+88(FP), R11")
 	g.p("MOVW (R4), R16")
 	g.p("VDUP R16, V12.S4")
+	g.p("TST $12, R11")
+	g.p("BEQ %sref", pfx)
+	g.p("VDUP R16, V12.H8")
+	g.label(pfx + "ref")
 	g.p("MOVW 4(R4), R13")
 	g.p("VDUP R13, V13.B16")
 	g.p("MOVW 8(R4), R13")
 	g.p("VDUP R13, V14.B16")
+	g.p("LSR $1, R1, R15")
+	g.p("SUB $1, R1, R20")
+	g.p("LSR $2, R20, R19")
+	g.p("AND $3, R20, R20")
 	g.p("TBZ $1, R11, %stile", pfx)
 	g.p("VLD1 (R5), [V15.S4]")
 }
@@ -190,32 +200,39 @@ func gemmSDOT(g *gen, mr int) {
 
 	g.label(pfx + "tile")
 	g.p("MOVD R0, R12")
-	g.p("MOVD R1, R14")
-	g.comment("accumulators start at the bias")
-	g.p("VLD1.P 64(R3), %s", vlist(16, 4, "S4"))
-	for m := 1; m < mr; m++ {
-		for v := 0; v < 4; v++ {
-			g.p("VMOV V%d.B16, V%d.B16", 16+v, acc(m, v))
+	g.p("MOVD R15, R14")
+	g.comment("accumulators start at the bias (one load per row)")
+	for m := 0; m < mr-1; m++ {
+		g.p("VLD1 (R3), %s", vlist(acc(m, 0), 4, "S4"))
+	}
+	g.p("VLD1.P 64(R3), %s", vlist(acc(mr-1, 0), 4, "S4"))
+	chunk := func() {
+		if mr == 4 {
+			g.p("VLD1.P 64(R12), %s", vlist(0, 4, "B16"))
+		} else {
+			g.p("VLD1.P 16(R12), [V0.B16]")
 		}
-	}
-
-	g.label(pfx + "k")
-	if mr == 4 {
-		g.p("VLD1.P 64(R12), %s", vlist(0, 4, "B16"))
-	} else {
-		g.p("VLD1.P 16(R12), [V0.B16]")
-	}
-	for i := 0; i < 4; i++ {
-		wb := 4 + 4*(i%2)
-		g.p("VLD1.P 64(R2), %s", vlist(wb, 4, "B16"))
-		for v := 0; v < 4; v++ {
-			for m := 0; m < mr; m++ {
-				g.w(sdotElem(acc(m, v), wb+v, m, i))
+		for i := 0; i < 4; i++ {
+			wb := 4 + 4*(i%2)
+			g.p("VLD1.P 64(R2), %s", vlist(wb, 4, "B16"))
+			for v := 0; v < 4; v++ {
+				for m := 0; m < mr; m++ {
+					g.w(sdotElem(acc(m, v), wb+v, m, i))
+				}
 			}
 		}
 	}
+	g.comment("an odd kc: one k-chunk first, then two per iteration")
+	g.p("TBZ $0, R1, %seven", pfx)
+	chunk()
+	g.label(pfx + "even")
+	g.p("CBZ R14, %sepi", pfx)
+	g.label(pfx + "k")
+	chunk()
+	chunk()
 	g.p("SUBS $1, R14")
 	g.p("BNE %sk", pfx)
+	g.label(pfx + "epi")
 
 	g.comment("epilogue: acc -= wz*rowsum (flags bit 1), acc <<= lsh (flags bit 0), requantize")
 	g.p("TBZ $1, R11, %snowz", pfx)
@@ -261,19 +278,17 @@ func gemmSDOT(g *gen, mr int) {
 	g.p("VLD1.P 64(R3), %s", vlist(4, 4, "S4"))
 	g.p("ADD $192, R3")
 	requantFP32(g, accs, mult)
-	g.p("VDUP R16, V8.H8")
 	for m := 0; m < mr; m++ {
 		d := 2 * (m % 2)
-		narrowFast(g, d, [4]int{acc(m, 0), acc(m, 1), acc(m, 2), acc(m, 3)}, 8)
+		narrowFast(g, d, [4]int{acc(m, 0), acc(m, 1), acc(m, 2), acc(m, 3)}, 12)
 		g.p("VST1.P [V%d.B16], 16(R%d)", d, 6+m)
 	}
 	g.p("B %snext", pfx)
 	g.label(pfx + "fast")
 	requantFast(g, accs, mult, rsh)
-	g.p("VDUP R16, V4.H8")
 	for m := 0; m < mr; m++ {
 		d := 2 * (m % 2)
-		narrowFast(g, d, [4]int{acc(m, 0), acc(m, 1), acc(m, 2), acc(m, 3)}, 4)
+		narrowFast(g, d, [4]int{acc(m, 0), acc(m, 1), acc(m, 2), acc(m, 3)}, 12)
 		g.p("VST1.P [V%d.B16], 16(R%d)", d, 6+m)
 	}
 	g.label(pfx + "next")
@@ -350,14 +365,12 @@ func gemmMLAL(g *gen, mr int) {
 
 	g.label(pfx + "tile")
 	g.p("MOVD R0, R12")
-	g.p("MOVWU (R3), R13")
-	g.p("ADD $16, R3")
-	g.p("TBNZ $0, R13, %ssafe", pfx)
+	g.p("TBNZ $4, R11, %scheck", pfx)
+	g.label(pfx + "fast1")
 	g.comment("fast loop: first k-step sets the accumulators, then 4 k-steps per iteration")
 	fast(true)
-	g.p("SUB $1, R1, R14")
-	g.p("LSR $2, R14, R15")
-	g.p("AND $3, R14, R14")
+	g.p("MOVD R19, R15")
+	g.p("MOVD R20, R14")
 	g.p("CBZ R15, %srem", pfx)
 	g.label(pfx + "k4")
 	for i := 0; i < 4; i++ {
@@ -371,17 +384,6 @@ func gemmMLAL(g *gen, mr int) {
 	fast(false)
 	g.p("SUBS $1, R14")
 	g.p("BNE %sk1", pfx)
-	g.p("B %sdone", pfx)
-
-	g.label(pfx + "safe")
-	safe(true)
-	g.p("SUBS $1, R1, R14")
-	g.p("BEQ %sdone", pfx)
-	g.label(pfx + "sk")
-	safe(false)
-	g.p("SUBS $1, R14")
-	g.p("BNE %ssk", pfx)
-
 	g.label(pfx + "done")
 	g.comment("reduce: row m's four column sums into V16+4m")
 	for m := 0; m < mr; m++ {
@@ -389,23 +391,23 @@ func gemmMLAL(g *gen, mr int) {
 		g.p("VADDP V%d.S4, V%d.S4, V9.S4", acc(m, 3), acc(m, 2))
 		g.p("VADDP V9.S4, V8.S4, V%d.S4", acc(m, 0))
 	}
-	g.comment("bias, mult, rsh, lsh in V0-V3, wz in V4")
+	g.comment("tile flags, bias, mult, rsh in V0-V3, lsh, wz in V4, V5")
 	g.p("VLD1.P 64(R3), %s", vlist(0, 4, "S4"))
-	g.p("VLD1.P 16(R3), [V4.S4]")
+	g.p("VLD1.P 32(R3), [V4.S4, V5.S4]")
 	var rows []int
 	for m := 0; m < mr; m++ {
 		rows = append(rows, acc(m, 0))
-		g.p("VADD V0.S4, V%d.S4, V%d.S4", acc(m, 0), acc(m, 0))
+		g.p("VADD V1.S4, V%d.S4, V%d.S4", acc(m, 0), acc(m, 0))
 	}
 	g.p("TBZ $1, R11, %snowz", pfx)
 	for m, r := range rows {
-		g.w(mlsElem4S(r, 4, 15, m))
+		g.w(mlsElem4S(r, 5, 15, m))
 	}
 	g.label(pfx + "nowz")
 	g.p("TBNZ $3, R11, %sfp", pfx)
 	g.p("TBZ $0, R11, %snolsh", pfx)
 	for _, r := range rows {
-		g.w(sshl4S(r, r, 3))
+		g.w(sshl4S(r, r, 4))
 	}
 	g.label(pfx + "nolsh")
 	ones := func(v int) []int {
@@ -417,46 +419,58 @@ func gemmMLAL(g *gen, mr int) {
 	}
 	store := func() {
 		for m := 0; m < mr; m++ {
-			g.p("VST1.P V5.S[%d], 4(R%d)", m, 6+m)
+			g.p("VST1.P V6.S[%d], 4(R%d)", m, 6+m)
 		}
 	}
 	g.p("TBNZ $2, R11, %sfast", pfx)
-	requant(g, rows, ones(1), ones(2), temps)
+	requant(g, rows, ones(2), ones(3), temps)
 	if mr == 4 {
-		narrow16(g, 5, [4]int{rows[0], rows[1], rows[2], rows[3]})
+		narrow16(g, 6, [4]int{rows[0], rows[1], rows[2], rows[3]})
 	} else {
-		g.w(sqxtnH(5, rows[0], false))
-		g.w(sqxtnB(5, 5, false))
-		g.w(smax16B(5, 5, 13))
-		g.w(smin16B(5, 5, 14))
+		g.w(sqxtnH(6, rows[0], false))
+		g.w(sqxtnB(6, 6, false))
+		g.w(smax16B(6, 6, 13))
+		g.w(smin16B(6, 6, 14))
 	}
 	store()
 	g.p("B %snext", pfx)
-	narrow := func() {
-		g.p("VDUP R16, V7.H8")
+	narrow := func() { // the zero point in V12 (.8h)
 		if mr == 4 {
-			narrowFast(g, 5, [4]int{rows[0], rows[1], rows[2], rows[3]}, 7)
+			narrowFast(g, 6, [4]int{rows[0], rows[1], rows[2], rows[3]}, 12)
 		} else {
-			g.w(sqxtnH(5, rows[0], false))
-			g.w(sqadd8H(5, 5, 7))
-			g.w(sqxtnB(5, 5, false))
-			g.w(smax16B(5, 5, 13))
-			g.w(smin16B(5, 5, 14))
+			g.w(sqxtnH(6, rows[0], false))
+			g.w(sqadd8H(6, 6, 12))
+			g.w(sqxtnB(6, 6, false))
+			g.w(smax16B(6, 6, 13))
+			g.w(smin16B(6, 6, 14))
 		}
 		store()
 	}
 	g.label(pfx + "fp")
-	g.comment("fp32 requantization (flags bit 3): the scales are in the multipliers' place (V1)")
-	requantFP32(g, rows, ones(1))
+	g.comment("fp32 requantization (flags bit 3): the scales are in the multipliers' place (V2)")
+	requantFP32(g, rows, ones(2))
 	narrow()
 	g.p("B %snext", pfx)
 	g.label(pfx + "fast")
-	requantFast(g, rows, ones(1), ones(2))
+	requantFast(g, rows, ones(2), ones(3))
 	narrow()
 	g.label(pfx + "next")
 	g.p("SUBS $1, R10")
 	g.p("BNE %stile", pfx)
 	g.p("RET")
+
+	g.comment("flags bit 4: some tile has a -128 weight; its flags word (bit 0) selects the safe loop")
+	g.label(pfx + "check")
+	g.p("MOVWU (R3), R13")
+	g.p("TBZ $0, R13, %sfast1", pfx)
+	safe(true)
+	g.p("SUBS $1, R1, R14")
+	g.p("BEQ %sdone", pfx)
+	g.label(pfx + "sk")
+	safe(false)
+	g.p("SUBS $1, R14")
+	g.p("BNE %ssk", pfx)
+	g.p("B %sdone", pfx)
 }
 
 // packA4 interleaves four rows into the A panel layout [chunk][row][16], optionally summing each row.
@@ -505,31 +519,22 @@ func packA4(g *gen) {
 	g.p("RET")
 }
 
-// dw3x3 emits the depthwise 3x3 row kernel for one block of 16 channels, reading int16 input rows
-// (widened once per row by widen16). Weights (w - wz, int16) of tap t in V(2t) (channels 0-7) and
+// dw3x3 emits the depthwise 3x3 row kernel for nb consecutive blocks of 16 channels, reading int16
+// input rows (widened once per row by widen16). Weights (w - wz, int16) of tap t in V(2t) (channels 0-7) and
 // V(2t+1) (8-15); accumulators V24-V27; input V18-V19 / V20-V21 alternating; V28 output zero point,
 // V29/V30 activation min/max.
 func dw3x3(g *gen) {
-	g.text("dw3x3", "dw3x3(out *int8, r0, r1, r2 *int16, w *int16, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int)", 96)
+	g.text("dw3x3", "dw3x3(out *int8, r0, r1, r2 *int16, w *int16, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int, nb int)", 104)
 	g.p("MOVD cin+64(FP), R19")
 	g.p("LSL $1, R19") // bytes per input pixel
 	g.p("MOVD s+72(FP), R20")
 	g.p("MUL R19, R20, R20")
+	g.comment("block bases: out R22, rows R23-R25; weights R10, parameters R11; nb in R21")
 	for ky := 0; ky < 3; ky++ {
-		base := 1 + 3*ky
-		g.p("MOVD r%d+%d(FP), R%d", ky, 8+8*ky, base)
-		g.p("ADD R19, R%d, R%d", base, base+1)
-		g.p("ADD R19, R%d, R%d", base+1, base+2)
+		g.p("MOVD r%d+%d(FP), R%d", ky, 8+8*ky, 23+ky)
 	}
 	g.p("MOVD w+32(FP), R10")
-	for i := 0; i < 4; i++ {
-		g.p("VLD1.P 64(R10), %s", vlist(4*i, 4, "H8"))
-	}
-	g.p("VLD1 (R10), [V16.H8, V17.H8]")
 	g.p("MOVD p+40(FP), R11")
-	g.p("ADD $64, R11, R12")
-	g.p("ADD $128, R11, R13")
-	g.p("ADD $192, R11, R14")
 	g.p("MOVD hdr+48(FP), R21")
 	g.p("MOVW (R21), R22")
 	g.p("VDUP R22, V28.S4")
@@ -538,15 +543,42 @@ func dw3x3(g *gen) {
 	g.p("VDUP R22, V29.B16")
 	g.p("MOVW 8(R21), R22")
 	g.p("VDUP R22, V30.B16")
-	g.p("MOVD n+56(FP), R15")
 	g.p("MOVD cout+80(FP), R16")
 	g.p("MOVD flags+88(FP), R17")
-	g.p("MOVD out+0(FP), R0")
+	g.p("MOVD nb+96(FP), R21")
+	g.p("MOVD out+0(FP), R22") // after the header constants, which use R22
 	g.p("TBNZ $3, R17, dwfp")
 	g.p("TBNZ $2, R17, dwfast")
 	g.p("TBNZ $0, R17, dwlsh")
+	nextBlock := func(pfx string) { // the next 16 channels: 16 bytes of output, 32 of each row
+		g.p("ADD $16, R22")
+		g.p("ADD $32, R23")
+		g.p("ADD $32, R24")
+		g.p("ADD $32, R25")
+		g.p("ADD $256, R11")
+		g.p("SUBS $1, R21")
+		g.p("BNE %s", pfx)
+		g.p("RET")
+	}
 	body := func(pfx string, lsh, fast, fp bool) {
 		g.label(pfx)
+		g.comment("block setup: tap pointers, weights, parameter pointers, pixel count")
+		for ky := 0; ky < 3; ky++ {
+			base := 1 + 3*ky
+			g.p("MOVD R%d, R%d", 23+ky, base)
+			g.p("ADD R19, R%d, R%d", base, base+1)
+			g.p("ADD R19, R%d, R%d", base+1, base+2)
+		}
+		for i := 0; i < 4; i++ {
+			g.p("VLD1.P 64(R10), %s", vlist(4*i, 4, "H8"))
+		}
+		g.p("VLD1.P 32(R10), [V16.H8, V17.H8]")
+		g.p("ADD $64, R11, R12")
+		g.p("ADD $128, R11, R13")
+		g.p("ADD $192, R11, R14")
+		g.p("MOVD n+56(FP), R15")
+		g.p("MOVD R22, R0")
+		g.label(pfx + "px")
 		g.p("VLD1 (R11), %s", vlist(24, 4, "S4"))
 		for t := 0; t < 9; t++ {
 			b := 18 + 2*(t%2)
@@ -593,8 +625,8 @@ func dw3x3(g *gen) {
 			g.w(smin16B(22, 22, 30))
 			g.p("VST1.P [V22.B16], (R0)(R16)")
 			g.p("SUBS $1, R15")
-			g.p("BNE %s", pfx)
-			g.p("RET")
+			g.p("BNE %spx", pfx)
+			nextBlock(pfx)
 			return
 		}
 		temps := []int{22, 23}
@@ -622,8 +654,8 @@ func dw3x3(g *gen) {
 		g.w(smin16B(22, 22, 30))
 		g.p("VST1.P [V22.B16], (R0)(R16)")
 		g.p("SUBS $1, R15")
-		g.p("BNE %s", pfx)
-		g.p("RET")
+		g.p("BNE %spx", pfx)
+		nextBlock(pfx)
 	}
 	body("dwloop", false, false, false)
 	body("dwlsh", true, false, false)
@@ -637,6 +669,22 @@ func widen16(g *gen) {
 	g.p("MOVD dst+0(FP), R0")
 	g.p("MOVD src+8(FP), R1")
 	g.p("MOVD n+16(FP), R2")
+	g.comment("four blocks per iteration, then one")
+	g.p("LSR $2, R2, R3")
+	g.p("AND $3, R2")
+	g.p("CBZ R3, widenrem")
+	g.label("widen4")
+	g.p("VLD1.P 64(R1), %s", vlist(0, 4, "B16"))
+	for i := 0; i < 4; i++ {
+		g.w(sxtl8H(4+2*i, i, false))
+		g.w(sxtl8H(5+2*i, i, true))
+	}
+	g.p("VST1.P %s, 64(R0)", vlist(4, 4, "H8"))
+	g.p("VST1.P %s, 64(R0)", vlist(8, 4, "H8"))
+	g.p("SUBS $1, R3")
+	g.p("BNE widen4")
+	g.label("widenrem")
+	g.p("CBZ R2, widendone")
 	g.label("widenloop")
 	g.p("VLD1.P 16(R1), [V0.B16]")
 	g.w(sxtl8H(1, 0, false))
@@ -644,6 +692,7 @@ func widen16(g *gen) {
 	g.p("VST1.P [V1.H8, V2.H8], 32(R0)")
 	g.p("SUBS $1, R2")
 	g.p("BNE widenloop")
+	g.label("widendone")
 	g.p("RET")
 }
 
