@@ -53,20 +53,13 @@ func asInt8(b []byte) []int8 {
 	return unsafe.Slice((*int8)(unsafe.Pointer(unsafe.SliceData(b))), len(b))
 }
 
-// asFloat32 and asInt32 need 4-byte aligned data: the arena aligns every tensor to 64 bytes; constants
+// asFloat32 needs 4-byte aligned data: the arena aligns every tensor to 64 bytes; constants
 // are copied to aligned memory at prepare time when they are not.
 func asFloat32(b []byte) []float32 {
 	if len(b) < 4 {
 		return nil
 	}
 	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/4)
-}
-
-func asInt32(b []byte) []int32 {
-	if len(b) < 4 {
-		return nil
-	}
-	return unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/4)
 }
 
 // Dequantize writes the tensor's real values into dst (len NumElements): scale * (q - zero) for an

@@ -26,9 +26,8 @@ import (
 // the reference networks of conformance_test.go do not cover. For every case and several seeded
 // random inputs: XNNPACK requantization (the default) must give TensorFlow Lite's output bytes
 // exactly, with the generic kernels and with the fast ones; Reference requantization must stay within
-// one step of them on every element. Two kinds of case are known not to match, and say why: where
-// this TensorFlow Lite build has a bug (quirk: its output is pinned down instead), and where the
-// int8 model cannot tell what the uint8 file meant (xnnTol: one step allowed).
+// one step of them on every element. One kind of case is known not to match, and says why: where
+// this TensorFlow Lite build has a bug (quirk: its output is pinned down instead).
 //
 // Each case runs real TensorFlow Lite once per input (node, about 0.3 s), several at a time; the
 // whole test takes about 20 s. It skips when node or the npm install is missing
@@ -48,10 +47,6 @@ type refCase struct {
 	// keeps the kernels' semantics, is only compared for the record.
 	quirk func(m *models.Model, in []byte) []byte
 	why   string
-	// xnnTol, when set, is the element difference allowed in XNNPACK mode instead of none, for a
-	// known reason (xnnWhy).
-	xnnTol int
-	xnnWhy string
 }
 
 // qp is a per-tensor quantization in the file's terms (the zero point is the file's: 0..255 for
@@ -695,14 +690,6 @@ func testRefCase(t *testing.T, runner *tfliteref.Runner, c refCase) {
 			got := it.Output(0).Bytes()
 			if len(got) != len(want[i]) {
 				t.Fatalf("%s: input %d: %d output bytes, TensorFlow Lite %d", name, i, len(got), len(want[i]))
-			}
-			if name != "reference" && c.xnnTol > 0 {
-				if d, n := elementDiff(got, want[i], kind); d > c.xnnTol {
-					t.Errorf("%s: input %d: an element differs by %d from TensorFlow Lite's (allowed %d: %s): %s", name, i, d, c.xnnTol, c.xnnWhy, describeDiff(got, want[i], kind, in))
-				} else if n > 0 {
-					t.Logf("%s: input %d: %d elements differ by up to %d from TensorFlow Lite's: known, %s", name, i, n, d, c.xnnWhy)
-				}
-				continue
 			}
 			if name != "reference" {
 				if !bytes.Equal(got, want[i]) {

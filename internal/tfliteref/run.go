@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -125,19 +124,4 @@ func messages(s string) string {
 		}
 	}
 	return strings.Join(keep, "; ")
-}
-
-var (
-	defaultOnce   sync.Once
-	defaultRunner *Runner
-	defaultErr    error
-)
-
-// Run executes model on input with the Runner that Find returns.
-func Run(ctx context.Context, model, input []byte) ([]byte, error) {
-	defaultOnce.Do(func() { defaultRunner, defaultErr = Find() })
-	if defaultErr != nil {
-		return nil, defaultErr
-	}
-	return defaultRunner.Run(ctx, model, input)
 }

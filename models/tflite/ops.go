@@ -333,28 +333,33 @@ func (c *opCtx) spatial(o *models.Op, padding tfl.Padding, in []int, kh, kw, sh,
 	return oh, ow, nil
 }
 
-func (c *opCtx) conv() (*models.Op, error) {
+// weighted reads the operands of a convolution or fully connected op: input, weights, an optional
+// bias (id -1 when absent) and the output.
+func (c *opCtx) weighted() (in, w, bias, out operand, err error) {
 	ins, err := c.inputs(2, 3)
 	if err != nil {
-		return nil, err
+		return
 	}
-	out, err := c.output()
-	if err != nil {
-		return nil, err
+	if out, err = c.output(); err != nil {
+		return
 	}
-	in, err := c.need(ins, 0)
-	if err != nil {
-		return nil, err
+	if in, err = c.need(ins, 0); err != nil {
+		return
 	}
-	filter, err := c.need(ins, 1)
-	if err != nil {
-		return nil, err
+	if w, err = c.need(ins, 1); err != nil {
+		return
 	}
-	bias := operand{id: -1}
+	bias = operand{id: -1}
 	if len(ins) == 3 {
 		bias = ins[2]
 	}
-	if err := c.checkInOut(in, out); err != nil {
+	err = c.checkInOut(in, out)
+	return
+}
+
+func (c *opCtx) conv() (*models.Op, error) {
+	in, filter, bias, out, err := c.weighted()
+	if err != nil {
 		return nil, err
 	}
 	for _, x := range []struct {
@@ -425,27 +430,8 @@ func (c *opCtx) conv() (*models.Op, error) {
 }
 
 func (c *opCtx) fullyConnected() (*models.Op, error) {
-	ins, err := c.inputs(2, 3)
+	in, w, bias, out, err := c.weighted()
 	if err != nil {
-		return nil, err
-	}
-	out, err := c.output()
-	if err != nil {
-		return nil, err
-	}
-	in, err := c.need(ins, 0)
-	if err != nil {
-		return nil, err
-	}
-	w, err := c.need(ins, 1)
-	if err != nil {
-		return nil, err
-	}
-	bias := operand{id: -1}
-	if len(ins) == 3 {
-		bias = ins[2]
-	}
-	if err := c.checkInOut(in, out); err != nil {
 		return nil, err
 	}
 	if err := c.checkRank("weights", w, 2); err != nil {
