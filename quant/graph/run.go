@@ -186,6 +186,8 @@ func runNode(n *Node, ins []*Tensor) ([]*Tensor, error) {
 		out, err = pad(n, ins)
 	case "ReduceMean":
 		out, err = reduceMean(n, ins)
+	case "Softmax":
+		out, err = softmax(n, ins)
 	default:
 		err = fmt.Errorf("op %s not implemented", n.Op)
 	}
@@ -953,6 +955,45 @@ func reduceMean(n *Node, ins []*Tensor) (*Tensor, error) {
 	}
 	for i := range out.Data {
 		out.Data[i] /= float32(count)
+	}
+	return out, nil
+}
+
+// softmax computes exp(x - max) / sum over the last axis, which must be the one named (ONNX opset 13
+// semantics; the importers produce only rank-2 N, classes inputs).
+func softmax(n *Node, ins []*Tensor) (*Tensor, error) {
+	x, err := in(ins, 0)
+	if err != nil {
+		return nil, err
+	}
+	r := len(x.Shape)
+	a, err := axis(attrInt(n, "axis", -1), r, r)
+	if err != nil {
+		return nil, err
+	}
+	if a != r-1 {
+		return nil, fmt.Errorf("softmax over axis %d of rank %d: only the last axis is implemented", a, r)
+	}
+	out, err := alloc(slices.Clone(x.Shape))
+	if err != nil {
+		return nil, err
+	}
+	k := x.Shape[r-1]
+	if k == 0 {
+		return out, nil
+	}
+	for i := 0; i+k <= len(x.Data); i += k {
+		row, dst := x.Data[i:i+k], out.Data[i:i+k]
+		m := slices.Max(row)
+		var sum float64
+		for j, v := range row {
+			e := math.Exp(float64(v - m))
+			dst[j] = float32(e)
+			sum += e
+		}
+		for j := range dst {
+			dst[j] = float32(float64(dst[j]) / sum)
+		}
 	}
 	return out, nil
 }
