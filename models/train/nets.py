@@ -40,11 +40,12 @@ class InvertedResidual(nn.Module):
 
 
 class MobileNetV2(nn.Module):
-    # (expansion t, channels c, repeats n, stride s); strides for 32x32 inputs: 32 -> 16 -> 8 -> 4.
+    # (expansion t, channels c, repeats n, stride s). With the stem's stride 2 a 32x32 input goes
+    # 16 -> 8 -> 4 -> 2 (ImageNet's 224 goes 112 -> ... -> 7 with the same strides after the stem).
     SETTINGS = [(1, 16, 1, 1), (6, 24, 2, 1), (6, 32, 3, 2), (6, 64, 4, 2),
                 (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
 
-    def __init__(self, width=0.5, classes=10, stem_stride=1):
+    def __init__(self, width=0.5, classes=10, stem_stride=2):
         super().__init__()
         cin = _divisible(32 * width)
         layers = [ConvBNReLU6(3, cin, 3, stem_stride)]
@@ -87,11 +88,11 @@ class RepVGGBlock(nn.Module):
 
 class RepVGG(nn.Module):
     """RepVGG-A0: blocks per stage 1, 2, 4, 14, 1; widths 48, 48, 96, 192, 1280 (a = 0.75, b = 2.5).
-    Strides for 32x32 inputs: 1, 2, 2, 2, 1 (32 -> 16 -> 8 -> 4)."""
+    Strides as on ImageNet (2, 2, 2, 2, 2) but the last stage's 1: a 32x32 input goes 16 -> 8 -> 4 -> 2."""
     BLOCKS = [1, 2, 4, 14, 1]
     WIDTHS = [48, 48, 96, 192, 1280]
 
-    def __init__(self, classes=10, strides=(1, 2, 2, 2, 1)):
+    def __init__(self, classes=10, strides=(2, 2, 2, 2, 1)):
         super().__init__()
         blocks, cin = [], 3
         for n, w, s in zip(self.BLOCKS, self.WIDTHS, strides):

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 import nets
+from export import export
 
 MEAN = (0.4914, 0.4822, 0.4465)
 STD = (0.2470, 0.2435, 0.2616)
@@ -111,11 +112,7 @@ def main():
               f'{time.time() - start:.0f}s', flush=True)
         torch.save(net.state_dict(), os.path.join(a.out, a.net + '.pt'))
 
-    net.eval()
-    onnx_path = os.path.join(a.out, a.net + '.onnx')
-    torch.onnx.export(net, torch.zeros(1, 3, 32, 32), onnx_path, opset_version=13,
-                      input_names=['input'], output_names=['logits'],
-                      training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
+    export(net, os.path.join(a.out, a.net + '.onnx'))
     info = {'net': a.net, 'epochs': a.epochs, 'seconds': round(time.time() - start),
             'float_top1': acc, 'macs': nets.macs(net), 'mean': MEAN, 'std': STD,
             'params': sum(p.numel() for p in net.parameters())}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# zoo.sh rebuilds the project's model zoo (models/zoo/*.eim) from the networks train.py trained, and
+# measures them: float top-1, edgeinfer int8 top-1, PyTorch's own int8 top-1 (ptq.py) and naive
+# per-tensor min/max int8, all on the 10,000 CIFAR-10 test images of ../shared/data.
+#
+#   models/train/zoo.sh [--train]      (from the repository root; needs python3-torch for --train/ptq)
+#
+# --train first trains both networks (tens of minutes on 2 cores). Without it, the ONNX exports and
+# weights must already be in $EDGEINFER_TRAIN (default ~/.cache/edgeinfer/train). Results go to
+# models/zoo/RESULTS.md; the HTML quantization reports to $EDGEINFER_TRAIN/*.html.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+shared="${EDGEINFER_SHARED:-../shared}"
+train="${EDGEINFER_TRAIN:-$HOME/.cache/edgeinfer/train}"
+cifar="${EDGEINFER_CACHE:-$HOME/.cache/edgeinfer}/cifar10"
+test_set="$shared/data/cifar10/test_batch.bin"
+labels="$shared/data/cifar10/batches.meta.txt"
+py=/usr/bin/python3
+mkdir -p "$train"
+
+if [ ! -f "$cifar/data_batch_1.bin" ]; then
+	"$py" "$shared/tools/cifar10/unpack.py" "$shared/data/cifar10/train_jpeg.pack" "$cifar"
+fi
+if [ "${1:-}" = "--train" ]; then
+	"$py" models/train/train.py --net repvgg_a0 --epochs 6 --train-dir "$cifar" --test "$test_set" --out "$train"
+	"$py" models/train/train.py --net mobilenetv2_0.5 --epochs 8 --train-dir "$cifar" --test "$test_set" --out "$train"
+fi
+
+go build -o "$train/edgeinfer" ./cmd/edgeinfer
+ei="$train/edgeinfer"
+calib="$cifar/data_batch_1.bin" # training images: the first 500 calibrate both quantizers
+norm=(--mean 0.4914,0.4822,0.4465 --std 0.2470,0.2435,0.2616)
+top1() { sed -n 's/.*top-1[^0-9]*\([0-9.]*\)%.*/\1/p' | head -n 1; }
+
+rows=()
+for net in mobilenetv2_0.5 repvgg_a0; do
+	onnx="$train/$net.onnx"
+	out="models/zoo/cifar10_$net.eim"
+	"$ei" quantize --in "$onnx" --calib "$calib" --calib-count 500 --method "${METHOD:-eq}" --bias-correction \
+		"${norm[@]}" --labels "$labels" --report "$train/$net.html" --out "$out"
+	"$ei" quantize --in "$onnx" --calib "$calib" --calib-count 500 --method minmax --per-tensor \
+		"${norm[@]}" --labels "$labels" --out "$train/${net}_naive.eim"
+	f=$("$ei" eval --model "$onnx" --data "$test_set" "${norm[@]}" | top1)
+	q=$("$ei" eval --model "$out" --data "$test_set" | top1)
+	n=$("$ei" eval --model "$train/${net}_naive.eim" --data "$test_set" | top1)
+	p=$("$py" models/train/ptq.py --net "$net" --weights "$train/$net.pt" --calib "$calib" --count 500 --test "$test_set" |
+		sed -n 's/.*"pytorch_int8_top1": \([0-9.]*\).*/\1/p')
+	rows+=("| $net | $f | $q | $p | $n | $(stat -c %s "$out") |")
+done
+{
+	echo "# Zoo results (models/train/zoo.sh, CIFAR-10 test set, 10,000 images, top-1 %)"
+	echo
+	echo "| model | float | edgeinfer int8 | PyTorch int8 (FX, onednn) | naive per-tensor min/max int8 | file bytes |"
+	echo "|---|---|---|---|---|---|"
+	printf '%s\n' "${rows[@]}"
+} > models/zoo/RESULTS.md
+cat models/zoo/RESULTS.md
