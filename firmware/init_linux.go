@@ -1,0 +1,203 @@
+//go:build linux
+
+package firmware
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/u-root/u-root/pkg/dhclient"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// RunInit is PID 1 of the appliance image: edgeinfer runs as init (the kernel command line says
+// init=/usr/bin/edgeinfer). It mounts /dev, /proc, /sys, /run and /tmp, mounts the data
+// partition (the root's disk, partition 3) at /data, sets the host name, brings up lo and
+// configures eth0 by DHCP in the background, then runs 'edgeinfer run' and restarts it whenever it
+// exits (1 s, doubling to 30 s; back to 1 s after a minute of running). It returns only on error or
+// when ctx ends.
+func RunInit(ctx context.Context, log *slog.Logger) error {
+	log.Info("edgeinfer init: starting", "pid", os.Getpid())
+	for _, m := range []struct{ src, dir, fstype, data string }{
+		{"devtmpfs", "/dev", "devtmpfs", ""},
+		{"proc", "/proc", "proc", ""},
+		{"sysfs", "/sys", "sysfs", ""},
+		{"tmpfs", "/run", "tmpfs", "mode=0755"},
+		{"tmpfs", "/tmp", "tmpfs", "mode=1777"},
+	} {
+		if err := unix.Mount(m.src, m.dir, m.fstype, unix.MS_NOSUID, m.data); err != nil && !errors.Is(err, unix.EBUSY) {
+			log.Error("edgeinfer init: mount", "fs", m.fstype, "on", m.dir, "err", err)
+		}
+	}
+	var cfg InitConfig
+	b, err := os.ReadFile(RootInitConfig)
+	if err == nil {
+		err = json.Unmarshal(b, &cfg)
+	}
+	if err != nil {
+		return fmt.Errorf("firmware: init: %s: %w", RootInitConfig, err)
+	}
+	if cfg.Hostname != "" {
+		if err := unix.Sethostname([]byte(cfg.Hostname)); err != nil {
+			log.Error("edgeinfer init: sethostname", "err", err)
+		}
+	}
+	if err := mountData(log); err != nil {
+		log.Error("edgeinfer init: data partition not mounted; /data is read-only", "err", err)
+	}
+	if err := linkUp("lo"); err != nil {
+		log.Error("edgeinfer init: loopback", "err", err)
+	}
+	for _, ifname := range cfg.DHCP {
+		go dhcpLoop(ctx, log, ifname)
+	}
+	return supervise(ctx, log, cfg)
+}
+
+func linkUp(name string) error {
+	l, err := netlink.LinkByName(name)
+	if err != nil {
+		return err
+	}
+	return netlink.LinkSetUp(l)
+}
+
+// mountData mounts partition 3 of the disk that holds the root file system at /data.
+func mountData(log *slog.Logger) error {
+	var st unix.Stat_t
+	if err := unix.Stat("/", &st); err != nil {
+		return err
+	}
+	sysdir, err := filepath.EvalSymlinks(fmt.Sprintf("/sys/dev/block/%d:%d", unix.Major(st.Dev), unix.Minor(st.Dev)))
+	if err != nil {
+		return fmt.Errorf("root device %d:%d: %w", unix.Major(st.Dev), unix.Minor(st.Dev), err)
+	}
+	disk := filepath.Dir(sysdir)
+	entries, err := os.ReadDir(disk)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		n, err := os.ReadFile(filepath.Join(disk, e.Name(), "partition"))
+		if err != nil || strings.TrimSpace(string(n)) != "3" {
+			continue
+		}
+		dev := "/dev/" + e.Name()
+		if err := unix.Mount(dev, DataMount, "vfat", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOATIME, "umask=0022,utf8"); err != nil {
+			return fmt.Errorf("mount %s on %s: %w", dev, DataMount, err)
+		}
+		log.Info("edgeinfer init: mounted data partition", "dev", dev, "on", DataMount)
+		return nil
+	}
+	return fmt.Errorf("no partition 3 on %s", disk)
+}
+
+// dhcpLoop configures ifname by DHCPv4, again at half the lease time, and retries on failure.
+func dhcpLoop(ctx context.Context, log *slog.Logger, ifname string) {
+	wait := 5 * time.Second
+	for ctx.Err() == nil {
+		renew := wait
+		link, err := dhclient.IfUp(ifname, 20*time.Second)
+		if err == nil {
+			for r := range dhclient.SendRequests(ctx, []netlink.Link{link}, true, false,
+				dhclient.Config{Timeout: 10 * time.Second, Retries: 3}, 20*time.Second) {
+				if r.Err != nil {
+					err = r.Err
+					continue
+				}
+				if err = r.Lease.Configure(); err != nil {
+					continue
+				}
+				m, _ := r.Lease.Message()
+				log.Info("edgeinfer init: DHCP", "if", ifname, "lease", r.Lease.String())
+				if m != nil {
+					if lt := m.IPAddressLeaseTime(time.Hour); lt > 0 {
+						renew = lt / 2
+					}
+				}
+			}
+		}
+		if err != nil {
+			log.Warn("edgeinfer init: DHCP failed; retrying", "if", ifname, "err", err, "in", wait)
+			renew = wait
+			wait = min(2*wait, 5*time.Minute)
+		} else {
+			wait = 5 * time.Second
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(renew):
+		}
+	}
+}
+
+// runArgs returns the command line of 'edgeinfer run' for cfg: the configuration on the data
+// partition when there is one, else the image's.
+func runArgs(cfg InitConfig) []string {
+	config := cfg.Config
+	if _, err := os.Stat(DataConfig); err == nil {
+		config = DataConfig
+	}
+	args := []string{"run", "--config", config}
+	if cfg.Model != "" {
+		args = append(args, "--model", cfg.Model)
+	}
+	if cfg.Labels != "" {
+		args = append(args, "--labels", cfg.Labels)
+	}
+	return args
+}
+
+func supervise(ctx context.Context, log *slog.Logger, cfg InitConfig) error {
+	self, err := os.Executable()
+	if err != nil {
+		self = RootBinary
+	}
+	env := []string{"PATH=/usr/bin", "HOME=" + DataMount, "EDGEINFER_CACHE=" + DataMount + "/cache", "TZ=UTC"}
+	backoff := time.Second
+	for restarts := 0; ; restarts++ {
+		args := runArgs(cfg)
+		log.Info("edgeinfer init: starting", "cmd", self+" "+strings.Join(args, " "), "restarts", restarts)
+		cmd := exec.Command(self, args...)
+		cmd.Env = env
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, os.Stdout, os.Stderr
+		cmd.Dir = "/"
+		started := time.Now()
+		err := cmd.Start()
+		if err == nil {
+			stop := context.AfterFunc(ctx, func() { cmd.Process.Signal(unix.SIGTERM) })
+			err = cmd.Wait()
+			stop()
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if time.Since(started) > time.Minute {
+			backoff = time.Second
+		}
+		log.Warn("edgeinfer init: edgeinfer run exited; restarting", "err", err, "after", backoff)
+		time.Sleep(backoff)
+		backoff = min(2*backoff, 30*time.Second)
+	}
+}
+
+// InitPID1 is what the edgeinfer binary calls when it finds itself process 1: it runs RunInit and,
+// should that return, syncs and reboots (PID 1 must not exit).
+func InitPID1() {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	err := RunInit(context.Background(), log)
+	log.Error("edgeinfer init: stopped; rebooting in 10 s", "err", err)
+	time.Sleep(10 * time.Second)
+	unix.Sync()
+	_ = unix.Reboot(unix.LINUX_REBOOT_CMD_RESTART)
+	os.Exit(1)
+}
