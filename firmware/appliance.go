@@ -283,6 +283,8 @@ func BuildAppliance(ctx context.Context, out string, o ApplianceOptions) (*Summa
 	ij, _ := json.MarshalIndent(initCfg, "", "  ")
 	rootFiles = append(rootFiles,
 		fileSpec{dst: RootInitConfig, data: append(ij, '\n'), mode: 0o644},
+		// Empty: init bind-mounts /run/resolv.conf (written by DHCP) over it.
+		fileSpec{dst: "/etc/resolv.conf", data: nil, mode: 0o644},
 		fileSpec{dst: "/etc/hostname", data: []byte(o.hostname() + "\n"), mode: 0o644},
 		fileSpec{dst: "/etc/hosts", data: []byte("127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.1.1\t" + o.hostname() + "\n"), mode: 0o644},
 	)
@@ -345,9 +347,9 @@ func BuildAppliance(ctx context.Context, out string, o ApplianceOptions) (*Summa
 		total = o.Size
 	}
 	parts := []PartitionInfo{
-		{1, "boot", "vfat", bootStart, bootSize},
+		{1, "boot", "vfat", bootStart, fat32FitSize(bootSize)},
 		{2, "root", "squashfs", rootStart, rootSize},
-		{3, "data", "vfat", dataStart, dataSize},
+		{3, "data", "vfat", dataStart, fat32FitSize(dataSize)},
 	}
 
 	tmpOut := out + ".tmp"
@@ -386,7 +388,9 @@ func BuildAppliance(ctx context.Context, out string, o ApplianceOptions) (*Summa
 	if err == nil {
 		var sq *os.File
 		if sq, err = os.Open(sqPath); err == nil {
-			_, err = d.WritePartitionContents(2, io.LimitReader(sq, sqSize))
+			// go-diskfs wants the whole partition: the squashfs, then zeros.
+			zeros := io.LimitReader(zeroReader{}, rootSize-sqSize)
+			_, err = d.WritePartitionContents(2, io.MultiReader(io.LimitReader(sq, sqSize), zeros))
 			sq.Close()
 		}
 	}
@@ -437,6 +441,51 @@ the one in the image unless the file names another one on this partition (/data/
 Pulled models are cached in /data/cache.
 `
 
+// fat32FitSize returns the largest size <= size (in whole sectors) for which go-diskfs v1.9.4 makes
+// a FAT big enough for all clusters. Its closed-form sectors-per-FAT leaves out the two reserved
+// FAT entries, so at some sizes the FAT is 2 entries short ("has N clusters but only space for N-2
+// FAT entries", says fsck.fat). The partition keeps the size returned; the few sectors cut off stay
+// unused. TestFAT32Geometry reads the result back from every image.
+func fat32FitSize(size int64) int64 {
+	for s := size; s > size-64*sectorSize; s -= sectorSize {
+		if fat32GeometryOK(s) {
+			return s
+		}
+	}
+	return size
+}
+
+// fat32GeometryOK repeats go-diskfs v1.9.4's FAT32 geometry (fat32.Create) for size bytes.
+func fat32GeometryOK(size int64) bool {
+	var clusterBytes int64
+	switch {
+	case size <= 260*mib:
+		clusterBytes = 512
+	case size <= 8<<30:
+		clusterBytes = 4096
+	case size <= 16<<30:
+		clusterBytes = 8192
+	case size <= 32<<30:
+		clusterBytes = 16384
+	default:
+		clusterBytes = 32768
+	}
+	spc := max(clusterBytes/sectorSize, 1)
+	total := size / sectorSize
+	const reserved = 32
+	denom := sectorSize*spc + 8
+	spf := (4*(total-reserved) + denom - 1) / denom
+	clusters := (total - reserved - 2*spf) / spc
+	return spf*(sectorSize/4) >= clusters+2
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
 func roundUp(n, to int64) int64 { return (n + to - 1) / to * to }
 
 // bootFiles lists the boot partition of the appliance, without cmdline.txt.
@@ -460,13 +509,6 @@ func (o *ApplianceOptions) bootFiles() ([]fileSpec, error) {
 	}
 	for _, name := range o.Board.DTBs {
 		if err := add(o.KernelDir, name, "/"+name); err != nil {
-			return nil, err
-		}
-	}
-	overlays, _ := filepath.Glob(filepath.Join(o.KernelDir, "overlays", "*"))
-	sort.Strings(overlays)
-	for _, p := range overlays {
-		if err := add(filepath.Dir(p), filepath.Base(p), "/overlays/"+filepath.Base(p)); err != nil {
 			return nil, err
 		}
 	}
@@ -551,7 +593,7 @@ var rootDirs = []struct {
 	path string
 	mode fs.FileMode
 }{
-	{"dev", 0o755}, {"proc", 0o555}, {"sys", 0o555}, {"run", 0o755}, {"tmp", 0o1777}, {"var", 0o755},
+	{"dev", 0o755}, {"proc", 0o555}, {"sys", 0o555}, {"run", 0o755}, {"tmp", 0o777 | fs.ModeSticky}, {"var", 0o755},
 	{"data", 0o755}, {"etc", 0o755}, {"usr", 0o755}, {"usr/bin", 0o755}, {"usr/share", 0o755},
 }
 
@@ -610,9 +652,6 @@ func writeSquashfs(ctx context.Context, dst, tmpDir string, files []fileSpec, ep
 			return 0, fmt.Errorf("firmware: squashfs workspace: %w", err)
 		}
 	}
-	if err := os.Symlink("../run/resolv.conf", filepath.Join(ws, "etc", "resolv.conf")); err != nil {
-		return 0, fmt.Errorf("firmware: %w", err)
-	}
 	modes := map[string]fs.FileMode{}
 	for _, d := range rootDirs {
 		modes[d.path] = d.mode | fs.ModeDir
@@ -640,7 +679,7 @@ func writeSquashfs(ctx context.Context, dst, tmpDir string, files []fileSpec, ep
 			return 0, fmt.Errorf("firmware: %w", err)
 		}
 		if fi.Mode()&fs.ModeSymlink != 0 {
-			continue // symlink times and modes are not kept meaningfully; lchtimes below
+			return 0, fmt.Errorf("firmware: squashfs workspace: %s is a symlink (go-diskfs v1.9.4 reads link targets relative to the working directory)", rel)
 		}
 		m, ok := modes[rel]
 		switch {
@@ -650,18 +689,12 @@ func writeSquashfs(ctx context.Context, dst, tmpDir string, files []fileSpec, ep
 		default:
 			m = 0o644
 		}
-		if err := os.Chmod(p, m.Perm()|m&(fs.ModeSticky)); err != nil {
+		if err := os.Chmod(p, m.Perm()|m&fs.ModeSticky); err != nil {
 			return 0, fmt.Errorf("firmware: %w", err)
 		}
 		if err := os.Chtimes(p, epoch, epoch); err != nil {
 			return 0, fmt.Errorf("firmware: %w", err)
 		}
-	}
-	if err := lchtimes(filepath.Join(ws, "etc", "resolv.conf"), epoch); err != nil {
-		return 0, err
-	}
-	if err := os.Chtimes(filepath.Join(ws, "etc"), epoch, epoch); err != nil {
-		return 0, fmt.Errorf("firmware: %w", err)
 	}
 	root := uint32(0)
 	if err := sq.Finalize(squashfs.FinalizeOptions{Compression: &squashfs.CompressorGzip{CompressionLevel: 6}, FileUID: &root, FileGID: &root}); err != nil {

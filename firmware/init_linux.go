@@ -26,6 +26,20 @@ import (
 // exits (1 s, doubling to 30 s; back to 1 s after a minute of running). It returns only on error or
 // when ctx ends.
 func RunInit(ctx context.Context, log *slog.Logger) error {
+	// Without an initramfs the kernel finds no /dev/console before the root is mounted and starts
+	// init with no standard files ("unable to open an initial console"): open it on the devtmpfs
+	// the kernel mounted on /dev.
+	if err := unix.Mount("devtmpfs", "/dev", "devtmpfs", unix.MS_NOSUID, ""); err != nil && !errors.Is(err, unix.EBUSY) {
+		log.Error("edgeinfer init: mount devtmpfs", "err", err)
+	}
+	if fd, err := unix.Open("/dev/console", unix.O_RDWR|unix.O_NOCTTY, 0); err == nil {
+		for i := 0; i < 3; i++ {
+			unix.Dup3(fd, i, 0)
+		}
+		if fd > 2 {
+			unix.Close(fd)
+		}
+	}
 	log.Info("edgeinfer init: starting", "pid", os.Getpid())
 	for _, m := range []struct{ src, dir, fstype, data string }{
 		{"devtmpfs", "/dev", "devtmpfs", ""},
@@ -53,6 +67,12 @@ func RunInit(ctx context.Context, log *slog.Logger) error {
 	}
 	if err := mountData(log); err != nil {
 		log.Error("edgeinfer init: data partition not mounted; /data is read-only", "err", err)
+	}
+	// /etc is read-only: DHCP writes the resolver configuration through a bind mount into /run.
+	if err := os.WriteFile("/run/resolv.conf", nil, 0o644); err == nil {
+		if err := unix.Mount("/run/resolv.conf", "/etc/resolv.conf", "", unix.MS_BIND, ""); err != nil {
+			log.Error("edgeinfer init: bind mount /etc/resolv.conf", "err", err)
+		}
 	}
 	if err := linkUp("lo"); err != nil {
 		log.Error("edgeinfer init: loopback", "err", err)

@@ -28,11 +28,13 @@ const DefaultBootMount = "/boot/firmware"
 
 // Paths of the Raspberry Pi OS mode, on the boot partition and on the installed system.
 const (
-	raspiPayloadDir = "/edgeinfer"                 // on the boot partition; removed by the first boot
-	raspiFirstRun   = "/edgeinfer-firstrun.sh"     // on the boot partition; removed by itself
-	raspiBinary     = "/usr/local/bin/edgeinfer"   // on the root file system
-	raspiModelDir   = "/usr/local/share/edgeinfer" // on the root file system
-	raspiConfig     = "/etc/edgeinfer/edgeinfer.yaml"
+	// On the boot partition, all in its root directory (go-diskfs v1.9.4 writes a '..' entry in new
+	// subdirectories that fsck.fat reports as invalid); the first boot removes them.
+	raspiPayload  = "/edgeinfer-"                // prefix of the payload files
+	raspiFirstRun = "/edgeinfer-firstrun.sh"     // the first-boot script
+	raspiBinary   = "/usr/local/bin/edgeinfer"   // on the root file system
+	raspiModelDir = "/usr/local/share/edgeinfer" // on the root file system
+	raspiConfig   = "/etc/edgeinfer/edgeinfer.yaml"
 )
 
 // systemdUnit is packaging/edgeinfer.service (TestSystemdUnitMatchesPackaging keeps them equal).
@@ -230,22 +232,22 @@ func CustomizeRaspiOS(ctx context.Context, out string, o RaspiOSOptions) (*Summa
 	}
 	p := o.Payload
 	files := []fileSpec{
-		{dst: raspiPayloadDir + "/edgeinfer", src: p.Binary, mode: 0o755},
-		{dst: raspiPayloadDir + "/" + modelName, src: p.Model, mode: 0o644},
-		{dst: raspiPayloadDir + "/edgeinfer.service", data: systemdUnit, mode: 0o644},
+		{dst: raspiPayload + "binary", src: p.Binary, mode: 0o755},
+		{dst: raspiPayload + "model-" + modelName, src: p.Model, mode: 0o644},
+		{dst: raspiPayload + "edgeinfer.service", data: systemdUnit, mode: 0o644},
 	}
 	cfg := p.Config
 	if cfg == nil {
 		cfg = []byte(DefaultConfig)
 	}
-	files = append(files, fileSpec{dst: raspiPayloadDir + "/edgeinfer.yaml", data: cfg, mode: 0o644})
+	files = append(files, fileSpec{dst: raspiPayload + "edgeinfer.yaml", data: cfg, mode: 0o644})
 	dropIn := "# Written by 'edgeinfer firmware build --base': the model put in the image.\n[Service]\n" +
 		"Environment=EDGEINFER_MODEL=" + raspiModelDir + "/" + modelName + "\n"
 	if p.Labels != "" {
-		files = append(files, fileSpec{dst: raspiPayloadDir + "/labels.txt", src: p.Labels, mode: 0o644})
+		files = append(files, fileSpec{dst: raspiPayload + "labels.txt", src: p.Labels, mode: 0o644})
 		dropIn += "Environment=EDGEINFER_LABELS=" + raspiModelDir + "/labels.txt\n"
 	}
-	files = append(files, fileSpec{dst: raspiPayloadDir + "/firmware.conf", data: []byte(dropIn), mode: 0o644})
+	files = append(files, fileSpec{dst: raspiPayload + "firmware.conf", data: []byte(dropIn), mode: 0o644})
 	script, err := o.firstRunScript(modelName)
 	if err != nil {
 		return nil, err
@@ -366,15 +368,15 @@ func (o *RaspiOSOptions) firstRunScript(modelName string) (string, error) {
 	w("# edgeinfer first boot, written by 'edgeinfer firmware build --base' (board %s).\n", o.Board.Name)
 	w("# systemd runs it once (systemd.run= in cmdline.txt); it installs edgeinfer, applies the host\n")
 	w("# name and WiFi settings, removes itself and its payload, and the Pi reboots.\n")
-	w("set -e\nB=%s\nP=\"$B%s\"\n", o.BootMount, raspiPayloadDir)
-	w("install -D -m 755 \"$P/edgeinfer\" %s\n", raspiBinary)
-	w("install -D -m 644 \"$P/%s\" %s/%s\n", modelName, raspiModelDir, modelName)
+	w("set -e\nB=%s\nP=\"$B%s\"\n", o.BootMount, raspiPayload)
+	w("install -D -m 755 \"${P}binary\" %s\n", raspiBinary)
+	w("install -D -m 644 \"${P}model-%s\" %s/%s\n", modelName, raspiModelDir, modelName)
 	if o.Labels != "" {
-		w("install -D -m 644 \"$P/labels.txt\" %s/labels.txt\n", raspiModelDir)
+		w("install -D -m 644 \"${P}labels.txt\" %s/labels.txt\n", raspiModelDir)
 	}
-	w("install -D -m 644 \"$P/edgeinfer.yaml\" %s\n", raspiConfig)
-	w("install -D -m 644 \"$P/edgeinfer.service\" /etc/systemd/system/edgeinfer.service\n")
-	w("install -D -m 644 \"$P/firmware.conf\" /etc/systemd/system/edgeinfer.service.d/firmware.conf\n")
+	w("install -D -m 644 \"${P}edgeinfer.yaml\" %s\n", raspiConfig)
+	w("install -D -m 644 \"${P}edgeinfer.service\" /etc/systemd/system/edgeinfer.service\n")
+	w("install -D -m 644 \"${P}firmware.conf\" /etc/systemd/system/edgeinfer.service.d/firmware.conf\n")
 	w("mkdir -p /etc/systemd/system/multi-user.target.wants\n")
 	w("ln -sf /etc/systemd/system/edgeinfer.service /etc/systemd/system/multi-user.target.wants/edgeinfer.service\n")
 	if h := o.Hostname; h != "" {
@@ -397,10 +399,10 @@ func (o *RaspiOSOptions) firstRunScript(modelName string) (string, error) {
 		w("network={\n\tssid=%s\n\tpsk=%s\n}\nWPAEOF\n", hex.EncodeToString([]byte(o.WiFiSSID)), psk)
 		w("  chmod 600 /etc/wpa_supplicant/wpa_supplicant.conf\n")
 		w("  rfkill unblock wifi || true\n")
-		w("  for f in /var/lib/systemd/rfkill/*:wlan; do [ -e \"$f\" ] && echo 0 >\"$f\"; done\n")
+		w("  for f in /var/lib/systemd/rfkill/*:wlan; do if [ -e \"$f\" ]; then echo 0 >\"$f\"; fi; done\n")
 		w("fi\n")
 	}
-	w("rm -rf \"$P\" \"$B%s\"\n", raspiFirstRun)
+	w("rm -f \"$P\"* \"$B%s\"\n", raspiFirstRun)
 	w("sed -i 's| systemd.run.*||g' \"$B/cmdline.txt\"\n")
 	w("exit 0\n")
 	return s.String(), nil

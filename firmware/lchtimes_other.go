@@ -1,7 +1,0 @@
-//go:build !unix
-
-package firmware
-
-import "time"
-
-func lchtimes(string, time.Time) error { return nil }
