@@ -180,7 +180,7 @@ func readAll(fsys filesystem.FileSystem, p string) (string, error) {
 // usedBytes sums the sizes of the files under dir (rounded up to clusters of 4 KiB, a guess that
 // errs on the safe side for RPi OS boot partitions).
 func usedBytes(fsys filesystem.FileSystem, dir string) (int64, error) {
-	entries, err := fsys.ReadDir(dir)
+	entries, err := fsys.ReadDir(dir) // io/fs paths: "." is the root
 	if err != nil {
 		return 0, err
 	}
@@ -287,7 +287,7 @@ func CustomizeRaspiOS(ctx context.Context, out string, o RaspiOSOptions) (*Summa
 		if err != nil {
 			return fmt.Errorf("boot partition: %w", err)
 		}
-		used, err := usedBytes(fsys, "/")
+		used, err := usedBytes(fsys, ".")
 		if err != nil {
 			return fmt.Errorf("boot partition: %w", err)
 		}
