@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,12 +133,7 @@ func (im *image) fs(part int, want filesystem.Type) filesystem.FileSystem {
 
 func readFS(t *testing.T, fsys filesystem.FileSystem, p string) []byte {
 	t.Helper()
-	f, err := fsys.OpenFile(fsPath(p), os.O_RDONLY)
-	if err != nil {
-		t.Fatalf("open %s: %v", p, err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(f)
+	b, err := readFile(fsys, p)
 	if err != nil {
 		t.Fatalf("read %s: %v", p, err)
 	}

@@ -156,9 +156,16 @@ func checkBase(p string) (*baseInfo, error) {
 	if _, err := readAll(fsys, "/config.txt"); err != nil {
 		return nil, foreign("the boot partition has no config.txt")
 	}
+	// pi-gen, which builds Raspberry Pi OS, writes issue.txt ("Raspberry Pi reference 2025-05-13").
+	if issue, err := readAll(fsys, "/issue.txt"); err != nil || !strings.Contains(issue, "Raspberry Pi reference") {
+		return nil, foreign("the boot partition has no issue.txt saying \"Raspberry Pi reference\" (written by pi-gen)")
+	}
 	line := strings.TrimSpace(cmd)
 	if !strings.Contains(line, "root=") {
 		return nil, foreign("cmdline.txt has no root=")
+	}
+	if strings.Contains(line, "rootfstype=squashfs") {
+		return nil, foreign("it is an edgeinfer appliance image (squashfs root)")
 	}
 	if strings.Contains(line, "systemd.run=") {
 		return nil, fmt.Errorf("firmware: base image %s already has a first-boot script (systemd.run= in cmdline.txt): start from a fresh Raspberry Pi OS Lite image", p)
@@ -168,13 +175,28 @@ func checkBase(p string) (*baseInfo, error) {
 }
 
 func readAll(fsys filesystem.FileSystem, p string) (string, error) {
-	f, err := fsys.OpenFile(p, os.O_RDONLY)
+	b, err := readFile(fsys, p)
+	return string(b), err
+}
+
+// readFile reads a whole file from a go-diskfs file system. It reads no more than the size in
+// the directory entry: go-diskfs v1.9.4's FAT File.Read can return bytes past the end of a file.
+func readFile(fsys filesystem.FileSystem, p string) ([]byte, error) {
+	rel := strings.TrimPrefix(p, "/")
+	fi, err := fsys.Stat(rel)
 	if err != nil {
-		return "", err
+		return nil, err
+	}
+	f, err := fsys.OpenFile(rel, os.O_RDONLY)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(f)
-	return string(b), err
+	b := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return b, nil
 }
 
 // usedBytes sums the sizes of the files under dir (rounded up to clusters of 4 KiB, a guess that
