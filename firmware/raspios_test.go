@@ -235,4 +235,3 @@ func TestRaspiOSBadInputs(t *testing.T) {
 		})
 	}
 }
-
