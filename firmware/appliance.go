@@ -175,7 +175,9 @@ type InitConfig struct {
 	Model    string   `json:"model"`
 	Labels   string   `json:"labels,omitempty"`
 	Config   string   `json:"config"`
-	DHCP     []string `json:"dhcp,omitempty"` // interfaces to configure by DHCP
+	// DHCP lists prefixes of interface names to configure by DHCPv4 as they appear (on-board
+	// Ethernet is eth0 on every supported board; USB adapters are eth1.., usb0.., enx...).
+	DHCP []string `json:"dhcp,omitempty"`
 }
 
 func (o *ApplianceOptions) check() error {
@@ -183,7 +185,7 @@ func (o *ApplianceOptions) check() error {
 		return errors.New("firmware: no board")
 	}
 	if o.WiFiSSID != "" {
-		return errors.New("firmware: WiFi credentials are only applied in --base mode (Raspberry Pi OS): the appliance image has no WPA supplicant yet; use Ethernet (DHCP on eth0) or build from a Raspberry Pi OS Lite image with --base")
+		return errors.New("firmware: WiFi credentials are only applied in --base mode (Raspberry Pi OS): the appliance image has no WPA supplicant yet; use Ethernet (DHCP) or build from a Raspberry Pi OS Lite image with --base")
 	}
 	if o.Binary == "" {
 		return errors.New("firmware: no edgeinfer binary")
@@ -279,7 +281,7 @@ func BuildAppliance(ctx context.Context, out string, o ApplianceOptions) (*Summa
 
 	// Root file system.
 	rootFiles, modelPath, labelsPath := o.Payload.files(RootBinary, RootModelDir, RootConfig)
-	initCfg := InitConfig{Hostname: o.hostname(), Model: modelPath, Labels: labelsPath, Config: RootConfig, DHCP: []string{"eth0"}}
+	initCfg := InitConfig{Hostname: o.hostname(), Model: modelPath, Labels: labelsPath, Config: RootConfig, DHCP: []string{"eth", "usb", "en"}}
 	ij, _ := json.MarshalIndent(initCfg, "", "  ")
 	rootFiles = append(rootFiles,
 		fileSpec{dst: RootInitConfig, data: append(ij, '\n'), mode: 0o644},

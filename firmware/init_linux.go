@@ -22,7 +22,7 @@ import (
 // RunInit is PID 1 of the appliance image: edgeinfer runs as init (the kernel command line says
 // init=/usr/bin/edgeinfer). It mounts /dev, /proc, /sys, /run and /tmp, mounts the data
 // partition (the root's disk, partition 3) at /data, sets the host name, brings up lo and
-// configures eth0 by DHCP in the background, then runs 'edgeinfer run' and restarts it whenever it
+// configures Ethernet interfaces by DHCP in the background, then runs 'edgeinfer run' and restarts it whenever it
 // exits (1 s, doubling to 30 s; back to 1 s after a minute of running). It returns only on error or
 // when ctx ends.
 func RunInit(ctx context.Context, log *slog.Logger) error {
@@ -77,8 +77,8 @@ func RunInit(ctx context.Context, log *slog.Logger) error {
 	if err := linkUp("lo"); err != nil {
 		log.Error("edgeinfer init: loopback", "err", err)
 	}
-	for _, ifname := range cfg.DHCP {
-		go dhcpLoop(ctx, log, ifname)
+	if len(cfg.DHCP) > 0 {
+		go watchInterfaces(ctx, log, cfg.DHCP)
 	}
 	return supervise(ctx, log, cfg)
 }
@@ -119,6 +119,36 @@ func mountData(log *slog.Logger) error {
 		return nil
 	}
 	return fmt.Errorf("no partition 3 on %s", disk)
+}
+
+// watchInterfaces starts dhcpLoop for every Ethernet interface whose name starts with one of
+// prefixes, now and whenever one appears (USB adapters), checking every 2 seconds.
+func watchInterfaces(ctx context.Context, log *slog.Logger, prefixes []string) {
+	started := map[string]bool{}
+	for ctx.Err() == nil {
+		links, err := netlink.LinkList()
+		if err != nil {
+			log.Error("edgeinfer init: listing network interfaces", "err", err)
+		}
+		for _, l := range links {
+			a := l.Attrs()
+			if started[a.Name] || a.EncapType != "ether" {
+				continue
+			}
+			for _, p := range prefixes {
+				if strings.HasPrefix(a.Name, p) {
+					started[a.Name] = true
+					log.Info("edgeinfer init: network interface", "if", a.Name, "mac", a.HardwareAddr.String())
+					go dhcpLoop(ctx, log, a.Name)
+					break
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(2 * time.Second):
+		}
+	}
 }
 
 // dhcpLoop configures ifname by DHCPv4, again at half the lease time, and retries on failure.
@@ -186,7 +216,7 @@ func supervise(ctx context.Context, log *slog.Logger, cfg InitConfig) error {
 	backoff := time.Second
 	for restarts := 0; ; restarts++ {
 		args := runArgs(cfg)
-		log.Info("edgeinfer init: starting", "cmd", self+" "+strings.Join(args, " "), "restarts", restarts)
+		log.Info("edgeinfer init: running edgeinfer", "cmd", self+" "+strings.Join(args, " "), "restarts", restarts)
 		cmd := exec.Command(self, args...)
 		cmd.Env = env
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, os.Stdout, os.Stderr

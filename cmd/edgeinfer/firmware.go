@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/edgeinfer/edgeinfer/firmware"
+	"github.com/edgeinfer/edgeinfer/models/load"
 	"github.com/edgeinfer/edgeinfer/pipeline"
 )
 
@@ -116,6 +117,17 @@ func runFirmware(ctx context.Context, e *env, args []string) error {
 	}
 	if labelsPath == "" {
 		labelsPath = sidecarLabels(modelPath)
+	}
+	// Load the model here: a model the device cannot run, or one without labels, would only show
+	// as 'edgeinfer run' failing (and restarting) on the device.
+	m, closer, err := load.Model(modelPath)
+	if err != nil {
+		return err
+	}
+	hasLabels := len(m.Labels) > 0
+	closer.Close()
+	if labelsPath == "" && !hasLabels {
+		return usagef("model %s has no labels and there is no NAME.labels.txt beside it: pass --labels FILE", modelPath)
 	}
 
 	// The binary.
