@@ -171,10 +171,10 @@ func (f fileSpec) hash(ih *inputHash) error {
 
 // InitConfig is /etc/edgeinfer/init.json in the appliance: what edgeinfer does as PID 1.
 type InitConfig struct {
-	Hostname string   `json:"hostname"`
-	Model    string   `json:"model"`
-	Labels   string   `json:"labels,omitempty"`
-	Config   string   `json:"config"`
+	Hostname string `json:"hostname"`
+	Model    string `json:"model"`
+	Labels   string `json:"labels,omitempty"`
+	Config   string `json:"config"`
 	// DHCP lists prefixes of interface names to configure by DHCPv4 as they appear (on-board
 	// Ethernet is eth0 on every supported board; USB adapters are eth1.., usb0.., enx...).
 	DHCP []string `json:"dhcp,omitempty"`
