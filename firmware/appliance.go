@@ -178,6 +178,74 @@ type InitConfig struct {
 	// DHCP lists prefixes of interface names to configure by DHCPv4 as they appear (on-board
 	// Ethernet is eth0 on every supported board; USB adapters are eth1.., usb0.., enx...).
 	DHCP []string `json:"dhcp,omitempty"`
+	// Modules are kernel modules to load at boot, dependencies first.
+	Modules []string `json:"modules,omitempty"`
+}
+
+// IsAppliance reports whether this system is an appliance image: it has RootInitConfig.
+func IsAppliance() bool {
+	_, err := os.Stat(RootInitConfig)
+	return err == nil
+}
+
+// BootModules are the kernel modules the appliance loads at boot (the kernel has no udev to load
+// them on demand): uvcvideo, the USB Video Class driver for USB webcams. Everything else the
+// appliance needs (squashfs, vfat, the boards' Ethernet, USB) is built into the kernel.
+var BootModules = []string{"uvcvideo"}
+
+// kernelModules returns the files of the named modules and of their dependencies, from
+// lib/modules/VERSION/ of the kernel directory, and the order to load them in (dependencies
+// first), as paths in the root file system.
+func kernelModules(kernelDir string, names []string) ([]fileSpec, []string, error) {
+	vers, _ := filepath.Glob(filepath.Join(kernelDir, "lib", "modules", "*", "modules.dep"))
+	if len(vers) != 1 {
+		return nil, nil, fmt.Errorf("firmware: want one lib/modules/*/modules.dep in %s, found %d", kernelDir, len(vers))
+	}
+	dep, err := os.ReadFile(vers[0])
+	if err != nil {
+		return nil, nil, fmt.Errorf("firmware: %w", err)
+	}
+	modDir := filepath.Dir(vers[0])
+	deps := map[string][]string{} // kernel/.../x.ko -> its dependencies
+	byName := map[string]string{} // x -> kernel/.../x.ko
+	for _, line := range strings.Split(string(dep), "\n") {
+		mod, rest, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		deps[mod] = strings.Fields(rest)
+		base := path.Base(mod)
+		base = base[:strings.Index(base, ".ko")]
+		byName[strings.ReplaceAll(base, "-", "_")] = mod
+	}
+	var order []string
+	seen := map[string]bool{}
+	var visit func(mod string)
+	visit = func(mod string) {
+		if seen[mod] {
+			return
+		}
+		seen[mod] = true
+		for _, d := range deps[mod] {
+			visit(d)
+		}
+		order = append(order, mod)
+	}
+	for _, n := range names {
+		mod, ok := byName[strings.ReplaceAll(n, "-", "_")]
+		if !ok {
+			return nil, nil, fmt.Errorf("firmware: kernel module %s is not in %s", n, vers[0])
+		}
+		visit(mod)
+	}
+	rootDir := "/lib/modules/" + filepath.Base(modDir)
+	var files []fileSpec
+	var paths []string
+	for _, mod := range order {
+		files = append(files, fileSpec{dst: rootDir + "/" + mod, src: filepath.Join(modDir, filepath.FromSlash(mod)), mode: 0o644})
+		paths = append(paths, rootDir+"/"+mod)
+	}
+	return files, paths, nil
 }
 
 func (o *ApplianceOptions) check() error {
@@ -281,7 +349,13 @@ func BuildAppliance(ctx context.Context, out string, o ApplianceOptions) (*Summa
 
 	// Root file system.
 	rootFiles, modelPath, labelsPath := o.Payload.files(RootBinary, RootModelDir, RootConfig)
-	initCfg := InitConfig{Hostname: o.hostname(), Model: modelPath, Labels: labelsPath, Config: RootConfig, DHCP: []string{"eth", "usb", "en"}}
+	modFiles, modOrder, err := kernelModules(o.KernelDir, BootModules)
+	if err != nil {
+		return nil, err
+	}
+	rootFiles = append(rootFiles, modFiles...)
+	initCfg := InitConfig{Hostname: o.hostname(), Model: modelPath, Labels: labelsPath, Config: RootConfig,
+		DHCP: []string{"eth", "usb", "en"}, Modules: modOrder}
 	ij, _ := json.MarshalIndent(initCfg, "", "  ")
 	rootFiles = append(rootFiles,
 		fileSpec{dst: RootInitConfig, data: append(ij, '\n'), mode: 0o644},

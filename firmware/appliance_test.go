@@ -153,6 +153,14 @@ func TestApplianceReadBack(t *testing.T) {
 			if ic.Hostname != "cam-"+name || ic.Config != RootConfig || ic.Model != RootModelDir+"/tiny_quant.tflite" {
 				t.Errorf("init.json = %+v", ic)
 			}
+			if n := len(ic.Modules); n == 0 || !strings.HasSuffix(ic.Modules[n-1], "/kernel/drivers/media/usb/uvc/uvcvideo.ko") {
+				t.Errorf("init.json modules %q: want uvcvideo last, after its dependencies", ic.Modules)
+			}
+			for _, m := range ic.Modules {
+				if _, err := root.Stat(fsPath(m)); err != nil {
+					t.Errorf("root: kernel module %s: %v", m, err)
+				}
+			}
 			if !bytes.Equal(readFS(t, root, ic.Model), mustRead(t, o.Model)) {
 				t.Error("root: model differs")
 			}

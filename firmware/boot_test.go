@@ -104,6 +104,8 @@ func TestBootPi3QEMU(t *testing.T) {
 		{"kernel", "Booting Linux"},
 		{"root", "VFS: Mounted root (squashfs filesystem) readonly"},
 		{"init", `msg="edgeinfer init: starting" pid=1`},
+		{"modules", `msg="edgeinfer init: loaded kernel modules"`},
+		{"uvcvideo", "usbcore: registered new interface driver uvcvideo"},
 		{"data", `msg="edgeinfer init: mounted data partition"`},
 		{"running", "msg=running "},
 	}

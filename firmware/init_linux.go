@@ -65,6 +65,14 @@ func RunInit(ctx context.Context, log *slog.Logger) error {
 			log.Error("edgeinfer init: sethostname", "err", err)
 		}
 	}
+	for _, m := range cfg.Modules {
+		if err := loadModule(m); err != nil {
+			log.Error("edgeinfer init: kernel module", "path", m, "err", err)
+		}
+	}
+	if len(cfg.Modules) > 0 {
+		log.Info("edgeinfer init: loaded kernel modules", "n", len(cfg.Modules))
+	}
 	if err := mountData(log); err != nil {
 		log.Error("edgeinfer init: data partition not mounted; /data is read-only", "err", err)
 	}
@@ -81,6 +89,19 @@ func RunInit(ctx context.Context, log *slog.Logger) error {
 		go watchInterfaces(ctx, log, cfg.DHCP)
 	}
 	return supervise(ctx, log, cfg)
+}
+
+// loadModule loads one kernel module file (finit_module); one already loaded is fine.
+func loadModule(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := unix.FinitModule(int(f.Fd()), "", 0); err != nil && !errors.Is(err, unix.EEXIST) {
+		return err
+	}
+	return nil
 }
 
 func linkUp(name string) error {
