@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	diskfs "github.com/diskfs/go-diskfs"
 	"github.com/diskfs/go-diskfs/filesystem"
 	"github.com/edgeinfer/edgeinfer/internal/shareddata"
 )
@@ -81,6 +82,23 @@ func TestBootPi3QEMU(t *testing.T) {
 	if err := os.Truncate(sd, size); err != nil {
 		t.Fatal(err)
 	}
+	// An edgeinfer.yaml on the data partition replaces the built-in one: "running" must name its
+	// source.
+	d, err := diskfs.Open(sd, diskfs.WithOpenMode(diskfs.ReadWrite), diskfs.WithSectorSize(diskfs.SectorSize512))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := d.GetFilesystem(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const dataSource = "pattern:?size=160x120&fps=2"
+	if err := writeFiles(testContext(t, time.Minute), data, []fileSpec{{dst: "/edgeinfer.yaml", data: []byte("source: \"" + dataSource + "\"\n")}}, Epoch(), "data"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -108,6 +126,7 @@ func TestBootPi3QEMU(t *testing.T) {
 		{"uvcvideo", "usbcore: registered new interface driver uvcvideo"},
 		{"data", `msg="edgeinfer init: mounted data partition"`},
 		{"running", "msg=running "},
+		{"data config", `source="` + dataSource + `"`},
 	}
 	sc := bufio.NewScanner(stdout)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
