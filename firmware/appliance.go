@@ -512,9 +512,9 @@ func BuildAppliance(ctx context.Context, out string, o ApplianceOptions) (*Summa
 
 const dataReadme = `edgeinfer data partition (mounted at /data on the appliance).
 
-Put an edgeinfer.yaml here to override the configuration built into the image; the model is still
-the one in the image unless the file names another one on this partition (/data/...).
-Pulled models are cached in /data/cache.
+Put an edgeinfer.yaml here to replace the configuration built into the image. The model stays the
+one in the image unless that file names another one (model: /data/other.tflite, with labels:
+/data/labels.txt unless the model carries its labels). Pulled models are cached in /data/cache.
 `
 
 // fat32FitSize returns the largest size <= size (in whole sectors) for which go-diskfs v1.9.4 makes

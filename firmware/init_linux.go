@@ -211,23 +211,6 @@ func dhcpLoop(ctx context.Context, log *slog.Logger, ifname string) {
 	}
 }
 
-// runArgs returns the command line of 'edgeinfer run' for cfg: the configuration on the data
-// partition when there is one, else the image's.
-func runArgs(cfg InitConfig) []string {
-	config := cfg.Config
-	if _, err := os.Stat(DataConfig); err == nil {
-		config = DataConfig
-	}
-	args := []string{"run", "--config", config}
-	if cfg.Model != "" {
-		args = append(args, "--model", cfg.Model)
-	}
-	if cfg.Labels != "" {
-		args = append(args, "--labels", cfg.Labels)
-	}
-	return args
-}
-
 func supervise(ctx context.Context, log *slog.Logger, cfg InitConfig) error {
 	self, err := os.Executable()
 	if err != nil {
@@ -236,7 +219,7 @@ func supervise(ctx context.Context, log *slog.Logger, cfg InitConfig) error {
 	env := []string{"PATH=/usr/bin", "HOME=" + DataMount, "EDGEINFER_CACHE=" + DataMount + "/cache", "TZ=UTC"}
 	backoff := time.Second
 	for restarts := 0; ; restarts++ {
-		args := runArgs(cfg)
+		args := runArgs(cfg, DataConfig)
 		log.Info("edgeinfer init: running edgeinfer", "cmd", self+" "+strings.Join(args, " "), "restarts", restarts)
 		cmd := exec.Command(self, args...)
 		cmd.Env = env
