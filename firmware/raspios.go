@@ -240,6 +240,9 @@ func CustomizeRaspiOS(ctx context.Context, out string, o RaspiOSOptions) (*Summa
 	if err := o.check(); err != nil {
 		return nil, err
 	}
+	if a, b := absPath(out), absPath(o.Base); a == b {
+		return nil, fmt.Errorf("firmware: the output %s is the base image: write to another file", out)
+	}
 	log := o.Log
 	log.Info("firmware: checking base image", "path", o.Base)
 	info, err := checkBase(o.Base)
@@ -346,6 +349,16 @@ func CustomizeRaspiOS(ctx context.Context, out string, o RaspiOSOptions) (*Summa
 	s.Elapsed = time.Since(start)
 	log.Info("firmware: done", "path", out, "seconds", fmt.Sprintf("%.1f", s.Elapsed.Seconds()))
 	return s, nil
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		p = a
+	}
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		p = r
+	}
+	return p
 }
 
 func copyFile(ctx context.Context, src, dst string) error {

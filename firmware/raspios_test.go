@@ -217,6 +217,10 @@ func TestRaspiOSBadInputs(t *testing.T) {
 		{"psk", func(o *RaspiOSOptions) { o.WiFiPSK = "short" }, "WiFi passphrase"},
 		{"boot mount", func(o *RaspiOSOptions) { o.BootMount = "boot" }, "boot mount"},
 	}
+	o := raspiOptions(t, good)
+	if _, err := CustomizeRaspiOS(testContext(t, time.Minute), good, o); err == nil || !strings.Contains(err.Error(), "is the base image") {
+		t.Errorf("output = base: %v", err)
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			o := raspiOptions(t, good)
