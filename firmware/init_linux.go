@@ -176,32 +176,13 @@ func watchInterfaces(ctx context.Context, log *slog.Logger, prefixes []string) {
 func dhcpLoop(ctx context.Context, log *slog.Logger, ifname string) {
 	wait := 5 * time.Second
 	for ctx.Err() == nil {
-		renew := wait
-		link, err := dhclient.IfUp(ifname, 20*time.Second)
-		if err == nil {
-			for r := range dhclient.SendRequests(ctx, []netlink.Link{link}, true, false,
-				dhclient.Config{Timeout: 10 * time.Second, Retries: 3}, 20*time.Second) {
-				if r.Err != nil {
-					err = r.Err
-					continue
-				}
-				if err = r.Lease.Configure(); err != nil {
-					continue
-				}
-				m, _ := r.Lease.Message()
-				log.Info("edgeinfer init: DHCP", "if", ifname, "lease", r.Lease.String())
-				if m != nil {
-					if lt := m.IPAddressLeaseTime(time.Hour); lt > 0 {
-						renew = lt / 2
-					}
-				}
-			}
-		}
+		lease, renew, err := DHCP(ctx, ifname)
 		if err != nil {
 			log.Warn("edgeinfer init: DHCP failed; retrying", "if", ifname, "err", err, "in", wait)
 			renew = wait
 			wait = min(2*wait, 5*time.Minute)
 		} else {
+			log.Info("edgeinfer init: DHCP", "if", ifname, "lease", lease, "renew in", renew)
 			wait = 5 * time.Second
 		}
 		select {
@@ -209,6 +190,39 @@ func dhcpLoop(ctx context.Context, log *slog.Logger, ifname string) {
 		case <-time.After(renew):
 		}
 	}
+}
+
+// DHCP configures the interface ifname once by DHCPv4 (github.com/u-root/u-root/pkg/dhclient):
+// brings it up, asks for a lease (3 tries of 10 s), sets the address, the routes and
+// /etc/resolv.conf. It returns the lease ("10.0.2.15/24 router [10.0.2.2] dns [10.0.2.3] for 24h0m0s"),
+// for the log, and when to renew it (half the lease time).
+func DHCP(ctx context.Context, ifname string) (lease string, renew time.Duration, err error) {
+	link, err := dhclient.IfUp(ifname, 20*time.Second)
+	if err != nil {
+		return "", 0, fmt.Errorf("firmware: dhcp: %w", err)
+	}
+	err = fmt.Errorf("firmware: dhcp: %s: no answer", ifname)
+	for r := range dhclient.SendRequests(ctx, []netlink.Link{link}, true, false,
+		dhclient.Config{Timeout: 10 * time.Second, Retries: 3}, 20*time.Second) {
+		if r.Err != nil {
+			err = fmt.Errorf("firmware: dhcp: %s: %w", ifname, r.Err)
+			continue
+		}
+		if cerr := r.Lease.Configure(); cerr != nil {
+			err = fmt.Errorf("firmware: dhcp: %s: configuring the lease: %w", ifname, cerr)
+			continue
+		}
+		err, lease, renew = nil, "", 30*time.Minute
+		if m, _ := r.Lease.Message(); m != nil {
+			lt := m.IPAddressLeaseTime(time.Hour)
+			if lt > 0 {
+				renew = lt / 2
+			}
+			ones, _ := m.SubnetMask().Size()
+			lease = fmt.Sprintf("%v/%d router %v dns %v for %v", m.YourIPAddr, ones, m.Router(), m.DNS(), lt)
+		}
+	}
+	return lease, renew, err
 }
 
 func supervise(ctx context.Context, log *slog.Logger, cfg InitConfig) error {
