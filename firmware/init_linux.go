@@ -231,14 +231,24 @@ func supervise(ctx context.Context, log *slog.Logger, cfg InitConfig) error {
 		self = RootBinary
 	}
 	env := []string{"PATH=/usr/bin", "HOME=" + DataMount, "EDGEINFER_CACHE=" + DataMount + "/cache", "TZ=UTC"}
-	backoff := time.Second
-	for restarts := 0; ; restarts++ {
+	return superviseCmd(ctx, log, func() *exec.Cmd {
 		args := runArgs(cfg, DataConfig)
-		log.Info("edgeinfer init: running edgeinfer", "cmd", self+" "+strings.Join(args, " "), "restarts", restarts)
 		cmd := exec.Command(self, args...)
 		cmd.Env = env
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, os.Stdout, os.Stderr
 		cmd.Dir = "/"
+		return cmd
+	}, sleepCtx)
+}
+
+// superviseCmd runs the command newCmd makes, again and again: after an exit it waits (sleep)
+// 1 s, doubling up to 30 s, and back to 1 s after a run of more than a minute. When ctx ends it
+// sends SIGTERM to the running command and returns once it has exited.
+func superviseCmd(ctx context.Context, log *slog.Logger, newCmd func() *exec.Cmd, sleep func(context.Context, time.Duration)) error {
+	backoff := time.Second
+	for restarts := 0; ; restarts++ {
+		cmd := newCmd()
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, os.Stdout, os.Stderr
+		log.Info("edgeinfer init: running edgeinfer", "cmd", strings.Join(cmd.Args, " "), "restarts", restarts)
 		started := time.Now()
 		err := cmd.Start()
 		if err == nil {
@@ -253,8 +263,15 @@ func supervise(ctx context.Context, log *slog.Logger, cfg InitConfig) error {
 			backoff = time.Second
 		}
 		log.Warn("edgeinfer init: edgeinfer run exited; restarting", "err", err, "after", backoff)
-		time.Sleep(backoff)
+		sleep(ctx, backoff)
 		backoff = min(2*backoff, 30*time.Second)
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
 	}
 }
 
