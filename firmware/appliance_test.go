@@ -201,7 +201,16 @@ func TestApplianceReproducible(t *testing.T) {
 	mod := func(o *ApplianceOptions) { o.Model = model }
 	a, sa, _ := buildTestAppliance(t, "pi3", mod)
 	time.Sleep(1100 * time.Millisecond) // a clock-derived time would differ
-	b, sb, _ := buildTestAppliance(t, "pi3", mod)
+	// The same bytes from other paths.
+	model2 := filepath.Join(t.TempDir(), filepath.Base(model))
+	bin2 := filepath.Join(t.TempDir(), "edgeinfer")
+	if err := os.WriteFile(model2, mustRead(t, model), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin2, mustRead(t, testBinary(t)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, sb, _ := buildTestAppliance(t, "pi3", func(o *ApplianceOptions) { o.Model, o.Binary = model2, bin2 })
 	if !sameFile(t, a, b) {
 		t.Fatal("two builds with the same inputs differ")
 	}

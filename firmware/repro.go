@@ -69,7 +69,7 @@ func (ih *inputHash) file(path string) error {
 		return fmt.Errorf("firmware: %w", err)
 	}
 	defer f.Close()
-	ih.str(path)
+	// The content only: the same files elsewhere (a temporary build directory) give the same IDs.
 	if _, err := io.Copy(ih.h, f); err != nil {
 		return fmt.Errorf("firmware: reading %s: %w", path, err)
 	}
