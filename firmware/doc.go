@@ -1,8 +1,68 @@
-// Package firmware will build bootable SD card images for Raspberry Pi 3, 4, 5 and Zero 2 W: an
-// appliance image (FAT32 boot partition with the Pi firmware and kernel, a read-only squashfs root
-// with edgeinfer, a writable data partition) and customised Raspberry Pi OS images.
+// Package firmware builds bootable SD card images for the Raspberry Pi 3, 4, 5 and Zero 2 W
+// ('edgeinfer firmware build'), in-process and without root, loop devices or mounting: every file
+// system is written with github.com/diskfs/go-diskfs.
 //
-// Nothing is implemented here yet: the work is described in the project's issue "Firmware images".
-// Today edgeinfer cross-compiles as one static binary (CGO_ENABLED=0 GOARCH=arm64, or GOARCH=arm
-// GOARM=7) that can be copied to a board.
+// # Appliance images (BuildAppliance)
+//
+// An MBR disk with three partitions:
+//
+//  1. boot, FAT32 (128 MiB or more): the Raspberry Pi firmware the board needs (bootcode.bin,
+//     start.elf and fixup.dat for the Pi 3 and Zero 2 W, start4.elf and fixup4.dat for the Pi 4,
+//     none for the Pi 5, which boots from its EEPROM) from github.com/gokrazy/firmware; the 64-bit
+//     Linux 6.12 kernel (vmlinuz) and the board's device trees from github.com/gokrazy/kernel.rpi;
+//     config.txt (arm_64bit, kernel=vmlinuz, enable_uart) and cmdline.txt (root=PARTUUID=ID-02,
+//     init=/usr/bin/edgeinfer, console on serial0). No overlays/ directory: dtoverlay= is not
+//     supported yet.
+//  2. root, squashfs (read-only): /usr/bin/edgeinfer, the model and its labels in
+//     /usr/share/edgeinfer, /etc/edgeinfer/edgeinfer.yaml, /etc/edgeinfer/init.json (InitConfig),
+//     the uvcvideo kernel module and its dependencies, and mount points.
+//  3. data, FAT32 (64 MiB, or the rest of --size): mounted at /data. An edgeinfer.yaml put there
+//     (from any PC) replaces the built-in configuration; pulled models are cached in /data/cache.
+//
+// Every supported board has a 64-bit CPU, so the image always carries a linux/arm64 edgeinfer
+// (Board.GOARCH); none needs GOARM. The kernel starts edgeinfer as process 1: RunInit mounts
+// /dev, /proc, /sys, /run, /tmp and the data partition, opens the console, sets the host name,
+// loads uvcvideo, brings up lo, runs DHCPv4 (github.com/u-root/u-root/pkg/dhclient) on every
+// Ethernet interface as it appears (eth*, usb*, en*), and runs 'edgeinfer run' with the image's
+// configuration and model, restarting it when it exits (1 s, doubling to 30 s).
+//
+// What the appliance does not do: WiFi (no WPA supplicant and no brcmfmac firmware in the image;
+// WiFi credentials are applied only in Raspberry Pi OS mode), the CSI camera (libcamera needs
+// Raspberry Pi OS: use --base), USB devices other than webcams that need modules, time
+// synchronisation (no RTC, no NTP: timestamps start at 1970 until something sets the clock),
+// TLS CA certificates (no /etc/ssl: an MQTT broker over TLS needs ca_file on the data partition).
+//
+// # Raspberry Pi OS images (CustomizeRaspiOS)
+//
+// A copy of a Raspberry Pi OS Lite image in which only the FAT32 boot partition changes, the way
+// Raspberry Pi Imager customises images: the payload (edgeinfer-binary, edgeinfer-model-NAME,
+// edgeinfer-labels.txt, edgeinfer-edgeinfer.yaml, edgeinfer-edgeinfer.service, a systemd drop-in
+// edgeinfer-firmware.conf naming the model) and edgeinfer-firstrun.sh in the partition's root
+// directory, and cmdline.txt extended with
+//
+//	systemd.run=/boot/firmware/edgeinfer-firstrun.sh systemd.run_success_action=reboot systemd.unit=kernel-command-line.target
+//
+// On first boot the script installs /usr/local/bin/edgeinfer, the model in
+// /usr/local/share/edgeinfer, /etc/edgeinfer/edgeinfer.yaml and the unit (enabled), sets the host
+// name and WiFi (through /usr/lib/raspberrypi-sys-mods/imager_custom when present, else
+// /etc/hostname and wpa_supplicant.conf; the passphrase is stored only as its WPA PSK), removes
+// itself, its payload and the cmdline.txt entries, and the Pi reboots into the installed system.
+// Releases before Bookworm mount the boot partition at /boot: pass BootMount (--boot-mount /boot).
+//
+// # Reproducibility
+//
+// The same inputs give the same bytes (see repro.go): fixed timestamps (SOURCE_DATE_EPOCH, else the
+// kernel module's commit time), files written in sorted order, owner root, the MBR disk ID and FAT
+// volume IDs derived from a SHA-256 of all inputs. BuildBinary builds with -trimpath and
+// -buildvcs=false, so the same source and Go version give the same binary.
+//
+// # Workarounds for go-diskfs v1.9.4
+//
+// Its FAT32 geometry leaves the FAT two entries short at some sizes (fat32FitSize trims such
+// partitions by a few sectors); new FAT subdirectories get a '..' entry fsck.fat rejects (so no
+// subdirectories are written); FAT File.Read can return bytes past the end of a file (readFile
+// reads exactly the size in the directory entry); squashfs creation time comes from the clock
+// (patched afterwards); squashfs symlinks are read relative to the working directory (so the root
+// has none) and disk.GetFilesystem cannot open a squashfs on a 512-byte-sector disk (tests call
+// squashfs.Read directly).
 package firmware

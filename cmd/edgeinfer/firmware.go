@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/edgeinfer/edgeinfer/firmware"
+	"github.com/edgeinfer/edgeinfer/models/load"
+	"github.com/edgeinfer/edgeinfer/pipeline"
+)
+
+func init() {
+	commands["firmware"] = command{"build a bootable SD card image for a Raspberry Pi (firmware build)", runFirmware}
+}
+
+const firmwareUsage = `build --board pi3|pi4|pi5|zero2w -o sdcard.img [flags]
+
+Without --base: an appliance image made from scratch (FAT32 boot partition with the Pi firmware and
+a 64-bit Linux 6.12 kernel from github.com/gokrazy/kernel.rpi, read-only squashfs root with
+edgeinfer as init, FAT32 data partition at /data; Ethernet by DHCP, USB webcams, no WiFi, no CSI camera).
+With --base raspios-lite.img: a copy of that Raspberry Pi OS Lite image with edgeinfer installed on first boot
+(systemd unit, WiFi and host name applied like Raspberry Pi Imager does).
+
+The edgeinfer binary put in the image: --binary FILE; else this executable when it is linux/arm64;
+else one built with 'go build' (CGO_ENABLED=0 GOOS=linux GOARCH=arm64) from the source tree around the
+current directory.`
+
+// runFirmware: edgeinfer firmware build ...
+func runFirmware(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] != "build" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			fmt.Fprintf(e.stderr, "usage: edgeinfer firmware %s\n", firmwareUsage)
+			return nil
+		}
+		return usagef("usage: edgeinfer firmware build --board BOARD -o FILE (boards: %s)", strings.Join(firmware.Boards(), ", "))
+	}
+	fs := newFlags(e, "firmware build", "")
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "usage: edgeinfer firmware %s\n\nflags:\n", firmwareUsage)
+		fs.PrintDefaults()
+	}
+	boardName := fs.String("board", "", "board: "+strings.Join(firmware.Boards(), ", "))
+	out := fs.String("o", "", "image file to write")
+	configFile := fs.String("config", "", "edgeinfer.yaml to put in the image (default: source auto, everything else default)")
+	model := fs.String("model", "", "model file or name of a pulled model (default: the config's model)")
+	labels := fs.String("labels", "", "labels file (default: the config's, or NAME.labels.txt beside the model)")
+	binary := fs.String("binary", "", "linux executable of edgeinfer for the board (default: see above)")
+	hostname := fs.String("hostname", "", "host name of the device (default: edgeinfer)")
+	ssid := fs.String("wifi-ssid", "", "WiFi network (--base only)")
+	psk := fs.String("wifi-psk", "", "WiFi passphrase, 8 to 63 characters (--base only)")
+	country := fs.String("wifi-country", "", "WiFi regulatory country, two letters, e.g. GB, DE, US (--base only; required with --wifi-ssid)")
+	base := fs.String("base", "", "Raspberry Pi OS Lite image to customise instead of building an appliance")
+	bootMount := fs.String("boot-mount", firmware.DefaultBootMount, "where Raspberry Pi OS mounts the boot partition (--base; /boot before Bookworm)")
+	size := fs.String("size", "", "size of the appliance image, e.g. 512M or 2G; the data partition gets the rest (default: as small as possible)")
+	kernelDir := fs.String("kernel-dir", "", "directory of github.com/gokrazy/kernel.rpi (default: the Go module cache at "+firmware.KernelVersion+")")
+	firmwareDir := fs.String("firmware-dir", "", "directory of github.com/gokrazy/firmware (default: the Go module cache at "+firmware.FirmwareVersion+")")
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usagef("firmware build takes no arguments")
+	}
+	if *boardName == "" {
+		return usagef("--board is required (%s)", strings.Join(firmware.Boards(), ", "))
+	}
+	board, err := firmware.LookupBoard(*boardName)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	if *out == "" {
+		return usagef("-o FILE is required")
+	}
+	var imgSize int64
+	if *size != "" {
+		if *base != "" {
+			return usagef("--size applies to appliance images only (a --base image keeps its size)")
+		}
+		if imgSize, err = parseSize(*size); err != nil {
+			return usageError{err.Error()}
+		}
+	}
+	if (*ssid == "") != (*psk == "") {
+		return usagef("--wifi-ssid and --wifi-psk go together")
+	}
+
+	// Configuration and model.
+	var cfgData []byte
+	var cfg pipeline.Config
+	if *configFile != "" {
+		if err := cfg.LoadFile(*configFile); err != nil {
+			return err
+		}
+		if cfgData, err = os.ReadFile(*configFile); err != nil {
+			return fmt.Errorf("firmware: %w", err)
+		}
+	}
+	modelName := *model
+	if modelName == "" {
+		modelName = cfg.Model
+	}
+	if modelName == "" {
+		return usagef("no model: pass --model FILE (or a pulled model's name), or set model: in --config")
+	}
+	modelPath, err := resolveModel(modelName)
+	if err != nil {
+		return err
+	}
+	labelsPath := *labels
+	if labelsPath == "" {
+		labelsPath = cfg.LabelsFile
+	}
+	if labelsPath == "" {
+		labelsPath = sidecarLabels(modelPath)
+	}
+	// Load the model here: a model the device cannot run, or one without labels, would only show
+	// as 'edgeinfer run' failing (and restarting) on the device.
+	m, closer, err := load.Model(modelPath)
+	if err != nil {
+		return err
+	}
+	hasLabels := len(m.Labels) > 0
+	closer.Close()
+	if labelsPath == "" && !hasLabels {
+		return usagef("model %s has no labels and there is no NAME.labels.txt beside it: pass --labels FILE", modelPath)
+	}
+
+	// The binary.
+	bin := *binary
+	if bin == "" {
+		tmp, err := os.MkdirTemp("", "edgeinfer-bin-")
+		if err != nil {
+			return fmt.Errorf("firmware: %w", err)
+		}
+		defer os.RemoveAll(tmp)
+		if bin, err = findBinary(ctx, e, board, tmp); err != nil {
+			return err
+		}
+	}
+	payload := firmware.Payload{Binary: bin, Model: modelPath, Labels: labelsPath, Config: cfgData, Hostname: *hostname}
+	var s *firmware.Summary
+	if *base != "" {
+		s, err = firmware.CustomizeRaspiOS(ctx, *out, firmware.RaspiOSOptions{Base: *base, Board: board, Payload: payload,
+			WiFiSSID: *ssid, WiFiPSK: *psk, WiFiCountry: *country, BootMount: *bootMount, Log: e.log})
+	} else {
+		s, err = firmware.BuildAppliance(ctx, *out, firmware.ApplianceOptions{Board: board, Payload: payload,
+			KernelDir: *kernelDir, FirmwareDir: *firmwareDir, Size: imgSize, WiFiSSID: *ssid, Log: e.log})
+	}
+	if err != nil {
+		return err
+	}
+	s.Write(e.stdout)
+	return nil
+}
+
+// findBinary picks the edgeinfer executable for board: this one when it fits, else one built from
+// the source tree around the working directory into dir.
+func findBinary(ctx context.Context, e *env, board firmware.Board, dir string) (string, error) {
+	if runtime.GOOS == "linux" && runtime.GOARCH == board.GOARCH && board.GOARM == "" {
+		if self, err := os.Executable(); err == nil && firmware.CheckBinary(self, board) == nil {
+			e.log.Info("firmware: using this executable", "path", self)
+			return self, nil
+		}
+	}
+	wd, _ := os.Getwd()
+	root := firmware.FindModuleRoot(wd)
+	if root == "" {
+		return "", fmt.Errorf("firmware: this edgeinfer is %s/%s and there is no edgeinfer source tree here to build a linux/%s one from; pass --binary FILE", runtime.GOOS, runtime.GOARCH, board.GOARCH)
+	}
+	out := filepath.Join(dir, "edgeinfer")
+	e.log.Info("firmware: building edgeinfer", "GOOS", "linux", "GOARCH", board.GOARCH, "source", root)
+	if err := firmware.BuildBinary(ctx, root, board, out); err != nil {
+		return "", err
+	}
+	return out, nil
+}
+
+// parseSize reads 512M, 2G, 1048576 (bytes).
+func parseSize(s string) (int64, error) {
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(s, "K"):
+		mult = 1 << 10
+	case strings.HasSuffix(s, "M"):
+		mult = 1 << 20
+	case strings.HasSuffix(s, "G"):
+		mult = 1 << 30
+	}
+	num := strings.TrimRight(s, "KMG")
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 || n > (1<<50)/mult {
+		return 0, errors.New("--size: want a positive number of bytes, or a number followed by K, M or G")
+	}
+	return n * mult, nil
+}

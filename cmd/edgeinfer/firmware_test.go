@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgeinfer/edgeinfer/firmware"
+	"github.com/edgeinfer/edgeinfer/internal/shareddata"
+)
+
+func TestFirmwareUsageErrors(t *testing.T) {
+	model := shareddata.Path(t, "imagenet/mobilenet_v1_0.25_128_quant.tflite")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"firmware"}, "usage: edgeinfer firmware build"},
+		{[]string{"firmware", "build", "-o", "x.img"}, "--board is required"},
+		{[]string{"firmware", "build", "--board", "pi2", "-o", "x.img"}, `unknown board "pi2" (known: pi3, pi4, pi5, zero2w)`},
+		{[]string{"firmware", "build", "--board", "pi3"}, "-o FILE is required"},
+		{[]string{"firmware", "build", "--board", "pi3", "-o", "x.img", "--wifi-ssid", "home"}, "--wifi-ssid and --wifi-psk go together"},
+		{[]string{"firmware", "build", "--board", "pi3", "-o", "x.img", "--size", "12X"}, "--size"},
+		{[]string{"firmware", "build", "--board", "pi3", "-o", "x.img", "--size", "1G", "--base", "b.img"}, "--size applies to appliance images only"},
+		{[]string{"firmware", "build", "--board", "pi3", "-o", "x.img", "--model", model}, "has no labels"},
+	} {
+		code, _, errs := cli(t, nil, c.args...)
+		if code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", c.args, code, errs, c.want)
+		}
+	}
+}
+
+// TestFirmwareBuild runs 'edgeinfer firmware build' in-process for a Pi 5 with a converted model
+// (which carries its labels) and checks the summary; firmware's own tests read the images back.
+func TestFirmwareBuild(t *testing.T) {
+	model := shareddata.Path(t, "imagenet/mobilenet_v1_0.25_128_quant.tflite")
+	labels := shareddata.Path(t, "imagenet/imagenet_labels.txt")
+	dir := t.TempDir()
+	eim := filepath.Join(dir, "mnv1.eim")
+	if code, _, errs := cli(t, nil, "convert", "--labels", labels, model, eim); code != 0 {
+		t.Fatalf("convert: exit %d: %s", code, errs)
+	}
+	pi5, err := firmware.LookupBoard("pi5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	bin := filepath.Join(dir, "edgeinfer")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	if err := firmware.BuildBinary(ctx, firmware.FindModuleRoot(wd), pi5, bin); err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join(dir, "sdcard.img")
+	code, out, errs := cli(t, nil, "firmware", "build", "--board", "pi5", "--model", eim, "--binary", bin, "--hostname", "door", "-o", img)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"appliance image for pi5: " + img, "root:/usr/share/edgeinfer/mnv1.eim", "boot:/bcm2712-rpi-5-b.dtb", "partition 2 root  squashfs"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errs, "firmware: writing boot partition") {
+		t.Errorf("no progress output on stderr:\n%s", errs)
+	}
+	if fi, err := os.Stat(img); err != nil || fi.Size() < 100<<20 {
+		t.Errorf("image: %v, %v", fi, err)
+	}
+}
