@@ -43,6 +43,12 @@ type Depthwise struct {
 	flags  int
 	zrow   []int16 // a padded row of InZero
 
+	// SDOT form (dwdot): rows prepared by dwprep, [block][x][16][4] int8
+	dot    bool
+	wdot   []int8 // [block][ky][16][4], kx = 3 zero
+	dflags int    // dwNoMin, dwNoMax
+	zdot   []int8 // a prepared row of InZero
+
 	// generic path
 	wsub []int32 // w - wz
 }
@@ -76,6 +82,9 @@ func NewDepthwise(p DepthwiseParams) (*Depthwise, error) {
 		p.DilH == 1 && p.DilW == 1 && p.Multiplier == 1
 	if d.fast {
 		d.packFast()
+		if d.path == pathSDOT && dotOK(&p) {
+			d.packDot()
+		}
 	} else {
 		d.wsub = make([]int32, len(p.Weights))
 		for i, w := range p.Weights {
@@ -130,6 +139,52 @@ func (d *Depthwise) packFast() {
 	}
 }
 
+// dotOK reports whether the SDOT form (dwdot) computes a fast-path depthwise convolution: fp32
+// requantization and no weight zero point, so the raw int8 weights are the factors.
+func dotOK(p *DepthwiseParams) bool {
+	if p.Scale == nil {
+		return false
+	}
+	for _, z := range p.WeightZero {
+		if z != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// packDot prepares the SDOT form: weights [block][ky][16][4] with a zero fourth tap, the clamps
+// that cannot bind, and a prepared row of InZero for the rows outside the image. The parameters
+// (bias with the input zero point folded in, scales) are packFast's.
+func (d *Depthwise) packDot() {
+	p := &d.p
+	c := p.InC
+	d.dot = true
+	d.wdot = make([]int8, d.blocks*192)
+	for ch := 0; ch < c; ch++ {
+		b, l := ch/16, ch%16
+		for t := 0; t < 9; t++ {
+			d.wdot[192*b+64*(t/3)+4*l+t%3] = p.Weights[t*c+ch]
+		}
+	}
+	if p.ActMin == -128 {
+		d.dflags |= dwNoMin
+	}
+	if p.ActMax == 127 {
+		d.dflags |= dwNoMax
+	}
+	d.zdot = make([]int8, d.dotRowLen())
+	for i := range d.zdot {
+		d.zdot[i] = int8(p.InZero)
+	}
+}
+
+// dotRowLen is the length of one row prepared for dwdot; stageLen that of the padded int8 row it is
+// prepared from: wp+1 pixels (dwprep reads a fourth tap) and 16 bytes of slack for the last,
+// partial channel block.
+func (d *Depthwise) dotRowLen() int { return d.blocks * d.p.OutW * 64 }
+func (d *Depthwise) stageLen() int  { return (d.wp+1)*d.p.InC + 16 }
+
 // rowLen is the length in int16 of one padded input row: wp pixels and 16 elements of slack for
 // the last, partial channel block.
 func (d *Depthwise) rowLen() int { return d.wp*d.p.InC + 16 }
@@ -138,6 +193,9 @@ func (d *Depthwise) rowLen() int { return d.wp*d.p.InC + 16 }
 func (d *Depthwise) ScratchSize() int {
 	if !d.fast {
 		return 0
+	}
+	if d.dot {
+		return 3*d.dotRowLen() + d.stageLen() + d.p.OutW*16
 	}
 	return 1 + 3*2*d.rowLen() + d.p.OutW*16
 }
@@ -159,6 +217,10 @@ func (d *Depthwise) Run(dst, src, scratch []int8, y0, y1 int) {
 	}
 	if !d.fast {
 		d.runGeneric(dst, src, y0, y1)
+		return
+	}
+	if d.dot {
+		d.runDot(dst, src, scratch, y0, y1)
 		return
 	}
 	c, rl := p.InC, d.rowLen()
@@ -204,6 +266,71 @@ func (d *Depthwise) Run(dst, src, scratch []int8, y0, y1 int) {
 				copy(out[x*c+o:(x+1)*c], tailOut[16*x:16*x+d.tailC])
 			}
 		}
+	}
+}
+
+// runDot is Run for the SDOT form: each input row is copied once into a padded int8 row and
+// prepared by dwprep into a ring of three prepared rows; rows outside the image are zdot.
+func (d *Depthwise) runDot(dst, src, scratch []int8, y0, y1 int) {
+	p := &d.p
+	c, rl := p.InC, d.dotRowLen()
+	ring := scratch[:3*rl]
+	stage := scratch[3*rl : 3*rl+d.stageLen()]
+	tailOut := scratch[3*rl+d.stageLen():][:p.OutW*16]
+	lo, hi := d.padCols()
+	for i := range stage[:lo*c] {
+		stage[i] = int8(p.InZero)
+	}
+	for i := range stage[hi*c:] {
+		stage[hi*c+i] = int8(p.InZero)
+	}
+	held := [3]int{-1, -1, -1}
+	var rows [3][]int8
+	for oy := y0; oy < y1; oy++ {
+		for ky := 0; ky < 3; ky++ {
+			iy := oy*d.s - p.PadTop + ky
+			if iy < 0 || iy >= p.InH {
+				rows[ky] = d.zdot
+				continue
+			}
+			k := iy % 3
+			rows[ky] = ring[k*rl : (k+1)*rl]
+			if held[k] != iy {
+				held[k] = iy
+				copy(stage[lo*c:hi*c], src[(iy*p.InW+lo-p.PadLeft)*c:])
+				if d.path == pathGeneric {
+					dwprepGeneric(&rows[ky][0], &stage[0], p.OutW, c, d.s, d.blocks)
+				} else {
+					dwprep(&rows[ky][0], &stage[0], p.OutW, c, d.s, d.blocks)
+				}
+			}
+		}
+		out := dst[oy*p.OutW*c : (oy+1)*p.OutW*c]
+		full := d.blocks
+		if d.tailC > 0 {
+			full--
+		}
+		if full > 0 {
+			d.kernelDot(&out[0], rows, 0, c, full)
+		}
+		if d.tailC > 0 {
+			d.kernelDot(&tailOut[0], rows, d.blocks-1, 16, 1)
+			o := 16 * (d.blocks - 1)
+			for x := 0; x < p.OutW; x++ {
+				copy(out[x*c+o:(x+1)*c], tailOut[16*x:16*x+d.tailC])
+			}
+		}
+	}
+}
+
+// kernelDot runs dwdot on nb blocks from block b, outputs cout bytes apart.
+func (d *Depthwise) kernelDot(out *int8, rows [3][]int8, b, cout, nb int) {
+	o := 64 * d.p.OutW * b
+	w, p := &d.wdot[192*b], &d.params[b*dwParams]
+	if d.path == pathGeneric {
+		dwdotGeneric(out, &rows[0][o], &rows[1][o], &rows[2][o], w, p, &d.hdr[0], d.p.OutW, cout, d.dflags, nb)
+	} else {
+		dwdot(out, &rows[0][o], &rows[1][o], &rows[2][o], w, p, &d.hdr[0], d.p.OutW, cout, d.dflags, nb)
 	}
 }
 

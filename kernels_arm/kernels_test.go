@@ -465,3 +465,67 @@ func TestRequantFP32MatchesNaive(t *testing.T) {
 		t.Fatalf("only %d ties", ties)
 	}
 }
+
+func TestDwdotKernel(t *testing.T) {
+	needAsm(t)
+	if !hwSDOT {
+		t.Skip("no dot product on this CPU: dwdot is chosen on the sdot path only")
+	}
+	r := newRand(13)
+	for i := 0; i < scale(t, 1000); i++ {
+		n, nb := 1+r.IntN(20), 1+r.IntN(3)
+		cout := 16*nb + r.IntN(40)
+		if nb == 1 && r.IntN(3) == 0 {
+			cout = 16
+		}
+		var rows [3][]int8
+		for k := range rows {
+			rows[k] = randInt8s(r, 64*n*nb)
+			if r.IntN(4) == 0 {
+				for j := range rows[k] {
+					rows[k][j] = math.MinInt8
+				}
+			}
+		}
+		w := randInt8s(r, 192*nb)
+		tie := r.IntN(3) == 0
+		if tie {
+			clear(w)
+		} else if r.IntN(4) == 0 {
+			for j := range w {
+				w[j] = math.MinInt8
+			}
+		}
+		p := make([]int32, nb*dwParams)
+		for blk := 0; blk < nb; blk++ {
+			for ch := 0; ch < 16; ch++ {
+				b, sc := randEpilogueFP32(r, tie)
+				p[blk*dwParams+ch], p[blk*dwParams+16+ch] = b, int32(math.Float32bits(sc))
+			}
+		}
+		hdr := randHdr(r)
+		flags := r.IntN(4)
+		got := newGuarded(r, (n-1)*cout+16*nb)
+		want := slices.Clone(got.all)
+		dwdot(&got.data()[0], &rows[0][0], &rows[1][0], &rows[2][0], &w[0], &p[0], &hdr[0], n, cout, flags, nb)
+		dwdotGeneric(&want[got.lo], &rows[0][0], &rows[1][0], &rows[2][0], &w[0], &p[0], &hdr[0], n, cout, flags, nb)
+		got.check(t, "dwdot")
+		diffInt8(t, fmt.Sprintf("dwdot n %d cout %d flags %d nb %d hdr %v", n, cout, flags, nb, hdr), got.all, want)
+	}
+}
+
+func TestDwprepKernel(t *testing.T) {
+	needAsm(t)
+	r := newRand(14)
+	for i := 0; i < scale(t, 500); i++ {
+		n, s, nb := 1+r.IntN(20), 1+r.IntN(2), 1+r.IntN(3)
+		cin := 16*(nb-1) + 1 + r.IntN(40)
+		src := randInt8s(r, (s*(n-1)+3)*cin+16*nb)
+		got := newGuarded(r, 64*n*nb)
+		want := make([]int8, 64*n*nb)
+		dwprep(&got.data()[0], &src[0], n, cin, s, nb)
+		dwprepGeneric(&want[0], &src[0], n, cin, s, nb)
+		got.check(t, "dwprep")
+		diffInt8(t, fmt.Sprintf("dwprep n %d s %d cin %d nb %d", n, s, cin, nb), got.data(), want)
+	}
+}

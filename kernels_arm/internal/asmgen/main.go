@@ -663,6 +663,119 @@ func dw3x3(g *gen) {
 	body("dwfp", false, false, true)
 }
 
+// dwdot emits the SDOT depthwise 3x3 kernel (fp32 requantization) for nb consecutive 16-channel
+// blocks of one output row. The input rows are prepared by dwprep: [block][x][16 channels][4 taps],
+// tap kx of channel c at byte 4c+kx (the fourth tap meets a zero weight), so each row of the 3x3
+// window is one 64-byte load and four SDOTs. Weights [block][ky][16][4] in V0-V11, input V12-V15,
+// accumulators V16-V19, scales V20-V23, output V24 (V25 temp), zero point V26 (.8h), activation
+// min/max V27/V28 (flags bit 0: skip the min clamp, bit 1: skip the max clamp).
+func dwdot(g *gen) {
+	g.text("dwdot", "dwdot(out *int8, r0, r1, r2 *int8, w *int8, p *int32, hdr *int32, n int, cout int, flags int, nb int)", 88)
+	g.p("MOVD out+0(FP), R22")
+	for ky := 0; ky < 3; ky++ {
+		g.p("MOVD r%d+%d(FP), R%d", ky, 8+8*ky, 1+ky)
+	}
+	g.p("MOVD w+32(FP), R10")
+	g.p("MOVD p+40(FP), R11")
+	g.p("MOVD hdr+48(FP), R12")
+	g.p("MOVW (R12), R13")
+	g.p("VDUP R13, V26.H8")
+	g.p("MOVW 4(R12), R13")
+	g.p("VDUP R13, V27.B16")
+	g.p("MOVW 8(R12), R13")
+	g.p("VDUP R13, V28.B16")
+	g.p("MOVD cout+64(FP), R16")
+	g.p("MOVD flags+72(FP), R17")
+	g.p("MOVD nb+80(FP), R21")
+	g.p("AND $3, R17")
+	for v := 0; v < 4; v++ {
+		g.p("CMP $%d, R17", v)
+		g.p("BEQ dwdot%d", v)
+	}
+	for v := 0; v < 4; v++ {
+		pfx := fmt.Sprintf("dwdot%d", v)
+		g.label(pfx)
+		g.comment("block setup: weights, scales, pixel count")
+		for i := 0; i < 3; i++ {
+			g.p("VLD1.P 64(R10), %s", vlist(4*i, 4, "B16"))
+		}
+		g.p("ADD $64, R11, R12")
+		g.p("VLD1 (R12), %s", vlist(20, 4, "S4"))
+		g.p("MOVD n+56(FP), R15")
+		g.p("MOVD R22, R0")
+		g.label(pfx + "px")
+		g.p("VLD1 (R11), %s", vlist(16, 4, "S4"))
+		for ky := 0; ky < 3; ky++ {
+			g.p("VLD1.P 64(R%d), %s", 1+ky, vlist(12, 4, "B16"))
+			for i := 0; i < 4; i++ {
+				g.w(sdotVec(16+i, 12+i, 4*ky+i))
+			}
+		}
+		requantFP32(g, []int{16, 17, 18, 19}, []int{20, 21, 22, 23})
+		g.w(sqxtnH(24, 16, false))
+		g.w(sqxtnH(24, 17, true))
+		g.w(sqxtnH(25, 18, false))
+		g.w(sqxtnH(25, 19, true))
+		g.w(sqadd8H(24, 24, 26))
+		g.w(sqadd8H(25, 25, 26))
+		g.w(sqxtnB(24, 24, false))
+		g.w(sqxtnB(24, 25, true))
+		if v&1 == 0 {
+			g.w(smax16B(24, 24, 27))
+		}
+		if v&2 == 0 {
+			g.w(smin16B(24, 24, 28))
+		}
+		g.p("VST1.P [V24.B16], (R0)(R16)")
+		g.p("SUBS $1, R15")
+		g.p("BNE %spx", pfx)
+		g.comment("next block: the row pointers are there already")
+		g.p("ADD $16, R22")
+		g.p("ADD $256, R11")
+		g.p("SUBS $1, R21")
+		g.p("BNE %s", pfx)
+		g.p("RET")
+	}
+}
+
+// dwprep emits the input row preparation of dwdot: for nb blocks of 16 channels and n output
+// pixels x, the 64 bytes [16 channels][4 taps] of padded pixels s*x .. s*x+3 (pixels cin bytes
+// apart, blocks 16 bytes apart in src), interleaved with ZIP1/ZIP2.
+func dwprep(g *gen) {
+	g.text("dwprep", "dwprep(dst *int8, src *int8, n int, cin int, s int, nb int)", 48)
+	g.p("MOVD dst+0(FP), R0")
+	g.p("MOVD src+8(FP), R1")
+	g.p("MOVD cin+24(FP), R2")
+	g.p("MOVD s+32(FP), R3")
+	g.p("MUL R2, R3, R3")
+	g.p("MOVD nb+40(FP), R4")
+	g.label("prepblock")
+	g.p("MOVD R1, R5")
+	g.p("ADD R2, R5, R6")
+	g.p("ADD R2, R6, R7")
+	g.p("ADD R2, R7, R8")
+	g.p("MOVD n+16(FP), R9")
+	g.label("prepx")
+	for j := 0; j < 4; j++ {
+		g.p("VLD1.P (R%d)(R3), [V%d.B16]", 5+j, j)
+	}
+	g.p("VZIP1 V1.B16, V0.B16, V4.B16")
+	g.p("VZIP2 V1.B16, V0.B16, V5.B16")
+	g.p("VZIP1 V3.B16, V2.B16, V6.B16")
+	g.p("VZIP2 V3.B16, V2.B16, V7.B16")
+	g.p("VZIP1 V6.H8, V4.H8, V16.H8")
+	g.p("VZIP2 V6.H8, V4.H8, V17.H8")
+	g.p("VZIP1 V7.H8, V5.H8, V18.H8")
+	g.p("VZIP2 V7.H8, V5.H8, V19.H8")
+	g.p("VST1.P %s, 64(R0)", vlist(16, 4, "B16"))
+	g.p("SUBS $1, R9")
+	g.p("BNE prepx")
+	g.p("ADD $16, R1")
+	g.p("SUBS $1, R4")
+	g.p("BNE prepblock")
+	g.p("RET")
+}
+
 // widen16 emits the sign extension of n blocks of 16 int8 to int16 (the depthwise input rows).
 func widen16(g *gen) {
 	g.text("widen16", "widen16(dst *int16, src *int8, n int)", 24)
@@ -851,7 +964,7 @@ func main() {
 				func(g *gen) { gemmMLAL(g, 4) }, func(g *gen) { gemmMLAL(g, 1) },
 			}},
 		{"pack_arm64.s", "A-panel packing for the GEMM kernels.", []func(*gen){packA4}},
-		{"dw3x3_arm64.s", "Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening.", []func(*gen){dw3x3, widen16}},
+		{"dw3x3_arm64.s", "Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening; the SDOT form and its row preparation.", []func(*gen){dw3x3, widen16, dwdot, dwprep}},
 		{"add_arm64.s", "Elementwise int8 addition: TFLite's requantization (addInt8) and XNNPACK's (addXNNPACK).", []func(*gen){add, addX}},
 		{"pool_arm64.s", "Per-channel sums for average pooling.", []func(*gen){pool}},
 	}
