@@ -179,11 +179,10 @@ func (d *Depthwise) packDot() {
 	}
 }
 
-// dotRowLen is the length of one row prepared for dwdot; stageLen that of the padded int8 row it is
-// prepared from: wp+1 pixels (dwprep reads a fourth tap) and 16 bytes of slack for the last,
-// partial channel block.
+// dotRowLen is the length of one row prepared for dwdot; stageLen that of the stage of four padded
+// pixels for the pixels at the edges, with 16 bytes of slack for the last, partial channel block.
 func (d *Depthwise) dotRowLen() int { return d.blocks * d.p.OutW * 64 }
-func (d *Depthwise) stageLen() int  { return (d.wp+1)*d.p.InC + 16 }
+func (d *Depthwise) stageLen() int  { return 4*d.p.InC + 16 }
 
 // rowLen is the length in int16 of one padded input row: wp pixels and 16 elements of slack for
 // the last, partial channel block.
@@ -269,21 +268,16 @@ func (d *Depthwise) Run(dst, src, scratch []int8, y0, y1 int) {
 	}
 }
 
-// runDot is Run for the SDOT form: each input row is copied once into a padded int8 row and
-// prepared by dwprep into a ring of three prepared rows; rows outside the image are zdot.
+// runDot is Run for the SDOT form: each input row is prepared once by dwprep into a ring of three
+// prepared rows, straight from src for the pixels whose taps are inside the row (and whose reads
+// stay inside src), through a four-pixel stage with the padding filled in for the others; rows
+// outside the image are zdot.
 func (d *Depthwise) runDot(dst, src, scratch []int8, y0, y1 int) {
 	p := &d.p
 	c, rl := p.InC, d.dotRowLen()
 	ring := scratch[:3*rl]
 	stage := scratch[3*rl : 3*rl+d.stageLen()]
 	tailOut := scratch[3*rl+d.stageLen():][:p.OutW*16]
-	lo, hi := d.padCols()
-	for i := range stage[:lo*c] {
-		stage[i] = int8(p.InZero)
-	}
-	for i := range stage[hi*c:] {
-		stage[hi*c+i] = int8(p.InZero)
-	}
 	held := [3]int{-1, -1, -1}
 	var rows [3][]int8
 	for oy := y0; oy < y1; oy++ {
@@ -297,12 +291,7 @@ func (d *Depthwise) runDot(dst, src, scratch []int8, y0, y1 int) {
 			rows[ky] = ring[k*rl : (k+1)*rl]
 			if held[k] != iy {
 				held[k] = iy
-				copy(stage[lo*c:hi*c], src[(iy*p.InW+lo-p.PadLeft)*c:])
-				if d.path == pathGeneric {
-					dwprepGeneric(&rows[ky][0], &stage[0], p.OutW, c, d.s, d.blocks)
-				} else {
-					dwprep(&rows[ky][0], &stage[0], p.OutW, c, d.s, d.blocks)
-				}
+				d.prepRow(rows[ky], src, stage, iy)
 			}
 		}
 		out := dst[oy*p.OutW*c : (oy+1)*p.OutW*c]
@@ -320,6 +309,51 @@ func (d *Depthwise) runDot(dst, src, scratch []int8, y0, y1 int) {
 				copy(out[x*c+o:(x+1)*c], tailOut[16*x:16*x+d.tailC])
 			}
 		}
+	}
+}
+
+// prepRow prepares input row iy into dst (dotRowLen bytes).
+func (d *Depthwise) prepRow(dst, src, stage []int8, iy int) {
+	p := &d.p
+	c, s, n := p.InC, d.s, p.OutW
+	prep := dwprep
+	if d.path == pathGeneric {
+		prep = dwprepGeneric
+	}
+	// Output pixel x reads padded pixels s*x .. s*x+3, that is input pixels s*x-PadLeft+j, bytes
+	// [(iy*InW + s*x-PadLeft)*c, ... + 3*c + 16*blocks): directly from src when taps 0-2 are input
+	// pixels (the fourth meets a zero weight) and the reads end inside src.
+	row := iy * p.InW
+	x0 := (p.PadLeft + s - 1) / s
+	x1 := 0 // one past the last x with s*x-PadLeft+2 < InW
+	if lim := p.InW - 3 + p.PadLeft; lim >= 0 {
+		x1 = lim/s + 1
+	}
+	if lim := (len(src)-16*d.blocks)/c - 3 - row + p.PadLeft; len(src) < 16*d.blocks || lim < 0 {
+		x1 = 0
+	} else {
+		x1 = min(x1, lim/s+1)
+	}
+	x1 = min(x1, n)
+	if x0 < x1 {
+		prep(&dst[64*x0], &src[(row+s*x0-p.PadLeft)*c], x1-x0, c, s, d.blocks, 64*n)
+	} else {
+		x0, x1 = n, n
+	}
+	for x := 0; x < n; x++ {
+		if x == x0 {
+			x = x1 - 1
+			continue
+		}
+		for j := 0; j < 4; j++ {
+			px := stage[j*c : (j+1)*c]
+			if ix := s*x - p.PadLeft + j; ix >= 0 && ix < p.InW {
+				copy(px, src[(row+ix)*c:])
+			} else {
+				copy(px, d.zdot)
+			}
+		}
+		prep(&dst[64*x], &stage[0], 1, c, s, d.blocks, 64*n)
 	}
 }
 

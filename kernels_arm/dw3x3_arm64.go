@@ -55,15 +55,16 @@ func widen16(dst *int16, src *int8, n int)
 //go:noescape
 func dwdot(out *int8, r0, r1, r2 *int8, w *int8, p *int32, hdr *int32, n int, cout int, flags int, nb int)
 
-// dwprep prepares nb 16-channel blocks of one padded input row for dwdot. The reference loop:
+// dwprep prepares n pixels of nb 16-channel blocks of one padded input row for dwdot, blocks
+// bstride bytes apart in dst. The reference loop:
 //
 //	for b := range nb {
 //		for x := range n {
 //			for ch, kx := range 16, 4 {
-//				dst[64*(n*b+x)+4*ch+kx] = src[(s*x+kx)*cin+16*b+ch]
+//				dst[bstride*b+64*x+4*ch+kx] = src[(s*x+kx)*cin+16*b+ch]
 //			}
 //		}
 //	}
 //
 //go:noescape
-func dwprep(dst *int8, src *int8, n int, cin int, s int, nb int)
+func dwprep(dst *int8, src *int8, n int, cin int, s int, nb int, bstride int)

@@ -749,15 +749,17 @@ dwdot3px:
 	BNE dwdot3
 	RET
 
-// func dwprep(dst *int8, src *int8, n int, cin int, s int, nb int)
-TEXT ·dwprep(SB), NOSPLIT, $0-48
+// func dwprep(dst *int8, src *int8, n int, cin int, s int, nb int, bstride int)
+TEXT ·dwprep(SB), NOSPLIT, $0-56
 	MOVD dst+0(FP), R0
 	MOVD src+8(FP), R1
 	MOVD cin+24(FP), R2
 	MOVD s+32(FP), R3
 	MUL R2, R3, R3
 	MOVD nb+40(FP), R4
+	MOVD bstride+48(FP), R10
 prepblock:
+	MOVD R0, R11
 	MOVD R1, R5
 	ADD R2, R5, R6
 	ADD R2, R6, R7
@@ -768,18 +770,11 @@ prepx:
 	VLD1.P (R6)(R3), [V1.B16]
 	VLD1.P (R7)(R3), [V2.B16]
 	VLD1.P (R8)(R3), [V3.B16]
-	VZIP1 V1.B16, V0.B16, V4.B16
-	VZIP2 V1.B16, V0.B16, V5.B16
-	VZIP1 V3.B16, V2.B16, V6.B16
-	VZIP2 V3.B16, V2.B16, V7.B16
-	VZIP1 V6.H8, V4.H8, V16.H8
-	VZIP2 V6.H8, V4.H8, V17.H8
-	VZIP1 V7.H8, V5.H8, V18.H8
-	VZIP2 V7.H8, V5.H8, V19.H8
-	VST1.P [V16.B16, V17.B16, V18.B16, V19.B16], 64(R0)
+	VST4.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R11)
 	SUBS $1, R9
 	BNE prepx
 	ADD $16, R1
+	ADD R10, R0
 	SUBS $1, R4
 	BNE prepblock
 	RET

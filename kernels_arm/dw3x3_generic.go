@@ -96,14 +96,14 @@ func dwdotGeneric(out *int8, r0, r1, r2 *int8, w *int8, p *int32, hdr *int32, n 
 }
 
 // dwprepGeneric is the pure-Go twin of dwprep.
-func dwprepGeneric(dst *int8, src *int8, n int, cin int, s int, nb int) {
-	D := unsafe.Slice(dst, 64*n*nb)
+func dwprepGeneric(dst *int8, src *int8, n int, cin int, s int, nb int, bstride int) {
+	D := unsafe.Slice(dst, bstride*(nb-1)+64*n)
 	S := unsafe.Slice(src, (s*(n-1)+3)*cin+16*nb)
 	for b := 0; b < nb; b++ {
 		for x := 0; x < n; x++ {
 			for ch := 0; ch < 16; ch++ {
 				for kx := 0; kx < 4; kx++ {
-					D[64*(n*b+x)+4*ch+kx] = S[(s*x+kx)*cin+16*b+ch]
+					D[bstride*b+64*x+4*ch+kx] = S[(s*x+kx)*cin+16*b+ch]
 				}
 			}
 		}

@@ -12,6 +12,6 @@ func dwdot(out *int8, r0, r1, r2 *int8, w *int8, p *int32, hdr *int32, n int, co
 	dwdotGeneric(out, r0, r1, r2, w, p, hdr, n, cout, flags, nb)
 }
 
-func dwprep(dst *int8, src *int8, n int, cin int, s int, nb int) {
-	dwprepGeneric(dst, src, n, cin, s, nb)
+func dwprep(dst *int8, src *int8, n int, cin int, s int, nb int, bstride int) {
+	dwprepGeneric(dst, src, n, cin, s, nb, bstride)
 }

@@ -740,16 +740,18 @@ func dwdot(g *gen) {
 
 // dwprep emits the input row preparation of dwdot: for nb blocks of 16 channels and n output
 // pixels x, the 64 bytes [16 channels][4 taps] of padded pixels s*x .. s*x+3 (pixels cin bytes
-// apart, blocks 16 bytes apart in src), interleaved with ZIP1/ZIP2.
+// apart, blocks 16 bytes apart in src; blocks bstride bytes apart in dst), interleaved by one ST4.
 func dwprep(g *gen) {
-	g.text("dwprep", "dwprep(dst *int8, src *int8, n int, cin int, s int, nb int)", 48)
+	g.text("dwprep", "dwprep(dst *int8, src *int8, n int, cin int, s int, nb int, bstride int)", 56)
 	g.p("MOVD dst+0(FP), R0")
 	g.p("MOVD src+8(FP), R1")
 	g.p("MOVD cin+24(FP), R2")
 	g.p("MOVD s+32(FP), R3")
 	g.p("MUL R2, R3, R3")
 	g.p("MOVD nb+40(FP), R4")
+	g.p("MOVD bstride+48(FP), R10")
 	g.label("prepblock")
+	g.p("MOVD R0, R11")
 	g.p("MOVD R1, R5")
 	g.p("ADD R2, R5, R6")
 	g.p("ADD R2, R6, R7")
@@ -759,18 +761,11 @@ func dwprep(g *gen) {
 	for j := 0; j < 4; j++ {
 		g.p("VLD1.P (R%d)(R3), [V%d.B16]", 5+j, j)
 	}
-	g.p("VZIP1 V1.B16, V0.B16, V4.B16")
-	g.p("VZIP2 V1.B16, V0.B16, V5.B16")
-	g.p("VZIP1 V3.B16, V2.B16, V6.B16")
-	g.p("VZIP2 V3.B16, V2.B16, V7.B16")
-	g.p("VZIP1 V6.H8, V4.H8, V16.H8")
-	g.p("VZIP2 V6.H8, V4.H8, V17.H8")
-	g.p("VZIP1 V7.H8, V5.H8, V18.H8")
-	g.p("VZIP2 V7.H8, V5.H8, V19.H8")
-	g.p("VST1.P %s, 64(R0)", vlist(16, 4, "B16"))
+	g.p("VST4.P %s, 64(R11)", vlist(0, 4, "B16"))
 	g.p("SUBS $1, R9")
 	g.p("BNE prepx")
 	g.p("ADD $16, R1")
+	g.p("ADD R10, R0")
 	g.p("SUBS $1, R4")
 	g.p("BNE prepblock")
 	g.p("RET")
