@@ -267,7 +267,7 @@ func newConv(what string, p ConvParams) (*Conv, error) {
 func (c *Conv) pack(p *ConvParams) {
 	n, k, kc := p.OutC, c.k, c.kc
 	if c.path == pathNEON {
-		c.nr, c.tileW, c.tileP = mlalNR, kc*64, mlalParams
+		c.nr, c.tileW, c.tileP = mlalNR, kc*256, mlalParams
 	} else {
 		c.nr, c.tileW, c.tileP = sdotNR, kc*256, sdotParams
 	}
@@ -290,8 +290,9 @@ func (c *Conv) pack(p *ConvParams) {
 				q = i/span*c.pc*16 + i%span
 			}
 			ch, r := q/16, q%16
-			if c.path == pathNEON {
-				c.w[j*c.tileW+ch*64+v*16+r] = x
+			if c.path == pathNEON { // gemmMLAL: rotation rot, column group v/4, byte (r-2rot) mod 16
+				rot := (r/2 - v%4) & 3
+				c.w[j*c.tileW+ch*256+rot*64+v/4*16+((r-2*rot)&15)] = x
 			} else {
 				c.w[j*c.tileW+ch*256+r/4*64+v*4+r%4] = x
 			}
@@ -320,10 +321,9 @@ func (c *Conv) pack(p *ConvParams) {
 					c.flags |= flagSafe
 				}
 			}
-			pt[4+v], pt[8+v], pt[12+v], pt[16+v], pt[20+v] = bias, mult, rsh, lsh, wz
-		} else {
-			pt[v], pt[16+v], pt[32+v], pt[48+v], pt[64+v] = bias, mult, rsh, lsh, wz
+			pt = pt[4:] // then as on the SDOT path
 		}
+		pt[v], pt[16+v], pt[32+v], pt[48+v], pt[64+v] = bias, mult, rsh, lsh, wz
 	}
 	switch {
 	case p.Scale != nil:
@@ -333,9 +333,19 @@ func (c *Conv) pack(p *ConvParams) {
 	}
 }
 
-// ScratchSize is the number of bytes of scratch one concurrent Run needs.
+// panelLen is the length of the 4-row A panel: [kc][4][16], four times that for the rotations of
+// packA4R on the SMLAL path.
+func (c *Conv) panelLen() int {
+	if c.path == pathNEON {
+		return 16 * c.kc * 16
+	}
+	return 4 * c.kc * 16
+}
+
+// ScratchSize is the number of bytes of scratch one concurrent Run needs: the A panel, 4 rows to
+// build A rows in, the column tail tile.
 func (c *Conv) ScratchSize() int {
-	return 8*c.kc*16 + 4*c.nr
+	return c.panelLen() + 4*c.kc*16 + 4*c.nr
 }
 
 // Path names the instruction path the convolution was prepared for: "sdot", "neon" or "generic".
@@ -354,10 +364,10 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 	if len(dst) < c.outH*c.outW*c.outC || len(src) < c.inH*c.inW*c.inC || len(scratch) < c.ScratchSize() {
 		panic(errShort)
 	}
-	kp := c.kc * 16
-	panel := scratch[:4*kp]
-	rowbuf := scratch[4*kp : 8*kp]
-	tail := scratch[8*kp : 8*kp+4*c.nr]
+	kp, pl := c.kc*16, c.panelLen()
+	panel := scratch[:pl]
+	rowbuf := scratch[pl : pl+4*kp]
+	tail := scratch[pl+4*kp : pl+4*kp+4*c.nr]
 	var ptrs [4 * maxTaps]*int8
 	var rs [4]int32
 	var sums *int32
@@ -413,9 +423,12 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 				ptrs[r] = &rowbuf[r*kp]
 			}
 		}
-		if c.path == pathGeneric {
+		switch c.path {
+		case pathGeneric:
 			packA4Generic(&panel[0], &ptrs[0], ntaps, kcTap, sums)
-		} else {
+		case pathNEON:
+			packA4R(&panel[0], &ptrs[0], ntaps, kcTap, sums)
+		default:
 			packA4(&panel[0], &ptrs[0], ntaps, kcTap, sums)
 		}
 		if c.tailN == 0 && c.path != pathGeneric {
@@ -506,7 +519,11 @@ func (c *Conv) runContig(dst, src []int8, panel *int8, m, m1 int, rowSums bool) 
 	for ; m+4 <= m1; m += 4 {
 		s := unsafe.Add(sbase, m*inC) // pixels m..m+3: in src (m1 <= OutH*OutW <= InH*InW)
 		ptrs := [4]*int8{(*int8)(s), (*int8)(unsafe.Add(s, inC)), (*int8)(unsafe.Add(s, 2*inC)), (*int8)(unsafe.Add(s, 3*inC))}
-		packA4(panel, &ptrs[0], 1, kcTap, sp)
+		if sdot {
+			packA4(panel, &ptrs[0], 1, kcTap, sp)
+		} else {
+			packA4R(panel, &ptrs[0], 1, kcTap, sp)
+		}
 		d := unsafe.Add(dbase, m*n)
 		r0, r1, r2, r3 := (*int8)(d), (*int8)(unsafe.Add(d, n)), (*int8)(unsafe.Add(d, 2*n)), (*int8)(unsafe.Add(d, 3*n))
 		if sdot {

@@ -131,7 +131,7 @@ func (k gemmKernel) twin(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int
 func checkGemm(t testing.TB, r *rand.Rand, k gemmKernel, kc, ntiles, flags int) {
 	t.Helper()
 	tie := r.IntN(3) == 0
-	a := randInt8s(r, kc*16*k.mr)
+	a := randInt8s(r, kc*16*k.mr*k.mr) // gemmMLAL4: the panel holds four rotations (random here)
 	w := randInt8s(r, ntiles*kc*16*k.nr)
 	switch r.IntN(4) {
 	case 0: // the int16 pair overflow of the SMLAL fast loop: (-128)*(-128) twice
@@ -173,11 +173,11 @@ func checkGemm(t testing.TB, r *rand.Rand, k gemmKernel, kc, ntiles, flags int) 
 				m = int32(math.Float32bits(sc))
 			}
 			wz := int32(r.Uint32()) >> r.IntN(32)
-			if k.sdot {
-				pt[n], pt[16+n], pt[32+n], pt[48+n], pt[64+n] = b, m, rsh, lsh, wz
-			} else {
-				pt[4+n], pt[8+n], pt[12+n], pt[16+n], pt[20+n] = b, m, rsh, lsh, wz
+			q := pt
+			if !k.sdot {
+				q = pt[4:]
 			}
+			q[n], q[16+n], q[32+n], q[48+n], q[64+n] = b, m, rsh, lsh, wz
 		}
 		if !k.sdot {
 			pt[0] = int32(r.IntN(2)) // safe or fast loop, whatever the weights
@@ -232,18 +232,23 @@ func TestPackA4(t *testing.T) {
 			srcs[j] = randInt8s(r, kc*16+r.IntN(8))
 			ptrs[j] = &srcs[j][r.IntN(len(srcs[j])-kc*16+1)]
 		}
-		got, want := newGuarded(r, ntaps*kc*64), make([]int8, ntaps*kc*64)
+		rot := i%2 == 1 // packA4R: four rotations of each chunk
+		size, name, asm, twin := ntaps*kc*64, "packA4", packA4, packA4Generic
+		if rot {
+			size, name, asm, twin = 4*size, "packA4R", packA4R, packA4RGeneric
+		}
+		got, want := newGuarded(r, size), make([]int8, size)
 		var gs, ws [4]int32
 		var gsp, wsp *int32
 		if r.IntN(2) == 0 {
 			gsp, wsp = &gs[0], &ws[0]
 		}
-		packA4(&got.data()[0], &ptrs[0], ntaps, kc, gsp)
-		packA4Generic(&want[0], &ptrs[0], ntaps, kc, wsp)
-		got.check(t, "packA4")
-		diffInt8(t, "packA4", got.data(), want)
+		asm(&got.data()[0], &ptrs[0], ntaps, kc, gsp)
+		twin(&want[0], &ptrs[0], ntaps, kc, wsp)
+		got.check(t, name)
+		diffInt8(t, name, got.data(), want)
 		if gs != ws {
-			t.Fatalf("packA4 sums %v, twin %v", gs, ws)
+			t.Fatalf("%s sums %v, twin %v", name, gs, ws)
 		}
 	}
 }

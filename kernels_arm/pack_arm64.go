@@ -17,3 +17,15 @@ package kernels
 //
 //go:noescape
 func packA4(dst *int8, ptrs **int8, ntaps int, kc int, sums *int32)
+
+// packA4R is packA4 for gemmMLAL4: each chunk of the four rows is stored in four rotations, layout
+// [ntaps*kc][4 rotations][4 rows][16], rotation q of row r holding byte (i+2q) mod 16 at i:
+//
+//	for t, c, q, r, i := range ntaps, kc, 4, 4, 16 {
+//		dst[(((t*kc+c)*4+q)*4+r)*16+i] = ptrs[4*t+r][16*c+(i+2*q)%16]
+//	}
+//
+// and the sums as packA4.
+//
+//go:noescape
+func packA4R(dst *int8, ptrs **int8, ntaps int, kc int, sums *int32)

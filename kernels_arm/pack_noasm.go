@@ -5,3 +5,7 @@ package kernels
 func packA4(dst *int8, ptrs **int8, ntaps int, kc int, sums *int32) {
 	packA4Generic(dst, ptrs, ntaps, kc, sums)
 }
+
+func packA4R(dst *int8, ptrs **int8, ntaps int, kc int, sums *int32) {
+	packA4RGeneric(dst, ptrs, ntaps, kc, sums)
+}

@@ -232,6 +232,15 @@ func gemmSDOT(g *gen, mr int) {
 	chunk()
 	g.p("SUBS $1, R14")
 	g.p("BNE %sk", pfx)
+	gemmEpi16(g, mr, pfx)
+}
+
+// gemmEpi16 emits the epilogue of the 16-column GEMM tiles (gemmSDOT, gemmMLAL) at label
+// pfx+"epi": the accumulators V16+4m+v hold columns 4v..4v+3 of row m, R3 points at the tile's
+// multipliers (its bias, 64 bytes before, already loaded); it requantizes, stores 16 bytes per row
+// and loops to pfx+"tile" while R10 > 0.
+func gemmEpi16(g *gen, mr int, pfx string) {
+	acc := func(m, v int) int { return 16 + 4*m + v }
 	g.label(pfx + "epi")
 
 	g.comment("epilogue: acc -= wz*rowsum (flags bit 1), acc <<= lsh (flags bit 0), requantize")
@@ -297,191 +306,121 @@ func gemmSDOT(g *gen, mr int) {
 	g.p("RET")
 }
 
-// gemmMLAL emits the SMULL/SMLAL2 + SADALP GEMM kernel: an mr x 4 output tile, k in steps of 16.
-// acc(m,n) = V16+4m+n holds four int32 partial sums of output (m,n), reduced with ADDP at the end.
+// gemmMLAL emits the SMULL/SMLAL2 + SADALP GEMM kernel: an mr x 16 output tile, k in steps of 16,
+// with the accumulators of gemmSDOT (V16+4m+v: row m, columns 4v..4v+3, one column per int32 lane)
+// and its epilogue. An int32 lane j of SADALP(SMULL(a, w) + SMLAL2(a, w)) sums the bytes 2j, 2j+1,
+// 2j+8, 2j+9 of both operands: with the A row rotated by 0, 2, 4 and 6 bytes (EXT; the 4-row panel
+// holds the four rotations, packA4R) each lane meets every k of the chunk once, and the weights are
+// packed to match ([tile][kc][rotation r][column group v][16]: byte i holds w[k = (i+2r) mod 16]
+// [column 4v + (i mod 8)/2]). Registers: A V0-V3, weights V4-V7, products V8-V11.
 // The fast loop adds two int8 products in an int16 lane before SADALP: exact when no weight of the
 // tile is -128 (|a*w| <= 128*127, two fit in int16). Tiles whose flags word has bit 0 set contain a
 // -128 weight and take the safe loop (one product per int16 lane: SMULL/SMULL2 + two SADALP).
 func gemmMLAL(g *gen, mr int) {
 	name := fmt.Sprintf("gemmMLAL%d", mr)
 	pfx := fmt.Sprintf("mlal%d", mr)
-	acc := func(m, n int) int { return 16 + 4*m + n }
-	temps := []int{8, 9, 10, 11}
+	acc := func(m, v int) int { return 16 + 4*m + v }
 	g.text(name, name+gemmSig, 96)
 	gemmPrologue(g, mr, pfx)
 
-	load := func() {
-		if mr == 4 {
-			g.p("VLD1.P 64(R12), %s", vlist(0, 4, "B16"))
-		} else {
-			g.p("VLD1.P 16(R12), [V0.B16]")
-		}
-		g.p("VLD1.P 64(R2), %s", vlist(4, 4, "B16"))
-	}
-	type pair struct{ m, n int }
+	type pair struct{ m, v int }
 	var pairs []pair
 	for m := 0; m < mr; m++ {
-		for n := 0; n < 4; n++ {
-			pairs = append(pairs, pair{m, n})
+		for v := 0; v < 4; v++ {
+			pairs = append(pairs, pair{m, v})
 		}
 	}
-	fast := func(first bool) {
-		load()
-		for lo := 0; lo < len(pairs); lo += 4 {
-			grp := pairs[lo:min(lo+4, len(pairs))]
-			for i, q := range grp {
-				g.w(smull8H(temps[i], q.m, 4+q.n, false))
-			}
-			for i, q := range grp {
-				g.w(smlal8H(temps[i], q.m, 4+q.n, true))
-			}
-			for i, q := range grp {
-				if first {
-					g.w(saddlp4S(acc(q.m, q.n), temps[i]))
-				} else {
-					g.w(sadalp4S(acc(q.m, q.n), temps[i]))
-				}
+	// aReg is the A register of row m in rotation r.
+	aReg := func(r, m int) int {
+		if mr == 4 {
+			return m
+		}
+		return r
+	}
+	chunk := func(safe bool) {
+		if mr == 1 {
+			g.p("VLD1.P 16(R12), [V0.B16]")
+			for r := 1; r < 4; r++ {
+				g.p("VEXT $%d, V0.B16, V0.B16, V%d.B16", 2*r, r)
 			}
 		}
-	}
-	safe := func(first bool) {
-		load()
-		for lo := 0; lo < len(pairs); lo += 2 {
-			grp := pairs[lo:min(lo+2, len(pairs))]
-			for i, q := range grp {
-				g.w(smull8H(temps[2*i], q.m, 4+q.n, false))
-				g.w(smull8H(temps[2*i+1], q.m, 4+q.n, true))
+		for r := 0; r < 4; r++ {
+			if mr == 4 {
+				g.p("VLD1.P 64(R12), %s", vlist(0, 4, "B16"))
 			}
-			for i, q := range grp {
-				if first {
-					g.w(saddlp4S(acc(q.m, q.n), temps[2*i]))
-				} else {
-					g.w(sadalp4S(acc(q.m, q.n), temps[2*i]))
+			g.p("VLD1.P 64(R2), %s", vlist(4, 4, "B16"))
+			if !safe {
+				for lo := 0; lo < len(pairs); lo += 4 {
+					grp := pairs[lo:min(lo+4, len(pairs))]
+					for i, q := range grp {
+						g.w(smull8H(8+i, aReg(r, q.m), 4+q.v, false))
+					}
+					for i, q := range grp {
+						g.w(smlal8H(8+i, aReg(r, q.m), 4+q.v, true))
+					}
+					for i, q := range grp {
+						g.w(sadalp4S(acc(q.m, q.v), 8+i))
+					}
 				}
-				g.w(sadalp4S(acc(q.m, q.n), temps[2*i+1]))
+				continue
+			}
+			for lo := 0; lo < len(pairs); lo += 2 {
+				grp := pairs[lo:min(lo+2, len(pairs))]
+				for i, q := range grp {
+					g.w(smull8H(8+2*i, aReg(r, q.m), 4+q.v, false))
+					g.w(smull8H(9+2*i, aReg(r, q.m), 4+q.v, true))
+				}
+				for i, q := range grp {
+					g.w(sadalp4S(acc(q.m, q.v), 8+2*i))
+					g.w(sadalp4S(acc(q.m, q.v), 9+2*i))
+				}
 			}
 		}
 	}
 
 	g.label(pfx + "tile")
 	g.p("MOVD R0, R12")
-	g.p("TBNZ $4, R11, %scheck", pfx)
-	g.label(pfx + "fast1")
-	g.comment("fast loop: first k-step sets the accumulators, then 4 k-steps per iteration")
-	fast(true)
-	g.p("MOVD R19, R15")
-	g.p("MOVD R20, R14")
-	g.p("CBZ R15, %srem", pfx)
-	g.label(pfx + "k4")
-	for i := 0; i < 4; i++ {
-		fast(false)
-	}
-	g.p("SUBS $1, R15")
-	g.p("BNE %sk4", pfx)
-	g.label(pfx + "rem")
-	g.p("CBZ R14, %sdone", pfx)
-	g.label(pfx + "k1")
-	fast(false)
-	g.p("SUBS $1, R14")
-	g.p("BNE %sk1", pfx)
-	g.label(pfx + "done")
-	g.comment("reduce: row m's four column sums into V16+4m")
-	for m := 0; m < mr; m++ {
-		g.p("VADDP V%d.S4, V%d.S4, V8.S4", acc(m, 1), acc(m, 0))
-		g.p("VADDP V%d.S4, V%d.S4, V9.S4", acc(m, 3), acc(m, 2))
-		g.p("VADDP V9.S4, V8.S4, V%d.S4", acc(m, 0))
-	}
-	g.comment("tile flags, bias, mult, rsh in V0-V3, lsh, wz in V4, V5")
-	g.p("VLD1.P 64(R3), %s", vlist(0, 4, "S4"))
-	g.p("VLD1.P 32(R3), [V4.S4, V5.S4]")
-	var rows []int
-	for m := 0; m < mr; m++ {
-		rows = append(rows, acc(m, 0))
-		g.p("VADD V1.S4, V%d.S4, V%d.S4", acc(m, 0), acc(m, 0))
-	}
-	g.p("TBZ $1, R11, %snowz", pfx)
-	for m, r := range rows {
-		g.w(mlsElem4S(r, 5, 15, m))
-	}
-	g.label(pfx + "nowz")
-	g.p("TBNZ $3, R11, %sfp", pfx)
-	g.p("TBZ $0, R11, %snolsh", pfx)
-	for _, r := range rows {
-		g.w(sshl4S(r, r, 4))
-	}
-	g.label(pfx + "nolsh")
-	ones := func(v int) []int {
-		s := make([]int, len(rows))
-		for i := range s {
-			s[i] = v
-		}
-		return s
-	}
-	store := func() {
-		for m := 0; m < mr; m++ {
-			g.p("VST1.P V6.S[%d], 4(R%d)", m, 6+m)
-		}
-	}
-	g.p("TBNZ $2, R11, %sfast", pfx)
-	requant(g, rows, ones(2), ones(3), temps)
-	if mr == 4 {
-		narrow16(g, 6, [4]int{rows[0], rows[1], rows[2], rows[3]})
-	} else {
-		g.w(sqxtnH(6, rows[0], false))
-		g.w(sqxtnB(6, 6, false))
-		g.w(smax16B(6, 6, 13))
-		g.w(smin16B(6, 6, 14))
-	}
-	store()
-	g.p("B %snext", pfx)
-	narrow := func() { // the zero point in V12 (.8h)
-		if mr == 4 {
-			narrowFast(g, 6, [4]int{rows[0], rows[1], rows[2], rows[3]}, 12)
-		} else {
-			g.w(sqxtnH(6, rows[0], false))
-			g.w(sqadd8H(6, 6, 12))
-			g.w(sqxtnB(6, 6, false))
-			g.w(smax16B(6, 6, 13))
-			g.w(smin16B(6, 6, 14))
-		}
-		store()
-	}
-	g.label(pfx + "fp")
-	g.comment("fp32 requantization (flags bit 3): the scales are in the multipliers' place (V2)")
-	requantFP32(g, rows, ones(2))
-	narrow()
-	g.p("B %snext", pfx)
-	g.label(pfx + "fast")
-	requantFast(g, rows, ones(2), ones(3))
-	narrow()
-	g.label(pfx + "next")
-	g.p("SUBS $1, R10")
-	g.p("BNE %stile", pfx)
-	g.p("RET")
-
-	g.comment("flags bit 4: some tile has a -128 weight; its flags word (bit 0) selects the safe loop")
-	g.label(pfx + "check")
+	g.p("MOVD R1, R14")
+	g.comment("tile flags word (bit 0: a -128 weight), then the bias, as gemmSDOT")
 	g.p("MOVWU (R3), R13")
-	g.p("TBZ $0, R13, %sfast1", pfx)
-	safe(true)
-	g.p("SUBS $1, R1, R14")
-	g.p("BEQ %sdone", pfx)
+	g.p("ADD $16, R3")
+	for m := 0; m < mr-1; m++ {
+		g.p("VLD1 (R3), %s", vlist(acc(m, 0), 4, "S4"))
+	}
+	g.p("VLD1.P 64(R3), %s", vlist(acc(mr-1, 0), 4, "S4"))
+	g.p("TBZ $4, R11, %sk", pfx)
+	g.p("TBNZ $0, R13, %ssk", pfx)
+	g.label(pfx + "k")
+	chunk(false)
+	g.p("SUBS $1, R14")
+	g.p("BNE %sk", pfx)
+	g.p("B %sepi", pfx)
 	g.label(pfx + "sk")
-	safe(false)
+	chunk(true)
 	g.p("SUBS $1, R14")
 	g.p("BNE %ssk", pfx)
-	g.p("B %sdone", pfx)
+	gemmEpi16(g, mr, pfx)
 }
 
 // packA4 interleaves four rows into the A panel layout [chunk][row][16], optionally summing each row.
-func packA4(g *gen) {
-	g.text("packA4", "packA4(dst *int8, ptrs **int8, ntaps int, kc int, sums *int32)", 40)
+func packA4(g *gen) { packA4Rot(g, false) }
+
+// packA4R is packA4 for gemmMLAL4: each chunk of the four rows is stored four times, rotated by 0,
+// 2, 4 and 6 bytes (EXT), [chunk][rotation][row][16].
+func packA4R(g *gen) { packA4Rot(g, true) }
+
+func packA4Rot(g *gen, rot bool) {
+	name, pfx := "packA4", "pack"
+	if rot {
+		name, pfx = "packA4R", "packr"
+	}
+	g.text(name, name+"(dst *int8, ptrs **int8, ntaps int, kc int, sums *int32)", 40)
 	g.p("MOVD dst+0(FP), R0")
 	g.p("MOVD ptrs+8(FP), R1")
 	g.p("MOVD ntaps+16(FP), R2")
 	g.p("MOVD kc+24(FP), R3")
 	g.p("MOVD sums+32(FP), R4")
-	g.p("CBNZ R4, packsum")
+	g.p("CBNZ R4, %ssum", pfx)
 	body := func(pfx string, sum bool) {
 		g.label(pfx + "tap")
 		g.p("LDP.P 16(R1), (R5, R6)")
@@ -492,6 +431,14 @@ func packA4(g *gen) {
 			g.p("VLD1.P 16(R%d), [V%d.B16]", 5+r, r)
 		}
 		g.p("VST1.P %s, 64(R0)", vlist(0, 4, "B16"))
+		if rot {
+			for r := 1; r < 4; r++ {
+				for m := 0; m < 4; m++ {
+					g.p("VEXT $%d, V%d.B16, V%d.B16, V%d.B16", 2*r, m, m, 4+m)
+				}
+				g.p("VST1.P %s, 64(R0)", vlist(4, 4, "B16"))
+			}
+		}
 		if sum {
 			for r := 0; r < 4; r++ {
 				g.w(saddlp8H(20+r, r))
@@ -505,13 +452,13 @@ func packA4(g *gen) {
 		g.p("SUBS $1, R2")
 		g.p("BNE %stap", pfx)
 	}
-	body("pack", false)
+	body(pfx, false)
 	g.p("RET")
-	g.label("packsum")
+	g.label(pfx + "sum")
 	for r := 0; r < 4; r++ {
 		g.p("VEOR V%d.B16, V%d.B16, V%d.B16", 16+r, 16+r, 16+r)
 	}
-	body("packs", true)
+	body(pfx+"s", true)
 	g.p("VADDP V17.S4, V16.S4, V24.S4")
 	g.p("VADDP V19.S4, V18.S4, V25.S4")
 	g.p("VADDP V25.S4, V24.S4, V26.S4")
@@ -953,12 +900,12 @@ func main() {
 		what string
 		emit []func(*gen)
 	}{
-		{"gemm_arm64.s", "GEMM micro-kernels: SDOT (4x16, 1x16 tiles) and SMULL/SMLAL2+SADALP (4x4, 1x4 tiles), requantization fused.",
+		{"gemm_arm64.s", "GEMM micro-kernels: SDOT and SMULL/SMLAL2+SADALP (4x16, 1x16 tiles), requantization fused.",
 			[]func(*gen){
 				func(g *gen) { gemmSDOT(g, 4) }, func(g *gen) { gemmSDOT(g, 1) },
 				func(g *gen) { gemmMLAL(g, 4) }, func(g *gen) { gemmMLAL(g, 1) },
 			}},
-		{"pack_arm64.s", "A-panel packing for the GEMM kernels.", []func(*gen){packA4}},
+		{"pack_arm64.s", "A-panel packing for the GEMM kernels.", []func(*gen){packA4, packA4R}},
 		{"dw3x3_arm64.s", "Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening; the SDOT form and its row preparation.", []func(*gen){dw3x3, widen16, dwdot, dwprep}},
 		{"add_arm64.s", "Elementwise int8 addition: TFLite's requantization (addInt8) and XNNPACK's (addXNNPACK).", []func(*gen){add, addX}},
 		{"pool_arm64.s", "Per-channel sums for average pooling.", []func(*gen){pool}},
