@@ -331,6 +331,12 @@ func (c *Conv) pack(p *ConvParams) {
 	case fast:
 		c.flags |= flagFastRQ
 	}
+	if p.ActMin == math.MinInt8 {
+		c.flags |= flagNoMin
+	}
+	if p.ActMax == math.MaxInt8 {
+		c.flags |= flagNoMax
+	}
 }
 
 // panelLen is the length of the 4-row A panel: [kc][4][16], four times that for the rotations of

@@ -27,6 +27,9 @@ package kernels
 //
 //	c_m[16*j+n] = requantFP32(acc, scale[j][n], hdr) // SCVTF, FMUL, FCVTNS, then as flagFastRQ
 //
+// In those two epilogues flags&flagNoMin (hdr[1] is -128) and flags&flagNoMax (hdr[2] is 127) skip
+// the clamps that cannot bind.
+//
 //go:noescape
 func gemmSDOT4(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int)
 

@@ -422,6 +422,56 @@ sdot4nolsh:
 	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
 	VST1.P [V2.B16], 16(R9)
 	B sdot4next
+sdot4fast:
+	WORD $0x6ea4b610 // sqrdmulh v16.4s, v16.4s, v4.4s
+	WORD $0x6ea4b694 // sqrdmulh v20.4s, v20.4s, v4.4s
+	WORD $0x6ea4b718 // sqrdmulh v24.4s, v24.4s, v4.4s
+	WORD $0x6ea4b79c // sqrdmulh v28.4s, v28.4s, v4.4s
+	WORD $0x6ea5b631 // sqrdmulh v17.4s, v17.4s, v5.4s
+	WORD $0x6ea5b6b5 // sqrdmulh v21.4s, v21.4s, v5.4s
+	WORD $0x6ea5b739 // sqrdmulh v25.4s, v25.4s, v5.4s
+	WORD $0x6ea5b7bd // sqrdmulh v29.4s, v29.4s, v5.4s
+	WORD $0x6ea6b652 // sqrdmulh v18.4s, v18.4s, v6.4s
+	WORD $0x6ea6b6d6 // sqrdmulh v22.4s, v22.4s, v6.4s
+	WORD $0x6ea6b75a // sqrdmulh v26.4s, v26.4s, v6.4s
+	WORD $0x6ea6b7de // sqrdmulh v30.4s, v30.4s, v6.4s
+	WORD $0x6ea7b673 // sqrdmulh v19.4s, v19.4s, v7.4s
+	WORD $0x6ea7b6f7 // sqrdmulh v23.4s, v23.4s, v7.4s
+	WORD $0x6ea7b77b // sqrdmulh v27.4s, v27.4s, v7.4s
+	WORD $0x6ea7b7ff // sqrdmulh v31.4s, v31.4s, v7.4s
+	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
+	WORD $0x4f211694 // ssra v20.4s, v20.4s, #31
+	WORD $0x4f211718 // ssra v24.4s, v24.4s, #31
+	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
+	WORD $0x4f211631 // ssra v17.4s, v17.4s, #31
+	WORD $0x4f2116b5 // ssra v21.4s, v21.4s, #31
+	WORD $0x4f211739 // ssra v25.4s, v25.4s, #31
+	WORD $0x4f2117bd // ssra v29.4s, v29.4s, #31
+	WORD $0x4f211652 // ssra v18.4s, v18.4s, #31
+	WORD $0x4f2116d6 // ssra v22.4s, v22.4s, #31
+	WORD $0x4f21175a // ssra v26.4s, v26.4s, #31
+	WORD $0x4f2117de // ssra v30.4s, v30.4s, #31
+	WORD $0x4f211673 // ssra v19.4s, v19.4s, #31
+	WORD $0x4f2116f7 // ssra v23.4s, v23.4s, #31
+	WORD $0x4f21177b // ssra v27.4s, v27.4s, #31
+	WORD $0x4f2117ff // ssra v31.4s, v31.4s, #31
+	WORD $0x4ea85610 // srshl v16.4s, v16.4s, v8.4s
+	WORD $0x4ea85694 // srshl v20.4s, v20.4s, v8.4s
+	WORD $0x4ea85718 // srshl v24.4s, v24.4s, v8.4s
+	WORD $0x4ea8579c // srshl v28.4s, v28.4s, v8.4s
+	WORD $0x4ea95631 // srshl v17.4s, v17.4s, v9.4s
+	WORD $0x4ea956b5 // srshl v21.4s, v21.4s, v9.4s
+	WORD $0x4ea95739 // srshl v25.4s, v25.4s, v9.4s
+	WORD $0x4ea957bd // srshl v29.4s, v29.4s, v9.4s
+	WORD $0x4eaa5652 // srshl v18.4s, v18.4s, v10.4s
+	WORD $0x4eaa56d6 // srshl v22.4s, v22.4s, v10.4s
+	WORD $0x4eaa575a // srshl v26.4s, v26.4s, v10.4s
+	WORD $0x4eaa57de // srshl v30.4s, v30.4s, v10.4s
+	WORD $0x4eab5673 // srshl v19.4s, v19.4s, v11.4s
+	WORD $0x4eab56f7 // srshl v23.4s, v23.4s, v11.4s
+	WORD $0x4eab577b // srshl v27.4s, v27.4s, v11.4s
+	WORD $0x4eab57ff // srshl v31.4s, v31.4s, v11.4s
+	B sdot4narrow
 sdot4fp:
 	// fp32 requantization (flags bit 3): the scales are in the multipliers' place
 	VLD1.P 64(R3), [V4.S4, V5.S4, V6.S4, V7.S4]
@@ -474,6 +524,10 @@ sdot4fp:
 	WORD $0x4e21aaf7 // fcvtns v23.4s, v23.4s
 	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
 	WORD $0x4e21abff // fcvtns v31.4s, v31.4s
+sdot4narrow:
+	// narrow, add the zero point, clamp (flags bits 5, 6: the clamp to min, to max cannot bind)
+	TBNZ $5, R11, sdot4nomin
+	TBNZ $6, R11, sdot4nomax
 	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
 	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
 	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
@@ -519,55 +573,7 @@ sdot4fp:
 	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
 	VST1.P [V2.B16], 16(R9)
 	B sdot4next
-sdot4fast:
-	WORD $0x6ea4b610 // sqrdmulh v16.4s, v16.4s, v4.4s
-	WORD $0x6ea4b694 // sqrdmulh v20.4s, v20.4s, v4.4s
-	WORD $0x6ea4b718 // sqrdmulh v24.4s, v24.4s, v4.4s
-	WORD $0x6ea4b79c // sqrdmulh v28.4s, v28.4s, v4.4s
-	WORD $0x6ea5b631 // sqrdmulh v17.4s, v17.4s, v5.4s
-	WORD $0x6ea5b6b5 // sqrdmulh v21.4s, v21.4s, v5.4s
-	WORD $0x6ea5b739 // sqrdmulh v25.4s, v25.4s, v5.4s
-	WORD $0x6ea5b7bd // sqrdmulh v29.4s, v29.4s, v5.4s
-	WORD $0x6ea6b652 // sqrdmulh v18.4s, v18.4s, v6.4s
-	WORD $0x6ea6b6d6 // sqrdmulh v22.4s, v22.4s, v6.4s
-	WORD $0x6ea6b75a // sqrdmulh v26.4s, v26.4s, v6.4s
-	WORD $0x6ea6b7de // sqrdmulh v30.4s, v30.4s, v6.4s
-	WORD $0x6ea7b673 // sqrdmulh v19.4s, v19.4s, v7.4s
-	WORD $0x6ea7b6f7 // sqrdmulh v23.4s, v23.4s, v7.4s
-	WORD $0x6ea7b77b // sqrdmulh v27.4s, v27.4s, v7.4s
-	WORD $0x6ea7b7ff // sqrdmulh v31.4s, v31.4s, v7.4s
-	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
-	WORD $0x4f211694 // ssra v20.4s, v20.4s, #31
-	WORD $0x4f211718 // ssra v24.4s, v24.4s, #31
-	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
-	WORD $0x4f211631 // ssra v17.4s, v17.4s, #31
-	WORD $0x4f2116b5 // ssra v21.4s, v21.4s, #31
-	WORD $0x4f211739 // ssra v25.4s, v25.4s, #31
-	WORD $0x4f2117bd // ssra v29.4s, v29.4s, #31
-	WORD $0x4f211652 // ssra v18.4s, v18.4s, #31
-	WORD $0x4f2116d6 // ssra v22.4s, v22.4s, #31
-	WORD $0x4f21175a // ssra v26.4s, v26.4s, #31
-	WORD $0x4f2117de // ssra v30.4s, v30.4s, #31
-	WORD $0x4f211673 // ssra v19.4s, v19.4s, #31
-	WORD $0x4f2116f7 // ssra v23.4s, v23.4s, #31
-	WORD $0x4f21177b // ssra v27.4s, v27.4s, #31
-	WORD $0x4f2117ff // ssra v31.4s, v31.4s, #31
-	WORD $0x4ea85610 // srshl v16.4s, v16.4s, v8.4s
-	WORD $0x4ea85694 // srshl v20.4s, v20.4s, v8.4s
-	WORD $0x4ea85718 // srshl v24.4s, v24.4s, v8.4s
-	WORD $0x4ea8579c // srshl v28.4s, v28.4s, v8.4s
-	WORD $0x4ea95631 // srshl v17.4s, v17.4s, v9.4s
-	WORD $0x4ea956b5 // srshl v21.4s, v21.4s, v9.4s
-	WORD $0x4ea95739 // srshl v25.4s, v25.4s, v9.4s
-	WORD $0x4ea957bd // srshl v29.4s, v29.4s, v9.4s
-	WORD $0x4eaa5652 // srshl v18.4s, v18.4s, v10.4s
-	WORD $0x4eaa56d6 // srshl v22.4s, v22.4s, v10.4s
-	WORD $0x4eaa575a // srshl v26.4s, v26.4s, v10.4s
-	WORD $0x4eaa57de // srshl v30.4s, v30.4s, v10.4s
-	WORD $0x4eab5673 // srshl v19.4s, v19.4s, v11.4s
-	WORD $0x4eab56f7 // srshl v23.4s, v23.4s, v11.4s
-	WORD $0x4eab577b // srshl v27.4s, v27.4s, v11.4s
-	WORD $0x4eab57ff // srshl v31.4s, v31.4s, v11.4s
+sdot4nomax:
 	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
 	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
 	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
@@ -577,7 +583,6 @@ sdot4fast:
 	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
 	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
 	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
-	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
 	VST1.P [V0.B16], 16(R6)
 	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
 	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
@@ -588,7 +593,6 @@ sdot4fast:
 	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
 	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
 	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
-	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
 	VST1.P [V2.B16], 16(R7)
 	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
 	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
@@ -599,7 +603,6 @@ sdot4fast:
 	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
 	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
 	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
-	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
 	VST1.P [V0.B16], 16(R8)
 	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
 	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
@@ -610,7 +613,87 @@ sdot4fast:
 	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
 	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
 	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	VST1.P [V2.B16], 16(R9)
+	B sdot4next
+sdot4nomin:
+	TBNZ $6, R11, sdot4none
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
 	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R9)
+	B sdot4next
+sdot4none:
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
 	VST1.P [V2.B16], 16(R9)
 sdot4next:
 	SUBS $1, R10
@@ -772,6 +855,20 @@ sdot1nolsh:
 	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
 	VST1.P [V0.B16], 16(R6)
 	B sdot1next
+sdot1fast:
+	WORD $0x6ea4b610 // sqrdmulh v16.4s, v16.4s, v4.4s
+	WORD $0x6ea5b631 // sqrdmulh v17.4s, v17.4s, v5.4s
+	WORD $0x6ea6b652 // sqrdmulh v18.4s, v18.4s, v6.4s
+	WORD $0x6ea7b673 // sqrdmulh v19.4s, v19.4s, v7.4s
+	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
+	WORD $0x4f211631 // ssra v17.4s, v17.4s, #31
+	WORD $0x4f211652 // ssra v18.4s, v18.4s, #31
+	WORD $0x4f211673 // ssra v19.4s, v19.4s, #31
+	WORD $0x4ea85610 // srshl v16.4s, v16.4s, v8.4s
+	WORD $0x4ea95631 // srshl v17.4s, v17.4s, v9.4s
+	WORD $0x4eaa5652 // srshl v18.4s, v18.4s, v10.4s
+	WORD $0x4eab5673 // srshl v19.4s, v19.4s, v11.4s
+	B sdot1narrow
 sdot1fp:
 	// fp32 requantization (flags bit 3): the scales are in the multipliers' place
 	VLD1.P 64(R3), [V4.S4, V5.S4, V6.S4, V7.S4]
@@ -788,6 +885,10 @@ sdot1fp:
 	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
 	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
 	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+sdot1narrow:
+	// narrow, add the zero point, clamp (flags bits 5, 6: the clamp to min, to max cannot bind)
+	TBNZ $5, R11, sdot1nomin
+	TBNZ $6, R11, sdot1nomax
 	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
 	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
 	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
@@ -800,19 +901,7 @@ sdot1fp:
 	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
 	VST1.P [V0.B16], 16(R6)
 	B sdot1next
-sdot1fast:
-	WORD $0x6ea4b610 // sqrdmulh v16.4s, v16.4s, v4.4s
-	WORD $0x6ea5b631 // sqrdmulh v17.4s, v17.4s, v5.4s
-	WORD $0x6ea6b652 // sqrdmulh v18.4s, v18.4s, v6.4s
-	WORD $0x6ea7b673 // sqrdmulh v19.4s, v19.4s, v7.4s
-	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
-	WORD $0x4f211631 // ssra v17.4s, v17.4s, #31
-	WORD $0x4f211652 // ssra v18.4s, v18.4s, #31
-	WORD $0x4f211673 // ssra v19.4s, v19.4s, #31
-	WORD $0x4ea85610 // srshl v16.4s, v16.4s, v8.4s
-	WORD $0x4ea95631 // srshl v17.4s, v17.4s, v9.4s
-	WORD $0x4eaa5652 // srshl v18.4s, v18.4s, v10.4s
-	WORD $0x4eab5673 // srshl v19.4s, v19.4s, v11.4s
+sdot1nomax:
 	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
 	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
 	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
@@ -822,7 +911,30 @@ sdot1fast:
 	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
 	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
 	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	VST1.P [V0.B16], 16(R6)
+	B sdot1next
+sdot1nomin:
+	TBNZ $6, R11, sdot1none
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
 	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	B sdot1next
+sdot1none:
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
 	VST1.P [V0.B16], 16(R6)
 sdot1next:
 	SUBS $1, R10
@@ -1506,6 +1618,56 @@ mlal4nolsh:
 	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
 	VST1.P [V2.B16], 16(R9)
 	B mlal4next
+mlal4fast:
+	WORD $0x6ea4b610 // sqrdmulh v16.4s, v16.4s, v4.4s
+	WORD $0x6ea4b694 // sqrdmulh v20.4s, v20.4s, v4.4s
+	WORD $0x6ea4b718 // sqrdmulh v24.4s, v24.4s, v4.4s
+	WORD $0x6ea4b79c // sqrdmulh v28.4s, v28.4s, v4.4s
+	WORD $0x6ea5b631 // sqrdmulh v17.4s, v17.4s, v5.4s
+	WORD $0x6ea5b6b5 // sqrdmulh v21.4s, v21.4s, v5.4s
+	WORD $0x6ea5b739 // sqrdmulh v25.4s, v25.4s, v5.4s
+	WORD $0x6ea5b7bd // sqrdmulh v29.4s, v29.4s, v5.4s
+	WORD $0x6ea6b652 // sqrdmulh v18.4s, v18.4s, v6.4s
+	WORD $0x6ea6b6d6 // sqrdmulh v22.4s, v22.4s, v6.4s
+	WORD $0x6ea6b75a // sqrdmulh v26.4s, v26.4s, v6.4s
+	WORD $0x6ea6b7de // sqrdmulh v30.4s, v30.4s, v6.4s
+	WORD $0x6ea7b673 // sqrdmulh v19.4s, v19.4s, v7.4s
+	WORD $0x6ea7b6f7 // sqrdmulh v23.4s, v23.4s, v7.4s
+	WORD $0x6ea7b77b // sqrdmulh v27.4s, v27.4s, v7.4s
+	WORD $0x6ea7b7ff // sqrdmulh v31.4s, v31.4s, v7.4s
+	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
+	WORD $0x4f211694 // ssra v20.4s, v20.4s, #31
+	WORD $0x4f211718 // ssra v24.4s, v24.4s, #31
+	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
+	WORD $0x4f211631 // ssra v17.4s, v17.4s, #31
+	WORD $0x4f2116b5 // ssra v21.4s, v21.4s, #31
+	WORD $0x4f211739 // ssra v25.4s, v25.4s, #31
+	WORD $0x4f2117bd // ssra v29.4s, v29.4s, #31
+	WORD $0x4f211652 // ssra v18.4s, v18.4s, #31
+	WORD $0x4f2116d6 // ssra v22.4s, v22.4s, #31
+	WORD $0x4f21175a // ssra v26.4s, v26.4s, #31
+	WORD $0x4f2117de // ssra v30.4s, v30.4s, #31
+	WORD $0x4f211673 // ssra v19.4s, v19.4s, #31
+	WORD $0x4f2116f7 // ssra v23.4s, v23.4s, #31
+	WORD $0x4f21177b // ssra v27.4s, v27.4s, #31
+	WORD $0x4f2117ff // ssra v31.4s, v31.4s, #31
+	WORD $0x4ea85610 // srshl v16.4s, v16.4s, v8.4s
+	WORD $0x4ea85694 // srshl v20.4s, v20.4s, v8.4s
+	WORD $0x4ea85718 // srshl v24.4s, v24.4s, v8.4s
+	WORD $0x4ea8579c // srshl v28.4s, v28.4s, v8.4s
+	WORD $0x4ea95631 // srshl v17.4s, v17.4s, v9.4s
+	WORD $0x4ea956b5 // srshl v21.4s, v21.4s, v9.4s
+	WORD $0x4ea95739 // srshl v25.4s, v25.4s, v9.4s
+	WORD $0x4ea957bd // srshl v29.4s, v29.4s, v9.4s
+	WORD $0x4eaa5652 // srshl v18.4s, v18.4s, v10.4s
+	WORD $0x4eaa56d6 // srshl v22.4s, v22.4s, v10.4s
+	WORD $0x4eaa575a // srshl v26.4s, v26.4s, v10.4s
+	WORD $0x4eaa57de // srshl v30.4s, v30.4s, v10.4s
+	WORD $0x4eab5673 // srshl v19.4s, v19.4s, v11.4s
+	WORD $0x4eab56f7 // srshl v23.4s, v23.4s, v11.4s
+	WORD $0x4eab577b // srshl v27.4s, v27.4s, v11.4s
+	WORD $0x4eab57ff // srshl v31.4s, v31.4s, v11.4s
+	B mlal4narrow
 mlal4fp:
 	// fp32 requantization (flags bit 3): the scales are in the multipliers' place
 	VLD1.P 64(R3), [V4.S4, V5.S4, V6.S4, V7.S4]
@@ -1558,6 +1720,10 @@ mlal4fp:
 	WORD $0x4e21aaf7 // fcvtns v23.4s, v23.4s
 	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
 	WORD $0x4e21abff // fcvtns v31.4s, v31.4s
+mlal4narrow:
+	// narrow, add the zero point, clamp (flags bits 5, 6: the clamp to min, to max cannot bind)
+	TBNZ $5, R11, mlal4nomin
+	TBNZ $6, R11, mlal4nomax
 	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
 	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
 	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
@@ -1603,55 +1769,7 @@ mlal4fp:
 	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
 	VST1.P [V2.B16], 16(R9)
 	B mlal4next
-mlal4fast:
-	WORD $0x6ea4b610 // sqrdmulh v16.4s, v16.4s, v4.4s
-	WORD $0x6ea4b694 // sqrdmulh v20.4s, v20.4s, v4.4s
-	WORD $0x6ea4b718 // sqrdmulh v24.4s, v24.4s, v4.4s
-	WORD $0x6ea4b79c // sqrdmulh v28.4s, v28.4s, v4.4s
-	WORD $0x6ea5b631 // sqrdmulh v17.4s, v17.4s, v5.4s
-	WORD $0x6ea5b6b5 // sqrdmulh v21.4s, v21.4s, v5.4s
-	WORD $0x6ea5b739 // sqrdmulh v25.4s, v25.4s, v5.4s
-	WORD $0x6ea5b7bd // sqrdmulh v29.4s, v29.4s, v5.4s
-	WORD $0x6ea6b652 // sqrdmulh v18.4s, v18.4s, v6.4s
-	WORD $0x6ea6b6d6 // sqrdmulh v22.4s, v22.4s, v6.4s
-	WORD $0x6ea6b75a // sqrdmulh v26.4s, v26.4s, v6.4s
-	WORD $0x6ea6b7de // sqrdmulh v30.4s, v30.4s, v6.4s
-	WORD $0x6ea7b673 // sqrdmulh v19.4s, v19.4s, v7.4s
-	WORD $0x6ea7b6f7 // sqrdmulh v23.4s, v23.4s, v7.4s
-	WORD $0x6ea7b77b // sqrdmulh v27.4s, v27.4s, v7.4s
-	WORD $0x6ea7b7ff // sqrdmulh v31.4s, v31.4s, v7.4s
-	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
-	WORD $0x4f211694 // ssra v20.4s, v20.4s, #31
-	WORD $0x4f211718 // ssra v24.4s, v24.4s, #31
-	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
-	WORD $0x4f211631 // ssra v17.4s, v17.4s, #31
-	WORD $0x4f2116b5 // ssra v21.4s, v21.4s, #31
-	WORD $0x4f211739 // ssra v25.4s, v25.4s, #31
-	WORD $0x4f2117bd // ssra v29.4s, v29.4s, #31
-	WORD $0x4f211652 // ssra v18.4s, v18.4s, #31
-	WORD $0x4f2116d6 // ssra v22.4s, v22.4s, #31
-	WORD $0x4f21175a // ssra v26.4s, v26.4s, #31
-	WORD $0x4f2117de // ssra v30.4s, v30.4s, #31
-	WORD $0x4f211673 // ssra v19.4s, v19.4s, #31
-	WORD $0x4f2116f7 // ssra v23.4s, v23.4s, #31
-	WORD $0x4f21177b // ssra v27.4s, v27.4s, #31
-	WORD $0x4f2117ff // ssra v31.4s, v31.4s, #31
-	WORD $0x4ea85610 // srshl v16.4s, v16.4s, v8.4s
-	WORD $0x4ea85694 // srshl v20.4s, v20.4s, v8.4s
-	WORD $0x4ea85718 // srshl v24.4s, v24.4s, v8.4s
-	WORD $0x4ea8579c // srshl v28.4s, v28.4s, v8.4s
-	WORD $0x4ea95631 // srshl v17.4s, v17.4s, v9.4s
-	WORD $0x4ea956b5 // srshl v21.4s, v21.4s, v9.4s
-	WORD $0x4ea95739 // srshl v25.4s, v25.4s, v9.4s
-	WORD $0x4ea957bd // srshl v29.4s, v29.4s, v9.4s
-	WORD $0x4eaa5652 // srshl v18.4s, v18.4s, v10.4s
-	WORD $0x4eaa56d6 // srshl v22.4s, v22.4s, v10.4s
-	WORD $0x4eaa575a // srshl v26.4s, v26.4s, v10.4s
-	WORD $0x4eaa57de // srshl v30.4s, v30.4s, v10.4s
-	WORD $0x4eab5673 // srshl v19.4s, v19.4s, v11.4s
-	WORD $0x4eab56f7 // srshl v23.4s, v23.4s, v11.4s
-	WORD $0x4eab577b // srshl v27.4s, v27.4s, v11.4s
-	WORD $0x4eab57ff // srshl v31.4s, v31.4s, v11.4s
+mlal4nomax:
 	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
 	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
 	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
@@ -1661,7 +1779,6 @@ mlal4fast:
 	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
 	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
 	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
-	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
 	VST1.P [V0.B16], 16(R6)
 	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
 	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
@@ -1672,7 +1789,6 @@ mlal4fast:
 	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
 	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
 	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
-	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
 	VST1.P [V2.B16], 16(R7)
 	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
 	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
@@ -1683,7 +1799,6 @@ mlal4fast:
 	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
 	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
 	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
-	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
 	VST1.P [V0.B16], 16(R8)
 	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
 	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
@@ -1694,7 +1809,87 @@ mlal4fast:
 	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
 	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
 	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	VST1.P [V2.B16], 16(R9)
+	B mlal4next
+mlal4nomin:
+	TBNZ $6, R11, mlal4none
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
 	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R9)
+	B mlal4next
+mlal4none:
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
 	VST1.P [V2.B16], 16(R9)
 mlal4next:
 	SUBS $1, R10
@@ -1925,6 +2120,20 @@ mlal1nolsh:
 	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
 	VST1.P [V0.B16], 16(R6)
 	B mlal1next
+mlal1fast:
+	WORD $0x6ea4b610 // sqrdmulh v16.4s, v16.4s, v4.4s
+	WORD $0x6ea5b631 // sqrdmulh v17.4s, v17.4s, v5.4s
+	WORD $0x6ea6b652 // sqrdmulh v18.4s, v18.4s, v6.4s
+	WORD $0x6ea7b673 // sqrdmulh v19.4s, v19.4s, v7.4s
+	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
+	WORD $0x4f211631 // ssra v17.4s, v17.4s, #31
+	WORD $0x4f211652 // ssra v18.4s, v18.4s, #31
+	WORD $0x4f211673 // ssra v19.4s, v19.4s, #31
+	WORD $0x4ea85610 // srshl v16.4s, v16.4s, v8.4s
+	WORD $0x4ea95631 // srshl v17.4s, v17.4s, v9.4s
+	WORD $0x4eaa5652 // srshl v18.4s, v18.4s, v10.4s
+	WORD $0x4eab5673 // srshl v19.4s, v19.4s, v11.4s
+	B mlal1narrow
 mlal1fp:
 	// fp32 requantization (flags bit 3): the scales are in the multipliers' place
 	VLD1.P 64(R3), [V4.S4, V5.S4, V6.S4, V7.S4]
@@ -1941,6 +2150,10 @@ mlal1fp:
 	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
 	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
 	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+mlal1narrow:
+	// narrow, add the zero point, clamp (flags bits 5, 6: the clamp to min, to max cannot bind)
+	TBNZ $5, R11, mlal1nomin
+	TBNZ $6, R11, mlal1nomax
 	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
 	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
 	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
@@ -1953,19 +2166,7 @@ mlal1fp:
 	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
 	VST1.P [V0.B16], 16(R6)
 	B mlal1next
-mlal1fast:
-	WORD $0x6ea4b610 // sqrdmulh v16.4s, v16.4s, v4.4s
-	WORD $0x6ea5b631 // sqrdmulh v17.4s, v17.4s, v5.4s
-	WORD $0x6ea6b652 // sqrdmulh v18.4s, v18.4s, v6.4s
-	WORD $0x6ea7b673 // sqrdmulh v19.4s, v19.4s, v7.4s
-	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
-	WORD $0x4f211631 // ssra v17.4s, v17.4s, #31
-	WORD $0x4f211652 // ssra v18.4s, v18.4s, #31
-	WORD $0x4f211673 // ssra v19.4s, v19.4s, #31
-	WORD $0x4ea85610 // srshl v16.4s, v16.4s, v8.4s
-	WORD $0x4ea95631 // srshl v17.4s, v17.4s, v9.4s
-	WORD $0x4eaa5652 // srshl v18.4s, v18.4s, v10.4s
-	WORD $0x4eab5673 // srshl v19.4s, v19.4s, v11.4s
+mlal1nomax:
 	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
 	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
 	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
@@ -1975,7 +2176,30 @@ mlal1fast:
 	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
 	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
 	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	VST1.P [V0.B16], 16(R6)
+	B mlal1next
+mlal1nomin:
+	TBNZ $6, R11, mlal1none
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
 	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	B mlal1next
+mlal1none:
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
 	VST1.P [V0.B16], 16(R6)
 mlal1next:
 	SUBS $1, R10

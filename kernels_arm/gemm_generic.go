@@ -19,6 +19,8 @@ const (
 	flagFastRQ = 4  // every channel shifts right by >= 1: the assembly's shorter epilogue is exact
 	flagFP32   = 8  // XNNPACK's fp32 requantization: the mult slots hold float32 scales (bits)
 	flagSafe   = 16 // SMLAL: some tile is flagged mlalTileSafe (without it the tile flags are not read)
+	flagNoMin  = 32 // fast and fp32 epilogues: ActMin is -128, the clamp to it cannot bind (skipped)
+	flagNoMax  = 64 // fast and fp32 epilogues: ActMax is 127, the clamp to it cannot bind (skipped)
 
 	mlalTileSafe = 1 // SMLAL tile flag: a weight is -128, take the one-product-per-lane loop
 )

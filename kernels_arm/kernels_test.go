@@ -187,6 +187,12 @@ func checkGemm(t testing.TB, r *rand.Rand, k gemmKernel, kc, ntiles, flags int) 
 		flags |= flagSafe
 	}
 	hdr := randHdr(r)
+	if hdr[1] == math.MinInt8 && r.IntN(4) != 0 {
+		flags |= flagNoMin
+	}
+	if hdr[2] == math.MaxInt8 && r.IntN(4) != 0 {
+		flags |= flagNoMax
+	}
 	var rs [4]int32
 	for i := range rs {
 		rs[i] = int32(r.Uint32()) >> r.IntN(32)

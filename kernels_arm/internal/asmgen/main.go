@@ -158,7 +158,11 @@ func requantFast(g *gen, accs, mult, rsh []int) {
 
 // narrowFast is narrow16 after requantFast: |x| <= 2^30 after a right shift, so adding the zero
 // point (oz, .8h) with saturation in int16 gives the int32 result's clamp.
-func narrowFast(g *gen, d int, src [4]int, oz int) {
+func narrowFast(g *gen, d int, src [4]int, oz int) { narrowClamp(g, d, src, oz, true, true) }
+
+// narrowClamp is narrowFast with the clamp to V13 (lo) and to V14 (hi) each emitted only if asked:
+// the saturation to int8 is the clamp to [-128, 127].
+func narrowClamp(g *gen, d int, src [4]int, oz int, lo, hi bool) {
 	g.w(sqxtnH(d, src[0], false))
 	g.w(sqxtnH(d, src[1], true))
 	g.w(sqxtnH(d+1, src[2], false))
@@ -167,8 +171,12 @@ func narrowFast(g *gen, d int, src [4]int, oz int) {
 	g.w(sqadd8H(d+1, d+1, oz))
 	g.w(sqxtnB(d, d, false))
 	g.w(sqxtnB(d, d+1, true))
-	g.w(smax16B(d, d, 13))
-	g.w(smin16B(d, d, 14))
+	if lo {
+		g.w(smax16B(d, d, 13))
+	}
+	if hi {
+		g.w(smin16B(d, d, 14))
+	}
 }
 
 // requantFP32 emits XNNPACK's fp32 requantization (flagFP32) of the int32 accumulators accs by the
@@ -282,23 +290,35 @@ func gemmEpi16(g *gen, mr int, pfx string) {
 		g.p("VST1.P [V%d.B16], 16(R%d)", d, 6+m)
 	}
 	g.p("B %snext", pfx)
+	g.label(pfx + "fast")
+	requantFast(g, accs, mult, rsh)
+	g.p("B %snarrow", pfx)
 	g.label(pfx + "fp")
 	g.comment("fp32 requantization (flags bit 3): the scales are in the multipliers' place")
 	g.p("VLD1.P 64(R3), %s", vlist(4, 4, "S4"))
 	g.p("ADD $192, R3")
 	requantFP32(g, accs, mult)
-	for m := 0; m < mr; m++ {
-		d := 2 * (m % 2)
-		narrowFast(g, d, [4]int{acc(m, 0), acc(m, 1), acc(m, 2), acc(m, 3)}, 12)
-		g.p("VST1.P [V%d.B16], 16(R%d)", d, 6+m)
-	}
-	g.p("B %snext", pfx)
-	g.label(pfx + "fast")
-	requantFast(g, accs, mult, rsh)
-	for m := 0; m < mr; m++ {
-		d := 2 * (m % 2)
-		narrowFast(g, d, [4]int{acc(m, 0), acc(m, 1), acc(m, 2), acc(m, 3)}, 12)
-		g.p("VST1.P [V%d.B16], 16(R%d)", d, 6+m)
+	g.label(pfx + "narrow")
+	g.comment("narrow, add the zero point, clamp (flags bits 5, 6: the clamp to min, to max cannot bind)")
+	g.p("TBNZ $5, R11, %snomin", pfx)
+	for _, v := range []struct {
+		label  string
+		lo, hi bool
+	}{{"", true, true}, {"nomax", true, false}, {"nomin", false, true}, {"none", false, false}} {
+		if v.label != "" {
+			g.label(pfx + v.label)
+		}
+		if v.label == "" || v.label == "nomin" {
+			g.p("TBNZ $6, R11, %s%s", pfx, map[string]string{"": "nomax", "nomin": "none"}[v.label])
+		}
+		for m := 0; m < mr; m++ {
+			d := 2 * (m % 2)
+			narrowClamp(g, d, [4]int{acc(m, 0), acc(m, 1), acc(m, 2), acc(m, 3)}, 12, v.lo, v.hi)
+			g.p("VST1.P [V%d.B16], 16(R%d)", d, 6+m)
+		}
+		if v.label != "none" {
+			g.p("B %snext", pfx)
+		}
 	}
 	g.label(pfx + "next")
 	g.p("SUBS $1, R10")
