@@ -973,7 +973,6 @@ mlal4ref:
 	VLD1 (R5), [V15.S4]
 mlal4tile:
 	MOVD R0, R12
-	MOVD R1, R14
 	// tile flags word (bit 0: a -128 weight), then the bias, as gemmSDOT
 	MOVWU (R3), R13
 	ADD $16, R3
@@ -981,9 +980,415 @@ mlal4tile:
 	VLD1 (R3), [V20.S4, V21.S4, V22.S4, V23.S4]
 	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
 	VLD1.P 64(R3), [V28.S4, V29.S4, V30.S4, V31.S4]
-	TBZ $4, R11, mlal4k
-	TBNZ $0, R13, mlal4sk
-mlal4k:
+	MOVD R15, R14
+	TBZ $4, R11, mlal4fl
+	TBNZ $0, R13, mlal4sl
+mlal4fl:
+	// an odd kc: one k-chunk first, then two per iteration
+	TBZ $0, R1, mlal4fleven
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+mlal4fleven:
+	CBZ R14, mlal4epi
+mlal4flk:
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
 	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
 	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
 	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
@@ -1185,9 +1590,542 @@ mlal4k:
 	WORD $0x4e60695e // sadalp v30.4s, v10.8h
 	WORD $0x4e60697f // sadalp v31.4s, v11.8h
 	SUBS $1, R14
-	BNE mlal4k
+	BNE mlal4flk
 	B mlal4epi
-mlal4sk:
+mlal4sl:
+	// an odd kc: one k-chunk first, then two per iteration
+	TBZ $0, R1, mlal4sleven
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+mlal4sleven:
+	CBZ R14, mlal4epi
+mlal4slk:
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
 	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
 	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
 	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
@@ -1453,7 +2391,7 @@ mlal4sk:
 	WORD $0x4e60695f // sadalp v31.4s, v10.8h
 	WORD $0x4e60697f // sadalp v31.4s, v11.8h
 	SUBS $1, R14
-	BNE mlal4sk
+	BNE mlal4slk
 mlal4epi:
 	// epilogue: acc -= wz*rowsum (flags bit 1), acc <<= lsh (flags bit 0), requantize
 	TBZ $1, R11, mlal4nowz
@@ -1925,14 +2863,131 @@ mlal1ref:
 	VLD1 (R5), [V15.S4]
 mlal1tile:
 	MOVD R0, R12
-	MOVD R1, R14
 	// tile flags word (bit 0: a -128 weight), then the bias, as gemmSDOT
 	MOVWU (R3), R13
 	ADD $16, R3
 	VLD1.P 64(R3), [V16.S4, V17.S4, V18.S4, V19.S4]
-	TBZ $4, R11, mlal1k
-	TBNZ $0, R13, mlal1sk
-mlal1k:
+	MOVD R15, R14
+	TBZ $4, R11, mlal1fl
+	TBNZ $0, R13, mlal1sl
+mlal1fl:
+	// an odd kc: one k-chunk first, then two per iteration
+	TBZ $0, R1, mlal1fleven
+	VLD1.P 16(R12), [V0.B16]
+	VEXT $2, V0.B16, V0.B16, V1.B16
+	VEXT $4, V0.B16, V0.B16, V2.B16
+	VEXT $6, V0.B16, V0.B16, V3.B16
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+mlal1fleven:
+	CBZ R14, mlal1epi
+mlal1flk:
+	VLD1.P 16(R12), [V0.B16]
+	VEXT $2, V0.B16, V0.B16, V1.B16
+	VEXT $4, V0.B16, V0.B16, V2.B16
+	VEXT $6, V0.B16, V0.B16, V3.B16
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
 	VLD1.P 16(R12), [V0.B16]
 	VEXT $2, V0.B16, V0.B16, V1.B16
 	VEXT $4, V0.B16, V0.B16, V2.B16
@@ -1990,9 +3045,158 @@ mlal1k:
 	WORD $0x4e606952 // sadalp v18.4s, v10.8h
 	WORD $0x4e606973 // sadalp v19.4s, v11.8h
 	SUBS $1, R14
-	BNE mlal1k
+	BNE mlal1flk
 	B mlal1epi
-mlal1sk:
+mlal1sl:
+	// an odd kc: one k-chunk first, then two per iteration
+	TBZ $0, R1, mlal1sleven
+	VLD1.P 16(R12), [V0.B16]
+	VEXT $2, V0.B16, V0.B16, V1.B16
+	VEXT $4, V0.B16, V0.B16, V2.B16
+	VEXT $6, V0.B16, V0.B16, V3.B16
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+mlal1sleven:
+	CBZ R14, mlal1epi
+mlal1slk:
+	VLD1.P 16(R12), [V0.B16]
+	VEXT $2, V0.B16, V0.B16, V1.B16
+	VEXT $4, V0.B16, V0.B16, V2.B16
+	VEXT $6, V0.B16, V0.B16, V3.B16
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
 	VLD1.P 16(R12), [V0.B16]
 	VEXT $2, V0.B16, V0.B16, V1.B16
 	VEXT $4, V0.B16, V0.B16, V2.B16
@@ -2066,7 +3270,7 @@ mlal1sk:
 	WORD $0x4e606953 // sadalp v19.4s, v10.8h
 	WORD $0x4e606973 // sadalp v19.4s, v11.8h
 	SUBS $1, R14
-	BNE mlal1sk
+	BNE mlal1slk
 mlal1epi:
 	// epilogue: acc -= wz*rowsum (flags bit 1), acc <<= lsh (flags bit 0), requantize
 	TBZ $1, R11, mlal1nowz

@@ -400,7 +400,6 @@ func gemmMLAL(g *gen, mr int) {
 
 	g.label(pfx + "tile")
 	g.p("MOVD R0, R12")
-	g.p("MOVD R1, R14")
 	g.comment("tile flags word (bit 0: a -128 weight), then the bias, as gemmSDOT")
 	g.p("MOVWU (R3), R13")
 	g.p("ADD $16, R3")
@@ -408,17 +407,29 @@ func gemmMLAL(g *gen, mr int) {
 		g.p("VLD1 (R3), %s", vlist(acc(m, 0), 4, "S4"))
 	}
 	g.p("VLD1.P 64(R3), %s", vlist(acc(mr-1, 0), 4, "S4"))
-	g.p("TBZ $4, R11, %sk", pfx)
-	g.p("TBNZ $0, R13, %ssk", pfx)
-	g.label(pfx + "k")
-	chunk(false)
-	g.p("SUBS $1, R14")
-	g.p("BNE %sk", pfx)
-	g.p("B %sepi", pfx)
-	g.label(pfx + "sk")
-	chunk(true)
-	g.p("SUBS $1, R14")
-	g.p("BNE %ssk", pfx)
+	g.p("MOVD R15, R14")
+	g.p("TBZ $4, R11, %sfl", pfx)
+	g.p("TBNZ $0, R13, %ssl", pfx)
+	for _, safe := range []bool{false, true} {
+		l := pfx + "fl" // the fast loop; "sl" the safe one
+		if safe {
+			l = pfx + "sl"
+		}
+		g.label(l)
+		g.comment("an odd kc: one k-chunk first, then two per iteration")
+		g.p("TBZ $0, R1, %seven", l)
+		chunk(safe)
+		g.label(l + "even")
+		g.p("CBZ R14, %sepi", pfx)
+		g.label(l + "k")
+		chunk(safe)
+		chunk(safe)
+		g.p("SUBS $1, R14")
+		g.p("BNE %sk", l)
+		if !safe {
+			g.p("B %sepi", pfx)
+		}
+	}
 	gemmEpi16(g, mr, pfx)
 }
 
