@@ -640,8 +640,20 @@ func (c *Conv) gemm(mr int, a *int8, dst []int8, m int, rs *[4]int32, tail []int
 		c.kernel(mr, a, &c.w[c.fullTiles*c.tileW], &c.params[c.fullTiles*c.tileP], &rs[0], rows, 1)
 		o := c.fullTiles * c.nr
 		for r := 0; r < mr; r++ {
-			copy(dst[(m+r)*n+o:(m+r+1)*n], tail[r*c.nr:r*c.nr+c.tailN])
+			copySmall(dst[(m+r)*n+o:(m+r+1)*n], tail[r*c.nr:r*c.nr+c.tailN])
 		}
+	}
+}
+
+// copySmall is copy for the tails of at most 16 bytes (len(src) >= len(dst)): 8-byte moves, not a
+// call of memmove per row.
+func copySmall(dst, src []int8) {
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		*(*[8]int8)(dst[i:]) = *(*[8]int8)(src[i:])
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = src[i]
 	}
 }
 

@@ -262,7 +262,7 @@ func (d *Depthwise) Run(dst, src, scratch []int8, y0, y1 int) {
 			o := 16 * (d.blocks - 1)
 			d.kernel(&tailOut[0], &rows[0][o], &rows[1][o], &rows[2][o], d.blocks-1, 16, 1)
 			for x := 0; x < p.OutW; x++ {
-				copy(out[x*c+o:(x+1)*c], tailOut[16*x:16*x+d.tailC])
+				copySmall(out[x*c+o:(x+1)*c], tailOut[16*x:16*x+d.tailC])
 			}
 		}
 	}
@@ -306,7 +306,7 @@ func (d *Depthwise) runDot(dst, src, scratch []int8, y0, y1 int) {
 			d.kernelDot(&tailOut[0], rows, d.blocks-1, 16, 1)
 			o := 16 * (d.blocks - 1)
 			for x := 0; x < p.OutW; x++ {
-				copy(out[x*c+o:(x+1)*c], tailOut[16*x:16*x+d.tailC])
+				copySmall(out[x*c+o:(x+1)*c], tailOut[16*x:16*x+d.tailC])
 			}
 		}
 	}
