@@ -50,6 +50,12 @@ const (
 	// The bytes read past a kernel row meet zero weights; rows at the left or right border, and reads
 	// that would pass the end of the input, are built in scratch instead.
 	modeRows
+	// modeGather: other InC, no horizontal dilation, a kernel row of at most 16 bytes, at most 4
+	// kernel rows, and fewer chunks for K than kernel rows (the 3x3 convolutions of 3 channels: 2
+	// chunks, not modeRows' 3): each A row is gathered from 16 bytes at each kernel row's start by one
+	// TBL per chunk (gatherRow) into K contiguous bytes, zero-padded; rows at the borders, and reads
+	// that would pass the end of the input, are built in scratch (im2col).
+	modeGather
 )
 
 // maxTaps bounds KH*KW for modeTaps: its pointer table lives on Run's stack.
@@ -80,6 +86,8 @@ type Conv struct {
 	zrow      []int8 // InZero, for padding
 	tapOff    []int  // modeTaps, modeRows: byte offset of each tap (kernel row) from the first
 	tapEnd    int    // bytes read from the first tap's start to the end of the last tap's read
+	gidx      []byte // modeGather: the TBL indices, kc*16 (0xff: a zero byte)
+	gOff      [4]int // modeGather: tapOff, 0 beyond KH
 }
 
 // errorf returns an error prefixed with the package name.
@@ -234,6 +242,15 @@ func newConv(what string, p ConvParams) (*Conv, error) {
 	c.mode = modeIm2col
 	if p.InC%16 == 0 && c.taps <= maxTaps {
 		c.mode = modeTaps
+	} else if span := p.KW * p.InC; p.DilW == 1 && span <= 16 && p.KH <= 4 && c.kc < p.KH {
+		c.mode = modeGather
+		c.gidx = make([]byte, 48) // gatherA4 loads three chunks of indices
+		for i := range c.gidx {
+			c.gidx[i] = 0xff
+			if i < k {
+				c.gidx[i] = byte(i/span*16 + i%span)
+			}
+		}
 	} else if pc := (p.KW*p.InC + 15) / 16; p.DilW == 1 && p.KH <= maxTaps && p.KH*pc <= 2*c.kc && allZero(p.WeightZero) {
 		// At most twice the k-chunks (3 instead of 2 for a 3x3 convolution of 3 channels).
 		c.mode, c.pc, c.kc = modeRows, pc, p.KH*pc
@@ -253,11 +270,15 @@ func newConv(what string, p ConvParams) (*Conv, error) {
 			}
 		}
 		c.tapEnd = c.tapOff[len(c.tapOff)-1] + p.InC
-	case modeRows:
+	case modeRows, modeGather:
 		for ky := 0; ky < p.KH; ky++ {
 			c.tapOff = append(c.tapOff, ky*p.DilH*p.InW*p.InC)
 		}
 		c.tapEnd = c.tapOff[len(c.tapOff)-1] + c.pc*16
+		if c.mode == modeGather {
+			c.tapEnd = c.tapOff[len(c.tapOff)-1] + 16
+			copy(c.gOff[:], c.tapOff)
+		}
 	}
 	c.pack(&p)
 	return c, nil
@@ -399,6 +420,12 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 			ntaps, kcTap = 1, c.inC/16
 			for r := 0; r < 4; r++ {
 				ptrs[r] = &src[(m+r)*c.inC]
+			}
+		case c.mode == modeGather:
+			c.gather4(rowbuf, src, m, ox, iy0, ix0, off)
+			ntaps, kcTap = 1, c.kc
+			for r := 0; r < 4; r++ {
+				ptrs[r] = &rowbuf[r*kp]
 			}
 		case c.mode != modeIm2col && ox+3 < c.outW && iy0 >= 0 && iy0+ekh <= c.inH && ix0 >= 0 &&
 			ix0+3*c.sw+ekw <= c.inW && off+3*c.sw*c.inC+c.tapEnd <= len(src):
@@ -587,13 +614,82 @@ func (c *Conv) rowPointers4(ptrs *[4 * maxTaps]*int8, m int, src, rowbuf []int8)
 	}
 }
 
+// gather4 writes the A rows of output pixels m..m+3 (modeGather) into rowbuf, kc*16 bytes apart:
+// by gatherA4 from the kernel rows (pointers by addition when the four pixels lie in one output row
+// with every read inside the input, per pixel otherwise), by buildRow for the pixels gatherPtrs
+// rejects. (oy, ox) is pixel m, (iy0, ix0) its window's corner and off that corner's byte offset.
+func (c *Conv) gather4(rowbuf, src []int8, m, ox, iy0, ix0, off int) {
+	var g [16]*int8
+	if ox+3 < c.outW && iy0 >= 0 && iy0+(c.kh-1)*c.dh+1 <= c.inH && ix0 >= 0 && ix0+3*c.sw+c.kw <= c.inW &&
+		off+3*c.sw*c.inC+c.tapEnd <= len(src) {
+		base, step := unsafe.Add(unsafe.Pointer(unsafe.SliceData(src)), off), uintptr(c.sw*c.inC)
+		z := unsafe.Pointer(&c.zrow[0])
+		for ky := range 4 {
+			p, s := unsafe.Add(base, c.gOff[ky]), step // in src: checked above
+			if ky >= c.kh {
+				p, s = z, 0
+			}
+			g[ky], g[4+ky], g[8+ky], g[12+ky] = (*int8)(p), (*int8)(unsafe.Add(p, s)), (*int8)(unsafe.Add(p, 2*s)), (*int8)(unsafe.Add(p, 3*s))
+		}
+		c.gatherKernel(rowbuf, &g)
+		return
+	}
+	var todo [4]bool
+	for r := range todo {
+		todo[r] = !c.gatherPtrs(&g, r, m+r, src)
+	}
+	c.gatherKernel(rowbuf, &g)
+	kp := c.kc * 16
+	for r, b := range todo {
+		if b {
+			c.buildRow(rowbuf[r*kp:(r+1)*kp], src, m+r)
+		}
+	}
+}
+
+// gatherKernel runs gatherA4 (or its twin) into rowbuf.
+func (c *Conv) gatherKernel(rowbuf []int8, g *[16]*int8) {
+	if c.path == pathGeneric {
+		gatherA4Generic(&rowbuf[0], &g[0], &c.gidx[0], c.kc)
+	} else {
+		gatherA4(&rowbuf[0], &g[0], &c.gidx[0], c.kc)
+	}
+}
+
+// gatherPtrs sets g[4r..4r+3] to the kernel rows of output pixel m (modeGather; the row of InZero
+// for vertical padding and for ky >= KH) and reports true, or false when the pixel meets horizontal
+// padding or a read of 16 bytes would pass the end of src (then buildRow must write its A row).
+func (c *Conv) gatherPtrs(g *[16]*int8, r, m int, src []int8) bool {
+	oy, ox := m/c.outW, m%c.outW
+	ix0, iy := ox*c.sw-c.pl, oy*c.sh-c.pt
+	p := g[4*r : 4*r+4]
+	for ky := range p {
+		p[ky] = &c.zrow[0]
+	}
+	if ix0 < 0 || ix0+c.kw > c.inW {
+		return false
+	}
+	for ky := 0; ky < c.kh; ky++ {
+		y := iy + ky*c.dh
+		if y < 0 || y >= c.inH {
+			continue
+		}
+		off := (y*c.inW + ix0) * c.inC
+		if off+16 > len(src) {
+			return false
+		}
+		p[ky] = &src[off]
+	}
+	return true
+}
+
 // buildRow writes the im2col row of output pixel m: the KH*KW*InC inputs it reads, InZero in the
 // padding, then zeros up to the multiple of 16 (modeRows: each kernel row from a chunk boundary).
 func (c *Conv) buildRow(row, src []int8, m int) {
 	oy, ox := m/c.outW, m%c.outW
 	pos, span := 0, c.kw*c.inC
 	for ky := 0; ky < c.kh; ky++ {
-		if c.mode == modeRows { // each kernel row starts a chunk; zeros in between
+		if c.mode == modeRows { // each kernel row starts a chunk; zeros in between (not modeGather)
 			clear(row[pos : ky*c.pc*16])
 			pos = ky * c.pc * 16
 		}

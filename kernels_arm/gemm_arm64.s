@@ -31,9 +31,6 @@ sdot4ref:
 	MOVW 8(R4), R13
 	VDUP R13, V14.B16
 	LSR $1, R1, R15
-	SUB $1, R1, R20
-	LSR $2, R20, R19
-	AND $3, R20, R20
 	TBZ $1, R11, sdot4tile
 	VLD1 (R5), [V15.S4]
 sdot4tile:
@@ -722,9 +719,6 @@ sdot1ref:
 	MOVW 8(R4), R13
 	VDUP R13, V14.B16
 	LSR $1, R1, R15
-	SUB $1, R1, R20
-	LSR $2, R20, R19
-	AND $3, R20, R20
 	TBZ $1, R11, sdot1tile
 	VLD1 (R5), [V15.S4]
 sdot1tile:
@@ -966,9 +960,6 @@ mlal4ref:
 	MOVW 8(R4), R13
 	VDUP R13, V14.B16
 	LSR $1, R1, R15
-	SUB $1, R1, R20
-	LSR $2, R20, R19
-	AND $3, R20, R20
 	TBZ $1, R11, mlal4tile
 	VLD1 (R5), [V15.S4]
 mlal4tile:
@@ -2856,9 +2847,6 @@ mlal1ref:
 	MOVW 8(R4), R13
 	VDUP R13, V14.B16
 	LSR $1, R1, R15
-	SUB $1, R1, R20
-	LSR $2, R20, R19
-	AND $3, R20, R20
 	TBZ $1, R11, mlal1tile
 	VLD1 (R5), [V15.S4]
 mlal1tile:

@@ -259,6 +259,32 @@ func TestPackA4(t *testing.T) {
 	}
 }
 
+func TestGatherA4Kernel(t *testing.T) {
+	needAsm(t)
+	r := newRand(15)
+	for i := 0; i < scale(t, 300); i++ {
+		kc := 1 + r.IntN(3)
+		var rows [16][]int8
+		var p [16]*int8
+		for j := range rows {
+			rows[j] = randInt8s(r, 16+r.IntN(4))
+			p[j] = &rows[j][r.IntN(len(rows[j])-15)]
+		}
+		idx := make([]byte, 48)
+		for j := range idx {
+			idx[j] = byte(r.IntN(80))
+			if r.IntN(8) == 0 {
+				idx[j] = 0xff
+			}
+		}
+		got, want := newGuarded(r, 64*kc), make([]int8, 64*kc)
+		gatherA4(&got.data()[0], &p[0], &idx[0], kc)
+		gatherA4Generic(&want[0], &p[0], &idx[0], kc)
+		got.check(t, "gatherA4")
+		diffInt8(t, fmt.Sprintf("gatherA4 kc %d idx %v", kc, idx), got.data(), want)
+	}
+}
+
 func TestDw3x3Kernel(t *testing.T) {
 	needAsm(t)
 	r := newRand(12)

@@ -29,3 +29,17 @@ func packA4(dst *int8, ptrs **int8, ntaps int, kc int, sums *int32)
 //
 //go:noescape
 func packA4R(dst *int8, ptrs **int8, ntaps int, kc int, sums *int32)
+
+// gatherA4 writes four rows of kc chunks of 16 bytes one after the other to dst (kc is 1, 2 or 3),
+// byte i of row r taken from the 16 bytes at ptrs[4r+b/16] for b = idx[i] < 64, zero for b >= 64
+// (TBL over four registers); idx holds 48 bytes. The reference loop:
+//
+//	for r, i := range 4, 16 * kc {
+//		dst[16*kc*r+i] = 0
+//		if b := idx[i]; b < 64 {
+//			dst[16*kc*r+i] = ptrs[4*r+b/16][b%16]
+//		}
+//	}
+//
+//go:noescape
+func gatherA4(dst *int8, ptrs **int8, idx *byte, kc int)

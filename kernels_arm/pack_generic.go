@@ -49,3 +49,16 @@ func packA4RGeneric(dst *int8, ptrs **int8, ntaps int, kc int, sums *int32) {
 		copy(unsafe.Slice(sums, 4), s[:])
 	}
 }
+
+// gatherA4Generic is the pure-Go twin of gatherA4.
+func gatherA4Generic(dst *int8, ptrs **int8, idx *byte, kc int) {
+	D, P, I := unsafe.Slice(dst, 64*kc), unsafe.Slice(ptrs, 16), unsafe.Slice(idx, 16*kc)
+	for r := 0; r < 4; r++ {
+		for i, b := range I {
+			D[16*kc*r+i] = 0
+			if b < 64 {
+				D[16*kc*r+i] = unsafe.Slice(P[4*r+int(b/16)], 16)[b%16]
+			}
+		}
+	}
+}

@@ -9,3 +9,5 @@ func packA4(dst *int8, ptrs **int8, ntaps int, kc int, sums *int32) {
 func packA4R(dst *int8, ptrs **int8, ntaps int, kc int, sums *int32) {
 	packA4RGeneric(dst, ptrs, ntaps, kc, sums)
 }
+
+func gatherA4(dst *int8, ptrs **int8, idx *byte, kc int) { gatherA4Generic(dst, ptrs, idx, kc) }

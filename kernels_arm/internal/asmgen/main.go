@@ -65,8 +65,7 @@ const gemmSig = "(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0,
 // gemmPrologue loads the arguments shared by the GEMM kernels and the header constants:
 // V12 = output zero point (.4s for the reference epilogue; .8h when flags bit 2 or 3 selects the fast
 // or fp32 one), V13 = activation min (.16b), V14 = activation max (.16b), V15 = the panel's row sums
-// when flags bit 1 (weight zero point) is set; R15 = kc/2 (SDOT), R19 = (kc-1)/4 and R20 = (kc-1)%4
-// (SMLAL).
+// when flags bit 1 (weight zero point) is set; R15 = kc/2 (the loops run two k-chunks per iteration).
 func gemmPrologue(g *gen, mr int, pfx string) {
 	g.p("MOVD a+0(FP), R0")
 	g.p("MOVD kc+8(FP), R1")
@@ -93,9 +92,6 @@ func gemmPrologue(g *gen, mr int, pfx string) {
 	g.p("MOVW 8(R4), R13")
 	g.p("VDUP R13, V14.B16")
 	g.p("LSR $1, R1, R15")
-	g.p("SUB $1, R1, R20")
-	g.p("LSR $2, R20, R19")
-	g.p("AND $3, R20, R20")
 	g.p("TBZ $1, R11, %stile", pfx)
 	g.p("VLD1 (R5), [V15.S4]")
 }
@@ -431,6 +427,36 @@ func gemmMLAL(g *gen, mr int) {
 		}
 	}
 	gemmEpi16(g, mr, pfx)
+}
+
+// gatherA4 emits the modeGather row gather of four A rows: for each row the 16 bytes at each of its
+// four pointers in V0-V3, then per chunk one TBL (indices in V16-V18, 0xff: a zero byte); the rows
+// are stored one after the other (kc chunks each). kc is 1, 2 or 3.
+func gatherA4(g *gen) {
+	g.text("gatherA4", "gatherA4(dst *int8, ptrs **int8, idx *byte, kc int)", 32)
+	g.p("MOVD dst+0(FP), R0")
+	g.p("MOVD ptrs+8(FP), R1")
+	g.p("MOVD idx+16(FP), R2")
+	g.p("MOVD kc+24(FP), R3")
+	g.p("VLD1 (R2), %s", vlist(16, 3, "B16"))
+	g.p("CMP $2, R3")
+	g.p("BLT gather1")
+	g.p("BEQ gather2")
+	for _, kc := range []int{3, 1, 2} {
+		g.label(fmt.Sprintf("gather%d", kc))
+		for r := 0; r < 4; r++ {
+			g.p("LDP.P 16(R1), (R4, R5)")
+			g.p("LDP.P 16(R1), (R6, R7)")
+			for i := 0; i < 4; i++ {
+				g.p("VLD1 (R%d), [V%d.B16]", 4+i, i)
+			}
+			for c := 0; c < kc; c++ {
+				g.p("VTBL V%d.B16, %s, V%d.B16", 16+c, vlist(0, 4, "B16"), 4+c)
+			}
+			g.p("VST1.P %s, %d(R0)", vlist(4, kc, "B16"), 16*kc)
+		}
+		g.p("RET")
+	}
 }
 
 // packA4 interleaves four rows into the A panel layout [chunk][row][16], optionally summing each row.
@@ -936,7 +962,7 @@ func main() {
 				func(g *gen) { gemmSDOT(g, 4) }, func(g *gen) { gemmSDOT(g, 1) },
 				func(g *gen) { gemmMLAL(g, 4) }, func(g *gen) { gemmMLAL(g, 1) },
 			}},
-		{"pack_arm64.s", "A-panel packing for the GEMM kernels.", []func(*gen){packA4, packA4R}},
+		{"pack_arm64.s", "A-panel packing for the GEMM kernels; the modeGather row gather.", []func(*gen){packA4, packA4R, gatherA4}},
 		{"dw3x3_arm64.s", "Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening; the SDOT form and its row preparation.", []func(*gen){dw3x3, widen16, dwdot, dwprep}},
 		{"add_arm64.s", "Elementwise int8 addition: TFLite's requantization (addInt8) and XNNPACK's (addXNNPACK).", []func(*gen){add, addX}},
 		{"pool_arm64.s", "Per-channel sums for average pooling.", []func(*gen){pool}},
