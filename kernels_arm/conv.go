@@ -402,8 +402,8 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 		sums = &rs[0]
 	}
 	m, m1 := y0*c.outW, y1*c.outW
-	if c.mode == modeTaps && c.contig && c.tailN == 0 && c.path != pathGeneric {
-		m = c.runContig(dst, src, &panel[0], m, m1, sums != nil)
+	if c.contig && (c.mode == modeTaps || c.mode == modeRows) && c.path != pathGeneric {
+		m = c.runContig(dst, src, &panel[0], tail, m, m1, sums != nil)
 	}
 	base := unsafe.Pointer(unsafe.SliceData(src))
 	oy, ox := m/c.outW, m%c.outW // of pixel m
@@ -536,17 +536,23 @@ func (c *Conv) tapPointers(ptrs []*int8, r, m int, src []int8) {
 	}
 }
 
-// runContig computes the 4-pixel panels from pixel m up to m1 of a 1x1 stride-1 convolution without
-// column tail (the common pointwise layer) with little per-panel work, and returns the first pixel
-// left over. Run has checked the lengths of dst and src.
-func (c *Conv) runContig(dst, src []int8, panel *int8, m, m1 int, rowSums bool) int {
+// runContig computes the 4-pixel panels from pixel m up to m1 of a 1x1 stride-1 convolution (the
+// common pointwise layer; with InC not a multiple of 16, modeRows, the kc*16 bytes read from a pixel
+// run into the next, meeting zero weights) with little per-panel work, and returns the first pixel
+// left over: also the panels whose reads would pass the end of src. The column tail goes through
+// the scratch tile tail. Run has checked the lengths of dst and src.
+func (c *Conv) runContig(dst, src []int8, panel *int8, tail []int8, m, m1 int, rowSums bool) int {
 	var rs [4]int32
 	var sp *int32
 	if rowSums {
 		sp = &rs[0]
 	}
 	sbase, dbase := unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(unsafe.SliceData(dst))
-	inC, n, kcTap := c.inC, c.outC, c.inC/16
+	inC, n, kcTap := c.inC, c.outC, c.kc
+	if len(src) < kcTap*16 {
+		return m
+	}
+	m1 = min(m1, (len(src)-kcTap*16)/inC+1) // pixel m1-1 reads kc*16 bytes inside src
 	w, params, hdr := &c.w[0], &c.params[0], &c.hdr[0]
 	sdot := c.path == pathSDOT
 	for ; m+4 <= m1; m += 4 {
@@ -559,10 +565,20 @@ func (c *Conv) runContig(dst, src []int8, panel *int8, m, m1 int, rowSums bool) 
 		}
 		d := unsafe.Add(dbase, m*n)
 		r0, r1, r2, r3 := (*int8)(d), (*int8)(unsafe.Add(d, n)), (*int8)(unsafe.Add(d, 2*n)), (*int8)(unsafe.Add(d, 3*n))
-		if sdot {
-			gemmSDOT4(panel, c.kc, w, params, hdr, &rs[0], r0, r1, r2, r3, c.fullTiles, c.flags)
-		} else {
-			gemmMLAL4(panel, c.kc, w, params, hdr, &rs[0], r0, r1, r2, r3, c.fullTiles, c.flags)
+		if c.fullTiles > 0 {
+			if sdot {
+				gemmSDOT4(panel, c.kc, w, params, hdr, &rs[0], r0, r1, r2, r3, c.fullTiles, c.flags)
+			} else {
+				gemmMLAL4(panel, c.kc, w, params, hdr, &rs[0], r0, r1, r2, r3, c.fullTiles, c.flags)
+			}
+		}
+		if c.tailN > 0 {
+			rows := [4]*int8{&tail[0], &tail[c.nr], &tail[2*c.nr], &tail[3*c.nr]}
+			c.kernel(4, panel, &c.w[c.fullTiles*c.tileW], &c.params[c.fullTiles*c.tileP], &rs[0], rows, 1)
+			o := c.fullTiles * c.nr
+			for r := 0; r < 4; r++ {
+				copySmall(dst[(m+r)*n+o:(m+r+1)*n], tail[r*c.nr:r*c.nr+c.tailN])
+			}
 		}
 	}
 	return m
