@@ -555,6 +555,16 @@ func (c *Conv) runContig(dst, src []int8, panel *int8, tail []int8, m, m1 int, r
 	m1 = min(m1, (len(src)-kcTap*16)/inC+1) // pixel m1-1 reads kc*16 bytes inside src
 	w, params, hdr := &c.w[0], &c.params[0], &c.hdr[0]
 	sdot := c.path == pathSDOT
+	if np := (m1 - m) / 4; np > 0 && c.tailN == 0 && !rowSums {
+		// The whole range in one call: the kernel packs each panel itself.
+		s, d := (*int8)(unsafe.Add(sbase, m*inC)), (*int8)(unsafe.Add(dbase, m*n))
+		if sdot {
+			gemmSDOT4P(s, inC, d, n, np, panel, c.kc, w, params, hdr, c.fullTiles, c.flags)
+		} else {
+			gemmMLAL4P(s, inC, d, n, np, panel, c.kc, w, params, hdr, c.fullTiles, c.flags)
+		}
+		return m + 4*np
+	}
 	for ; m+4 <= m1; m += 4 {
 		s := unsafe.Add(sbase, m*inC) // pixels m..m+3: in src (m1 <= OutH*OutW <= InH*InW)
 		ptrs := [4]*int8{(*int8)(s), (*int8)(unsafe.Add(s, inC)), (*int8)(unsafe.Add(s, 2*inC)), (*int8)(unsafe.Add(s, 3*inC))}

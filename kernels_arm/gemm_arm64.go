@@ -73,3 +73,21 @@ func gemmMLAL4(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1
 //
 //go:noescape
 func gemmMLAL1(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int)
+
+// gemmSDOT4P runs gemmSDOT4 over npanels panels of a pointwise layer, packing each panel itself:
+// panel p is packA4 of the 4 input pixels at src[(4p+r)*inC:] (kc chunks each; the bytes past
+// inC meet zero weights), into the scratch panel (kc*64 bytes), its outputs the rows
+// dst[(4p+r)*n:]. Without row sums (flags&flagWZ is never set). The reference loop:
+//
+//	for p := range npanels {
+//		packA4(panel, [src[4p*inC:], src[(4p+1)*inC:], ...], 1, kc, nil)
+//		gemmSDOT4(panel, kc, w, p, hdr, nil, dst[4p*n:], dst[(4p+1)*n:], ..., ntiles, flags)
+//	}
+//
+//go:noescape
+func gemmSDOT4P(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int)
+
+// gemmMLAL4P is gemmSDOT4P for gemmMLAL4: the panels are packed as by packA4R (kc*256 bytes).
+//
+//go:noescape
+func gemmMLAL4P(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int)

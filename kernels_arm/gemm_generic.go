@@ -142,3 +142,22 @@ func gemmMLALGeneric(mr int, a *int8, kc int, w *int8, p *int32, hdr *int32, rs 
 		}
 	}
 }
+
+// gemmPanelsGeneric is the pure-Go twin of gemmSDOT4P (mlal false) and gemmMLAL4P (mlal true).
+func gemmPanelsGeneric(mlal bool, src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int) {
+	var rs [4]int32
+	for q := 0; q < npanels; q++ {
+		var a, c [4]*int8
+		for r := range a {
+			a[r] = (*int8)(unsafe.Add(unsafe.Pointer(src), (4*q+r)*inC))
+			c[r] = (*int8)(unsafe.Add(unsafe.Pointer(dst), (4*q+r)*n))
+		}
+		if mlal {
+			packA4RGeneric(panel, &a[0], 1, kc, nil)
+			gemmMLALGeneric(4, panel, kc, w, p, hdr, &rs[0], c[0], c[1], c[2], c[3], ntiles, flags)
+		} else {
+			packA4Generic(panel, &a[0], 1, kc, nil)
+			gemmSDOTGeneric(4, panel, kc, w, p, hdr, &rs[0], c[0], c[1], c[2], c[3], ntiles, flags)
+		}
+	}
+}

@@ -567,3 +567,68 @@ func TestDwprepKernel(t *testing.T) {
 		diffInt8(t, fmt.Sprintf("dwprep n %d s %d cin %d nb %d", n, s, cin, nb), got.data(), want)
 	}
 }
+
+func TestGemmPanelsKernel(t *testing.T) {
+	needAsm(t)
+	r := newRand(16)
+	type kern struct {
+		name string
+		mlal bool
+		asm  func(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int)
+	}
+	ks := []kern{{"gemmMLAL4P", true, gemmMLAL4P}}
+	if hwSDOT {
+		ks = append(ks, kern{"gemmSDOT4P", false, gemmSDOT4P})
+	}
+	for _, k := range ks {
+		for i := 0; i < scale(t, 200); i++ {
+			kc, np, ntiles := 1+r.IntN(5), 1+r.IntN(4), 1+r.IntN(3)
+			inC := 16*kc - r.IntN(16) // a pixel's read runs into the next one (modeRows)
+			n := 16*ntiles + r.IntN(20)
+			src := randInt8s(r, (4*np-1)*inC+16*kc)
+			w := randInt8s(r, ntiles*kc*256)
+			per := sdotParams
+			if k.mlal {
+				per = mlalParams
+			}
+			p := make([]int32, ntiles*per)
+			flags := []int{0, flagFastRQ, flagFP32}[r.IntN(3)]
+			for j := 0; j < ntiles; j++ {
+				q := p[j*per:]
+				if k.mlal {
+					q[0] = int32(r.IntN(2))
+					q = q[4:]
+				}
+				for c := 0; c < 16; c++ {
+					b, m, rsh, lsh := randEpilogue(r, false)
+					if flags&flagFastRQ != 0 && rsh == 0 {
+						rsh = -1 - int32(r.IntN(31))
+					}
+					if flags&flagFP32 != 0 {
+						var sc float32
+						b, sc = randEpilogueFP32(r, false)
+						m = int32(math.Float32bits(sc))
+					}
+					q[c], q[16+c], q[32+c], q[48+c] = b, m, rsh, lsh
+				}
+			}
+			if k.mlal && r.IntN(2) == 0 {
+				flags |= flagSafe
+			}
+			hdr := randHdr(r)
+			if hdr[1] == math.MinInt8 && r.IntN(2) == 0 {
+				flags |= flagNoMin
+			}
+			if hdr[2] == math.MaxInt8 && r.IntN(2) == 0 {
+				flags |= flagNoMax
+			}
+			panel := make([]int8, kc*256)
+			got := newGuarded(r, (4*np-1)*n+16*ntiles)
+			want := slices.Clone(got.all)
+			k.asm(&src[0], inC, &got.data()[0], n, np, &panel[0], kc, &w[0], &p[0], &hdr[0], ntiles, flags)
+			gemmPanelsGeneric(k.mlal, &src[0], inC, &want[got.lo], n, np, &panel[0], kc, &w[0], &p[0], &hdr[0], ntiles, flags)
+			got.check(t, k.name)
+			diffInt8(t, fmt.Sprintf("%s kc %d inC %d panels %d ntiles %d n %d flags %d", k.name, kc, inC, np, ntiles, n, flags), got.all, want)
+		}
+	}
+}

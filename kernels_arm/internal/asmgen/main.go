@@ -67,6 +67,10 @@ const gemmSig = "(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0,
 // or fp32 one), V13 = activation min (.16b), V14 = activation max (.16b), V15 = the panel's row sums
 // when flags bit 1 (weight zero point) is set; R15 = kc/2 (the loops run two k-chunks per iteration).
 func gemmPrologue(g *gen, mr int, pfx string) {
+	if pfx[len(pfx)-1] == 'p' { // the panel-loop variants (gemmSDOT4P, gemmMLAL4P)
+		gemmPrologueP(g, pfx)
+		return
+	}
 	g.p("MOVD a+0(FP), R0")
 	g.p("MOVD kc+8(FP), R1")
 	g.p("MOVD w+16(FP), R2")
@@ -94,6 +98,73 @@ func gemmPrologue(g *gen, mr int, pfx string) {
 	g.p("LSR $1, R1, R15")
 	g.p("TBZ $1, R11, %stile", pfx)
 	g.p("VLD1 (R5), [V15.S4]")
+}
+
+const gemmSigP = "(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int)"
+
+// gemmPrologueP is gemmPrologue for the panel-loop variants, which also pack their A panels: R17 =
+// the first input pixel of the panel, R19 = inC (bytes per pixel), R25 = the panel's first output
+// row, R20 = n (bytes per output row), R21 = panels left, R22, R23, R24 = w, p, ntiles to restart
+// from for each panel (no row sums: flags bit 1 is never set).
+func gemmPrologueP(g *gen, pfx string) {
+	g.p("MOVD src+0(FP), R17")
+	g.p("MOVD inC+8(FP), R19")
+	g.p("MOVD dst+16(FP), R25")
+	g.p("MOVD n+24(FP), R20")
+	g.p("MOVD npanels+32(FP), R21")
+	g.p("MOVD panel+40(FP), R0")
+	g.p("MOVD kc+48(FP), R1")
+	g.p("MOVD w+56(FP), R22")
+	g.p("MOVD p+64(FP), R23")
+	g.p("MOVD hdr+72(FP), R4")
+	g.p("MOVD ntiles+80(FP), R24")
+	g.p("MOVD flags+88(FP), R11")
+	g.p("MOVW (R4), R16")
+	g.p("VDUP R16, V12.S4")
+	g.p("TST $12, R11")
+	g.p("BEQ %sref", pfx)
+	g.p("VDUP R16, V12.H8")
+	g.label(pfx + "ref")
+	g.p("MOVW 4(R4), R13")
+	g.p("VDUP R13, V13.B16")
+	g.p("MOVW 8(R4), R13")
+	g.p("VDUP R13, V14.B16")
+	g.p("LSR $1, R1, R15")
+}
+
+// gemmPanelHead emits the start of each panel of the panel-loop variants: the A panel packed from
+// the 4 pixels at R17 (inC = R19 bytes apart; rot: the four rotations of packA4R), then w, p,
+// ntiles and the 4 output row pointers set for the tile loop.
+func gemmPanelHead(g *gen, pfx string, rot bool) {
+	g.label(pfx + "panel")
+	g.p("MOVD R17, R12")
+	g.p("ADD R19, R12, R13")
+	g.p("ADD R19, R13, R14")
+	g.p("ADD R19, R14, R16")
+	g.p("MOVD R0, R5")
+	g.p("MOVD R1, R10")
+	g.label(pfx + "pack")
+	for r, reg := range []int{12, 13, 14, 16} {
+		g.p("VLD1.P 16(R%d), [V%d.B16]", reg, r)
+	}
+	g.p("VST1.P %s, 64(R5)", vlist(0, 4, "B16"))
+	if rot {
+		for q := 1; q < 4; q++ {
+			for m := 0; m < 4; m++ {
+				g.p("VEXT $%d, V%d.B16, V%d.B16, V%d.B16", 2*q, m, m, 4+m)
+			}
+			g.p("VST1.P %s, 64(R5)", vlist(4, 4, "B16"))
+		}
+	}
+	g.p("SUBS $1, R10")
+	g.p("BNE %spack", pfx)
+	g.p("MOVD R22, R2")
+	g.p("MOVD R23, R3")
+	g.p("MOVD R24, R10")
+	g.p("MOVD R25, R6")
+	g.p("ADD R20, R6, R7")
+	g.p("ADD R20, R7, R8")
+	g.p("ADD R20, R8, R9")
 }
 
 // requant emits the fused requantization of the int32 accumulators accs, each with its own multiplier
@@ -195,12 +266,20 @@ func requantFP32(g *gen, accs, scale []int) {
 // gemmSDOT emits the dot-product GEMM kernel: an mr x 16 output tile, k in steps of 16.
 // Registers: A rows V0-V3, weights V4-V7 / V8-V11 (alternating), accumulators V16-V31
 // (row m, columns 4v..4v+3 in V16+4m+v).
-func gemmSDOT(g *gen, mr int) {
+func gemmSDOT(g *gen, mr int, panels bool) {
 	name := fmt.Sprintf("gemmSDOT%d", mr)
 	pfx := fmt.Sprintf("sdot%d", mr)
 	acc := func(m, v int) int { return 16 + 4*m + v }
-	g.text(name, name+gemmSig, 96)
+	if panels {
+		name, pfx = name+"P", pfx+"p"
+		g.text(name, name+gemmSigP, 96)
+	} else {
+		g.text(name, name+gemmSig, 96)
+	}
 	gemmPrologue(g, mr, pfx)
+	if panels {
+		gemmPanelHead(g, pfx, false)
+	}
 
 	g.label(pfx + "tile")
 	g.p("MOVD R0, R12")
@@ -319,6 +398,12 @@ func gemmEpi16(g *gen, mr int, pfx string) {
 	g.label(pfx + "next")
 	g.p("SUBS $1, R10")
 	g.p("BNE %stile", pfx)
+	if pfx[len(pfx)-1] == 'p' { // the next panel: 4 pixels and 4 output rows on
+		g.p("ADD R19<<2, R17")
+		g.p("ADD R20<<2, R25")
+		g.p("SUBS $1, R21")
+		g.p("BNE %spanel", pfx)
+	}
 	g.p("RET")
 }
 
@@ -332,12 +417,20 @@ func gemmEpi16(g *gen, mr int, pfx string) {
 // The fast loop adds two int8 products in an int16 lane before SADALP: exact when no weight of the
 // tile is -128 (|a*w| <= 128*127, two fit in int16). Tiles whose flags word has bit 0 set contain a
 // -128 weight and take the safe loop (one product per int16 lane: SMULL/SMULL2 + two SADALP).
-func gemmMLAL(g *gen, mr int) {
+func gemmMLAL(g *gen, mr int, panels bool) {
 	name := fmt.Sprintf("gemmMLAL%d", mr)
 	pfx := fmt.Sprintf("mlal%d", mr)
 	acc := func(m, v int) int { return 16 + 4*m + v }
-	g.text(name, name+gemmSig, 96)
+	if panels {
+		name, pfx = name+"P", pfx+"p"
+		g.text(name, name+gemmSigP, 96)
+	} else {
+		g.text(name, name+gemmSig, 96)
+	}
 	gemmPrologue(g, mr, pfx)
+	if panels {
+		gemmPanelHead(g, pfx, true)
+	}
 
 	type pair struct{ m, v int }
 	var pairs []pair
@@ -959,8 +1052,9 @@ func main() {
 	}{
 		{"gemm_arm64.s", "GEMM micro-kernels: SDOT and SMULL/SMLAL2+SADALP (4x16, 1x16 tiles), requantization fused.",
 			[]func(*gen){
-				func(g *gen) { gemmSDOT(g, 4) }, func(g *gen) { gemmSDOT(g, 1) },
-				func(g *gen) { gemmMLAL(g, 4) }, func(g *gen) { gemmMLAL(g, 1) },
+				func(g *gen) { gemmSDOT(g, 4, false) }, func(g *gen) { gemmSDOT(g, 1, false) },
+				func(g *gen) { gemmMLAL(g, 4, false) }, func(g *gen) { gemmMLAL(g, 1, false) },
+				func(g *gen) { gemmSDOT(g, 4, true) }, func(g *gen) { gemmMLAL(g, 4, true) },
 			}},
 		{"pack_arm64.s", "A-panel packing for the GEMM kernels; the modeGather row gather.", []func(*gen){packA4, packA4R, gatherA4}},
 		{"dw3x3_arm64.s", "Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening; the SDOT form and its row preparation.", []func(*gen){dw3x3, widen16, dwdot, dwprep}},
