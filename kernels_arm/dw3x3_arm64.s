@@ -755,9 +755,11 @@ TEXT ·dwprep(SB), NOSPLIT, $0-56
 	MOVD src+8(FP), R1
 	MOVD cin+24(FP), R2
 	MOVD s+32(FP), R3
-	MUL R2, R3, R3
 	MOVD nb+40(FP), R4
 	MOVD bstride+48(FP), R10
+	CMP $1, R3
+	BEQ prep1block
+	MUL R2, R3, R3
 prepblock:
 	MOVD R0, R11
 	MOVD R1, R5
@@ -777,4 +779,45 @@ prepx:
 	ADD R10, R0
 	SUBS $1, R4
 	BNE prepblock
+	RET
+	// stride 1: pixels x, x+1, x+2 stay in registers, one load per x
+prep1block:
+	MOVD R0, R11
+	MOVD R1, R5
+	VLD1.P (R5)(R2), [V0.B16]
+	VLD1.P (R5)(R2), [V1.B16]
+	VLD1.P (R5)(R2), [V2.B16]
+	MOVD n+16(FP), R9
+	LSR $2, R9, R6
+	AND $3, R9
+	CBZ R6, prep1rem
+prep1x4:
+	VLD1.P (R5)(R2), [V3.B16]
+	VST4.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R11)
+	VLD1.P (R5)(R2), [V4.B16]
+	VST4.P [V1.B16, V2.B16, V3.B16, V4.B16], 64(R11)
+	VLD1.P (R5)(R2), [V5.B16]
+	VST4.P [V2.B16, V3.B16, V4.B16, V5.B16], 64(R11)
+	VLD1.P (R5)(R2), [V6.B16]
+	VST4.P [V3.B16, V4.B16, V5.B16, V6.B16], 64(R11)
+	VMOV V4.B16, V0.B16
+	VMOV V5.B16, V1.B16
+	VMOV V6.B16, V2.B16
+	SUBS $1, R6
+	BNE prep1x4
+prep1rem:
+	CBZ R9, prep1next
+prep1x:
+	VLD1.P (R5)(R2), [V3.B16]
+	VST4.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R11)
+	VMOV V1.B16, V0.B16
+	VMOV V2.B16, V1.B16
+	VMOV V3.B16, V2.B16
+	SUBS $1, R9
+	BNE prep1x
+prep1next:
+	ADD $16, R1
+	ADD R10, R0
+	SUBS $1, R4
+	BNE prep1block
 	RET

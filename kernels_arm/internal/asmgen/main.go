@@ -838,15 +838,19 @@ func dwdot(g *gen) {
 // dwprep emits the input row preparation of dwdot: for nb blocks of 16 channels and n output
 // pixels x, the 64 bytes [16 channels][4 taps] of padded pixels s*x .. s*x+3 (pixels cin bytes
 // apart, blocks 16 bytes apart in src; blocks bstride bytes apart in dst), interleaved by one ST4.
+// With s = 1 the window slides by one pixel: one load per x (four x per iteration over V0-V6, then
+// three register moves).
 func dwprep(g *gen) {
 	g.text("dwprep", "dwprep(dst *int8, src *int8, n int, cin int, s int, nb int, bstride int)", 56)
 	g.p("MOVD dst+0(FP), R0")
 	g.p("MOVD src+8(FP), R1")
 	g.p("MOVD cin+24(FP), R2")
 	g.p("MOVD s+32(FP), R3")
-	g.p("MUL R2, R3, R3")
 	g.p("MOVD nb+40(FP), R4")
 	g.p("MOVD bstride+48(FP), R10")
+	g.p("CMP $1, R3")
+	g.p("BEQ prep1block")
+	g.p("MUL R2, R3, R3")
 	g.label("prepblock")
 	g.p("MOVD R0, R11")
 	g.p("MOVD R1, R5")
@@ -865,6 +869,44 @@ func dwprep(g *gen) {
 	g.p("ADD R10, R0")
 	g.p("SUBS $1, R4")
 	g.p("BNE prepblock")
+	g.p("RET")
+
+	g.comment("stride 1: pixels x, x+1, x+2 stay in registers, one load per x")
+	g.label("prep1block")
+	g.p("MOVD R0, R11")
+	g.p("MOVD R1, R5")
+	for j := 0; j < 3; j++ {
+		g.p("VLD1.P (R5)(R2), [V%d.B16]", j)
+	}
+	g.p("MOVD n+16(FP), R9")
+	g.p("LSR $2, R9, R6")
+	g.p("AND $3, R9")
+	g.p("CBZ R6, prep1rem")
+	g.label("prep1x4")
+	for j := 0; j < 4; j++ {
+		g.p("VLD1.P (R5)(R2), [V%d.B16]", 3+j)
+		g.p("VST4.P %s, 64(R11)", vlist(j, 4, "B16"))
+	}
+	for j := 0; j < 3; j++ {
+		g.p("VMOV V%d.B16, V%d.B16", 4+j, j)
+	}
+	g.p("SUBS $1, R6")
+	g.p("BNE prep1x4")
+	g.label("prep1rem")
+	g.p("CBZ R9, prep1next")
+	g.label("prep1x")
+	g.p("VLD1.P (R5)(R2), [V3.B16]")
+	g.p("VST4.P %s, 64(R11)", vlist(0, 4, "B16"))
+	for j := 0; j < 3; j++ {
+		g.p("VMOV V%d.B16, V%d.B16", 1+j, j)
+	}
+	g.p("SUBS $1, R9")
+	g.p("BNE prep1x")
+	g.label("prep1next")
+	g.p("ADD $16, R1")
+	g.p("ADD R10, R0")
+	g.p("SUBS $1, R4")
+	g.p("BNE prep1block")
 	g.p("RET")
 }
 
