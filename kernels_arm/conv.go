@@ -372,7 +372,20 @@ func (c *Conv) panelLen() int {
 // ScratchSize is the number of bytes of scratch one concurrent Run needs: the A panel, 4 rows to
 // build A rows in, the column tail tile.
 func (c *Conv) ScratchSize() int {
-	return c.panelLen() + 4*c.kc*16 + 4*c.nr
+	n := c.panelLen() + 4*c.kc*16 + 4*c.nr
+	if c.gatherRuns() {
+		n += gatherPix * c.kc * 16
+	}
+	return n
+}
+
+// gatherPix is the number of A rows runGather gathers before one gemmSDOT4P or gemmMLAL4P call.
+const gatherPix = 64
+
+// gatherRuns reports whether Run takes runGather: modeGather on an assembly path, no column tail,
+// no weight zero point.
+func (c *Conv) gatherRuns() bool {
+	return c.mode == modeGather && c.path != pathGeneric && c.tailN == 0 && c.flags&flagWZ == 0
 }
 
 // Path names the instruction path the convolution was prepared for: "sdot", "neon" or "generic".
@@ -404,6 +417,9 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 	m, m1 := y0*c.outW, y1*c.outW
 	if c.contig && (c.mode == modeTaps || c.mode == modeRows) && c.path != pathGeneric {
 		m = c.runContig(dst, src, &panel[0], tail, m, m1, sums != nil)
+	}
+	if c.gatherRuns() {
+		m = c.runGather(dst, src, &panel[0], scratch[pl+4*kp+4*c.nr:], m, m1)
 	}
 	base := unsafe.Pointer(unsafe.SliceData(src))
 	oy, ox := m/c.outW, m%c.outW // of pixel m
@@ -679,6 +695,81 @@ func (c *Conv) gatherKernel(rowbuf []int8, g *[16]*int8) {
 		gatherA4Generic(&rowbuf[0], &g[0], &c.gidx[0], c.kc)
 	} else {
 		gatherA4(&rowbuf[0], &g[0], &c.gidx[0], c.kc)
+	}
+}
+
+// runGather computes the 4-pixel panels from pixel m up to m1 of a modeGather convolution
+// (gatherRuns): the A rows of up to gatherPix pixels are gathered into gbuf, by gatherRun for the
+// pixels of one output row whose kernel rows lie inside the input (the rows of InZero for vertical
+// padding), per pixel (gatherPtrs, buildRow) for the others, and then computed by one
+// gemmSDOT4P/gemmMLAL4P call. It returns the first pixel left over (fewer than 4).
+func (c *Conv) runGather(dst, src []int8, panel *int8, gbuf []int8, m, m1 int) int {
+	kp, n := c.kc*16, c.outC
+	step := c.sw * c.inC
+	for m+4 <= m1 {
+		g := min(gatherPix, (m1-m)/4*4)
+		for i := 0; i < g; {
+			p := m + i
+			oy, ox := p/c.outW, p%c.outW
+			// The pixels ox.. of this output row whose reads stay inside the input.
+			iy, ix0 := oy*c.sh-c.pt, ox*c.sw-c.pl
+			run := 0
+			if ix0 >= 0 {
+				last := min(g-i, c.outW-ox) // pixels of this row in the group
+				// Horizontally inside: ix0 + (run-1)*sw + kw <= inW.
+				run = min(last, (c.inW-c.kw-ix0)/c.sw+1)
+				if c.inW-c.kw-ix0 < 0 {
+					run = 0
+				}
+			}
+			var ptrs [4]*int8
+			var steps [4]int
+			if run > 0 {
+				for ky := range ptrs {
+					ptrs[ky] = &c.zrow[0]
+					if y := iy + ky*c.dh; ky < c.kh && y >= 0 && y < c.inH {
+						off := (y*c.inW + ix0) * c.inC
+						// The last pixel reads 16 bytes at off + (run-1)*step.
+						if lim := len(src) - 16 - off; lim < 0 {
+							run = 0
+						} else {
+							run = min(run, lim/step+1)
+						}
+						ptrs[ky], steps[ky] = &src[min(off, len(src)-1)], step
+					}
+				}
+			}
+			if run == 0 {
+				var gp [16]*int8
+				row := gbuf[i*kp : (i+1)*kp]
+				if c.gatherPtrs(&gp, 0, p, src) {
+					c.gatherKernelRun(row, (*[4]*int8)(gp[:4]), &steps, 1)
+				} else {
+					c.buildRow(row, src, p)
+				}
+				i++
+				continue
+			}
+			c.gatherKernelRun(gbuf[i*kp:(i+run)*kp], &ptrs, &steps, run)
+			i += run
+		}
+		d := &dst[m*n]
+		if c.path == pathSDOT {
+			gemmSDOT4P(&gbuf[0], kp, d, n, g/4, panel, c.kc, &c.w[0], &c.params[0], &c.hdr[0], c.fullTiles, c.flags)
+		} else {
+			gemmMLAL4P(&gbuf[0], kp, d, n, g/4, panel, c.kc, &c.w[0], &c.params[0], &c.hdr[0], c.fullTiles, c.flags)
+		}
+		m += g
+	}
+	return m
+}
+
+// gatherKernelRun runs gatherRun (or its twin) for npix pixels into dst.
+func (c *Conv) gatherKernelRun(dst []int8, ptrs *[4]*int8, steps *[4]int, npix int) {
+	if c.path == pathGeneric {
+		gatherRunGeneric(&dst[0], ptrs, steps, &c.gidx[0], c.kc, npix)
+	} else {
+		gatherRun(&dst[0], ptrs, steps, &c.gidx[0], c.kc, npix)
 	}
 }
 

@@ -632,3 +632,30 @@ func TestGemmPanelsKernel(t *testing.T) {
 		}
 	}
 }
+
+func TestGatherRunKernel(t *testing.T) {
+	needAsm(t)
+	r := newRand(17)
+	for i := 0; i < scale(t, 300); i++ {
+		kc, npix := 1+r.IntN(3), 1+r.IntN(9)
+		var p [4]*int8
+		var steps [4]int
+		for j := range p {
+			steps[j] = r.IntN(3) * (1 + r.IntN(20))
+			buf := randInt8s(r, (npix-1)*steps[j]+16+r.IntN(4))
+			p[j] = &buf[r.IntN(len(buf)-(npix-1)*steps[j]-15)]
+		}
+		idx := make([]byte, 48)
+		for j := range idx {
+			idx[j] = byte(r.IntN(80))
+			if r.IntN(8) == 0 {
+				idx[j] = 0xff
+			}
+		}
+		got, want := newGuarded(r, 16*kc*npix), make([]int8, 16*kc*npix)
+		gatherRun(&got.data()[0], &p, &steps, &idx[0], kc, npix)
+		gatherRunGeneric(&want[0], &p, &steps, &idx[0], kc, npix)
+		got.check(t, "gatherRun")
+		diffInt8(t, fmt.Sprintf("gatherRun kc %d npix %d steps %v", kc, npix, steps), got.data(), want)
+	}
+}

@@ -43,3 +43,16 @@ func packA4R(dst *int8, ptrs **int8, ntaps int, kc int, sums *int32)
 //
 //go:noescape
 func gatherA4(dst *int8, ptrs **int8, idx *byte, kc int)
+
+// gatherRun is gatherA4 for npix consecutive rows of one output row: row j reads the 16 bytes at
+// p[ky] + j*steps[ky] for kernel row ky (steps 0 for a row of InZero). The reference loop:
+//
+//	for j, i := range npix, 16 * kc {
+//		dst[16*kc*j+i] = 0
+//		if b := idx[i]; b < 64 {
+//			dst[16*kc*j+i] = p[b/16][j*steps[b/16]+b%16]
+//		}
+//	}
+//
+//go:noescape
+func gatherRun(dst *int8, p *[4]*int8, steps *[4]int, idx *byte, kc int, npix int)

@@ -272,3 +272,53 @@ gather2:
 	VTBL V17.B16, [V0.B16, V1.B16, V2.B16, V3.B16], V5.B16
 	VST1.P [V4.B16, V5.B16], 32(R0)
 	RET
+
+// func gatherRun(dst *int8, p *[4]*int8, steps *[4]int, idx *byte, kc int, npix int)
+TEXT ·gatherRun(SB), NOSPLIT, $0-48
+	MOVD dst+0(FP), R0
+	MOVD p+8(FP), R1
+	MOVD steps+16(FP), R2
+	MOVD idx+24(FP), R3
+	MOVD kc+32(FP), R13
+	MOVD npix+40(FP), R12
+	LDP (R1), (R4, R5)
+	LDP 16(R1), (R6, R7)
+	LDP (R2), (R8, R9)
+	LDP 16(R2), (R10, R11)
+	VLD1 (R3), [V16.B16, V17.B16, V18.B16]
+	CMP $2, R13
+	BLT grun1
+	BEQ grun2
+grun3:
+	VLD1.P (R4)(R8), [V0.B16]
+	VLD1.P (R5)(R9), [V1.B16]
+	VLD1.P (R6)(R10), [V2.B16]
+	VLD1.P (R7)(R11), [V3.B16]
+	VTBL V16.B16, [V0.B16, V1.B16, V2.B16, V3.B16], V4.B16
+	VTBL V17.B16, [V0.B16, V1.B16, V2.B16, V3.B16], V5.B16
+	VTBL V18.B16, [V0.B16, V1.B16, V2.B16, V3.B16], V6.B16
+	VST1.P [V4.B16, V5.B16, V6.B16], 48(R0)
+	SUBS $1, R12
+	BNE grun3
+	RET
+grun1:
+	VLD1.P (R4)(R8), [V0.B16]
+	VLD1.P (R5)(R9), [V1.B16]
+	VLD1.P (R6)(R10), [V2.B16]
+	VLD1.P (R7)(R11), [V3.B16]
+	VTBL V16.B16, [V0.B16, V1.B16, V2.B16, V3.B16], V4.B16
+	VST1.P [V4.B16], 16(R0)
+	SUBS $1, R12
+	BNE grun1
+	RET
+grun2:
+	VLD1.P (R4)(R8), [V0.B16]
+	VLD1.P (R5)(R9), [V1.B16]
+	VLD1.P (R6)(R10), [V2.B16]
+	VLD1.P (R7)(R11), [V3.B16]
+	VTBL V16.B16, [V0.B16, V1.B16, V2.B16, V3.B16], V4.B16
+	VTBL V17.B16, [V0.B16, V1.B16, V2.B16, V3.B16], V5.B16
+	VST1.P [V4.B16, V5.B16], 32(R0)
+	SUBS $1, R12
+	BNE grun2
+	RET

@@ -62,3 +62,16 @@ func gatherA4Generic(dst *int8, ptrs **int8, idx *byte, kc int) {
 		}
 	}
 }
+
+// gatherRunGeneric is the pure-Go twin of gatherRun.
+func gatherRunGeneric(dst *int8, p *[4]*int8, steps *[4]int, idx *byte, kc int, npix int) {
+	D, I := unsafe.Slice(dst, 16*kc*npix), unsafe.Slice(idx, 16*kc)
+	for j := 0; j < npix; j++ {
+		for i, b := range I {
+			D[16*kc*j+i] = 0
+			if b < 64 {
+				D[16*kc*j+i] = *(*int8)(unsafe.Add(unsafe.Pointer(p[b/16]), j*steps[b/16]+int(b%16)))
+			}
+		}
+	}
+}

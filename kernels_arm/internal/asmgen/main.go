@@ -552,6 +552,40 @@ func gatherA4(g *gen) {
 	}
 }
 
+// gatherRun emits the modeGather gather of npix consecutive A rows: per pixel the 16 bytes at each
+// of four pointers (advanced by their own steps: 0 for a row of InZero), then per chunk one TBL
+// (indices in V16-V18, 0xff: a zero byte). kc is 1, 2 or 3.
+func gatherRun(g *gen) {
+	g.text("gatherRun", "gatherRun(dst *int8, p *[4]*int8, steps *[4]int, idx *byte, kc int, npix int)", 48)
+	g.p("MOVD dst+0(FP), R0")
+	g.p("MOVD p+8(FP), R1")
+	g.p("MOVD steps+16(FP), R2")
+	g.p("MOVD idx+24(FP), R3")
+	g.p("MOVD kc+32(FP), R13")
+	g.p("MOVD npix+40(FP), R12")
+	g.p("LDP (R1), (R4, R5)")
+	g.p("LDP 16(R1), (R6, R7)")
+	g.p("LDP (R2), (R8, R9)")
+	g.p("LDP 16(R2), (R10, R11)")
+	g.p("VLD1 (R3), %s", vlist(16, 3, "B16"))
+	g.p("CMP $2, R13")
+	g.p("BLT grun1")
+	g.p("BEQ grun2")
+	for _, kc := range []int{3, 1, 2} {
+		g.label(fmt.Sprintf("grun%d", kc))
+		for i := 0; i < 4; i++ {
+			g.p("VLD1.P (R%d)(R%d), [V%d.B16]", 4+i, 8+i, i)
+		}
+		for c := 0; c < kc; c++ {
+			g.p("VTBL V%d.B16, %s, V%d.B16", 16+c, vlist(0, 4, "B16"), 4+c)
+		}
+		g.p("VST1.P %s, %d(R0)", vlist(4, kc, "B16"), 16*kc)
+		g.p("SUBS $1, R12")
+		g.p("BNE grun%d", kc)
+		g.p("RET")
+	}
+}
+
 // packA4 interleaves four rows into the A panel layout [chunk][row][16], optionally summing each row.
 func packA4(g *gen) { packA4Rot(g, false) }
 
@@ -1098,7 +1132,7 @@ func main() {
 				func(g *gen) { gemmMLAL(g, 4, false) }, func(g *gen) { gemmMLAL(g, 1, false) },
 				func(g *gen) { gemmSDOT(g, 4, true) }, func(g *gen) { gemmMLAL(g, 4, true) },
 			}},
-		{"pack_arm64.s", "A-panel packing for the GEMM kernels; the modeGather row gather.", []func(*gen){packA4, packA4R, gatherA4}},
+		{"pack_arm64.s", "A-panel packing for the GEMM kernels; the modeGather row gather.", []func(*gen){packA4, packA4R, gatherA4, gatherRun}},
 		{"dw3x3_arm64.s", "Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening; the SDOT form and its row preparation.", []func(*gen){dw3x3, widen16, dwdot, dwprep}},
 		{"add_arm64.s", "Elementwise int8 addition: TFLite's requantization (addInt8) and XNNPACK's (addXNNPACK).", []func(*gen){add, addX}},
 		{"pool_arm64.s", "Per-channel sums for average pooling.", []func(*gen){pool}},
