@@ -25,7 +25,9 @@ type DepthwiseParams struct {
 // Depthwise is a depthwise convolution prepared for one instruction path. The 3x3 stride 1 and
 // stride 2 convolutions with multiplier 1 and no dilation run the dw3x3 kernel on three padded input
 // rows, widened to int16 once per input row (a ring of three rows in scratch) with the padding
-// filled in, so the kernel has no per-pixel branches; the others run a plain Go loop.
+// filled in, so the kernel has no per-pixel branches; the others run a plain Go loop. On the sdot
+// path, with fp32 requantization and no weight zero point, they run dwdot instead, on rows prepared
+// by dwprep (three SDOTs per kernel row and 16 channels).
 type Depthwise struct {
 	p    DepthwiseParams
 	outC int
@@ -200,7 +202,7 @@ func (d *Depthwise) ScratchSize() int {
 }
 
 // Path names the instruction path the convolution was prepared for: "sdot", "neon" or "generic"
-// (the dw3x3 kernel is the same on the sdot and neon paths).
+// (the sdot path runs dwdot for fp32 requantization without weight zero point, dw3x3 otherwise).
 func (d *Depthwise) Path() string { return d.path.String() }
 
 // Run computes output rows [y0, y1) (clamped to [0, OutH)) of dst from src (both NHWC, batch 1). It
