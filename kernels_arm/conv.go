@@ -50,6 +50,12 @@ const (
 	// The bytes read past a kernel row meet zero weights; rows at the left or right border, and reads
 	// that would pass the end of the input, are built in scratch instead.
 	modeRows
+	// modeGather: other InC, no horizontal dilation, a kernel row of at most 16 bytes, at most 4
+	// kernel rows, and fewer chunks for K than kernel rows (the 3x3 convolutions of 3 channels: 2
+	// chunks, not modeRows' 3): each A row is gathered from 16 bytes at each kernel row's start by one
+	// TBL per chunk (gatherRow) into K contiguous bytes, zero-padded; rows at the borders, and reads
+	// that would pass the end of the input, are built in scratch (im2col).
+	modeGather
 )
 
 // maxTaps bounds KH*KW for modeTaps: its pointer table lives on Run's stack.
@@ -80,6 +86,8 @@ type Conv struct {
 	zrow      []int8 // InZero, for padding
 	tapOff    []int  // modeTaps, modeRows: byte offset of each tap (kernel row) from the first
 	tapEnd    int    // bytes read from the first tap's start to the end of the last tap's read
+	gidx      []byte // modeGather: the TBL indices, kc*16 (0xff: a zero byte)
+	gOff      [4]int // modeGather: tapOff, 0 beyond KH
 }
 
 // errorf returns an error prefixed with the package name.
@@ -234,6 +242,15 @@ func newConv(what string, p ConvParams) (*Conv, error) {
 	c.mode = modeIm2col
 	if p.InC%16 == 0 && c.taps <= maxTaps {
 		c.mode = modeTaps
+	} else if span := p.KW * p.InC; p.DilW == 1 && span <= 16 && p.KH <= 4 && c.kc < p.KH {
+		c.mode = modeGather
+		c.gidx = make([]byte, 48) // gatherA4 loads three chunks of indices
+		for i := range c.gidx {
+			c.gidx[i] = 0xff
+			if i < k {
+				c.gidx[i] = byte(i/span*16 + i%span)
+			}
+		}
 	} else if pc := (p.KW*p.InC + 15) / 16; p.DilW == 1 && p.KH <= maxTaps && p.KH*pc <= 2*c.kc && allZero(p.WeightZero) {
 		// At most twice the k-chunks (3 instead of 2 for a 3x3 convolution of 3 channels).
 		c.mode, c.pc, c.kc = modeRows, pc, p.KH*pc
@@ -253,11 +270,15 @@ func newConv(what string, p ConvParams) (*Conv, error) {
 			}
 		}
 		c.tapEnd = c.tapOff[len(c.tapOff)-1] + p.InC
-	case modeRows:
+	case modeRows, modeGather:
 		for ky := 0; ky < p.KH; ky++ {
 			c.tapOff = append(c.tapOff, ky*p.DilH*p.InW*p.InC)
 		}
 		c.tapEnd = c.tapOff[len(c.tapOff)-1] + c.pc*16
+		if c.mode == modeGather {
+			c.tapEnd = c.tapOff[len(c.tapOff)-1] + 16
+			copy(c.gOff[:], c.tapOff)
+		}
 	}
 	c.pack(&p)
 	return c, nil
@@ -267,7 +288,7 @@ func newConv(what string, p ConvParams) (*Conv, error) {
 func (c *Conv) pack(p *ConvParams) {
 	n, k, kc := p.OutC, c.k, c.kc
 	if c.path == pathNEON {
-		c.nr, c.tileW, c.tileP = mlalNR, kc*64, mlalParams
+		c.nr, c.tileW, c.tileP = mlalNR, kc*256, mlalParams
 	} else {
 		c.nr, c.tileW, c.tileP = sdotNR, kc*256, sdotParams
 	}
@@ -290,8 +311,9 @@ func (c *Conv) pack(p *ConvParams) {
 				q = i/span*c.pc*16 + i%span
 			}
 			ch, r := q/16, q%16
-			if c.path == pathNEON {
-				c.w[j*c.tileW+ch*64+v*16+r] = x
+			if c.path == pathNEON { // gemmMLAL: rotation rot, column group v/4, byte (r-2rot) mod 16
+				rot := (r/2 - v%4) & 3
+				c.w[j*c.tileW+ch*256+rot*64+v/4*16+((r-2*rot)&15)] = x
 			} else {
 				c.w[j*c.tileW+ch*256+r/4*64+v*4+r%4] = x
 			}
@@ -320,10 +342,9 @@ func (c *Conv) pack(p *ConvParams) {
 					c.flags |= flagSafe
 				}
 			}
-			pt[4+v], pt[8+v], pt[12+v], pt[16+v], pt[20+v] = bias, mult, rsh, lsh, wz
-		} else {
-			pt[v], pt[16+v], pt[32+v], pt[48+v], pt[64+v] = bias, mult, rsh, lsh, wz
+			pt = pt[4:] // then as on the SDOT path
 		}
+		pt[v], pt[16+v], pt[32+v], pt[48+v], pt[64+v] = bias, mult, rsh, lsh, wz
 	}
 	switch {
 	case p.Scale != nil:
@@ -331,11 +352,40 @@ func (c *Conv) pack(p *ConvParams) {
 	case fast:
 		c.flags |= flagFastRQ
 	}
+	if p.ActMin == math.MinInt8 {
+		c.flags |= flagNoMin
+	}
+	if p.ActMax == math.MaxInt8 {
+		c.flags |= flagNoMax
+	}
 }
 
-// ScratchSize is the number of bytes of scratch one concurrent Run needs.
+// panelLen is the length of the 4-row A panel: [kc][4][16], four times that for the rotations of
+// packA4R on the SMLAL path.
+func (c *Conv) panelLen() int {
+	if c.path == pathNEON {
+		return 16 * c.kc * 16
+	}
+	return 4 * c.kc * 16
+}
+
+// ScratchSize is the number of bytes of scratch one concurrent Run needs: the A panel, 4 rows to
+// build A rows in, the column tail tile.
 func (c *Conv) ScratchSize() int {
-	return 8*c.kc*16 + 4*c.nr
+	n := c.panelLen() + 4*c.kc*16 + 4*c.nr
+	if c.gatherRuns() {
+		n += gatherPix * c.kc * 16
+	}
+	return n
+}
+
+// gatherPix is the number of A rows runGather gathers before one gemmSDOT4P or gemmMLAL4P call.
+const gatherPix = 64
+
+// gatherRuns reports whether Run takes runGather: modeGather on an assembly path, no column tail,
+// no weight zero point.
+func (c *Conv) gatherRuns() bool {
+	return c.mode == modeGather && c.path != pathGeneric && c.tailN == 0 && c.flags&flagWZ == 0
 }
 
 // Path names the instruction path the convolution was prepared for: "sdot", "neon" or "generic".
@@ -354,10 +404,10 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 	if len(dst) < c.outH*c.outW*c.outC || len(src) < c.inH*c.inW*c.inC || len(scratch) < c.ScratchSize() {
 		panic(errShort)
 	}
-	kp := c.kc * 16
-	panel := scratch[:4*kp]
-	rowbuf := scratch[4*kp : 8*kp]
-	tail := scratch[8*kp : 8*kp+4*c.nr]
+	kp, pl := c.kc*16, c.panelLen()
+	panel := scratch[:pl]
+	rowbuf := scratch[pl : pl+4*kp]
+	tail := scratch[pl+4*kp : pl+4*kp+4*c.nr]
 	var ptrs [4 * maxTaps]*int8
 	var rs [4]int32
 	var sums *int32
@@ -365,8 +415,11 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 		sums = &rs[0]
 	}
 	m, m1 := y0*c.outW, y1*c.outW
-	if c.mode == modeTaps && c.contig && c.tailN == 0 && c.path != pathGeneric {
-		m = c.runContig(dst, src, &panel[0], m, m1, sums != nil)
+	if c.contig && (c.mode == modeTaps || c.mode == modeRows) && c.path != pathGeneric {
+		m = c.runContig(dst, src, &panel[0], tail, m, m1, sums != nil)
+	}
+	if c.gatherRuns() {
+		m = c.runGather(dst, src, &panel[0], scratch[pl+4*kp+4*c.nr:], m, m1)
 	}
 	base := unsafe.Pointer(unsafe.SliceData(src))
 	oy, ox := m/c.outW, m%c.outW // of pixel m
@@ -383,6 +436,12 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 			ntaps, kcTap = 1, c.inC/16
 			for r := 0; r < 4; r++ {
 				ptrs[r] = &src[(m+r)*c.inC]
+			}
+		case c.mode == modeGather:
+			c.gather4(rowbuf, src, m, ox, iy0, ix0, off)
+			ntaps, kcTap = 1, c.kc
+			for r := 0; r < 4; r++ {
+				ptrs[r] = &rowbuf[r*kp]
 			}
 		case c.mode != modeIm2col && ox+3 < c.outW && iy0 >= 0 && iy0+ekh <= c.inH && ix0 >= 0 &&
 			ix0+3*c.sw+ekw <= c.inW && off+3*c.sw*c.inC+c.tapEnd <= len(src):
@@ -413,9 +472,12 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 				ptrs[r] = &rowbuf[r*kp]
 			}
 		}
-		if c.path == pathGeneric {
+		switch c.path {
+		case pathGeneric:
 			packA4Generic(&panel[0], &ptrs[0], ntaps, kcTap, sums)
-		} else {
+		case pathNEON:
+			packA4R(&panel[0], &ptrs[0], ntaps, kcTap, sums)
+		default:
 			packA4(&panel[0], &ptrs[0], ntaps, kcTap, sums)
 		}
 		if c.tailN == 0 && c.path != pathGeneric {
@@ -490,29 +552,59 @@ func (c *Conv) tapPointers(ptrs []*int8, r, m int, src []int8) {
 	}
 }
 
-// runContig computes the 4-pixel panels from pixel m up to m1 of a 1x1 stride-1 convolution without
-// column tail (the common pointwise layer) with little per-panel work, and returns the first pixel
-// left over. Run has checked the lengths of dst and src.
-func (c *Conv) runContig(dst, src []int8, panel *int8, m, m1 int, rowSums bool) int {
+// runContig computes the 4-pixel panels from pixel m up to m1 of a 1x1 stride-1 convolution (the
+// common pointwise layer; with InC not a multiple of 16, modeRows, the kc*16 bytes read from a pixel
+// run into the next, meeting zero weights) with little per-panel work, and returns the first pixel
+// left over: also the panels whose reads would pass the end of src. The column tail goes through
+// the scratch tile tail. Run has checked the lengths of dst and src.
+func (c *Conv) runContig(dst, src []int8, panel *int8, tail []int8, m, m1 int, rowSums bool) int {
 	var rs [4]int32
 	var sp *int32
 	if rowSums {
 		sp = &rs[0]
 	}
 	sbase, dbase := unsafe.Pointer(unsafe.SliceData(src)), unsafe.Pointer(unsafe.SliceData(dst))
-	inC, n, kcTap := c.inC, c.outC, c.inC/16
+	inC, n, kcTap := c.inC, c.outC, c.kc
+	if len(src) < kcTap*16 {
+		return m
+	}
+	m1 = min(m1, (len(src)-kcTap*16)/inC+1) // pixel m1-1 reads kc*16 bytes inside src
 	w, params, hdr := &c.w[0], &c.params[0], &c.hdr[0]
 	sdot := c.path == pathSDOT
+	if np := (m1 - m) / 4; np > 0 && c.tailN == 0 && !rowSums {
+		// The whole range in one call: the kernel packs each panel itself.
+		s, d := (*int8)(unsafe.Add(sbase, m*inC)), (*int8)(unsafe.Add(dbase, m*n))
+		if sdot {
+			gemmSDOT4P(s, inC, d, n, np, panel, c.kc, w, params, hdr, c.fullTiles, c.flags)
+		} else {
+			gemmMLAL4P(s, inC, d, n, np, panel, c.kc, w, params, hdr, c.fullTiles, c.flags)
+		}
+		return m + 4*np
+	}
 	for ; m+4 <= m1; m += 4 {
 		s := unsafe.Add(sbase, m*inC) // pixels m..m+3: in src (m1 <= OutH*OutW <= InH*InW)
 		ptrs := [4]*int8{(*int8)(s), (*int8)(unsafe.Add(s, inC)), (*int8)(unsafe.Add(s, 2*inC)), (*int8)(unsafe.Add(s, 3*inC))}
-		packA4(panel, &ptrs[0], 1, kcTap, sp)
+		if sdot {
+			packA4(panel, &ptrs[0], 1, kcTap, sp)
+		} else {
+			packA4R(panel, &ptrs[0], 1, kcTap, sp)
+		}
 		d := unsafe.Add(dbase, m*n)
 		r0, r1, r2, r3 := (*int8)(d), (*int8)(unsafe.Add(d, n)), (*int8)(unsafe.Add(d, 2*n)), (*int8)(unsafe.Add(d, 3*n))
-		if sdot {
-			gemmSDOT4(panel, c.kc, w, params, hdr, &rs[0], r0, r1, r2, r3, c.fullTiles, c.flags)
-		} else {
-			gemmMLAL4(panel, c.kc, w, params, hdr, &rs[0], r0, r1, r2, r3, c.fullTiles, c.flags)
+		if c.fullTiles > 0 {
+			if sdot {
+				gemmSDOT4(panel, c.kc, w, params, hdr, &rs[0], r0, r1, r2, r3, c.fullTiles, c.flags)
+			} else {
+				gemmMLAL4(panel, c.kc, w, params, hdr, &rs[0], r0, r1, r2, r3, c.fullTiles, c.flags)
+			}
+		}
+		if c.tailN > 0 {
+			rows := [4]*int8{&tail[0], &tail[c.nr], &tail[2*c.nr], &tail[3*c.nr]}
+			c.kernel(4, panel, &c.w[c.fullTiles*c.tileW], &c.params[c.fullTiles*c.tileP], &rs[0], rows, 1)
+			o := c.fullTiles * c.nr
+			for r := 0; r < 4; r++ {
+				copySmall(dst[(m+r)*n+o:(m+r+1)*n], tail[r*c.nr:r*c.nr+c.tailN])
+			}
 		}
 	}
 	return m
@@ -564,13 +656,157 @@ func (c *Conv) rowPointers4(ptrs *[4 * maxTaps]*int8, m int, src, rowbuf []int8)
 	}
 }
 
+// gather4 writes the A rows of output pixels m..m+3 (modeGather) into rowbuf, kc*16 bytes apart:
+// by gatherA4 from the kernel rows (pointers by addition when the four pixels lie in one output row
+// with every read inside the input, per pixel otherwise), by buildRow for the pixels gatherPtrs
+// rejects. (oy, ox) is pixel m, (iy0, ix0) its window's corner and off that corner's byte offset.
+func (c *Conv) gather4(rowbuf, src []int8, m, ox, iy0, ix0, off int) {
+	var g [16]*int8
+	if ox+3 < c.outW && iy0 >= 0 && iy0+(c.kh-1)*c.dh+1 <= c.inH && ix0 >= 0 && ix0+3*c.sw+c.kw <= c.inW &&
+		off+3*c.sw*c.inC+c.tapEnd <= len(src) {
+		base, step := unsafe.Add(unsafe.Pointer(unsafe.SliceData(src)), off), uintptr(c.sw*c.inC)
+		z := unsafe.Pointer(&c.zrow[0])
+		for ky := range 4 {
+			p, s := unsafe.Add(base, c.gOff[ky]), step // in src: checked above
+			if ky >= c.kh {
+				p, s = z, 0
+			}
+			g[ky], g[4+ky], g[8+ky], g[12+ky] = (*int8)(p), (*int8)(unsafe.Add(p, s)), (*int8)(unsafe.Add(p, 2*s)), (*int8)(unsafe.Add(p, 3*s))
+		}
+		c.gatherKernel(rowbuf, &g)
+		return
+	}
+	var todo [4]bool
+	for r := range todo {
+		todo[r] = !c.gatherPtrs(&g, r, m+r, src)
+	}
+	c.gatherKernel(rowbuf, &g)
+	kp := c.kc * 16
+	for r, b := range todo {
+		if b {
+			c.buildRow(rowbuf[r*kp:(r+1)*kp], src, m+r)
+		}
+	}
+}
+
+// gatherKernel runs gatherA4 (or its twin) into rowbuf.
+func (c *Conv) gatherKernel(rowbuf []int8, g *[16]*int8) {
+	if c.path == pathGeneric {
+		gatherA4Generic(&rowbuf[0], &g[0], &c.gidx[0], c.kc)
+	} else {
+		gatherA4(&rowbuf[0], &g[0], &c.gidx[0], c.kc)
+	}
+}
+
+// runGather computes the 4-pixel panels from pixel m up to m1 of a modeGather convolution
+// (gatherRuns): the A rows of up to gatherPix pixels are gathered into gbuf, by gatherRun for the
+// pixels of one output row whose kernel rows lie inside the input (the rows of InZero for vertical
+// padding), per pixel (gatherPtrs, buildRow) for the others, and then computed by one
+// gemmSDOT4P/gemmMLAL4P call. It returns the first pixel left over (fewer than 4).
+func (c *Conv) runGather(dst, src []int8, panel *int8, gbuf []int8, m, m1 int) int {
+	kp, n := c.kc*16, c.outC
+	step := c.sw * c.inC
+	for m+4 <= m1 {
+		g := min(gatherPix, (m1-m)/4*4)
+		for i := 0; i < g; {
+			p := m + i
+			oy, ox := p/c.outW, p%c.outW
+			// The pixels ox.. of this output row whose reads stay inside the input.
+			iy, ix0 := oy*c.sh-c.pt, ox*c.sw-c.pl
+			run := 0
+			if ix0 >= 0 {
+				last := min(g-i, c.outW-ox) // pixels of this row in the group
+				// Horizontally inside: ix0 + (run-1)*sw + kw <= inW.
+				run = min(last, (c.inW-c.kw-ix0)/c.sw+1)
+				if c.inW-c.kw-ix0 < 0 {
+					run = 0
+				}
+			}
+			var ptrs [4]*int8
+			var steps [4]int
+			if run > 0 {
+				for ky := range ptrs {
+					ptrs[ky] = &c.zrow[0]
+					if y := iy + ky*c.dh; ky < c.kh && y >= 0 && y < c.inH {
+						off := (y*c.inW + ix0) * c.inC
+						// The last pixel reads 16 bytes at off + (run-1)*step.
+						if lim := len(src) - 16 - off; lim < 0 {
+							run = 0
+						} else {
+							run = min(run, lim/step+1)
+						}
+						ptrs[ky], steps[ky] = &src[min(off, len(src)-1)], step
+					}
+				}
+			}
+			if run == 0 {
+				var gp [16]*int8
+				row := gbuf[i*kp : (i+1)*kp]
+				if c.gatherPtrs(&gp, 0, p, src) {
+					c.gatherKernelRun(row, (*[4]*int8)(gp[:4]), &steps, 1)
+				} else {
+					c.buildRow(row, src, p)
+				}
+				i++
+				continue
+			}
+			c.gatherKernelRun(gbuf[i*kp:(i+run)*kp], &ptrs, &steps, run)
+			i += run
+		}
+		d := &dst[m*n]
+		if c.path == pathSDOT {
+			gemmSDOT4P(&gbuf[0], kp, d, n, g/4, panel, c.kc, &c.w[0], &c.params[0], &c.hdr[0], c.fullTiles, c.flags)
+		} else {
+			gemmMLAL4P(&gbuf[0], kp, d, n, g/4, panel, c.kc, &c.w[0], &c.params[0], &c.hdr[0], c.fullTiles, c.flags)
+		}
+		m += g
+	}
+	return m
+}
+
+// gatherKernelRun runs gatherRun (or its twin) for npix pixels into dst.
+func (c *Conv) gatherKernelRun(dst []int8, ptrs *[4]*int8, steps *[4]int, npix int) {
+	if c.path == pathGeneric {
+		gatherRunGeneric(&dst[0], ptrs, steps, &c.gidx[0], c.kc, npix)
+	} else {
+		gatherRun(&dst[0], ptrs, steps, &c.gidx[0], c.kc, npix)
+	}
+}
+
+// gatherPtrs sets g[4r..4r+3] to the kernel rows of output pixel m (modeGather; the row of InZero
+// for vertical padding and for ky >= KH) and reports true, or false when the pixel meets horizontal
+// padding or a read of 16 bytes would pass the end of src (then buildRow must write its A row).
+func (c *Conv) gatherPtrs(g *[16]*int8, r, m int, src []int8) bool {
+	oy, ox := m/c.outW, m%c.outW
+	ix0, iy := ox*c.sw-c.pl, oy*c.sh-c.pt
+	p := g[4*r : 4*r+4]
+	for ky := range p {
+		p[ky] = &c.zrow[0]
+	}
+	if ix0 < 0 || ix0+c.kw > c.inW {
+		return false
+	}
+	for ky := 0; ky < c.kh; ky++ {
+		y := iy + ky*c.dh
+		if y < 0 || y >= c.inH {
+			continue
+		}
+		off := (y*c.inW + ix0) * c.inC
+		if off+16 > len(src) {
+			return false
+		}
+		p[ky] = &src[off]
+	}
+	return true
+}
+
 // buildRow writes the im2col row of output pixel m: the KH*KW*InC inputs it reads, InZero in the
 // padding, then zeros up to the multiple of 16 (modeRows: each kernel row from a chunk boundary).
 func (c *Conv) buildRow(row, src []int8, m int) {
 	oy, ox := m/c.outW, m%c.outW
 	pos, span := 0, c.kw*c.inC
 	for ky := 0; ky < c.kh; ky++ {
-		if c.mode == modeRows { // each kernel row starts a chunk; zeros in between
+		if c.mode == modeRows { // each kernel row starts a chunk; zeros in between (not modeGather)
 			clear(row[pos : ky*c.pc*16])
 			pos = ky * c.pc * 16
 		}
@@ -617,8 +853,20 @@ func (c *Conv) gemm(mr int, a *int8, dst []int8, m int, rs *[4]int32, tail []int
 		c.kernel(mr, a, &c.w[c.fullTiles*c.tileW], &c.params[c.fullTiles*c.tileP], &rs[0], rows, 1)
 		o := c.fullTiles * c.nr
 		for r := 0; r < mr; r++ {
-			copy(dst[(m+r)*n+o:(m+r+1)*n], tail[r*c.nr:r*c.nr+c.tailN])
+			copySmall(dst[(m+r)*n+o:(m+r+1)*n], tail[r*c.nr:r*c.nr+c.tailN])
 		}
+	}
+}
+
+// copySmall is copy for the tails of at most 16 bytes (len(src) >= len(dst)): 8-byte moves, not a
+// call of memmove per row.
+func copySmall(dst, src []int8) {
+	i := 0
+	for ; i+8 <= len(dst); i += 8 {
+		*(*[8]int8)(dst[i:]) = *(*[8]int8)(src[i:])
+	}
+	for ; i < len(dst); i++ {
+		dst[i] = src[i]
 	}
 }
 

@@ -389,7 +389,8 @@ func TestConvFP32Ties(t *testing.T) {
 // TestConvRowsMode checks the kernel-row gather (modeRows): chosen for InC not a multiple of 16
 // without a weight zero point, each kernel row read straight from the input with the bytes past it
 // meeting zero weights; border pixels and reads that would pass the end of the (exactly sized,
-// unaligned) input are built in scratch.
+// unaligned) input are built in scratch. Shapes whose kernel rows are at most 16 bytes and fit in
+// fewer chunks than kernel rows take modeGather instead (TBL), with or without weight zero point.
 func TestConvRowsMode(t *testing.T) {
 	r := newRand(7)
 	shapes := []struct{ h, w, inC, outC, kh, kw, s, dh, pad int }{
@@ -415,7 +416,12 @@ func TestConvRowsMode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := modeRows; wz != 0 {
+			k16 := (k + 15) / 16
+			if sh.kw*sh.inC <= 16 && sh.kh <= 4 && k16 < sh.kh {
+				if c.mode != modeGather {
+					t.Errorf("%v: mode %d, want modeGather", &p, c.mode)
+				}
+			} else if want := modeRows; wz != 0 {
 				if c.mode != modeIm2col {
 					t.Errorf("%v: mode %d, want im2col (weight zero point)", &p, c.mode)
 				}

@@ -25,7 +25,9 @@ type DepthwiseParams struct {
 // Depthwise is a depthwise convolution prepared for one instruction path. The 3x3 stride 1 and
 // stride 2 convolutions with multiplier 1 and no dilation run the dw3x3 kernel on three padded input
 // rows, widened to int16 once per input row (a ring of three rows in scratch) with the padding
-// filled in, so the kernel has no per-pixel branches; the others run a plain Go loop.
+// filled in, so the kernel has no per-pixel branches; the others run a plain Go loop. On the sdot
+// path, with fp32 requantization and no weight zero point, they run dwdot instead, on rows prepared
+// by dwprep (three SDOTs per kernel row and 16 channels).
 type Depthwise struct {
 	p    DepthwiseParams
 	outC int
@@ -42,6 +44,12 @@ type Depthwise struct {
 	hdr    [4]int32
 	flags  int
 	zrow   []int16 // a padded row of InZero
+
+	// SDOT form (dwdot): rows prepared by dwprep, [block][x][16][4] int8
+	dot    bool
+	wdot   []int8 // [block][ky][16][4], kx = 3 zero
+	dflags int    // dwNoMin, dwNoMax
+	zdot   []int8 // a prepared row of InZero
 
 	// generic path
 	wsub []int32 // w - wz
@@ -76,6 +84,9 @@ func NewDepthwise(p DepthwiseParams) (*Depthwise, error) {
 		p.DilH == 1 && p.DilW == 1 && p.Multiplier == 1
 	if d.fast {
 		d.packFast()
+		if d.path == pathSDOT && dotOK(&p) {
+			d.packDot()
+		}
 	} else {
 		d.wsub = make([]int32, len(p.Weights))
 		for i, w := range p.Weights {
@@ -130,6 +141,51 @@ func (d *Depthwise) packFast() {
 	}
 }
 
+// dotOK reports whether the SDOT form (dwdot) computes a fast-path depthwise convolution: fp32
+// requantization and no weight zero point, so the raw int8 weights are the factors.
+func dotOK(p *DepthwiseParams) bool {
+	if p.Scale == nil {
+		return false
+	}
+	for _, z := range p.WeightZero {
+		if z != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// packDot prepares the SDOT form: weights [block][ky][16][4] with a zero fourth tap, the clamps
+// that cannot bind, and a prepared row of InZero for the rows outside the image. The parameters
+// (bias with the input zero point folded in, scales) are packFast's.
+func (d *Depthwise) packDot() {
+	p := &d.p
+	c := p.InC
+	d.dot = true
+	d.wdot = make([]int8, d.blocks*192)
+	for ch := 0; ch < c; ch++ {
+		b, l := ch/16, ch%16
+		for t := 0; t < 9; t++ {
+			d.wdot[192*b+64*(t/3)+4*l+t%3] = p.Weights[t*c+ch]
+		}
+	}
+	if p.ActMin == -128 {
+		d.dflags |= dwNoMin
+	}
+	if p.ActMax == 127 {
+		d.dflags |= dwNoMax
+	}
+	d.zdot = make([]int8, d.dotRowLen())
+	for i := range d.zdot {
+		d.zdot[i] = int8(p.InZero)
+	}
+}
+
+// dotRowLen is the length of one row prepared for dwdot; stageLen that of the stage of four padded
+// pixels for the pixels at the edges, with 16 bytes of slack for the last, partial channel block.
+func (d *Depthwise) dotRowLen() int { return d.blocks * d.p.OutW * 64 }
+func (d *Depthwise) stageLen() int  { return 4*d.p.InC + 16 }
+
 // rowLen is the length in int16 of one padded input row: wp pixels and 16 elements of slack for
 // the last, partial channel block.
 func (d *Depthwise) rowLen() int { return d.wp*d.p.InC + 16 }
@@ -139,11 +195,14 @@ func (d *Depthwise) ScratchSize() int {
 	if !d.fast {
 		return 0
 	}
+	if d.dot {
+		return 3*d.dotRowLen() + d.stageLen() + d.p.OutW*16
+	}
 	return 1 + 3*2*d.rowLen() + d.p.OutW*16
 }
 
 // Path names the instruction path the convolution was prepared for: "sdot", "neon" or "generic"
-// (the dw3x3 kernel is the same on the sdot and neon paths).
+// (the sdot path runs dwdot for fp32 requantization without weight zero point, dw3x3 otherwise).
 func (d *Depthwise) Path() string { return d.path.String() }
 
 // Run computes output rows [y0, y1) (clamped to [0, OutH)) of dst from src (both NHWC, batch 1). It
@@ -159,6 +218,10 @@ func (d *Depthwise) Run(dst, src, scratch []int8, y0, y1 int) {
 	}
 	if !d.fast {
 		d.runGeneric(dst, src, y0, y1)
+		return
+	}
+	if d.dot {
+		d.runDot(dst, src, scratch, y0, y1)
 		return
 	}
 	c, rl := p.InC, d.rowLen()
@@ -201,9 +264,109 @@ func (d *Depthwise) Run(dst, src, scratch []int8, y0, y1 int) {
 			o := 16 * (d.blocks - 1)
 			d.kernel(&tailOut[0], &rows[0][o], &rows[1][o], &rows[2][o], d.blocks-1, 16, 1)
 			for x := 0; x < p.OutW; x++ {
-				copy(out[x*c+o:(x+1)*c], tailOut[16*x:16*x+d.tailC])
+				copySmall(out[x*c+o:(x+1)*c], tailOut[16*x:16*x+d.tailC])
 			}
 		}
+	}
+}
+
+// runDot is Run for the SDOT form: each input row is prepared once by dwprep into a ring of three
+// prepared rows, straight from src for the pixels whose taps are inside the row (and whose reads
+// stay inside src), through a four-pixel stage with the padding filled in for the others; rows
+// outside the image are zdot.
+func (d *Depthwise) runDot(dst, src, scratch []int8, y0, y1 int) {
+	p := &d.p
+	c, rl := p.InC, d.dotRowLen()
+	ring := scratch[:3*rl]
+	stage := scratch[3*rl : 3*rl+d.stageLen()]
+	tailOut := scratch[3*rl+d.stageLen():][:p.OutW*16]
+	held := [3]int{-1, -1, -1}
+	var rows [3][]int8
+	for oy := y0; oy < y1; oy++ {
+		for ky := 0; ky < 3; ky++ {
+			iy := oy*d.s - p.PadTop + ky
+			if iy < 0 || iy >= p.InH {
+				rows[ky] = d.zdot
+				continue
+			}
+			k := iy % 3
+			rows[ky] = ring[k*rl : (k+1)*rl]
+			if held[k] != iy {
+				held[k] = iy
+				d.prepRow(rows[ky], src, stage, iy)
+			}
+		}
+		out := dst[oy*p.OutW*c : (oy+1)*p.OutW*c]
+		full := d.blocks
+		if d.tailC > 0 {
+			full--
+		}
+		if full > 0 {
+			d.kernelDot(&out[0], rows, 0, c, full)
+		}
+		if d.tailC > 0 {
+			d.kernelDot(&tailOut[0], rows, d.blocks-1, 16, 1)
+			o := 16 * (d.blocks - 1)
+			for x := 0; x < p.OutW; x++ {
+				copySmall(out[x*c+o:(x+1)*c], tailOut[16*x:16*x+d.tailC])
+			}
+		}
+	}
+}
+
+// prepRow prepares input row iy into dst (dotRowLen bytes).
+func (d *Depthwise) prepRow(dst, src, stage []int8, iy int) {
+	p := &d.p
+	c, s, n := p.InC, d.s, p.OutW
+	prep := dwprep
+	if d.path == pathGeneric {
+		prep = dwprepGeneric
+	}
+	// Output pixel x reads padded pixels s*x .. s*x+3, that is input pixels s*x-PadLeft+j, bytes
+	// [(iy*InW + s*x-PadLeft)*c, ... + 3*c + 16*blocks): directly from src when taps 0-2 are input
+	// pixels (the fourth meets a zero weight) and the reads end inside src.
+	row := iy * p.InW
+	x0 := (p.PadLeft + s - 1) / s
+	x1 := 0 // one past the last x with s*x-PadLeft+2 < InW
+	if lim := p.InW - 3 + p.PadLeft; lim >= 0 {
+		x1 = lim/s + 1
+	}
+	if lim := (len(src)-16*d.blocks)/c - 3 - row + p.PadLeft; len(src) < 16*d.blocks || lim < 0 {
+		x1 = 0
+	} else {
+		x1 = min(x1, lim/s+1)
+	}
+	x1 = min(x1, n)
+	if x0 < x1 {
+		prep(&dst[64*x0], &src[(row+s*x0-p.PadLeft)*c], x1-x0, c, s, d.blocks, 64*n)
+	} else {
+		x0, x1 = n, n
+	}
+	for x := 0; x < n; x++ {
+		if x == x0 {
+			x = x1 - 1
+			continue
+		}
+		for j := 0; j < 4; j++ {
+			px := stage[j*c : (j+1)*c]
+			if ix := s*x - p.PadLeft + j; ix >= 0 && ix < p.InW {
+				copy(px, src[(row+ix)*c:])
+			} else {
+				copy(px, d.zdot)
+			}
+		}
+		prep(&dst[64*x], &stage[0], 1, c, s, d.blocks, 64*n)
+	}
+}
+
+// kernelDot runs dwdot on nb blocks from block b, outputs cout bytes apart.
+func (d *Depthwise) kernelDot(out *int8, rows [3][]int8, b, cout, nb int) {
+	o := 64 * d.p.OutW * b
+	w, p := &d.wdot[192*b], &d.params[b*dwParams]
+	if d.path == pathGeneric {
+		dwdotGeneric(out, &rows[0][o], &rows[1][o], &rows[2][o], w, p, &d.hdr[0], d.p.OutW, cout, d.dflags, nb)
+	} else {
+		dwdot(out, &rows[0][o], &rows[1][o], &rows[2][o], w, p, &d.hdr[0], d.p.OutW, cout, d.dflags, nb)
 	}
 }
 

@@ -243,3 +243,55 @@ func TestDepthwiseFP32Ties(t *testing.T) {
 		t.Fatalf("only %d ties that tell the rounding modes apart: the test does not test", differ)
 	}
 }
+
+// TestDepthwiseDot checks the SDOT form (dwdot, rows prepared by dwprep) against the formula on the
+// paths that can run it: its Go twins everywhere, the assembly where the CPU has the dot product.
+// NewDepthwise picks it on the sdot path only; here it is also forced on the generic path.
+func TestDepthwiseDot(t *testing.T) {
+	r := newRand(21)
+	n := 0
+	for i := 0; i < scale(t, 400); i++ {
+		p := randDepthwise(r, true)
+		p.WeightZero = []int32{0}
+		if p.Scale == nil || r.IntN(4) == 0 {
+			p.Scale = randScales(r, p.InC, math.Sqrt(9)*128*128)
+		}
+		switch r.IntN(4) { // the clamps that cannot bind are skipped
+		case 0:
+			p.ActMin = -128
+		case 1:
+			p.ActMax = 127
+		case 2:
+			p.ActMin, p.ActMax = -128, 127
+		}
+		p.OutZero = min(max(p.OutZero, p.ActMin), p.ActMax)
+		src := newGuarded(r, p.InH*p.InW*p.InC)
+		copy(src.data(), randInt8s(r, p.InH*p.InW*p.InC))
+		want := naiveDepthwise(&p, src.data())
+		for _, pth := range testPaths() {
+			if pth == pathNEON {
+				continue
+			}
+			var d *Depthwise
+			var err error
+			withPath(pth, func() { d, err = NewDepthwise(p) })
+			if err != nil {
+				t.Fatalf("%v: %v", &p, err)
+			}
+			if !d.dot {
+				d.packDot()
+			}
+			n++
+			dst := newGuarded(r, p.OutH*p.OutW*p.InC)
+			scratch := newGuarded(r, d.ScratchSize())
+			a := r.IntN(p.OutH + 1)
+			for _, rg := range [][2]int{{a, p.OutH}, {-1, a}} {
+				d.Run(dst.data(), src.data(), scratch.data(), rg[0], rg[1])
+			}
+			dst.check(t, "depthwise dst")
+			scratch.check(t, "depthwise scratch")
+			diffInt8(t, fmt.Sprintf("case %d %v path %v (dot)", i, &p, pth), dst.data(), want)
+		}
+	}
+	t.Logf("%d runs of the SDOT form", n)
+}

@@ -22,7 +22,8 @@
 // from golang.org/x/sys/cpu:
 //
 //   - SDOT (cpu.ARM64.HasASIMDDP: Cortex-A76/A55, Raspberry Pi 5): GEMM tiles of 4x16 outputs.
-//   - SMULL/SMLAL2 + SADALP (plain ASIMD: Cortex-A72/A53, Pi 4, Pi 3, Zero 2 W): tiles of 4x4.
+//   - SMULL/SMLAL2 + SADALP (plain ASIMD: Cortex-A72/A53, Pi 4, Pi 3, Zero 2 W): tiles of 4x16 too,
+//     the A chunk in four byte rotations so that each int32 lane is one output column.
 //   - generic: the Go twins (other architectures, purego, or both flags off).
 //
 // GODEBUG=cpu.asimddp=off selects the SMLAL path on a dot-product CPU. The variables useSDOT and

@@ -33,3 +33,38 @@ func dw3x3(out *int8, r0, r1, r2 *int16, w *int16, p *int32, hdr *int32, n int, 
 //
 //go:noescape
 func widen16(dst *int16, src *int8, n int)
+
+// dwdot is the SDOT form of dw3x3 for fp32 requantization and weights without zero point: n output
+// pixels of nb consecutive 16-channel blocks. r0, r1, r2 point at the first block of three input
+// rows prepared by dwprep ([block][x][16][4]: tap kx of channel ch of output pixel x at 64x+4ch+kx,
+// blocks 64n bytes apart); w holds the weights [nb][ky][16][4] (kx = 3 zero); p the parameters
+// ([nb][4][16]int32: bias, float32 scale bits, unused, unused); outputs go cout bytes apart. flags
+// bit 0 skips the clamp to ActMin, bit 1 the clamp to ActMax (set when they cannot bind). Block b
+// is the reference loop on r_ky[64*n*b:], w[192*b:], p[64*b:] and out[16*b:]:
+//
+//	for x := range n {
+//		for ch := range 16 {
+//			acc := bias[ch]
+//			for ky, kx := range 3, 4 {
+//				acc += int32(r_ky[64*x+4*ch+kx]) * int32(w[64*ky+4*ch+kx])
+//			}
+//			out[x*cout+ch] = requantFP32(acc, scale[ch], hdr[0], hdr[1], hdr[2])
+//		}
+//	}
+//
+//go:noescape
+func dwdot(out *int8, r0, r1, r2 *int8, w *int8, p *int32, hdr *int32, n int, cout int, flags int, nb int)
+
+// dwprep prepares n pixels of nb 16-channel blocks of one padded input row for dwdot, blocks
+// bstride bytes apart in dst. The reference loop:
+//
+//	for b := range nb {
+//		for x := range n {
+//			for ch, kx := range 16, 4 {
+//				dst[bstride*b+64*x+4*ch+kx] = src[(s*x+kx)*cin+16*b+ch]
+//			}
+//		}
+//	}
+//
+//go:noescape
+func dwprep(dst *int8, src *int8, n int, cin int, s int, nb int, bstride int)

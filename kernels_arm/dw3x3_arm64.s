@@ -2,7 +2,7 @@
 
 //go:build arm64 && gc && !purego
 
-// Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening.
+// Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening; the SDOT form and its row preparation.
 
 #include "textflag.h"
 
@@ -495,4 +495,329 @@ widenloop:
 	SUBS $1, R2
 	BNE widenloop
 widendone:
+	RET
+
+// func dwdot(out *int8, r0, r1, r2 *int8, w *int8, p *int32, hdr *int32, n int, cout int, flags int, nb int)
+TEXT ·dwdot(SB), NOSPLIT, $0-88
+	MOVD out+0(FP), R22
+	MOVD r0+8(FP), R1
+	MOVD r1+16(FP), R2
+	MOVD r2+24(FP), R3
+	MOVD w+32(FP), R10
+	MOVD p+40(FP), R11
+	MOVD hdr+48(FP), R12
+	MOVW (R12), R13
+	VDUP R13, V26.H8
+	MOVW 4(R12), R13
+	VDUP R13, V27.B16
+	MOVW 8(R12), R13
+	VDUP R13, V28.B16
+	MOVD cout+64(FP), R16
+	MOVD flags+72(FP), R17
+	MOVD nb+80(FP), R21
+	AND $3, R17
+	CMP $0, R17
+	BEQ dwdot0
+	CMP $1, R17
+	BEQ dwdot1
+	CMP $2, R17
+	BEQ dwdot2
+	CMP $3, R17
+	BEQ dwdot3
+dwdot0:
+	// block setup: weights, scales, pixel count
+	VLD1.P 64(R10), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R10), [V8.B16, V9.B16, V10.B16, V11.B16]
+	ADD $64, R11, R12
+	VLD1 (R12), [V20.S4, V21.S4, V22.S4, V23.S4]
+	MOVD n+56(FP), R15
+	MOVD R22, R0
+dwdot0px:
+	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e809590 // sdot v16.4s, v12.16b, v0.16b
+	WORD $0x4e8195b1 // sdot v17.4s, v13.16b, v1.16b
+	WORD $0x4e8295d2 // sdot v18.4s, v14.16b, v2.16b
+	WORD $0x4e8395f3 // sdot v19.4s, v15.16b, v3.16b
+	VLD1.P 64(R2), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e849590 // sdot v16.4s, v12.16b, v4.16b
+	WORD $0x4e8595b1 // sdot v17.4s, v13.16b, v5.16b
+	WORD $0x4e8695d2 // sdot v18.4s, v14.16b, v6.16b
+	WORD $0x4e8795f3 // sdot v19.4s, v15.16b, v7.16b
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889590 // sdot v16.4s, v12.16b, v8.16b
+	WORD $0x4e8995b1 // sdot v17.4s, v13.16b, v9.16b
+	WORD $0x4e8a95d2 // sdot v18.4s, v14.16b, v10.16b
+	WORD $0x4e8b95f3 // sdot v19.4s, v15.16b, v11.16b
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x0e614a18 // sqxtn v24.4h, v16.4s
+	WORD $0x4e614a38 // sqxtn2 v24.8h, v17.4s
+	WORD $0x0e614a59 // sqxtn v25.4h, v18.4s
+	WORD $0x4e614a79 // sqxtn2 v25.8h, v19.4s
+	WORD $0x4e7a0f18 // sqadd v24.8h, v24.8h, v26.8h
+	WORD $0x4e7a0f39 // sqadd v25.8h, v25.8h, v26.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	WORD $0x4e3b6718 // smax v24.16b, v24.16b, v27.16b
+	WORD $0x4e3c6f18 // smin v24.16b, v24.16b, v28.16b
+	VST1.P [V24.B16], (R0)(R16)
+	SUBS $1, R15
+	BNE dwdot0px
+	// next block: the row pointers are there already
+	ADD $16, R22
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwdot0
+	RET
+dwdot1:
+	// block setup: weights, scales, pixel count
+	VLD1.P 64(R10), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R10), [V8.B16, V9.B16, V10.B16, V11.B16]
+	ADD $64, R11, R12
+	VLD1 (R12), [V20.S4, V21.S4, V22.S4, V23.S4]
+	MOVD n+56(FP), R15
+	MOVD R22, R0
+dwdot1px:
+	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e809590 // sdot v16.4s, v12.16b, v0.16b
+	WORD $0x4e8195b1 // sdot v17.4s, v13.16b, v1.16b
+	WORD $0x4e8295d2 // sdot v18.4s, v14.16b, v2.16b
+	WORD $0x4e8395f3 // sdot v19.4s, v15.16b, v3.16b
+	VLD1.P 64(R2), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e849590 // sdot v16.4s, v12.16b, v4.16b
+	WORD $0x4e8595b1 // sdot v17.4s, v13.16b, v5.16b
+	WORD $0x4e8695d2 // sdot v18.4s, v14.16b, v6.16b
+	WORD $0x4e8795f3 // sdot v19.4s, v15.16b, v7.16b
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889590 // sdot v16.4s, v12.16b, v8.16b
+	WORD $0x4e8995b1 // sdot v17.4s, v13.16b, v9.16b
+	WORD $0x4e8a95d2 // sdot v18.4s, v14.16b, v10.16b
+	WORD $0x4e8b95f3 // sdot v19.4s, v15.16b, v11.16b
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x0e614a18 // sqxtn v24.4h, v16.4s
+	WORD $0x4e614a38 // sqxtn2 v24.8h, v17.4s
+	WORD $0x0e614a59 // sqxtn v25.4h, v18.4s
+	WORD $0x4e614a79 // sqxtn2 v25.8h, v19.4s
+	WORD $0x4e7a0f18 // sqadd v24.8h, v24.8h, v26.8h
+	WORD $0x4e7a0f39 // sqadd v25.8h, v25.8h, v26.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	WORD $0x4e3c6f18 // smin v24.16b, v24.16b, v28.16b
+	VST1.P [V24.B16], (R0)(R16)
+	SUBS $1, R15
+	BNE dwdot1px
+	// next block: the row pointers are there already
+	ADD $16, R22
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwdot1
+	RET
+dwdot2:
+	// block setup: weights, scales, pixel count
+	VLD1.P 64(R10), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R10), [V8.B16, V9.B16, V10.B16, V11.B16]
+	ADD $64, R11, R12
+	VLD1 (R12), [V20.S4, V21.S4, V22.S4, V23.S4]
+	MOVD n+56(FP), R15
+	MOVD R22, R0
+dwdot2px:
+	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e809590 // sdot v16.4s, v12.16b, v0.16b
+	WORD $0x4e8195b1 // sdot v17.4s, v13.16b, v1.16b
+	WORD $0x4e8295d2 // sdot v18.4s, v14.16b, v2.16b
+	WORD $0x4e8395f3 // sdot v19.4s, v15.16b, v3.16b
+	VLD1.P 64(R2), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e849590 // sdot v16.4s, v12.16b, v4.16b
+	WORD $0x4e8595b1 // sdot v17.4s, v13.16b, v5.16b
+	WORD $0x4e8695d2 // sdot v18.4s, v14.16b, v6.16b
+	WORD $0x4e8795f3 // sdot v19.4s, v15.16b, v7.16b
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889590 // sdot v16.4s, v12.16b, v8.16b
+	WORD $0x4e8995b1 // sdot v17.4s, v13.16b, v9.16b
+	WORD $0x4e8a95d2 // sdot v18.4s, v14.16b, v10.16b
+	WORD $0x4e8b95f3 // sdot v19.4s, v15.16b, v11.16b
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x0e614a18 // sqxtn v24.4h, v16.4s
+	WORD $0x4e614a38 // sqxtn2 v24.8h, v17.4s
+	WORD $0x0e614a59 // sqxtn v25.4h, v18.4s
+	WORD $0x4e614a79 // sqxtn2 v25.8h, v19.4s
+	WORD $0x4e7a0f18 // sqadd v24.8h, v24.8h, v26.8h
+	WORD $0x4e7a0f39 // sqadd v25.8h, v25.8h, v26.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	WORD $0x4e3b6718 // smax v24.16b, v24.16b, v27.16b
+	VST1.P [V24.B16], (R0)(R16)
+	SUBS $1, R15
+	BNE dwdot2px
+	// next block: the row pointers are there already
+	ADD $16, R22
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwdot2
+	RET
+dwdot3:
+	// block setup: weights, scales, pixel count
+	VLD1.P 64(R10), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R10), [V8.B16, V9.B16, V10.B16, V11.B16]
+	ADD $64, R11, R12
+	VLD1 (R12), [V20.S4, V21.S4, V22.S4, V23.S4]
+	MOVD n+56(FP), R15
+	MOVD R22, R0
+dwdot3px:
+	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e809590 // sdot v16.4s, v12.16b, v0.16b
+	WORD $0x4e8195b1 // sdot v17.4s, v13.16b, v1.16b
+	WORD $0x4e8295d2 // sdot v18.4s, v14.16b, v2.16b
+	WORD $0x4e8395f3 // sdot v19.4s, v15.16b, v3.16b
+	VLD1.P 64(R2), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e849590 // sdot v16.4s, v12.16b, v4.16b
+	WORD $0x4e8595b1 // sdot v17.4s, v13.16b, v5.16b
+	WORD $0x4e8695d2 // sdot v18.4s, v14.16b, v6.16b
+	WORD $0x4e8795f3 // sdot v19.4s, v15.16b, v7.16b
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889590 // sdot v16.4s, v12.16b, v8.16b
+	WORD $0x4e8995b1 // sdot v17.4s, v13.16b, v9.16b
+	WORD $0x4e8a95d2 // sdot v18.4s, v14.16b, v10.16b
+	WORD $0x4e8b95f3 // sdot v19.4s, v15.16b, v11.16b
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x0e614a18 // sqxtn v24.4h, v16.4s
+	WORD $0x4e614a38 // sqxtn2 v24.8h, v17.4s
+	WORD $0x0e614a59 // sqxtn v25.4h, v18.4s
+	WORD $0x4e614a79 // sqxtn2 v25.8h, v19.4s
+	WORD $0x4e7a0f18 // sqadd v24.8h, v24.8h, v26.8h
+	WORD $0x4e7a0f39 // sqadd v25.8h, v25.8h, v26.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	VST1.P [V24.B16], (R0)(R16)
+	SUBS $1, R15
+	BNE dwdot3px
+	// next block: the row pointers are there already
+	ADD $16, R22
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwdot3
+	RET
+
+// func dwprep(dst *int8, src *int8, n int, cin int, s int, nb int, bstride int)
+TEXT ·dwprep(SB), NOSPLIT, $0-56
+	MOVD dst+0(FP), R0
+	MOVD src+8(FP), R1
+	MOVD cin+24(FP), R2
+	MOVD s+32(FP), R3
+	MOVD nb+40(FP), R4
+	MOVD bstride+48(FP), R10
+	CMP $1, R3
+	BEQ prep1block
+	MUL R2, R3, R3
+prepblock:
+	MOVD R0, R11
+	MOVD R1, R5
+	ADD R2, R5, R6
+	ADD R2, R6, R7
+	ADD R2, R7, R8
+	MOVD n+16(FP), R9
+prepx:
+	VLD1.P (R5)(R3), [V0.B16]
+	VLD1.P (R6)(R3), [V1.B16]
+	VLD1.P (R7)(R3), [V2.B16]
+	VLD1.P (R8)(R3), [V3.B16]
+	VST4.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R11)
+	SUBS $1, R9
+	BNE prepx
+	ADD $16, R1
+	ADD R10, R0
+	SUBS $1, R4
+	BNE prepblock
+	RET
+	// stride 1: pixels x, x+1, x+2 stay in registers, one load per x
+prep1block:
+	MOVD R0, R11
+	MOVD R1, R5
+	VLD1.P (R5)(R2), [V0.B16]
+	VLD1.P (R5)(R2), [V1.B16]
+	VLD1.P (R5)(R2), [V2.B16]
+	MOVD n+16(FP), R9
+	LSR $2, R9, R6
+	AND $3, R9
+	CBZ R6, prep1rem
+prep1x4:
+	VLD1.P (R5)(R2), [V3.B16]
+	VST4.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R11)
+	VLD1.P (R5)(R2), [V4.B16]
+	VST4.P [V1.B16, V2.B16, V3.B16, V4.B16], 64(R11)
+	VLD1.P (R5)(R2), [V5.B16]
+	VST4.P [V2.B16, V3.B16, V4.B16, V5.B16], 64(R11)
+	VLD1.P (R5)(R2), [V6.B16]
+	VST4.P [V3.B16, V4.B16, V5.B16, V6.B16], 64(R11)
+	VMOV V4.B16, V0.B16
+	VMOV V5.B16, V1.B16
+	VMOV V6.B16, V2.B16
+	SUBS $1, R6
+	BNE prep1x4
+prep1rem:
+	CBZ R9, prep1next
+prep1x:
+	VLD1.P (R5)(R2), [V3.B16]
+	VST4.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R11)
+	VMOV V1.B16, V0.B16
+	VMOV V2.B16, V1.B16
+	VMOV V3.B16, V2.B16
+	SUBS $1, R9
+	BNE prep1x
+prep1next:
+	ADD $16, R1
+	ADD R10, R0
+	SUBS $1, R4
+	BNE prep1block
 	RET

@@ -9,6 +9,12 @@ import (
 // with flagFP32), rsh, lsh.
 const dwParams = 4 * 16
 
+// dwdot flags: the clamps that cannot bind (ActMin = -128, ActMax = 127) are skipped.
+const (
+	dwNoMin = 1
+	dwNoMax = 2
+)
+
 // dw3x3Generic is the pure-Go twin of dw3x3.
 func dw3x3Generic(out *int8, r0, r1, r2 *int16, w *int16, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int, nb int) {
 	for b := 0; b < nb; b++ {
@@ -56,5 +62,50 @@ func widen16Generic(dst *int16, src *int8, n int) {
 	D, S := unsafe.Slice(dst, 16*n), unsafe.Slice(src, 16*n)
 	for i, v := range S {
 		D[i] = int16(v)
+	}
+}
+
+// dwdotGeneric is the pure-Go twin of dwdot.
+func dwdotGeneric(out *int8, r0, r1, r2 *int8, w *int8, p *int32, hdr *int32, n int, cout int, flags int, nb int) {
+	rows := [3][]int8{unsafe.Slice(r0, 64*n*nb), unsafe.Slice(r1, 64*n*nb), unsafe.Slice(r2, 64*n*nb)}
+	W := unsafe.Slice(w, 192*nb)
+	P := unsafe.Slice(p, dwParams*nb)
+	H := unsafe.Slice(hdr, 3)
+	lo, hi := H[1], H[2]
+	if flags&dwNoMin != 0 {
+		lo = -128
+	}
+	if flags&dwNoMax != 0 {
+		hi = 127
+	}
+	O := unsafe.Slice(out, (n-1)*cout+16*nb)
+	for b := 0; b < nb; b++ {
+		for x := 0; x < n; x++ {
+			for ch := 0; ch < 16; ch++ {
+				acc := P[dwParams*b+ch]
+				for ky := 0; ky < 3; ky++ {
+					for kx := 0; kx < 4; kx++ {
+						acc += int32(rows[ky][64*(n*b+x)+4*ch+kx]) * int32(W[192*b+64*ky+4*ch+kx])
+					}
+				}
+				scale := math.Float32frombits(uint32(P[dwParams*b+16+ch]))
+				O[x*cout+16*b+ch] = requantFP32(acc, scale, H[0], lo, hi)
+			}
+		}
+	}
+}
+
+// dwprepGeneric is the pure-Go twin of dwprep.
+func dwprepGeneric(dst *int8, src *int8, n int, cin int, s int, nb int, bstride int) {
+	D := unsafe.Slice(dst, bstride*(nb-1)+64*n)
+	S := unsafe.Slice(src, (s*(n-1)+3)*cin+16*nb)
+	for b := 0; b < nb; b++ {
+		for x := 0; x < n; x++ {
+			for ch := 0; ch < 16; ch++ {
+				for kx := 0; kx < 4; kx++ {
+					D[bstride*b+64*x+4*ch+kx] = S[(s*x+kx)*cin+16*b+ch]
+				}
+			}
+		}
 	}
 }

@@ -7,3 +7,11 @@ func dw3x3(out *int8, r0, r1, r2 *int16, w *int16, p *int32, hdr *int32, n int, 
 }
 
 func widen16(dst *int16, src *int8, n int) { widen16Generic(dst, src, n) }
+
+func dwdot(out *int8, r0, r1, r2 *int8, w *int8, p *int32, hdr *int32, n int, cout int, flags int, nb int) {
+	dwdotGeneric(out, r0, r1, r2, w, p, hdr, n, cout, flags, nb)
+}
+
+func dwprep(dst *int8, src *int8, n int, cin int, s int, nb int, bstride int) {
+	dwprepGeneric(dst, src, n, cin, s, nb, bstride)
+}

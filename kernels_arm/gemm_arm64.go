@@ -27,6 +27,9 @@ package kernels
 //
 //	c_m[16*j+n] = requantFP32(acc, scale[j][n], hdr) // SCVTF, FMUL, FCVTNS, then as flagFastRQ
 //
+// In those two epilogues flags&flagNoMin (hdr[1] is -128) and flags&flagNoMax (hdr[2] is 127) skip
+// the clamps that cannot bind.
+//
 //go:noescape
 func gemmSDOT4(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int)
 
@@ -35,19 +38,22 @@ func gemmSDOT4(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1
 //go:noescape
 func gemmSDOT1(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int)
 
-// gemmMLAL4 is gemmSDOT4 for the SMULL/SMLAL path: column tiles of 4 output channels, weights in
-// layout [ntiles][kc][4][16], mlalParams int32 per tile (flags, bias, mult, rsh, lsh, wz: 4 each),
-// 4 bytes per row and tile. With flags&flagSafe, tiles whose flags word has bit 0 set (a weight is
-// -128) are computed one product per int16 lane; the others (all tiles without flagSafe, whose tile
-// flags are then not read) add two products in an int16 lane, as the reference loop:
+// gemmMLAL4 is gemmSDOT4 for the SMULL/SMLAL path, with the same 4x16 tiles and epilogue: a is
+// the panel of packA4R ([kc][4 rotations q][4 rows][16], rotation q of a row holding byte (i+2q)
+// mod 16 at i), w is laid out [ntiles][kc][4 q][4 column groups v][16] and p holds mlalParams int32
+// per tile (a flags word and 3 unused, then as gemmSDOT4). Int32 lane u of column group v adds the
+// int16 lanes 2u and 2u+1 of SMULL+SMLAL2, each the sum of the products of bytes l and l+8. With
+// flags&flagSafe, tiles whose flags word has bit 0 set (a weight is -128) are computed one product
+// per int16 lane; the others (all tiles without flagSafe, whose tile flags are then not read) add
+// two products in an int16 lane, as the reference loop:
 //
 //	for j := range ntiles {
-//		for m, n := range 4, 4 {
-//			acc := bias[j][n]
-//			for c := range kc {
-//				for l := range 8 {
-//					p0 := int32(a[c][m][l]) * int32(w[j][c][n][l])
-//					p1 := int32(a[c][m][l+8]) * int32(w[j][c][n][l+8])
+//		for m, v, u := range 4, 4, 4 {
+//			acc := bias[j][4*v+u]
+//			for c, q := range kc, 4 {
+//				for l := 2 * u; l < 2*u+2; l++ {
+//					p0 := int32(a[c][q][m][l]) * int32(w[j][c][q][v][l])
+//					p1 := int32(a[c][q][m][l+8]) * int32(w[j][c][q][v][l+8])
 //					if flags&flagSafe != 0 && tileflags[j]&1 != 0 {
 //						acc += p0 + p1
 //					} else {
@@ -62,7 +68,26 @@ func gemmSDOT1(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1
 //go:noescape
 func gemmMLAL4(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int)
 
-// gemmMLAL1 is gemmMLAL4 for a single row: a is the row itself (kc*16 bytes), c1..c3 are unused.
+// gemmMLAL1 is gemmMLAL4 for a single row: a is the row itself (kc*16 bytes; the kernel rotates
+// each chunk with EXT), c1..c3 are unused.
 //
 //go:noescape
 func gemmMLAL1(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int)
+
+// gemmSDOT4P runs gemmSDOT4 over npanels panels of a pointwise layer, packing each panel itself:
+// panel p is packA4 of the 4 input pixels at src[(4p+r)*inC:] (kc chunks each; the bytes past
+// inC meet zero weights), into the scratch panel (kc*64 bytes), its outputs the rows
+// dst[(4p+r)*n:]. Without row sums (flags&flagWZ is never set). The reference loop:
+//
+//	for p := range npanels {
+//		packA4(panel, [src[4p*inC:], src[(4p+1)*inC:], ...], 1, kc, nil)
+//		gemmSDOT4(panel, kc, w, p, hdr, nil, dst[4p*n:], dst[(4p+1)*n:], ..., ntiles, flags)
+//	}
+//
+//go:noescape
+func gemmSDOT4P(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int)
+
+// gemmMLAL4P is gemmSDOT4P for gemmMLAL4: the panels are packed as by packA4R (kc*256 bytes).
+//
+//go:noescape
+func gemmMLAL4P(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int)

@@ -2,7 +2,7 @@
 
 //go:build arm64 && gc && !purego
 
-// GEMM micro-kernels: SDOT (4x16, 1x16 tiles) and SMULL/SMLAL2+SADALP (4x4, 1x4 tiles), requantization fused.
+// GEMM micro-kernels: SDOT and SMULL/SMLAL2+SADALP (4x16, 1x16 tiles), requantization fused.
 
 #include "textflag.h"
 
@@ -31,9 +31,6 @@ sdot4ref:
 	MOVW 8(R4), R13
 	VDUP R13, V14.B16
 	LSR $1, R1, R15
-	SUB $1, R1, R20
-	LSR $2, R20, R19
-	AND $3, R20, R20
 	TBZ $1, R11, sdot4tile
 	VLD1 (R5), [V15.S4]
 sdot4tile:
@@ -422,6 +419,56 @@ sdot4nolsh:
 	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
 	VST1.P [V2.B16], 16(R9)
 	B sdot4next
+sdot4fast:
+	WORD $0x6ea4b610 // sqrdmulh v16.4s, v16.4s, v4.4s
+	WORD $0x6ea4b694 // sqrdmulh v20.4s, v20.4s, v4.4s
+	WORD $0x6ea4b718 // sqrdmulh v24.4s, v24.4s, v4.4s
+	WORD $0x6ea4b79c // sqrdmulh v28.4s, v28.4s, v4.4s
+	WORD $0x6ea5b631 // sqrdmulh v17.4s, v17.4s, v5.4s
+	WORD $0x6ea5b6b5 // sqrdmulh v21.4s, v21.4s, v5.4s
+	WORD $0x6ea5b739 // sqrdmulh v25.4s, v25.4s, v5.4s
+	WORD $0x6ea5b7bd // sqrdmulh v29.4s, v29.4s, v5.4s
+	WORD $0x6ea6b652 // sqrdmulh v18.4s, v18.4s, v6.4s
+	WORD $0x6ea6b6d6 // sqrdmulh v22.4s, v22.4s, v6.4s
+	WORD $0x6ea6b75a // sqrdmulh v26.4s, v26.4s, v6.4s
+	WORD $0x6ea6b7de // sqrdmulh v30.4s, v30.4s, v6.4s
+	WORD $0x6ea7b673 // sqrdmulh v19.4s, v19.4s, v7.4s
+	WORD $0x6ea7b6f7 // sqrdmulh v23.4s, v23.4s, v7.4s
+	WORD $0x6ea7b77b // sqrdmulh v27.4s, v27.4s, v7.4s
+	WORD $0x6ea7b7ff // sqrdmulh v31.4s, v31.4s, v7.4s
+	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
+	WORD $0x4f211694 // ssra v20.4s, v20.4s, #31
+	WORD $0x4f211718 // ssra v24.4s, v24.4s, #31
+	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
+	WORD $0x4f211631 // ssra v17.4s, v17.4s, #31
+	WORD $0x4f2116b5 // ssra v21.4s, v21.4s, #31
+	WORD $0x4f211739 // ssra v25.4s, v25.4s, #31
+	WORD $0x4f2117bd // ssra v29.4s, v29.4s, #31
+	WORD $0x4f211652 // ssra v18.4s, v18.4s, #31
+	WORD $0x4f2116d6 // ssra v22.4s, v22.4s, #31
+	WORD $0x4f21175a // ssra v26.4s, v26.4s, #31
+	WORD $0x4f2117de // ssra v30.4s, v30.4s, #31
+	WORD $0x4f211673 // ssra v19.4s, v19.4s, #31
+	WORD $0x4f2116f7 // ssra v23.4s, v23.4s, #31
+	WORD $0x4f21177b // ssra v27.4s, v27.4s, #31
+	WORD $0x4f2117ff // ssra v31.4s, v31.4s, #31
+	WORD $0x4ea85610 // srshl v16.4s, v16.4s, v8.4s
+	WORD $0x4ea85694 // srshl v20.4s, v20.4s, v8.4s
+	WORD $0x4ea85718 // srshl v24.4s, v24.4s, v8.4s
+	WORD $0x4ea8579c // srshl v28.4s, v28.4s, v8.4s
+	WORD $0x4ea95631 // srshl v17.4s, v17.4s, v9.4s
+	WORD $0x4ea956b5 // srshl v21.4s, v21.4s, v9.4s
+	WORD $0x4ea95739 // srshl v25.4s, v25.4s, v9.4s
+	WORD $0x4ea957bd // srshl v29.4s, v29.4s, v9.4s
+	WORD $0x4eaa5652 // srshl v18.4s, v18.4s, v10.4s
+	WORD $0x4eaa56d6 // srshl v22.4s, v22.4s, v10.4s
+	WORD $0x4eaa575a // srshl v26.4s, v26.4s, v10.4s
+	WORD $0x4eaa57de // srshl v30.4s, v30.4s, v10.4s
+	WORD $0x4eab5673 // srshl v19.4s, v19.4s, v11.4s
+	WORD $0x4eab56f7 // srshl v23.4s, v23.4s, v11.4s
+	WORD $0x4eab577b // srshl v27.4s, v27.4s, v11.4s
+	WORD $0x4eab57ff // srshl v31.4s, v31.4s, v11.4s
+	B sdot4narrow
 sdot4fp:
 	// fp32 requantization (flags bit 3): the scales are in the multipliers' place
 	VLD1.P 64(R3), [V4.S4, V5.S4, V6.S4, V7.S4]
@@ -474,6 +521,10 @@ sdot4fp:
 	WORD $0x4e21aaf7 // fcvtns v23.4s, v23.4s
 	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
 	WORD $0x4e21abff // fcvtns v31.4s, v31.4s
+sdot4narrow:
+	// narrow, add the zero point, clamp (flags bits 5, 6: the clamp to min, to max cannot bind)
+	TBNZ $5, R11, sdot4nomin
+	TBNZ $6, R11, sdot4nomax
 	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
 	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
 	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
@@ -519,55 +570,7 @@ sdot4fp:
 	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
 	VST1.P [V2.B16], 16(R9)
 	B sdot4next
-sdot4fast:
-	WORD $0x6ea4b610 // sqrdmulh v16.4s, v16.4s, v4.4s
-	WORD $0x6ea4b694 // sqrdmulh v20.4s, v20.4s, v4.4s
-	WORD $0x6ea4b718 // sqrdmulh v24.4s, v24.4s, v4.4s
-	WORD $0x6ea4b79c // sqrdmulh v28.4s, v28.4s, v4.4s
-	WORD $0x6ea5b631 // sqrdmulh v17.4s, v17.4s, v5.4s
-	WORD $0x6ea5b6b5 // sqrdmulh v21.4s, v21.4s, v5.4s
-	WORD $0x6ea5b739 // sqrdmulh v25.4s, v25.4s, v5.4s
-	WORD $0x6ea5b7bd // sqrdmulh v29.4s, v29.4s, v5.4s
-	WORD $0x6ea6b652 // sqrdmulh v18.4s, v18.4s, v6.4s
-	WORD $0x6ea6b6d6 // sqrdmulh v22.4s, v22.4s, v6.4s
-	WORD $0x6ea6b75a // sqrdmulh v26.4s, v26.4s, v6.4s
-	WORD $0x6ea6b7de // sqrdmulh v30.4s, v30.4s, v6.4s
-	WORD $0x6ea7b673 // sqrdmulh v19.4s, v19.4s, v7.4s
-	WORD $0x6ea7b6f7 // sqrdmulh v23.4s, v23.4s, v7.4s
-	WORD $0x6ea7b77b // sqrdmulh v27.4s, v27.4s, v7.4s
-	WORD $0x6ea7b7ff // sqrdmulh v31.4s, v31.4s, v7.4s
-	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
-	WORD $0x4f211694 // ssra v20.4s, v20.4s, #31
-	WORD $0x4f211718 // ssra v24.4s, v24.4s, #31
-	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
-	WORD $0x4f211631 // ssra v17.4s, v17.4s, #31
-	WORD $0x4f2116b5 // ssra v21.4s, v21.4s, #31
-	WORD $0x4f211739 // ssra v25.4s, v25.4s, #31
-	WORD $0x4f2117bd // ssra v29.4s, v29.4s, #31
-	WORD $0x4f211652 // ssra v18.4s, v18.4s, #31
-	WORD $0x4f2116d6 // ssra v22.4s, v22.4s, #31
-	WORD $0x4f21175a // ssra v26.4s, v26.4s, #31
-	WORD $0x4f2117de // ssra v30.4s, v30.4s, #31
-	WORD $0x4f211673 // ssra v19.4s, v19.4s, #31
-	WORD $0x4f2116f7 // ssra v23.4s, v23.4s, #31
-	WORD $0x4f21177b // ssra v27.4s, v27.4s, #31
-	WORD $0x4f2117ff // ssra v31.4s, v31.4s, #31
-	WORD $0x4ea85610 // srshl v16.4s, v16.4s, v8.4s
-	WORD $0x4ea85694 // srshl v20.4s, v20.4s, v8.4s
-	WORD $0x4ea85718 // srshl v24.4s, v24.4s, v8.4s
-	WORD $0x4ea8579c // srshl v28.4s, v28.4s, v8.4s
-	WORD $0x4ea95631 // srshl v17.4s, v17.4s, v9.4s
-	WORD $0x4ea956b5 // srshl v21.4s, v21.4s, v9.4s
-	WORD $0x4ea95739 // srshl v25.4s, v25.4s, v9.4s
-	WORD $0x4ea957bd // srshl v29.4s, v29.4s, v9.4s
-	WORD $0x4eaa5652 // srshl v18.4s, v18.4s, v10.4s
-	WORD $0x4eaa56d6 // srshl v22.4s, v22.4s, v10.4s
-	WORD $0x4eaa575a // srshl v26.4s, v26.4s, v10.4s
-	WORD $0x4eaa57de // srshl v30.4s, v30.4s, v10.4s
-	WORD $0x4eab5673 // srshl v19.4s, v19.4s, v11.4s
-	WORD $0x4eab56f7 // srshl v23.4s, v23.4s, v11.4s
-	WORD $0x4eab577b // srshl v27.4s, v27.4s, v11.4s
-	WORD $0x4eab57ff // srshl v31.4s, v31.4s, v11.4s
+sdot4nomax:
 	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
 	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
 	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
@@ -577,7 +580,6 @@ sdot4fast:
 	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
 	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
 	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
-	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
 	VST1.P [V0.B16], 16(R6)
 	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
 	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
@@ -588,7 +590,6 @@ sdot4fast:
 	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
 	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
 	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
-	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
 	VST1.P [V2.B16], 16(R7)
 	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
 	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
@@ -599,7 +600,6 @@ sdot4fast:
 	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
 	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
 	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
-	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
 	VST1.P [V0.B16], 16(R8)
 	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
 	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
@@ -610,7 +610,87 @@ sdot4fast:
 	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
 	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
 	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	VST1.P [V2.B16], 16(R9)
+	B sdot4next
+sdot4nomin:
+	TBNZ $6, R11, sdot4none
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
 	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R9)
+	B sdot4next
+sdot4none:
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
 	VST1.P [V2.B16], 16(R9)
 sdot4next:
 	SUBS $1, R10
@@ -639,9 +719,6 @@ sdot1ref:
 	MOVW 8(R4), R13
 	VDUP R13, V14.B16
 	LSR $1, R1, R15
-	SUB $1, R1, R20
-	LSR $2, R20, R19
-	AND $3, R20, R20
 	TBZ $1, R11, sdot1tile
 	VLD1 (R5), [V15.S4]
 sdot1tile:
@@ -772,6 +849,20 @@ sdot1nolsh:
 	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
 	VST1.P [V0.B16], 16(R6)
 	B sdot1next
+sdot1fast:
+	WORD $0x6ea4b610 // sqrdmulh v16.4s, v16.4s, v4.4s
+	WORD $0x6ea5b631 // sqrdmulh v17.4s, v17.4s, v5.4s
+	WORD $0x6ea6b652 // sqrdmulh v18.4s, v18.4s, v6.4s
+	WORD $0x6ea7b673 // sqrdmulh v19.4s, v19.4s, v7.4s
+	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
+	WORD $0x4f211631 // ssra v17.4s, v17.4s, #31
+	WORD $0x4f211652 // ssra v18.4s, v18.4s, #31
+	WORD $0x4f211673 // ssra v19.4s, v19.4s, #31
+	WORD $0x4ea85610 // srshl v16.4s, v16.4s, v8.4s
+	WORD $0x4ea95631 // srshl v17.4s, v17.4s, v9.4s
+	WORD $0x4eaa5652 // srshl v18.4s, v18.4s, v10.4s
+	WORD $0x4eab5673 // srshl v19.4s, v19.4s, v11.4s
+	B sdot1narrow
 sdot1fp:
 	// fp32 requantization (flags bit 3): the scales are in the multipliers' place
 	VLD1.P 64(R3), [V4.S4, V5.S4, V6.S4, V7.S4]
@@ -788,6 +879,10 @@ sdot1fp:
 	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
 	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
 	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+sdot1narrow:
+	// narrow, add the zero point, clamp (flags bits 5, 6: the clamp to min, to max cannot bind)
+	TBNZ $5, R11, sdot1nomin
+	TBNZ $6, R11, sdot1nomax
 	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
 	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
 	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
@@ -800,19 +895,7 @@ sdot1fp:
 	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
 	VST1.P [V0.B16], 16(R6)
 	B sdot1next
-sdot1fast:
-	WORD $0x6ea4b610 // sqrdmulh v16.4s, v16.4s, v4.4s
-	WORD $0x6ea5b631 // sqrdmulh v17.4s, v17.4s, v5.4s
-	WORD $0x6ea6b652 // sqrdmulh v18.4s, v18.4s, v6.4s
-	WORD $0x6ea7b673 // sqrdmulh v19.4s, v19.4s, v7.4s
-	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
-	WORD $0x4f211631 // ssra v17.4s, v17.4s, #31
-	WORD $0x4f211652 // ssra v18.4s, v18.4s, #31
-	WORD $0x4f211673 // ssra v19.4s, v19.4s, #31
-	WORD $0x4ea85610 // srshl v16.4s, v16.4s, v8.4s
-	WORD $0x4ea95631 // srshl v17.4s, v17.4s, v9.4s
-	WORD $0x4eaa5652 // srshl v18.4s, v18.4s, v10.4s
-	WORD $0x4eab5673 // srshl v19.4s, v19.4s, v11.4s
+sdot1nomax:
 	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
 	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
 	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
@@ -822,7 +905,30 @@ sdot1fast:
 	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
 	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
 	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	VST1.P [V0.B16], 16(R6)
+	B sdot1next
+sdot1nomin:
+	TBNZ $6, R11, sdot1none
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
 	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	B sdot1next
+sdot1none:
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
 	VST1.P [V0.B16], 16(R6)
 sdot1next:
 	SUBS $1, R10
@@ -854,70 +960,23 @@ mlal4ref:
 	MOVW 8(R4), R13
 	VDUP R13, V14.B16
 	LSR $1, R1, R15
-	SUB $1, R1, R20
-	LSR $2, R20, R19
-	AND $3, R20, R20
 	TBZ $1, R11, mlal4tile
 	VLD1 (R5), [V15.S4]
 mlal4tile:
 	MOVD R0, R12
-	TBNZ $4, R11, mlal4check
-mlal4fast1:
-	// fast loop: first k-step sets the accumulators, then 4 k-steps per iteration
-	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
-	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
-	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
-	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
-	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
-	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
-	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
-	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
-	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
-	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
-	WORD $0x4e602910 // saddlp v16.4s, v8.8h
-	WORD $0x4e602931 // saddlp v17.4s, v9.8h
-	WORD $0x4e602952 // saddlp v18.4s, v10.8h
-	WORD $0x4e602973 // saddlp v19.4s, v11.8h
-	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
-	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
-	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
-	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
-	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
-	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
-	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
-	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
-	WORD $0x4e602914 // saddlp v20.4s, v8.8h
-	WORD $0x4e602935 // saddlp v21.4s, v9.8h
-	WORD $0x4e602956 // saddlp v22.4s, v10.8h
-	WORD $0x4e602977 // saddlp v23.4s, v11.8h
-	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
-	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
-	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
-	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
-	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
-	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
-	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
-	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
-	WORD $0x4e602918 // saddlp v24.4s, v8.8h
-	WORD $0x4e602939 // saddlp v25.4s, v9.8h
-	WORD $0x4e60295a // saddlp v26.4s, v10.8h
-	WORD $0x4e60297b // saddlp v27.4s, v11.8h
-	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
-	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
-	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
-	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
-	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
-	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
-	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
-	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
-	WORD $0x4e60291c // saddlp v28.4s, v8.8h
-	WORD $0x4e60293d // saddlp v29.4s, v9.8h
-	WORD $0x4e60295e // saddlp v30.4s, v10.8h
-	WORD $0x4e60297f // saddlp v31.4s, v11.8h
-	MOVD R19, R15
-	MOVD R20, R14
-	CBZ R15, mlal4rem
-mlal4k4:
+	// tile flags word (bit 0: a -128 weight), then the bias, as gemmSDOT
+	MOVWU (R3), R13
+	ADD $16, R3
+	VLD1 (R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R3), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	MOVD R15, R14
+	TBZ $4, R11, mlal4fl
+	TBNZ $0, R13, mlal4sl
+mlal4fl:
+	// an odd kc: one k-chunk first, then two per iteration
+	TBZ $0, R1, mlal4fleven
 	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
 	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
 	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
@@ -1118,11 +1177,359 @@ mlal4k4:
 	WORD $0x4e60693d // sadalp v29.4s, v9.8h
 	WORD $0x4e60695e // sadalp v30.4s, v10.8h
 	WORD $0x4e60697f // sadalp v31.4s, v11.8h
-	SUBS $1, R15
-	BNE mlal4k4
-mlal4rem:
-	CBZ R14, mlal4done
-mlal4k1:
+mlal4fleven:
+	CBZ R14, mlal4epi
+mlal4flk:
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
 	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
 	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
 	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
@@ -1174,208 +1581,740 @@ mlal4k1:
 	WORD $0x4e60695e // sadalp v30.4s, v10.8h
 	WORD $0x4e60697f // sadalp v31.4s, v11.8h
 	SUBS $1, R14
-	BNE mlal4k1
-mlal4done:
-	// reduce: row m's four column sums into V16+4m
-	VADDP V17.S4, V16.S4, V8.S4
-	VADDP V19.S4, V18.S4, V9.S4
-	VADDP V9.S4, V8.S4, V16.S4
-	VADDP V21.S4, V20.S4, V8.S4
-	VADDP V23.S4, V22.S4, V9.S4
-	VADDP V9.S4, V8.S4, V20.S4
-	VADDP V25.S4, V24.S4, V8.S4
-	VADDP V27.S4, V26.S4, V9.S4
-	VADDP V9.S4, V8.S4, V24.S4
-	VADDP V29.S4, V28.S4, V8.S4
-	VADDP V31.S4, V30.S4, V9.S4
-	VADDP V9.S4, V8.S4, V28.S4
-	// tile flags, bias, mult, rsh in V0-V3, lsh, wz in V4, V5
-	VLD1.P 64(R3), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1.P 32(R3), [V4.S4, V5.S4]
-	VADD V1.S4, V16.S4, V16.S4
-	VADD V1.S4, V20.S4, V20.S4
-	VADD V1.S4, V24.S4, V24.S4
-	VADD V1.S4, V28.S4, V28.S4
-	TBZ $1, R11, mlal4nowz
-	WORD $0x6f8f40b0 // mls v16.4s, v5.4s, v15.s[0]
-	WORD $0x6faf40b4 // mls v20.4s, v5.4s, v15.s[1]
-	WORD $0x6f8f48b8 // mls v24.4s, v5.4s, v15.s[2]
-	WORD $0x6faf48bc // mls v28.4s, v5.4s, v15.s[3]
-mlal4nowz:
-	TBNZ $3, R11, mlal4fp
-	TBZ $0, R11, mlal4nolsh
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
-	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
-	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
-	WORD $0x4ea4479c // sshl v28.4s, v28.4s, v4.4s
-mlal4nolsh:
-	TBNZ $2, R11, mlal4fast
-	WORD $0x6ea2b610 // sqrdmulh v16.4s, v16.4s, v2.4s
-	WORD $0x6ea2b694 // sqrdmulh v20.4s, v20.4s, v2.4s
-	WORD $0x6ea2b718 // sqrdmulh v24.4s, v24.4s, v2.4s
-	WORD $0x6ea2b79c // sqrdmulh v28.4s, v28.4s, v2.4s
-	VAND V3.B16, V16.B16, V8.B16
-	VAND V3.B16, V20.B16, V9.B16
-	VAND V3.B16, V24.B16, V10.B16
-	VAND V3.B16, V28.B16, V11.B16
-	WORD $0x4f211510 // ssra v16.4s, v8.4s, #31
-	WORD $0x4f211534 // ssra v20.4s, v9.4s, #31
-	WORD $0x4f211558 // ssra v24.4s, v10.4s, #31
-	WORD $0x4f21157c // ssra v28.4s, v11.4s, #31
-	WORD $0x4ea35610 // srshl v16.4s, v16.4s, v3.4s
-	WORD $0x4ea35694 // srshl v20.4s, v20.4s, v3.4s
-	WORD $0x4ea35718 // srshl v24.4s, v24.4s, v3.4s
-	WORD $0x4ea3579c // srshl v28.4s, v28.4s, v3.4s
-	VADD V12.S4, V16.S4, V16.S4
-	VADD V12.S4, V20.S4, V20.S4
-	VADD V12.S4, V24.S4, V24.S4
-	VADD V12.S4, V28.S4, V28.S4
-	WORD $0x0e614a06 // sqxtn v6.4h, v16.4s
-	WORD $0x4e614a86 // sqxtn2 v6.8h, v20.4s
-	WORD $0x0e614b07 // sqxtn v7.4h, v24.4s
-	WORD $0x4e614b87 // sqxtn2 v7.8h, v28.4s
-	WORD $0x0e2148c6 // sqxtn v6.8b, v6.8h
-	WORD $0x4e2148e6 // sqxtn2 v6.16b, v7.8h
-	WORD $0x4e2d64c6 // smax v6.16b, v6.16b, v13.16b
-	WORD $0x4e2e6cc6 // smin v6.16b, v6.16b, v14.16b
-	VST1.P V6.S[0], 4(R6)
-	VST1.P V6.S[1], 4(R7)
-	VST1.P V6.S[2], 4(R8)
-	VST1.P V6.S[3], 4(R9)
-	B mlal4next
-mlal4fp:
-	// fp32 requantization (flags bit 3): the scales are in the multipliers' place (V2)
-	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
-	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
-	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
-	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
-	WORD $0x6e22de10 // fmul v16.4s, v16.4s, v2.4s
-	WORD $0x6e22de94 // fmul v20.4s, v20.4s, v2.4s
-	WORD $0x6e22df18 // fmul v24.4s, v24.4s, v2.4s
-	WORD $0x6e22df9c // fmul v28.4s, v28.4s, v2.4s
-	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
-	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
-	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
-	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
-	WORD $0x0e614a06 // sqxtn v6.4h, v16.4s
-	WORD $0x4e614a86 // sqxtn2 v6.8h, v20.4s
-	WORD $0x0e614b07 // sqxtn v7.4h, v24.4s
-	WORD $0x4e614b87 // sqxtn2 v7.8h, v28.4s
-	WORD $0x4e6c0cc6 // sqadd v6.8h, v6.8h, v12.8h
-	WORD $0x4e6c0ce7 // sqadd v7.8h, v7.8h, v12.8h
-	WORD $0x0e2148c6 // sqxtn v6.8b, v6.8h
-	WORD $0x4e2148e6 // sqxtn2 v6.16b, v7.8h
-	WORD $0x4e2d64c6 // smax v6.16b, v6.16b, v13.16b
-	WORD $0x4e2e6cc6 // smin v6.16b, v6.16b, v14.16b
-	VST1.P V6.S[0], 4(R6)
-	VST1.P V6.S[1], 4(R7)
-	VST1.P V6.S[2], 4(R8)
-	VST1.P V6.S[3], 4(R9)
-	B mlal4next
-mlal4fast:
-	WORD $0x6ea2b610 // sqrdmulh v16.4s, v16.4s, v2.4s
-	WORD $0x6ea2b694 // sqrdmulh v20.4s, v20.4s, v2.4s
-	WORD $0x6ea2b718 // sqrdmulh v24.4s, v24.4s, v2.4s
-	WORD $0x6ea2b79c // sqrdmulh v28.4s, v28.4s, v2.4s
-	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
-	WORD $0x4f211694 // ssra v20.4s, v20.4s, #31
-	WORD $0x4f211718 // ssra v24.4s, v24.4s, #31
-	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
-	WORD $0x4ea35610 // srshl v16.4s, v16.4s, v3.4s
-	WORD $0x4ea35694 // srshl v20.4s, v20.4s, v3.4s
-	WORD $0x4ea35718 // srshl v24.4s, v24.4s, v3.4s
-	WORD $0x4ea3579c // srshl v28.4s, v28.4s, v3.4s
-	WORD $0x0e614a06 // sqxtn v6.4h, v16.4s
-	WORD $0x4e614a86 // sqxtn2 v6.8h, v20.4s
-	WORD $0x0e614b07 // sqxtn v7.4h, v24.4s
-	WORD $0x4e614b87 // sqxtn2 v7.8h, v28.4s
-	WORD $0x4e6c0cc6 // sqadd v6.8h, v6.8h, v12.8h
-	WORD $0x4e6c0ce7 // sqadd v7.8h, v7.8h, v12.8h
-	WORD $0x0e2148c6 // sqxtn v6.8b, v6.8h
-	WORD $0x4e2148e6 // sqxtn2 v6.16b, v7.8h
-	WORD $0x4e2d64c6 // smax v6.16b, v6.16b, v13.16b
-	WORD $0x4e2e6cc6 // smin v6.16b, v6.16b, v14.16b
-	VST1.P V6.S[0], 4(R6)
-	VST1.P V6.S[1], 4(R7)
-	VST1.P V6.S[2], 4(R8)
-	VST1.P V6.S[3], 4(R9)
-mlal4next:
-	SUBS $1, R10
-	BNE mlal4tile
-	RET
-	// flags bit 4: some tile has a -128 weight; its flags word (bit 0) selects the safe loop
-mlal4check:
-	MOVWU (R3), R13
-	TBZ $0, R13, mlal4fast1
+	BNE mlal4flk
+	B mlal4epi
+mlal4sl:
+	// an odd kc: one k-chunk first, then two per iteration
+	TBZ $0, R1, mlal4sleven
 	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
 	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
 	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
 	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
 	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
 	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
-	WORD $0x4e602910 // saddlp v16.4s, v8.8h
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
 	WORD $0x4e606930 // sadalp v16.4s, v9.8h
-	WORD $0x4e602951 // saddlp v17.4s, v10.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
 	WORD $0x4e606971 // sadalp v17.4s, v11.8h
 	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
 	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
 	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
 	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
-	WORD $0x4e602912 // saddlp v18.4s, v8.8h
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
 	WORD $0x4e606932 // sadalp v18.4s, v9.8h
-	WORD $0x4e602953 // saddlp v19.4s, v10.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
 	WORD $0x4e606973 // sadalp v19.4s, v11.8h
 	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
 	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
 	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
 	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
-	WORD $0x4e602914 // saddlp v20.4s, v8.8h
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
 	WORD $0x4e606934 // sadalp v20.4s, v9.8h
-	WORD $0x4e602955 // saddlp v21.4s, v10.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
 	WORD $0x4e606975 // sadalp v21.4s, v11.8h
 	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
 	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
 	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
 	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
-	WORD $0x4e602916 // saddlp v22.4s, v8.8h
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
 	WORD $0x4e606936 // sadalp v22.4s, v9.8h
-	WORD $0x4e602957 // saddlp v23.4s, v10.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
 	WORD $0x4e606977 // sadalp v23.4s, v11.8h
 	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
 	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
 	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
 	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
-	WORD $0x4e602918 // saddlp v24.4s, v8.8h
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
 	WORD $0x4e606938 // sadalp v24.4s, v9.8h
-	WORD $0x4e602959 // saddlp v25.4s, v10.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
 	WORD $0x4e606979 // sadalp v25.4s, v11.8h
 	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
 	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
 	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
 	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
-	WORD $0x4e60291a // saddlp v26.4s, v8.8h
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
 	WORD $0x4e60693a // sadalp v26.4s, v9.8h
-	WORD $0x4e60295b // saddlp v27.4s, v10.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
 	WORD $0x4e60697b // sadalp v27.4s, v11.8h
 	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
 	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
 	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
 	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
-	WORD $0x4e60291c // saddlp v28.4s, v8.8h
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
 	WORD $0x4e60693c // sadalp v28.4s, v9.8h
-	WORD $0x4e60295d // saddlp v29.4s, v10.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
 	WORD $0x4e60697d // sadalp v29.4s, v11.8h
 	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
 	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
 	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
 	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
-	WORD $0x4e60291e // saddlp v30.4s, v8.8h
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
 	WORD $0x4e60693e // sadalp v30.4s, v9.8h
-	WORD $0x4e60295f // saddlp v31.4s, v10.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
 	WORD $0x4e60697f // sadalp v31.4s, v11.8h
-	SUBS $1, R1, R14
-	BEQ mlal4done
-mlal4sk:
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+mlal4sleven:
+	CBZ R14, mlal4epi
+mlal4slk:
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
 	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
 	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
 	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
@@ -1443,8 +2382,448 @@ mlal4sk:
 	WORD $0x4e60695f // sadalp v31.4s, v10.8h
 	WORD $0x4e60697f // sadalp v31.4s, v11.8h
 	SUBS $1, R14
-	BNE mlal4sk
-	B mlal4done
+	BNE mlal4slk
+mlal4epi:
+	// epilogue: acc -= wz*rowsum (flags bit 1), acc <<= lsh (flags bit 0), requantize
+	TBZ $1, R11, mlal4nowz
+	ADD $192, R3, R13
+	VLD1 (R13), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6f8f4090 // mls v16.4s, v4.4s, v15.s[0]
+	WORD $0x6f8f40b1 // mls v17.4s, v5.4s, v15.s[0]
+	WORD $0x6f8f40d2 // mls v18.4s, v6.4s, v15.s[0]
+	WORD $0x6f8f40f3 // mls v19.4s, v7.4s, v15.s[0]
+	WORD $0x6faf4094 // mls v20.4s, v4.4s, v15.s[1]
+	WORD $0x6faf40b5 // mls v21.4s, v5.4s, v15.s[1]
+	WORD $0x6faf40d6 // mls v22.4s, v6.4s, v15.s[1]
+	WORD $0x6faf40f7 // mls v23.4s, v7.4s, v15.s[1]
+	WORD $0x6f8f4898 // mls v24.4s, v4.4s, v15.s[2]
+	WORD $0x6f8f48b9 // mls v25.4s, v5.4s, v15.s[2]
+	WORD $0x6f8f48da // mls v26.4s, v6.4s, v15.s[2]
+	WORD $0x6f8f48fb // mls v27.4s, v7.4s, v15.s[2]
+	WORD $0x6faf489c // mls v28.4s, v4.4s, v15.s[3]
+	WORD $0x6faf48bd // mls v29.4s, v5.4s, v15.s[3]
+	WORD $0x6faf48de // mls v30.4s, v6.4s, v15.s[3]
+	WORD $0x6faf48ff // mls v31.4s, v7.4s, v15.s[3]
+mlal4nowz:
+	TBNZ $3, R11, mlal4fp
+	TBZ $0, R11, mlal4nolsh
+	ADD $128, R3, R13
+	VLD1 (R13), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea64652 // sshl v18.4s, v18.4s, v6.4s
+	WORD $0x4ea74673 // sshl v19.4s, v19.4s, v7.4s
+	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea646d6 // sshl v22.4s, v22.4s, v6.4s
+	WORD $0x4ea746f7 // sshl v23.4s, v23.4s, v7.4s
+	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea6475a // sshl v26.4s, v26.4s, v6.4s
+	WORD $0x4ea7477b // sshl v27.4s, v27.4s, v7.4s
+	WORD $0x4ea4479c // sshl v28.4s, v28.4s, v4.4s
+	WORD $0x4ea547bd // sshl v29.4s, v29.4s, v5.4s
+	WORD $0x4ea647de // sshl v30.4s, v30.4s, v6.4s
+	WORD $0x4ea747ff // sshl v31.4s, v31.4s, v7.4s
+mlal4nolsh:
+	VLD1.P 64(R3), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	ADD $128, R3
+	TBNZ $2, R11, mlal4fast
+	WORD $0x6ea4b610 // sqrdmulh v16.4s, v16.4s, v4.4s
+	WORD $0x6ea4b694 // sqrdmulh v20.4s, v20.4s, v4.4s
+	WORD $0x6ea4b718 // sqrdmulh v24.4s, v24.4s, v4.4s
+	WORD $0x6ea4b79c // sqrdmulh v28.4s, v28.4s, v4.4s
+	WORD $0x6ea5b631 // sqrdmulh v17.4s, v17.4s, v5.4s
+	WORD $0x6ea5b6b5 // sqrdmulh v21.4s, v21.4s, v5.4s
+	WORD $0x6ea5b739 // sqrdmulh v25.4s, v25.4s, v5.4s
+	WORD $0x6ea5b7bd // sqrdmulh v29.4s, v29.4s, v5.4s
+	WORD $0x6ea6b652 // sqrdmulh v18.4s, v18.4s, v6.4s
+	WORD $0x6ea6b6d6 // sqrdmulh v22.4s, v22.4s, v6.4s
+	WORD $0x6ea6b75a // sqrdmulh v26.4s, v26.4s, v6.4s
+	WORD $0x6ea6b7de // sqrdmulh v30.4s, v30.4s, v6.4s
+	WORD $0x6ea7b673 // sqrdmulh v19.4s, v19.4s, v7.4s
+	WORD $0x6ea7b6f7 // sqrdmulh v23.4s, v23.4s, v7.4s
+	WORD $0x6ea7b77b // sqrdmulh v27.4s, v27.4s, v7.4s
+	WORD $0x6ea7b7ff // sqrdmulh v31.4s, v31.4s, v7.4s
+	VAND V8.B16, V16.B16, V0.B16
+	VAND V8.B16, V20.B16, V1.B16
+	VAND V8.B16, V24.B16, V2.B16
+	VAND V8.B16, V28.B16, V3.B16
+	WORD $0x4f211410 // ssra v16.4s, v0.4s, #31
+	WORD $0x4f211434 // ssra v20.4s, v1.4s, #31
+	WORD $0x4f211458 // ssra v24.4s, v2.4s, #31
+	WORD $0x4f21147c // ssra v28.4s, v3.4s, #31
+	VAND V9.B16, V17.B16, V0.B16
+	VAND V9.B16, V21.B16, V1.B16
+	VAND V9.B16, V25.B16, V2.B16
+	VAND V9.B16, V29.B16, V3.B16
+	WORD $0x4f211411 // ssra v17.4s, v0.4s, #31
+	WORD $0x4f211435 // ssra v21.4s, v1.4s, #31
+	WORD $0x4f211459 // ssra v25.4s, v2.4s, #31
+	WORD $0x4f21147d // ssra v29.4s, v3.4s, #31
+	VAND V10.B16, V18.B16, V0.B16
+	VAND V10.B16, V22.B16, V1.B16
+	VAND V10.B16, V26.B16, V2.B16
+	VAND V10.B16, V30.B16, V3.B16
+	WORD $0x4f211412 // ssra v18.4s, v0.4s, #31
+	WORD $0x4f211436 // ssra v22.4s, v1.4s, #31
+	WORD $0x4f21145a // ssra v26.4s, v2.4s, #31
+	WORD $0x4f21147e // ssra v30.4s, v3.4s, #31
+	VAND V11.B16, V19.B16, V0.B16
+	VAND V11.B16, V23.B16, V1.B16
+	VAND V11.B16, V27.B16, V2.B16
+	VAND V11.B16, V31.B16, V3.B16
+	WORD $0x4f211413 // ssra v19.4s, v0.4s, #31
+	WORD $0x4f211437 // ssra v23.4s, v1.4s, #31
+	WORD $0x4f21145b // ssra v27.4s, v2.4s, #31
+	WORD $0x4f21147f // ssra v31.4s, v3.4s, #31
+	WORD $0x4ea85610 // srshl v16.4s, v16.4s, v8.4s
+	WORD $0x4ea85694 // srshl v20.4s, v20.4s, v8.4s
+	WORD $0x4ea85718 // srshl v24.4s, v24.4s, v8.4s
+	WORD $0x4ea8579c // srshl v28.4s, v28.4s, v8.4s
+	WORD $0x4ea95631 // srshl v17.4s, v17.4s, v9.4s
+	WORD $0x4ea956b5 // srshl v21.4s, v21.4s, v9.4s
+	WORD $0x4ea95739 // srshl v25.4s, v25.4s, v9.4s
+	WORD $0x4ea957bd // srshl v29.4s, v29.4s, v9.4s
+	WORD $0x4eaa5652 // srshl v18.4s, v18.4s, v10.4s
+	WORD $0x4eaa56d6 // srshl v22.4s, v22.4s, v10.4s
+	WORD $0x4eaa575a // srshl v26.4s, v26.4s, v10.4s
+	WORD $0x4eaa57de // srshl v30.4s, v30.4s, v10.4s
+	WORD $0x4eab5673 // srshl v19.4s, v19.4s, v11.4s
+	WORD $0x4eab56f7 // srshl v23.4s, v23.4s, v11.4s
+	WORD $0x4eab577b // srshl v27.4s, v27.4s, v11.4s
+	WORD $0x4eab57ff // srshl v31.4s, v31.4s, v11.4s
+	VADD V12.S4, V16.S4, V16.S4
+	VADD V12.S4, V20.S4, V20.S4
+	VADD V12.S4, V24.S4, V24.S4
+	VADD V12.S4, V28.S4, V28.S4
+	VADD V12.S4, V17.S4, V17.S4
+	VADD V12.S4, V21.S4, V21.S4
+	VADD V12.S4, V25.S4, V25.S4
+	VADD V12.S4, V29.S4, V29.S4
+	VADD V12.S4, V18.S4, V18.S4
+	VADD V12.S4, V22.S4, V22.S4
+	VADD V12.S4, V26.S4, V26.S4
+	VADD V12.S4, V30.S4, V30.S4
+	VADD V12.S4, V19.S4, V19.S4
+	VADD V12.S4, V23.S4, V23.S4
+	VADD V12.S4, V27.S4, V27.S4
+	VADD V12.S4, V31.S4, V31.S4
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R9)
+	B mlal4next
+mlal4fast:
+	WORD $0x6ea4b610 // sqrdmulh v16.4s, v16.4s, v4.4s
+	WORD $0x6ea4b694 // sqrdmulh v20.4s, v20.4s, v4.4s
+	WORD $0x6ea4b718 // sqrdmulh v24.4s, v24.4s, v4.4s
+	WORD $0x6ea4b79c // sqrdmulh v28.4s, v28.4s, v4.4s
+	WORD $0x6ea5b631 // sqrdmulh v17.4s, v17.4s, v5.4s
+	WORD $0x6ea5b6b5 // sqrdmulh v21.4s, v21.4s, v5.4s
+	WORD $0x6ea5b739 // sqrdmulh v25.4s, v25.4s, v5.4s
+	WORD $0x6ea5b7bd // sqrdmulh v29.4s, v29.4s, v5.4s
+	WORD $0x6ea6b652 // sqrdmulh v18.4s, v18.4s, v6.4s
+	WORD $0x6ea6b6d6 // sqrdmulh v22.4s, v22.4s, v6.4s
+	WORD $0x6ea6b75a // sqrdmulh v26.4s, v26.4s, v6.4s
+	WORD $0x6ea6b7de // sqrdmulh v30.4s, v30.4s, v6.4s
+	WORD $0x6ea7b673 // sqrdmulh v19.4s, v19.4s, v7.4s
+	WORD $0x6ea7b6f7 // sqrdmulh v23.4s, v23.4s, v7.4s
+	WORD $0x6ea7b77b // sqrdmulh v27.4s, v27.4s, v7.4s
+	WORD $0x6ea7b7ff // sqrdmulh v31.4s, v31.4s, v7.4s
+	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
+	WORD $0x4f211694 // ssra v20.4s, v20.4s, #31
+	WORD $0x4f211718 // ssra v24.4s, v24.4s, #31
+	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
+	WORD $0x4f211631 // ssra v17.4s, v17.4s, #31
+	WORD $0x4f2116b5 // ssra v21.4s, v21.4s, #31
+	WORD $0x4f211739 // ssra v25.4s, v25.4s, #31
+	WORD $0x4f2117bd // ssra v29.4s, v29.4s, #31
+	WORD $0x4f211652 // ssra v18.4s, v18.4s, #31
+	WORD $0x4f2116d6 // ssra v22.4s, v22.4s, #31
+	WORD $0x4f21175a // ssra v26.4s, v26.4s, #31
+	WORD $0x4f2117de // ssra v30.4s, v30.4s, #31
+	WORD $0x4f211673 // ssra v19.4s, v19.4s, #31
+	WORD $0x4f2116f7 // ssra v23.4s, v23.4s, #31
+	WORD $0x4f21177b // ssra v27.4s, v27.4s, #31
+	WORD $0x4f2117ff // ssra v31.4s, v31.4s, #31
+	WORD $0x4ea85610 // srshl v16.4s, v16.4s, v8.4s
+	WORD $0x4ea85694 // srshl v20.4s, v20.4s, v8.4s
+	WORD $0x4ea85718 // srshl v24.4s, v24.4s, v8.4s
+	WORD $0x4ea8579c // srshl v28.4s, v28.4s, v8.4s
+	WORD $0x4ea95631 // srshl v17.4s, v17.4s, v9.4s
+	WORD $0x4ea956b5 // srshl v21.4s, v21.4s, v9.4s
+	WORD $0x4ea95739 // srshl v25.4s, v25.4s, v9.4s
+	WORD $0x4ea957bd // srshl v29.4s, v29.4s, v9.4s
+	WORD $0x4eaa5652 // srshl v18.4s, v18.4s, v10.4s
+	WORD $0x4eaa56d6 // srshl v22.4s, v22.4s, v10.4s
+	WORD $0x4eaa575a // srshl v26.4s, v26.4s, v10.4s
+	WORD $0x4eaa57de // srshl v30.4s, v30.4s, v10.4s
+	WORD $0x4eab5673 // srshl v19.4s, v19.4s, v11.4s
+	WORD $0x4eab56f7 // srshl v23.4s, v23.4s, v11.4s
+	WORD $0x4eab577b // srshl v27.4s, v27.4s, v11.4s
+	WORD $0x4eab57ff // srshl v31.4s, v31.4s, v11.4s
+	B mlal4narrow
+mlal4fp:
+	// fp32 requantization (flags bit 3): the scales are in the multipliers' place
+	VLD1.P 64(R3), [V4.S4, V5.S4, V6.S4, V7.S4]
+	ADD $192, R3
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21dab5 // scvtf v21.4s, v21.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21dbbd // scvtf v29.4s, v29.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21dad6 // scvtf v22.4s, v22.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21dbde // scvtf v30.4s, v30.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21daf7 // scvtf v23.4s, v23.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x4e21dbff // scvtf v31.4s, v31.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e24de94 // fmul v20.4s, v20.4s, v4.4s
+	WORD $0x6e24df18 // fmul v24.4s, v24.4s, v4.4s
+	WORD $0x6e24df9c // fmul v28.4s, v28.4s, v4.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e25deb5 // fmul v21.4s, v21.4s, v5.4s
+	WORD $0x6e25df39 // fmul v25.4s, v25.4s, v5.4s
+	WORD $0x6e25dfbd // fmul v29.4s, v29.4s, v5.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e26ded6 // fmul v22.4s, v22.4s, v6.4s
+	WORD $0x6e26df5a // fmul v26.4s, v26.4s, v6.4s
+	WORD $0x6e26dfde // fmul v30.4s, v30.4s, v6.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x6e27def7 // fmul v23.4s, v23.4s, v7.4s
+	WORD $0x6e27df7b // fmul v27.4s, v27.4s, v7.4s
+	WORD $0x6e27dfff // fmul v31.4s, v31.4s, v7.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aab5 // fcvtns v21.4s, v21.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21abbd // fcvtns v29.4s, v29.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aad6 // fcvtns v22.4s, v22.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21abde // fcvtns v30.4s, v30.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21aaf7 // fcvtns v23.4s, v23.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x4e21abff // fcvtns v31.4s, v31.4s
+mlal4narrow:
+	// narrow, add the zero point, clamp (flags bits 5, 6: the clamp to min, to max cannot bind)
+	TBNZ $5, R11, mlal4nomin
+	TBNZ $6, R11, mlal4nomax
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R9)
+	B mlal4next
+mlal4nomax:
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	VST1.P [V2.B16], 16(R9)
+	B mlal4next
+mlal4nomin:
+	TBNZ $6, R11, mlal4none
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R9)
+	B mlal4next
+mlal4none:
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	VST1.P [V2.B16], 16(R9)
+mlal4next:
+	SUBS $1, R10
+	BNE mlal4tile
+	RET
 
 // func gemmMLAL1(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int)
 TEXT ·gemmMLAL1(SB), NOSPLIT, $0-96
@@ -1468,49 +2847,24 @@ mlal1ref:
 	MOVW 8(R4), R13
 	VDUP R13, V14.B16
 	LSR $1, R1, R15
-	SUB $1, R1, R20
-	LSR $2, R20, R19
-	AND $3, R20, R20
 	TBZ $1, R11, mlal1tile
 	VLD1 (R5), [V15.S4]
 mlal1tile:
 	MOVD R0, R12
-	TBNZ $4, R11, mlal1check
-mlal1fast1:
-	// fast loop: first k-step sets the accumulators, then 4 k-steps per iteration
+	// tile flags word (bit 0: a -128 weight), then the bias, as gemmSDOT
+	MOVWU (R3), R13
+	ADD $16, R3
+	VLD1.P 64(R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	MOVD R15, R14
+	TBZ $4, R11, mlal1fl
+	TBNZ $0, R13, mlal1sl
+mlal1fl:
+	// an odd kc: one k-chunk first, then two per iteration
+	TBZ $0, R1, mlal1fleven
 	VLD1.P 16(R12), [V0.B16]
-	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
-	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
-	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
-	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
-	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
-	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
-	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
-	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
-	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
-	WORD $0x4e602910 // saddlp v16.4s, v8.8h
-	WORD $0x4e602931 // saddlp v17.4s, v9.8h
-	WORD $0x4e602952 // saddlp v18.4s, v10.8h
-	WORD $0x4e602973 // saddlp v19.4s, v11.8h
-	MOVD R19, R15
-	MOVD R20, R14
-	CBZ R15, mlal1rem
-mlal1k4:
-	VLD1.P 16(R12), [V0.B16]
-	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
-	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
-	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
-	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
-	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
-	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
-	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
-	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
-	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
-	WORD $0x4e606910 // sadalp v16.4s, v8.8h
-	WORD $0x4e606931 // sadalp v17.4s, v9.8h
-	WORD $0x4e606952 // sadalp v18.4s, v10.8h
-	WORD $0x4e606973 // sadalp v19.4s, v11.8h
-	VLD1.P 16(R12), [V0.B16]
+	VEXT $2, V0.B16, V0.B16, V1.B16
+	VEXT $4, V0.B16, V0.B16, V2.B16
+	VEXT $6, V0.B16, V0.B16, V3.B16
 	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
 	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
 	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
@@ -1524,7 +2878,52 @@ mlal1k4:
 	WORD $0x4e606931 // sadalp v17.4s, v9.8h
 	WORD $0x4e606952 // sadalp v18.4s, v10.8h
 	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+mlal1fleven:
+	CBZ R14, mlal1epi
+mlal1flk:
 	VLD1.P 16(R12), [V0.B16]
+	VEXT $2, V0.B16, V0.B16, V1.B16
+	VEXT $4, V0.B16, V0.B16, V2.B16
+	VEXT $6, V0.B16, V0.B16, V3.B16
 	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
 	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
 	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
@@ -1538,7 +2937,49 @@ mlal1k4:
 	WORD $0x4e606931 // sadalp v17.4s, v9.8h
 	WORD $0x4e606952 // sadalp v18.4s, v10.8h
 	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
 	VLD1.P 16(R12), [V0.B16]
+	VEXT $2, V0.B16, V0.B16, V1.B16
+	VEXT $4, V0.B16, V0.B16, V2.B16
+	VEXT $6, V0.B16, V0.B16, V3.B16
 	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
 	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
 	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
@@ -1552,107 +2993,55 @@ mlal1k4:
 	WORD $0x4e606931 // sadalp v17.4s, v9.8h
 	WORD $0x4e606952 // sadalp v18.4s, v10.8h
 	WORD $0x4e606973 // sadalp v19.4s, v11.8h
-	SUBS $1, R15
-	BNE mlal1k4
-mlal1rem:
-	CBZ R14, mlal1done
-mlal1k1:
-	VLD1.P 16(R12), [V0.B16]
 	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
-	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
-	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
-	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
-	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
-	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
-	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
-	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
-	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
 	WORD $0x4e606910 // sadalp v16.4s, v8.8h
 	WORD $0x4e606931 // sadalp v17.4s, v9.8h
 	WORD $0x4e606952 // sadalp v18.4s, v10.8h
 	WORD $0x4e606973 // sadalp v19.4s, v11.8h
 	SUBS $1, R14
-	BNE mlal1k1
-mlal1done:
-	// reduce: row m's four column sums into V16+4m
-	VADDP V17.S4, V16.S4, V8.S4
-	VADDP V19.S4, V18.S4, V9.S4
-	VADDP V9.S4, V8.S4, V16.S4
-	// tile flags, bias, mult, rsh in V0-V3, lsh, wz in V4, V5
-	VLD1.P 64(R3), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1.P 32(R3), [V4.S4, V5.S4]
-	VADD V1.S4, V16.S4, V16.S4
-	TBZ $1, R11, mlal1nowz
-	WORD $0x6f8f40b0 // mls v16.4s, v5.4s, v15.s[0]
-mlal1nowz:
-	TBNZ $3, R11, mlal1fp
-	TBZ $0, R11, mlal1nolsh
-	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
-mlal1nolsh:
-	TBNZ $2, R11, mlal1fast
-	WORD $0x6ea2b610 // sqrdmulh v16.4s, v16.4s, v2.4s
-	VAND V3.B16, V16.B16, V8.B16
-	WORD $0x4f211510 // ssra v16.4s, v8.4s, #31
-	WORD $0x4ea35610 // srshl v16.4s, v16.4s, v3.4s
-	VADD V12.S4, V16.S4, V16.S4
-	WORD $0x0e614a06 // sqxtn v6.4h, v16.4s
-	WORD $0x0e2148c6 // sqxtn v6.8b, v6.8h
-	WORD $0x4e2d64c6 // smax v6.16b, v6.16b, v13.16b
-	WORD $0x4e2e6cc6 // smin v6.16b, v6.16b, v14.16b
-	VST1.P V6.S[0], 4(R6)
-	B mlal1next
-mlal1fp:
-	// fp32 requantization (flags bit 3): the scales are in the multipliers' place (V2)
-	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
-	WORD $0x6e22de10 // fmul v16.4s, v16.4s, v2.4s
-	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
-	WORD $0x0e614a06 // sqxtn v6.4h, v16.4s
-	WORD $0x4e6c0cc6 // sqadd v6.8h, v6.8h, v12.8h
-	WORD $0x0e2148c6 // sqxtn v6.8b, v6.8h
-	WORD $0x4e2d64c6 // smax v6.16b, v6.16b, v13.16b
-	WORD $0x4e2e6cc6 // smin v6.16b, v6.16b, v14.16b
-	VST1.P V6.S[0], 4(R6)
-	B mlal1next
-mlal1fast:
-	WORD $0x6ea2b610 // sqrdmulh v16.4s, v16.4s, v2.4s
-	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
-	WORD $0x4ea35610 // srshl v16.4s, v16.4s, v3.4s
-	WORD $0x0e614a06 // sqxtn v6.4h, v16.4s
-	WORD $0x4e6c0cc6 // sqadd v6.8h, v6.8h, v12.8h
-	WORD $0x0e2148c6 // sqxtn v6.8b, v6.8h
-	WORD $0x4e2d64c6 // smax v6.16b, v6.16b, v13.16b
-	WORD $0x4e2e6cc6 // smin v6.16b, v6.16b, v14.16b
-	VST1.P V6.S[0], 4(R6)
-mlal1next:
-	SUBS $1, R10
-	BNE mlal1tile
-	RET
-	// flags bit 4: some tile has a -128 weight; its flags word (bit 0) selects the safe loop
-mlal1check:
-	MOVWU (R3), R13
-	TBZ $0, R13, mlal1fast1
+	BNE mlal1flk
+	B mlal1epi
+mlal1sl:
+	// an odd kc: one k-chunk first, then two per iteration
+	TBZ $0, R1, mlal1sleven
 	VLD1.P 16(R12), [V0.B16]
-	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
-	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
-	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
-	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
-	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
-	WORD $0x4e602910 // saddlp v16.4s, v8.8h
-	WORD $0x4e606930 // sadalp v16.4s, v9.8h
-	WORD $0x4e602951 // saddlp v17.4s, v10.8h
-	WORD $0x4e606971 // sadalp v17.4s, v11.8h
-	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
-	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
-	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
-	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
-	WORD $0x4e602912 // saddlp v18.4s, v8.8h
-	WORD $0x4e606932 // sadalp v18.4s, v9.8h
-	WORD $0x4e602953 // saddlp v19.4s, v10.8h
-	WORD $0x4e606973 // sadalp v19.4s, v11.8h
-	SUBS $1, R1, R14
-	BEQ mlal1done
-mlal1sk:
-	VLD1.P 16(R12), [V0.B16]
+	VEXT $2, V0.B16, V0.B16, V1.B16
+	VEXT $4, V0.B16, V0.B16, V2.B16
+	VEXT $6, V0.B16, V0.B16, V3.B16
 	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
 	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
 	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
@@ -1670,6 +3059,2985 @@ mlal1sk:
 	WORD $0x4e606932 // sadalp v18.4s, v9.8h
 	WORD $0x4e606953 // sadalp v19.4s, v10.8h
 	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+mlal1sleven:
+	CBZ R14, mlal1epi
+mlal1slk:
+	VLD1.P 16(R12), [V0.B16]
+	VEXT $2, V0.B16, V0.B16, V1.B16
+	VEXT $4, V0.B16, V0.B16, V2.B16
+	VEXT $6, V0.B16, V0.B16, V3.B16
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 16(R12), [V0.B16]
+	VEXT $2, V0.B16, V0.B16, V1.B16
+	VEXT $4, V0.B16, V0.B16, V2.B16
+	VEXT $6, V0.B16, V0.B16, V3.B16
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
 	SUBS $1, R14
-	BNE mlal1sk
-	B mlal1done
+	BNE mlal1slk
+mlal1epi:
+	// epilogue: acc -= wz*rowsum (flags bit 1), acc <<= lsh (flags bit 0), requantize
+	TBZ $1, R11, mlal1nowz
+	ADD $192, R3, R13
+	VLD1 (R13), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6f8f4090 // mls v16.4s, v4.4s, v15.s[0]
+	WORD $0x6f8f40b1 // mls v17.4s, v5.4s, v15.s[0]
+	WORD $0x6f8f40d2 // mls v18.4s, v6.4s, v15.s[0]
+	WORD $0x6f8f40f3 // mls v19.4s, v7.4s, v15.s[0]
+mlal1nowz:
+	TBNZ $3, R11, mlal1fp
+	TBZ $0, R11, mlal1nolsh
+	ADD $128, R3, R13
+	VLD1 (R13), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea64652 // sshl v18.4s, v18.4s, v6.4s
+	WORD $0x4ea74673 // sshl v19.4s, v19.4s, v7.4s
+mlal1nolsh:
+	VLD1.P 64(R3), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	ADD $128, R3
+	TBNZ $2, R11, mlal1fast
+	WORD $0x6ea4b610 // sqrdmulh v16.4s, v16.4s, v4.4s
+	WORD $0x6ea5b631 // sqrdmulh v17.4s, v17.4s, v5.4s
+	WORD $0x6ea6b652 // sqrdmulh v18.4s, v18.4s, v6.4s
+	WORD $0x6ea7b673 // sqrdmulh v19.4s, v19.4s, v7.4s
+	VAND V8.B16, V16.B16, V0.B16
+	VAND V9.B16, V17.B16, V1.B16
+	VAND V10.B16, V18.B16, V2.B16
+	VAND V11.B16, V19.B16, V3.B16
+	WORD $0x4f211410 // ssra v16.4s, v0.4s, #31
+	WORD $0x4f211431 // ssra v17.4s, v1.4s, #31
+	WORD $0x4f211452 // ssra v18.4s, v2.4s, #31
+	WORD $0x4f211473 // ssra v19.4s, v3.4s, #31
+	WORD $0x4ea85610 // srshl v16.4s, v16.4s, v8.4s
+	WORD $0x4ea95631 // srshl v17.4s, v17.4s, v9.4s
+	WORD $0x4eaa5652 // srshl v18.4s, v18.4s, v10.4s
+	WORD $0x4eab5673 // srshl v19.4s, v19.4s, v11.4s
+	VADD V12.S4, V16.S4, V16.S4
+	VADD V12.S4, V17.S4, V17.S4
+	VADD V12.S4, V18.S4, V18.S4
+	VADD V12.S4, V19.S4, V19.S4
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	B mlal1next
+mlal1fast:
+	WORD $0x6ea4b610 // sqrdmulh v16.4s, v16.4s, v4.4s
+	WORD $0x6ea5b631 // sqrdmulh v17.4s, v17.4s, v5.4s
+	WORD $0x6ea6b652 // sqrdmulh v18.4s, v18.4s, v6.4s
+	WORD $0x6ea7b673 // sqrdmulh v19.4s, v19.4s, v7.4s
+	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
+	WORD $0x4f211631 // ssra v17.4s, v17.4s, #31
+	WORD $0x4f211652 // ssra v18.4s, v18.4s, #31
+	WORD $0x4f211673 // ssra v19.4s, v19.4s, #31
+	WORD $0x4ea85610 // srshl v16.4s, v16.4s, v8.4s
+	WORD $0x4ea95631 // srshl v17.4s, v17.4s, v9.4s
+	WORD $0x4eaa5652 // srshl v18.4s, v18.4s, v10.4s
+	WORD $0x4eab5673 // srshl v19.4s, v19.4s, v11.4s
+	B mlal1narrow
+mlal1fp:
+	// fp32 requantization (flags bit 3): the scales are in the multipliers' place
+	VLD1.P 64(R3), [V4.S4, V5.S4, V6.S4, V7.S4]
+	ADD $192, R3
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+mlal1narrow:
+	// narrow, add the zero point, clamp (flags bits 5, 6: the clamp to min, to max cannot bind)
+	TBNZ $5, R11, mlal1nomin
+	TBNZ $6, R11, mlal1nomax
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	B mlal1next
+mlal1nomax:
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	VST1.P [V0.B16], 16(R6)
+	B mlal1next
+mlal1nomin:
+	TBNZ $6, R11, mlal1none
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	B mlal1next
+mlal1none:
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	VST1.P [V0.B16], 16(R6)
+mlal1next:
+	SUBS $1, R10
+	BNE mlal1tile
+	RET
+
+// func gemmSDOT4P(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int)
+TEXT ·gemmSDOT4P(SB), NOSPLIT, $0-96
+	MOVD src+0(FP), R17
+	MOVD inC+8(FP), R19
+	MOVD dst+16(FP), R25
+	MOVD n+24(FP), R20
+	MOVD npanels+32(FP), R21
+	MOVD panel+40(FP), R0
+	MOVD kc+48(FP), R1
+	MOVD w+56(FP), R22
+	MOVD p+64(FP), R23
+	MOVD hdr+72(FP), R4
+	MOVD ntiles+80(FP), R24
+	MOVD flags+88(FP), R11
+	MOVW (R4), R16
+	VDUP R16, V12.S4
+	TST $12, R11
+	BEQ sdot4pref
+	VDUP R16, V12.H8
+sdot4pref:
+	MOVW 4(R4), R13
+	VDUP R13, V13.B16
+	MOVW 8(R4), R13
+	VDUP R13, V14.B16
+	LSR $1, R1, R15
+sdot4ppanel:
+	MOVD R17, R12
+	ADD R19, R12, R13
+	ADD R19, R13, R14
+	ADD R19, R14, R16
+	MOVD R0, R5
+	MOVD R1, R10
+sdot4ppack:
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 16(R13), [V1.B16]
+	VLD1.P 16(R14), [V2.B16]
+	VLD1.P 16(R16), [V3.B16]
+	VST1.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R5)
+	SUBS $1, R10
+	BNE sdot4ppack
+	MOVD R22, R2
+	MOVD R23, R3
+	MOVD R24, R10
+	MOVD R25, R6
+	ADD R20, R6, R7
+	ADD R20, R7, R8
+	ADD R20, R8, R9
+sdot4ptile:
+	MOVD R0, R12
+	MOVD R15, R14
+	// accumulators start at the bias (one load per row)
+	VLD1 (R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R3), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// an odd kc: one k-chunk first, then two per iteration
+	TBZ $0, R1, sdot4peven
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+sdot4peven:
+	CBZ R14, sdot4pepi
+sdot4pk:
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	SUBS $1, R14
+	BNE sdot4pk
+sdot4pepi:
+	// epilogue: acc -= wz*rowsum (flags bit 1), acc <<= lsh (flags bit 0), requantize
+	TBZ $1, R11, sdot4pnowz
+	ADD $192, R3, R13
+	VLD1 (R13), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6f8f4090 // mls v16.4s, v4.4s, v15.s[0]
+	WORD $0x6f8f40b1 // mls v17.4s, v5.4s, v15.s[0]
+	WORD $0x6f8f40d2 // mls v18.4s, v6.4s, v15.s[0]
+	WORD $0x6f8f40f3 // mls v19.4s, v7.4s, v15.s[0]
+	WORD $0x6faf4094 // mls v20.4s, v4.4s, v15.s[1]
+	WORD $0x6faf40b5 // mls v21.4s, v5.4s, v15.s[1]
+	WORD $0x6faf40d6 // mls v22.4s, v6.4s, v15.s[1]
+	WORD $0x6faf40f7 // mls v23.4s, v7.4s, v15.s[1]
+	WORD $0x6f8f4898 // mls v24.4s, v4.4s, v15.s[2]
+	WORD $0x6f8f48b9 // mls v25.4s, v5.4s, v15.s[2]
+	WORD $0x6f8f48da // mls v26.4s, v6.4s, v15.s[2]
+	WORD $0x6f8f48fb // mls v27.4s, v7.4s, v15.s[2]
+	WORD $0x6faf489c // mls v28.4s, v4.4s, v15.s[3]
+	WORD $0x6faf48bd // mls v29.4s, v5.4s, v15.s[3]
+	WORD $0x6faf48de // mls v30.4s, v6.4s, v15.s[3]
+	WORD $0x6faf48ff // mls v31.4s, v7.4s, v15.s[3]
+sdot4pnowz:
+	TBNZ $3, R11, sdot4pfp
+	TBZ $0, R11, sdot4pnolsh
+	ADD $128, R3, R13
+	VLD1 (R13), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea64652 // sshl v18.4s, v18.4s, v6.4s
+	WORD $0x4ea74673 // sshl v19.4s, v19.4s, v7.4s
+	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea646d6 // sshl v22.4s, v22.4s, v6.4s
+	WORD $0x4ea746f7 // sshl v23.4s, v23.4s, v7.4s
+	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea6475a // sshl v26.4s, v26.4s, v6.4s
+	WORD $0x4ea7477b // sshl v27.4s, v27.4s, v7.4s
+	WORD $0x4ea4479c // sshl v28.4s, v28.4s, v4.4s
+	WORD $0x4ea547bd // sshl v29.4s, v29.4s, v5.4s
+	WORD $0x4ea647de // sshl v30.4s, v30.4s, v6.4s
+	WORD $0x4ea747ff // sshl v31.4s, v31.4s, v7.4s
+sdot4pnolsh:
+	VLD1.P 64(R3), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	ADD $128, R3
+	TBNZ $2, R11, sdot4pfast
+	WORD $0x6ea4b610 // sqrdmulh v16.4s, v16.4s, v4.4s
+	WORD $0x6ea4b694 // sqrdmulh v20.4s, v20.4s, v4.4s
+	WORD $0x6ea4b718 // sqrdmulh v24.4s, v24.4s, v4.4s
+	WORD $0x6ea4b79c // sqrdmulh v28.4s, v28.4s, v4.4s
+	WORD $0x6ea5b631 // sqrdmulh v17.4s, v17.4s, v5.4s
+	WORD $0x6ea5b6b5 // sqrdmulh v21.4s, v21.4s, v5.4s
+	WORD $0x6ea5b739 // sqrdmulh v25.4s, v25.4s, v5.4s
+	WORD $0x6ea5b7bd // sqrdmulh v29.4s, v29.4s, v5.4s
+	WORD $0x6ea6b652 // sqrdmulh v18.4s, v18.4s, v6.4s
+	WORD $0x6ea6b6d6 // sqrdmulh v22.4s, v22.4s, v6.4s
+	WORD $0x6ea6b75a // sqrdmulh v26.4s, v26.4s, v6.4s
+	WORD $0x6ea6b7de // sqrdmulh v30.4s, v30.4s, v6.4s
+	WORD $0x6ea7b673 // sqrdmulh v19.4s, v19.4s, v7.4s
+	WORD $0x6ea7b6f7 // sqrdmulh v23.4s, v23.4s, v7.4s
+	WORD $0x6ea7b77b // sqrdmulh v27.4s, v27.4s, v7.4s
+	WORD $0x6ea7b7ff // sqrdmulh v31.4s, v31.4s, v7.4s
+	VAND V8.B16, V16.B16, V0.B16
+	VAND V8.B16, V20.B16, V1.B16
+	VAND V8.B16, V24.B16, V2.B16
+	VAND V8.B16, V28.B16, V3.B16
+	WORD $0x4f211410 // ssra v16.4s, v0.4s, #31
+	WORD $0x4f211434 // ssra v20.4s, v1.4s, #31
+	WORD $0x4f211458 // ssra v24.4s, v2.4s, #31
+	WORD $0x4f21147c // ssra v28.4s, v3.4s, #31
+	VAND V9.B16, V17.B16, V0.B16
+	VAND V9.B16, V21.B16, V1.B16
+	VAND V9.B16, V25.B16, V2.B16
+	VAND V9.B16, V29.B16, V3.B16
+	WORD $0x4f211411 // ssra v17.4s, v0.4s, #31
+	WORD $0x4f211435 // ssra v21.4s, v1.4s, #31
+	WORD $0x4f211459 // ssra v25.4s, v2.4s, #31
+	WORD $0x4f21147d // ssra v29.4s, v3.4s, #31
+	VAND V10.B16, V18.B16, V0.B16
+	VAND V10.B16, V22.B16, V1.B16
+	VAND V10.B16, V26.B16, V2.B16
+	VAND V10.B16, V30.B16, V3.B16
+	WORD $0x4f211412 // ssra v18.4s, v0.4s, #31
+	WORD $0x4f211436 // ssra v22.4s, v1.4s, #31
+	WORD $0x4f21145a // ssra v26.4s, v2.4s, #31
+	WORD $0x4f21147e // ssra v30.4s, v3.4s, #31
+	VAND V11.B16, V19.B16, V0.B16
+	VAND V11.B16, V23.B16, V1.B16
+	VAND V11.B16, V27.B16, V2.B16
+	VAND V11.B16, V31.B16, V3.B16
+	WORD $0x4f211413 // ssra v19.4s, v0.4s, #31
+	WORD $0x4f211437 // ssra v23.4s, v1.4s, #31
+	WORD $0x4f21145b // ssra v27.4s, v2.4s, #31
+	WORD $0x4f21147f // ssra v31.4s, v3.4s, #31
+	WORD $0x4ea85610 // srshl v16.4s, v16.4s, v8.4s
+	WORD $0x4ea85694 // srshl v20.4s, v20.4s, v8.4s
+	WORD $0x4ea85718 // srshl v24.4s, v24.4s, v8.4s
+	WORD $0x4ea8579c // srshl v28.4s, v28.4s, v8.4s
+	WORD $0x4ea95631 // srshl v17.4s, v17.4s, v9.4s
+	WORD $0x4ea956b5 // srshl v21.4s, v21.4s, v9.4s
+	WORD $0x4ea95739 // srshl v25.4s, v25.4s, v9.4s
+	WORD $0x4ea957bd // srshl v29.4s, v29.4s, v9.4s
+	WORD $0x4eaa5652 // srshl v18.4s, v18.4s, v10.4s
+	WORD $0x4eaa56d6 // srshl v22.4s, v22.4s, v10.4s
+	WORD $0x4eaa575a // srshl v26.4s, v26.4s, v10.4s
+	WORD $0x4eaa57de // srshl v30.4s, v30.4s, v10.4s
+	WORD $0x4eab5673 // srshl v19.4s, v19.4s, v11.4s
+	WORD $0x4eab56f7 // srshl v23.4s, v23.4s, v11.4s
+	WORD $0x4eab577b // srshl v27.4s, v27.4s, v11.4s
+	WORD $0x4eab57ff // srshl v31.4s, v31.4s, v11.4s
+	VADD V12.S4, V16.S4, V16.S4
+	VADD V12.S4, V20.S4, V20.S4
+	VADD V12.S4, V24.S4, V24.S4
+	VADD V12.S4, V28.S4, V28.S4
+	VADD V12.S4, V17.S4, V17.S4
+	VADD V12.S4, V21.S4, V21.S4
+	VADD V12.S4, V25.S4, V25.S4
+	VADD V12.S4, V29.S4, V29.S4
+	VADD V12.S4, V18.S4, V18.S4
+	VADD V12.S4, V22.S4, V22.S4
+	VADD V12.S4, V26.S4, V26.S4
+	VADD V12.S4, V30.S4, V30.S4
+	VADD V12.S4, V19.S4, V19.S4
+	VADD V12.S4, V23.S4, V23.S4
+	VADD V12.S4, V27.S4, V27.S4
+	VADD V12.S4, V31.S4, V31.S4
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R9)
+	B sdot4pnext
+sdot4pfast:
+	WORD $0x6ea4b610 // sqrdmulh v16.4s, v16.4s, v4.4s
+	WORD $0x6ea4b694 // sqrdmulh v20.4s, v20.4s, v4.4s
+	WORD $0x6ea4b718 // sqrdmulh v24.4s, v24.4s, v4.4s
+	WORD $0x6ea4b79c // sqrdmulh v28.4s, v28.4s, v4.4s
+	WORD $0x6ea5b631 // sqrdmulh v17.4s, v17.4s, v5.4s
+	WORD $0x6ea5b6b5 // sqrdmulh v21.4s, v21.4s, v5.4s
+	WORD $0x6ea5b739 // sqrdmulh v25.4s, v25.4s, v5.4s
+	WORD $0x6ea5b7bd // sqrdmulh v29.4s, v29.4s, v5.4s
+	WORD $0x6ea6b652 // sqrdmulh v18.4s, v18.4s, v6.4s
+	WORD $0x6ea6b6d6 // sqrdmulh v22.4s, v22.4s, v6.4s
+	WORD $0x6ea6b75a // sqrdmulh v26.4s, v26.4s, v6.4s
+	WORD $0x6ea6b7de // sqrdmulh v30.4s, v30.4s, v6.4s
+	WORD $0x6ea7b673 // sqrdmulh v19.4s, v19.4s, v7.4s
+	WORD $0x6ea7b6f7 // sqrdmulh v23.4s, v23.4s, v7.4s
+	WORD $0x6ea7b77b // sqrdmulh v27.4s, v27.4s, v7.4s
+	WORD $0x6ea7b7ff // sqrdmulh v31.4s, v31.4s, v7.4s
+	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
+	WORD $0x4f211694 // ssra v20.4s, v20.4s, #31
+	WORD $0x4f211718 // ssra v24.4s, v24.4s, #31
+	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
+	WORD $0x4f211631 // ssra v17.4s, v17.4s, #31
+	WORD $0x4f2116b5 // ssra v21.4s, v21.4s, #31
+	WORD $0x4f211739 // ssra v25.4s, v25.4s, #31
+	WORD $0x4f2117bd // ssra v29.4s, v29.4s, #31
+	WORD $0x4f211652 // ssra v18.4s, v18.4s, #31
+	WORD $0x4f2116d6 // ssra v22.4s, v22.4s, #31
+	WORD $0x4f21175a // ssra v26.4s, v26.4s, #31
+	WORD $0x4f2117de // ssra v30.4s, v30.4s, #31
+	WORD $0x4f211673 // ssra v19.4s, v19.4s, #31
+	WORD $0x4f2116f7 // ssra v23.4s, v23.4s, #31
+	WORD $0x4f21177b // ssra v27.4s, v27.4s, #31
+	WORD $0x4f2117ff // ssra v31.4s, v31.4s, #31
+	WORD $0x4ea85610 // srshl v16.4s, v16.4s, v8.4s
+	WORD $0x4ea85694 // srshl v20.4s, v20.4s, v8.4s
+	WORD $0x4ea85718 // srshl v24.4s, v24.4s, v8.4s
+	WORD $0x4ea8579c // srshl v28.4s, v28.4s, v8.4s
+	WORD $0x4ea95631 // srshl v17.4s, v17.4s, v9.4s
+	WORD $0x4ea956b5 // srshl v21.4s, v21.4s, v9.4s
+	WORD $0x4ea95739 // srshl v25.4s, v25.4s, v9.4s
+	WORD $0x4ea957bd // srshl v29.4s, v29.4s, v9.4s
+	WORD $0x4eaa5652 // srshl v18.4s, v18.4s, v10.4s
+	WORD $0x4eaa56d6 // srshl v22.4s, v22.4s, v10.4s
+	WORD $0x4eaa575a // srshl v26.4s, v26.4s, v10.4s
+	WORD $0x4eaa57de // srshl v30.4s, v30.4s, v10.4s
+	WORD $0x4eab5673 // srshl v19.4s, v19.4s, v11.4s
+	WORD $0x4eab56f7 // srshl v23.4s, v23.4s, v11.4s
+	WORD $0x4eab577b // srshl v27.4s, v27.4s, v11.4s
+	WORD $0x4eab57ff // srshl v31.4s, v31.4s, v11.4s
+	B sdot4pnarrow
+sdot4pfp:
+	// fp32 requantization (flags bit 3): the scales are in the multipliers' place
+	VLD1.P 64(R3), [V4.S4, V5.S4, V6.S4, V7.S4]
+	ADD $192, R3
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21dab5 // scvtf v21.4s, v21.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21dbbd // scvtf v29.4s, v29.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21dad6 // scvtf v22.4s, v22.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21dbde // scvtf v30.4s, v30.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21daf7 // scvtf v23.4s, v23.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x4e21dbff // scvtf v31.4s, v31.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e24de94 // fmul v20.4s, v20.4s, v4.4s
+	WORD $0x6e24df18 // fmul v24.4s, v24.4s, v4.4s
+	WORD $0x6e24df9c // fmul v28.4s, v28.4s, v4.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e25deb5 // fmul v21.4s, v21.4s, v5.4s
+	WORD $0x6e25df39 // fmul v25.4s, v25.4s, v5.4s
+	WORD $0x6e25dfbd // fmul v29.4s, v29.4s, v5.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e26ded6 // fmul v22.4s, v22.4s, v6.4s
+	WORD $0x6e26df5a // fmul v26.4s, v26.4s, v6.4s
+	WORD $0x6e26dfde // fmul v30.4s, v30.4s, v6.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x6e27def7 // fmul v23.4s, v23.4s, v7.4s
+	WORD $0x6e27df7b // fmul v27.4s, v27.4s, v7.4s
+	WORD $0x6e27dfff // fmul v31.4s, v31.4s, v7.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aab5 // fcvtns v21.4s, v21.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21abbd // fcvtns v29.4s, v29.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aad6 // fcvtns v22.4s, v22.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21abde // fcvtns v30.4s, v30.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21aaf7 // fcvtns v23.4s, v23.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x4e21abff // fcvtns v31.4s, v31.4s
+sdot4pnarrow:
+	// narrow, add the zero point, clamp (flags bits 5, 6: the clamp to min, to max cannot bind)
+	TBNZ $5, R11, sdot4pnomin
+	TBNZ $6, R11, sdot4pnomax
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R9)
+	B sdot4pnext
+sdot4pnomax:
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	VST1.P [V2.B16], 16(R9)
+	B sdot4pnext
+sdot4pnomin:
+	TBNZ $6, R11, sdot4pnone
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R9)
+	B sdot4pnext
+sdot4pnone:
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	VST1.P [V2.B16], 16(R9)
+sdot4pnext:
+	SUBS $1, R10
+	BNE sdot4ptile
+	ADD R19<<2, R17
+	ADD R20<<2, R25
+	SUBS $1, R21
+	BNE sdot4ppanel
+	RET
+
+// func gemmMLAL4P(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int)
+TEXT ·gemmMLAL4P(SB), NOSPLIT, $0-96
+	MOVD src+0(FP), R17
+	MOVD inC+8(FP), R19
+	MOVD dst+16(FP), R25
+	MOVD n+24(FP), R20
+	MOVD npanels+32(FP), R21
+	MOVD panel+40(FP), R0
+	MOVD kc+48(FP), R1
+	MOVD w+56(FP), R22
+	MOVD p+64(FP), R23
+	MOVD hdr+72(FP), R4
+	MOVD ntiles+80(FP), R24
+	MOVD flags+88(FP), R11
+	MOVW (R4), R16
+	VDUP R16, V12.S4
+	TST $12, R11
+	BEQ mlal4pref
+	VDUP R16, V12.H8
+mlal4pref:
+	MOVW 4(R4), R13
+	VDUP R13, V13.B16
+	MOVW 8(R4), R13
+	VDUP R13, V14.B16
+	LSR $1, R1, R15
+mlal4ppanel:
+	MOVD R17, R12
+	ADD R19, R12, R13
+	ADD R19, R13, R14
+	ADD R19, R14, R16
+	MOVD R0, R5
+	MOVD R1, R10
+mlal4ppack:
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 16(R13), [V1.B16]
+	VLD1.P 16(R14), [V2.B16]
+	VLD1.P 16(R16), [V3.B16]
+	VST1.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R5)
+	VEXT $2, V0.B16, V0.B16, V4.B16
+	VEXT $2, V1.B16, V1.B16, V5.B16
+	VEXT $2, V2.B16, V2.B16, V6.B16
+	VEXT $2, V3.B16, V3.B16, V7.B16
+	VST1.P [V4.B16, V5.B16, V6.B16, V7.B16], 64(R5)
+	VEXT $4, V0.B16, V0.B16, V4.B16
+	VEXT $4, V1.B16, V1.B16, V5.B16
+	VEXT $4, V2.B16, V2.B16, V6.B16
+	VEXT $4, V3.B16, V3.B16, V7.B16
+	VST1.P [V4.B16, V5.B16, V6.B16, V7.B16], 64(R5)
+	VEXT $6, V0.B16, V0.B16, V4.B16
+	VEXT $6, V1.B16, V1.B16, V5.B16
+	VEXT $6, V2.B16, V2.B16, V6.B16
+	VEXT $6, V3.B16, V3.B16, V7.B16
+	VST1.P [V4.B16, V5.B16, V6.B16, V7.B16], 64(R5)
+	SUBS $1, R10
+	BNE mlal4ppack
+	MOVD R22, R2
+	MOVD R23, R3
+	MOVD R24, R10
+	MOVD R25, R6
+	ADD R20, R6, R7
+	ADD R20, R7, R8
+	ADD R20, R8, R9
+mlal4ptile:
+	MOVD R0, R12
+	// tile flags word (bit 0: a -128 weight), then the bias, as gemmSDOT
+	MOVWU (R3), R13
+	ADD $16, R3
+	VLD1 (R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R3), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	MOVD R15, R14
+	TBZ $4, R11, mlal4pfl
+	TBNZ $0, R13, mlal4psl
+mlal4pfl:
+	// an odd kc: one k-chunk first, then two per iteration
+	TBZ $0, R1, mlal4pfleven
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+mlal4pfleven:
+	CBZ R14, mlal4pepi
+mlal4pflk:
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x0e25c009 // smull v9.8h, v0.8b, v5.8b
+	WORD $0x0e26c00a // smull v10.8h, v0.8b, v6.8b
+	WORD $0x0e27c00b // smull v11.8h, v0.8b, v7.8b
+	WORD $0x4e248008 // smlal2 v8.8h, v0.16b, v4.16b
+	WORD $0x4e258009 // smlal2 v9.8h, v0.16b, v5.16b
+	WORD $0x4e26800a // smlal2 v10.8h, v0.16b, v6.16b
+	WORD $0x4e27800b // smlal2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606931 // sadalp v17.4s, v9.8h
+	WORD $0x4e606952 // sadalp v18.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x0e25c029 // smull v9.8h, v1.8b, v5.8b
+	WORD $0x0e26c02a // smull v10.8h, v1.8b, v6.8b
+	WORD $0x0e27c02b // smull v11.8h, v1.8b, v7.8b
+	WORD $0x4e248028 // smlal2 v8.8h, v1.16b, v4.16b
+	WORD $0x4e258029 // smlal2 v9.8h, v1.16b, v5.16b
+	WORD $0x4e26802a // smlal2 v10.8h, v1.16b, v6.16b
+	WORD $0x4e27802b // smlal2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606935 // sadalp v21.4s, v9.8h
+	WORD $0x4e606956 // sadalp v22.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x0e25c049 // smull v9.8h, v2.8b, v5.8b
+	WORD $0x0e26c04a // smull v10.8h, v2.8b, v6.8b
+	WORD $0x0e27c04b // smull v11.8h, v2.8b, v7.8b
+	WORD $0x4e248048 // smlal2 v8.8h, v2.16b, v4.16b
+	WORD $0x4e258049 // smlal2 v9.8h, v2.16b, v5.16b
+	WORD $0x4e26804a // smlal2 v10.8h, v2.16b, v6.16b
+	WORD $0x4e27804b // smlal2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606939 // sadalp v25.4s, v9.8h
+	WORD $0x4e60695a // sadalp v26.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x0e25c069 // smull v9.8h, v3.8b, v5.8b
+	WORD $0x0e26c06a // smull v10.8h, v3.8b, v6.8b
+	WORD $0x0e27c06b // smull v11.8h, v3.8b, v7.8b
+	WORD $0x4e248068 // smlal2 v8.8h, v3.16b, v4.16b
+	WORD $0x4e258069 // smlal2 v9.8h, v3.16b, v5.16b
+	WORD $0x4e26806a // smlal2 v10.8h, v3.16b, v6.16b
+	WORD $0x4e27806b // smlal2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693d // sadalp v29.4s, v9.8h
+	WORD $0x4e60695e // sadalp v30.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	SUBS $1, R14
+	BNE mlal4pflk
+	B mlal4pepi
+mlal4psl:
+	// an odd kc: one k-chunk first, then two per iteration
+	TBZ $0, R1, mlal4psleven
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+mlal4psleven:
+	CBZ R14, mlal4pepi
+mlal4pslk:
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x0e24c008 // smull v8.8h, v0.8b, v4.8b
+	WORD $0x4e24c009 // smull2 v9.8h, v0.16b, v4.16b
+	WORD $0x0e25c00a // smull v10.8h, v0.8b, v5.8b
+	WORD $0x4e25c00b // smull2 v11.8h, v0.16b, v5.16b
+	WORD $0x4e606910 // sadalp v16.4s, v8.8h
+	WORD $0x4e606930 // sadalp v16.4s, v9.8h
+	WORD $0x4e606951 // sadalp v17.4s, v10.8h
+	WORD $0x4e606971 // sadalp v17.4s, v11.8h
+	WORD $0x0e26c008 // smull v8.8h, v0.8b, v6.8b
+	WORD $0x4e26c009 // smull2 v9.8h, v0.16b, v6.16b
+	WORD $0x0e27c00a // smull v10.8h, v0.8b, v7.8b
+	WORD $0x4e27c00b // smull2 v11.8h, v0.16b, v7.16b
+	WORD $0x4e606912 // sadalp v18.4s, v8.8h
+	WORD $0x4e606932 // sadalp v18.4s, v9.8h
+	WORD $0x4e606953 // sadalp v19.4s, v10.8h
+	WORD $0x4e606973 // sadalp v19.4s, v11.8h
+	WORD $0x0e24c028 // smull v8.8h, v1.8b, v4.8b
+	WORD $0x4e24c029 // smull2 v9.8h, v1.16b, v4.16b
+	WORD $0x0e25c02a // smull v10.8h, v1.8b, v5.8b
+	WORD $0x4e25c02b // smull2 v11.8h, v1.16b, v5.16b
+	WORD $0x4e606914 // sadalp v20.4s, v8.8h
+	WORD $0x4e606934 // sadalp v20.4s, v9.8h
+	WORD $0x4e606955 // sadalp v21.4s, v10.8h
+	WORD $0x4e606975 // sadalp v21.4s, v11.8h
+	WORD $0x0e26c028 // smull v8.8h, v1.8b, v6.8b
+	WORD $0x4e26c029 // smull2 v9.8h, v1.16b, v6.16b
+	WORD $0x0e27c02a // smull v10.8h, v1.8b, v7.8b
+	WORD $0x4e27c02b // smull2 v11.8h, v1.16b, v7.16b
+	WORD $0x4e606916 // sadalp v22.4s, v8.8h
+	WORD $0x4e606936 // sadalp v22.4s, v9.8h
+	WORD $0x4e606957 // sadalp v23.4s, v10.8h
+	WORD $0x4e606977 // sadalp v23.4s, v11.8h
+	WORD $0x0e24c048 // smull v8.8h, v2.8b, v4.8b
+	WORD $0x4e24c049 // smull2 v9.8h, v2.16b, v4.16b
+	WORD $0x0e25c04a // smull v10.8h, v2.8b, v5.8b
+	WORD $0x4e25c04b // smull2 v11.8h, v2.16b, v5.16b
+	WORD $0x4e606918 // sadalp v24.4s, v8.8h
+	WORD $0x4e606938 // sadalp v24.4s, v9.8h
+	WORD $0x4e606959 // sadalp v25.4s, v10.8h
+	WORD $0x4e606979 // sadalp v25.4s, v11.8h
+	WORD $0x0e26c048 // smull v8.8h, v2.8b, v6.8b
+	WORD $0x4e26c049 // smull2 v9.8h, v2.16b, v6.16b
+	WORD $0x0e27c04a // smull v10.8h, v2.8b, v7.8b
+	WORD $0x4e27c04b // smull2 v11.8h, v2.16b, v7.16b
+	WORD $0x4e60691a // sadalp v26.4s, v8.8h
+	WORD $0x4e60693a // sadalp v26.4s, v9.8h
+	WORD $0x4e60695b // sadalp v27.4s, v10.8h
+	WORD $0x4e60697b // sadalp v27.4s, v11.8h
+	WORD $0x0e24c068 // smull v8.8h, v3.8b, v4.8b
+	WORD $0x4e24c069 // smull2 v9.8h, v3.16b, v4.16b
+	WORD $0x0e25c06a // smull v10.8h, v3.8b, v5.8b
+	WORD $0x4e25c06b // smull2 v11.8h, v3.16b, v5.16b
+	WORD $0x4e60691c // sadalp v28.4s, v8.8h
+	WORD $0x4e60693c // sadalp v28.4s, v9.8h
+	WORD $0x4e60695d // sadalp v29.4s, v10.8h
+	WORD $0x4e60697d // sadalp v29.4s, v11.8h
+	WORD $0x0e26c068 // smull v8.8h, v3.8b, v6.8b
+	WORD $0x4e26c069 // smull2 v9.8h, v3.16b, v6.16b
+	WORD $0x0e27c06a // smull v10.8h, v3.8b, v7.8b
+	WORD $0x4e27c06b // smull2 v11.8h, v3.16b, v7.16b
+	WORD $0x4e60691e // sadalp v30.4s, v8.8h
+	WORD $0x4e60693e // sadalp v30.4s, v9.8h
+	WORD $0x4e60695f // sadalp v31.4s, v10.8h
+	WORD $0x4e60697f // sadalp v31.4s, v11.8h
+	SUBS $1, R14
+	BNE mlal4pslk
+mlal4pepi:
+	// epilogue: acc -= wz*rowsum (flags bit 1), acc <<= lsh (flags bit 0), requantize
+	TBZ $1, R11, mlal4pnowz
+	ADD $192, R3, R13
+	VLD1 (R13), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6f8f4090 // mls v16.4s, v4.4s, v15.s[0]
+	WORD $0x6f8f40b1 // mls v17.4s, v5.4s, v15.s[0]
+	WORD $0x6f8f40d2 // mls v18.4s, v6.4s, v15.s[0]
+	WORD $0x6f8f40f3 // mls v19.4s, v7.4s, v15.s[0]
+	WORD $0x6faf4094 // mls v20.4s, v4.4s, v15.s[1]
+	WORD $0x6faf40b5 // mls v21.4s, v5.4s, v15.s[1]
+	WORD $0x6faf40d6 // mls v22.4s, v6.4s, v15.s[1]
+	WORD $0x6faf40f7 // mls v23.4s, v7.4s, v15.s[1]
+	WORD $0x6f8f4898 // mls v24.4s, v4.4s, v15.s[2]
+	WORD $0x6f8f48b9 // mls v25.4s, v5.4s, v15.s[2]
+	WORD $0x6f8f48da // mls v26.4s, v6.4s, v15.s[2]
+	WORD $0x6f8f48fb // mls v27.4s, v7.4s, v15.s[2]
+	WORD $0x6faf489c // mls v28.4s, v4.4s, v15.s[3]
+	WORD $0x6faf48bd // mls v29.4s, v5.4s, v15.s[3]
+	WORD $0x6faf48de // mls v30.4s, v6.4s, v15.s[3]
+	WORD $0x6faf48ff // mls v31.4s, v7.4s, v15.s[3]
+mlal4pnowz:
+	TBNZ $3, R11, mlal4pfp
+	TBZ $0, R11, mlal4pnolsh
+	ADD $128, R3, R13
+	VLD1 (R13), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4ea44610 // sshl v16.4s, v16.4s, v4.4s
+	WORD $0x4ea54631 // sshl v17.4s, v17.4s, v5.4s
+	WORD $0x4ea64652 // sshl v18.4s, v18.4s, v6.4s
+	WORD $0x4ea74673 // sshl v19.4s, v19.4s, v7.4s
+	WORD $0x4ea44694 // sshl v20.4s, v20.4s, v4.4s
+	WORD $0x4ea546b5 // sshl v21.4s, v21.4s, v5.4s
+	WORD $0x4ea646d6 // sshl v22.4s, v22.4s, v6.4s
+	WORD $0x4ea746f7 // sshl v23.4s, v23.4s, v7.4s
+	WORD $0x4ea44718 // sshl v24.4s, v24.4s, v4.4s
+	WORD $0x4ea54739 // sshl v25.4s, v25.4s, v5.4s
+	WORD $0x4ea6475a // sshl v26.4s, v26.4s, v6.4s
+	WORD $0x4ea7477b // sshl v27.4s, v27.4s, v7.4s
+	WORD $0x4ea4479c // sshl v28.4s, v28.4s, v4.4s
+	WORD $0x4ea547bd // sshl v29.4s, v29.4s, v5.4s
+	WORD $0x4ea647de // sshl v30.4s, v30.4s, v6.4s
+	WORD $0x4ea747ff // sshl v31.4s, v31.4s, v7.4s
+mlal4pnolsh:
+	VLD1.P 64(R3), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 64(R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	ADD $128, R3
+	TBNZ $2, R11, mlal4pfast
+	WORD $0x6ea4b610 // sqrdmulh v16.4s, v16.4s, v4.4s
+	WORD $0x6ea4b694 // sqrdmulh v20.4s, v20.4s, v4.4s
+	WORD $0x6ea4b718 // sqrdmulh v24.4s, v24.4s, v4.4s
+	WORD $0x6ea4b79c // sqrdmulh v28.4s, v28.4s, v4.4s
+	WORD $0x6ea5b631 // sqrdmulh v17.4s, v17.4s, v5.4s
+	WORD $0x6ea5b6b5 // sqrdmulh v21.4s, v21.4s, v5.4s
+	WORD $0x6ea5b739 // sqrdmulh v25.4s, v25.4s, v5.4s
+	WORD $0x6ea5b7bd // sqrdmulh v29.4s, v29.4s, v5.4s
+	WORD $0x6ea6b652 // sqrdmulh v18.4s, v18.4s, v6.4s
+	WORD $0x6ea6b6d6 // sqrdmulh v22.4s, v22.4s, v6.4s
+	WORD $0x6ea6b75a // sqrdmulh v26.4s, v26.4s, v6.4s
+	WORD $0x6ea6b7de // sqrdmulh v30.4s, v30.4s, v6.4s
+	WORD $0x6ea7b673 // sqrdmulh v19.4s, v19.4s, v7.4s
+	WORD $0x6ea7b6f7 // sqrdmulh v23.4s, v23.4s, v7.4s
+	WORD $0x6ea7b77b // sqrdmulh v27.4s, v27.4s, v7.4s
+	WORD $0x6ea7b7ff // sqrdmulh v31.4s, v31.4s, v7.4s
+	VAND V8.B16, V16.B16, V0.B16
+	VAND V8.B16, V20.B16, V1.B16
+	VAND V8.B16, V24.B16, V2.B16
+	VAND V8.B16, V28.B16, V3.B16
+	WORD $0x4f211410 // ssra v16.4s, v0.4s, #31
+	WORD $0x4f211434 // ssra v20.4s, v1.4s, #31
+	WORD $0x4f211458 // ssra v24.4s, v2.4s, #31
+	WORD $0x4f21147c // ssra v28.4s, v3.4s, #31
+	VAND V9.B16, V17.B16, V0.B16
+	VAND V9.B16, V21.B16, V1.B16
+	VAND V9.B16, V25.B16, V2.B16
+	VAND V9.B16, V29.B16, V3.B16
+	WORD $0x4f211411 // ssra v17.4s, v0.4s, #31
+	WORD $0x4f211435 // ssra v21.4s, v1.4s, #31
+	WORD $0x4f211459 // ssra v25.4s, v2.4s, #31
+	WORD $0x4f21147d // ssra v29.4s, v3.4s, #31
+	VAND V10.B16, V18.B16, V0.B16
+	VAND V10.B16, V22.B16, V1.B16
+	VAND V10.B16, V26.B16, V2.B16
+	VAND V10.B16, V30.B16, V3.B16
+	WORD $0x4f211412 // ssra v18.4s, v0.4s, #31
+	WORD $0x4f211436 // ssra v22.4s, v1.4s, #31
+	WORD $0x4f21145a // ssra v26.4s, v2.4s, #31
+	WORD $0x4f21147e // ssra v30.4s, v3.4s, #31
+	VAND V11.B16, V19.B16, V0.B16
+	VAND V11.B16, V23.B16, V1.B16
+	VAND V11.B16, V27.B16, V2.B16
+	VAND V11.B16, V31.B16, V3.B16
+	WORD $0x4f211413 // ssra v19.4s, v0.4s, #31
+	WORD $0x4f211437 // ssra v23.4s, v1.4s, #31
+	WORD $0x4f21145b // ssra v27.4s, v2.4s, #31
+	WORD $0x4f21147f // ssra v31.4s, v3.4s, #31
+	WORD $0x4ea85610 // srshl v16.4s, v16.4s, v8.4s
+	WORD $0x4ea85694 // srshl v20.4s, v20.4s, v8.4s
+	WORD $0x4ea85718 // srshl v24.4s, v24.4s, v8.4s
+	WORD $0x4ea8579c // srshl v28.4s, v28.4s, v8.4s
+	WORD $0x4ea95631 // srshl v17.4s, v17.4s, v9.4s
+	WORD $0x4ea956b5 // srshl v21.4s, v21.4s, v9.4s
+	WORD $0x4ea95739 // srshl v25.4s, v25.4s, v9.4s
+	WORD $0x4ea957bd // srshl v29.4s, v29.4s, v9.4s
+	WORD $0x4eaa5652 // srshl v18.4s, v18.4s, v10.4s
+	WORD $0x4eaa56d6 // srshl v22.4s, v22.4s, v10.4s
+	WORD $0x4eaa575a // srshl v26.4s, v26.4s, v10.4s
+	WORD $0x4eaa57de // srshl v30.4s, v30.4s, v10.4s
+	WORD $0x4eab5673 // srshl v19.4s, v19.4s, v11.4s
+	WORD $0x4eab56f7 // srshl v23.4s, v23.4s, v11.4s
+	WORD $0x4eab577b // srshl v27.4s, v27.4s, v11.4s
+	WORD $0x4eab57ff // srshl v31.4s, v31.4s, v11.4s
+	VADD V12.S4, V16.S4, V16.S4
+	VADD V12.S4, V20.S4, V20.S4
+	VADD V12.S4, V24.S4, V24.S4
+	VADD V12.S4, V28.S4, V28.S4
+	VADD V12.S4, V17.S4, V17.S4
+	VADD V12.S4, V21.S4, V21.S4
+	VADD V12.S4, V25.S4, V25.S4
+	VADD V12.S4, V29.S4, V29.S4
+	VADD V12.S4, V18.S4, V18.S4
+	VADD V12.S4, V22.S4, V22.S4
+	VADD V12.S4, V26.S4, V26.S4
+	VADD V12.S4, V30.S4, V30.S4
+	VADD V12.S4, V19.S4, V19.S4
+	VADD V12.S4, V23.S4, V23.S4
+	VADD V12.S4, V27.S4, V27.S4
+	VADD V12.S4, V31.S4, V31.S4
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R9)
+	B mlal4pnext
+mlal4pfast:
+	WORD $0x6ea4b610 // sqrdmulh v16.4s, v16.4s, v4.4s
+	WORD $0x6ea4b694 // sqrdmulh v20.4s, v20.4s, v4.4s
+	WORD $0x6ea4b718 // sqrdmulh v24.4s, v24.4s, v4.4s
+	WORD $0x6ea4b79c // sqrdmulh v28.4s, v28.4s, v4.4s
+	WORD $0x6ea5b631 // sqrdmulh v17.4s, v17.4s, v5.4s
+	WORD $0x6ea5b6b5 // sqrdmulh v21.4s, v21.4s, v5.4s
+	WORD $0x6ea5b739 // sqrdmulh v25.4s, v25.4s, v5.4s
+	WORD $0x6ea5b7bd // sqrdmulh v29.4s, v29.4s, v5.4s
+	WORD $0x6ea6b652 // sqrdmulh v18.4s, v18.4s, v6.4s
+	WORD $0x6ea6b6d6 // sqrdmulh v22.4s, v22.4s, v6.4s
+	WORD $0x6ea6b75a // sqrdmulh v26.4s, v26.4s, v6.4s
+	WORD $0x6ea6b7de // sqrdmulh v30.4s, v30.4s, v6.4s
+	WORD $0x6ea7b673 // sqrdmulh v19.4s, v19.4s, v7.4s
+	WORD $0x6ea7b6f7 // sqrdmulh v23.4s, v23.4s, v7.4s
+	WORD $0x6ea7b77b // sqrdmulh v27.4s, v27.4s, v7.4s
+	WORD $0x6ea7b7ff // sqrdmulh v31.4s, v31.4s, v7.4s
+	WORD $0x4f211610 // ssra v16.4s, v16.4s, #31
+	WORD $0x4f211694 // ssra v20.4s, v20.4s, #31
+	WORD $0x4f211718 // ssra v24.4s, v24.4s, #31
+	WORD $0x4f21179c // ssra v28.4s, v28.4s, #31
+	WORD $0x4f211631 // ssra v17.4s, v17.4s, #31
+	WORD $0x4f2116b5 // ssra v21.4s, v21.4s, #31
+	WORD $0x4f211739 // ssra v25.4s, v25.4s, #31
+	WORD $0x4f2117bd // ssra v29.4s, v29.4s, #31
+	WORD $0x4f211652 // ssra v18.4s, v18.4s, #31
+	WORD $0x4f2116d6 // ssra v22.4s, v22.4s, #31
+	WORD $0x4f21175a // ssra v26.4s, v26.4s, #31
+	WORD $0x4f2117de // ssra v30.4s, v30.4s, #31
+	WORD $0x4f211673 // ssra v19.4s, v19.4s, #31
+	WORD $0x4f2116f7 // ssra v23.4s, v23.4s, #31
+	WORD $0x4f21177b // ssra v27.4s, v27.4s, #31
+	WORD $0x4f2117ff // ssra v31.4s, v31.4s, #31
+	WORD $0x4ea85610 // srshl v16.4s, v16.4s, v8.4s
+	WORD $0x4ea85694 // srshl v20.4s, v20.4s, v8.4s
+	WORD $0x4ea85718 // srshl v24.4s, v24.4s, v8.4s
+	WORD $0x4ea8579c // srshl v28.4s, v28.4s, v8.4s
+	WORD $0x4ea95631 // srshl v17.4s, v17.4s, v9.4s
+	WORD $0x4ea956b5 // srshl v21.4s, v21.4s, v9.4s
+	WORD $0x4ea95739 // srshl v25.4s, v25.4s, v9.4s
+	WORD $0x4ea957bd // srshl v29.4s, v29.4s, v9.4s
+	WORD $0x4eaa5652 // srshl v18.4s, v18.4s, v10.4s
+	WORD $0x4eaa56d6 // srshl v22.4s, v22.4s, v10.4s
+	WORD $0x4eaa575a // srshl v26.4s, v26.4s, v10.4s
+	WORD $0x4eaa57de // srshl v30.4s, v30.4s, v10.4s
+	WORD $0x4eab5673 // srshl v19.4s, v19.4s, v11.4s
+	WORD $0x4eab56f7 // srshl v23.4s, v23.4s, v11.4s
+	WORD $0x4eab577b // srshl v27.4s, v27.4s, v11.4s
+	WORD $0x4eab57ff // srshl v31.4s, v31.4s, v11.4s
+	B mlal4pnarrow
+mlal4pfp:
+	// fp32 requantization (flags bit 3): the scales are in the multipliers' place
+	VLD1.P 64(R3), [V4.S4, V5.S4, V6.S4, V7.S4]
+	ADD $192, R3
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21dab5 // scvtf v21.4s, v21.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21dbbd // scvtf v29.4s, v29.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21dad6 // scvtf v22.4s, v22.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21dbde // scvtf v30.4s, v30.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21daf7 // scvtf v23.4s, v23.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x4e21dbff // scvtf v31.4s, v31.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e24de94 // fmul v20.4s, v20.4s, v4.4s
+	WORD $0x6e24df18 // fmul v24.4s, v24.4s, v4.4s
+	WORD $0x6e24df9c // fmul v28.4s, v28.4s, v4.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e25deb5 // fmul v21.4s, v21.4s, v5.4s
+	WORD $0x6e25df39 // fmul v25.4s, v25.4s, v5.4s
+	WORD $0x6e25dfbd // fmul v29.4s, v29.4s, v5.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e26ded6 // fmul v22.4s, v22.4s, v6.4s
+	WORD $0x6e26df5a // fmul v26.4s, v26.4s, v6.4s
+	WORD $0x6e26dfde // fmul v30.4s, v30.4s, v6.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x6e27def7 // fmul v23.4s, v23.4s, v7.4s
+	WORD $0x6e27df7b // fmul v27.4s, v27.4s, v7.4s
+	WORD $0x6e27dfff // fmul v31.4s, v31.4s, v7.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aab5 // fcvtns v21.4s, v21.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21abbd // fcvtns v29.4s, v29.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aad6 // fcvtns v22.4s, v22.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21abde // fcvtns v30.4s, v30.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21aaf7 // fcvtns v23.4s, v23.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x4e21abff // fcvtns v31.4s, v31.4s
+mlal4pnarrow:
+	// narrow, add the zero point, clamp (flags bits 5, 6: the clamp to min, to max cannot bind)
+	TBNZ $5, R11, mlal4pnomin
+	TBNZ $6, R11, mlal4pnomax
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R9)
+	B mlal4pnext
+mlal4pnomax:
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	VST1.P [V2.B16], 16(R9)
+	B mlal4pnext
+mlal4pnomin:
+	TBNZ $6, R11, mlal4pnone
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R9)
+	B mlal4pnext
+mlal4pnone:
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	VST1.P [V2.B16], 16(R9)
+mlal4pnext:
+	SUBS $1, R10
+	BNE mlal4ptile
+	ADD R19<<2, R17
+	ADD R20<<2, R25
+	SUBS $1, R21
+	BNE mlal4ppanel
+	RET

@@ -9,16 +9,18 @@ import (
 
 // Packed layouts of the GEMM kernels (see README.md).
 const (
-	sdotNR     = 16     // output channels per SDOT column tile
-	sdotParams = 5 * 16 // int32 per SDOT tile: bias, mult, rsh, lsh, wz
-	mlalNR     = 4      // output channels per SMLAL column tile
-	mlalParams = 6 * 4  // int32 per SMLAL tile: flags, bias, mult, rsh, lsh, wz
+	sdotNR     = 16       // output channels per SDOT column tile
+	sdotParams = 5 * 16   // int32 per SDOT tile: bias, mult, rsh, lsh, wz
+	mlalNR     = 16       // output channels per SMLAL column tile
+	mlalParams = 4 + 5*16 // int32 per SMLAL tile: flags (and 3 unused), then as sdotParams
 
 	flagLSH    = 1  // some channel has a left shift (lsh > 0)
 	flagWZ     = 2  // some channel has a weight zero point: subtract wz*rowsum
 	flagFastRQ = 4  // every channel shifts right by >= 1: the assembly's shorter epilogue is exact
 	flagFP32   = 8  // XNNPACK's fp32 requantization: the mult slots hold float32 scales (bits)
 	flagSafe   = 16 // SMLAL: some tile is flagged mlalTileSafe (without it the tile flags are not read)
+	flagNoMin  = 32 // fast and fp32 epilogues: ActMin is -128, the clamp to it cannot bind (skipped)
+	flagNoMax  = 64 // fast and fp32 epilogues: ActMax is 127, the clamp to it cannot bind (skipped)
 
 	mlalTileSafe = 1 // SMLAL tile flag: a weight is -128, take the one-product-per-lane loop
 )
@@ -92,11 +94,12 @@ func gemmEpilogue(acc int32, flags int, R []int32, m int, mult, rsh, lsh, wz int
 	return requant(acc, mult, l, int(-rsh), H[0], H[1], H[2])
 }
 
-// gemmMLALGeneric is the pure-Go twin of gemmMLAL4 (mr 4) and gemmMLAL1 (mr 1), including the int16
-// wrap of the fast loop on tiles not flagged mlalTileSafe (all of them unless flags&flagSafe).
+// gemmMLALGeneric is the pure-Go twin of gemmMLAL4 (mr 4, the panel of packA4R) and gemmMLAL1
+// (mr 1, a plain row), including the int16 wrap of the fast loop on tiles not flagged mlalTileSafe
+// (all of them unless flags&flagSafe).
 func gemmMLALGeneric(mr int, a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int) {
-	A := unsafe.Slice(a, kc*16*mr)
-	W := unsafe.Slice(w, ntiles*kc*64)
+	A := unsafe.Slice(a, kc*16*mr*mr) // mr 4: four rotations per chunk
+	W := unsafe.Slice(w, ntiles*kc*256)
 	P := unsafe.Slice(p, ntiles*mlalParams)
 	H := unsafe.Slice(hdr, 3)
 	var R []int32
@@ -109,22 +112,52 @@ func gemmMLALGeneric(mr int, a *int8, kc int, w *int8, p *int32, hdr *int32, rs 
 		for j := 0; j < ntiles; j++ {
 			pt := P[j*mlalParams : (j+1)*mlalParams]
 			safe := flags&flagSafe != 0 && pt[0]&mlalTileSafe != 0
-			wt := W[j*kc*64 : (j+1)*kc*64]
+			pt = pt[4:]
+			wt := W[j*kc*256 : (j+1)*kc*256]
 			for n := 0; n < mlalNR; n++ {
-				acc := pt[4+n]
+				v, u := n/4, n%4
+				acc := pt[n]
 				for c := 0; c < kc; c++ {
-					ac := A[c*16*mr+m*16 : c*16*mr+m*16+16]
-					wc := wt[c*64+n*16 : c*64+n*16+16]
-					for l := 0; l < 8; l++ {
-						s := int32(ac[l])*int32(wc[l]) + int32(ac[l+8])*int32(wc[l+8])
-						if !safe {
-							s = int32(int16(s))
+					for q := 0; q < 4; q++ { // rotation q of the row, weights [q][v][16]
+						var ac [16]int8
+						if mr == 4 {
+							copy(ac[:], A[((c*4+q)*4+m)*16:])
+						} else {
+							for i := range ac {
+								ac[i] = A[c*16+(i+2*q)%16]
+							}
 						}
-						acc += s
+						wc := wt[c*256+q*64+v*16 : c*256+q*64+v*16+16]
+						for l := 2 * u; l < 2*u+2; l++ { // the int16 lanes SADALP adds into lane u
+							s := int32(ac[l])*int32(wc[l]) + int32(ac[l+8])*int32(wc[l+8])
+							if !safe {
+								s = int32(int16(s))
+							}
+							acc += s
+						}
 					}
 				}
-				out[j*mlalNR+n] = gemmEpilogue(acc, flags, R, m, pt[8+n], pt[12+n], pt[16+n], pt[20+n], H)
+				out[j*mlalNR+n] = gemmEpilogue(acc, flags, R, m, pt[16+n], pt[32+n], pt[48+n], pt[64+n], H)
 			}
+		}
+	}
+}
+
+// gemmPanelsGeneric is the pure-Go twin of gemmSDOT4P (mlal false) and gemmMLAL4P (mlal true).
+func gemmPanelsGeneric(mlal bool, src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int) {
+	var rs [4]int32
+	for q := 0; q < npanels; q++ {
+		var a, c [4]*int8
+		for r := range a {
+			a[r] = (*int8)(unsafe.Add(unsafe.Pointer(src), (4*q+r)*inC))
+			c[r] = (*int8)(unsafe.Add(unsafe.Pointer(dst), (4*q+r)*n))
+		}
+		if mlal {
+			packA4RGeneric(panel, &a[0], 1, kc, nil)
+			gemmMLALGeneric(4, panel, kc, w, p, hdr, &rs[0], c[0], c[1], c[2], c[3], ntiles, flags)
+		} else {
+			packA4Generic(panel, &a[0], 1, kc, nil)
+			gemmSDOTGeneric(4, panel, kc, w, p, hdr, &rs[0], c[0], c[1], c[2], c[3], ntiles, flags)
 		}
 	}
 }

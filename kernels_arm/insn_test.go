@@ -54,7 +54,7 @@ func TestInsnHarness(t *testing.T) {
 			t.Skip("gemm workloads need the assembly")
 		}
 		flags := arg(4, 0)
-		a, w := randInt8s(r, kc*16*mr), randInt8s(r, ntiles*kc*16*nr)
+		a, w := randInt8s(r, kc*16*mr*mr), randInt8s(r, ntiles*kc*16*nr)
 		p := make([]int32, ntiles*per)
 		if flags&flagFP32 != 0 {
 			for i := range p {

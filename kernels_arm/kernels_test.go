@@ -131,7 +131,7 @@ func (k gemmKernel) twin(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int
 func checkGemm(t testing.TB, r *rand.Rand, k gemmKernel, kc, ntiles, flags int) {
 	t.Helper()
 	tie := r.IntN(3) == 0
-	a := randInt8s(r, kc*16*k.mr)
+	a := randInt8s(r, kc*16*k.mr*k.mr) // gemmMLAL4: the panel holds four rotations (random here)
 	w := randInt8s(r, ntiles*kc*16*k.nr)
 	switch r.IntN(4) {
 	case 0: // the int16 pair overflow of the SMLAL fast loop: (-128)*(-128) twice
@@ -173,11 +173,11 @@ func checkGemm(t testing.TB, r *rand.Rand, k gemmKernel, kc, ntiles, flags int) 
 				m = int32(math.Float32bits(sc))
 			}
 			wz := int32(r.Uint32()) >> r.IntN(32)
-			if k.sdot {
-				pt[n], pt[16+n], pt[32+n], pt[48+n], pt[64+n] = b, m, rsh, lsh, wz
-			} else {
-				pt[4+n], pt[8+n], pt[12+n], pt[16+n], pt[20+n] = b, m, rsh, lsh, wz
+			q := pt
+			if !k.sdot {
+				q = pt[4:]
 			}
+			q[n], q[16+n], q[32+n], q[48+n], q[64+n] = b, m, rsh, lsh, wz
 		}
 		if !k.sdot {
 			pt[0] = int32(r.IntN(2)) // safe or fast loop, whatever the weights
@@ -187,6 +187,12 @@ func checkGemm(t testing.TB, r *rand.Rand, k gemmKernel, kc, ntiles, flags int) 
 		flags |= flagSafe
 	}
 	hdr := randHdr(r)
+	if hdr[1] == math.MinInt8 && r.IntN(4) != 0 {
+		flags |= flagNoMin
+	}
+	if hdr[2] == math.MaxInt8 && r.IntN(4) != 0 {
+		flags |= flagNoMax
+	}
 	var rs [4]int32
 	for i := range rs {
 		rs[i] = int32(r.Uint32()) >> r.IntN(32)
@@ -232,19 +238,50 @@ func TestPackA4(t *testing.T) {
 			srcs[j] = randInt8s(r, kc*16+r.IntN(8))
 			ptrs[j] = &srcs[j][r.IntN(len(srcs[j])-kc*16+1)]
 		}
-		got, want := newGuarded(r, ntaps*kc*64), make([]int8, ntaps*kc*64)
+		rot := i%2 == 1 // packA4R: four rotations of each chunk
+		size, name, asm, twin := ntaps*kc*64, "packA4", packA4, packA4Generic
+		if rot {
+			size, name, asm, twin = 4*size, "packA4R", packA4R, packA4RGeneric
+		}
+		got, want := newGuarded(r, size), make([]int8, size)
 		var gs, ws [4]int32
 		var gsp, wsp *int32
 		if r.IntN(2) == 0 {
 			gsp, wsp = &gs[0], &ws[0]
 		}
-		packA4(&got.data()[0], &ptrs[0], ntaps, kc, gsp)
-		packA4Generic(&want[0], &ptrs[0], ntaps, kc, wsp)
-		got.check(t, "packA4")
-		diffInt8(t, "packA4", got.data(), want)
+		asm(&got.data()[0], &ptrs[0], ntaps, kc, gsp)
+		twin(&want[0], &ptrs[0], ntaps, kc, wsp)
+		got.check(t, name)
+		diffInt8(t, name, got.data(), want)
 		if gs != ws {
-			t.Fatalf("packA4 sums %v, twin %v", gs, ws)
+			t.Fatalf("%s sums %v, twin %v", name, gs, ws)
 		}
+	}
+}
+
+func TestGatherA4Kernel(t *testing.T) {
+	needAsm(t)
+	r := newRand(15)
+	for i := 0; i < scale(t, 300); i++ {
+		kc := 1 + r.IntN(3)
+		var rows [16][]int8
+		var p [16]*int8
+		for j := range rows {
+			rows[j] = randInt8s(r, 16+r.IntN(4))
+			p[j] = &rows[j][r.IntN(len(rows[j])-15)]
+		}
+		idx := make([]byte, 48)
+		for j := range idx {
+			idx[j] = byte(r.IntN(80))
+			if r.IntN(8) == 0 {
+				idx[j] = 0xff
+			}
+		}
+		got, want := newGuarded(r, 64*kc), make([]int8, 64*kc)
+		gatherA4(&got.data()[0], &p[0], &idx[0], kc)
+		gatherA4Generic(&want[0], &p[0], &idx[0], kc)
+		got.check(t, "gatherA4")
+		diffInt8(t, fmt.Sprintf("gatherA4 kc %d idx %v", kc, idx), got.data(), want)
 	}
 }
 
@@ -463,5 +500,162 @@ func TestRequantFP32MatchesNaive(t *testing.T) {
 	}
 	if ties < 10000 {
 		t.Fatalf("only %d ties", ties)
+	}
+}
+
+func TestDwdotKernel(t *testing.T) {
+	needAsm(t)
+	if !hwSDOT {
+		t.Skip("no dot product on this CPU: dwdot is chosen on the sdot path only")
+	}
+	r := newRand(13)
+	for i := 0; i < scale(t, 1000); i++ {
+		n, nb := 1+r.IntN(20), 1+r.IntN(3)
+		cout := 16*nb + r.IntN(40)
+		if nb == 1 && r.IntN(3) == 0 {
+			cout = 16
+		}
+		var rows [3][]int8
+		for k := range rows {
+			rows[k] = randInt8s(r, 64*n*nb)
+			if r.IntN(4) == 0 {
+				for j := range rows[k] {
+					rows[k][j] = math.MinInt8
+				}
+			}
+		}
+		w := randInt8s(r, 192*nb)
+		tie := r.IntN(3) == 0
+		if tie {
+			clear(w)
+		} else if r.IntN(4) == 0 {
+			for j := range w {
+				w[j] = math.MinInt8
+			}
+		}
+		p := make([]int32, nb*dwParams)
+		for blk := 0; blk < nb; blk++ {
+			for ch := 0; ch < 16; ch++ {
+				b, sc := randEpilogueFP32(r, tie)
+				p[blk*dwParams+ch], p[blk*dwParams+16+ch] = b, int32(math.Float32bits(sc))
+			}
+		}
+		hdr := randHdr(r)
+		flags := r.IntN(4)
+		got := newGuarded(r, (n-1)*cout+16*nb)
+		want := slices.Clone(got.all)
+		dwdot(&got.data()[0], &rows[0][0], &rows[1][0], &rows[2][0], &w[0], &p[0], &hdr[0], n, cout, flags, nb)
+		dwdotGeneric(&want[got.lo], &rows[0][0], &rows[1][0], &rows[2][0], &w[0], &p[0], &hdr[0], n, cout, flags, nb)
+		got.check(t, "dwdot")
+		diffInt8(t, fmt.Sprintf("dwdot n %d cout %d flags %d nb %d hdr %v", n, cout, flags, nb, hdr), got.all, want)
+	}
+}
+
+func TestDwprepKernel(t *testing.T) {
+	needAsm(t)
+	r := newRand(14)
+	for i := 0; i < scale(t, 500); i++ {
+		n, s, nb := 1+r.IntN(20), 1+r.IntN(2), 1+r.IntN(3)
+		cin := 16*(nb-1) + 1 + r.IntN(40)
+		src := randInt8s(r, (s*(n-1)+3)*cin+16*nb)
+		bstride := 64 * (n + r.IntN(3))
+		got := newGuarded(r, bstride*(nb-1)+64*n)
+		want := slices.Clone(got.data())
+		dwprep(&got.data()[0], &src[0], n, cin, s, nb, bstride)
+		dwprepGeneric(&want[0], &src[0], n, cin, s, nb, bstride)
+		got.check(t, "dwprep")
+		diffInt8(t, fmt.Sprintf("dwprep n %d s %d cin %d nb %d", n, s, cin, nb), got.data(), want)
+	}
+}
+
+func TestGemmPanelsKernel(t *testing.T) {
+	needAsm(t)
+	r := newRand(16)
+	type kern struct {
+		name string
+		mlal bool
+		asm  func(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int)
+	}
+	ks := []kern{{"gemmMLAL4P", true, gemmMLAL4P}}
+	if hwSDOT {
+		ks = append(ks, kern{"gemmSDOT4P", false, gemmSDOT4P})
+	}
+	for _, k := range ks {
+		for i := 0; i < scale(t, 200); i++ {
+			kc, np, ntiles := 1+r.IntN(5), 1+r.IntN(4), 1+r.IntN(3)
+			inC := 16*kc - r.IntN(16) // a pixel's read runs into the next one (modeRows)
+			n := 16*ntiles + r.IntN(20)
+			src := randInt8s(r, (4*np-1)*inC+16*kc)
+			w := randInt8s(r, ntiles*kc*256)
+			per := sdotParams
+			if k.mlal {
+				per = mlalParams
+			}
+			p := make([]int32, ntiles*per)
+			flags := []int{0, flagFastRQ, flagFP32}[r.IntN(3)]
+			for j := 0; j < ntiles; j++ {
+				q := p[j*per:]
+				if k.mlal {
+					q[0] = int32(r.IntN(2))
+					q = q[4:]
+				}
+				for c := 0; c < 16; c++ {
+					b, m, rsh, lsh := randEpilogue(r, false)
+					if flags&flagFastRQ != 0 && rsh == 0 {
+						rsh = -1 - int32(r.IntN(31))
+					}
+					if flags&flagFP32 != 0 {
+						var sc float32
+						b, sc = randEpilogueFP32(r, false)
+						m = int32(math.Float32bits(sc))
+					}
+					q[c], q[16+c], q[32+c], q[48+c] = b, m, rsh, lsh
+				}
+			}
+			if k.mlal && r.IntN(2) == 0 {
+				flags |= flagSafe
+			}
+			hdr := randHdr(r)
+			if hdr[1] == math.MinInt8 && r.IntN(2) == 0 {
+				flags |= flagNoMin
+			}
+			if hdr[2] == math.MaxInt8 && r.IntN(2) == 0 {
+				flags |= flagNoMax
+			}
+			panel := make([]int8, kc*256)
+			got := newGuarded(r, (4*np-1)*n+16*ntiles)
+			want := slices.Clone(got.all)
+			k.asm(&src[0], inC, &got.data()[0], n, np, &panel[0], kc, &w[0], &p[0], &hdr[0], ntiles, flags)
+			gemmPanelsGeneric(k.mlal, &src[0], inC, &want[got.lo], n, np, &panel[0], kc, &w[0], &p[0], &hdr[0], ntiles, flags)
+			got.check(t, k.name)
+			diffInt8(t, fmt.Sprintf("%s kc %d inC %d panels %d ntiles %d n %d flags %d", k.name, kc, inC, np, ntiles, n, flags), got.all, want)
+		}
+	}
+}
+
+func TestGatherRunKernel(t *testing.T) {
+	needAsm(t)
+	r := newRand(17)
+	for i := 0; i < scale(t, 300); i++ {
+		kc, npix := 1+r.IntN(3), 1+r.IntN(9)
+		var p [4]*int8
+		var steps [4]int
+		for j := range p {
+			steps[j] = r.IntN(3) * (1 + r.IntN(20))
+			buf := randInt8s(r, (npix-1)*steps[j]+16+r.IntN(4))
+			p[j] = &buf[r.IntN(len(buf)-(npix-1)*steps[j]-15)]
+		}
+		idx := make([]byte, 48)
+		for j := range idx {
+			idx[j] = byte(r.IntN(80))
+			if r.IntN(8) == 0 {
+				idx[j] = 0xff
+			}
+		}
+		got, want := newGuarded(r, 16*kc*npix), make([]int8, 16*kc*npix)
+		gatherRun(&got.data()[0], &p, &steps, &idx[0], kc, npix)
+		gatherRunGeneric(&want[0], &p, &steps, &idx[0], kc, npix)
+		got.check(t, "gatherRun")
+		diffInt8(t, fmt.Sprintf("gatherRun kc %d npix %d steps %v", kc, npix, steps), got.data(), want)
 	}
 }

@@ -193,3 +193,9 @@ func fmul4S(d, n, m int) insn {
 func fcvtns4S(d, n int) insn {
 	return mk(twoMisc(1, 0, 0, 0b11010, d, n), "fcvtns v%d.4s, v%d.4s", d, n)
 }
+
+// sdot vd.4s, vn.16b, vm.16b: four 4-way int8 dot products, accumulated (three same extra, opcode
+// 0010, size 10).
+func sdotVec(d, n, m int) insn {
+	return mk(0x4e809400|uint32(m)<<16|uint32(n)<<5|uint32(d), "sdot v%d.4s, v%d.16b, v%d.16b", d, n, m)
+}

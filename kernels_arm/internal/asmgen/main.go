@@ -65,9 +65,12 @@ const gemmSig = "(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0,
 // gemmPrologue loads the arguments shared by the GEMM kernels and the header constants:
 // V12 = output zero point (.4s for the reference epilogue; .8h when flags bit 2 or 3 selects the fast
 // or fp32 one), V13 = activation min (.16b), V14 = activation max (.16b), V15 = the panel's row sums
-// when flags bit 1 (weight zero point) is set; R15 = kc/2 (SDOT), R19 = (kc-1)/4 and R20 = (kc-1)%4
-// (SMLAL).
+// when flags bit 1 (weight zero point) is set; R15 = kc/2 (the loops run two k-chunks per iteration).
 func gemmPrologue(g *gen, mr int, pfx string) {
+	if pfx[len(pfx)-1] == 'p' { // the panel-loop variants (gemmSDOT4P, gemmMLAL4P)
+		gemmPrologueP(g, pfx)
+		return
+	}
 	g.p("MOVD a+0(FP), R0")
 	g.p("MOVD kc+8(FP), R1")
 	g.p("MOVD w+16(FP), R2")
@@ -93,11 +96,75 @@ func gemmPrologue(g *gen, mr int, pfx string) {
 	g.p("MOVW 8(R4), R13")
 	g.p("VDUP R13, V14.B16")
 	g.p("LSR $1, R1, R15")
-	g.p("SUB $1, R1, R20")
-	g.p("LSR $2, R20, R19")
-	g.p("AND $3, R20, R20")
 	g.p("TBZ $1, R11, %stile", pfx)
 	g.p("VLD1 (R5), [V15.S4]")
+}
+
+const gemmSigP = "(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int)"
+
+// gemmPrologueP is gemmPrologue for the panel-loop variants, which also pack their A panels: R17 =
+// the first input pixel of the panel, R19 = inC (bytes per pixel), R25 = the panel's first output
+// row, R20 = n (bytes per output row), R21 = panels left, R22, R23, R24 = w, p, ntiles to restart
+// from for each panel (no row sums: flags bit 1 is never set).
+func gemmPrologueP(g *gen, pfx string) {
+	g.p("MOVD src+0(FP), R17")
+	g.p("MOVD inC+8(FP), R19")
+	g.p("MOVD dst+16(FP), R25")
+	g.p("MOVD n+24(FP), R20")
+	g.p("MOVD npanels+32(FP), R21")
+	g.p("MOVD panel+40(FP), R0")
+	g.p("MOVD kc+48(FP), R1")
+	g.p("MOVD w+56(FP), R22")
+	g.p("MOVD p+64(FP), R23")
+	g.p("MOVD hdr+72(FP), R4")
+	g.p("MOVD ntiles+80(FP), R24")
+	g.p("MOVD flags+88(FP), R11")
+	g.p("MOVW (R4), R16")
+	g.p("VDUP R16, V12.S4")
+	g.p("TST $12, R11")
+	g.p("BEQ %sref", pfx)
+	g.p("VDUP R16, V12.H8")
+	g.label(pfx + "ref")
+	g.p("MOVW 4(R4), R13")
+	g.p("VDUP R13, V13.B16")
+	g.p("MOVW 8(R4), R13")
+	g.p("VDUP R13, V14.B16")
+	g.p("LSR $1, R1, R15")
+}
+
+// gemmPanelHead emits the start of each panel of the panel-loop variants: the A panel packed from
+// the 4 pixels at R17 (inC = R19 bytes apart; rot: the four rotations of packA4R), then w, p,
+// ntiles and the 4 output row pointers set for the tile loop.
+func gemmPanelHead(g *gen, pfx string, rot bool) {
+	g.label(pfx + "panel")
+	g.p("MOVD R17, R12")
+	g.p("ADD R19, R12, R13")
+	g.p("ADD R19, R13, R14")
+	g.p("ADD R19, R14, R16")
+	g.p("MOVD R0, R5")
+	g.p("MOVD R1, R10")
+	g.label(pfx + "pack")
+	for r, reg := range []int{12, 13, 14, 16} {
+		g.p("VLD1.P 16(R%d), [V%d.B16]", reg, r)
+	}
+	g.p("VST1.P %s, 64(R5)", vlist(0, 4, "B16"))
+	if rot {
+		for q := 1; q < 4; q++ {
+			for m := 0; m < 4; m++ {
+				g.p("VEXT $%d, V%d.B16, V%d.B16, V%d.B16", 2*q, m, m, 4+m)
+			}
+			g.p("VST1.P %s, 64(R5)", vlist(4, 4, "B16"))
+		}
+	}
+	g.p("SUBS $1, R10")
+	g.p("BNE %spack", pfx)
+	g.p("MOVD R22, R2")
+	g.p("MOVD R23, R3")
+	g.p("MOVD R24, R10")
+	g.p("MOVD R25, R6")
+	g.p("ADD R20, R6, R7")
+	g.p("ADD R20, R7, R8")
+	g.p("ADD R20, R8, R9")
 }
 
 // requant emits the fused requantization of the int32 accumulators accs, each with its own multiplier
@@ -158,7 +225,11 @@ func requantFast(g *gen, accs, mult, rsh []int) {
 
 // narrowFast is narrow16 after requantFast: |x| <= 2^30 after a right shift, so adding the zero
 // point (oz, .8h) with saturation in int16 gives the int32 result's clamp.
-func narrowFast(g *gen, d int, src [4]int, oz int) {
+func narrowFast(g *gen, d int, src [4]int, oz int) { narrowClamp(g, d, src, oz, true, true) }
+
+// narrowClamp is narrowFast with the clamp to V13 (lo) and to V14 (hi) each emitted only if asked:
+// the saturation to int8 is the clamp to [-128, 127].
+func narrowClamp(g *gen, d int, src [4]int, oz int, lo, hi bool) {
 	g.w(sqxtnH(d, src[0], false))
 	g.w(sqxtnH(d, src[1], true))
 	g.w(sqxtnH(d+1, src[2], false))
@@ -167,8 +238,12 @@ func narrowFast(g *gen, d int, src [4]int, oz int) {
 	g.w(sqadd8H(d+1, d+1, oz))
 	g.w(sqxtnB(d, d, false))
 	g.w(sqxtnB(d, d+1, true))
-	g.w(smax16B(d, d, 13))
-	g.w(smin16B(d, d, 14))
+	if lo {
+		g.w(smax16B(d, d, 13))
+	}
+	if hi {
+		g.w(smin16B(d, d, 14))
+	}
 }
 
 // requantFP32 emits XNNPACK's fp32 requantization (flagFP32) of the int32 accumulators accs by the
@@ -191,12 +266,20 @@ func requantFP32(g *gen, accs, scale []int) {
 // gemmSDOT emits the dot-product GEMM kernel: an mr x 16 output tile, k in steps of 16.
 // Registers: A rows V0-V3, weights V4-V7 / V8-V11 (alternating), accumulators V16-V31
 // (row m, columns 4v..4v+3 in V16+4m+v).
-func gemmSDOT(g *gen, mr int) {
+func gemmSDOT(g *gen, mr int, panels bool) {
 	name := fmt.Sprintf("gemmSDOT%d", mr)
 	pfx := fmt.Sprintf("sdot%d", mr)
 	acc := func(m, v int) int { return 16 + 4*m + v }
-	g.text(name, name+gemmSig, 96)
+	if panels {
+		name, pfx = name+"P", pfx+"p"
+		g.text(name, name+gemmSigP, 96)
+	} else {
+		g.text(name, name+gemmSig, 96)
+	}
 	gemmPrologue(g, mr, pfx)
+	if panels {
+		gemmPanelHead(g, pfx, false)
+	}
 
 	g.label(pfx + "tile")
 	g.p("MOVD R0, R12")
@@ -232,6 +315,15 @@ func gemmSDOT(g *gen, mr int) {
 	chunk()
 	g.p("SUBS $1, R14")
 	g.p("BNE %sk", pfx)
+	gemmEpi16(g, mr, pfx)
+}
+
+// gemmEpi16 emits the epilogue of the 16-column GEMM tiles (gemmSDOT, gemmMLAL) at label
+// pfx+"epi": the accumulators V16+4m+v hold columns 4v..4v+3 of row m, R3 points at the tile's
+// multipliers (its bias, 64 bytes before, already loaded); it requantizes, stores 16 bytes per row
+// and loops to pfx+"tile" while R10 > 0.
+func gemmEpi16(g *gen, mr int, pfx string) {
+	acc := func(m, v int) int { return 16 + 4*m + v }
 	g.label(pfx + "epi")
 
 	g.comment("epilogue: acc -= wz*rowsum (flags bit 1), acc <<= lsh (flags bit 0), requantize")
@@ -273,215 +365,246 @@ func gemmSDOT(g *gen, mr int) {
 		g.p("VST1.P [V%d.B16], 16(R%d)", d, 6+m)
 	}
 	g.p("B %snext", pfx)
+	g.label(pfx + "fast")
+	requantFast(g, accs, mult, rsh)
+	g.p("B %snarrow", pfx)
 	g.label(pfx + "fp")
 	g.comment("fp32 requantization (flags bit 3): the scales are in the multipliers' place")
 	g.p("VLD1.P 64(R3), %s", vlist(4, 4, "S4"))
 	g.p("ADD $192, R3")
 	requantFP32(g, accs, mult)
-	for m := 0; m < mr; m++ {
-		d := 2 * (m % 2)
-		narrowFast(g, d, [4]int{acc(m, 0), acc(m, 1), acc(m, 2), acc(m, 3)}, 12)
-		g.p("VST1.P [V%d.B16], 16(R%d)", d, 6+m)
-	}
-	g.p("B %snext", pfx)
-	g.label(pfx + "fast")
-	requantFast(g, accs, mult, rsh)
-	for m := 0; m < mr; m++ {
-		d := 2 * (m % 2)
-		narrowFast(g, d, [4]int{acc(m, 0), acc(m, 1), acc(m, 2), acc(m, 3)}, 12)
-		g.p("VST1.P [V%d.B16], 16(R%d)", d, 6+m)
+	g.label(pfx + "narrow")
+	g.comment("narrow, add the zero point, clamp (flags bits 5, 6: the clamp to min, to max cannot bind)")
+	g.p("TBNZ $5, R11, %snomin", pfx)
+	for _, v := range []struct {
+		label  string
+		lo, hi bool
+	}{{"", true, true}, {"nomax", true, false}, {"nomin", false, true}, {"none", false, false}} {
+		if v.label != "" {
+			g.label(pfx + v.label)
+		}
+		if v.label == "" || v.label == "nomin" {
+			g.p("TBNZ $6, R11, %s%s", pfx, map[string]string{"": "nomax", "nomin": "none"}[v.label])
+		}
+		for m := 0; m < mr; m++ {
+			d := 2 * (m % 2)
+			narrowClamp(g, d, [4]int{acc(m, 0), acc(m, 1), acc(m, 2), acc(m, 3)}, 12, v.lo, v.hi)
+			g.p("VST1.P [V%d.B16], 16(R%d)", d, 6+m)
+		}
+		if v.label != "none" {
+			g.p("B %snext", pfx)
+		}
 	}
 	g.label(pfx + "next")
 	g.p("SUBS $1, R10")
 	g.p("BNE %stile", pfx)
+	if pfx[len(pfx)-1] == 'p' { // the next panel: 4 pixels and 4 output rows on
+		g.p("ADD R19<<2, R17")
+		g.p("ADD R20<<2, R25")
+		g.p("SUBS $1, R21")
+		g.p("BNE %spanel", pfx)
+	}
 	g.p("RET")
 }
 
-// gemmMLAL emits the SMULL/SMLAL2 + SADALP GEMM kernel: an mr x 4 output tile, k in steps of 16.
-// acc(m,n) = V16+4m+n holds four int32 partial sums of output (m,n), reduced with ADDP at the end.
+// gemmMLAL emits the SMULL/SMLAL2 + SADALP GEMM kernel: an mr x 16 output tile, k in steps of 16,
+// with the accumulators of gemmSDOT (V16+4m+v: row m, columns 4v..4v+3, one column per int32 lane)
+// and its epilogue. An int32 lane j of SADALP(SMULL(a, w) + SMLAL2(a, w)) sums the bytes 2j, 2j+1,
+// 2j+8, 2j+9 of both operands: with the A row rotated by 0, 2, 4 and 6 bytes (EXT; the 4-row panel
+// holds the four rotations, packA4R) each lane meets every k of the chunk once, and the weights are
+// packed to match ([tile][kc][rotation r][column group v][16]: byte i holds w[k = (i+2r) mod 16]
+// [column 4v + (i mod 8)/2]). Registers: A V0-V3, weights V4-V7, products V8-V11.
 // The fast loop adds two int8 products in an int16 lane before SADALP: exact when no weight of the
 // tile is -128 (|a*w| <= 128*127, two fit in int16). Tiles whose flags word has bit 0 set contain a
 // -128 weight and take the safe loop (one product per int16 lane: SMULL/SMULL2 + two SADALP).
-func gemmMLAL(g *gen, mr int) {
+func gemmMLAL(g *gen, mr int, panels bool) {
 	name := fmt.Sprintf("gemmMLAL%d", mr)
 	pfx := fmt.Sprintf("mlal%d", mr)
-	acc := func(m, n int) int { return 16 + 4*m + n }
-	temps := []int{8, 9, 10, 11}
-	g.text(name, name+gemmSig, 96)
-	gemmPrologue(g, mr, pfx)
-
-	load := func() {
-		if mr == 4 {
-			g.p("VLD1.P 64(R12), %s", vlist(0, 4, "B16"))
-		} else {
-			g.p("VLD1.P 16(R12), [V0.B16]")
-		}
-		g.p("VLD1.P 64(R2), %s", vlist(4, 4, "B16"))
+	acc := func(m, v int) int { return 16 + 4*m + v }
+	if panels {
+		name, pfx = name+"P", pfx+"p"
+		g.text(name, name+gemmSigP, 96)
+	} else {
+		g.text(name, name+gemmSig, 96)
 	}
-	type pair struct{ m, n int }
+	gemmPrologue(g, mr, pfx)
+	if panels {
+		gemmPanelHead(g, pfx, true)
+	}
+
+	type pair struct{ m, v int }
 	var pairs []pair
 	for m := 0; m < mr; m++ {
-		for n := 0; n < 4; n++ {
-			pairs = append(pairs, pair{m, n})
+		for v := 0; v < 4; v++ {
+			pairs = append(pairs, pair{m, v})
 		}
 	}
-	fast := func(first bool) {
-		load()
-		for lo := 0; lo < len(pairs); lo += 4 {
-			grp := pairs[lo:min(lo+4, len(pairs))]
-			for i, q := range grp {
-				g.w(smull8H(temps[i], q.m, 4+q.n, false))
-			}
-			for i, q := range grp {
-				g.w(smlal8H(temps[i], q.m, 4+q.n, true))
-			}
-			for i, q := range grp {
-				if first {
-					g.w(saddlp4S(acc(q.m, q.n), temps[i]))
-				} else {
-					g.w(sadalp4S(acc(q.m, q.n), temps[i]))
-				}
+	// aReg is the A register of row m in rotation r.
+	aReg := func(r, m int) int {
+		if mr == 4 {
+			return m
+		}
+		return r
+	}
+	chunk := func(safe bool) {
+		if mr == 1 {
+			g.p("VLD1.P 16(R12), [V0.B16]")
+			for r := 1; r < 4; r++ {
+				g.p("VEXT $%d, V0.B16, V0.B16, V%d.B16", 2*r, r)
 			}
 		}
-	}
-	safe := func(first bool) {
-		load()
-		for lo := 0; lo < len(pairs); lo += 2 {
-			grp := pairs[lo:min(lo+2, len(pairs))]
-			for i, q := range grp {
-				g.w(smull8H(temps[2*i], q.m, 4+q.n, false))
-				g.w(smull8H(temps[2*i+1], q.m, 4+q.n, true))
+		for r := 0; r < 4; r++ {
+			if mr == 4 {
+				g.p("VLD1.P 64(R12), %s", vlist(0, 4, "B16"))
 			}
-			for i, q := range grp {
-				if first {
-					g.w(saddlp4S(acc(q.m, q.n), temps[2*i]))
-				} else {
-					g.w(sadalp4S(acc(q.m, q.n), temps[2*i]))
+			g.p("VLD1.P 64(R2), %s", vlist(4, 4, "B16"))
+			if !safe {
+				for lo := 0; lo < len(pairs); lo += 4 {
+					grp := pairs[lo:min(lo+4, len(pairs))]
+					for i, q := range grp {
+						g.w(smull8H(8+i, aReg(r, q.m), 4+q.v, false))
+					}
+					for i, q := range grp {
+						g.w(smlal8H(8+i, aReg(r, q.m), 4+q.v, true))
+					}
+					for i, q := range grp {
+						g.w(sadalp4S(acc(q.m, q.v), 8+i))
+					}
 				}
-				g.w(sadalp4S(acc(q.m, q.n), temps[2*i+1]))
+				continue
+			}
+			for lo := 0; lo < len(pairs); lo += 2 {
+				grp := pairs[lo:min(lo+2, len(pairs))]
+				for i, q := range grp {
+					g.w(smull8H(8+2*i, aReg(r, q.m), 4+q.v, false))
+					g.w(smull8H(9+2*i, aReg(r, q.m), 4+q.v, true))
+				}
+				for i, q := range grp {
+					g.w(sadalp4S(acc(q.m, q.v), 8+2*i))
+					g.w(sadalp4S(acc(q.m, q.v), 9+2*i))
+				}
 			}
 		}
 	}
 
 	g.label(pfx + "tile")
 	g.p("MOVD R0, R12")
-	g.p("TBNZ $4, R11, %scheck", pfx)
-	g.label(pfx + "fast1")
-	g.comment("fast loop: first k-step sets the accumulators, then 4 k-steps per iteration")
-	fast(true)
-	g.p("MOVD R19, R15")
-	g.p("MOVD R20, R14")
-	g.p("CBZ R15, %srem", pfx)
-	g.label(pfx + "k4")
-	for i := 0; i < 4; i++ {
-		fast(false)
-	}
-	g.p("SUBS $1, R15")
-	g.p("BNE %sk4", pfx)
-	g.label(pfx + "rem")
-	g.p("CBZ R14, %sdone", pfx)
-	g.label(pfx + "k1")
-	fast(false)
-	g.p("SUBS $1, R14")
-	g.p("BNE %sk1", pfx)
-	g.label(pfx + "done")
-	g.comment("reduce: row m's four column sums into V16+4m")
-	for m := 0; m < mr; m++ {
-		g.p("VADDP V%d.S4, V%d.S4, V8.S4", acc(m, 1), acc(m, 0))
-		g.p("VADDP V%d.S4, V%d.S4, V9.S4", acc(m, 3), acc(m, 2))
-		g.p("VADDP V9.S4, V8.S4, V%d.S4", acc(m, 0))
-	}
-	g.comment("tile flags, bias, mult, rsh in V0-V3, lsh, wz in V4, V5")
-	g.p("VLD1.P 64(R3), %s", vlist(0, 4, "S4"))
-	g.p("VLD1.P 32(R3), [V4.S4, V5.S4]")
-	var rows []int
-	for m := 0; m < mr; m++ {
-		rows = append(rows, acc(m, 0))
-		g.p("VADD V1.S4, V%d.S4, V%d.S4", acc(m, 0), acc(m, 0))
-	}
-	g.p("TBZ $1, R11, %snowz", pfx)
-	for m, r := range rows {
-		g.w(mlsElem4S(r, 5, 15, m))
-	}
-	g.label(pfx + "nowz")
-	g.p("TBNZ $3, R11, %sfp", pfx)
-	g.p("TBZ $0, R11, %snolsh", pfx)
-	for _, r := range rows {
-		g.w(sshl4S(r, r, 4))
-	}
-	g.label(pfx + "nolsh")
-	ones := func(v int) []int {
-		s := make([]int, len(rows))
-		for i := range s {
-			s[i] = v
-		}
-		return s
-	}
-	store := func() {
-		for m := 0; m < mr; m++ {
-			g.p("VST1.P V6.S[%d], 4(R%d)", m, 6+m)
-		}
-	}
-	g.p("TBNZ $2, R11, %sfast", pfx)
-	requant(g, rows, ones(2), ones(3), temps)
-	if mr == 4 {
-		narrow16(g, 6, [4]int{rows[0], rows[1], rows[2], rows[3]})
-	} else {
-		g.w(sqxtnH(6, rows[0], false))
-		g.w(sqxtnB(6, 6, false))
-		g.w(smax16B(6, 6, 13))
-		g.w(smin16B(6, 6, 14))
-	}
-	store()
-	g.p("B %snext", pfx)
-	narrow := func() { // the zero point in V12 (.8h)
-		if mr == 4 {
-			narrowFast(g, 6, [4]int{rows[0], rows[1], rows[2], rows[3]}, 12)
-		} else {
-			g.w(sqxtnH(6, rows[0], false))
-			g.w(sqadd8H(6, 6, 12))
-			g.w(sqxtnB(6, 6, false))
-			g.w(smax16B(6, 6, 13))
-			g.w(smin16B(6, 6, 14))
-		}
-		store()
-	}
-	g.label(pfx + "fp")
-	g.comment("fp32 requantization (flags bit 3): the scales are in the multipliers' place (V2)")
-	requantFP32(g, rows, ones(2))
-	narrow()
-	g.p("B %snext", pfx)
-	g.label(pfx + "fast")
-	requantFast(g, rows, ones(2), ones(3))
-	narrow()
-	g.label(pfx + "next")
-	g.p("SUBS $1, R10")
-	g.p("BNE %stile", pfx)
-	g.p("RET")
-
-	g.comment("flags bit 4: some tile has a -128 weight; its flags word (bit 0) selects the safe loop")
-	g.label(pfx + "check")
+	g.comment("tile flags word (bit 0: a -128 weight), then the bias, as gemmSDOT")
 	g.p("MOVWU (R3), R13")
-	g.p("TBZ $0, R13, %sfast1", pfx)
-	safe(true)
-	g.p("SUBS $1, R1, R14")
-	g.p("BEQ %sdone", pfx)
-	g.label(pfx + "sk")
-	safe(false)
-	g.p("SUBS $1, R14")
-	g.p("BNE %ssk", pfx)
-	g.p("B %sdone", pfx)
+	g.p("ADD $16, R3")
+	for m := 0; m < mr-1; m++ {
+		g.p("VLD1 (R3), %s", vlist(acc(m, 0), 4, "S4"))
+	}
+	g.p("VLD1.P 64(R3), %s", vlist(acc(mr-1, 0), 4, "S4"))
+	g.p("MOVD R15, R14")
+	g.p("TBZ $4, R11, %sfl", pfx)
+	g.p("TBNZ $0, R13, %ssl", pfx)
+	for _, safe := range []bool{false, true} {
+		l := pfx + "fl" // the fast loop; "sl" the safe one
+		if safe {
+			l = pfx + "sl"
+		}
+		g.label(l)
+		g.comment("an odd kc: one k-chunk first, then two per iteration")
+		g.p("TBZ $0, R1, %seven", l)
+		chunk(safe)
+		g.label(l + "even")
+		g.p("CBZ R14, %sepi", pfx)
+		g.label(l + "k")
+		chunk(safe)
+		chunk(safe)
+		g.p("SUBS $1, R14")
+		g.p("BNE %sk", l)
+		if !safe {
+			g.p("B %sepi", pfx)
+		}
+	}
+	gemmEpi16(g, mr, pfx)
+}
+
+// gatherA4 emits the modeGather row gather of four A rows: for each row the 16 bytes at each of its
+// four pointers in V0-V3, then per chunk one TBL (indices in V16-V18, 0xff: a zero byte); the rows
+// are stored one after the other (kc chunks each). kc is 1, 2 or 3.
+func gatherA4(g *gen) {
+	g.text("gatherA4", "gatherA4(dst *int8, ptrs **int8, idx *byte, kc int)", 32)
+	g.p("MOVD dst+0(FP), R0")
+	g.p("MOVD ptrs+8(FP), R1")
+	g.p("MOVD idx+16(FP), R2")
+	g.p("MOVD kc+24(FP), R3")
+	g.p("VLD1 (R2), %s", vlist(16, 3, "B16"))
+	g.p("CMP $2, R3")
+	g.p("BLT gather1")
+	g.p("BEQ gather2")
+	for _, kc := range []int{3, 1, 2} {
+		g.label(fmt.Sprintf("gather%d", kc))
+		for r := 0; r < 4; r++ {
+			g.p("LDP.P 16(R1), (R4, R5)")
+			g.p("LDP.P 16(R1), (R6, R7)")
+			for i := 0; i < 4; i++ {
+				g.p("VLD1 (R%d), [V%d.B16]", 4+i, i)
+			}
+			for c := 0; c < kc; c++ {
+				g.p("VTBL V%d.B16, %s, V%d.B16", 16+c, vlist(0, 4, "B16"), 4+c)
+			}
+			g.p("VST1.P %s, %d(R0)", vlist(4, kc, "B16"), 16*kc)
+		}
+		g.p("RET")
+	}
+}
+
+// gatherRun emits the modeGather gather of npix consecutive A rows: per pixel the 16 bytes at each
+// of four pointers (advanced by their own steps: 0 for a row of InZero), then per chunk one TBL
+// (indices in V16-V18, 0xff: a zero byte). kc is 1, 2 or 3.
+func gatherRun(g *gen) {
+	g.text("gatherRun", "gatherRun(dst *int8, p *[4]*int8, steps *[4]int, idx *byte, kc int, npix int)", 48)
+	g.p("MOVD dst+0(FP), R0")
+	g.p("MOVD p+8(FP), R1")
+	g.p("MOVD steps+16(FP), R2")
+	g.p("MOVD idx+24(FP), R3")
+	g.p("MOVD kc+32(FP), R13")
+	g.p("MOVD npix+40(FP), R12")
+	g.p("LDP (R1), (R4, R5)")
+	g.p("LDP 16(R1), (R6, R7)")
+	g.p("LDP (R2), (R8, R9)")
+	g.p("LDP 16(R2), (R10, R11)")
+	g.p("VLD1 (R3), %s", vlist(16, 3, "B16"))
+	g.p("CMP $2, R13")
+	g.p("BLT grun1")
+	g.p("BEQ grun2")
+	for _, kc := range []int{3, 1, 2} {
+		g.label(fmt.Sprintf("grun%d", kc))
+		for i := 0; i < 4; i++ {
+			g.p("VLD1.P (R%d)(R%d), [V%d.B16]", 4+i, 8+i, i)
+		}
+		for c := 0; c < kc; c++ {
+			g.p("VTBL V%d.B16, %s, V%d.B16", 16+c, vlist(0, 4, "B16"), 4+c)
+		}
+		g.p("VST1.P %s, %d(R0)", vlist(4, kc, "B16"), 16*kc)
+		g.p("SUBS $1, R12")
+		g.p("BNE grun%d", kc)
+		g.p("RET")
+	}
 }
 
 // packA4 interleaves four rows into the A panel layout [chunk][row][16], optionally summing each row.
-func packA4(g *gen) {
-	g.text("packA4", "packA4(dst *int8, ptrs **int8, ntaps int, kc int, sums *int32)", 40)
+func packA4(g *gen) { packA4Rot(g, false) }
+
+// packA4R is packA4 for gemmMLAL4: each chunk of the four rows is stored four times, rotated by 0,
+// 2, 4 and 6 bytes (EXT), [chunk][rotation][row][16].
+func packA4R(g *gen) { packA4Rot(g, true) }
+
+func packA4Rot(g *gen, rot bool) {
+	name, pfx := "packA4", "pack"
+	if rot {
+		name, pfx = "packA4R", "packr"
+	}
+	g.text(name, name+"(dst *int8, ptrs **int8, ntaps int, kc int, sums *int32)", 40)
 	g.p("MOVD dst+0(FP), R0")
 	g.p("MOVD ptrs+8(FP), R1")
 	g.p("MOVD ntaps+16(FP), R2")
 	g.p("MOVD kc+24(FP), R3")
 	g.p("MOVD sums+32(FP), R4")
-	g.p("CBNZ R4, packsum")
+	g.p("CBNZ R4, %ssum", pfx)
 	body := func(pfx string, sum bool) {
 		g.label(pfx + "tap")
 		g.p("LDP.P 16(R1), (R5, R6)")
@@ -492,6 +615,14 @@ func packA4(g *gen) {
 			g.p("VLD1.P 16(R%d), [V%d.B16]", 5+r, r)
 		}
 		g.p("VST1.P %s, 64(R0)", vlist(0, 4, "B16"))
+		if rot {
+			for r := 1; r < 4; r++ {
+				for m := 0; m < 4; m++ {
+					g.p("VEXT $%d, V%d.B16, V%d.B16, V%d.B16", 2*r, m, m, 4+m)
+				}
+				g.p("VST1.P %s, 64(R0)", vlist(4, 4, "B16"))
+			}
+		}
 		if sum {
 			for r := 0; r < 4; r++ {
 				g.w(saddlp8H(20+r, r))
@@ -505,13 +636,13 @@ func packA4(g *gen) {
 		g.p("SUBS $1, R2")
 		g.p("BNE %stap", pfx)
 	}
-	body("pack", false)
+	body(pfx, false)
 	g.p("RET")
-	g.label("packsum")
+	g.label(pfx + "sum")
 	for r := 0; r < 4; r++ {
 		g.p("VEOR V%d.B16, V%d.B16, V%d.B16", 16+r, 16+r, 16+r)
 	}
-	body("packs", true)
+	body(pfx+"s", true)
 	g.p("VADDP V17.S4, V16.S4, V24.S4")
 	g.p("VADDP V19.S4, V18.S4, V25.S4")
 	g.p("VADDP V25.S4, V24.S4, V26.S4")
@@ -661,6 +792,156 @@ func dw3x3(g *gen) {
 	body("dwlsh", true, false, false)
 	body("dwfast", false, true, false)
 	body("dwfp", false, false, true)
+}
+
+// dwdot emits the SDOT depthwise 3x3 kernel (fp32 requantization) for nb consecutive 16-channel
+// blocks of one output row. The input rows are prepared by dwprep: [block][x][16 channels][4 taps],
+// tap kx of channel c at byte 4c+kx (the fourth tap meets a zero weight), so each row of the 3x3
+// window is one 64-byte load and four SDOTs. Weights [block][ky][16][4] in V0-V11, input V12-V15,
+// accumulators V16-V19, scales V20-V23, output V24 (V25 temp), zero point V26 (.8h), activation
+// min/max V27/V28 (flags bit 0: skip the min clamp, bit 1: skip the max clamp).
+func dwdot(g *gen) {
+	g.text("dwdot", "dwdot(out *int8, r0, r1, r2 *int8, w *int8, p *int32, hdr *int32, n int, cout int, flags int, nb int)", 88)
+	g.p("MOVD out+0(FP), R22")
+	for ky := 0; ky < 3; ky++ {
+		g.p("MOVD r%d+%d(FP), R%d", ky, 8+8*ky, 1+ky)
+	}
+	g.p("MOVD w+32(FP), R10")
+	g.p("MOVD p+40(FP), R11")
+	g.p("MOVD hdr+48(FP), R12")
+	g.p("MOVW (R12), R13")
+	g.p("VDUP R13, V26.H8")
+	g.p("MOVW 4(R12), R13")
+	g.p("VDUP R13, V27.B16")
+	g.p("MOVW 8(R12), R13")
+	g.p("VDUP R13, V28.B16")
+	g.p("MOVD cout+64(FP), R16")
+	g.p("MOVD flags+72(FP), R17")
+	g.p("MOVD nb+80(FP), R21")
+	g.p("AND $3, R17")
+	for v := 0; v < 4; v++ {
+		g.p("CMP $%d, R17", v)
+		g.p("BEQ dwdot%d", v)
+	}
+	for v := 0; v < 4; v++ {
+		pfx := fmt.Sprintf("dwdot%d", v)
+		g.label(pfx)
+		g.comment("block setup: weights, scales, pixel count")
+		for i := 0; i < 3; i++ {
+			g.p("VLD1.P 64(R10), %s", vlist(4*i, 4, "B16"))
+		}
+		g.p("ADD $64, R11, R12")
+		g.p("VLD1 (R12), %s", vlist(20, 4, "S4"))
+		g.p("MOVD n+56(FP), R15")
+		g.p("MOVD R22, R0")
+		g.label(pfx + "px")
+		g.p("VLD1 (R11), %s", vlist(16, 4, "S4"))
+		for ky := 0; ky < 3; ky++ {
+			g.p("VLD1.P 64(R%d), %s", 1+ky, vlist(12, 4, "B16"))
+			for i := 0; i < 4; i++ {
+				g.w(sdotVec(16+i, 12+i, 4*ky+i))
+			}
+		}
+		requantFP32(g, []int{16, 17, 18, 19}, []int{20, 21, 22, 23})
+		g.w(sqxtnH(24, 16, false))
+		g.w(sqxtnH(24, 17, true))
+		g.w(sqxtnH(25, 18, false))
+		g.w(sqxtnH(25, 19, true))
+		g.w(sqadd8H(24, 24, 26))
+		g.w(sqadd8H(25, 25, 26))
+		g.w(sqxtnB(24, 24, false))
+		g.w(sqxtnB(24, 25, true))
+		if v&1 == 0 {
+			g.w(smax16B(24, 24, 27))
+		}
+		if v&2 == 0 {
+			g.w(smin16B(24, 24, 28))
+		}
+		g.p("VST1.P [V24.B16], (R0)(R16)")
+		g.p("SUBS $1, R15")
+		g.p("BNE %spx", pfx)
+		g.comment("next block: the row pointers are there already")
+		g.p("ADD $16, R22")
+		g.p("ADD $256, R11")
+		g.p("SUBS $1, R21")
+		g.p("BNE %s", pfx)
+		g.p("RET")
+	}
+}
+
+// dwprep emits the input row preparation of dwdot: for nb blocks of 16 channels and n output
+// pixels x, the 64 bytes [16 channels][4 taps] of padded pixels s*x .. s*x+3 (pixels cin bytes
+// apart, blocks 16 bytes apart in src; blocks bstride bytes apart in dst), interleaved by one ST4.
+// With s = 1 the window slides by one pixel: one load per x (four x per iteration over V0-V6, then
+// three register moves).
+func dwprep(g *gen) {
+	g.text("dwprep", "dwprep(dst *int8, src *int8, n int, cin int, s int, nb int, bstride int)", 56)
+	g.p("MOVD dst+0(FP), R0")
+	g.p("MOVD src+8(FP), R1")
+	g.p("MOVD cin+24(FP), R2")
+	g.p("MOVD s+32(FP), R3")
+	g.p("MOVD nb+40(FP), R4")
+	g.p("MOVD bstride+48(FP), R10")
+	g.p("CMP $1, R3")
+	g.p("BEQ prep1block")
+	g.p("MUL R2, R3, R3")
+	g.label("prepblock")
+	g.p("MOVD R0, R11")
+	g.p("MOVD R1, R5")
+	g.p("ADD R2, R5, R6")
+	g.p("ADD R2, R6, R7")
+	g.p("ADD R2, R7, R8")
+	g.p("MOVD n+16(FP), R9")
+	g.label("prepx")
+	for j := 0; j < 4; j++ {
+		g.p("VLD1.P (R%d)(R3), [V%d.B16]", 5+j, j)
+	}
+	g.p("VST4.P %s, 64(R11)", vlist(0, 4, "B16"))
+	g.p("SUBS $1, R9")
+	g.p("BNE prepx")
+	g.p("ADD $16, R1")
+	g.p("ADD R10, R0")
+	g.p("SUBS $1, R4")
+	g.p("BNE prepblock")
+	g.p("RET")
+
+	g.comment("stride 1: pixels x, x+1, x+2 stay in registers, one load per x")
+	g.label("prep1block")
+	g.p("MOVD R0, R11")
+	g.p("MOVD R1, R5")
+	for j := 0; j < 3; j++ {
+		g.p("VLD1.P (R5)(R2), [V%d.B16]", j)
+	}
+	g.p("MOVD n+16(FP), R9")
+	g.p("LSR $2, R9, R6")
+	g.p("AND $3, R9")
+	g.p("CBZ R6, prep1rem")
+	g.label("prep1x4")
+	for j := 0; j < 4; j++ {
+		g.p("VLD1.P (R5)(R2), [V%d.B16]", 3+j)
+		g.p("VST4.P %s, 64(R11)", vlist(j, 4, "B16"))
+	}
+	for j := 0; j < 3; j++ {
+		g.p("VMOV V%d.B16, V%d.B16", 4+j, j)
+	}
+	g.p("SUBS $1, R6")
+	g.p("BNE prep1x4")
+	g.label("prep1rem")
+	g.p("CBZ R9, prep1next")
+	g.label("prep1x")
+	g.p("VLD1.P (R5)(R2), [V3.B16]")
+	g.p("VST4.P %s, 64(R11)", vlist(0, 4, "B16"))
+	for j := 0; j < 3; j++ {
+		g.p("VMOV V%d.B16, V%d.B16", 1+j, j)
+	}
+	g.p("SUBS $1, R9")
+	g.p("BNE prep1x")
+	g.label("prep1next")
+	g.p("ADD $16, R1")
+	g.p("ADD R10, R0")
+	g.p("SUBS $1, R4")
+	g.p("BNE prep1block")
+	g.p("RET")
 }
 
 // widen16 emits the sign extension of n blocks of 16 int8 to int16 (the depthwise input rows).
@@ -845,13 +1126,14 @@ func main() {
 		what string
 		emit []func(*gen)
 	}{
-		{"gemm_arm64.s", "GEMM micro-kernels: SDOT (4x16, 1x16 tiles) and SMULL/SMLAL2+SADALP (4x4, 1x4 tiles), requantization fused.",
+		{"gemm_arm64.s", "GEMM micro-kernels: SDOT and SMULL/SMLAL2+SADALP (4x16, 1x16 tiles), requantization fused.",
 			[]func(*gen){
-				func(g *gen) { gemmSDOT(g, 4) }, func(g *gen) { gemmSDOT(g, 1) },
-				func(g *gen) { gemmMLAL(g, 4) }, func(g *gen) { gemmMLAL(g, 1) },
+				func(g *gen) { gemmSDOT(g, 4, false) }, func(g *gen) { gemmSDOT(g, 1, false) },
+				func(g *gen) { gemmMLAL(g, 4, false) }, func(g *gen) { gemmMLAL(g, 1, false) },
+				func(g *gen) { gemmSDOT(g, 4, true) }, func(g *gen) { gemmMLAL(g, 4, true) },
 			}},
-		{"pack_arm64.s", "A-panel packing for the GEMM kernels.", []func(*gen){packA4}},
-		{"dw3x3_arm64.s", "Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening.", []func(*gen){dw3x3, widen16}},
+		{"pack_arm64.s", "A-panel packing for the GEMM kernels; the modeGather row gather.", []func(*gen){packA4, packA4R, gatherA4, gatherRun}},
+		{"dw3x3_arm64.s", "Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening; the SDOT form and its row preparation.", []func(*gen){dw3x3, widen16, dwdot, dwprep}},
 		{"add_arm64.s", "Elementwise int8 addition: TFLite's requantization (addInt8) and XNNPACK's (addXNNPACK).", []func(*gen){add, addX}},
 		{"pool_arm64.s", "Per-channel sums for average pooling.", []func(*gen){pool}},
 	}
