@@ -127,11 +127,11 @@ func Open(lines Lines, actions []Action, log *slog.Logger) (*Actions, error) {
 			as.Close()
 			return nil, fmt.Errorf("gpio: action %d: %w", i, err)
 		}
-		if j, ok := used[p.key()]; ok {
+		if j, ok := used[p.Key()]; ok {
 			as.Close()
 			return nil, fmt.Errorf("gpio: action %d: pin %s: action %d drives it already", i, p, j)
 		}
-		used[p.key()] = i
+		used[p.Key()] = i
 		pin, err := lines.Output(p)
 		if err != nil {
 			as.Close()

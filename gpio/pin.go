@@ -28,8 +28,8 @@ func (p Pin) String() string {
 	return "GPIO" + strconv.Itoa(p.BCM)
 }
 
-// key identifies the physical line, so that two names of one line compare equal.
-func (p Pin) key() string {
+// Key identifies the physical line, so that two names of one line compare equal.
+func (p Pin) Key() string {
 	if p.Chip != "" {
 		return p.Chip + ":" + strconv.Itoa(p.Line)
 	}

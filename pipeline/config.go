@@ -289,10 +289,10 @@ func (c *Config) checkGPIO() error {
 			return fmt.Errorf("pipeline: %s: %w", c.at(fmt.Sprintf("actions[%d]", i)), err)
 		}
 		f := fmt.Sprintf("actions[%d].pin", i)
-		if prev, ok := used[p.String()]; ok {
+		if prev, ok := used[p.Key()]; ok {
 			return fmt.Errorf("pipeline: %s: pin %s is %s's already", c.at(f), p, prev)
 		}
-		used[p.String()] = f
+		used[p.Key()] = f
 	}
 	if c.Trigger != nil {
 		p, err := c.Trigger.Check()
@@ -303,7 +303,7 @@ func (c *Config) checkGPIO() error {
 			}
 			return fmt.Errorf("pipeline: %s: %w", c.at("trigger"), err)
 		}
-		if prev, ok := used[p.String()]; ok {
+		if prev, ok := used[p.Key()]; ok {
 			return fmt.Errorf("pipeline: %s: pin %s is %s's already", c.at("trigger.pin"), p, prev)
 		}
 	}

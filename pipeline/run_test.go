@@ -21,6 +21,8 @@ import (
 
 	"github.com/edgeinfer/edgeinfer/camera"
 	"github.com/edgeinfer/edgeinfer/camera/cameratest"
+	"github.com/edgeinfer/edgeinfer/gpio"
+	"github.com/edgeinfer/edgeinfer/gpio/gpiotest"
 	"github.com/edgeinfer/edgeinfer/internal/shareddata"
 	"github.com/edgeinfer/edgeinfer/internal/vmtest"
 	"github.com/edgeinfer/edgeinfer/models/load"
@@ -93,7 +95,8 @@ func newTestLoop(t *testing.T, dc decide.Config) *loop {
 }
 
 // TestStepAllocs pins the steady state of the frame step (fill, infer, dequantize, decide, metrics,
-// no label change, no heartbeat due) at zero allocations, with a real model and a fake publisher.
+// the frame copied for the status page and snapshots, no label change, no heartbeat due) at zero
+// allocations, with a real model, a fake publisher and GPIO actions on fake lines.
 func TestStepAllocs(t *testing.T) {
 	l := newTestLoop(t, decide.Config{Smoothing: 5, TopK: 3, Classes: []decide.Class{{Name: "goldfish, Carassius auratus", On: 0.5}}})
 	pub := &fakePub{}
@@ -101,6 +104,13 @@ func TestStepAllocs(t *testing.T) {
 	var out bytes.Buffer
 	l.w = &out
 	l.heartbeat = time.Hour
+	l.grab, l.snapshots = &frameCopy{}, make(chan struct{}, 1)
+	acts, err := gpio.Open(&gpiotest.Lines{}, []gpio.Action{{Class: "goldfish, Carassius auratus", Kind: gpio.LED, Pin: "GPIO17"}}, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer acts.Close()
+	l.actions = acts
 	frames, err := cameratest.Pattern(camera.YUYV, 320, 240, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -109,6 +119,7 @@ func TestStepAllocs(t *testing.T) {
 	src.Loop = true
 	ctx := context.Background()
 	next := func() {
+		l.lastGrab = time.Time{} // copy every frame
 		f, err := src.Next(ctx)
 		if err == nil {
 			err = l.step(ctx, f)
