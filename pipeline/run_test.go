@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -229,11 +230,16 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
+var subscriptions atomic.Int64
+
 // subscribe connects to broker (retrying until it is up) and collects the messages of topic.
 func subscribe(t *testing.T, broker, topic string) <-chan paho.Message {
 	t.Helper()
 	msgs := make(chan paho.Message, 100)
-	o := paho.NewClientOptions().AddBroker(broker).SetClientID("test-sub-" + t.Name()).SetAutoReconnect(false)
+	// Unique across the processes and subscriptions of a test: the host and the VM guest share a
+	// broker, and a second client with the same ID would take over the first one's session.
+	id := fmt.Sprintf("test-sub-%s-%d-%d", t.Name(), os.Getpid(), subscriptions.Add(1))
+	o := paho.NewClientOptions().AddBroker(broker).SetClientID(id).SetAutoReconnect(false)
 	c := paho.NewClient(o)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
