@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -93,5 +95,36 @@ func TestLoadActionErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), p) || !strings.HasPrefix(err.Error(), "pipeline: ") {
 			t.Errorf("%q:\n error %v\n want it to name %s and contain %q", tc.text, err, p, tc.want)
 		}
+	}
+}
+
+// TestExampleConfigCommented: the commented-out examples of edgeinfer.yaml (watch, actions,
+// trigger) load once uncommented.
+func TestExampleConfigCommented(t *testing.T) {
+	b, err := os.ReadFile("../edgeinfer.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	example := regexp.MustCompile(`^#( {2,}(- )?[a-z_]+:|trigger:)`)
+	for _, l := range strings.Split(string(b), "\n") {
+		switch {
+		case l == "watch: []" || l == "actions: []":
+			l = strings.TrimSuffix(l, " []")
+		case example.MatchString(l):
+			l = l[1:]
+		}
+		out = append(out, l)
+	}
+	p := writeConfig(t, strings.Join(out, "\n"))
+	var c Config
+	if err := c.LoadFile(p); err != nil {
+		t.Fatalf("%v\n%s", err, strings.Join(out, "\n"))
+	}
+	if len(c.Watch) != 1 || len(c.Actions) != 3 || c.Trigger == nil || c.Trigger.Pin != "P1-16" || c.Actions[2].Pattern[4] != 300*time.Millisecond {
+		t.Errorf("uncommented example: watch %+v, actions %+v, trigger %+v", c.Watch, c.Actions, c.Trigger)
+	}
+	if _, err := c.decideConfig([]string{"tabby, tabby cat"}); err != nil {
+		t.Error(err)
 	}
 }
