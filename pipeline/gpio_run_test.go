@@ -227,6 +227,19 @@ func TestSystemdNotify(t *testing.T) {
 		t.Fatalf("Systemd: %v, %v, %v", n, wd, err)
 	}
 	defer n.Close()
+	received := make(chan []string, 1)
+	go func() { // read as they come: the socket holds only a few datagrams
+		var got []string
+		buf := make([]byte, 256)
+		for {
+			k, err := conn.Read(buf)
+			if err != nil {
+				received <- got
+				return
+			}
+			got = append(got, string(buf[:k]))
+		}
+	}()
 	cfg := Config{Model: mp, Labels: labels, Source: "pattern:?size=160x120&fps=20", Listen: "off", Frames: 30,
 		MQTT: MQTT{Listen: freeAddr(t)}, Notify: n, Watchdog: wd}
 	start := time.Now()
@@ -234,16 +247,8 @@ func TestSystemdNotify(t *testing.T) {
 		t.Fatal(err)
 	}
 	ran := time.Since(start)
-	var got []string
-	buf := make([]byte, 256)
-	conn.SetReadDeadline(time.Now().Add(time.Second))
-	for {
-		k, err := conn.Read(buf)
-		if err != nil {
-			break
-		}
-		got = append(got, string(buf[:k]))
-	}
+	conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	got := <-received
 	if len(got) < 3 || got[0] != "READY=1\nSTATUS=classifying" || got[len(got)-1] != "STOPPING=1" {
 		t.Fatalf("messages %q: want READY first, STOPPING last", got)
 	}

@@ -50,11 +50,16 @@ func Systemd(getenv func(string) string) (*SystemdNotifier, time.Duration, error
 	return &SystemdNotifier{conn: conn}, wd, nil
 }
 
-// Notify sends one message.
+// notifyTimeout bounds a send: a service manager that does not read its socket must not stop the
+// daemon (a unix datagram socket holds only a few messages, net.unix.max_dgram_qlen).
+const notifyTimeout = time.Second
+
+// Notify sends one message, giving up after a second.
 func (n *SystemdNotifier) Notify(state string) error {
 	if n == nil {
 		return errors.New("pipeline: systemd notify: not connected")
 	}
+	n.conn.SetWriteDeadline(time.Now().Add(notifyTimeout))
 	if _, err := n.conn.Write([]byte(state)); err != nil {
 		return fmt.Errorf("pipeline: systemd notify %q: %w", state, err)
 	}

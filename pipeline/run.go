@@ -278,11 +278,13 @@ func (l *loop) fire(active bool) {
 	}
 }
 
-// triggerArrived records a trigger for the next frame; with only, that frame is judged alone.
+// triggerArrived records a trigger for the next frame. With only, that frame's scores are judged
+// alone (no moving average over frames of other triggers), while a watched class's MinFrames and
+// OffDelay count over the triggered frames.
 func (l *loop) triggerArrived() {
 	l.triggered = true
 	if l.only {
-		l.dec.Reset()
+		l.dec.ResetScores()
 	}
 }
 
