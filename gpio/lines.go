@@ -81,3 +81,5 @@ func chardevLine(p Pin) (gpio.PinIO, error) {
 	return nil, fmt.Errorf("gpio: pin %s: no line named %s on this machine (not a Raspberry Pi?): name the line as gpiochipN:LINE; chips: %s",
 		p, name, strings.Join(names, ", "))
 }
+
+var _ Lines = Chardev{}

@@ -36,6 +36,8 @@ type Actuator interface {
 	Set(class string, active bool)
 }
 
+var _ Actuator = (*gpio.Actions)(nil)
+
 // grabEvery is how often the loop copies a frame for the status page's image.
 const grabEvery = time.Second
 

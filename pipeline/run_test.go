@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image/jpeg"
 	"io"
 	"log/slog"
 	"net"
@@ -353,8 +354,13 @@ func TestRunEmbeddedBroker(t *testing.T) {
 		}
 	}
 	page := get(t, "http://"+httpAddr+"/")
-	if !strings.Contains(page, "edgeinfer testdev") || !strings.Contains(page, `<td id="fps">`) || strings.Contains(page, "(no frame yet)") {
+	if !strings.Contains(page, "edgeinfer testdev") || !strings.Contains(page, `<td id="fps">`) || strings.Contains(page, "(no frame yet)") ||
+		!strings.Contains(page, `<img id="frame" src="/frame.jpg"`) {
 		t.Errorf("status page:\n%s", page)
+	}
+	img, err := jpeg.Decode(strings.NewReader(get(t, "http://"+httpAddr+"/frame.jpg")))
+	if err != nil || img.Bounds().Dx() != 320 || img.Bounds().Dy() != 240 {
+		t.Errorf("/frame.jpg: %v", err)
 	}
 
 	cancel()
