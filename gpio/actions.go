@@ -84,6 +84,19 @@ func (a *Action) Check() (Pin, error) {
 	return p, nil
 }
 
+// ActionError is Open failing on one action: Index is its place in the list, Field the yaml name
+// of the field at fault ("pin" when its line could not be had).
+type ActionError struct {
+	Index int
+	Field string
+	Err   error
+}
+
+func (e *ActionError) Error() string {
+	return fmt.Sprintf("gpio: action %d: %s: %v", e.Index, e.Field, e.Err)
+}
+func (e *ActionError) Unwrap() error { return e.Err }
+
 // Actions drives the output lines of a set of actions. Build it with Open; its methods may be
 // called concurrently.
 type Actions struct {
@@ -114,7 +127,8 @@ var (
 )
 
 // Open checks the actions, requests their lines as outputs and sets them inactive. Two actions
-// may not share a line. On error every line it opened is inactive and released again.
+// may not share a line. Its errors are *ActionError; on error every line it opened is inactive and
+// released again.
 func Open(lines Lines, actions []Action, log *slog.Logger) (*Actions, error) {
 	if log == nil {
 		log = slog.Default()
@@ -125,17 +139,18 @@ func Open(lines Lines, actions []Action, log *slog.Logger) (*Actions, error) {
 		p, err := a.Check()
 		if err != nil {
 			as.Close()
-			return nil, fmt.Errorf("gpio: action %d: %w", i, err)
+			fe := err.(*FieldError)
+			return nil, &ActionError{i, fe.Field, fe.Err}
 		}
 		if j, ok := used[p.Key()]; ok {
 			as.Close()
-			return nil, fmt.Errorf("gpio: action %d: pin %s: action %d drives it already", i, p, j)
+			return nil, &ActionError{i, "pin", fmt.Errorf("%s: action %d drives it already", p, j)}
 		}
 		used[p.Key()] = i
 		pin, err := lines.Output(p)
 		if err != nil {
 			as.Close()
-			return nil, fmt.Errorf("gpio: action %d (%s %s): %w", i, a.Kind, a.Class, err)
+			return nil, &ActionError{i, "pin", err}
 		}
 		if a.Kind == Pulse && a.Duration == 0 {
 			a.Duration = DefaultPulse
@@ -147,7 +162,7 @@ func Open(lines Lines, actions []Action, log *slog.Logger) (*Actions, error) {
 		if err := o.write(false); err != nil {
 			Release(pin)
 			as.Close()
-			return nil, fmt.Errorf("gpio: action %d (%s %s): pin %s: %w", i, a.Kind, a.Class, p, err)
+			return nil, &ActionError{i, "pin", fmt.Errorf("%s: setting it inactive: %w", p, err)}
 		}
 		openMu.Lock()
 		openSet[o] = true

@@ -94,7 +94,8 @@ func TestOpenErrors(t *testing.T) {
 		{Class: "cat", Kind: egpio.LED, Pin: "GPIO17", ActiveLow: true},
 		{Class: "cat", Kind: egpio.LED, Pin: "GPIO22"},
 	}, quiet())
-	if err == nil || !strings.Contains(err.Error(), "action 1") || !strings.Contains(err.Error(), "busy") {
+	var ae *egpio.ActionError
+	if !errors.As(err, &ae) || ae.Index != 1 || ae.Field != "pin" || !strings.Contains(err.Error(), "busy") {
 		t.Fatalf("Open with a busy line: %v", err)
 	}
 	if p := lines.Pin("GPIO17"); p.Requested() || p.Level() != gpio.High {
@@ -112,9 +113,12 @@ func TestOpenErrors(t *testing.T) {
 		{egpio.Action{Class: "cat", Kind: egpio.Buzzer, Pin: "GPIO5", Pattern: []time.Duration{time.Millisecond, 0}}, "pattern: step 1"},
 	} {
 		_, err := egpio.Open(&gpiotest.Lines{}, []egpio.Action{c.a}, quiet())
-		var fe *egpio.FieldError
-		if err == nil || !strings.Contains(err.Error(), c.want) || !errors.As(err, &fe) {
-			t.Errorf("Open(%+v): %v, want a FieldError with %q", c.a, err, c.want)
+		var ae *egpio.ActionError
+		if err == nil || !strings.Contains(err.Error(), c.want) || !errors.As(err, &ae) || ae.Index != 0 || !strings.HasPrefix(c.want, ae.Field+": ") && ae.Field != "duration" {
+			t.Errorf("Open(%+v): %v, want an ActionError with %q", c.a, err, c.want)
+		}
+		if _, cerr := c.a.Check(); cerr == nil || !errors.As(cerr, new(*egpio.FieldError)) {
+			t.Errorf("Check(%+v): %v, want a FieldError", c.a, cerr)
 		}
 	}
 	_, err = egpio.Open(&gpiotest.Lines{}, []egpio.Action{

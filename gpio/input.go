@@ -85,12 +85,15 @@ func Watch(ctx context.Context, lines Lines, in Input, fire func(active bool)) (
 	}
 	pin, err := lines.Input(p)
 	if err != nil {
-		return nil, fmt.Errorf("gpio: trigger: %w", err)
+		if strings.HasPrefix(err.Error(), "gpio: ") {
+			return nil, err // Chardev's errors name the pin
+		}
+		return nil, fmt.Errorf("gpio: pin %s: %w", p, err)
 	}
 	// Both edges from the kernel, whatever in.Edge says: the debouncer must see the line go back.
 	if err := pin.In(pull, gpio.BothEdges); err != nil {
 		Release(pin)
-		return nil, fmt.Errorf("gpio: trigger: pin %s: %w", p, err)
+		return nil, fmt.Errorf("gpio: pin %s: %w", p, err)
 	}
 	stable := bool(pin.Read()) != in.ActiveLow // before returning: edges after Watch count
 	done := make(chan struct{})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"image/jpeg"
 	"net"
 	"os"
@@ -112,6 +113,19 @@ func TestRunActionsErrorPath(t *testing.T) {
 	}
 	if lines2.Pin("GPIO5").Requests != 0 {
 		t.Error("a line was requested before the configuration was checked")
+	}
+
+	// A line that cannot be had: the error names the action's pin field, from the file.
+	p := writeConfig(t, "actions:\n  - class: "+labels[1]+"\n    kind: led\n    pin: P1-29\n")
+	var fc Config
+	if err := fc.LoadFile(p); err != nil {
+		t.Fatal(err)
+	}
+	fc.Model, fc.Labels, fc.Source, fc.Listen = mp, labels, "pattern:", "off"
+	fc.Lines = &gpiotest.Lines{Fail: map[string]error{"GPIO5": errors.New("device or resource busy")}}
+	err = Run(context.Background(), fc, quietLog())
+	if err == nil || !strings.Contains(err.Error(), p+":4: actions[0].pin: device or resource busy") {
+		t.Errorf("busy line: %v", err)
 	}
 }
 

@@ -90,7 +90,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if len(cfg.Actions) > 0 {
 		acts, err := gpio.Open(cfg.Lines, cfg.Actions, log)
 		if err != nil {
-			return fmt.Errorf("pipeline: %s: %w", cfg.at("actions"), err)
+			var ae *gpio.ActionError
+			if errors.As(err, &ae) {
+				return fmt.Errorf("pipeline: %s: %w", cfg.at(fmt.Sprintf("actions[%d].%s", ae.Index, ae.Field)), ae.Err)
+			}
+			return fmt.Errorf("pipeline: %w", err)
 		}
 		defer func() {
 			if err := acts.Close(); err != nil {
@@ -109,7 +113,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		done, err := gpio.Watch(tctx, cfg.Lines, t.Input, l.fire)
 		if err != nil {
 			tcancel()
-			return fmt.Errorf("pipeline: %s: %w", cfg.at("trigger"), err)
+			return fmt.Errorf("pipeline: %s: %w", cfg.at("trigger.pin"), err)
 		}
 		defer func() { tcancel(); <-done }()
 		log.Info("GPIO trigger", "pin", t.Pin, "only", t.Only)
