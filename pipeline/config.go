@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/edgeinfer/edgeinfer/gpio"
 	"github.com/edgeinfer/edgeinfer/pipeline/decide"
 )
 
@@ -45,6 +46,23 @@ type Config struct {
 
 	MQTT MQTT `yaml:"mqtt"`
 
+	// Actions drive GPIO lines from watched classes (see package gpio). An action's class must be
+	// a label of the model; one not in Watch is watched with the default thresholds.
+	Actions []gpio.Action `yaml:"actions"`
+	// Trigger is an input line (a button, a PIR sensor) that asks for a classification.
+	Trigger *Trigger `yaml:"trigger"`
+	// Snapshot publishes a JPEG of the frame on edgeinfer/<device>/snapshot when the label changes.
+	Snapshot Snapshot `yaml:"snapshot"`
+	// Lines opens the GPIO lines of Actions and Trigger (default gpio.Chardev{}). Not in the file:
+	// tests set a fake.
+	Lines gpio.Lines `yaml:"-"`
+	// Notify, when set, is told READY, WATCHDOG and STOPPING (systemd's sd_notify protocol; the
+	// CLI sets it from $NOTIFY_SOCKET). Not in the file.
+	Notify Notifier `yaml:"-"`
+	// Watchdog is systemd's WatchdogSec: with Notify, WATCHDOG=1 is sent every Watchdog/2 while
+	// frames keep being classified (or the loop waits, paused or for its trigger). Not in the file.
+	Watchdog time.Duration `yaml:"-"`
+
 	// Frames stops Run after this many classified frames (0: until ctx is cancelled or the source
 	// ends). Not in the file: for tests and benchmarks.
 	Frames int `yaml:"-"`
@@ -53,8 +71,30 @@ type Config struct {
 	// Out receives one line per label change (default: none).
 	Out io.Writer `yaml:"-"`
 
-	file       string // the file LoadFile read, for errors
-	watchLines []int  // the line of each Watch entry in file
+	file       string         // the file LoadFile read, for errors
+	watchLines []int          // the line of each Watch entry in file
+	fieldLines map[string]int // "actions[0].pin", "trigger.edge", ...: their line in file
+}
+
+// Trigger is an input line that asks for a classification: on each of its debounced edges the
+// next frame is classified and its state published with "trigger" set, label change or not.
+type Trigger struct {
+	gpio.Input `yaml:",inline"`
+	// Name is the state message's trigger field (default: the pin as configured).
+	Name string `yaml:"name"`
+	// Only: classify no frame but those the trigger asks for (the camera keeps running; each
+	// trigger classifies the newest frame, with the moving average reset).
+	Only bool `yaml:"only"`
+}
+
+// Snapshot configures the JPEG published when the label changes.
+type Snapshot struct {
+	Enabled bool `yaml:"enabled"`
+	// MaxBytes bounds the JPEG's size (default 256 KiB): the quality is lowered until it fits,
+	// and a frame that does not fit at quality 30 is not sent.
+	MaxBytes int `yaml:"max_bytes"`
+	// Quality is the JPEG quality to start with, 1..100 (default 80).
+	Quality int `yaml:"quality"`
 }
 
 // Watch is a watched class with its thresholds (see decide.Class).
@@ -92,6 +132,11 @@ const (
 	DefaultSmoothing  = 5
 	DefaultTopK       = 3
 	DefaultDrain      = 5 * time.Second
+	// DefaultOn is the on threshold of a class that an action names but watch does not.
+	DefaultOn = 0.5
+	// DefaultSnapshotBytes and DefaultSnapshotQuality are Snapshot's defaults.
+	DefaultSnapshotBytes   = 256 << 10
+	DefaultSnapshotQuality = 80
 )
 
 // Defaults fills in the fields left empty (the model excepted).
@@ -119,6 +164,15 @@ func (c *Config) Defaults() {
 	}
 	if c.DrainTimeout == 0 {
 		c.DrainTimeout = DefaultDrain
+	}
+	if c.Snapshot.MaxBytes == 0 {
+		c.Snapshot.MaxBytes = DefaultSnapshotBytes
+	}
+	if c.Snapshot.Quality == 0 {
+		c.Snapshot.Quality = DefaultSnapshotQuality
+	}
+	if c.Lines == nil {
+		c.Lines = gpio.Chardev{}
 	}
 	if c.MQTT.Broker == "" && c.MQTT.Listen == "" {
 		c.MQTT.Listen = DefaultMQTTListen
@@ -167,16 +221,97 @@ func (c *Config) load(path string, data []byte) error {
 	}
 	c.file = path
 	c.watchLines = nil
+	c.fieldLines = map[string]int{}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err == nil && len(root.Content) == 1 {
 		m := root.Content[0]
 		for i := 0; i+1 < len(m.Content); i += 2 {
-			if m.Content[i].Value == "watch" && m.Content[i+1].Kind == yaml.SequenceNode {
-				for _, n := range m.Content[i+1].Content {
+			key, val := m.Content[i].Value, m.Content[i+1]
+			c.fieldLines[key] = m.Content[i].Line
+			switch {
+			case key == "watch" && val.Kind == yaml.SequenceNode:
+				for _, n := range val.Content {
 					c.watchLines = append(c.watchLines, n.Line)
 				}
+			case key == "actions" && val.Kind == yaml.SequenceNode:
+				for j, n := range val.Content {
+					c.fieldLines[fmt.Sprintf("actions[%d]", j)] = n.Line
+					fieldLines(c.fieldLines, fmt.Sprintf("actions[%d].", j), n)
+				}
+			case key == "trigger" || key == "snapshot":
+				fieldLines(c.fieldLines, key+".", val)
 			}
 		}
+	}
+	return c.checkGPIO()
+}
+
+// fieldLines records the line of each key of the mapping n, as prefix+key.
+func fieldLines(lines map[string]int, prefix string, n *yaml.Node) {
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		lines[prefix+n.Content[i].Value] = n.Content[i].Line
+	}
+}
+
+// at names where field is: "file:line: field" when it came from a file, else just field. For a
+// field the file left out (a default), the line of its parent.
+func (c *Config) at(field string) string {
+	if c.file == "" {
+		return field
+	}
+	for f := field; f != ""; {
+		if n, ok := c.fieldLines[f]; ok {
+			return fmt.Sprintf("%s:%d: %s", c.file, n, field)
+		}
+		if i := strings.LastIndexAny(f, ".["); i > 0 {
+			f = f[:i]
+		} else {
+			break
+		}
+	}
+	return c.file + ": " + field
+}
+
+// checkGPIO checks the actions, the trigger and the snapshot settings, all but the class names
+// (which need the model's labels; see gpioClasses). Errors name the file, line and field.
+func (c *Config) checkGPIO() error {
+	used := map[string]string{}
+	for i, a := range c.Actions {
+		p, err := a.Check()
+		if err != nil {
+			var fe *gpio.FieldError
+			if errors.As(err, &fe) {
+				return fmt.Errorf("pipeline: %s: %w", c.at(fmt.Sprintf("actions[%d].%s", i, fe.Field)), fe.Err)
+			}
+			return fmt.Errorf("pipeline: %s: %w", c.at(fmt.Sprintf("actions[%d]", i)), err)
+		}
+		f := fmt.Sprintf("actions[%d].pin", i)
+		if prev, ok := used[p.Key()]; ok {
+			return fmt.Errorf("pipeline: %s: pin %s is %s's already", c.at(f), p, prev)
+		}
+		used[p.Key()] = f
+	}
+	if c.Trigger != nil {
+		p, err := c.Trigger.Check()
+		if err != nil {
+			var fe *gpio.FieldError
+			if errors.As(err, &fe) {
+				return fmt.Errorf("pipeline: %s: %w", c.at("trigger."+fe.Field), fe.Err)
+			}
+			return fmt.Errorf("pipeline: %s: %w", c.at("trigger"), err)
+		}
+		if prev, ok := used[p.Key()]; ok {
+			return fmt.Errorf("pipeline: %s: pin %s is %s's already", c.at("trigger.pin"), p, prev)
+		}
+	}
+	if c.Snapshot.MaxBytes < 0 {
+		return fmt.Errorf("pipeline: %s: %d: must not be negative", c.at("snapshot.max_bytes"), c.Snapshot.MaxBytes)
+	}
+	if q := c.Snapshot.Quality; q < 0 || q > 100 {
+		return fmt.Errorf("pipeline: %s: %d: want 1..100", c.at("snapshot.quality"), q)
 	}
 	return nil
 }
@@ -239,8 +374,9 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	return nil
 }
 
-// decideConfig checks the watched classes against the labels and makes the decide.Config. An
-// unknown class is an error naming it (and its line, when it came from a file).
+// decideConfig checks the watched classes and those of the actions against the labels and makes
+// the decide.Config; an action's class that is not watched is added with DefaultOn. An unknown
+// class is an error naming it (and its line and field, when it came from a file).
 func (c *Config) decideConfig(labels []string) (decide.Config, error) {
 	known := make(map[string]bool, len(labels))
 	for _, l := range labels {
@@ -256,6 +392,19 @@ func (c *Config) decideConfig(labels []string) (decide.Config, error) {
 			return dc, fmt.Errorf("pipeline: %s: unknown class %q: not one of the model's %d labels", where, w.Class, len(labels))
 		}
 		dc.Classes = append(dc.Classes, decide.Class{Name: w.Class, On: w.On, Off: w.Off, MinFrames: w.MinFrames})
+	}
+	for i, a := range c.Actions {
+		f := fmt.Sprintf("actions[%d].class", i)
+		if !known[a.Class] {
+			return dc, fmt.Errorf("pipeline: %s: unknown class %q: not one of the model's %d labels", c.at(f), a.Class, len(labels))
+		}
+		watched := false
+		for _, w := range dc.Classes {
+			watched = watched || w.Name == a.Class
+		}
+		if !watched {
+			dc.Classes = append(dc.Classes, decide.Class{Name: a.Class, On: DefaultOn})
+		}
 	}
 	return dc, nil
 }

@@ -17,6 +17,30 @@
 // frames, drains the MQTT outbox for at most Config.DrainTimeout, publishes "offline", and
 // returns nil.
 //
+// # GPIO
+//
+// Config.Actions tie watched classes to GPIO output lines (package gpio: an LED held on while the
+// class is active, a relay pulsed, a buzzer pattern), opened before anything else so that a line
+// that cannot be had stops Run at once; they are all turned off again whenever Run returns.
+// Config.Trigger is an input line whose debounced edges make the next frame's state be published
+// with "trigger" set (with Only, no other frame is classified). Action classes, pins, kinds and
+// durations are checked when the file is loaded (class names against the model's labels when Run
+// starts), errors naming the file, line and field: "edgeinfer.yaml:12: actions[1].pin: ...".
+//
+// # Snapshots and the status page image
+//
+// The loop copies a frame into a buffer it reuses (no allocation once it is big enough) about once
+// a second for the status page's /frame.jpg, and on each label change when Config.Snapshot is
+// enabled; a goroutine then encodes the JPEG (within Snapshot.MaxBytes) and publishes it on
+// edgeinfer/<device>/snapshot.
+//
+// # systemd
+//
+// With Config.Notify (the CLI sets it from $NOTIFY_SOCKET) Run sends READY=1 once the model,
+// the broker connection and the camera are up, WATCHDOG=1 every Config.Watchdog/2 while frames
+// keep being classified (or the loop waits on purpose: paused, or for its trigger), and
+// STOPPING=1 when the loop ends.
+//
 // # Broker
 //
 // With no broker configured (Config.MQTT.Broker empty) Run starts an embedded MQTT broker
@@ -29,7 +53,7 @@
 // Config.Listen (127.0.0.1:9108 by default; "off" disables it) serves /metrics in the Prometheus
 // text format (frames, dropped frames, bad frames, histograms of the inference time and of the
 // time from frame capture to state message, the MQTT outbox depth) and / a plain HTML status page
-// with the latest label, score and frame rate.
+// with the latest frame (/frame.jpg), label, score and frame rate.
 //
 // # Configuration
 //

@@ -27,6 +27,8 @@ type Metrics struct {
 	// and the messages waiting in the MQTT outbox. Either may be nil.
 	Dropped func() uint64
 	Outbox  func() int
+	// frameJPEG encodes the latest copied frame for the status page; nil: no image.
+	frameJPEG func() ([]byte, error)
 
 	mu      sync.Mutex
 	label   string
@@ -122,6 +124,20 @@ func (m *Metrics) Handler(device string) http.Handler {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		m.WritePrometheus(w)
 	})
+	mux.HandleFunc("GET /frame.jpg", func(w http.ResponseWriter, r *http.Request) {
+		if m.frameJPEG == nil {
+			http.Error(w, "no frames are kept", http.StatusNotFound)
+			return
+		}
+		b, err := m.frameJPEG()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "image/jpeg")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write(b)
+	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		m.mu.Lock()
 		label, score, seq, at, fps := m.label, m.score, m.seq, m.at, m.fps
@@ -136,6 +152,11 @@ func (m *Metrics) Handler(device string) http.Handler {
 		if !at.IsZero() {
 			when = at.UTC().Format(time.RFC3339)
 		}
+		img := ""
+		if m.frameJPEG != nil {
+			img = `<p><img id="frame" src="/frame.jpg" alt="latest frame"></p>
+`
+		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Refresh", "2")
 		fmt.Fprintf(w, `<!DOCTYPE html>
@@ -149,9 +170,9 @@ func (m *Metrics) Handler(device string) http.Handler {
 <tr><th>frames</th><td id="frames">%[5]d</td></tr>
 <tr><th>frame</th><td id="seq">%[6]d at %[7]s</td></tr>
 </table>
-<p><a href="/metrics">metrics</a></p>
+%[8]s<p><a href="/metrics">metrics</a></p>
 </body></html>
-`, html.EscapeString(device), html.EscapeString(label), score, fps, m.frames.Load(), seq, when)
+`, html.EscapeString(device), html.EscapeString(label), score, fps, m.frames.Load(), seq, when, img)
 	})
 	return mux
 }

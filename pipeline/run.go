@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/edgeinfer/edgeinfer/camera"
+	"github.com/edgeinfer/edgeinfer/gpio"
 	"github.com/edgeinfer/edgeinfer/models"
 	"github.com/edgeinfer/edgeinfer/models/load"
 	"github.com/edgeinfer/edgeinfer/pipeline/decide"
@@ -24,9 +26,25 @@ type Publisher interface {
 	PublishClass(name string, active bool) error
 }
 
+// snapshotPublisher is a Publisher that can send JPEG snapshots (*mqtt.Publisher can).
+type snapshotPublisher interface {
+	PublishSnapshot(jpeg []byte) error
+}
+
+// Actuator is what the loop tells about class transitions: *gpio.Actions, or a fake in tests.
+type Actuator interface {
+	Set(class string, active bool)
+}
+
+var _ Actuator = (*gpio.Actions)(nil)
+
+// grabEvery is how often the loop copies a frame for the status page's image.
+const grabEvery = time.Second
+
 // Run runs the pipeline until ctx is cancelled (then it drains the MQTT outbox for at most
 // cfg.DrainTimeout and returns nil), the source ends, or cfg.Frames frames have been classified.
-// cfg.Model must be a file.
+// cfg.Model must be a file. The GPIO outputs of cfg.Actions are inactive again whenever Run
+// returns, with or without an error.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if log == nil {
 		log = slog.Default()
@@ -37,6 +55,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	if cfg.Frames < 0 {
 		return fmt.Errorf("pipeline: frames %d: must not be negative", cfg.Frames)
+	}
+	if err := cfg.checkGPIO(); err != nil {
+		return err
 	}
 	m, closer, err := load.Model(cfg.Model)
 	if err != nil {
@@ -64,6 +85,46 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return fmt.Errorf("pipeline: model %s: %w", cfg.Model, err)
 	}
 	l.log, l.w, l.heartbeat = log, cfg.Out, cfg.Heartbeat
+
+	// GPIO first: a line that cannot be had stops Run before anything else starts.
+	if len(cfg.Actions) > 0 {
+		acts, err := gpio.Open(cfg.Lines, cfg.Actions, log)
+		if err != nil {
+			var ae *gpio.ActionError
+			if errors.As(err, &ae) {
+				return fmt.Errorf("pipeline: %s: %w", cfg.at(fmt.Sprintf("actions[%d].%s", ae.Index, ae.Field)), ae.Err)
+			}
+			return fmt.Errorf("pipeline: %w", err)
+		}
+		defer func() {
+			if err := acts.Close(); err != nil {
+				log.Error("pipeline: turning GPIO outputs off", "err", err)
+			}
+		}()
+		l.actions = acts
+		log.Info("GPIO actions", "n", len(cfg.Actions))
+	}
+	if t := cfg.Trigger; t != nil {
+		l.triggerName, l.only = t.Name, t.Only
+		if l.triggerName == "" {
+			l.triggerName = t.Pin
+		}
+		tctx, tcancel := context.WithCancel(ctx)
+		done, err := gpio.Watch(tctx, cfg.Lines, t.Input, l.fire)
+		if err != nil {
+			tcancel()
+			return fmt.Errorf("pipeline: %s: %w", cfg.at("trigger.pin"), err)
+		}
+		defer func() { tcancel(); <-done }()
+		log.Info("GPIO trigger", "pin", t.Pin, "only", t.Only)
+	}
+	if cfg.Listen != "off" || cfg.Snapshot.Enabled {
+		l.grab = &frameCopy{}
+		l.m.frameJPEG = func() ([]byte, error) {
+			b, _, _, err := l.grab.jpeg(85, 0)
+			return b, err
+		}
+	}
 
 	broker := cfg.MQTT.Broker
 	if broker == "" {
@@ -115,8 +176,31 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	latest := camera.NewLatest(src)
 	l.m.Dropped = latest.Dropped
+	bg, stopBG := context.WithCancel(ctx)
+	defer stopBG()
+	if cfg.Snapshot.Enabled {
+		if sp, ok := l.pub.(snapshotPublisher); ok {
+			l.snapshots = make(chan struct{}, 1)
+			go l.snapshotter(bg, sp, cfg.Snapshot)
+		}
+	}
 	log.Info("running", "model", cfg.Model, "source", cfg.Source, "device", cfg.Device, "broker", broker)
+	l.alive.Store(time.Now().UnixNano())
+	if cfg.Notify != nil {
+		if err := cfg.Notify.Notify("READY=1\nSTATUS=classifying"); err != nil {
+			log.Warn("pipeline: systemd notify", "err", err)
+		}
+		if cfg.Watchdog > 0 {
+			go l.watchdog(bg, cfg.Notify, cfg.Watchdog)
+		}
+	}
 	err = l.run(ctx, latest, cfg.Frames)
+	stopBG()
+	if cfg.Notify != nil {
+		if nerr := cfg.Notify.Notify("STOPPING=1"); nerr != nil {
+			log.Warn("pipeline: systemd notify", "err", nerr)
+		}
+	}
 	latest.Close()
 	if cerr := closePub(); cerr != nil {
 		log.Warn("pipeline: closing MQTT", "err", cerr)
@@ -148,6 +232,19 @@ type loop struct {
 	lastState time.Time
 	cmds      chan mqtt.Command
 	paused    bool
+
+	actions     Actuator      // nil: no GPIO actions
+	trig        chan struct{} // a token per trigger edge (coalescing)
+	triggerName string        // the state message's trigger field
+	triggered   bool          // a trigger asked for the next frame
+	only        bool          // classify only triggered frames
+
+	grab      *frameCopy    // nil: no copies (no status page, no snapshots)
+	lastGrab  time.Time     // when grab last copied a frame
+	snapshots chan struct{} // a token asks the snapshotter to publish grab's frame; nil: off
+
+	alive   atomic.Int64 // UnixNano of the last classified frame, for the watchdog
+	waiting atomic.Bool  // the loop waits on purpose (paused, or for its trigger)
 }
 
 func newLoop(it *runtime.Interpreter, m *models.Model, labels []string, dc decide.Config) (*loop, error) {
@@ -171,8 +268,73 @@ func newLoop(it *runtime.Interpreter, m *models.Model, labels []string, dc decid
 		it: it, in: in, out: out, pre: pre, dec: dec, m: newMetrics(),
 		scores: make([]float64, len(labels)), topk: make([]mqtt.Scored, 0, k),
 		log: slog.Default(), heartbeat: DefaultHeartbeat, now: time.Now,
-		lastLabel: -1, cmds: make(chan mqtt.Command, 16),
+		lastLabel: -1, cmds: make(chan mqtt.Command, 16), trig: make(chan struct{}, 1),
 	}, nil
+}
+
+// fire is the trigger's callback (from the GPIO watch goroutine).
+func (l *loop) fire(active bool) {
+	if !active {
+		return
+	}
+	select {
+	case l.trig <- struct{}{}:
+		l.log.Info("trigger", "name", l.triggerName)
+	default: // one is pending already
+	}
+}
+
+// triggerArrived records a trigger for the next frame. With only, that frame's scores are judged
+// alone (no moving average over frames of other triggers), while a watched class's MinFrames and
+// OffDelay count over the triggered frames.
+func (l *loop) triggerArrived() {
+	l.triggered = true
+	if l.only {
+		l.dec.ResetScores()
+	}
+}
+
+// watchdog sends WATCHDOG=1 every interval/2 while the loop is healthy: it classified a frame
+// within interval, or it waits on purpose.
+func (l *loop) watchdog(ctx context.Context, n Notifier, interval time.Duration) {
+	t := time.NewTicker(interval / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			last := time.Unix(0, l.alive.Load())
+			if !l.waiting.Load() && now.Sub(last) > interval {
+				l.log.Warn("pipeline: no frame classified lately: not telling the watchdog", "last", last, "watchdog", interval)
+				continue
+			}
+			if err := n.Notify("WATCHDOG=1"); err != nil {
+				l.log.Warn("pipeline: systemd notify", "err", err)
+			}
+		}
+	}
+}
+
+// snapshotter publishes the copied frame as a JPEG each time the loop asks.
+func (l *loop) snapshotter(ctx context.Context, sp snapshotPublisher, cfg Snapshot) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-l.snapshots:
+		}
+		b, seq, label, err := l.grab.jpeg(cfg.Quality, cfg.MaxBytes)
+		if err != nil {
+			l.log.Warn("pipeline: snapshot", "err", err)
+			continue
+		}
+		if err := sp.PublishSnapshot(b); err != nil {
+			l.log.Warn("pipeline: snapshot not sent", "frame", seq, "err", err)
+			continue
+		}
+		l.log.Debug("snapshot", "frame", seq, "label", label, "bytes", len(b))
+	}
 }
 
 // command is the MQTT OnCommand callback: it hands the command to the loop.
@@ -215,17 +377,26 @@ func (l *loop) run(ctx context.Context, src camera.Source, frames int) error {
 			select {
 			case c := <-l.cmds:
 				l.apply(c)
+			case <-l.trig:
+				l.triggerArrived()
 			default:
 				drained = true
 			}
 		}
-		for l.paused {
+		for l.paused || l.only && !l.triggered {
+			l.waiting.Store(true)
 			select {
 			case c := <-l.cmds:
 				l.apply(c)
+			case <-l.trig:
+				l.triggerArrived()
 			case <-ctx.Done():
 				return ctx.Err()
 			}
+		}
+		if l.waiting.Load() {
+			l.waiting.Store(false)
+			l.alive.Store(l.now().UnixNano())
 		}
 		f, err := src.Next(ctx)
 		if err == nil {
@@ -285,7 +456,11 @@ func (l *loop) step(ctx context.Context, f *camera.Frame) error {
 		return err
 	}
 	l.m.observe(inference, res.Top.Label, res.Top.Score, f.Sequence, now)
+	l.alive.Store(now.UnixNano())
 	for _, tr := range res.Transitions {
+		if l.actions != nil {
+			l.actions.Set(tr.Label, tr.Active)
+		}
 		if err := l.pub.PublishClass(tr.Label, tr.Active); err != nil {
 			l.log.Warn("pipeline: publish class", "class", tr.Label, "err", err)
 		}
@@ -298,7 +473,22 @@ func (l *loop) step(ctx context.Context, f *camera.Frame) error {
 		}
 	}
 	changed := res.Top.Index != l.lastLabel
-	if !changed && now.Sub(l.lastState) < l.heartbeat {
+	if l.grab != nil && (changed && l.snapshots != nil || now.Sub(l.lastGrab) >= grabEvery) {
+		if l.grab.take(f, res.Top.Label, now) {
+			l.lastGrab = now
+			if changed && l.snapshots != nil {
+				select {
+				case l.snapshots <- struct{}{}:
+				default: // the last one is still being encoded
+				}
+			}
+		}
+	}
+	trigger := ""
+	if l.triggered {
+		trigger, l.triggered = l.triggerName, false
+	}
+	if !changed && trigger == "" && now.Sub(l.lastState) < l.heartbeat {
 		return nil
 	}
 	l.topk = l.topk[:0]
@@ -308,7 +498,7 @@ func (l *loop) step(ctx context.Context, f *camera.Frame) error {
 	latency := l.now().Sub(at)
 	l.m.publish.observe(latency)
 	if err := l.pub.PublishState(mqtt.State{Label: res.Top.Label, Score: res.Top.Score, TopK: l.topk,
-		Time: at, Seq: f.Sequence, Latency: latency}); err != nil {
+		Time: at, Seq: f.Sequence, Latency: latency, Trigger: trigger}); err != nil {
 		l.log.Warn("pipeline: publish state", "frame", f.Sequence, "err", err)
 	}
 	l.lastState = now

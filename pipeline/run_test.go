@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"image/jpeg"
 	"io"
 	"log/slog"
 	"net"
@@ -21,6 +23,8 @@ import (
 
 	"github.com/edgeinfer/edgeinfer/camera"
 	"github.com/edgeinfer/edgeinfer/camera/cameratest"
+	"github.com/edgeinfer/edgeinfer/gpio"
+	"github.com/edgeinfer/edgeinfer/gpio/gpiotest"
 	"github.com/edgeinfer/edgeinfer/internal/shareddata"
 	"github.com/edgeinfer/edgeinfer/internal/vmtest"
 	"github.com/edgeinfer/edgeinfer/models/load"
@@ -93,7 +97,8 @@ func newTestLoop(t *testing.T, dc decide.Config) *loop {
 }
 
 // TestStepAllocs pins the steady state of the frame step (fill, infer, dequantize, decide, metrics,
-// no label change, no heartbeat due) at zero allocations, with a real model and a fake publisher.
+// the frame copied for the status page and snapshots, no label change, no heartbeat due) at zero
+// allocations, with a real model, a fake publisher and GPIO actions on fake lines.
 func TestStepAllocs(t *testing.T) {
 	l := newTestLoop(t, decide.Config{Smoothing: 5, TopK: 3, Classes: []decide.Class{{Name: "goldfish, Carassius auratus", On: 0.5}}})
 	pub := &fakePub{}
@@ -101,6 +106,13 @@ func TestStepAllocs(t *testing.T) {
 	var out bytes.Buffer
 	l.w = &out
 	l.heartbeat = time.Hour
+	l.grab, l.snapshots = &frameCopy{}, make(chan struct{}, 1)
+	acts, err := gpio.Open(&gpiotest.Lines{}, []gpio.Action{{Class: "goldfish, Carassius auratus", Kind: gpio.LED, Pin: "GPIO17"}}, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer acts.Close()
+	l.actions = acts
 	frames, err := cameratest.Pattern(camera.YUYV, 320, 240, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -109,6 +121,7 @@ func TestStepAllocs(t *testing.T) {
 	src.Loop = true
 	ctx := context.Background()
 	next := func() {
+		l.lastGrab = time.Time{} // copy every frame
 		f, err := src.Next(ctx)
 		if err == nil {
 			err = l.step(ctx, f)
@@ -218,11 +231,16 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
+var subscriptions atomic.Int64
+
 // subscribe connects to broker (retrying until it is up) and collects the messages of topic.
 func subscribe(t *testing.T, broker, topic string) <-chan paho.Message {
 	t.Helper()
 	msgs := make(chan paho.Message, 100)
-	o := paho.NewClientOptions().AddBroker(broker).SetClientID("test-sub-" + t.Name()).SetAutoReconnect(false)
+	// Unique across the processes and subscriptions of a test: the host and the VM guest share a
+	// broker, and a second client with the same ID would take over the first one's session.
+	id := fmt.Sprintf("test-sub-%s-%d-%d", t.Name(), os.Getpid(), subscriptions.Add(1))
+	o := paho.NewClientOptions().AddBroker(broker).SetClientID(id).SetAutoReconnect(false)
 	c := paho.NewClient(o)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -336,8 +354,13 @@ func TestRunEmbeddedBroker(t *testing.T) {
 		}
 	}
 	page := get(t, "http://"+httpAddr+"/")
-	if !strings.Contains(page, "edgeinfer testdev") || !strings.Contains(page, `<td id="fps">`) || strings.Contains(page, "(no frame yet)") {
+	if !strings.Contains(page, "edgeinfer testdev") || !strings.Contains(page, `<td id="fps">`) || strings.Contains(page, "(no frame yet)") ||
+		!strings.Contains(page, `<img id="frame" src="/frame.jpg"`) {
 		t.Errorf("status page:\n%s", page)
+	}
+	img, err := jpeg.Decode(strings.NewReader(get(t, "http://"+httpAddr+"/frame.jpg")))
+	if err != nil || img.Bounds().Dx() != 320 || img.Bounds().Dy() != 240 {
+		t.Errorf("/frame.jpg: %v", err)
 	}
 
 	cancel()

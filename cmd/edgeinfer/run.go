@@ -3,7 +3,12 @@ package main
 import (
 	"context"
 	"flag"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
 
+	"github.com/edgeinfer/edgeinfer/gpio"
 	"github.com/edgeinfer/edgeinfer/pipeline"
 )
 
@@ -91,5 +96,44 @@ func runRun(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
+	n, wd, err := pipeline.Systemd(e.getenv)
+	if err != nil {
+		e.log.Warn("not telling systemd", "err", err)
+	}
+	if n != nil {
+		defer n.Close()
+		cfg.Notify, cfg.Watchdog = n, wd
+	}
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	defer func() { signal.Stop(sigs); close(done) }()
+	go forceOnSecond(sigs, done, gpio.AllOff, os.Exit, e.log)
 	return pipeline.Run(ctx, cfg, e.log)
+}
+
+// forceOnSecond waits for two signals: the first is main's (it cancels the context, and Run shuts
+// down in order: drains the MQTT outbox, turns the GPIO outputs off, publishes "offline"); the
+// second, say while the outbox drains to an unreachable broker, turns every GPIO output off at
+// once and exits with 128+signal, without waiting. It returns when done is closed.
+func forceOnSecond(sigs <-chan os.Signal, done <-chan struct{}, off func(), exit func(int), log *slog.Logger) {
+	for n := 0; ; {
+		select {
+		case <-done:
+			return
+		case sig := <-sigs:
+			if n++; n == 1 {
+				log.Info("shutting down; a second signal exits at once", "signal", sig.String())
+				continue
+			}
+			off()
+			code := 1
+			if s, ok := sig.(syscall.Signal); ok {
+				code = 128 + int(s)
+			}
+			log.Warn("second signal: exiting now; GPIO outputs are off, queued MQTT messages are lost", "signal", sig.String())
+			exit(code)
+			return
+		}
+	}
 }

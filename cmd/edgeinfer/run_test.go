@@ -1,11 +1,20 @@
 package main
 
 import (
+	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
+	pgpio "periph.io/x/conn/v3/gpio"
+
+	"github.com/edgeinfer/edgeinfer/gpio"
+	"github.com/edgeinfer/edgeinfer/gpio/gpiotest"
 	"github.com/edgeinfer/edgeinfer/internal/shareddata"
 )
 
@@ -55,4 +64,111 @@ func TestRunErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", tc.args, code, errs, tc.code, tc.want)
 		}
 	}
+}
+
+// TestMain lets TestSecondSignal run this test binary as the edgeinfer command.
+func TestMain(m *testing.M) {
+	if os.Getenv("EDGEINFER_TEST_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// TestForceOnSecond: the first signal only logs; the second turns the GPIO outputs off, then exits
+// with 128+signal.
+func TestForceOnSecond(t *testing.T) {
+	var lines gpiotest.Lines
+	as, err := gpio.Open(&lines, []gpio.Action{{Class: "cat", Kind: gpio.LED, Pin: "GPIO17"}}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer as.Close()
+	led := lines.Pin("GPIO17")
+	as.Set("cat", true)
+	for deadline := time.Now().Add(2 * time.Second); led.Level() != pgpio.High; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("LED not on")
+		}
+	}
+	sigs := make(chan os.Signal, 2)
+	exited := make(chan int, 1)
+	var ledAtExit pgpio.Level
+	go forceOnSecond(sigs, make(chan struct{}), gpio.AllOff, func(code int) { ledAtExit = led.Level(); exited <- code }, slog.New(slog.DiscardHandler))
+	sigs <- syscall.SIGTERM
+	select {
+	case code := <-exited:
+		t.Fatalf("exited (%d) after one signal", code)
+	case <-time.After(100 * time.Millisecond):
+	}
+	sigs <- os.Interrupt
+	select {
+	case code := <-exited:
+		if code != 130 || ledAtExit != pgpio.Low {
+			t.Errorf("exit %d with the LED %v; want 130 with it off", code, ledAtExit)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("no exit after the second signal")
+	}
+}
+
+// TestSecondSignal runs 'edgeinfer run' as a process with an unreachable broker and a long drain
+// timeout: the first SIGINT starts the drain, the second ends the process at once.
+func TestSecondSignal(t *testing.T) {
+	model := shareddata.Path(t, "imagenet/mobilenet_v1_0.25_128_quant.tflite")
+	labels := shareddata.Path(t, "imagenet/imagenet_labels.txt")
+	conf := filepath.Join(t.TempDir(), "edgeinfer.yaml")
+	if err := os.WriteFile(conf, []byte("drain_timeout: 60s\nlisten: \"off\"\nheartbeat: 10ms\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "run", "--config", conf, "--model", model, "--labels", labels,
+		"--source", "pattern:?size=160x120&fps=30", "--broker", "tcp://127.0.0.1:1")
+	cmd.Env = append(os.Environ(), "EDGEINFER_TEST_MAIN=1")
+	var stdout, stderr lockedBuilder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	// A label printed is a state message queued for the unreachable broker: the drain will wait.
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(stdout.String(), "frame "); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no label after 30 s:\n%s", stderr.String())
+		}
+	}
+	cmd.Process.Signal(os.Interrupt)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err := <-exited:
+		t.Fatalf("exited after the first signal (%v), before the 60 s drain:\n%s", err, stderr.String())
+	case <-time.After(time.Second):
+	}
+	start := time.Now()
+	cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("still running 5 s after the second signal:\n%s", stderr.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 130 || !strings.Contains(stderr.String(), "second signal: exiting now") {
+		t.Errorf("exit %d after %v; stderr:\n%s", code, time.Since(start), stderr.String())
+	}
+}
+
+type lockedBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuilder) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuilder) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -196,14 +196,21 @@ func (d *Decider) SetThresholds(name string, on, off float64) error {
 // Reset forgets the score history (e.g. after a pause) and the frames counted towards MinFrames and
 // OffDelay. Active classes stay active until their scores say otherwise.
 func (d *Decider) Reset() {
-	clear(d.ring)
-	clear(d.sums)
-	clear(d.smooth)
-	d.pos, d.filled = 0, 0
+	d.ResetScores()
 	for i := range d.classes {
 		d.classes[i].above = 0
 		d.classes[i].belowSince = time.Time{}
 	}
+}
+
+// ResetScores forgets the score history only: the next frame is judged on its own scores, while
+// MinFrames and OffDelay go on counting across the reset (for frames taken one at a time, on a
+// trigger).
+func (d *Decider) ResetScores() {
+	clear(d.ring)
+	clear(d.sums)
+	clear(d.smooth)
+	d.pos, d.filled = 0, 0
 }
 
 // Step takes one frame's scores (one per label, dequantized) and the frame's time and returns the

@@ -267,6 +267,27 @@ func TestReset(t *testing.T) {
 	}
 }
 
+// TestResetScores: each frame judged alone (as on a trigger), while OffDelay counts across resets.
+func TestResetScores(t *testing.T) {
+	d := mustNew(t, Config{Classes: []Class{{Name: "cat", On: 0.6, Off: 0.4}}, Smoothing: 5, OffDelay: 300 * time.Millisecond})
+	c := newClock()
+	var got strings.Builder
+	for _, p := range []float64{0.9, 0.1, 0.1, 0.1, 0.1} {
+		d.ResetScores()
+		got.WriteString(run(t, d, c, []float64{p}))
+		c.t = c.t.Add(100 * time.Millisecond) // frames 200 ms apart
+	}
+	// 0.9 alone is active at once (no average with older frames); below Off at 200, 400, 600 ms
+	// after it: inactive once 300 ms have passed below, at the third low frame.
+	if want := "+" + ".." + "-" + "."; got.String() != want {
+		t.Errorf("transitions %q, want %q", got.String(), want)
+	}
+	r, _ := d.Step(scoresFor("dog", 0.9), c.next())
+	if r.Frames != 2 {
+		t.Errorf("%d frames in the average after ResetScores and 2 frames, want 2", r.Frames)
+	}
+}
+
 func TestConfigErrors(t *testing.T) {
 	for _, tc := range []struct {
 		cfg  Config

@@ -6,7 +6,9 @@
 //	edgeinfer/<device>/availability   "online" (retained) once connected; "offline" (retained) on
 //	                                  Close, and as the last will when the connection dies
 //	edgeinfer/<device>/state          a JSON State per published frame: label, score, top_k,
-//	                                  timestamp, seq, latency_ms
+//	                                  timestamp, seq, latency_ms, and trigger when an input asked
+//	                                  for the frame
+//	edgeinfer/<device>/snapshot       a JPEG image (PublishSnapshot; QoS 0, not retained)
 //	edgeinfer/<device>/class/<slug>   "ON" or "OFF" (retained), one per watched class (see Slug)
 //	edgeinfer/<device>/set            commands to the device (see Command): pause, resume,
 //	                                  thresholds, delivered to Config.OnCommand

@@ -81,6 +81,9 @@ type State struct {
 	Time    time.Time     // when the frame was captured; zero means now
 	Seq     uint64        // the frame's sequence number
 	Latency time.Duration // from capture to decision
+	// Trigger names the input that asked for this classification (a GPIO pin); empty for frames
+	// classified in the ordinary course, and then left out of the JSON.
+	Trigger string
 }
 
 type stateJSON struct {
@@ -90,6 +93,7 @@ type stateJSON struct {
 	Timestamp string   `json:"timestamp"`
 	Seq       uint64   `json:"seq"`
 	LatencyMS float64  `json:"latency_ms"`
+	Trigger   string   `json:"trigger,omitempty"`
 }
 
 // Stats counts what a Publisher did.
@@ -105,8 +109,8 @@ type Stats struct {
 }
 
 type topics struct {
-	availability, state, set, haStatus, labelConfig string
-	class, classConfig                              []string
+	availability, state, set, haStatus, labelConfig, snapshot string
+	class, classConfig                                        []string
 }
 
 // pending is a message handed to paho and its token.
@@ -175,6 +179,7 @@ func Open(ctx context.Context, cfg Config) (*Publisher, error) {
 	p.topics = topics{
 		availability: base + "availability",
 		state:        base + "state",
+		snapshot:     base + "snapshot",
 		set:          base + "set",
 		haStatus:     cfg.DiscoveryPrefix + "/status",
 		labelConfig:  cfg.DiscoveryPrefix + "/sensor/" + cfg.Device + "/label/config",
@@ -500,6 +505,7 @@ func (p *Publisher) PublishState(s State) error {
 		Timestamp: s.Time.UTC().Format("2006-01-02T15:04:05.000Z07:00"),
 		Seq:       s.Seq,
 		LatencyMS: round(float64(s.Latency)/float64(time.Millisecond), 100),
+		Trigger:   s.Trigger,
 	}
 	if math.IsNaN(s.Score) || math.IsInf(s.Score, 0) {
 		return fmt.Errorf("mqtt: state of frame %d: score %v", s.Seq, s.Score)
@@ -546,6 +552,23 @@ func (p *Publisher) PublishClass(name string, active bool) error {
 	p.classState[i] = v
 	p.mu.Unlock()
 	p.out.push(message{topic: p.topics.class[i], payload: []byte(v), retained: true, class: i})
+	return nil
+}
+
+// ErrNotConnected is returned by PublishSnapshot while the broker is unreachable.
+var ErrNotConnected = errors.New("mqtt: not connected")
+
+// PublishSnapshot publishes a JPEG image on edgeinfer/<device>/snapshot, at QoS 0, not retained,
+// and without the outbox: a snapshot is worth something only now, so while the connection is down
+// it is dropped (ErrNotConnected) rather than queued ahead of labels.
+func (p *Publisher) PublishSnapshot(jpeg []byte) error {
+	if p.closed.Load() {
+		return ErrClosed
+	}
+	if !p.client.IsConnectionOpen() {
+		return ErrNotConnected
+	}
+	p.client.Publish(p.topics.snapshot, 0, false, jpeg)
 	return nil
 }
 
