@@ -192,7 +192,37 @@ func runNode(n *Node, ins []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	if lo, hi, ok := FusedClamp(n); ok {
+		for i, v := range out.Data {
+			out.Data[i] = min(max(v, lo), hi)
+		}
+	}
 	return []*Tensor{out}, nil
+}
+
+// Fused activations: quant/transform merges a Relu or Clip into the node before it (Conv, Gemm,
+// Add) by giving that node the float attributes ActMin and ActMax, which Run applies as a clamp
+// of the node's output. They are not ONNX attributes.
+const (
+	ActMin = "act_min"
+	ActMax = "act_max"
+)
+
+// FusedClamp returns the bounds of a node's fused activation (ActMin, ActMax), if it has one.
+func FusedClamp(n *Node) (lo, hi float32, ok bool) {
+	a, okA := n.Attrs[ActMin]
+	b, okB := n.Attrs[ActMax]
+	if !okA && !okB {
+		return 0, 0, false
+	}
+	lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
+	if okA && a.Kind == AttrFloat {
+		lo = a.Float
+	}
+	if okB && b.Kind == AttrFloat {
+		hi = b.Float
+	}
+	return lo, hi, true
 }
 
 func unary(ins []*Tensor, f func(float32) float32) (*Tensor, error) {
@@ -416,32 +446,60 @@ func conv(n *Node, ins []*Tensor) (*Tensor, error) {
 		return nil, err
 	}
 	MG := M / group
+	// Each output plane accumulates bias + Σ_{c, kh, kw} w * shifted input row, in that order for
+	// every element (as the textbook loop would), with the valid output columns of each tap
+	// computed once instead of tested per element.
+	sh, sw := ws[0].stride, ws[1].stride
 	for b := range N {
 		for m := range M {
 			g := m / MG
-			for oh := range OH {
-				for ow := range OW {
-					var acc float32
-					if bias != nil {
-						acc = bias[m]
-					}
-					for c := range CG {
-						ic := g*CG + c
-						for kh := range KH {
-							ih := oh*ws[0].stride - ws[0].padBegin + kh*ws[0].dil
+			plane := out.Data[(b*M+m)*OH*OW : (b*M+m+1)*OH*OW]
+			if bias != nil {
+				for i := range plane {
+					plane[i] = bias[m]
+				}
+			}
+			for c := range CG {
+				ic := g*CG + c
+				xc := x.Data[(b*C+ic)*H*W : (b*C+ic+1)*H*W]
+				for kh := range KH {
+					for kw := range KW {
+						wv := wt.Data[((m*CG+c)*KH+kh)*KW+kw]
+						off := kw*ws[1].dil - ws[1].padBegin
+						// Valid ow: 0 <= ow*sw + off < W.
+						ow0 := 0
+						if off < 0 {
+							ow0 = (-off + sw - 1) / sw
+						}
+						ow1 := OW
+						if lim := W - off; lim <= 0 {
+							ow1 = 0
+						} else if e := (lim + sw - 1) / sw; e < ow1 {
+							ow1 = e
+						}
+						if ow0 >= ow1 {
+							continue
+						}
+						for oh := range OH {
+							ih := oh*sh - ws[0].padBegin + kh*ws[0].dil
 							if ih < 0 || ih >= H {
 								continue
 							}
-							for kw := range KW {
-								iw := ow*ws[1].stride - ws[1].padBegin + kw*ws[1].dil
-								if iw < 0 || iw >= W {
-									continue
+							row := plane[oh*OW : (oh+1)*OW]
+							xr := xc[ih*W : (ih+1)*W]
+							if sw == 1 {
+								xs := xr[ow0+off : ow1+off]
+								dst := row[ow0:ow1]
+								for i := range dst {
+									dst[i] += wv * xs[i]
 								}
-								acc += x.Data[((b*C+ic)*H+ih)*W+iw] * wt.Data[((m*CG+c)*KH+kh)*KW+kw]
+								continue
+							}
+							for ow := ow0; ow < ow1; ow++ {
+								row[ow] += wv * xr[ow*sw+off]
 							}
 						}
 					}
-					out.Data[((b*M+m)*OH+oh)*OW+ow] = acc
 				}
 			}
 		}
