@@ -1,0 +1,298 @@
+package transform_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/edgeinfer/edgeinfer/quant/graph"
+	"github.com/edgeinfer/edgeinfer/quant/onnx"
+	"github.com/edgeinfer/edgeinfer/quant/onnx/onnxtest"
+	"github.com/edgeinfer/edgeinfer/quant/transform"
+)
+
+// maxRelDiff is max |a-b| over max |a|, over every output of the graphs: the difference relative
+// to the output's magnitude (elementwise ratios are meaningless near zero).
+func maxRelDiff(t *testing.T, before, after *graph.Graph, inputs map[string]*graph.Tensor) float64 {
+	t.Helper()
+	want, err := before.Run(inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := after.Run(inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	worst := 0.0
+	for name, w := range want {
+		g := got[name]
+		if g == nil || len(g.Data) != len(w.Data) {
+			t.Fatalf("output %q: missing or resized after the transforms", name)
+		}
+		var diff, mag float64
+		for i := range w.Data {
+			diff = max(diff, math.Abs(float64(w.Data[i]-g.Data[i])))
+			mag = max(mag, math.Abs(float64(w.Data[i])))
+		}
+		if mag > 0 {
+			worst = max(worst, diff/mag)
+		} else {
+			worst = max(worst, diff)
+		}
+	}
+	return worst
+}
+
+func randomInputs(g *graph.Graph, rng *rand.Rand) map[string]*graph.Tensor {
+	in := map[string]*graph.Tensor{}
+	for _, t := range g.Inputs {
+		shape := append([]int(nil), t.Shape...)
+		for i, d := range shape {
+			if d < 0 {
+				shape[i] = 1
+			}
+		}
+		data := make([]float32, graph.ShapeLen(shape))
+		for i := range data {
+			data[i] = float32(rng.NormFloat64())
+		}
+		in[t.Name] = &graph.Tensor{Name: t.Name, Shape: shape, Data: data}
+	}
+	return in
+}
+
+func read(t *testing.T, b *onnxtest.Builder) *graph.Graph {
+	t.Helper()
+	data, err := b.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := onnx.Read(data, b.Model.Graph.GetName()+".onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func ops(g *graph.Graph) map[string]int {
+	m := map[string]int{}
+	for _, n := range g.Nodes {
+		m[n.Op]++
+	}
+	return m
+}
+
+// simplifyAndCompare simplifies a copy of g and checks its outputs on random inputs.
+func simplifyAndCompare(t *testing.T, g *graph.Graph, inputs int) *graph.Graph {
+	t.Helper()
+	after := clone(g)
+	if _, err := transform.Simplify(after); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	for range inputs {
+		if d := maxRelDiff(t, g, after, randomInputs(g, rng)); d >= 1e-4 {
+			t.Errorf("max relative difference %.3g after the transforms, want < 1e-4", d)
+		}
+	}
+	return after
+}
+
+func clone(g *graph.Graph) *graph.Graph {
+	c := graph.New(g.Name)
+	c.Inputs, c.Outputs = g.Inputs, g.Outputs
+	for k, v := range g.Initializers {
+		c.Initializers[k] = v
+	}
+	for _, n := range g.Nodes {
+		m := *n
+		m.Inputs = append([]string(nil), n.Inputs...)
+		m.Outputs = append([]string(nil), n.Outputs...)
+		m.Attrs = map[string]graph.Attr{}
+		for k, v := range n.Attrs {
+			m.Attrs[k] = v
+		}
+		c.Nodes = append(c.Nodes, &m)
+	}
+	return c
+}
+
+// Every transform keeps every test model's outputs.
+func TestSimplifyKeepsOutputs(t *testing.T) {
+	for _, c := range onnxtest.Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			data, err := c.Build(13, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, err := onnx.Read(data, c.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			after := simplifyAndCompare(t, g, 3)
+			if n := ops(after)["BatchNormalization"]; n != 0 {
+				t.Errorf("%d BatchNormalization nodes left", n)
+			}
+		})
+	}
+}
+
+func TestRepVGGResidualFuses(t *testing.T) {
+	c, err := onnxtest.Find("repvgg_residual")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := c.Build(13, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := onnx.Read(data, c.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := simplifyAndCompare(t, g, 4)
+	// The RepVGG block is one Conv (3 branches fused), the residual block two Convs and an Add
+	// with its ReLU fused; no standalone Relu or BatchNormalization is left.
+	got := ops(after)
+	if got["Conv"] != 3 || got["Add"] != 1 || got["Relu"] != 0 || got["BatchNormalization"] != 0 {
+		t.Errorf("ops after simplify: %v, want 3 Conv, 1 Add, no Relu or BatchNormalization", got)
+	}
+	for _, n := range after.Nodes {
+		if n.Op == "Conv" {
+			if w := after.Const(n.Inputs[1]); w.Shape[2] != 3 || w.Shape[3] != 3 {
+				t.Errorf("Conv %q has a %dx%d kernel, want 3x3", n.Name, w.Shape[2], w.Shape[3])
+			}
+		}
+	}
+}
+
+// repvggNet builds a small RepVGG in its training form: stages with a stride-2 first block
+// (3x3 and 1x1 branches) then stride-1 blocks (3x3, 1x1, identity BN); optionally with biased
+// convolutions instead of BatchNorm (branches already folded); then Pad+Conv, and a head with a
+// Gemm followed by a BatchNormalization and a MatMul.
+func repvggNet(folded bool) *onnxtest.Builder {
+	rng := rand.New(rand.NewPCG(11, 12))
+	b := onnxtest.New("repvgg", 13)
+	x := b.Input("x", 2, 3, 16, 16)
+	k := 0
+	name := func(s string) string { k++; return fmt.Sprintf("%s%d", s, k) }
+	bn := func(in string, c int64) string {
+		n := name("bn")
+		return b.Op("BatchNormalization", n, nil, in, b.Float(n+"_g", []int64{c}, positiveVals(rng, int(c), 0.5, 1.5)),
+			b.Random(rng, n+"_b", 0.5, c), b.Random(rng, n+"_m", 0.5, c), b.Float(n+"_v", []int64{c}, positiveVals(rng, int(c), 0.2, 1.2)))
+	}
+	branch := func(in string, cin, cout, ksize, stride int64) string {
+		n := name("conv")
+		attrs := onnxtest.Attrs{"pads": []int64{ksize / 2, ksize / 2, ksize / 2, ksize / 2}, "strides": []int64{stride, stride}, "kernel_shape": []int64{ksize, ksize}}
+		w := b.Random(rng, n+"_w", float32(1/math.Sqrt(float64(cin*ksize*ksize))), cout, cin, ksize, ksize)
+		if folded {
+			return b.Op("Conv", n, attrs, in, w, b.Random(rng, n+"_b", 0.3, cout))
+		}
+		return bn(b.Op("Conv", n, attrs, in, w), cout)
+	}
+	block := func(in string, cin, cout, stride int64) string {
+		sum := b.Op("Add", name("add"), nil, branch(in, cin, cout, 3, stride), branch(in, cin, cout, 1, stride))
+		if cin == cout && stride == 1 {
+			id := bn(in, cin)
+			if folded {
+				// An identity branch already folded: a depthwise 1x1 conv with bias.
+				n := name("id")
+				id = b.Op("Conv", n, onnxtest.Attrs{"group": cin}, in, b.Random(rng, n+"_w", 1, cin, 1, 1, 1), b.Random(rng, n+"_b", 0.3, cin))
+			}
+			sum = b.Op("Add", name("add"), nil, id, sum) // identity first: either operand order
+		}
+		return b.Op("Relu", name("relu"), nil, sum)
+	}
+	h := block(x, 3, 8, 2)
+	h = block(h, 8, 8, 1)
+	h = block(h, 8, 8, 1)
+	h = block(h, 8, 16, 2)
+	h = block(h, 16, 16, 1)
+	p := b.Op("Pad", "pad", nil, h, b.Ints("pads", 0, 0, 1, 0, 0, 0, 1, 2))
+	h = b.Op("Relu", "prelu", nil, b.Op("Conv", "pconv", nil, p, b.Random(rng, "pw", 0.2, 16, 16, 3, 3)))
+	gp := b.Op("GlobalAveragePool", "gap", nil, h)
+	f := b.Op("Flatten", "flat", nil, gp)
+	fc := b.Op("Gemm", "fc", onnxtest.Attrs{"transB": 1, "alpha": float32(0.7)}, f, b.Random(rng, "fcw", 0.5, 12, 16), b.Random(rng, "fcb", 0.1, 12))
+	fb := b.Op("Relu", "fcrelu", nil, bn(fc, 12))
+	d := b.Node("Dropout", "drop", []string{fb}, []string{"dropped"}, nil)
+	b.Op("MatMul", "logits", nil, d, b.Random(rng, "mw", 0.5, 12, 10))
+	b.Output("logits")
+	return b
+}
+
+func positiveVals(rng *rand.Rand, n int, lo, hi float32) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = lo + (hi-lo)*rng.Float32()
+	}
+	return v
+}
+
+func TestRepVGGNetworkFuses(t *testing.T) {
+	for _, folded := range []bool{false, true} {
+		t.Run(fmt.Sprintf("folded=%v", folded), func(t *testing.T) {
+			g := read(t, repvggNet(folded))
+			after := simplifyAndCompare(t, g, 3)
+			got := ops(after)
+			// 5 blocks + the padded conv = 6 Convs; Gemm+BN+Relu one Gemm; MatMul a Gemm.
+			want := map[string]int{"Conv": 6, "GlobalAveragePool": 1, "Flatten": 1, "Gemm": 2}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("ops after simplify: %v, want %v", got, want)
+			}
+			for _, n := range after.Nodes {
+				if n.Op == "Conv" && n.Name != "pconv" {
+					if _, _, ok := graph.FusedClamp(n); !ok {
+						t.Errorf("Conv %q has no fused ReLU", n.Name)
+					}
+				}
+				if n.Name == "pconv" {
+					if p := n.Attrs["pads"].Ints; fmt.Sprint(p) != "[1 0 1 2]" {
+						t.Errorf("pconv pads %v, want the Pad's [1 0 1 2]", p)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestBadBatchNorm(t *testing.T) {
+	b := onnxtest.New("nan", 13)
+	b.Input("x", 1, 2, 3, 3)
+	nan := float32(math.NaN())
+	b.Op("BatchNormalization", "bn", nil, "x", b.Float("g", []int64{2}, []float32{1, nan}), b.Float("b", []int64{2}, []float32{0, 0}),
+		b.Float("m", []int64{2}, []float32{0, 0}), b.Float("v", []int64{2}, []float32{1, 1}))
+	b.Output("bn")
+	g := read(t, b)
+	_, err := transform.Simplify(g)
+	if err == nil || err.Error() != `transform: BatchNormalization "bn": channel 1 has a non-finite scale or shift (variance 1, epsilon 1e-05)` {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// The trained RepVGG-A0 of the zoo, if it has been trained here: fused vs unfused on real weights.
+func TestTrainedModels(t *testing.T) {
+	home, _ := os.UserHomeDir()
+	for _, name := range []string{"repvgg_a0", "mobilenetv2_0.5"} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(home, ".cache", "edgeinfer", "train", name+".onnx")
+			if _, err := os.Stat(path); err != nil {
+				if os.Getenv("EDGEINFER_REQUIRE_DATA") == "1" {
+					t.Fatalf("%s: %v (train it with models/train)", path, err)
+				}
+				t.Skipf("%s not trained here (models/train writes it)", path)
+			}
+			g, err := onnx.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			after := simplifyAndCompare(t, g, 2)
+			if n := ops(after)["BatchNormalization"] + ops(after)["Relu"]; n != 0 {
+				t.Errorf("%d BatchNormalization or Relu nodes left: %v", n, ops(after))
+			}
+			t.Logf("%d nodes -> %d: %v", len(g.Nodes), len(after.Nodes), ops(after))
+		})
+	}
+}
