@@ -13,7 +13,10 @@ const Bins = 2048
 type Stats struct {
 	Min, Max float32
 	Count    int64
-	// Hist counts |x| in Bins bins of width Bound/Bins.
+	// Zeros counts the values exactly 0 (ReLU outputs are mostly zeros): they are exact in any
+	// quantization and would otherwise swamp the first bin, which biases KL towards small ranges.
+	Zeros int64
+	// Hist counts the other |x| in Bins bins of width Bound/Bins.
 	Hist  []float64
 	Bound float32
 }
@@ -47,11 +50,15 @@ func (s *Stats) Observe(data []float32) {
 	if s.Bound > 0 {
 		k := float32(Bins) / s.Bound
 		for _, v := range data {
+			if v == 0 {
+				s.Zeros++
+				continue
+			}
 			b := int(float32(math.Abs(float64(v))) * k)
 			s.Hist[min(b, Bins-1)]++
 		}
 	} else {
-		s.Hist[0] += float64(len(data))
+		s.Zeros += int64(len(data))
 	}
 	s.Count += int64(len(data))
 }
@@ -140,7 +147,7 @@ func (s *Stats) percentile(p float64) float32 {
 		return 0
 	}
 	want := p * float64(s.Count)
-	var cum float64
+	cum := float64(s.Zeros)
 	for i, c := range s.Hist {
 		cum += c
 		if cum >= want {

@@ -169,72 +169,10 @@ func TestRepVGGResidualFuses(t *testing.T) {
 	}
 }
 
-// repvggNet builds a small RepVGG in its training form: stages with a stride-2 first block
-// (3x3 and 1x1 branches) then stride-1 blocks (3x3, 1x1, identity BN); optionally with biased
-// convolutions instead of BatchNorm (branches already folded); then Pad+Conv, and a head with a
-// Gemm followed by a BatchNormalization and a MatMul.
-func repvggNet(folded bool) *onnxtest.Builder {
-	rng := rand.New(rand.NewPCG(11, 12))
-	b := onnxtest.New("repvgg", 13)
-	x := b.Input("x", 2, 3, 16, 16)
-	k := 0
-	name := func(s string) string { k++; return fmt.Sprintf("%s%d", s, k) }
-	bn := func(in string, c int64) string {
-		n := name("bn")
-		return b.Op("BatchNormalization", n, nil, in, b.Float(n+"_g", []int64{c}, positiveVals(rng, int(c), 0.5, 1.5)),
-			b.Random(rng, n+"_b", 0.5, c), b.Random(rng, n+"_m", 0.5, c), b.Float(n+"_v", []int64{c}, positiveVals(rng, int(c), 0.2, 1.2)))
-	}
-	branch := func(in string, cin, cout, ksize, stride int64) string {
-		n := name("conv")
-		attrs := onnxtest.Attrs{"pads": []int64{ksize / 2, ksize / 2, ksize / 2, ksize / 2}, "strides": []int64{stride, stride}, "kernel_shape": []int64{ksize, ksize}}
-		w := b.Random(rng, n+"_w", float32(1/math.Sqrt(float64(cin*ksize*ksize))), cout, cin, ksize, ksize)
-		if folded {
-			return b.Op("Conv", n, attrs, in, w, b.Random(rng, n+"_b", 0.3, cout))
-		}
-		return bn(b.Op("Conv", n, attrs, in, w), cout)
-	}
-	block := func(in string, cin, cout, stride int64) string {
-		sum := b.Op("Add", name("add"), nil, branch(in, cin, cout, 3, stride), branch(in, cin, cout, 1, stride))
-		if cin == cout && stride == 1 {
-			id := bn(in, cin)
-			if folded {
-				// An identity branch already folded: a depthwise 1x1 conv with bias.
-				n := name("id")
-				id = b.Op("Conv", n, onnxtest.Attrs{"group": cin}, in, b.Random(rng, n+"_w", 1, cin, 1, 1, 1), b.Random(rng, n+"_b", 0.3, cin))
-			}
-			sum = b.Op("Add", name("add"), nil, id, sum) // identity first: either operand order
-		}
-		return b.Op("Relu", name("relu"), nil, sum)
-	}
-	h := block(x, 3, 8, 2)
-	h = block(h, 8, 8, 1)
-	h = block(h, 8, 8, 1)
-	h = block(h, 8, 16, 2)
-	h = block(h, 16, 16, 1)
-	p := b.Op("Pad", "pad", nil, h, b.Ints("pads", 0, 0, 1, 0, 0, 0, 1, 2))
-	h = b.Op("Relu", "prelu", nil, b.Op("Conv", "pconv", nil, p, b.Random(rng, "pw", 0.2, 16, 16, 3, 3)))
-	gp := b.Op("GlobalAveragePool", "gap", nil, h)
-	f := b.Op("Flatten", "flat", nil, gp)
-	fc := b.Op("Gemm", "fc", onnxtest.Attrs{"transB": 1, "alpha": float32(0.7)}, f, b.Random(rng, "fcw", 0.5, 12, 16), b.Random(rng, "fcb", 0.1, 12))
-	fb := b.Op("Relu", "fcrelu", nil, bn(fc, 12))
-	d := b.Node("Dropout", "drop", []string{fb}, []string{"dropped"}, nil)
-	b.Op("MatMul", "logits", nil, d, b.Random(rng, "mw", 0.5, 12, 10))
-	b.Output("logits")
-	return b
-}
-
-func positiveVals(rng *rand.Rand, n int, lo, hi float32) []float32 {
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = lo + (hi-lo)*rng.Float32()
-	}
-	return v
-}
-
 func TestRepVGGNetworkFuses(t *testing.T) {
 	for _, folded := range []bool{false, true} {
 		t.Run(fmt.Sprintf("folded=%v", folded), func(t *testing.T) {
-			g := read(t, repvggNet(folded))
+			g := read(t, onnxtest.RepVGGNet(folded, 11))
 			after := simplifyAndCompare(t, g, 3)
 			got := ops(after)
 			// 5 blocks + the padded conv = 6 Convs; Gemm+BN+Relu one Gemm; MatMul a Gemm.

@@ -1,0 +1,106 @@
+package dataset
+
+import (
+	"errors"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// root walks up from the package directory to the repository root (where go.mod is).
+func root(t *testing.T) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found")
+		}
+		dir = parent
+	}
+}
+
+func TestCIFAR10(t *testing.T) {
+	path := filepath.Join(root(t), "..", "shared", "data", "cifar10", "test_batch.bin")
+	if _, err := os.Stat(path); err != nil {
+		if os.Getenv("EDGEINFER_REQUIRE_DATA") == "1" {
+			t.Fatal(err)
+		}
+		t.Skipf("CIFAR-10 test batch absent: %v", err)
+	}
+	set, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.Len() != 10000 || len(set.Classes()) != 10 || set.Classes()[3] != "cat" {
+		t.Fatalf("%d records, classes %v", set.Len(), set.Classes())
+	}
+	// Ordered by class: spread indices see every class.
+	seen := map[int]bool{}
+	for _, i := range Spread(set.Len(), 50) {
+		_, l, err := set.Image(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[l] = true
+	}
+	if len(seen) != 10 {
+		t.Errorf("50 spread images cover %d classes", len(seen))
+	}
+	img, _, err := set.Image(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img.Bounds() != image.Rect(0, 0, 32, 32) {
+		t.Errorf("bounds %v", img.Bounds())
+	}
+}
+
+func TestErrors(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Open(dir); !errors.Is(err, ErrEmpty) {
+		t.Errorf("empty folder: %v", err)
+	}
+	bad := filepath.Join(dir, "bad.bin")
+	os.WriteFile(bad, make([]byte, 3074), 0o644)
+	if _, err := Open(bad); err == nil || err.Error() != "dataset: "+bad+": 3074 bytes is not a whole number of CIFAR-10 records of 3073 bytes (1 label + 32x32x3 pixels)" {
+		t.Errorf("truncated batch: %v", err)
+	}
+	rec := make([]byte, 3073)
+	rec[0] = 12
+	os.WriteFile(bad, rec, 0o644)
+	if _, err := Open(bad); err == nil {
+		t.Error("label 12 accepted")
+	}
+}
+
+func TestFolder(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []string{"dog", "cat"} {
+		os.MkdirAll(filepath.Join(dir, c), 0o755)
+		f, err := os.Create(filepath.Join(dir, c, "a.png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		png.Encode(f, image.NewRGBA(image.Rect(0, 0, 5, 4)))
+		f.Close()
+	}
+	os.WriteFile(filepath.Join(dir, "cat", "notes.txt"), []byte("x"), 0o644)
+	set, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.Len() != 2 || set.Classes()[0] != "cat" {
+		t.Fatalf("%d images, classes %v", set.Len(), set.Classes())
+	}
+	if _, l, err := set.Image(1); err != nil || l != 1 {
+		t.Errorf("image 1: label %d, %v", l, err)
+	}
+}
