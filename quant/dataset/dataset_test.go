@@ -7,34 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/edgeinfer/edgeinfer/internal/shareddata"
 )
 
-// root walks up from the package directory to the repository root (where go.mod is).
-func root(t *testing.T) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-}
-
 func TestCIFAR10(t *testing.T) {
-	path := filepath.Join(root(t), "..", "shared", "data", "cifar10", "test_batch.bin")
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("EDGEINFER_REQUIRE_DATA") == "1" {
-			t.Fatal(err)
-		}
-		t.Skipf("CIFAR-10 test batch absent: %v", err)
-	}
+	path := shareddata.Path(t, "cifar10/test_batch.bin")
 	set, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
