@@ -445,6 +445,10 @@ func conv(n *Node, ins []*Tensor) (*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	if group == 1 && KH*KW*C >= 16 {
+		convDense(x, wt, bias, out, ws)
+		return out, nil
+	}
 	MG := M / group
 	// Each output plane accumulates bias + Σ_{c, kh, kw} w * shifted input row, in that order for
 	// every element (as the textbook loop would), with the valid output columns of each tap
@@ -505,6 +509,64 @@ func conv(n *Node, ins []*Tensor) (*Tensor, error) {
 		}
 	}
 	return out, nil
+}
+
+// convDense computes an ungrouped convolution as dot products: each output pixel's input patch
+// is gathered once (zeros where it reads padding) into a row of length K = C*KH*KW, in the
+// weights' (c, kh, kw) order, then dotted with each output channel's weights.
+func convDense(x, wt *Tensor, bias []float32, out *Tensor, ws [2]window) {
+	N, C, H, W := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	M, KH, KW := wt.Shape[0], wt.Shape[2], wt.Shape[3]
+	OH, OW := ws[0].out, ws[1].out
+	K := C * KH * KW
+	patch := make([]float32, K)
+	for b := range N {
+		for oh := range OH {
+			for ow := range OW {
+				clear(patch)
+				for c := range C {
+					xc := x.Data[(b*C+c)*H*W:]
+					for kh := range KH {
+						ih := oh*ws[0].stride - ws[0].padBegin + kh*ws[0].dil
+						if ih < 0 || ih >= H {
+							continue
+						}
+						row := patch[(c*KH+kh)*KW : (c*KH+kh+1)*KW]
+						for kw := range KW {
+							iw := ow*ws[1].stride - ws[1].padBegin + kw*ws[1].dil
+							if iw >= 0 && iw < W {
+								row[kw] = xc[ih*W+iw]
+							}
+						}
+					}
+				}
+				for m := range M {
+					acc := dot(wt.Data[m*K:(m+1)*K], patch)
+					if bias != nil {
+						acc += bias[m]
+					}
+					out.Data[((b*M+m)*OH+oh)*OW+ow] = acc
+				}
+			}
+		}
+	}
+}
+
+// dot is Σ a[i]*b[i] in four interleaved partial sums.
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 func batchNorm(n *Node, ins []*Tensor) (*Tensor, error) {
