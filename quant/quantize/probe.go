@@ -72,9 +72,9 @@ func (p *probe) value(k int, dst []float64) ([]float64, error) {
 
 func (p *probe) close() { p.it.Close() }
 
-// correctBiases removes, layer by layer in execution order, the mean error per output channel of
-// each Conv and FullyConnected output over the first calibration images (up to 64): the int8
-// model's dequantized output minus the float graph's.
+// correctBiases removes the mean error per output channel of each Conv and FullyConnected
+// output over the first calibration images (up to 64): the int8 model's dequantized output
+// minus the float graph's.
 func correctBiases(ctx context.Context, cal *Calibration, l *lowering) error {
 	nImg := min(len(cal.Pixels), 64)
 	if nImg == 0 {
@@ -97,9 +97,13 @@ func correctBiases(ctx context.Context, cal *Calibration, l *lowering) error {
 			channelSums(acc, t.Data, t.Shape)
 		}
 	}
+	// Layer by layer in execution order, each measured after the corrections upstream, on the
+	// model cut just after the layer.
 	for _, cr := range l.convs {
-		out := l.tensor[cr.output]
-		p, err := newProbe(l.m, cal.Input, []int{out})
+		cut := *l.m
+		cut.Ops = l.m.Ops[:cr.op+1]
+		cut.Outputs = nil
+		p, err := newProbe(&cut, cal.Input, []int{l.tensor[cr.output]})
 		if err != nil {
 			return err
 		}
@@ -123,8 +127,7 @@ func correctBiases(ctx context.Context, cal *Calibration, l *lowering) error {
 		for c := range bias {
 			err := (qMean[c] - floatMean[cr.output][c]) / float64(nImg)
 			step := float64(cr.inScale) * float64(cr.wScales[c])
-			corr := math.Round(err / step)
-			if v := float64(bias[c]) - corr; v > math.MinInt32 && v < math.MaxInt32 {
+			if v := float64(bias[c]) - math.Round(err/step); v > math.MinInt32 && v < math.MaxInt32 {
 				bias[c] = int32(v)
 			}
 		}

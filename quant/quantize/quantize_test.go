@@ -126,6 +126,7 @@ func TestQuantizeNetworks(t *testing.T) {
 	for _, net := range nets {
 		g := prepare(t, net.b)
 		cal := calibrate(t, g, set, 64)
+		var minmaxSQNR float64
 		for _, opt := range []quantize.Options{
 			{Method: quantize.MinMax},
 			{Method: quantize.Percentile},
@@ -153,6 +154,12 @@ func TestQuantizeNetworks(t *testing.T) {
 			wantCos := 0.98
 			if opt.Method == quantize.KL {
 				wantCos = 0.9
+			}
+			if opt.Method == quantize.MinMax && !opt.BiasCorrection {
+				minmaxSQNR = last.SQNR
+			}
+			if opt.BiasCorrection && last.SQNR <= minmaxSQNR {
+				t.Errorf("%s: bias correction: output SQNR %.1f dB, not above minmax's %.1f dB", net.name, last.SQNR, minmaxSQNR)
 			}
 			if worst < wantCos || last.SQNR < 15 || agree < 0.85 {
 				t.Errorf("%s %+v: worst cosine %.4f, output SQNR %.1f dB, agreement %.2f: want >= %g, 15 dB, 0.85", net.name, opt, worst, last.SQNR, agree, wantCos)
