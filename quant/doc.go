@@ -19,5 +19,5 @@
 //     semantics), the eq search, bias correction, per-layer comparison, classifiers for accuracy;
 //   - quant/report: the HTML accuracy report of `edgeinfer quantize --report`.
 //
-// Not built yet: float TensorFlow Lite import.
+//   - quant/tflitegraph: float TensorFlow Lite models (read by models/tflite) as graphs.
 package quant

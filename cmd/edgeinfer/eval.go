@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/edgeinfer/edgeinfer/models"
 	"github.com/edgeinfer/edgeinfer/models/load"
 	"github.com/edgeinfer/edgeinfer/quant/dataset"
 	"github.com/edgeinfer/edgeinfer/quant/quantize"
@@ -17,7 +18,7 @@ func init() {
 
 func runEval(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "eval", "--model M --data PATH")
-	modelPath := fs.String("model", "", "model: float .onnx, or int8 edgeinfer or .tflite")
+	modelPath := fs.String("model", "", "model: float .onnx or .tflite, or an int8 edgeinfer or .tflite model")
 	dataPath := fs.String("data", "", "labelled images: a directory with one subdirectory per class, or a CIFAR-10 .bin batch")
 	count := fs.Int("count", 0, "number of images, spread over the set (0: all)")
 	ff := addFloatFlags(fs)
@@ -35,7 +36,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	var c quantize.Classifier
-	if strings.EqualFold(filepath.Ext(*modelPath), ".onnx") {
+	if isFloatModel(*modelPath) {
 		g, err := loadFloat(e, *modelPath)
 		if err != nil {
 			return err
@@ -91,4 +92,20 @@ func runEval(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "(%d unlabelled images skipped)\n", unlabelled)
 	}
 	return nil
+}
+
+// isFloatModel tells float models (ONNX, float32 TFLite) from int8 ones by their content.
+func isFloatModel(path string) bool {
+	if strings.EqualFold(filepath.Ext(path), ".onnx") {
+		return true
+	}
+	if f, err := load.Sniff(path); err != nil || f != load.FormatTFLite {
+		return false
+	}
+	m, closer, err := load.Model(path)
+	if err != nil {
+		return false
+	}
+	defer closer.Close()
+	return len(m.Inputs) == 1 && m.Tensors[m.Inputs[0]].Type == models.Float32
 }

@@ -16,11 +16,12 @@ import (
 	"github.com/edgeinfer/edgeinfer/quant/onnx"
 	"github.com/edgeinfer/edgeinfer/quant/quantize"
 	"github.com/edgeinfer/edgeinfer/quant/report"
+	"github.com/edgeinfer/edgeinfer/quant/tflitegraph"
 	"github.com/edgeinfer/edgeinfer/quant/transform"
 )
 
 func init() {
-	commands["quantize"] = command{"quantize a float ONNX model to an int8 edgeinfer model, calibrated on images", runQuantize}
+	commands["quantize"] = command{"quantize a float ONNX or TFLite model to an int8 edgeinfer model, calibrated on images", runQuantize}
 }
 
 // Torchvision's ImageNet normalisation, the default for --mean and --std.
@@ -94,9 +95,9 @@ func loadFloat(e *env, path string) (*graph.Graph, error) {
 	case ".onnx":
 		g, err = onnx.ReadFile(path)
 	case ".tflite":
-		return nil, fmt.Errorf("%s: float TensorFlow Lite import is not implemented yet (export ONNX, or convert an already quantized .tflite with 'edgeinfer convert')", path)
+		g, err = tflitegraph.ReadFile(path)
 	default:
-		return nil, usagef("%s: want a .onnx model", path)
+		return nil, usagef("%s: want a float .onnx or .tflite model", path)
 	}
 	if err != nil {
 		return nil, err
@@ -137,7 +138,7 @@ func (p *progress) update(done, total int) {
 
 func runQuantize(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "quantize", "--in M.onnx --calib PATH --out M.eim")
-	inPath := fs.String("in", "", "float model (.onnx)")
+	inPath := fs.String("in", "", "float model (.onnx, or float32 .tflite)")
 	calibPath := fs.String("calib", "", "calibration images: a directory with one subdirectory per class, or a CIFAR-10 .bin batch")
 	count := fs.Int("calib-count", 500, "number of calibration images, spread over the set (0: all)")
 	method := fs.String("method", "minmax", "activation ranges: minmax, percentile, kl or eq")

@@ -186,6 +186,8 @@ func runNode(n *Node, ins []*Tensor) ([]*Tensor, error) {
 		out, err = pad(n, ins)
 	case "ReduceMean":
 		out, err = reduceMean(n, ins)
+	case "Softmax":
+		out, err = softmax(n, ins)
 	default:
 		err = fmt.Errorf("op %s not implemented", n.Op)
 	}
@@ -1073,6 +1075,45 @@ func reduceMean(n *Node, ins []*Tensor) (*Tensor, error) {
 	}
 	for i := range out.Data {
 		out.Data[i] /= float32(count)
+	}
+	return out, nil
+}
+
+// softmax is ONNX's Softmax (opset 13: over one axis, default the last), computed in float64.
+func softmax(n *Node, ins []*Tensor) (*Tensor, error) {
+	x, err := in(ins, 0)
+	if err != nil {
+		return nil, err
+	}
+	r := len(x.Shape)
+	if r == 0 {
+		return nil, fmt.Errorf("input is a scalar")
+	}
+	ax, err := axis(attrInt(n, "axis", -1), r, r)
+	if err != nil {
+		return nil, err
+	}
+	out, err := alloc(slices.Clone(x.Shape))
+	if err != nil {
+		return nil, err
+	}
+	outer, inner := ShapeLen(x.Shape[:ax]), ShapeLen(x.Shape[ax+1:])
+	d := x.Shape[ax]
+	for o := range outer {
+		for i := range inner {
+			at := func(k int) int { return (o*d+k)*inner + i }
+			m := math.Inf(-1)
+			for k := range d {
+				m = max(m, float64(x.Data[at(k)]))
+			}
+			var sum float64
+			for k := range d {
+				sum += math.Exp(float64(x.Data[at(k)]) - m)
+			}
+			for k := range d {
+				out.Data[at(k)] = float32(math.Exp(float64(x.Data[at(k)])-m) / sum)
+			}
+		}
 	}
 	return out, nil
 }

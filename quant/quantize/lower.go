@@ -271,6 +271,8 @@ func (l *lowering) lower() error {
 			err = l.concat(i, n)
 		case "Pad":
 			err = l.pad(i, n)
+		case "Softmax":
+			err = l.softmax(i, n)
 		default:
 			err = l.fail(i, "no int8 form (after the graph transforms, %s is left on its own)", n.Op)
 		}
@@ -650,5 +652,27 @@ func (l *lowering) pad(i int, n *graph.Node) error {
 		return err
 	}
 	l.m.Ops = append(l.m.Ops, models.Op{Type: models.OpPad, Name: n.Name, Paddings: pads, Inputs: []int{x}, Outputs: []int{out}})
+	return nil
+}
+
+// softmax lowers a Softmax over the last axis; its output has TensorFlow Lite's fixed
+// quantization for probabilities (scale 1/256, zero point -128).
+func (l *lowering) softmax(i int, n *graph.Node) error {
+	x, err := l.input(i, n, 0)
+	if err != nil {
+		return err
+	}
+	r := len(l.shapes[n.Inputs[0]])
+	if ax := attrInt(n, "axis", -1); ax != -1 && ax != int64(r-1) {
+		return l.fail(i, "softmax over axis %d: only the last axis is supported", ax)
+	}
+	if r == 4 {
+		return l.fail(i, "softmax of a 4-D tensor (channel axis moves in NHWC) is not supported")
+	}
+	out, err := l.activation(n.Outputs[0], &models.Quant{Scale: []float32{1.0 / 256}, ZeroPoint: []int32{-128}})
+	if err != nil {
+		return err
+	}
+	l.m.Ops = append(l.m.Ops, models.Op{Type: models.OpSoftmax, Name: n.Name, Beta: 1, Inputs: []int{x}, Outputs: []int{out}})
 	return nil
 }
