@@ -17,7 +17,6 @@
 //   - quant/calibrate: per-tensor statistics and range selection (minmax, percentile, KL, cosine);
 //   - quant/quantize: calibration runs, the int8 models.Model (per-channel weights, TFLite
 //     semantics), the eq search, bias correction, per-layer comparison, classifiers for accuracy;
-//   - quant/report: the HTML accuracy report of `edgeinfer quantize --report`.
-//
+//   - quant/report: the HTML accuracy report of `edgeinfer quantize --report`;
 //   - quant/tflitegraph: float TensorFlow Lite models (read by models/tflite) as graphs.
 package quant

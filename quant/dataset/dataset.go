@@ -27,7 +27,8 @@ type Set interface {
 // ErrEmpty is wrapped by the error for a set without images.
 var ErrEmpty = errors.New("no images")
 
-// Open opens a directory as an image folder and a file as a CIFAR-10 binary batch.
+// Open opens a directory as an image folder, a file starting with "C10JPEG1" as a CIFAR-10
+// JPEG pack, and any other file as a CIFAR-10 binary batch.
 func Open(path string) (Set, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -35,6 +36,16 @@ func Open(path string) (Set, error) {
 	}
 	if st.IsDir() {
 		return OpenFolder(path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("dataset: %w", err)
+	}
+	head := make([]byte, len(packMagic))
+	n, _ := f.Read(head)
+	f.Close()
+	if string(head[:n]) == packMagic {
+		return OpenPack(path)
 	}
 	return OpenCIFAR10(path)
 }

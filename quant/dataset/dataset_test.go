@@ -41,6 +41,25 @@ func TestCIFAR10(t *testing.T) {
 	}
 }
 
+func TestPack(t *testing.T) {
+	set, err := Open(shareddata.Path(t, "cifar10/train_jpeg.pack"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.Len() != 50000 || len(set.Classes()) != 10 {
+		t.Fatalf("%d records, classes %v", set.Len(), set.Classes())
+	}
+	img, l, err := set.Image(49999)
+	if err != nil || img.Bounds() != image.Rect(0, 0, 32, 32) || l < 0 || l > 9 {
+		t.Fatalf("last record: %v, label %d, %v", img, l, err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.pack")
+	os.WriteFile(bad, []byte("C10JPEG1\x03\xff\x00abc"), 0o644)
+	if _, err := Open(bad); err == nil {
+		t.Error("truncated pack accepted")
+	}
+}
+
 func TestErrors(t *testing.T) {
 	dir := t.TempDir()
 	if _, err := Open(dir); !errors.Is(err, ErrEmpty) {
