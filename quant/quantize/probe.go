@@ -175,8 +175,13 @@ func CompareLayers(ctx context.Context, cal *Calibration, m *models.Model, n int
 	}
 	var stats []LayerStat
 	var tensors []int
+	// A 4-D tensor flattened with H*W > 1 is in HWC order in the model, CHW in the graph.
+	flat := map[int][3]int{}
 	for _, node := range cal.Graph.Nodes {
 		if t, ok := byName[node.Outputs[0]]; ok {
+			if in := cal.Shapes[node.Inputs[0]]; (node.Op == "Flatten" || node.Op == "Reshape") && len(in) == 4 && in[2]*in[3] > 1 {
+				flat[len(stats)] = [3]int{in[1], in[2], in[3]}
+			}
 			stats = append(stats, LayerStat{Tensor: node.Outputs[0], Op: node.Op})
 			tensors = append(tensors, t)
 		}
@@ -201,6 +206,9 @@ func CompareLayers(ctx context.Context, cal *Calibration, m *models.Model, n int
 			if buf, err = p.value(k, buf); err != nil {
 				return nil, err
 			}
+			if chw, ok := flat[k]; ok {
+				buf = hwcToCHW(buf, chw)
+			}
 			f := vals[stats[k].Tensor].Data
 			if len(f) != len(buf) {
 				return nil, fmt.Errorf("quantize: tensor %q: %d float values, %d int8", stats[k].Tensor, len(f), len(buf))
@@ -223,4 +231,21 @@ func CompareLayers(ctx context.Context, cal *Calibration, m *models.Model, n int
 		}
 	}
 	return stats, nil
+}
+
+// hwcToCHW reorders rows of C*H*W values from HWC to CHW.
+func hwcToCHW(v []float64, chw [3]int) []float64 {
+	C, H, W := chw[0], chw[1], chw[2]
+	n := C * H * W
+	out := make([]float64, len(v))
+	for r := 0; r+n <= len(v); r += n {
+		for c := range C {
+			for y := range H {
+				for x := range W {
+					out[r+(c*H+y)*W+x] = v[r+(y*W+x)*C+c]
+				}
+			}
+		}
+	}
+	return out
 }

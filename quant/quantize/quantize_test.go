@@ -217,3 +217,52 @@ func TestErrors(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+// Pools, a Pad that stays (before an AveragePool), Concat, and a Flatten of a 4x4 map before the
+// Gemm (whose weight columns move from CHW to HWC order).
+func TestOtherOps(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	b := onnxtest.New("ops", 13)
+	b.Input("x", 1, 3, 16, 16)
+	c1 := b.Op("Relu", "c1", nil, b.Op("Conv", "conv1", onnxtest.Attrs{"pads": []int64{1, 1, 1, 1}}, "x", b.Random(rng, "w1", 0.4, 8, 3, 3, 3), b.Random(rng, "b1", 0.1, 8)))
+	mp := b.Op("MaxPool", "mp", onnxtest.Attrs{"kernel_shape": []int64{2, 2}, "strides": []int64{2, 2}}, c1)
+	p := b.Op("Pad", "pad", nil, mp, b.Ints("pads", 0, 0, 1, 1, 0, 0, 1, 1))
+	ap := b.Op("AveragePool", "ap", onnxtest.Attrs{"kernel_shape": []int64{3, 3}}, p)
+	c2 := b.Op("Conv", "c2", nil, ap, b.Random(rng, "w2", 0.5, 4, 8, 1, 1))
+	c3 := b.Op("Conv", "c3", onnxtest.Attrs{"pads": []int64{1, 1, 1, 1}}, mp, b.Random(rng, "w3", 0.3, 4, 8, 3, 3))
+	cat := b.Op("Concat", "cat", onnxtest.Attrs{"axis": 1}, c2, c3)
+	ap2 := b.Op("AveragePool", "ap2", onnxtest.Attrs{"kernel_shape": []int64{2, 2}, "strides": []int64{2, 2}}, cat)
+	f := b.Op("Flatten", "flat", nil, ap2)
+	b.Op("Gemm", "logits", onnxtest.Attrs{"transB": 1}, f, b.Random(rng, "fw", 0.3, 10, 128), b.Random(rng, "fb", 0.1, 10))
+	b.Output("logits")
+	g := prepare(t, b)
+	set := synthetic{n: 100, size: 16}
+	cal := calibrate(t, g, set, 50)
+	m, err := quantize.Quantize(context.Background(), cal, quantize.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[models.OpType]int{}
+	for _, op := range m.Ops {
+		ops[op.Type]++
+	}
+	want := map[models.OpType]int{models.OpConv2D: 3, models.OpMaxPool2D: 1, models.OpPad: 1, models.OpAveragePool2D: 2,
+		models.OpConcatenation: 1, models.OpReshape: 1, models.OpFullyConnected: 1}
+	for k, v := range want {
+		if ops[k] != v {
+			t.Errorf("%d %s ops, want %d (all: %v)", ops[k], k, v, ops)
+		}
+	}
+	stats, err := quantize.CompareLayers(context.Background(), cal, m, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range stats {
+		if s.Cosine < 0.995 {
+			t.Errorf("%s (%s): cosine %.4f, SQNR %.1f dB", s.Tensor, s.Op, s.Cosine, s.SQNR)
+		}
+	}
+	if agree := agreement(t, g, cal, m, set, dataset.Spread(100, 50)); agree < 0.9 {
+		t.Errorf("top-1 agreement %.2f, want >= 0.9", agree)
+	}
+}
