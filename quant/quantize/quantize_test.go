@@ -7,8 +7,11 @@ import (
 	"image/color"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 
+	"github.com/edgeinfer/edgeinfer/internal/shareddata"
 	"github.com/edgeinfer/edgeinfer/models"
 	"github.com/edgeinfer/edgeinfer/quant/dataset"
 	"github.com/edgeinfer/edgeinfer/quant/graph"
@@ -264,5 +267,49 @@ func TestOtherOps(t *testing.T) {
 	}
 	if agree := agreement(t, g, cal, m, set, dataset.Spread(100, 50)); agree < 0.9 {
 		t.Errorf("top-1 agreement %.2f, want >= 0.9", agree)
+	}
+}
+
+// The zoo's trained models, when models/train has written them here: int8 (eq, bias correction,
+// 200 training images) agrees with float on the top-1 class of at least 97% of 300 test images.
+func TestTrainedModels(t *testing.T) {
+	home, _ := os.UserHomeDir()
+	test := shareddata.Path(t, "cifar10/test_batch.bin")
+	train := shareddata.Path(t, "cifar10/train_jpeg.pack")
+	for _, name := range []string{"repvgg_a0", "mobilenetv2_0.5"} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(home, ".cache", "edgeinfer", "train", name+".onnx")
+			if _, err := os.Stat(path); err != nil {
+				if shareddata.Required() {
+					t.Fatalf("%s: %v (train it with models/train)", path, err)
+				}
+				t.Skipf("%s not trained here (models/train writes it)", path)
+			}
+			g, err := onnx.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := transform.Simplify(g); err != nil {
+				t.Fatal(err)
+			}
+			calSet, err := dataset.Open(train)
+			if err != nil {
+				t.Fatal(err)
+			}
+			testSet, err := dataset.Open(test)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cal := calibrate(t, g, calSet, 200)
+			m, err := quantize.Quantize(context.Background(), cal, quantize.Options{Method: quantize.EQ, BiasCorrection: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			agree := agreement(t, g, cal, m, testSet, dataset.Spread(testSet.Len(), 300))
+			t.Logf("%s: int8 and float agree on %.1f%% of 300 test images", name, 100*agree)
+			if agree < 0.97 {
+				t.Errorf("agreement %.3f, want >= 0.97", agree)
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/edgeinfer/edgeinfer/internal/shareddata"
 	"github.com/edgeinfer/edgeinfer/quant/graph"
 	"github.com/edgeinfer/edgeinfer/quant/onnx"
 	"github.com/edgeinfer/edgeinfer/quant/onnx/onnxtest"
@@ -217,7 +218,7 @@ func TestTrainedModels(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(home, ".cache", "edgeinfer", "train", name+".onnx")
 			if _, err := os.Stat(path); err != nil {
-				if os.Getenv("EDGEINFER_REQUIRE_DATA") == "1" {
+				if shareddata.Required() {
 					t.Fatalf("%s: %v (train it with models/train)", path, err)
 				}
 				t.Skipf("%s not trained here (models/train writes it)", path)
