@@ -313,3 +313,20 @@ func TestTrainedModels(t *testing.T) {
 		})
 	}
 }
+
+// An op left standalone by the transforms (a Relu after a pool) is an error naming the node.
+func TestUnsupportedOp(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	b := onnxtest.New("relu_after_pool", 13)
+	b.Input("x", 1, 3, 8, 8)
+	c := b.Op("Conv", "c", nil, "x", b.Random(rng, "w", 0.5, 4, 3, 1, 1))
+	r := b.Op("Relu", "r", nil, b.Op("MaxPool", "mp", onnxtest.Attrs{"kernel_shape": []int64{2, 2}}, c))
+	b.Op("Gemm", "y", onnxtest.Attrs{"transB": 1}, b.Op("Flatten", "f", nil, r), b.Random(rng, "fw", 0.5, 2, 196))
+	b.Output("y")
+	g := prepare(t, b)
+	cal := calibrate(t, g, synthetic{n: 4, size: 8}, 4)
+	_, err := quantize.Quantize(context.Background(), cal, quantize.Options{})
+	if err == nil || err.Error() != `quantize: graph "relu_after_pool": node 2 "r" (Relu): no int8 form (after the graph transforms, Relu is left on its own)` {
+		t.Errorf("err = %v", err)
+	}
+}
