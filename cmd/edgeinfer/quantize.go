@@ -149,6 +149,7 @@ func runQuantize(ctx context.Context, e *env, args []string) error {
 	labelsPath := fs.String("labels", "", "labels file, one per line (default: the calibration set's class names)")
 	reportPath := fs.String("report", "", "write an HTML accuracy report to this file")
 	reportCount := fs.Int("report-count", 500, "with --report: images evaluated, float and int8")
+	reportData := fs.String("report-data", "", "with --report: labelled images to evaluate on (default: the calibration set, other images of it)")
 	out := fs.String("out", "", "output model file")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -205,7 +206,13 @@ func runQuantize(ctx context.Context, e *env, args []string) error {
 	if *reportPath == "" {
 		return nil
 	}
-	r, err := report.Build(ctx, report.Input{Graph: g, Calibration: cal, Model: m, Set: set, Count: *reportCount,
+	evalSet := set
+	if *reportData != "" {
+		if evalSet, err = dataset.Open(*reportData); err != nil {
+			return err
+		}
+	}
+	r, err := report.Build(ctx, report.Input{Graph: g, Calibration: cal, Model: m, Set: evalSet, Count: *reportCount,
 		Options: opt, Command: "edgeinfer " + strings.Join(append([]string{"quantize"}, args...), " "),
 		Progress: newProgress(e.stderr, "evaluating").update})
 	if err != nil {

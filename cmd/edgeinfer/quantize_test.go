@@ -29,7 +29,7 @@ func TestQuantizeThenEval(t *testing.T) {
 	rep := filepath.Join(dir, "r.html")
 	mean := []string{"--mean", "0.4914,0.4822,0.4465", "--std", "0.2470,0.2435,0.2616"}
 	args := append([]string{"quantize", "--in", onnxPath, "--calib", cifar, "--calib-count", "40", "--method", "eq",
-		"--bias-correction", "--report", rep, "--report-count", "60", "--out", out}, mean...)
+		"--bias-correction", "--report", rep, "--report-count", "60", "--report-data", cifar, "--out", out}, mean...)
 	code, stdout, stderr := cli(t, nil, args...)
 	if code != 0 {
 		t.Fatalf("quantize: exit %d: %s", code, stderr)
