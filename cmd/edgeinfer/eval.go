@@ -10,6 +10,7 @@ import (
 	"github.com/edgeinfer/edgeinfer/models/load"
 	"github.com/edgeinfer/edgeinfer/quant/dataset"
 	"github.com/edgeinfer/edgeinfer/quant/quantize"
+	"github.com/edgeinfer/edgeinfer/runtime"
 )
 
 func init() {
@@ -21,12 +22,16 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	modelPath := fs.String("model", "", "model: float .onnx or .tflite, or an int8 edgeinfer or .tflite model")
 	dataPath := fs.String("data", "", "labelled images: a directory with one subdirectory per class, or a CIFAR-10 .bin batch")
 	count := fs.Int("count", 0, "number of images, spread over the set (0: all)")
+	threads := fs.Int("threads", 1, "worker goroutines per int8 inference")
 	ff := addFloatFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *modelPath == "" || *dataPath == "" {
 		return usagef("--model and --data are required")
+	}
+	if *threads < 1 {
+		return usagef("--threads must be at least 1")
 	}
 	if *count < 0 {
 		return usagef("--count must not be negative")
@@ -54,7 +59,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer closer.Close()
-		qc, err := quantize.NewInt8Classifier(m)
+		qc, err := quantize.NewInt8Classifier(m, runtime.Options{Threads: *threads})
 		if err != nil {
 			return err
 		}

@@ -58,8 +58,8 @@ type Int8Classifier struct {
 }
 
 // NewInt8Classifier prepares m.
-func NewInt8Classifier(m *models.Model) (*Int8Classifier, error) {
-	it, err := runtime.New(m, runtime.Options{})
+func NewInt8Classifier(m *models.Model, opt runtime.Options) (*Int8Classifier, error) {
+	it, err := runtime.New(m, opt)
 	if err != nil {
 		return nil, err
 	}

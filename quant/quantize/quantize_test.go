@@ -19,6 +19,7 @@ import (
 	"github.com/edgeinfer/edgeinfer/quant/onnx/onnxtest"
 	"github.com/edgeinfer/edgeinfer/quant/quantize"
 	"github.com/edgeinfer/edgeinfer/quant/transform"
+	"github.com/edgeinfer/edgeinfer/runtime"
 )
 
 // synthetic is a set of smooth random images (gradients plus a bright disc), 10 classes.
@@ -91,7 +92,7 @@ func agreement(t *testing.T, g *graph.Graph, cal *quantize.Calibration, m *model
 	if err != nil {
 		t.Fatal(err)
 	}
-	qc, err := quantize.NewInt8Classifier(m)
+	qc, err := quantize.NewInt8Classifier(m, runtime.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

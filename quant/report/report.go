@@ -14,6 +14,7 @@ import (
 	"github.com/edgeinfer/edgeinfer/quant/dataset"
 	"github.com/edgeinfer/edgeinfer/quant/graph"
 	"github.com/edgeinfer/edgeinfer/quant/quantize"
+	"github.com/edgeinfer/edgeinfer/runtime"
 )
 
 // Input is what Build measures.
@@ -90,7 +91,7 @@ func Build(ctx context.Context, in Input) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	qc, err := quantize.NewInt8Classifier(in.Model)
+	qc, err := quantize.NewInt8Classifier(in.Model, runtime.Options{})
 	if err != nil {
 		return nil, err
 	}

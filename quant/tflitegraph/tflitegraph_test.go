@@ -11,6 +11,7 @@ import (
 	"github.com/edgeinfer/edgeinfer/quant/quantize"
 	"github.com/edgeinfer/edgeinfer/quant/tflitegraph"
 	"github.com/edgeinfer/edgeinfer/quant/transform"
+	"github.com/edgeinfer/edgeinfer/runtime"
 )
 
 // MLPerf Tiny's float ResNet8 (input 0..255) imported as a graph: its accuracy on CIFAR-10 is the
@@ -40,7 +41,7 @@ func TestResNet8(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	qc, err := quantize.NewInt8Classifier(qm) // raw pixels - 128, as the file says
+	qc, err := quantize.NewInt8Classifier(qm, runtime.Options{}) // raw pixels - 128, as the file says
 	if err != nil {
 		t.Fatal(err)
 	}
