@@ -7,8 +7,6 @@ import (
 	"image/color"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/edgeinfer/edgeinfer/internal/shareddata"
@@ -274,18 +272,11 @@ func TestOtherOps(t *testing.T) {
 // The zoo's trained models, when models/train has written them here: int8 (eq, bias correction,
 // 200 training images) agrees with float on the top-1 class of at least 97% of 300 test images.
 func TestTrainedModels(t *testing.T) {
-	home, _ := os.UserHomeDir()
 	test := shareddata.Path(t, "cifar10/test_batch.bin")
 	train := shareddata.Path(t, "cifar10/train_jpeg.pack")
 	for _, name := range []string{"repvgg_a0", "mobilenetv2_0.5"} {
 		t.Run(name, func(t *testing.T) {
-			path := filepath.Join(home, ".cache", "edgeinfer", "train", name+".onnx")
-			if _, err := os.Stat(path); err != nil {
-				if shareddata.Required() {
-					t.Fatalf("%s: %v (train it with models/train)", path, err)
-				}
-				t.Skipf("%s not trained here (models/train writes it)", path)
-			}
+			path := onnxtest.TrainedModel(t, name)
 			g, err := onnx.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)

@@ -4,11 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/edgeinfer/edgeinfer/internal/shareddata"
 	"github.com/edgeinfer/edgeinfer/quant/graph"
 	"github.com/edgeinfer/edgeinfer/quant/onnx"
 	"github.com/edgeinfer/edgeinfer/quant/onnx/onnxtest"
@@ -213,16 +210,9 @@ func TestBadBatchNorm(t *testing.T) {
 
 // The trained RepVGG-A0 of the zoo, if it has been trained here: fused vs unfused on real weights.
 func TestTrainedModels(t *testing.T) {
-	home, _ := os.UserHomeDir()
 	for _, name := range []string{"repvgg_a0", "mobilenetv2_0.5"} {
 		t.Run(name, func(t *testing.T) {
-			path := filepath.Join(home, ".cache", "edgeinfer", "train", name+".onnx")
-			if _, err := os.Stat(path); err != nil {
-				if shareddata.Required() {
-					t.Fatalf("%s: %v (train it with models/train)", path, err)
-				}
-				t.Skipf("%s not trained here (models/train writes it)", path)
-			}
+			path := onnxtest.TrainedModel(t, name)
 			g, err := onnx.ReadFile(path)
 			if err != nil {
 				t.Fatal(err)
