@@ -269,9 +269,14 @@ func TestOtherOps(t *testing.T) {
 	}
 }
 
-// The zoo's trained models, when models/train has written them here: int8 (eq, bias correction,
-// 200 training images) agrees with float on the top-1 class of at least 97% of 300 test images.
+// The zoo's trained models, when models/train has written them here: int8 (minmax, 100 training
+// images) agrees with float on the top-1 class of at least 90% of 200 test images, and their
+// top-1 accuracies differ by at most 3 points there. (The full measurement, on the 10,000 test
+// images, is `edgeinfer eval`'s.)
 func TestTrainedModels(t *testing.T) {
+	if testing.Short() {
+		t.Skip("about a minute: skipped with -short")
+	}
 	test := shareddata.Path(t, "cifar10/test_batch.bin")
 	train := shareddata.Path(t, "cifar10/train_jpeg.pack")
 	for _, name := range []string{"repvgg_a0", "mobilenetv2_0.5"} {
@@ -292,15 +297,45 @@ func TestTrainedModels(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cal := calibrate(t, g, calSet, 200)
-			m, err := quantize.Quantize(context.Background(), cal, quantize.Options{Method: quantize.EQ, BiasCorrection: true})
+			cal := calibrate(t, g, calSet, 100)
+			m, err := quantize.Quantize(context.Background(), cal, quantize.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			agree := agreement(t, g, cal, m, testSet, dataset.Spread(testSet.Len(), 300))
-			t.Logf("%s: int8 and float agree on %.1f%% of 300 test images", name, 100*agree)
-			if agree < 0.97 {
-				t.Errorf("agreement %.3f, want >= 0.97", agree)
+			fc, err := quantize.NewFloatClassifier(g, cal.Input)
+			if err != nil {
+				t.Fatal(err)
+			}
+			qc, err := quantize.NewInt8Classifier(m, runtime.Options{Threads: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer qc.Close()
+			var fa, qa quantize.Accuracy
+			agree := 0
+			idx := dataset.Spread(testSet.Len(), 200)
+			for _, i := range idx {
+				img, label, err := testSet.Image(i)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f, err := fc.Scores(context.Background(), img)
+				if err != nil {
+					t.Fatal(err)
+				}
+				q, err := qc.Scores(context.Background(), img)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fa.Add(f, label)
+				qa.Add(q, label)
+				if quantize.Argmax(f) == quantize.Argmax(q) {
+					agree++
+				}
+			}
+			t.Logf("%s: float %s; int8 %s; same top-1 on %d", name, fa, qa, agree)
+			if agree < 180 || qa.Top1 < fa.Top1-6 {
+				t.Errorf("agreement %d/200 (want >= 180), int8 top-1 %d vs float %d (want within 6 images)", agree, qa.Top1, fa.Top1)
 			}
 		})
 	}
