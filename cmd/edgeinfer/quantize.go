@@ -146,6 +146,7 @@ func runQuantize(ctx context.Context, e *env, args []string) error {
 	bc := fs.Bool("bias-correction", false, "correct the mean error per channel of each convolution")
 	perTensor := fs.Bool("per-tensor", false, "one scale per weight tensor instead of per output channel (the naive baseline)")
 	ff := addFloatFlags(fs)
+	softmax := fs.Bool("softmax", false, "end the model with a Softmax (probabilities, as the camera pipeline's thresholds expect) if it ends with logits")
 	labelsPath := fs.String("labels", "", "labels file, one per line (default: the calibration set's class names)")
 	reportPath := fs.String("report", "", "write an HTML accuracy report to this file")
 	reportCount := fs.Int("report-count", 500, "with --report: images evaluated, float and int8")
@@ -168,6 +169,11 @@ func runQuantize(ctx context.Context, e *env, args []string) error {
 	g, err := loadFloat(e, *inPath)
 	if err != nil {
 		return err
+	}
+	if *softmax {
+		if _, err := transform.AppendSoftmax(g); err != nil {
+			return err
+		}
 	}
 	in, err := ff.input(g)
 	if err != nil {

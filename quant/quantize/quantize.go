@@ -263,12 +263,16 @@ func chooseRanges(cal *Calibration, opt Options) (map[string]Range, error) {
 	// Graph outputs (logits) keep their whole range: clipping the largest scores would tie the
 	// classes that rank first.
 	for _, o := range cal.Graph.Outputs {
-		if st := cal.Obs.Stats[o.Name]; st != nil {
+		name := o.Name
+		if p := cal.Graph.Producer(name); p >= 0 && cal.Graph.Nodes[p].Op == "Softmax" {
+			name = cal.Graph.Nodes[p].Inputs[0] // the logits
+		}
+		if st := cal.Obs.Stats[name]; st != nil {
 			lo, hi, err := calibrate.Choose(st, calibrate.Options{Method: calibrate.MinMax})
 			if err != nil {
-				return nil, fmt.Errorf("quantize: output %q: %w", o.Name, err)
+				return nil, fmt.Errorf("quantize: output %q: %w", name, err)
 			}
-			ranges[o.Name] = Range{lo, hi}
+			ranges[name] = Range{lo, hi}
 		}
 	}
 	// The model input's range is known exactly: the preprocessing of pixels 0 and 255.

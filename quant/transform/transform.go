@@ -607,3 +607,23 @@ func FoldPad(g *graph.Graph) (int, error) {
 	}
 	return count, nil
 }
+
+// AppendSoftmax makes the graph's first output probabilities: a Softmax over the last axis of a
+// 2-D output (logits) that is not already one. It reports whether it added one.
+func AppendSoftmax(g *graph.Graph) (bool, error) {
+	if len(g.Outputs) == 0 {
+		return false, fmt.Errorf("transform: graph %q has no output", g.Name)
+	}
+	out := g.Outputs[0].Name
+	if p := producers(g)[out]; p != nil && p.Op == "Softmax" {
+		return false, nil
+	}
+	if r, ok := staticRanks(g)[out]; !ok || r != 2 {
+		return false, fmt.Errorf("transform: graph %q: output %q is not a 2-D tensor of scores", g.Name, out)
+	}
+	name := uniqueName(g, out+"/softmax")
+	g.Nodes = append(g.Nodes, &graph.Node{Name: name, Op: "Softmax", Inputs: []string{out}, Outputs: []string{name},
+		Attrs: map[string]graph.Attr{"axis": graph.Int(-1)}})
+	g.Outputs[0] = &graph.Tensor{Name: name, Shape: g.Outputs[0].Shape}
+	return true, g.Validate()
+}

@@ -225,3 +225,40 @@ func TestTrainedModels(t *testing.T) {
 		})
 	}
 }
+
+func TestAppendSoftmax(t *testing.T) {
+	c, err := onnxtest.Find("repvgg_residual")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := c.Build(13, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := onnx.Read(data, c.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if added, err := transform.AppendSoftmax(g); err != nil || !added {
+		t.Fatalf("added %v, %v", added, err)
+	}
+	if added, err := transform.AppendSoftmax(g); err != nil || added {
+		t.Fatalf("second time: added %v, %v", added, err)
+	}
+	out, err := g.Run(randomInputs(g, rand.New(rand.NewPCG(1, 1))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float32
+	for _, v := range out[g.Outputs[0].Name].Data {
+		sum += v
+	}
+	if math.Abs(float64(sum)-1) > 1e-5 {
+		t.Errorf("probabilities sum to %g", sum)
+	}
+	// The second output ("rep", 4-D) is left alone; a 4-D first output is refused.
+	g.Outputs[0], g.Outputs[1] = g.Outputs[1], g.Outputs[0]
+	if _, err := transform.AppendSoftmax(g); err == nil {
+		t.Error("softmax appended to a 4-D output")
+	}
+}
