@@ -299,7 +299,7 @@ func bnParams(g *graph.Graph, n *graph.Node) (s, t []float32, ok bool, err error
 func isBad(v float32) bool { return math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) }
 
 // FoldBatchNorm folds each BatchNormalization into the Conv or Gemm that alone feeds it, and
-// rewrites any other BatchNormalization of a 4-D tensor as a 1x1 depthwise Conv.
+// rewrites any other BatchNormalization of a tensor known to be 4-D as a 1x1 depthwise Conv.
 func FoldBatchNorm(g *graph.Graph) (int, error) {
 	count := 0
 	for i := 0; i < len(g.Nodes); i++ {
@@ -329,8 +329,11 @@ func FoldBatchNorm(g *graph.Graph) (int, error) {
 				}
 			}
 		}
-		// A BatchNormalization of its own: a 1x1 depthwise Conv, when the channel count is known
-		// to be len(s) (the importer checked BN's parameters against nothing, Run will).
+		// A BatchNormalization of its own: a 1x1 depthwise Conv, for a 4-D input (Run checks
+		// that the channel count is len(s)).
+		if staticRanks(g)[n.Inputs[0]] != 4 {
+			continue
+		}
 		c := len(s)
 		w := addConst(g, n.Name+"_w", []int{c, 1, 1, 1}, s)
 		b := addConst(g, n.Name+"_b", []int{c}, t)
