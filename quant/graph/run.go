@@ -194,7 +194,37 @@ func runNode(n *Node, ins []*Tensor) ([]*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	if lo, hi, ok := FusedClamp(n); ok {
+		for i, v := range out.Data {
+			out.Data[i] = min(max(v, lo), hi)
+		}
+	}
 	return []*Tensor{out}, nil
+}
+
+// Fused activations: quant/transform merges a Relu or Clip into the node before it (Conv, Gemm,
+// Add) by giving that node the float attributes ActMin and ActMax, which Run applies as a clamp
+// of the node's output. They are not ONNX attributes.
+const (
+	ActMin = "act_min"
+	ActMax = "act_max"
+)
+
+// FusedClamp returns the bounds of a node's fused activation (ActMin, ActMax), if it has one.
+func FusedClamp(n *Node) (lo, hi float32, ok bool) {
+	a, okA := n.Attrs[ActMin]
+	b, okB := n.Attrs[ActMax]
+	if !okA && !okB {
+		return 0, 0, false
+	}
+	lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
+	if okA && a.Kind == AttrFloat {
+		lo = a.Float
+	}
+	if okB && b.Kind == AttrFloat {
+		hi = b.Float
+	}
+	return lo, hi, true
 }
 
 func unary(ins []*Tensor, f func(float32) float32) (*Tensor, error) {
@@ -417,38 +447,128 @@ func conv(n *Node, ins []*Tensor) (*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	if group == 1 && KH*KW*C >= 16 {
+		convDense(x, wt, bias, out, ws)
+		return out, nil
+	}
 	MG := M / group
+	// Each output plane accumulates bias + Σ_{c, kh, kw} w * shifted input row, in that order for
+	// every element (as the textbook loop would), with the valid output columns of each tap
+	// computed once instead of tested per element.
+	sh, sw := ws[0].stride, ws[1].stride
 	for b := range N {
 		for m := range M {
 			g := m / MG
-			for oh := range OH {
-				for ow := range OW {
-					var acc float32
-					if bias != nil {
-						acc = bias[m]
-					}
-					for c := range CG {
-						ic := g*CG + c
-						for kh := range KH {
-							ih := oh*ws[0].stride - ws[0].padBegin + kh*ws[0].dil
+			plane := out.Data[(b*M+m)*OH*OW : (b*M+m+1)*OH*OW]
+			if bias != nil {
+				for i := range plane {
+					plane[i] = bias[m]
+				}
+			}
+			for c := range CG {
+				ic := g*CG + c
+				xc := x.Data[(b*C+ic)*H*W : (b*C+ic+1)*H*W]
+				for kh := range KH {
+					for kw := range KW {
+						wv := wt.Data[((m*CG+c)*KH+kh)*KW+kw]
+						off := kw*ws[1].dil - ws[1].padBegin
+						// Valid ow: 0 <= ow*sw + off < W.
+						ow0 := 0
+						if off < 0 {
+							ow0 = (-off + sw - 1) / sw
+						}
+						ow1 := OW
+						if lim := W - off; lim <= 0 {
+							ow1 = 0
+						} else if e := (lim + sw - 1) / sw; e < ow1 {
+							ow1 = e
+						}
+						if ow0 >= ow1 {
+							continue
+						}
+						for oh := range OH {
+							ih := oh*sh - ws[0].padBegin + kh*ws[0].dil
 							if ih < 0 || ih >= H {
 								continue
 							}
-							for kw := range KW {
-								iw := ow*ws[1].stride - ws[1].padBegin + kw*ws[1].dil
-								if iw < 0 || iw >= W {
-									continue
+							row := plane[oh*OW : (oh+1)*OW]
+							xr := xc[ih*W : (ih+1)*W]
+							if sw == 1 {
+								xs := xr[ow0+off : ow1+off]
+								dst := row[ow0:ow1]
+								for i := range dst {
+									dst[i] += wv * xs[i]
 								}
-								acc += x.Data[((b*C+ic)*H+ih)*W+iw] * wt.Data[((m*CG+c)*KH+kh)*KW+kw]
+								continue
+							}
+							for ow := ow0; ow < ow1; ow++ {
+								row[ow] += wv * xr[ow*sw+off]
 							}
 						}
+					}
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// convDense computes an ungrouped convolution as dot products: each output pixel's input patch
+// is gathered once (zeros where it reads padding) into a row of length K = C*KH*KW, in the
+// weights' (c, kh, kw) order, then dotted with each output channel's weights.
+func convDense(x, wt *Tensor, bias []float32, out *Tensor, ws [2]window) {
+	N, C, H, W := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	M, KH, KW := wt.Shape[0], wt.Shape[2], wt.Shape[3]
+	OH, OW := ws[0].out, ws[1].out
+	K := C * KH * KW
+	patch := make([]float32, K)
+	for b := range N {
+		for oh := range OH {
+			for ow := range OW {
+				clear(patch)
+				for c := range C {
+					xc := x.Data[(b*C+c)*H*W:]
+					for kh := range KH {
+						ih := oh*ws[0].stride - ws[0].padBegin + kh*ws[0].dil
+						if ih < 0 || ih >= H {
+							continue
+						}
+						row := patch[(c*KH+kh)*KW : (c*KH+kh+1)*KW]
+						for kw := range KW {
+							iw := ow*ws[1].stride - ws[1].padBegin + kw*ws[1].dil
+							if iw >= 0 && iw < W {
+								row[kw] = xc[ih*W+iw]
+							}
+						}
+					}
+				}
+				for m := range M {
+					acc := dot(wt.Data[m*K:(m+1)*K], patch)
+					if bias != nil {
+						acc += bias[m]
 					}
 					out.Data[((b*M+m)*OH+oh)*OW+ow] = acc
 				}
 			}
 		}
 	}
-	return out, nil
+}
+
+// dot is Σ a[i]*b[i] in four interleaved partial sums.
+func dot(a, b []float32) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += a[i] * b[i]
+		s1 += a[i+1] * b[i+1]
+		s2 += a[i+2] * b[i+2]
+		s3 += a[i+3] * b[i+3]
+	}
+	for ; i < len(a); i++ {
+		s0 += a[i] * b[i]
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 func batchNorm(n *Node, ins []*Tensor) (*Tensor, error) {
@@ -959,40 +1079,40 @@ func reduceMean(n *Node, ins []*Tensor) (*Tensor, error) {
 	return out, nil
 }
 
-// softmax computes exp(x - max) / sum over the last axis, which must be the one named (ONNX opset 13
-// semantics; the importers produce only rank-2 N, classes inputs).
+// softmax is ONNX's Softmax (opset 13: over one axis, default the last), computed in float64.
 func softmax(n *Node, ins []*Tensor) (*Tensor, error) {
 	x, err := in(ins, 0)
 	if err != nil {
 		return nil, err
 	}
 	r := len(x.Shape)
-	a, err := axis(attrInt(n, "axis", -1), r, r)
+	if r == 0 {
+		return nil, fmt.Errorf("input is a scalar")
+	}
+	ax, err := axis(attrInt(n, "axis", -1), r, r)
 	if err != nil {
 		return nil, err
-	}
-	if a != r-1 {
-		return nil, fmt.Errorf("softmax over axis %d of rank %d: only the last axis is implemented", a, r)
 	}
 	out, err := alloc(slices.Clone(x.Shape))
 	if err != nil {
 		return nil, err
 	}
-	k := x.Shape[r-1]
-	if k == 0 {
-		return out, nil
-	}
-	for i := 0; i+k <= len(x.Data); i += k {
-		row, dst := x.Data[i:i+k], out.Data[i:i+k]
-		m := slices.Max(row)
-		var sum float64
-		for j, v := range row {
-			e := math.Exp(float64(v - m))
-			dst[j] = float32(e)
-			sum += e
-		}
-		for j := range dst {
-			dst[j] = float32(float64(dst[j]) / sum)
+	outer, inner := ShapeLen(x.Shape[:ax]), ShapeLen(x.Shape[ax+1:])
+	d := x.Shape[ax]
+	for o := range outer {
+		for i := range inner {
+			at := func(k int) int { return (o*d+k)*inner + i }
+			m := math.Inf(-1)
+			for k := range d {
+				m = max(m, float64(x.Data[at(k)]))
+			}
+			var sum float64
+			for k := range d {
+				sum += math.Exp(float64(x.Data[at(k)]) - m)
+			}
+			for k := range d {
+				out.Data[at(k)] = float32(math.Exp(float64(x.Data[at(k)])-m) / sum)
+			}
 		}
 	}
 	return out, nil

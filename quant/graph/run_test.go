@@ -55,6 +55,8 @@ func TestOps(t *testing.T) {
 	check(t, "ReduceMean", got, []int{1, 1, 3}, 2, 5, 8)
 	got = run1(t, "ReduceMean", nil, x)
 	check(t, "ReduceMean all", got, []int{1, 1, 1, 1}, 5)
+	got = run1(t, "Softmax", nil, tensor([]int{1, 3}, 0, float32(math.Log(2)), float32(math.Log(5))))
+	check(t, "Softmax", got, []int{1, 3}, 0.125, 0.25, 0.625)
 	// Batched MatMul: [2,1,2] x [2,1] broadcasts B over the batch.
 	got = run1(t, "MatMul", nil, tensor([]int{2, 1, 2}, 1, 2, 3, 4), tensor([]int{2, 1}, 10, 1))
 	check(t, "MatMul batch", got, []int{2, 1, 1}, 12, 34)
@@ -95,8 +97,8 @@ func TestBadShapes(t *testing.T) {
 		{"Pad", map[string]Attr{"pads": Ints(0, 0, 1<<20, 1<<20, 0, 0, 0, 0)}, []*Tensor{x}, "exceeds"},
 		{"Concat", map[string]Attr{"axis": Int(1)}, []*Tensor{x, tensor([]int{1, 1, 2, 1}, 1, 2)}, "does not match"},
 		{"Flatten", map[string]Attr{"axis": Int(5)}, []*Tensor{x}, "out of range"},
-		{"Softmax", map[string]Attr{"axis": Int(1)}, []*Tensor{x}, "only the last axis"},
 		{"Tanh", nil, []*Tensor{x}, "not implemented"},
+		{"Softmax", map[string]Attr{"axis": Int(4)}, []*Tensor{x}, "out of range"},
 	}
 	for _, tc := range tests {
 		_, err := runNode(&Node{Op: tc.op, Attrs: tc.attrs}, tc.ins)

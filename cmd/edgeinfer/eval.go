@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/edgeinfer/edgeinfer/models"
+	"github.com/edgeinfer/edgeinfer/models/load"
+	"github.com/edgeinfer/edgeinfer/quant/dataset"
+	"github.com/edgeinfer/edgeinfer/quant/quantize"
+	"github.com/edgeinfer/edgeinfer/runtime"
+)
+
+func init() {
+	commands["eval"] = command{"measure a model's top-1/top-5 accuracy on labelled images", runEval}
+}
+
+func runEval(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "eval", "--model M --data PATH")
+	modelPath := fs.String("model", "", "model: float .onnx or .tflite, or an int8 edgeinfer or .tflite model")
+	dataPath := fs.String("data", "", "labelled images: a directory with one subdirectory per class, or a CIFAR-10 .bin batch")
+	count := fs.Int("count", 0, "number of images, spread over the set (0: all)")
+	threads := fs.Int("threads", 1, "worker goroutines per int8 inference")
+	ff := addFloatFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *modelPath == "" || *dataPath == "" {
+		return usagef("--model and --data are required")
+	}
+	if *threads < 1 {
+		return usagef("--threads must be at least 1")
+	}
+	if *count < 0 {
+		return usagef("--count must not be negative")
+	}
+	set, err := dataset.Open(*dataPath)
+	if err != nil {
+		return err
+	}
+	var c quantize.Classifier
+	if isFloatModel(*modelPath) {
+		g, err := loadFloat(e, *modelPath)
+		if err != nil {
+			return err
+		}
+		in, err := ff.input(g)
+		if err != nil {
+			return err
+		}
+		if c, err = quantize.NewFloatClassifier(g, in); err != nil {
+			return err
+		}
+	} else {
+		m, closer, err := load.Model(*modelPath)
+		if err != nil {
+			return err
+		}
+		defer closer.Close()
+		qc, err := quantize.NewInt8Classifier(m, runtime.Options{Threads: *threads})
+		if err != nil {
+			return err
+		}
+		defer qc.Close()
+		c = qc
+	}
+	idx := dataset.Spread(set.Len(), *count)
+	bar := newProgress(e.stderr, "evaluating")
+	var acc quantize.Accuracy
+	unlabelled := 0
+	for k, i := range idx {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		img, label, err := set.Image(i)
+		if err != nil {
+			return err
+		}
+		scores, err := c.Scores(ctx, img)
+		if err != nil {
+			return err
+		}
+		if label < 0 {
+			unlabelled++
+		} else {
+			acc.Add(scores, label)
+		}
+		bar.update(k+1, len(idx))
+	}
+	if acc.N == 0 {
+		return fmt.Errorf("%s: no labelled images (want CLASS/IMAGE files or a CIFAR-10 batch)", *dataPath)
+	}
+	fmt.Fprintf(e.stdout, "%s on %s: %s\n", *modelPath, *dataPath, acc)
+	if unlabelled > 0 {
+		fmt.Fprintf(e.stdout, "(%d unlabelled images skipped)\n", unlabelled)
+	}
+	return nil
+}
+
+// isFloatModel tells float models (ONNX, float32 TFLite) from int8 ones by their content.
+func isFloatModel(path string) bool {
+	if strings.EqualFold(filepath.Ext(path), ".onnx") {
+		return true
+	}
+	if f, err := load.Sniff(path); err != nil || f != load.FormatTFLite {
+		return false
+	}
+	m, closer, err := load.Model(path)
+	if err != nil {
+		return false
+	}
+	defer closer.Close()
+	return len(m.Inputs) == 1 && m.Tensors[m.Inputs[0]].Type == models.Float32
+}
