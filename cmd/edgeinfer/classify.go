@@ -112,7 +112,7 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func defaultModelHint() string { return "the pulled " + zoo.DefaultModel }
+func defaultModelHint() string { return "the embedded " + zoo.DefaultModel }
 
 // topK returns the indices of the k largest scores, ties in index order.
 func topK(scores []float64, k int) []int {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/edgeinfer/edgeinfer/firmware"
 	"github.com/edgeinfer/edgeinfer/models/load"
+	"github.com/edgeinfer/edgeinfer/models/zoo"
 	"github.com/edgeinfer/edgeinfer/pipeline"
 )
 
@@ -48,7 +49,7 @@ func runFirmware(ctx context.Context, e *env, args []string) error {
 	boardName := fs.String("board", "", "board: "+strings.Join(firmware.Boards(), ", "))
 	out := fs.String("o", "", "image file to write")
 	configFile := fs.String("config", "", "edgeinfer.yaml to put in the image (default: source auto, everything else default)")
-	model := fs.String("model", "", "model file or name of a pulled model (default: the config's model)")
+	model := fs.String("model", "", "model file, or the name of an embedded or pulled model (default: the config's model, else the embedded "+zoo.DefaultModel+")")
 	labels := fs.String("labels", "", "labels file (default: the config's, or NAME.labels.txt beside the model)")
 	binary := fs.String("binary", "", "linux executable of edgeinfer for the board (default: see above)")
 	hostname := fs.String("hostname", "", "host name of the device (default: edgeinfer)")
@@ -104,9 +105,7 @@ func runFirmware(ctx context.Context, e *env, args []string) error {
 	if modelName == "" {
 		modelName = cfg.Model
 	}
-	if modelName == "" {
-		return usagef("no model: pass --model FILE (or a pulled model's name), or set model: in --config")
-	}
+	// No model named: the embedded default model.
 	modelPath, err := resolveModel(modelName)
 	if err != nil {
 		return err

@@ -74,28 +74,32 @@ func TestInspect(t *testing.T) {
 	}
 }
 
-// The README's first command: pull the default model (here from a local server serving the shared
-// copies), then classify with no --model at all.
-func TestPullThenClassifyWithDefaults(t *testing.T) {
+// With no --model at all, the embedded model works on an empty cache (the README's first command);
+// a public model is pulled (here from a local server serving the shared copies) and then used by name.
+func TestDefaultsThenPull(t *testing.T) {
 	dir := filepath.Dir(shareddata.Path(t, "imagenet/mobilenet_v2_1.0_224_quant.tflite"))
 	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
 	defer srv.Close()
 	t.Setenv("EDGEINFER_CACHE", t.TempDir())
 	env := map[string]string{"EDGEINFER_MODELS_URL": srv.URL}
-	code, _, errs := cli(t, nil, "classify", shareddata.Path(t, "imagenet/grace_hopper.bmp"))
-	if code != 2 || !strings.Contains(errs, "models pull mobilenet_v2_1.0_224_quant") {
+	code, out, errs := cli(t, nil, "classify", shareddata.Path(t, "imagenet/cat.bmp"))
+	if code != 0 || !strings.Contains(firstLabel(t, out), "cat") {
+		t.Fatalf("classify with the embedded default: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	code, _, errs = cli(t, nil, "classify", "--model", "mobilenet_v2_1.0_224_quant", shareddata.Path(t, "imagenet/grace_hopper.bmp"))
+	if code != 1 || !strings.Contains(errs, "models pull mobilenet_v2_1.0_224_quant") {
 		t.Fatalf("classify before pull: exit %d, stderr %q; want a hint to pull", code, errs)
 	}
-	code, out, errs := cli(t, env, "models", "pull", "mobilenet_v2_1.0_224_quant")
+	code, out, errs = cli(t, env, "models", "pull", "mobilenet_v2_1.0_224_quant")
 	if code != 0 || !strings.Contains(out, "mobilenet_v2_1.0_224_quant -> ") || !strings.Contains(errs, "verified") {
 		t.Fatalf("pull: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
-	code, out, errs = cli(t, nil, "classify", shareddata.Path(t, "imagenet/grace_hopper.bmp"))
+	code, out, errs = cli(t, nil, "classify", "--model", "mobilenet_v2_1.0_224_quant", shareddata.Path(t, "imagenet/grace_hopper.bmp"))
 	if code != 0 || !strings.Contains(firstLabel(t, out), "military uniform") {
-		t.Fatalf("classify with defaults: exit %d, stdout %q, stderr %q", code, out, errs)
+		t.Fatalf("classify with the pulled model: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 	code, out, _ = cli(t, nil, "models", "list")
-	if code != 0 || !strings.Contains(out, "pulled: ") {
+	if code != 0 || !strings.Contains(out, "pulled: ") || !strings.Contains(out, "cifar10_mobilenetv2_0.5") {
 		t.Fatalf("models list: %d %q", code, out)
 	}
 }

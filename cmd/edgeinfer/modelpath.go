@@ -10,8 +10,9 @@ import (
 	"github.com/edgeinfer/edgeinfer/models/zoo"
 )
 
-// resolveModel turns --model into a file: an existing path, or the name of a pulled model, or, when
-// empty, the default model if it has been pulled.
+// resolveModel turns --model into a file: an existing path, the name of a model embedded in the
+// binary (written to the cache on first use), or the name of a pulled model; empty means the
+// default model, which is embedded.
 func resolveModel(name string) (string, error) {
 	if name != "" {
 		if _, err := os.Stat(name); err == nil {
@@ -21,6 +22,17 @@ func resolveModel(name string) (string, error) {
 	lookup := name
 	if lookup == "" {
 		lookup = zoo.DefaultModel
+	}
+	if b, ok := zoo.LookupBuiltin(lookup); ok {
+		dir, err := zoo.CacheDir()
+		if err == nil {
+			var p string
+			if p, err = b.Path(dir); err == nil {
+				return p, nil
+			}
+		}
+		// A read-only or missing cache: the temporary directory will do.
+		return b.Path(filepath.Join(os.TempDir(), "edgeinfer-models"))
 	}
 	e, known := zoo.Lookup(lookup)
 	if !known {
@@ -32,9 +44,6 @@ func resolveModel(name string) (string, error) {
 	}
 	if p, ok := e.Cached(dir); ok {
 		return p, nil
-	}
-	if name == "" {
-		return "", usagef("no model given and the default model is not pulled yet: run 'edgeinfer models pull %s' or pass --model FILE", e.Name)
 	}
 	return "", fmt.Errorf("model %q is not pulled yet: run 'edgeinfer models pull %s'", name, e.Name)
 }

@@ -17,7 +17,11 @@ func runModels(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "cache: %s\n", dir)
+		fmt.Fprintln(e.stdout, "embedded (no download; the first is the default):")
+		for _, b := range zoo.Builtins {
+			fmt.Fprintf(e.stdout, "  %-30s %s\n", b.Name, b.Description)
+		}
+		fmt.Fprintf(e.stdout, "public, pulled into %s:\n", dir)
 		for _, m := range zoo.Public {
 			state := "not pulled"
 			if p, ok := m.Cached(dir); ok {

@@ -36,9 +36,9 @@ rows=()
 for net in mobilenetv2_0.5 repvgg_a0; do
 	onnx="$train/$net.onnx"
 	out="models/zoo/cifar10_$net.eim"
-	"$ei" quantize --in "$onnx" --calib "$calib" --calib-count 500 --method "${METHOD:-eq}" --bias-correction \
+	"$ei" quantize --in "$onnx" --calib "$calib" --calib-count 500 --method "${METHOD:-eq}" --bias-correction --softmax \
 		"${norm[@]}" --labels "$labels" --report "$train/$net.html" --out "$out"
-	"$ei" quantize --in "$onnx" --calib "$calib" --calib-count 500 --method minmax --per-tensor \
+	"$ei" quantize --in "$onnx" --calib "$calib" --calib-count 500 --method minmax --per-tensor --softmax \
 		"${norm[@]}" --labels "$labels" --out "$train/${net}_naive.eim"
 	f=$("$ei" eval --model "$onnx" --data "$test_set" "${norm[@]}" | top1)
 	q=$("$ei" eval --model "$out" --data "$test_set" | top1)

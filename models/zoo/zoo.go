@@ -41,9 +41,6 @@ var Public = []Entry{
 	{"mobilenet_v2_1.0_224_quant", "mobilenet_v2_1.0_224_quant.tflite", "7aad0c74c5e3c06e5eb3c827e13304fdd68a83da6087d92ee169c24ff9fd4776", imagenetLabels, imagenetLabelsSHA, "MobileNetV2 1.0 224x224, uint8, ImageNet, 3.6 MB"},
 }
 
-// DefaultModel is the model used when none is named.
-const DefaultModel = "mobilenet_v2_1.0_224_quant"
-
 // Lookup finds a public model by name (with or without ".tflite").
 func Lookup(name string) (Entry, bool) {
 	name = strings.TrimSuffix(name, ".tflite")

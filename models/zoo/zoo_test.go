@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/edgeinfer/edgeinfer/internal/shareddata"
+	"github.com/edgeinfer/edgeinfer/models"
 )
 
 // Pull against a local HTTP server that serves the shared copies of the public files.
@@ -83,3 +84,32 @@ func TestPullHTTPError(t *testing.T) {
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+func TestBuiltinDefault(t *testing.T) {
+	b, ok := LookupBuiltin(DefaultModel)
+	if !ok {
+		t.Fatalf("the default model %q is not embedded", DefaultModel)
+	}
+	dir := t.TempDir()
+	p, err := b.Path(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := models.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m := f.Model
+	if len(m.Labels) != 10 || m.Labels[3] != "cat" || m.Preprocess == nil || m.Preprocess.Raw {
+		t.Errorf("labels %q, preprocess %+v: want CIFAR-10's classes and torchvision normalisation", m.Labels, m.Preprocess)
+	}
+	// A second call finds the same contents and leaves the file alone.
+	st, _ := os.Stat(p)
+	if p2, err := b.Path(dir); err != nil || p2 != p {
+		t.Fatalf("second Path: %q, %v", p2, err)
+	}
+	if st2, _ := os.Stat(p); !st2.ModTime().Equal(st.ModTime()) {
+		t.Error("the unchanged file was written again")
+	}
+}
