@@ -6,23 +6,40 @@ import (
 	"testing"
 )
 
-// TrainedModel returns the path of the zoo's float ONNX model name (e.g. "repvgg_a0") as
-// models/train exports it: $EDGEINFER_TRAINED/NAME.onnx, by default ~/.cache/edgeinfer/train. When
-// it is absent the test skips, or fails when EDGEINFER_REQUIRE_TRAINED=1 (CI never trains, so
-// EDGEINFER_REQUIRE_DATA does not require it).
+// TrainedModel returns the path of the zoo's float ONNX model name (e.g. "repvgg_a0"): the copy
+// committed in models/zoo/onnx (cifar10_NAME.onnx, float16 initializers, written by
+// models/train/fp16.py from train.py's export), or $EDGEINFER_TRAINED/NAME.onnx when that variable
+// names a directory of fresh exports (models/train writes ~/.cache/edgeinfer/train). The committed
+// copy is part of the repository, so a missing file is a failure, not a skip.
 func TrainedModel(tb testing.TB, name string) string {
 	tb.Helper()
-	dir := os.Getenv("EDGEINFER_TRAINED")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache", "edgeinfer", "train")
-	}
-	path := filepath.Join(dir, name+".onnx")
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("EDGEINFER_REQUIRE_TRAINED") == "1" {
-			tb.Fatalf("trained model %s: %v (models/train writes it; EDGEINFER_TRAINED names its directory)", path, err)
+	var path string
+	if dir := os.Getenv("EDGEINFER_TRAINED"); dir != "" {
+		path = filepath.Join(dir, name+".onnx")
+	} else {
+		root, err := moduleRoot()
+		if err != nil {
+			tb.Fatal(err)
 		}
-		tb.Skipf("skipping: trained model %s not found (models/train writes it; set EDGEINFER_TRAINED to its directory)", path)
+		path = filepath.Join(root, "models", "zoo", "onnx", "cifar10_"+name+".onnx")
+	}
+	if _, err := os.Stat(path); err != nil {
+		tb.Fatalf("trained model %s: %v", path, err)
 	}
 	return path
+}
+
+func moduleRoot() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", os.ErrNotExist
+		}
+	}
 }
