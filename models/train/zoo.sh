@@ -36,6 +36,8 @@ rows=()
 for net in mobilenetv2_0.5 repvgg_a0; do
 	onnx="$train/$net.onnx"
 	out="models/zoo/cifar10_$net.eim"
+	# The float model's committed copy (float16 weights), read by the tests of quant/ in CI.
+	"$py" models/train/fp16.py "$onnx" "models/zoo/onnx/cifar10_$net.onnx"
 	"$ei" quantize --in "$onnx" --calib "$calib" --calib-count 500 --method "${METHOD:-eq}" --bias-correction --softmax \
 		"${norm[@]}" --labels "$labels" --report "$train/$net.html" --out "$out"
 	"$ei" quantize --in "$onnx" --calib "$calib" --calib-count 500 --method minmax --per-tensor --softmax \
