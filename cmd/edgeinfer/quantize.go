@@ -111,19 +111,36 @@ func loadFloat(e *env, path string) (*graph.Graph, error) {
 	return g, nil
 }
 
-// progress draws a bar on w (stderr), redrawn at most every 100 ms.
+// progress draws a bar on w (stderr), redrawn at most every 100 ms on a terminal; elsewhere (a log
+// file, CI) it prints a line at each tenth of the work instead of carriage-return redraws.
 type progress struct {
 	w     io.Writer
 	what  string
+	tty   bool
+	tenth int
 	last  time.Time
 	start time.Time
 }
 
 func newProgress(w io.Writer, what string) *progress {
-	return &progress{w: w, what: what, start: time.Now()}
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			tty = true
+		}
+	}
+	return &progress{w: w, what: what, tty: tty, start: time.Now()}
 }
 
 func (p *progress) update(done, total int) {
+	if !p.tty {
+		t := done * 10 / max(total, 1)
+		if t > p.tenth || done == total && p.tenth < 10 {
+			p.tenth = t
+			fmt.Fprintf(p.w, "%s %d/%d %.0fs\n", p.what, done, total, time.Since(p.start).Seconds())
+		}
+		return
+	}
 	if done < total && time.Since(p.last) < 100*time.Millisecond {
 		return
 	}
