@@ -36,6 +36,12 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if *count < 0 {
 		return usagef("--count must not be negative")
 	}
+	// A name (an embedded or pulled model) becomes its file.
+	path, err := resolveModel(*modelPath)
+	if err != nil {
+		return err
+	}
+	*modelPath = path
 	set, err := dataset.Open(*dataPath)
 	if err != nil {
 		return err

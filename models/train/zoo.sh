@@ -58,6 +58,15 @@ done
 	echo
 	echo "| model | float | edgeinfer int8 | PyTorch int8 (FX, onednn) | naive per-tensor min/max int8 | file bytes |"
 	echo "|---|---|---|---|---|---|"
-	cat "$train/mobilenetv2_0.5.row" "$train/repvgg_a0.row" 2>/dev/null
+	cat "$train/mobilenetv2_0.5.row" "$train/repvgg_a0.row" 2>/dev/null || true
+	echo
+	echo "- float: the ONNX export evaluated by \`edgeinfer eval\` (quant/graph); it equals PyTorch's own figure in train.py's log."
+	echo "- edgeinfer int8: \`edgeinfer quantize --method eq\` (MobileNetV2) or \`--method kl\` (RepVGG-A0, branches fused by"
+	echo "  quant/transform), per-channel weights, 500 calibration images spread over data_batch_1 (training images), \`--softmax\`."
+	echo "- PyTorch int8: ptq.py (FX graph mode, onednn engine, per-channel weights, histogram observer, the first 500"
+	echo "  images of data_batch_1; RepVGG fused first, as its authors deploy it)."
+	echo "- naive: \`--method minmax --per-tensor\` (one scale per weight tensor, activation min/max)."
+	echo "- Training (train.py): RepVGG-A0 10 epochs, MobileNetV2-0.5 12 epochs, SGD + one-cycle, on the 50,000 JPEG"
+	echo "  training images of ../shared/data/cifar10 (which score lower than the original CIFAR-10)."
 } > models/zoo/RESULTS.md
 cat models/zoo/RESULTS.md
