@@ -4,10 +4,28 @@
 package shareddata
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 )
+
+// ModuleRoot returns the directory holding go.mod at or above the working directory: the
+// repository root, from any package's test.
+func ModuleRoot() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("shareddata: %w", err)
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("shareddata: no go.mod at or above %s", wd)
+		}
+	}
+}
 
 // Dir returns the absolute path of ../shared/data, or "" when it cannot be found. EDGEINFER_DATA
 // overrides it.
@@ -15,23 +33,15 @@ func Dir() string {
 	if d := os.Getenv("EDGEINFER_DATA"); d != "" {
 		return d
 	}
-	wd, err := os.Getwd()
+	root, err := ModuleRoot()
 	if err != nil {
 		return ""
 	}
-	// Walk up to the module root (the directory with go.mod), then to ../shared/data.
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			data := filepath.Join(filepath.Dir(d), "shared", "data")
-			if _, err := os.Stat(data); err == nil {
-				return data
-			}
-			return ""
-		}
-		if filepath.Dir(d) == d {
-			return ""
-		}
+	data := filepath.Join(filepath.Dir(root), "shared", "data")
+	if _, err := os.Stat(data); err != nil {
+		return ""
 	}
+	return data
 }
 
 // Required reports whether EDGEINFER_REQUIRE_DATA=1.

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/edgeinfer/edgeinfer/internal/shareddata"
 )
 
 // Runner runs models with real TensorFlow Lite: node executing Script.
@@ -31,7 +33,7 @@ func Find() (*Runner, error) {
 	}
 	dir := os.Getenv("EDGEINFER_TFLITE_REF")
 	if dir == "" {
-		root, err := moduleRoot()
+		root, err := shareddata.ModuleRoot()
 		if err != nil {
 			return nil, err
 		}
@@ -54,22 +56,6 @@ func Find() (*Runner, error) {
 		return nil, fmt.Errorf("tfliteref: TensorFlow Lite for node is not installed in %s (run %s or .ci/tflite-ref-setup.sh)", home, filepath.Join(dir, "setup"))
 	}
 	return &Runner{Node: node, Script: script, Home: home}, nil
-}
-
-// moduleRoot returns the directory holding go.mod at or above the working directory.
-func moduleRoot() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("tfliteref: %w", err)
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("tfliteref: no go.mod at or above %s", wd)
-		}
-	}
 }
 
 // Require returns a Runner, or skips the test with the reason when real TensorFlow Lite cannot run
