@@ -2,7 +2,6 @@ package zoo
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"embed"
 	"fmt"
 	"os"
@@ -66,14 +65,24 @@ func (b Builtin) Path(dir string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("zoo: %w", err)
 	}
-	sum := sha256.Sum256(data)
-	tmp := fmt.Sprintf("%s.%x.tmp", path, sum[:4])
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return "", fmt.Errorf("zoo: writing the embedded model %s: %w", b.Name, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	// Through a temporary file and a rename, as fetch does: a concurrent reader never sees half a file.
+	tmp, err := os.CreateTemp(dir, ".builtin-*")
+	if err != nil {
 		return "", fmt.Errorf("zoo: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("zoo: writing the embedded model %s: %w", b.Name, err)
 	}
 	return path, nil
 }
