@@ -25,14 +25,6 @@ func floats(b []byte) []float32 {
 	return v
 }
 
-func floatBytes(v []float32) []byte {
-	b := make([]byte, 4*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
-	}
-	return b
-}
-
 // nchw reorders an N, H, W, C input for the graph.
 func nchw(v []float32, n, h, w, c int) []float32 {
 	out := make([]float32, len(v))
@@ -54,7 +46,7 @@ func compare(t *testing.T, r *tfliteref.Runner, model []byte, g *graph.Graph, in
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	ref, err := r.Run(ctx, model, floatBytes(in))
+	ref, err := r.Run(ctx, model, tfliteref.Float32Data(in))
 	if err != nil {
 		t.Fatal(err)
 	}
