@@ -691,6 +691,27 @@ func dw3x3(g *gen) {
 		g.p("BNE %s", pfx)
 		g.p("RET")
 	}
+	// narrowStore narrows the four int32 accumulators V24-V27 to 16 int8 (adding the int16 output zero
+	// point V31 between the two narrowings when zp16; otherwise it is already in), clamps them to
+	// [V29, V30], stores them and loops to the next block.
+	narrowStore := func(pfx string, zp16 bool) {
+		g.w(sqxtnH(22, 24, false))
+		g.w(sqxtnH(22, 25, true))
+		g.w(sqxtnH(23, 26, false))
+		g.w(sqxtnH(23, 27, true))
+		if zp16 {
+			g.w(sqadd8H(22, 22, 31))
+			g.w(sqadd8H(23, 23, 31))
+		}
+		g.w(sqxtnB(22, 22, false))
+		g.w(sqxtnB(22, 23, true))
+		g.w(smax16B(22, 22, 29))
+		g.w(smin16B(22, 22, 30))
+		g.p("VST1.P [V22.B16], (R0)(R16)")
+		g.p("SUBS $1, R15")
+		g.p("BNE %spx", pfx)
+		nextBlock(pfx)
+	}
 	body := func(pfx string, lsh, fast, fp bool) {
 		g.label(pfx)
 		g.comment("block setup: tap pointers, weights, parameter pointers, pixel count")
@@ -744,20 +765,7 @@ func dw3x3(g *gen) {
 					g.w(srshl4S(a, a, 18+i))
 				}
 			}
-			g.w(sqxtnH(22, 24, false))
-			g.w(sqxtnH(22, 25, true))
-			g.w(sqxtnH(23, 26, false))
-			g.w(sqxtnH(23, 27, true))
-			g.w(sqadd8H(22, 22, 31))
-			g.w(sqadd8H(23, 23, 31))
-			g.w(sqxtnB(22, 22, false))
-			g.w(sqxtnB(22, 23, true))
-			g.w(smax16B(22, 22, 29))
-			g.w(smin16B(22, 22, 30))
-			g.p("VST1.P [V22.B16], (R0)(R16)")
-			g.p("SUBS $1, R15")
-			g.p("BNE %spx", pfx)
-			nextBlock(pfx)
+			narrowStore(pfx, true)
 			return
 		}
 		temps := []int{22, 23}
@@ -775,18 +783,7 @@ func dw3x3(g *gen) {
 		for _, a := range accs {
 			g.p("VADD V28.S4, V%d.S4, V%d.S4", a, a)
 		}
-		g.w(sqxtnH(22, 24, false))
-		g.w(sqxtnH(22, 25, true))
-		g.w(sqxtnH(23, 26, false))
-		g.w(sqxtnH(23, 27, true))
-		g.w(sqxtnB(22, 22, false))
-		g.w(sqxtnB(22, 23, true))
-		g.w(smax16B(22, 22, 29))
-		g.w(smin16B(22, 22, 30))
-		g.p("VST1.P [V22.B16], (R0)(R16)")
-		g.p("SUBS $1, R15")
-		g.p("BNE %spx", pfx)
-		nextBlock(pfx)
+		narrowStore(pfx, false)
 	}
 	body("dwloop", false, false, false)
 	body("dwlsh", true, false, false)
