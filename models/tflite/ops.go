@@ -87,6 +87,19 @@ func (c *opCtx) output() (operand, error) {
 	return operand{k, ti}, nil
 }
 
+// operands checks the op's input count (lo to hi) and single output, and returns the inputs, input 0
+// (which must be present) and the output: the start of every op with one main input.
+func (c *opCtx) operands(lo, hi int) (ins []operand, in, out operand, err error) {
+	if ins, err = c.inputs(lo, hi); err != nil {
+		return
+	}
+	if out, err = c.output(); err != nil {
+		return
+	}
+	in, err = c.need(ins, 0)
+	return
+}
+
 // need returns input j, which must be present.
 func (c *opCtx) need(ins []operand, j int) (operand, error) {
 	if !ins[j].present() {
@@ -473,15 +486,7 @@ func (c *opCtx) fullyConnected() (*models.Op, error) {
 }
 
 func (c *opCtx) pool() (*models.Op, error) {
-	ins, err := c.inputs(1, 1)
-	if err != nil {
-		return nil, err
-	}
-	out, err := c.output()
-	if err != nil {
-		return nil, err
-	}
-	in, err := c.need(ins, 0)
+	_, in, out, err := c.operands(1, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -548,15 +553,7 @@ func (c *opCtx) constInts(what string, o operand, allow64 bool) ([]int64, error)
 }
 
 func (c *opCtx) mean() (*models.Op, error) {
-	ins, err := c.inputs(2, 2)
-	if err != nil {
-		return nil, err
-	}
-	out, err := c.output()
-	if err != nil {
-		return nil, err
-	}
-	in, err := c.need(ins, 0)
+	ins, in, out, err := c.operands(2, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -728,15 +725,7 @@ func (c *opCtx) reshape() (*models.Op, error) {
 	if c.code == tfl.BuiltinOperatorSQUEEZE {
 		hi = 1
 	}
-	ins, err := c.inputs(1, hi)
-	if err != nil {
-		return nil, err
-	}
-	out, err := c.output()
-	if err != nil {
-		return nil, err
-	}
-	in, err := c.need(ins, 0)
+	_, in, out, err := c.operands(1, hi)
 	if err != nil {
 		return nil, err
 	}
@@ -758,15 +747,7 @@ func (c *opCtx) pad() (*models.Op, error) {
 	if c.code == tfl.BuiltinOperatorPADV2 {
 		n = 3
 	}
-	ins, err := c.inputs(n, n)
-	if err != nil {
-		return nil, err
-	}
-	out, err := c.output()
-	if err != nil {
-		return nil, err
-	}
-	in, err := c.need(ins, 0)
+	ins, in, out, err := c.operands(n, n)
 	if err != nil {
 		return nil, err
 	}
@@ -829,15 +810,7 @@ func (c *opCtx) padValue(v, out operand) error {
 }
 
 func (c *opCtx) softmax() (*models.Op, error) {
-	ins, err := c.inputs(1, 1)
-	if err != nil {
-		return nil, err
-	}
-	out, err := c.output()
-	if err != nil {
-		return nil, err
-	}
-	in, err := c.need(ins, 0)
+	_, in, out, err := c.operands(1, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -865,15 +838,7 @@ func (c *opCtx) softmax() (*models.Op, error) {
 }
 
 func (c *opCtx) quantize() (*models.Op, error) {
-	ins, err := c.inputs(1, 1)
-	if err != nil {
-		return nil, err
-	}
-	out, err := c.output()
-	if err != nil {
-		return nil, err
-	}
-	in, err := c.need(ins, 0)
+	_, in, out, err := c.operands(1, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -892,15 +857,7 @@ func (c *opCtx) quantize() (*models.Op, error) {
 // dequantize converts DEQUANTIZE, except of a Float16 constant: that one is folded, the constant
 // taking the output's place (it stays Float16 in the model; the runtime widens it when it loads).
 func (c *opCtx) dequantize() (*models.Op, error) {
-	ins, err := c.inputs(1, 1)
-	if err != nil {
-		return nil, err
-	}
-	out, err := c.output()
-	if err != nil {
-		return nil, err
-	}
-	in, err := c.need(ins, 0)
+	_, in, out, err := c.operands(1, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -927,15 +884,7 @@ func (c *opCtx) dequantize() (*models.Op, error) {
 // result is exact: the producer supports a fused activation, nothing else reads its output, and the
 // quantization does not change.
 func (c *opCtx) fuseReLU() error {
-	ins, err := c.inputs(1, 1)
-	if err != nil {
-		return err
-	}
-	out, err := c.output()
-	if err != nil {
-		return err
-	}
-	in, err := c.need(ins, 0)
+	_, in, out, err := c.operands(1, 1)
 	if err != nil {
 		return err
 	}
