@@ -349,14 +349,8 @@ func (c *opCtx) spatial(o *models.Op, padding tfl.Padding, in []int, kh, kw, sh,
 // weighted reads the operands of a convolution or fully connected op: input, weights, an optional
 // bias (id -1 when absent) and the output.
 func (c *opCtx) weighted() (in, w, bias, out operand, err error) {
-	ins, err := c.inputs(2, 3)
+	ins, in, out, err := c.operands(2, 3)
 	if err != nil {
-		return
-	}
-	if out, err = c.output(); err != nil {
-		return
-	}
-	if in, err = c.need(ins, 0); err != nil {
 		return
 	}
 	if w, err = c.need(ins, 1); err != nil {
