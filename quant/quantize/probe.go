@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"github.com/edgeinfer/edgeinfer/models"
-	"github.com/edgeinfer/edgeinfer/quant/graph"
 	"github.com/edgeinfer/edgeinfer/runtime"
 )
 
@@ -83,7 +82,7 @@ func correctBiases(ctx context.Context, cal *Calibration, l *lowering) error {
 	// Float means per channel of every corrected output.
 	floatMean := map[string][]float64{}
 	for i := range nImg {
-		vals, err := cal.Graph.RunAll(map[string]*graph.Tensor{cal.Input.Name: cal.Input.FloatInput(cal.Pixels[i])})
+		vals, err := cal.floatRun(i)
 		if err != nil {
 			return fmt.Errorf("quantize: bias correction: %w", err)
 		}
@@ -195,7 +194,7 @@ func CompareLayers(ctx context.Context, cal *Calibration, m *models.Model, n int
 	accs := make([]acc, len(stats))
 	var buf []float64
 	for i := range n {
-		vals, err := cal.Graph.RunAll(map[string]*graph.Tensor{cal.Input.Name: cal.Input.FloatInput(cal.Pixels[i])})
+		vals, err := cal.floatRun(i)
 		if err != nil {
 			return nil, err
 		}

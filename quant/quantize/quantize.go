@@ -122,6 +122,15 @@ type Calibration struct {
 	Labels []int
 }
 
+// floatRun returns every tensor of the float graph on calibration image i: the kept sample when
+// there is one, else a new run.
+func (cal *Calibration) floatRun(i int) (map[string]*graph.Tensor, error) {
+	if i < len(cal.Samples) {
+		return cal.Samples[i], nil
+	}
+	return cal.Graph.RunAll(map[string]*graph.Tensor{cal.Input.Name: cal.Input.FloatInput(cal.Pixels[i])})
+}
+
 // CalibrateOptions tune Calibrate.
 type CalibrateOptions struct {
 	Samples  int                   // full runs kept for the eq search; 0 means 8
