@@ -16,6 +16,7 @@ type probe struct {
 	it      *runtime.Interpreter
 	in      Input
 	tensors []int // model tensor indices of the probed outputs, in output order
+	nhwc    []float64
 }
 
 func newProbe(m *models.Model, in Input, tensors []int) (*probe, error) {
@@ -47,7 +48,8 @@ func (p *probe) run(ctx context.Context, px []byte) error {
 func (p *probe) value(k int, dst []float64) ([]float64, error) {
 	t := p.it.Output(p.tensors[k])
 	n := t.NumElements()
-	nhwcVals := make([]float64, n)
+	p.nhwc = slices.Grow(p.nhwc[:0], n)[:n]
+	nhwcVals := p.nhwc
 	if err := t.Dequantize(nhwcVals); err != nil {
 		return nil, err
 	}
