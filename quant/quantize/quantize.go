@@ -373,7 +373,7 @@ func fakeQuant(x []float32, r Range) []float32 {
 func nodeSub(g *graph.Graph, n *graph.Node, samples []map[string]*graph.Tensor, perTensor bool) *graph.Graph {
 	w := g.Const(n.Inputs[1])
 	rows := w.Shape[0]
-	if n.Op == "Gemm" && attrInt(n, "transB", 0) == 0 {
+	if n.Op == "Gemm" && n.AttrInt("transB", 0) == 0 {
 		rows = -1 // columns are channels: quantize per tensor here, close enough for a search
 	}
 	sub := graph.New(g.Name)
