@@ -15,21 +15,30 @@ func Dir() string {
 	if d := os.Getenv("EDGEINFER_DATA"); d != "" {
 		return d
 	}
-	wd, err := os.Getwd()
+	root, err := ModuleRoot()
 	if err != nil {
 		return ""
 	}
-	// Walk up to the module root (the directory with go.mod), then to ../shared/data.
+	data := filepath.Join(filepath.Dir(root), "shared", "data")
+	if _, err := os.Stat(data); err != nil {
+		return ""
+	}
+	return data
+}
+
+// ModuleRoot returns the module root: the nearest directory with a go.mod at or above the
+// working directory.
+func ModuleRoot() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
 	for d := wd; ; d = filepath.Dir(d) {
 		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			data := filepath.Join(filepath.Dir(d), "shared", "data")
-			if _, err := os.Stat(data); err == nil {
-				return data
-			}
-			return ""
+			return d, nil
 		}
 		if filepath.Dir(d) == d {
-			return ""
+			return "", os.ErrNotExist
 		}
 	}
 }

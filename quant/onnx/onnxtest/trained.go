@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/edgeinfer/edgeinfer/internal/shareddata"
 )
 
 // TrainedModel returns the path of the zoo's float ONNX model name (e.g. "repvgg_a0"): the copy
@@ -17,7 +19,7 @@ func TrainedModel(tb testing.TB, name string) string {
 	if dir := os.Getenv("EDGEINFER_TRAINED"); dir != "" {
 		path = filepath.Join(dir, name+".onnx")
 	} else {
-		root, err := moduleRoot()
+		root, err := shareddata.ModuleRoot()
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -27,19 +29,4 @@ func TrainedModel(tb testing.TB, name string) string {
 		tb.Fatalf("trained model %s: %v", path, err)
 	}
 	return path
-}
-
-func moduleRoot() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", os.ErrNotExist
-		}
-	}
 }
