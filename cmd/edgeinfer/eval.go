@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -46,8 +47,20 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Int8 models (edgeinfer, TFLite) are loaded once: a float32 TFLite one is then read as a graph.
+	var m *models.Model
+	if !strings.EqualFold(filepath.Ext(*modelPath), ".onnx") {
+		var closer io.Closer
+		if m, closer, err = load.Model(*modelPath); err != nil {
+			return err
+		}
+		defer closer.Close()
+		if isFloatTFLite(*modelPath, m) {
+			m = nil
+		}
+	}
 	var c quantize.Classifier
-	if isFloatModel(*modelPath) {
+	if m == nil {
 		g, err := loadFloat(e, *modelPath)
 		if err != nil {
 			return err
@@ -60,11 +73,6 @@ func runEval(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	} else {
-		m, closer, err := load.Model(*modelPath)
-		if err != nil {
-			return err
-		}
-		defer closer.Close()
 		qc, err := quantize.NewInt8Classifier(m, runtime.Options{Threads: *threads})
 		if err != nil {
 			return err
@@ -105,18 +113,10 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// isFloatModel tells float models (ONNX, float32 TFLite) from int8 ones by their content.
-func isFloatModel(path string) bool {
-	if strings.EqualFold(filepath.Ext(path), ".onnx") {
-		return true
-	}
+// isFloatTFLite tells a float32 TFLite model (m, loaded from path) from an int8 one.
+func isFloatTFLite(path string, m *models.Model) bool {
 	if f, err := load.Sniff(path); err != nil || f != load.FormatTFLite {
 		return false
 	}
-	m, closer, err := load.Model(path)
-	if err != nil {
-		return false
-	}
-	defer closer.Close()
 	return len(m.Inputs) == 1 && m.Tensors[m.Inputs[0]].Type == models.Float32
 }

@@ -115,7 +115,6 @@ func readLines(path string) ([]string, error) {
 func (c *CIFAR10) Len() int              { return len(c.data) / cifarRecord }
 func (c *CIFAR10) Classes() []string     { return c.classes }
 func (c *CIFAR10) Name() string          { return c.path }
-func (c *CIFAR10) Label(i int) int       { return int(c.data[i*cifarRecord]) }
 func (c *CIFAR10) recordAt(i int) []byte { return c.data[i*cifarRecord : (i+1)*cifarRecord] }
 
 // Image returns record i as a 32x32 RGBA image.

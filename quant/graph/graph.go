@@ -89,6 +89,38 @@ type Node struct {
 	Attrs   map[string]Attr
 }
 
+// AttrInt returns the int attribute name, or def when n has none.
+func (n *Node) AttrInt(name string, def int64) int64 {
+	if a, ok := n.Attrs[name]; ok && a.Kind == AttrInt {
+		return a.Int
+	}
+	return def
+}
+
+// AttrFloat returns the float attribute name, or def when n has none.
+func (n *Node) AttrFloat(name string, def float32) float32 {
+	if a, ok := n.Attrs[name]; ok && a.Kind == AttrFloat {
+		return a.Float
+	}
+	return def
+}
+
+// AttrString returns the string attribute name, or def when n has none.
+func (n *Node) AttrString(name, def string) string {
+	if a, ok := n.Attrs[name]; ok && a.Kind == AttrString {
+		return a.String
+	}
+	return def
+}
+
+// AttrInts returns the ints attribute name, or nil when n has none.
+func (n *Node) AttrInts(name string) []int64 {
+	if a, ok := n.Attrs[name]; ok && a.Kind == AttrInts {
+		return a.Ints
+	}
+	return nil
+}
+
 // Graph is a float32 model: Inputs are fed by the caller (Data nil), Outputs are what Run returns,
 // Initializers are the constants, Nodes run in order.
 type Graph struct {

@@ -105,34 +105,6 @@ func in(ins []*Tensor, i int) (*Tensor, error) {
 	return ins[i], nil
 }
 
-func attrInt(n *Node, name string, def int64) int64 {
-	if a, ok := n.Attrs[name]; ok && a.Kind == AttrInt {
-		return a.Int
-	}
-	return def
-}
-
-func attrFloat(n *Node, name string, def float32) float32 {
-	if a, ok := n.Attrs[name]; ok && a.Kind == AttrFloat {
-		return a.Float
-	}
-	return def
-}
-
-func attrString(n *Node, name, def string) string {
-	if a, ok := n.Attrs[name]; ok && a.Kind == AttrString {
-		return a.String
-	}
-	return def
-}
-
-func attrInts(n *Node, name string) []int64 {
-	if a, ok := n.Attrs[name]; ok && a.Kind == AttrInts {
-		return a.Ints
-	}
-	return nil
-}
-
 // axis normalises a possibly negative axis for a tensor of rank r; hi is r for Concat-like
 // axes, r+1 for Flatten.
 func axis(a int64, r, hi int) (int, error) {
@@ -157,8 +129,8 @@ func runNode(n *Node, ins []*Tensor) ([]*Tensor, error) {
 	case "Relu":
 		out, err = unary(ins, func(v float32) float32 { return max(v, 0) })
 	case "Clip":
-		lo := attrFloat(n, "min", float32(math.Inf(-1)))
-		hi := attrFloat(n, "max", float32(math.Inf(1)))
+		lo := n.AttrFloat("min", float32(math.Inf(-1)))
+		hi := n.AttrFloat("max", float32(math.Inf(1)))
 		out, err = unary(ins, func(v float32) float32 { return min(max(v, lo), hi) })
 	case "Add":
 		out, err = binary(ins, func(a, b float32) float32 { return a + b })
@@ -344,20 +316,20 @@ func windows(n *Node, h, w, kh, kw int, ceil bool) ([2]window, error) {
 	var ws [2]window
 	ws[0] = window{in: h, k: kh, stride: 1, dil: 1}
 	ws[1] = window{in: w, k: kw, stride: 1, dil: 1}
-	if s := attrInts(n, "strides"); s != nil {
+	if s := n.AttrInts("strides"); s != nil {
 		if len(s) != 2 || !windowRange(s) {
 			return ws, fmt.Errorf("strides %v: want 2 values from 1 to %d", s, maxWindow)
 		}
 		ws[0].stride, ws[1].stride = int(s[0]), int(s[1])
 	}
-	if d := attrInts(n, "dilations"); d != nil {
+	if d := n.AttrInts("dilations"); d != nil {
 		if len(d) != 2 || !windowRange(d) {
 			return ws, fmt.Errorf("dilations %v: want 2 values from 1 to %d", d, maxWindow)
 		}
 		ws[0].dil, ws[1].dil = int(d[0]), int(d[1])
 	}
 	var pads [4]int
-	if p := attrInts(n, "pads"); p != nil {
+	if p := n.AttrInts("pads"); p != nil {
 		if len(p) != 4 {
 			return ws, fmt.Errorf("pads %v: want 4 values", p)
 		}
@@ -368,7 +340,7 @@ func windows(n *Node, h, w, kh, kw int, ceil bool) ([2]window, error) {
 			pads[i] = int(v)
 		}
 	}
-	autoPad := attrString(n, "auto_pad", "NOTSET")
+	autoPad := n.AttrString("auto_pad", "NOTSET")
 	for i := range ws {
 		wd := &ws[i]
 		if wd.k < 1 || wd.k > maxWindow {
@@ -420,7 +392,7 @@ func conv(n *Node, ins []*Tensor) (*Tensor, error) {
 	}
 	N, C, H, W := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
 	M, CG, KH, KW := wt.Shape[0], wt.Shape[1], wt.Shape[2], wt.Shape[3]
-	group64 := attrInt(n, "group", 1)
+	group64 := n.AttrInt("group", 1)
 	if group64 < 1 || group64 > int64(C) {
 		return nil, fmt.Errorf("group %d: input has %d channels", group64, C)
 	}
@@ -428,7 +400,7 @@ func conv(n *Node, ins []*Tensor) (*Tensor, error) {
 	if C%group != 0 || M%group != 0 || C/group != CG {
 		return nil, fmt.Errorf("group %d: input channels %d, weights %v do not match", group, C, wt.Shape)
 	}
-	if ks := attrInts(n, "kernel_shape"); ks != nil && (len(ks) != 2 || ks[0] != int64(KH) || ks[1] != int64(KW)) {
+	if ks := n.AttrInts("kernel_shape"); ks != nil && (len(ks) != 2 || ks[0] != int64(KH) || ks[1] != int64(KW)) {
 		return nil, fmt.Errorf("kernel_shape %v does not match weights %v", ks, wt.Shape)
 	}
 	var bias []float32
@@ -591,7 +563,7 @@ func batchNorm(n *Node, ins []*Tensor) (*Tensor, error) {
 		}
 		p[i] = t.Data
 	}
-	eps := attrFloat(n, "epsilon", 1e-5)
+	eps := n.AttrFloat("epsilon", 1e-5)
 	out, err := alloc(slices.Clone(x.Shape))
 	if err != nil {
 		return nil, err
@@ -644,17 +616,17 @@ func pool(n *Node, ins []*Tensor) (*Tensor, error) {
 	if len(x.Shape) != 4 {
 		return nil, fmt.Errorf("input shape %v: only 2-D pooling (rank 4) is implemented", x.Shape)
 	}
-	ks := attrInts(n, "kernel_shape")
+	ks := n.AttrInts("kernel_shape")
 	if len(ks) != 2 || !windowRange(ks) {
 		return nil, fmt.Errorf("kernel_shape %v: want 2 values from 1 to %d", ks, maxWindow)
 	}
 	N, C, H, W := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
-	ws, err := windows(n, H, W, int(ks[0]), int(ks[1]), attrInt(n, "ceil_mode", 0) != 0)
+	ws, err := windows(n, H, W, int(ks[0]), int(ks[1]), n.AttrInt("ceil_mode", 0) != 0)
 	if err != nil {
 		return nil, err
 	}
 	isMax := n.Op == "MaxPool"
-	includePad := attrInt(n, "count_include_pad", 0) != 0
+	includePad := n.AttrInt("count_include_pad", 0) != 0
 	OH, OW := ws[0].out, ws[1].out
 	out, err := alloc([]int{N, C, OH, OW})
 	if err != nil {
@@ -714,7 +686,7 @@ func flatten(n *Node, ins []*Tensor) (*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := axis(attrInt(n, "axis", 1), len(x.Shape), len(x.Shape)+1)
+	a, err := axis(n.AttrInt("axis", 1), len(x.Shape), len(x.Shape)+1)
 	if err != nil {
 		return nil, err
 	}
@@ -726,8 +698,8 @@ func reshape(n *Node, ins []*Tensor) (*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	spec := attrInts(n, "shape")
-	allowZero := attrInt(n, "allowzero", 0) != 0
+	spec := n.AttrInts("shape")
+	allowZero := n.AttrInt("allowzero", 0) != 0
 	shape := make([]int, len(spec))
 	infer, known := -1, 1
 	for i, d := range spec {
@@ -777,8 +749,8 @@ func gemm(n *Node, ins []*Tensor) (*Tensor, error) {
 	if len(a.Shape) != 2 || len(b.Shape) != 2 {
 		return nil, fmt.Errorf("A %v, B %v: want rank 2", a.Shape, b.Shape)
 	}
-	ta, tb := attrInt(n, "transA", 0) != 0, attrInt(n, "transB", 0) != 0
-	alpha, beta := attrFloat(n, "alpha", 1), attrFloat(n, "beta", 1)
+	ta, tb := n.AttrInt("transA", 0) != 0, n.AttrInt("transB", 0) != 0
+	alpha, beta := n.AttrFloat("alpha", 1), n.AttrFloat("beta", 1)
 	M, K := a.Shape[0], a.Shape[1]
 	if ta {
 		M, K = K, M
@@ -905,7 +877,7 @@ func concat(n *Node, ins []*Tensor) (*Tensor, error) {
 		return nil, fmt.Errorf("no inputs")
 	}
 	r := len(ins[0].Shape)
-	a, err := axis(attrInt(n, "axis", 0), r, r)
+	a, err := axis(n.AttrInt("axis", 0), r, r)
 	if err != nil {
 		return nil, err
 	}
@@ -943,12 +915,12 @@ func pad(n *Node, ins []*Tensor) (*Tensor, error) {
 		return nil, err
 	}
 	r := len(x.Shape)
-	pads := attrInts(n, "pads")
+	pads := n.AttrInts("pads")
 	if len(pads) != 2*r {
 		return nil, fmt.Errorf("pads %v: want %d values for input %v", pads, 2*r, x.Shape)
 	}
-	mode := attrString(n, "mode", "constant")
-	value := attrFloat(n, "value", 0)
+	mode := n.AttrString("mode", "constant")
+	value := n.AttrFloat("value", 0)
 	shape := make([]int, r)
 	for d := range r {
 		if pads[d] < -MaxElements || pads[d] > MaxElements || pads[d+r] < -MaxElements || pads[d+r] > MaxElements {
@@ -1023,7 +995,7 @@ func reduceMean(n *Node, ins []*Tensor) (*Tensor, error) {
 	}
 	r := len(x.Shape)
 	reduce := make([]bool, r)
-	axes := attrInts(n, "axes")
+	axes := n.AttrInts("axes")
 	if axes == nil {
 		for d := range reduce {
 			reduce[d] = true
@@ -1036,7 +1008,7 @@ func reduceMean(n *Node, ins []*Tensor) (*Tensor, error) {
 		}
 		reduce[d] = true
 	}
-	keep := attrInt(n, "keepdims", 1) != 0
+	keep := n.AttrInt("keepdims", 1) != 0
 	full := make([]int, r) // output shape with kept dimensions of size 1
 	var shape []int
 	count := 1
@@ -1089,7 +1061,7 @@ func softmax(n *Node, ins []*Tensor) (*Tensor, error) {
 	if r == 0 {
 		return nil, fmt.Errorf("input is a scalar")
 	}
-	ax, err := axis(attrInt(n, "axis", -1), r, r)
+	ax, err := axis(n.AttrInt("axis", -1), r, r)
 	if err != nil {
 		return nil, err
 	}

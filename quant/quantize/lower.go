@@ -122,46 +122,18 @@ func activationOf(n *graph.Node) (models.Activation, bool) {
 	return 0, false
 }
 
-func attrInts(n *graph.Node, name string) []int64 {
-	if a, ok := n.Attrs[name]; ok && a.Kind == graph.AttrInts {
-		return a.Ints
-	}
-	return nil
-}
-
-func attrInt(n *graph.Node, name string, def int64) int64 {
-	if a, ok := n.Attrs[name]; ok && a.Kind == graph.AttrInt {
-		return a.Int
-	}
-	return def
-}
-
-func attrFloat(n *graph.Node, name string, def float32) float32 {
-	if a, ok := n.Attrs[name]; ok && a.Kind == graph.AttrFloat {
-		return a.Float
-	}
-	return def
-}
-
-func attrString(n *graph.Node, name, def string) string {
-	if a, ok := n.Attrs[name]; ok && a.Kind == graph.AttrString {
-		return a.String
-	}
-	return def
-}
-
 // window reads strides, pads and dilations of a Conv or pool node.
 func (l *lowering) window(i int, n *graph.Node, op *models.Op) error {
-	if ap := attrString(n, "auto_pad", "NOTSET"); ap != "NOTSET" && ap != "" && ap != "VALID" {
+	if ap := n.AttrString("auto_pad", "NOTSET"); ap != "NOTSET" && ap != "" && ap != "VALID" {
 		return l.fail(i, "auto_pad %s: only explicit pads are supported", ap)
 	}
-	if s := attrInts(n, "strides"); s != nil {
+	if s := n.AttrInts("strides"); s != nil {
 		op.Stride = [2]int{int(s[0]), int(s[1])}
 	}
-	if d := attrInts(n, "dilations"); d != nil {
+	if d := n.AttrInts("dilations"); d != nil {
 		op.Dilation = [2]int{int(d[0]), int(d[1])}
 	}
-	if p := attrInts(n, "pads"); p != nil && attrString(n, "auto_pad", "NOTSET") != "VALID" {
+	if p := n.AttrInts("pads"); p != nil && n.AttrString("auto_pad", "NOTSET") != "VALID" {
 		op.Pad = [4]int{int(p[0]), int(p[1]), int(p[2]), int(p[3])}
 	}
 	return nil
@@ -320,7 +292,7 @@ func (l *lowering) conv(i int, n *graph.Node) error {
 	M, CG, KH, KW := w.Shape[0], w.Shape[1], w.Shape[2], w.Shape[3]
 	inShape := l.shapes[n.Inputs[0]]
 	C := inShape[1]
-	group := int(attrInt(n, "group", 1))
+	group := int(n.AttrInt("group", 1))
 	op := models.Op{Name: n.Name, Activation: act}
 	if err := l.window(i, n, &op); err != nil {
 		return err
@@ -388,7 +360,7 @@ func (l *lowering) gemm(i int, n *graph.Node) error {
 	if err != nil {
 		return err
 	}
-	if attrInt(n, "transA", 0) != 0 {
+	if n.AttrInt("transA", 0) != 0 {
 		return l.fail(i, "transA is not supported")
 	}
 	b := l.g.Const(n.Inputs[1])
@@ -398,8 +370,8 @@ func (l *lowering) gemm(i int, n *graph.Node) error {
 	if err := checkFinite(b); err != nil {
 		return l.fail(i, "%v", err)
 	}
-	tb := attrInt(n, "transB", 0) != 0
-	alpha, beta := attrFloat(n, "alpha", 1), attrFloat(n, "beta", 1)
+	tb := n.AttrInt("transB", 0) != 0
+	alpha, beta := n.AttrFloat("alpha", 1), n.AttrFloat("beta", 1)
 	K, N := b.Shape[0], b.Shape[1]
 	if tb {
 		K, N = N, K
@@ -515,7 +487,7 @@ func (l *lowering) mean(i int, n *graph.Node) error {
 	}
 	keep := true
 	if n.Op == "ReduceMean" {
-		axes := attrInts(n, "axes")
+		axes := n.AttrInts("axes")
 		ok := len(axes) == 2
 		for _, a := range axes {
 			if a < 0 {
@@ -526,7 +498,7 @@ func (l *lowering) mean(i int, n *graph.Node) error {
 		if !ok || axes[0] == axes[1] {
 			return l.fail(i, "axes %v: only the spatial axes (2, 3) are supported", axes)
 		}
-		keep = attrInt(n, "keepdims", 1) != 0
+		keep = n.AttrInt("keepdims", 1) != 0
 	}
 	out, err := l.activation(n.Outputs[0], nil)
 	if err != nil {
@@ -541,17 +513,17 @@ func (l *lowering) pool(i int, n *graph.Node) error {
 	if err != nil {
 		return err
 	}
-	if attrInt(n, "ceil_mode", 0) != 0 {
+	if n.AttrInt("ceil_mode", 0) != 0 {
 		return l.fail(i, "ceil_mode is not supported")
 	}
 	op := models.Op{Type: models.OpMaxPool2D, Name: n.Name, Inputs: []int{x}}
 	if n.Op == "AveragePool" {
 		op.Type = models.OpAveragePool2D
-		if attrInt(n, "count_include_pad", 0) != 0 && slices.ContainsFunc(attrInts(n, "pads"), func(v int64) bool { return v != 0 }) {
+		if n.AttrInt("count_include_pad", 0) != 0 && slices.ContainsFunc(n.AttrInts("pads"), func(v int64) bool { return v != 0 }) {
 			return l.fail(i, "count_include_pad with padding is not supported (TensorFlow Lite averages the valid pixels only)")
 		}
 	}
-	k := attrInts(n, "kernel_shape")
+	k := n.AttrInts("kernel_shape")
 	if len(k) != 2 {
 		return l.fail(i, "kernel_shape %v: want 2 values", k)
 	}
@@ -602,7 +574,7 @@ func (l *lowering) reshape(i int, n *graph.Node) error {
 
 func (l *lowering) concat(i int, n *graph.Node) error {
 	shape := l.shapes[n.Outputs[0]]
-	ax := int(attrInt(n, "axis", 0))
+	ax := int(n.AttrInt("axis", 0))
 	if ax < 0 {
 		ax += len(shape)
 	}
@@ -631,10 +603,10 @@ func (l *lowering) pad(i int, n *graph.Node) error {
 	if err != nil {
 		return err
 	}
-	if attrString(n, "mode", "constant") != "constant" || attrFloat(n, "value", 0) != 0 {
+	if n.AttrString("mode", "constant") != "constant" || n.AttrFloat("value", 0) != 0 {
 		return l.fail(i, "only zero constant padding is supported")
 	}
-	p := attrInts(n, "pads")
+	p := n.AttrInts("pads")
 	r := len(p) / 2
 	if r != 4 {
 		return l.fail(i, "pads %v: only 4-D tensors are supported", p)
@@ -663,7 +635,7 @@ func (l *lowering) softmax(i int, n *graph.Node) error {
 		return err
 	}
 	r := len(l.shapes[n.Inputs[0]])
-	if ax := attrInt(n, "axis", -1); ax != -1 && ax != int64(r-1) {
+	if ax := n.AttrInt("axis", -1); ax != -1 && ax != int64(r-1) {
 		return l.fail(i, "softmax over axis %d: only the last axis is supported", ax)
 	}
 	if r == 4 {

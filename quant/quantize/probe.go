@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"github.com/edgeinfer/edgeinfer/models"
-	"github.com/edgeinfer/edgeinfer/quant/graph"
 	"github.com/edgeinfer/edgeinfer/runtime"
 )
 
@@ -17,6 +16,7 @@ type probe struct {
 	it      *runtime.Interpreter
 	in      Input
 	tensors []int // model tensor indices of the probed outputs, in output order
+	nhwc    []float64
 }
 
 func newProbe(m *models.Model, in Input, tensors []int) (*probe, error) {
@@ -48,7 +48,8 @@ func (p *probe) run(ctx context.Context, px []byte) error {
 func (p *probe) value(k int, dst []float64) ([]float64, error) {
 	t := p.it.Output(p.tensors[k])
 	n := t.NumElements()
-	nhwcVals := make([]float64, n)
+	p.nhwc = slices.Grow(p.nhwc[:0], n)[:n]
+	nhwcVals := p.nhwc
 	if err := t.Dequantize(nhwcVals); err != nil {
 		return nil, err
 	}
@@ -83,7 +84,7 @@ func correctBiases(ctx context.Context, cal *Calibration, l *lowering) error {
 	// Float means per channel of every corrected output.
 	floatMean := map[string][]float64{}
 	for i := range nImg {
-		vals, err := cal.Graph.RunAll(map[string]*graph.Tensor{cal.Input.Name: cal.Input.FloatInput(cal.Pixels[i])})
+		vals, err := cal.floatRun(i)
 		if err != nil {
 			return fmt.Errorf("quantize: bias correction: %w", err)
 		}
@@ -195,7 +196,7 @@ func CompareLayers(ctx context.Context, cal *Calibration, m *models.Model, n int
 	accs := make([]acc, len(stats))
 	var buf []float64
 	for i := range n {
-		vals, err := cal.Graph.RunAll(map[string]*graph.Tensor{cal.Input.Name: cal.Input.FloatInput(cal.Pixels[i])})
+		vals, err := cal.floatRun(i)
 		if err != nil {
 			return nil, err
 		}

@@ -122,6 +122,15 @@ type Calibration struct {
 	Labels []int
 }
 
+// floatRun returns every tensor of the float graph on calibration image i: the kept sample when
+// there is one, else a new run.
+func (cal *Calibration) floatRun(i int) (map[string]*graph.Tensor, error) {
+	if i < len(cal.Samples) {
+		return cal.Samples[i], nil
+	}
+	return cal.Graph.RunAll(map[string]*graph.Tensor{cal.Input.Name: cal.Input.FloatInput(cal.Pixels[i])})
+}
+
 // CalibrateOptions tune Calibrate.
 type CalibrateOptions struct {
 	Samples  int                   // full runs kept for the eq search; 0 means 8
@@ -322,12 +331,17 @@ func eqSearch(cal *Calibration, ranges map[string]Range, opt Options) error {
 		for f := float32(0.3); f <= 1.0001; f += 0.05 {
 			cands = append(cands, amax*f)
 		}
+		// The readers' sub-graphs (with quantized weights) do not depend on the candidate.
+		subs := make([]*graph.Graph, len(readers[name]))
+		for i, n := range readers[name] {
+			subs[i] = nodeSub(g, n, cal.Samples, opt.PerTensor)
+		}
 		bestCos, best := -2.0, ranges[name]
 		for _, t := range cands {
 			r := Range{max(st.Min, -t), min(st.Max, t)}
 			var cos float64
-			for _, n := range readers[name] {
-				c, err := nodeCosine(g, n, cal.Samples, r, opt.PerTensor)
+			for i, n := range readers[name] {
+				c, err := nodeCosine(subs[i], n, cal.Samples, r)
 				if err != nil {
 					return fmt.Errorf("quantize: eq search on %q: %w", name, err)
 				}
@@ -355,12 +369,11 @@ func fakeQuant(x []float32, r Range) []float32 {
 	return out
 }
 
-// nodeCosine runs node n (a Conv or Gemm) on the samples' values of its input, fake-quantized to
-// r, with fake-quantized weights, and returns the cosine similarity to its float outputs.
-func nodeCosine(g *graph.Graph, n *graph.Node, samples []map[string]*graph.Tensor, r Range, perTensor bool) (float64, error) {
+// nodeSub returns a graph of node n (a Conv or Gemm) alone, with fake-quantized weights.
+func nodeSub(g *graph.Graph, n *graph.Node, samples []map[string]*graph.Tensor, perTensor bool) *graph.Graph {
 	w := g.Const(n.Inputs[1])
 	rows := w.Shape[0]
-	if n.Op == "Gemm" && attrInt(n, "transB", 0) == 0 {
+	if n.Op == "Gemm" && n.AttrInt("transB", 0) == 0 {
 		rows = -1 // columns are channels: quantize per tensor here, close enough for a search
 	}
 	sub := graph.New(g.Name)
@@ -381,6 +394,12 @@ func nodeCosine(g *graph.Graph, n *graph.Node, samples []map[string]*graph.Tenso
 	sub.Inputs = []*graph.Tensor{{Name: n.Inputs[0], Shape: []int{-1, -1, -1, -1}[:len(samples[0][n.Inputs[0]].Shape)]}}
 	sub.Nodes = []*graph.Node{n}
 	sub.Outputs = []*graph.Tensor{{Name: n.Outputs[0]}}
+	return sub
+}
+
+// nodeCosine runs sub (nodeSub of n) on the samples' values of n's input, fake-quantized to r,
+// and returns the cosine similarity to n's float outputs.
+func nodeCosine(sub *graph.Graph, n *graph.Node, samples []map[string]*graph.Tensor, r Range) (float64, error) {
 	var sxy, sxx, syy float64
 	for _, s := range samples {
 		x := s[n.Inputs[0]]

@@ -24,10 +24,10 @@ func readConv(g *graph.Graph, n *graph.Node) (convInfo, bool) {
 	if n == nil || n.Op != "Conv" || len(n.Inputs) < 2 || len(n.Outputs) != 1 {
 		return ci, false
 	}
-	if _, _, fused := graph.FusedClamp(n); fused || stringAttr(n, "auto_pad", "NOTSET") != "NOTSET" {
+	if _, _, fused := graph.FusedClamp(n); fused || n.AttrString("auto_pad", "NOTSET") != "NOTSET" {
 		return ci, false
 	}
-	for _, d := range intsAttr(n, "dilations") {
+	for _, d := range n.AttrInts("dilations") {
 		if d != 1 {
 			return ci, false
 		}
@@ -44,11 +44,11 @@ func readConv(g *graph.Graph, n *graph.Node) (convInfo, bool) {
 		}
 		ci.bias = b.Data
 	}
-	ci.group = int(intAttr(n, "group", 1))
+	ci.group = int(n.AttrInt("group", 1))
 	if ci.group < 1 || ci.m%ci.group != 0 {
 		return ci, false
 	}
-	if p := intsAttr(n, "pads"); p != nil {
+	if p := n.AttrInts("pads"); p != nil {
 		if len(p) != 4 {
 			return ci, false
 		}
@@ -57,7 +57,7 @@ func readConv(g *graph.Graph, n *graph.Node) (convInfo, bool) {
 		}
 	}
 	ci.strides = [2]int{1, 1}
-	if s := intsAttr(n, "strides"); s != nil {
+	if s := n.AttrInts("strides"); s != nil {
 		if len(s) != 2 {
 			return ci, false
 		}

@@ -134,34 +134,6 @@ func addConst(g *graph.Graph, base string, shape []int, data []float32) string {
 	return name
 }
 
-func intsAttr(n *graph.Node, name string) []int64 {
-	if a, ok := n.Attrs[name]; ok && a.Kind == graph.AttrInts {
-		return a.Ints
-	}
-	return nil
-}
-
-func intAttr(n *graph.Node, name string, def int64) int64 {
-	if a, ok := n.Attrs[name]; ok && a.Kind == graph.AttrInt {
-		return a.Int
-	}
-	return def
-}
-
-func floatAttr(n *graph.Node, name string, def float32) float32 {
-	if a, ok := n.Attrs[name]; ok && a.Kind == graph.AttrFloat {
-		return a.Float
-	}
-	return def
-}
-
-func stringAttr(n *graph.Node, name, def string) string {
-	if a, ok := n.Attrs[name]; ok && a.Kind == graph.AttrString {
-		return a.String
-	}
-	return def
-}
-
 // RemoveDead deletes the nodes whose outputs nothing reads and that are no graph outputs.
 func RemoveDead(g *graph.Graph) (int, error) {
 	count := 0
@@ -283,7 +255,7 @@ func bnParams(g *graph.Graph, n *graph.Node) (s, t []float32, ok bool, err error
 			return nil, nil, false, fmt.Errorf("transform: BatchNormalization %q: parameter %q has shape %v, want [%d]", n.Name, n.Inputs[i+1], p[i].Shape, c)
 		}
 	}
-	eps := floatAttr(n, "epsilon", 1e-5)
+	eps := n.AttrFloat("epsilon", 1e-5)
 	s, t = make([]float32, c), make([]float32, c)
 	for i := range c {
 		// As graph.Run computes it, in float32 after a float64 square root.
@@ -380,14 +352,14 @@ func foldInto(g *graph.Graph, prev *graph.Node, s, t []float32) (bool, error) {
 		prev.Inputs = []string{prev.Inputs[0], wn, bn}
 		return true, nil
 	case "Gemm":
-		if intAttr(prev, "transA", 0) != 0 {
+		if prev.AttrInt("transA", 0) != 0 {
 			return false, nil
 		}
 		b := g.Const(prev.Inputs[1])
 		if b == nil || len(b.Shape) != 2 {
 			return false, nil
 		}
-		tb := intAttr(prev, "transB", 0) != 0
+		tb := prev.AttrInt("transB", 0) != 0
 		K, N := b.Shape[0], b.Shape[1]
 		if tb {
 			K, N = N, K
@@ -395,7 +367,7 @@ func foldInto(g *graph.Graph, prev *graph.Node, s, t []float32) (bool, error) {
 		if N != c {
 			return false, nil
 		}
-		alpha, beta := floatAttr(prev, "alpha", 1), floatAttr(prev, "beta", 1)
+		alpha, beta := prev.AttrFloat("alpha", 1), prev.AttrFloat("beta", 1)
 		bias := make([]float32, N)
 		if len(prev.Inputs) > 2 && prev.Inputs[2] != "" {
 			ct := g.Const(prev.Inputs[2])
@@ -500,13 +472,13 @@ func staticRanks(g *graph.Graph) map[string]int {
 		case "Flatten", "Gemm":
 			r[n.Outputs[0]] = 2
 		case "Reshape":
-			if s := intsAttr(n, "shape"); s != nil {
+			if s := n.AttrInts("shape"); s != nil {
 				r[n.Outputs[0]] = len(s)
 			}
 		case "ReduceMean":
-			if intAttr(n, "keepdims", 1) != 0 {
+			if n.AttrInt("keepdims", 1) != 0 {
 				r[n.Outputs[0]] = in
-			} else if ax := intsAttr(n, "axes"); ax != nil {
+			} else if ax := n.AttrInts("axes"); ax != nil {
 				r[n.Outputs[0]] = in - len(ax)
 			}
 		}
@@ -522,7 +494,7 @@ func activationBounds(n *graph.Node) (lo, hi float32, ok bool) {
 	case "Relu":
 		return 0, inf, true
 	case "Clip":
-		lo, hi := floatAttr(n, "min", -inf), floatAttr(n, "max", inf)
+		lo, hi := n.AttrFloat("min", -inf), n.AttrFloat("max", inf)
 		if (lo == 0 && (hi == 6 || hi == inf)) || (lo == -1 && hi == 1) {
 			return lo, hi, true
 		}
@@ -569,10 +541,10 @@ func FoldPad(g *graph.Graph) (int, error) {
 	count := 0
 	for i := 0; i < len(g.Nodes); i++ {
 		n := g.Nodes[i]
-		if n.Op != "Pad" || stringAttr(n, "mode", "constant") != "constant" || floatAttr(n, "value", 0) != 0 {
+		if n.Op != "Pad" || n.AttrString("mode", "constant") != "constant" || n.AttrFloat("value", 0) != 0 {
 			continue
 		}
-		p := intsAttr(n, "pads")
+		p := n.AttrInts("pads")
 		if len(p) != 8 || p[0] != 0 || p[1] != 0 || p[4] != 0 || p[5] != 0 || slices.ContainsFunc(p, func(v int64) bool { return v < 0 }) {
 			continue
 		}
@@ -584,7 +556,7 @@ func FoldPad(g *graph.Graph) (int, error) {
 		okAll := len(readers) > 0
 		for _, r := range readers {
 			m := g.Nodes[r]
-			if m.Op != "Conv" || m.Inputs[0] != out || slices.Contains(m.Inputs[1:], out) || stringAttr(m, "auto_pad", "NOTSET") != "NOTSET" {
+			if m.Op != "Conv" || m.Inputs[0] != out || slices.Contains(m.Inputs[1:], out) || m.AttrString("auto_pad", "NOTSET") != "NOTSET" {
 				okAll = false
 			}
 		}
@@ -593,7 +565,7 @@ func FoldPad(g *graph.Graph) (int, error) {
 		}
 		for _, r := range readers {
 			m := g.Nodes[r]
-			cp := intsAttr(m, "pads")
+			cp := m.AttrInts("pads")
 			if cp == nil {
 				cp = make([]int64, 4)
 			}
