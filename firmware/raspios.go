@@ -65,16 +65,7 @@ func (o *RaspiOSOptions) check() error {
 	} else if !fi.Mode().IsRegular() {
 		return fmt.Errorf("firmware: base image %s is not a regular file (an uncompressed .img is needed; unpack .img.xz first)", o.Base)
 	}
-	if o.Binary == "" {
-		return errors.New("firmware: no edgeinfer binary")
-	}
-	if err := CheckBinary(o.Binary, o.Board); err != nil {
-		return err
-	}
-	if o.Model == "" {
-		return errors.New("firmware: no model (pass --model FILE, or set model: in the configuration)")
-	}
-	if err := checkHostname(o.Hostname); err != nil {
+	if err := o.Payload.check(o.Board); err != nil {
 		return err
 	}
 	if o.BootMount == "" {
