@@ -314,12 +314,16 @@ func (p Payload) files(binDst, modelDir, cfgDst string) (files []fileSpec, model
 		labelsPath = path.Join(modelDir, "labels.txt")
 		files = append(files, fileSpec{dst: labelsPath, src: p.Labels, mode: 0o644})
 	}
-	cfg := p.Config
-	if cfg == nil {
-		cfg = []byte(DefaultConfig)
-	}
-	files = append(files, fileSpec{dst: cfgDst, data: cfg, mode: 0o644})
+	files = append(files, fileSpec{dst: cfgDst, data: p.config(), mode: 0o644})
 	return files, modelPath, labelsPath
+}
+
+// config returns the edgeinfer.yaml to write: p.Config, or DefaultConfig when there is none.
+func (p Payload) config() []byte {
+	if p.Config == nil {
+		return []byte(DefaultConfig)
+	}
+	return p.Config
 }
 
 func (p Payload) hostname() string {

@@ -252,11 +252,7 @@ func CustomizeRaspiOS(ctx context.Context, out string, o RaspiOSOptions) (*Summa
 		{dst: raspiPayload + "model-" + modelName, src: p.Model, mode: 0o644},
 		{dst: raspiPayload + "edgeinfer.service", data: systemdUnit, mode: 0o644},
 	}
-	cfg := p.Config
-	if cfg == nil {
-		cfg = []byte(DefaultConfig)
-	}
-	files = append(files, fileSpec{dst: raspiPayload + "edgeinfer.yaml", data: cfg, mode: 0o644})
+	files = append(files, fileSpec{dst: raspiPayload + "edgeinfer.yaml", data: p.config(), mode: 0o644})
 	dropIn := "# Written by 'edgeinfer firmware build --base': the model put in the image.\n[Service]\n" +
 		"Environment=EDGEINFER_MODEL=" + raspiModelDir + "/" + modelName + "\n"
 	if p.Labels != "" {
