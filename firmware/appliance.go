@@ -255,16 +255,7 @@ func (o *ApplianceOptions) check() error {
 	if o.WiFiSSID != "" {
 		return errors.New("firmware: WiFi credentials are only applied in --base mode (Raspberry Pi OS): the appliance image has no WPA supplicant yet; use Ethernet (DHCP) or build from a Raspberry Pi OS Lite image with --base")
 	}
-	if o.Binary == "" {
-		return errors.New("firmware: no edgeinfer binary")
-	}
-	if err := CheckBinary(o.Binary, o.Board); err != nil {
-		return err
-	}
-	if o.Model == "" {
-		return errors.New("firmware: no model (pass --model FILE, or set model: in the configuration)")
-	}
-	if err := checkHostname(o.Hostname); err != nil {
+	if err := o.Payload.check(o.Board); err != nil {
 		return err
 	}
 	if o.DataSize == 0 {
@@ -280,6 +271,21 @@ func (o *ApplianceOptions) check() error {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	return nil
+}
+
+// check reports whether p can go on an image for board: a binary for the board, a model, and a
+// valid hostname.
+func (p *Payload) check(board Board) error {
+	if p.Binary == "" {
+		return errors.New("firmware: no edgeinfer binary")
+	}
+	if err := CheckBinary(p.Binary, board); err != nil {
+		return err
+	}
+	if p.Model == "" {
+		return errors.New("firmware: no model (pass --model FILE, or set model: in the configuration)")
+	}
+	return checkHostname(p.Hostname)
 }
 
 func checkHostname(h string) error {
@@ -308,12 +314,16 @@ func (p Payload) files(binDst, modelDir, cfgDst string) (files []fileSpec, model
 		labelsPath = path.Join(modelDir, "labels.txt")
 		files = append(files, fileSpec{dst: labelsPath, src: p.Labels, mode: 0o644})
 	}
-	cfg := p.Config
-	if cfg == nil {
-		cfg = []byte(DefaultConfig)
-	}
-	files = append(files, fileSpec{dst: cfgDst, data: cfg, mode: 0o644})
+	files = append(files, fileSpec{dst: cfgDst, data: p.config(), mode: 0o644})
 	return files, modelPath, labelsPath
+}
+
+// config returns the edgeinfer.yaml to write: p.Config, or DefaultConfig when there is none.
+func (p Payload) config() []byte {
+	if p.Config == nil {
+		return []byte(DefaultConfig)
+	}
+	return p.Config
 }
 
 func (p Payload) hostname() string {

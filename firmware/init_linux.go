@@ -41,8 +41,8 @@ func RunInit(ctx context.Context, log *slog.Logger) error {
 		}
 	}
 	log.Info("edgeinfer init: starting", "pid", os.Getpid())
+	// /dev is mounted above.
 	for _, m := range []struct{ src, dir, fstype, data string }{
-		{"devtmpfs", "/dev", "devtmpfs", ""},
 		{"proc", "/proc", "proc", ""},
 		{"sysfs", "/sys", "sysfs", ""},
 		{"tmpfs", "/run", "tmpfs", "mode=0755"},

@@ -65,16 +65,7 @@ func (o *RaspiOSOptions) check() error {
 	} else if !fi.Mode().IsRegular() {
 		return fmt.Errorf("firmware: base image %s is not a regular file (an uncompressed .img is needed; unpack .img.xz first)", o.Base)
 	}
-	if o.Binary == "" {
-		return errors.New("firmware: no edgeinfer binary")
-	}
-	if err := CheckBinary(o.Binary, o.Board); err != nil {
-		return err
-	}
-	if o.Model == "" {
-		return errors.New("firmware: no model (pass --model FILE, or set model: in the configuration)")
-	}
-	if err := checkHostname(o.Hostname); err != nil {
+	if err := o.Payload.check(o.Board); err != nil {
 		return err
 	}
 	if o.BootMount == "" {
@@ -261,11 +252,7 @@ func CustomizeRaspiOS(ctx context.Context, out string, o RaspiOSOptions) (*Summa
 		{dst: raspiPayload + "model-" + modelName, src: p.Model, mode: 0o644},
 		{dst: raspiPayload + "edgeinfer.service", data: systemdUnit, mode: 0o644},
 	}
-	cfg := p.Config
-	if cfg == nil {
-		cfg = []byte(DefaultConfig)
-	}
-	files = append(files, fileSpec{dst: raspiPayload + "edgeinfer.yaml", data: cfg, mode: 0o644})
+	files = append(files, fileSpec{dst: raspiPayload + "edgeinfer.yaml", data: p.config(), mode: 0o644})
 	dropIn := "# Written by 'edgeinfer firmware build --base': the model put in the image.\n[Service]\n" +
 		"Environment=EDGEINFER_MODEL=" + raspiModelDir + "/" + modelName + "\n"
 	if p.Labels != "" {

@@ -201,10 +201,11 @@ func (c *Config) LoadFile(path string) error {
 	if err != nil {
 		return fmt.Errorf("pipeline: config: %w", err)
 	}
-	return c.load(path, data)
+	return c.Load(path, data)
 }
 
-func (c *Config) load(path string, data []byte) error {
+// Load reads the YAML configuration data over c, as LoadFile does; path names it in errors.
+func (c *Config) Load(path string, data []byte) error {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {

@@ -94,11 +94,11 @@ func runFirmware(ctx context.Context, e *env, args []string) error {
 	var cfgData []byte
 	var cfg pipeline.Config
 	if *configFile != "" {
-		if err := cfg.LoadFile(*configFile); err != nil {
-			return err
-		}
 		if cfgData, err = os.ReadFile(*configFile); err != nil {
-			return fmt.Errorf("firmware: %w", err)
+			return fmt.Errorf("pipeline: config: %w", err)
+		}
+		if err := cfg.Load(*configFile, cfgData); err != nil {
+			return err
 		}
 	}
 	modelName := *model
