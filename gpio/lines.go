@@ -57,10 +57,8 @@ func chardevLine(p Pin) (gpio.PinIO, error) {
 		return nil, err
 	}
 	if p.Chip != "" {
-		var names []string
 		for _, c := range gpioioctl.Chips {
 			if c.Name() != p.Chip && c.Path() != "/dev/"+p.Chip {
-				names = append(names, c.Name()+" ("+c.Label()+", "+strconv.Itoa(c.LineCount())+" lines)")
 				continue
 			}
 			if p.Line >= c.LineCount() {
@@ -68,18 +66,23 @@ func chardevLine(p Pin) (gpio.PinIO, error) {
 			}
 			return c.Lines()[p.Line], nil
 		}
-		return nil, fmt.Errorf("gpio: pin %s: no chip %s; chips: %s", p, p.Chip, strings.Join(names, ", "))
+		return nil, fmt.Errorf("gpio: pin %s: no chip %s; chips: %s", p, p.Chip, chipList())
 	}
 	name := "GPIO" + strconv.Itoa(p.BCM)
 	if l := gpioreg.ByName(name); l != nil {
 		return l, nil
 	}
+	return nil, fmt.Errorf("gpio: pin %s: no line named %s on this machine (not a Raspberry Pi?): name the line as gpiochipN:LINE; chips: %s",
+		p, name, chipList())
+}
+
+// chipList lists the machine's GPIO chips for errors: "gpiochip0 (pinctrl-bcm2835, 54 lines), ...".
+func chipList() string {
 	var names []string
 	for _, c := range gpioioctl.Chips {
 		names = append(names, c.Name()+" ("+c.Label()+", "+strconv.Itoa(c.LineCount())+" lines)")
 	}
-	return nil, fmt.Errorf("gpio: pin %s: no line named %s on this machine (not a Raspberry Pi?): name the line as gpiochipN:LINE; chips: %s",
-		p, name, strings.Join(names, ", "))
+	return strings.Join(names, ", ")
 }
 
 var _ Lines = Chardev{}

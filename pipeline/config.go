@@ -283,11 +283,7 @@ func (c *Config) checkGPIO() error {
 	for i, a := range c.Actions {
 		p, err := a.Check()
 		if err != nil {
-			var fe *gpio.FieldError
-			if errors.As(err, &fe) {
-				return fmt.Errorf("pipeline: %s: %w", c.at(fmt.Sprintf("actions[%d].%s", i, fe.Field)), fe.Err)
-			}
-			return fmt.Errorf("pipeline: %s: %w", c.at(fmt.Sprintf("actions[%d]", i)), err)
+			return c.fieldError(fmt.Sprintf("actions[%d]", i), err)
 		}
 		f := fmt.Sprintf("actions[%d].pin", i)
 		if prev, ok := used[p.Key()]; ok {
@@ -298,11 +294,7 @@ func (c *Config) checkGPIO() error {
 	if c.Trigger != nil {
 		p, err := c.Trigger.Check()
 		if err != nil {
-			var fe *gpio.FieldError
-			if errors.As(err, &fe) {
-				return fmt.Errorf("pipeline: %s: %w", c.at("trigger."+fe.Field), fe.Err)
-			}
-			return fmt.Errorf("pipeline: %s: %w", c.at("trigger"), err)
+			return c.fieldError("trigger", err)
 		}
 		if prev, ok := used[p.Key()]; ok {
 			return fmt.Errorf("pipeline: %s: pin %s is %s's already", c.at("trigger.pin"), p, prev)
@@ -315,6 +307,16 @@ func (c *Config) checkGPIO() error {
 		return fmt.Errorf("pipeline: %s: %d: want 1..100", c.at("snapshot.quality"), q)
 	}
 	return nil
+}
+
+// fieldError places a Check error of the entry at parent ("actions[0]", "trigger"): at its field
+// when it is a *gpio.FieldError, else at parent itself.
+func (c *Config) fieldError(parent string, err error) error {
+	var fe *gpio.FieldError
+	if errors.As(err, &fe) {
+		return fmt.Errorf("pipeline: %s: %w", c.at(parent+"."+fe.Field), fe.Err)
+	}
+	return fmt.Errorf("pipeline: %s: %w", c.at(parent), err)
 }
 
 // errorLine finds the first line at which the YAML in data stops parsing, for the syntax errors

@@ -473,10 +473,11 @@ func (l *loop) step(ctx context.Context, f *camera.Frame) error {
 		}
 	}
 	changed := res.Top.Index != l.lastLabel
-	if l.grab != nil && (changed && l.snapshots != nil || now.Sub(l.lastGrab) >= grabEvery) {
+	snapshot := changed && l.snapshots != nil
+	if l.grab != nil && (snapshot || now.Sub(l.lastGrab) >= grabEvery) {
 		if l.grab.take(f, res.Top.Label, now) {
 			l.lastGrab = now
-			if changed && l.snapshots != nil {
+			if snapshot {
 				select {
 				case l.snapshots <- struct{}{}:
 				default: // the last one is still being encoded
