@@ -249,7 +249,10 @@ func TestApplianceBadInputs(t *testing.T) {
 		o    ApplianceOptions
 		want string
 	}{
-		{"wifi", ApplianceOptions{Board: pi3, Payload: Payload{Binary: bin, Model: model}, WiFiSSID: "home"}, "only applied in --base mode"},
+		{"wifi ssid", ApplianceOptions{Board: pi3, Payload: Payload{Binary: bin, Model: model}, WiFi: &WiFi{Passphrase: "password", Country: "GB"}}, "WiFi SSID"},
+		{"wifi psk", ApplianceOptions{Board: pi3, Payload: Payload{Binary: bin, Model: model}, WiFi: &WiFi{SSID: "home", Passphrase: "short", Country: "GB"}}, "WiFi passphrase"},
+		{"wifi country", ApplianceOptions{Board: pi3, Payload: Payload{Binary: bin, Model: model}, WiFi: &WiFi{SSID: "home", Passphrase: "password"}}, "WiFi country"},
+		{"wifi firmware dir", ApplianceOptions{Board: pi3, Payload: Payload{Binary: bin, Model: model}, WiFiFirmware: t.TempDir()}, "has no brcm/brcmfmac43430-sdio.bin"},
 		{"no model", ApplianceOptions{Board: pi3, Payload: Payload{Binary: bin}}, "no model"},
 		{"missing model", ApplianceOptions{Board: pi3, Payload: Payload{Binary: bin, Model: "/nonexistent/m.tflite"}}, "no such file"},
 		{"foreign binary", ApplianceOptions{Board: pi3, Payload: Payload{Binary: self, Model: model}}, "needs a linux/arm64 executable"},
