@@ -168,18 +168,20 @@ func (s *WiFiStation) startJoined(ctx context.Context, ifname string) context.Ca
 	return cancel
 }
 
-// stationInterface returns the first wireless interface in station mode, or nil.
+// stationInterface returns the wireless interface in station mode with the lowest index (wlan0
+// on the boards), or nil.
 func stationInterface(c *wifi.Client) (*wifi.Interface, error) {
 	ifs, err := c.Interfaces()
 	if err != nil {
 		return nil, fmt.Errorf("firmware: wifi: listing interfaces: %w", err)
 	}
+	var best *wifi.Interface
 	for _, ifi := range ifs {
-		if ifi.Type == wifi.InterfaceTypeStation && ifi.Name != "" {
-			return ifi, nil
+		if ifi.Type == wifi.InterfaceTypeStation && ifi.Name != "" && (best == nil || ifi.Index < best.Index) {
+			best = ifi
 		}
 	}
-	return nil, nil
+	return best, nil
 }
 
 // associated returns the access point ifi is associated with, or nil.
@@ -201,37 +203,83 @@ func associated(c *wifi.Client, ifi *wifi.Interface) (net.HardwareAddr, int, err
 
 // pskOffload reports whether wiphy phy does the WPA2-PSK 4-way handshake in its driver/firmware.
 func pskOffload(nl *genetlink.Conn, fam genetlink.Family, phy int) (bool, error) {
+	f, err := extFeatures(nl, fam, phy)
+	const feat = unix.NL80211_EXT_FEATURE_4WAY_HANDSHAKE_STA_PSK
+	return err == nil && feat/8 < len(f) && f[feat/8]&(1<<(feat%8)) != 0, err
+}
+
+// extFeatures returns the NL80211_ATTR_EXT_FEATURES bitmap of wiphy phy (bit i of byte i/8 is
+// extended feature i).
+func extFeatures(nl *genetlink.Conn, fam genetlink.Family, phy int) ([]byte, error) {
 	ae := netlink.NewAttributeEncoder()
 	ae.Uint32(unix.NL80211_ATTR_WIPHY, uint32(phy))
 	ae.Flag(unix.NL80211_ATTR_SPLIT_WIPHY_DUMP, true)
 	b, err := ae.Encode()
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	msgs, err := nl.Execute(genetlink.Message{
 		Header: genetlink.Header{Command: unix.NL80211_CMD_GET_WIPHY, Version: fam.Version},
 		Data:   b,
 	}, fam.ID, netlink.Request|netlink.Dump)
 	if err != nil {
-		return false, fmt.Errorf("reading wiphy %d: %w", phy, err)
+		return nil, fmt.Errorf("reading wiphy %d: %w", phy, err)
 	}
-	const feat = unix.NL80211_EXT_FEATURE_4WAY_HANDSHAKE_STA_PSK
 	for _, m := range msgs {
 		ad, err := netlink.NewAttributeDecoder(m.Data)
 		if err != nil {
-			return false, err
+			return nil, err
 		}
 		for ad.Next() {
 			if ad.Type() == unix.NL80211_ATTR_EXT_FEATURES {
-				f := ad.Bytes()
-				return feat/8 < len(f) && f[feat/8]&(1<<(feat%8)) != 0, nil
+				return ad.Bytes(), nil
 			}
 		}
 		if err := ad.Err(); err != nil {
-			return false, err
+			return nil, err
 		}
 	}
-	return false, nil
+	return nil, nil
+}
+
+// WiFiExtFeatures returns the nl80211 extended features (NL80211_EXT_FEATURE_*) of the wireless
+// interface ifname's device.
+func WiFiExtFeatures(ifname string) ([]int, error) {
+	c, err := wifi.New()
+	if err != nil {
+		return nil, fmt.Errorf("firmware: wifi: nl80211: %w", err)
+	}
+	defer c.Close()
+	ifs, err := c.Interfaces()
+	if err != nil {
+		return nil, fmt.Errorf("firmware: wifi: %w", err)
+	}
+	for _, ifi := range ifs {
+		if ifi.Name != ifname {
+			continue
+		}
+		nl, err := genetlink.Dial(nil)
+		if err != nil {
+			return nil, fmt.Errorf("firmware: wifi: %w", err)
+		}
+		defer nl.Close()
+		fam, err := nl.GetFamily("nl80211")
+		if err != nil {
+			return nil, fmt.Errorf("firmware: wifi: %w", err)
+		}
+		f, err := extFeatures(nl, fam, ifi.PHY)
+		if err != nil {
+			return nil, fmt.Errorf("firmware: wifi: %s: %w", ifname, err)
+		}
+		var set []int
+		for i := range len(f) * 8 {
+			if f[i/8]&(1<<(i%8)) != 0 {
+				set = append(set, i)
+			}
+		}
+		return set, nil
+	}
+	return nil, fmt.Errorf("firmware: wifi: no wireless interface %s", ifname)
 }
 
 // WPA2-Personal with CCMP: IEEE 802.11 suite selectors (OUI 00-0F-AC).
