@@ -138,6 +138,7 @@ func TestBootPi3QEMU(t *testing.T) {
 		{"data", `msg="edgeinfer init: mounted data partition"`},
 		{"running", "msg=running "},
 		{"data config", `source="` + dataSource + `"`},
+		{"regdomain", `msg="edgeinfer init: WiFi: regulatory domain set" country=GB`},
 		{"wifi", `msg="edgeinfer init: WiFi: waiting for a wireless interface"`},
 	}
 	sc := bufio.NewScanner(stdout)

@@ -76,6 +76,8 @@ func (s *WiFiStation) Run(ctx context.Context) error {
 	}
 	defer c.Close()
 
+	s.setCountry(ctx, c)
+
 	var ifi *wifi.Interface
 	for waited := false; ; waited = true {
 		if ifi, err = stationInterface(c); err != nil {
@@ -92,14 +94,6 @@ func (s *WiFiStation) Run(ctx context.Context) error {
 		}
 	}
 	log.Info("edgeinfer init: WiFi: interface", "if", ifi.Name, "mac", ifi.HardwareAddr.String(), "phy", ifi.PHY)
-	if err := c.ReloadRegulatoryDatabase(); err != nil {
-		log.Warn("edgeinfer init: WiFi: reloading the regulatory database", "err", err)
-	}
-	if err := c.SetRegulatoryRegion(s.Net.Country, wifi.RegulatoryHintUser); err != nil {
-		log.Warn("edgeinfer init: WiFi: setting the regulatory country", "country", s.Net.Country, "err", err)
-	} else {
-		log.Info("edgeinfer init: WiFi: regulatory country requested", "country", s.Net.Country)
-	}
 	nl, err := genetlink.Dial(nil)
 	if err != nil {
 		return fmt.Errorf("firmware: wifi: generic netlink: %w", err)
@@ -158,6 +152,37 @@ func (s *WiFiStation) Run(ctx context.Context) error {
 		if !s.wait(ctx, s.Poll) {
 			return ctx.Err()
 		}
+	}
+}
+
+// setCountry loads the regulatory database (/lib/firmware/regulatory.db: cfg80211 is built into
+// the kernel and found no file before the root was mounted) and asks for the configured country,
+// which is global and applies to radios that appear later. It logs the outcome; WiFi works without
+// it, on the world domain's channels.
+func (s *WiFiStation) setCountry(ctx context.Context, c *wifi.Client) {
+	log := s.Log
+	if err := c.ReloadRegulatoryDatabase(); err != nil {
+		log.Warn("edgeinfer init: WiFi: loading the regulatory database", "err", err)
+	}
+	if err := c.SetRegulatoryRegion(s.Net.Country, wifi.RegulatoryHintUser); err != nil {
+		log.Warn("edgeinfer init: WiFi: setting the regulatory country", "country", s.Net.Country, "err", err)
+		return
+	}
+	log.Info("edgeinfer init: WiFi: regulatory country requested", "country", s.Net.Country)
+	// The kernel applies the request asynchronously.
+	got := ""
+	for range 10 {
+		if d, err := c.GetRegulatoryDomain(); err == nil {
+			got = d.Region
+		}
+		if got == s.Net.Country || !s.wait(ctx, 200*time.Millisecond) {
+			break
+		}
+	}
+	if got == s.Net.Country {
+		log.Info("edgeinfer init: WiFi: regulatory domain set", "country", got)
+	} else {
+		log.Warn("edgeinfer init: WiFi: regulatory domain not set (is /lib/firmware/regulatory.db present and signed?)", "want", s.Net.Country, "got", got)
 	}
 }
 
