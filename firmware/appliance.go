@@ -80,7 +80,9 @@ type ApplianceOptions struct {
 	// WiFiFirmware is a directory laid out like /lib/firmware with the radios' firmware
 	// (wifiFirmwareFiles); "" downloads WiFiFirmwarePackages (once, into CacheDir) when needed.
 	WiFiFirmware string
-	Log          *slog.Logger
+	// NTPServers set the clock at boot and hourly; nil: DefaultNTPServers; empty (non-nil): none.
+	NTPServers []string
+	Log        *slog.Logger
 }
 
 // Placement records where one file of an image came from and where it went.
@@ -185,6 +187,9 @@ type InitConfig struct {
 	DHCP []string `json:"dhcp,omitempty"`
 	// Modules are kernel modules to load at boot, dependencies first.
 	Modules []string `json:"modules,omitempty"`
+	// NTP lists the time servers that set the clock (the boards have no battery-backed clock);
+	// empty: none.
+	NTP []string `json:"ntp,omitempty"`
 	// WiFi says the image has the WiFi radios' firmware and drivers; Network, when set, is the
 	// network to join (DataWiFi replaces it).
 	WiFi *InitWiFiSupport `json:"wifi,omitempty"`
@@ -267,6 +272,11 @@ func (o *ApplianceOptions) check() error {
 	}
 	if o.WiFi != nil {
 		if err := o.WiFi.check(); err != nil {
+			return err
+		}
+	}
+	for _, s := range o.NTPServers {
+		if err := checkNTPServer(s); err != nil {
 			return err
 		}
 	}
@@ -399,7 +409,10 @@ func BuildAppliance(ctx context.Context, out string, o ApplianceOptions) (*Summa
 	}
 	rootFiles = append(rootFiles, modFiles...)
 	initCfg := InitConfig{Hostname: o.hostname(), Model: modelPath, Labels: labelsPath, Config: RootConfig,
-		DHCP: []string{"eth", "usb", "en"}, Modules: modOrder, WiFi: wifiSupport}
+		DHCP: []string{"eth", "usb", "en"}, Modules: modOrder, WiFi: wifiSupport, NTP: o.NTPServers}
+	if o.NTPServers == nil {
+		initCfg.NTP = DefaultNTPServers
+	}
 	ij, _ := json.MarshalIndent(initCfg, "", "  ")
 	rootFiles = append(rootFiles,
 		fileSpec{dst: RootInitConfig, data: append(ij, '\n'), mode: 0o644},

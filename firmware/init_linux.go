@@ -88,6 +88,9 @@ func RunInit(ctx context.Context, log *slog.Logger) error {
 	if len(cfg.DHCP) > 0 {
 		go watchInterfaces(ctx, log, cfg.DHCP)
 	}
+	if len(cfg.NTP) > 0 {
+		go ntpLoop(ctx, log, cfg.NTP)
+	}
 	if cfg.WiFi != nil {
 		if n := wifiNetwork(log, cfg.WiFi); n != nil {
 			go func() {

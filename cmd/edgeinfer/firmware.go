@@ -59,6 +59,7 @@ func runFirmware(ctx context.Context, e *env, args []string) error {
 	ssid := fs.String("wifi-ssid", "", "WiFi network (WPA2-Personal) to join")
 	psk := fs.String("wifi-psk", "", "WiFi passphrase, 8 to 63 characters (stored only as its WPA PSK)")
 	country := fs.String("wifi-country", "", "WiFi regulatory country, two letters, e.g. GB, DE, US (required with --wifi-ssid)")
+	ntp := fs.String("ntp", strings.Join(firmware.DefaultNTPServers, ","), "appliance: NTP servers that set the clock, comma-separated host[:port]; none: no NTP")
 	wifiFW := fs.String("wifi-firmware", "", "appliance: directory like /lib/firmware with the WiFi firmware (default: download Debian's firmware-brcm80211 and wireless-regdb once)")
 	base := fs.String("base", "", "Raspberry Pi OS Lite image to customise instead of building an appliance")
 	bootMount := fs.String("boot-mount", firmware.DefaultBootMount, "where Raspberry Pi OS mounts the boot partition (--base; /boot before Bookworm)")
@@ -95,6 +96,17 @@ func runFirmware(ctx context.Context, e *env, args []string) error {
 	}
 	if *wifiFW != "" && *base != "" {
 		return usagef("--wifi-firmware applies to appliance images only (Raspberry Pi OS has its own)")
+	}
+	var ntpServers []string
+	if *ntp != "none" {
+		for _, s := range strings.Split(*ntp, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				ntpServers = append(ntpServers, s)
+			}
+		}
+	}
+	if ntpServers == nil {
+		ntpServers = []string{}
 	}
 	var wifiNet *firmware.WiFi
 	if *ssid != "" {
@@ -159,7 +171,7 @@ func runFirmware(ctx context.Context, e *env, args []string) error {
 			WiFiSSID: *ssid, WiFiPSK: *psk, WiFiCountry: *country, BootMount: *bootMount, Log: e.log})
 	} else {
 		s, err = firmware.BuildAppliance(ctx, *out, firmware.ApplianceOptions{Board: board, Payload: payload,
-			KernelDir: *kernelDir, FirmwareDir: *firmwareDir, Size: imgSize, WiFi: wifiNet, WiFiFirmware: *wifiFW, Log: e.log})
+			KernelDir: *kernelDir, FirmwareDir: *firmwareDir, Size: imgSize, WiFi: wifiNet, WiFiFirmware: *wifiFW, NTPServers: ntpServers, Log: e.log})
 	}
 	if err != nil {
 		return err
