@@ -73,9 +73,16 @@ type ApplianceOptions struct {
 	Size int64
 	// DataSize is the smallest size of the data partition; 0 means DefaultDataSize.
 	DataSize int64
-	// WiFiSSID must be empty: the appliance has no WPA supplicant (see doc.go).
-	WiFiSSID string
-	Log      *slog.Logger
+	// WiFi, when set, is the network the appliance joins (see doc.go). The image then carries
+	// the radios' firmware and drivers; so it does when only WiFiFirmware is set, for a network
+	// named later in /data/wifi.json.
+	WiFi *WiFi
+	// WiFiFirmware is a directory laid out like /lib/firmware with the radios' firmware
+	// (wifiFirmwareFiles); "" downloads WiFiFirmwarePackages (once, into CacheDir) when needed.
+	WiFiFirmware string
+	// NTPServers set the clock at boot and hourly; nil: DefaultNTPServers; empty (non-nil): none.
+	NTPServers []string
+	Log        *slog.Logger
 }
 
 // Placement records where one file of an image came from and where it went.
@@ -180,6 +187,17 @@ type InitConfig struct {
 	DHCP []string `json:"dhcp,omitempty"`
 	// Modules are kernel modules to load at boot, dependencies first.
 	Modules []string `json:"modules,omitempty"`
+	// NTP lists the time servers that set the clock (the boards have no battery-backed clock);
+	// empty: none.
+	NTP []string `json:"ntp,omitempty"`
+	// WiFi says the image has the WiFi radios' firmware and drivers; Network, when set, is the
+	// network to join (DataWiFi replaces it).
+	WiFi *InitWiFiSupport `json:"wifi,omitempty"`
+}
+
+// InitWiFiSupport is InitConfig's WiFi part.
+type InitWiFiSupport struct {
+	Network *InitWiFi `json:"network,omitempty"`
 }
 
 // IsAppliance reports whether this system is an appliance image: it has RootInitConfig.
@@ -252,8 +270,15 @@ func (o *ApplianceOptions) check() error {
 	if o.Board.Name == "" {
 		return errors.New("firmware: no board")
 	}
-	if o.WiFiSSID != "" {
-		return errors.New("firmware: WiFi credentials are only applied in --base mode (Raspberry Pi OS): the appliance image has no WPA supplicant yet; use Ethernet (DHCP) or build from a Raspberry Pi OS Lite image with --base")
+	if o.WiFi != nil {
+		if err := o.WiFi.check(); err != nil {
+			return err
+		}
+	}
+	for _, s := range o.NTPServers {
+		if err := checkNTPServer(s); err != nil {
+			return err
+		}
 	}
 	if err := o.Payload.check(o.Board); err != nil {
 		return err
@@ -359,13 +384,35 @@ func BuildAppliance(ctx context.Context, out string, o ApplianceOptions) (*Summa
 
 	// Root file system.
 	rootFiles, modelPath, labelsPath := o.Payload.files(RootBinary, RootModelDir, RootConfig)
-	modFiles, modOrder, err := kernelModules(o.KernelDir, BootModules)
+	modNames := BootModules
+	var wifiSupport *InitWiFiSupport
+	if o.WiFi != nil || o.WiFiFirmware != "" {
+		dir, err := WiFiFirmwareDir(ctx, o.WiFiFirmware, log)
+		if err != nil {
+			return nil, err
+		}
+		fw, err := wifiRootFiles(dir)
+		if err != nil {
+			return nil, err
+		}
+		rootFiles = append(rootFiles, fw...)
+		modNames = append(append([]string(nil), modNames...), WiFiModules...)
+		wifiSupport = &InitWiFiSupport{}
+		if o.WiFi != nil {
+			psk, _ := wifiPSK(o.WiFi.SSID, o.WiFi.Passphrase)
+			wifiSupport.Network = &InitWiFi{SSID: o.WiFi.SSID, PSK: psk, Country: o.WiFi.Country}
+		}
+	}
+	modFiles, modOrder, err := kernelModules(o.KernelDir, modNames)
 	if err != nil {
 		return nil, err
 	}
 	rootFiles = append(rootFiles, modFiles...)
 	initCfg := InitConfig{Hostname: o.hostname(), Model: modelPath, Labels: labelsPath, Config: RootConfig,
-		DHCP: []string{"eth", "usb", "en"}, Modules: modOrder}
+		DHCP: []string{"eth", "usb", "en"}, Modules: modOrder, WiFi: wifiSupport, NTP: o.NTPServers}
+	if o.NTPServers == nil {
+		initCfg.NTP = DefaultNTPServers
+	}
 	ij, _ := json.MarshalIndent(initCfg, "", "  ")
 	rootFiles = append(rootFiles,
 		fileSpec{dst: RootInitConfig, data: append(ij, '\n'), mode: 0o644},
@@ -525,6 +572,12 @@ const dataReadme = `edgeinfer data partition (mounted at /data on the appliance)
 Put an edgeinfer.yaml here to replace the configuration built into the image. The model stays the
 one in the image unless that file names another one (model: /data/other.tflite, with labels:
 /data/labels.txt unless the model carries its labels). Pulled models are cached in /data/cache.
+
+WiFi (images built with --wifi-ssid or --wifi-firmware): a wifi.json here replaces the network
+built into the image, e.g.
+  {"ssid": "My network", "psk": "my passphrase", "country": "GB"}
+(psk: the passphrase, 8 to 63 characters, or the 64 hex digits wpa_passphrase prints; country: the
+two-letter code of the country the device is in). It is read at boot.
 `
 
 // fat32FitSize returns the largest size <= size (in whole sectors) for which go-diskfs v1.9.4 makes

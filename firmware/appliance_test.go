@@ -150,7 +150,8 @@ func TestApplianceReadBack(t *testing.T) {
 			if err := json.Unmarshal(readFS(t, root, RootInitConfig), &ic); err != nil {
 				t.Fatalf("init.json: %v", err)
 			}
-			if ic.Hostname != "cam-"+name || ic.Config != RootConfig || ic.Model != RootModelDir+"/tiny_quant.tflite" {
+			if ic.Hostname != "cam-"+name || ic.Config != RootConfig || ic.Model != RootModelDir+"/tiny_quant.tflite" ||
+				strings.Join(ic.NTP, ",") != strings.Join(DefaultNTPServers, ",") {
 				t.Errorf("init.json = %+v", ic)
 			}
 			if n := len(ic.Modules); n == 0 || !strings.HasSuffix(ic.Modules[n-1], "/kernel/drivers/media/usb/uvc/uvcvideo.ko") {
@@ -249,7 +250,12 @@ func TestApplianceBadInputs(t *testing.T) {
 		o    ApplianceOptions
 		want string
 	}{
-		{"wifi", ApplianceOptions{Board: pi3, Payload: Payload{Binary: bin, Model: model}, WiFiSSID: "home"}, "only applied in --base mode"},
+		{"wifi ssid", ApplianceOptions{Board: pi3, Payload: Payload{Binary: bin, Model: model}, WiFi: &WiFi{Passphrase: "password", Country: "GB"}}, "WiFi SSID"},
+		{"wifi psk", ApplianceOptions{Board: pi3, Payload: Payload{Binary: bin, Model: model}, WiFi: &WiFi{SSID: "home", Passphrase: "short", Country: "GB"}}, "WiFi passphrase"},
+		{"wifi country", ApplianceOptions{Board: pi3, Payload: Payload{Binary: bin, Model: model}, WiFi: &WiFi{SSID: "home", Passphrase: "password"}}, "WiFi country"},
+		{"wifi firmware dir", ApplianceOptions{Board: pi3, Payload: Payload{Binary: bin, Model: model}, WiFiFirmware: t.TempDir()}, "has no brcm/brcmfmac43430-sdio.bin"},
+		{"ntp", ApplianceOptions{Board: pi3, Payload: Payload{Binary: bin, Model: model}, NTPServers: []string{"pool.ntp.org:abc"}}, `NTP server "pool.ntp.org:abc": bad port`},
+		{"ntp host", ApplianceOptions{Board: pi3, Payload: Payload{Binary: bin, Model: model}, NTPServers: []string{"a b"}}, `NTP server "a b"`},
 		{"no model", ApplianceOptions{Board: pi3, Payload: Payload{Binary: bin}}, "no model"},
 		{"missing model", ApplianceOptions{Board: pi3, Payload: Payload{Binary: bin, Model: "/nonexistent/m.tflite"}}, "no such file"},
 		{"foreign binary", ApplianceOptions{Board: pi3, Payload: Payload{Binary: self, Model: model}}, "needs a linux/arm64 executable"},

@@ -36,8 +36,9 @@ func requireTool(t *testing.T, name, pkg string) string {
 // TestBootPi3QEMU builds the appliance image for the Pi 3 with a real model and boots it under
 // qemu-system-aarch64 -M raspi3b, with the kernel and device tree taken from the image's boot
 // partition and its cmdline.txt, until edgeinfer run logs "running" on the serial console: root
-// squashfs mounted, edgeinfer started as PID 1, data partition mounted, 'edgeinfer run' supervised,
-// model loaded, test pattern source and embedded MQTT broker up.
+// squashfs mounted, edgeinfer started as PID 1, kernel modules loaded (uvcvideo, and the WiFi drivers
+// brcmfmac with its dependencies), data partition mounted, 'edgeinfer run' supervised, model loaded,
+// test pattern source and embedded MQTT broker up, and the WiFi station waiting for an interface.
 func TestBootPi3QEMU(t *testing.T) {
 	qemu := requireTool(t, "qemu-system-aarch64", "qemu-system-arm")
 	model := shareddata.Path(t, "imagenet/mobilenet_v1_0.25_128_quant.tflite")
@@ -45,9 +46,19 @@ func TestBootPi3QEMU(t *testing.T) {
 	pi3, _ := LookupBoard("pi3")
 	dir := t.TempDir()
 	img := filepath.Join(dir, "pi3.img")
+	// With WiFi: the brcmfmac drivers must load on this kernel and the WiFi station start (QEMU's
+	// raspi3b has no WiFi chip, so it waits for an interface).
+	wifiFW, err := WiFiFirmwareDir(testContext(t, 10*time.Minute), "", testLogger(t))
+	if err != nil {
+		if os.Getenv("EDGEINFER_CI") == "1" {
+			t.Fatal(err)
+		}
+		t.Skipf("skipping: %v (EDGEINFER_CI=1 makes this a failure)", err)
+	}
 	start := time.Now()
 	s, err := BuildAppliance(testContext(t, 10*time.Minute), img, ApplianceOptions{Board: pi3, Payload: Payload{
-		Binary: testBinary(t), Model: model, Labels: labels, Config: []byte("source: \"pattern:?size=320x240&fps=5\"\n")}})
+		Binary: testBinary(t), Model: model, Labels: labels, Config: []byte("source: \"pattern:?size=320x240&fps=5\"\n")},
+		WiFi: &WiFi{SSID: "edgeinfer-test", Passphrase: "not a real network", Country: "GB"}, WiFiFirmware: wifiFW})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,6 +138,8 @@ func TestBootPi3QEMU(t *testing.T) {
 		{"data", `msg="edgeinfer init: mounted data partition"`},
 		{"running", "msg=running "},
 		{"data config", `source="` + dataSource + `"`},
+		{"regdomain", `msg="edgeinfer init: WiFi: regulatory domain set" country=GB`},
+		{"wifi", `msg="edgeinfer init: WiFi: waiting for a wireless interface"`},
 	}
 	sc := bufio.NewScanner(stdout)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
@@ -138,7 +151,10 @@ func TestBootPi3QEMU(t *testing.T) {
 				marks[w.name] = time.Since(qemuStart)
 			}
 		}
-		if _, ok := marks["running"]; ok {
+		if strings.Contains(line, `msg="edgeinfer init: kernel module"`) {
+			t.Errorf("console: %s", line)
+		}
+		if len(marks) == len(want) {
 			break
 		}
 	}

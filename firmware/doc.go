@@ -22,15 +22,39 @@
 // Every supported board has a 64-bit CPU, so the image always carries a linux/arm64 edgeinfer
 // (Board.GOARCH); none needs GOARM. The kernel starts edgeinfer as process 1: RunInit mounts
 // /dev, /proc, /sys, /run, /tmp and the data partition, opens the console, sets the host name,
-// loads uvcvideo, brings up lo, runs DHCPv4 (github.com/u-root/u-root/pkg/dhclient) on every
-// Ethernet interface as it appears (eth*, usb*, en*), and runs 'edgeinfer run' with the image's
-// configuration and model, restarting it when it exits (1 s, doubling to 30 s).
+// loads uvcvideo (and the WiFi drivers), brings up lo, runs DHCPv4
+// (github.com/u-root/u-root/pkg/dhclient) on every Ethernet interface as it appears (eth*, usb*,
+// en*), joins the WiFi network, keeps the clock set by NTP, and runs 'edgeinfer run' with the
+// image's configuration and model, restarting it when it exits (1 s, doubling to 30 s).
 //
-// What the appliance does not do: WiFi (no WPA supplicant and no brcmfmac firmware in the image;
-// WiFi credentials are applied only in Raspberry Pi OS mode), the CSI camera (libcamera needs
-// Raspberry Pi OS: use --base), USB devices other than webcams that need modules, time
-// synchronisation (no RTC, no NTP: timestamps start at 1970 until something sets the clock),
-// TLS CA certificates (no /etc/ssl: an MQTT broker over TLS needs ca_file on the data partition).
+// # WiFi (wifi.go, wifi_linux.go)
+//
+// With WiFi (ApplianceOptions.WiFi, or WiFiFirmware alone for a network named later in
+// /data/wifi.json) the root also holds the radios' firmware in /lib/firmware/brcm (BCM43430: Pi 3
+// B, Zero 2 W; BCM43455: Pi 3 B+/A+, Pi 4, Pi 5; with each board's NVRAM file) and the signed
+// wireless regulatory database, taken from Debian 13's firmware-brcm80211 and wireless-regdb
+// packages (WiFiFirmwarePackages: downloaded once into CacheDir and checked against pinned SHA-256
+// sums; or a directory laid out like /lib/firmware), and init loads brcmfmac with its vendor
+// modules. There is no WPA supplicant: WiFiStation asks nl80211 to connect with WPA2-PSK (CCMP)
+// and hands the PSK to the radio's firmware, which runs the 4-way handshake itself
+// (NL80211_EXT_FEATURE_4WAY_HANDSHAKE_STA_PSK, as gokrazy does); radios without that offload get
+// ErrNoPSKOffload. It loads the regulatory database and requests the configured country, connects,
+// checks the association every 5 s, runs DHCP on wlan0 while associated and reconnects when the
+// link drops. The passphrase is never stored, only its PSK (PBKDF2-SHA1, IEEE 802.11i). Not
+// supported: WPA3-SAE, WPA2-Enterprise, open networks, hidden-network scanning, the Zero 2 W
+// revisions with the CYW43436 (brcmfmac43430b0 firmware, not in Debian's package).
+//
+// # Clock and certificates
+//
+// The boards have no battery-backed clock: the appliance starts at 1970 until an NTP server
+// answers (SyncClock, an SNTP client, RFC 4330; DefaultNTPServers unless NTPServers says
+// otherwise; every 2 s doubling to 64 s until one answers, then hourly). TLS certificates for an
+// MQTT broker are checked against Mozilla's roots built into the binary
+// (golang.org/x/crypto/x509roots/fallback), since the root has no /etc/ssl; a private CA still
+// needs ca_file on the data partition.
+//
+// What the appliance does not do: the CSI camera (libcamera needs Raspberry Pi OS: use --base), USB
+// devices other than webcams that need modules, WiFi other than WPA2-Personal.
 //
 // # Raspberry Pi OS images (CustomizeRaspiOS)
 //

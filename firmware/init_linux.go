@@ -88,6 +88,21 @@ func RunInit(ctx context.Context, log *slog.Logger) error {
 	if len(cfg.DHCP) > 0 {
 		go watchInterfaces(ctx, log, cfg.DHCP)
 	}
+	if len(cfg.NTP) > 0 {
+		go ntpLoop(ctx, log, cfg.NTP)
+	}
+	if cfg.WiFi != nil {
+		if n := wifiNetwork(log, cfg.WiFi); n != nil {
+			go func() {
+				st := &WiFiStation{Net: *n, Log: log}
+				if err := st.Run(ctx); err != nil && ctx.Err() == nil {
+					log.Error("edgeinfer init: WiFi stopped", "err", err)
+				}
+			}()
+		} else {
+			log.Info("edgeinfer init: WiFi: no network configured (build with --wifi-ssid, or put wifi.json on the data partition)")
+		}
+	}
 	return supervise(ctx, log, cfg)
 }
 

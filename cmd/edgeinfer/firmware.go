@@ -24,7 +24,10 @@ const firmwareUsage = `build --board pi3|pi4|pi5|zero2w -o sdcard.img [flags]
 
 Without --base: an appliance image made from scratch (FAT32 boot partition with the Pi firmware and
 a 64-bit Linux 6.12 kernel from github.com/gokrazy/kernel.rpi, read-only squashfs root with
-edgeinfer as init, FAT32 data partition at /data; Ethernet by DHCP, USB webcams, no WiFi, no CSI camera).
+edgeinfer as init, FAT32 data partition at /data; Ethernet by DHCP, USB webcams, no CSI camera).
+WiFi (--wifi-ssid, --wifi-psk, --wifi-country): the on-board radio joins that WPA2-Personal network,
+its firmware taken from Debian's firmware-brcm80211 and wireless-regdb packages (downloaded once and
+verified by SHA-256, or from --wifi-firmware DIR); wifi.json on the data partition can change it later.
 With --base raspios-lite.img: a copy of that Raspberry Pi OS Lite image with edgeinfer installed on first boot
 (systemd unit, WiFi and host name applied like Raspberry Pi Imager does).
 
@@ -53,9 +56,11 @@ func runFirmware(ctx context.Context, e *env, args []string) error {
 	labels := fs.String("labels", "", "labels file (default: the config's, or NAME.labels.txt beside the model)")
 	binary := fs.String("binary", "", "linux executable of edgeinfer for the board (default: see above)")
 	hostname := fs.String("hostname", "", "host name of the device (default: edgeinfer)")
-	ssid := fs.String("wifi-ssid", "", "WiFi network (--base only)")
-	psk := fs.String("wifi-psk", "", "WiFi passphrase, 8 to 63 characters (--base only)")
-	country := fs.String("wifi-country", "", "WiFi regulatory country, two letters, e.g. GB, DE, US (--base only; required with --wifi-ssid)")
+	ssid := fs.String("wifi-ssid", "", "WiFi network (WPA2-Personal) to join")
+	psk := fs.String("wifi-psk", "", "WiFi passphrase, 8 to 63 characters (stored only as its WPA PSK)")
+	country := fs.String("wifi-country", "", "WiFi regulatory country, two letters, e.g. GB, DE, US (required with --wifi-ssid)")
+	ntp := fs.String("ntp", strings.Join(firmware.DefaultNTPServers, ","), "appliance: NTP servers that set the clock, comma-separated host[:port]; none: no NTP")
+	wifiFW := fs.String("wifi-firmware", "", "appliance: directory like /lib/firmware with the WiFi firmware (default: download Debian's firmware-brcm80211 and wireless-regdb once)")
 	base := fs.String("base", "", "Raspberry Pi OS Lite image to customise instead of building an appliance")
 	bootMount := fs.String("boot-mount", firmware.DefaultBootMount, "where Raspberry Pi OS mounts the boot partition (--base; /boot before Bookworm)")
 	size := fs.String("size", "", "size of the appliance image, e.g. 512M or 2G; the data partition gets the rest (default: as small as possible)")
@@ -88,6 +93,24 @@ func runFirmware(ctx context.Context, e *env, args []string) error {
 	}
 	if (*ssid == "") != (*psk == "") {
 		return usagef("--wifi-ssid and --wifi-psk go together")
+	}
+	if *wifiFW != "" && *base != "" {
+		return usagef("--wifi-firmware applies to appliance images only (Raspberry Pi OS has its own)")
+	}
+	var ntpServers []string
+	if *ntp != "none" {
+		for _, s := range strings.Split(*ntp, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				ntpServers = append(ntpServers, s)
+			}
+		}
+	}
+	if ntpServers == nil {
+		ntpServers = []string{}
+	}
+	var wifiNet *firmware.WiFi
+	if *ssid != "" {
+		wifiNet = &firmware.WiFi{SSID: *ssid, Passphrase: *psk, Country: strings.ToUpper(*country)}
 	}
 
 	// Configuration and model.
@@ -148,7 +171,7 @@ func runFirmware(ctx context.Context, e *env, args []string) error {
 			WiFiSSID: *ssid, WiFiPSK: *psk, WiFiCountry: *country, BootMount: *bootMount, Log: e.log})
 	} else {
 		s, err = firmware.BuildAppliance(ctx, *out, firmware.ApplianceOptions{Board: board, Payload: payload,
-			KernelDir: *kernelDir, FirmwareDir: *firmwareDir, Size: imgSize, WiFiSSID: *ssid, Log: e.log})
+			KernelDir: *kernelDir, FirmwareDir: *firmwareDir, Size: imgSize, WiFi: wifiNet, WiFiFirmware: *wifiFW, NTPServers: ntpServers, Log: e.log})
 	}
 	if err != nil {
 		return err
