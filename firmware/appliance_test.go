@@ -2,6 +2,7 @@ package firmware
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -240,11 +241,29 @@ func TestApplianceSize(t *testing.T) {
 	checkFAT32Geometry(t, out, s.Partitions[2].Start)
 }
 
+// foreignELF writes the 64-byte header of a RISC-V executable: an ELF file for another
+// architecture on any host (the test binary itself is arm64 on a Pi).
+func foreignELF(t *testing.T) string {
+	t.Helper()
+	h := make([]byte, 64)
+	copy(h, "\x7fELF")
+	h[4], h[5], h[6] = 2, 1, 1                 // 64-bit, little endian, version 1
+	binary.LittleEndian.PutUint16(h[16:], 2)   // ET_EXEC
+	binary.LittleEndian.PutUint16(h[18:], 243) // EM_RISCV
+	binary.LittleEndian.PutUint32(h[20:], 1)   // version
+	binary.LittleEndian.PutUint16(h[52:], 64)  // header size
+	p := filepath.Join(t.TempDir(), "riscv")
+	if err := os.WriteFile(p, h, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestApplianceBadInputs(t *testing.T) {
 	bin := testBinary(t)
 	model := testModel(t)
 	pi3, _ := LookupBoard("pi3")
-	self, _ := os.Executable()
+	foreign := foreignELF(t)
 	cases := []struct {
 		name string
 		o    ApplianceOptions
@@ -258,7 +277,7 @@ func TestApplianceBadInputs(t *testing.T) {
 		{"ntp host", ApplianceOptions{Board: pi3, Payload: Payload{Binary: bin, Model: model}, NTPServers: []string{"a b"}}, `NTP server "a b"`},
 		{"no model", ApplianceOptions{Board: pi3, Payload: Payload{Binary: bin}}, "no model"},
 		{"missing model", ApplianceOptions{Board: pi3, Payload: Payload{Binary: bin, Model: "/nonexistent/m.tflite"}}, "no such file"},
-		{"foreign binary", ApplianceOptions{Board: pi3, Payload: Payload{Binary: self, Model: model}}, "needs a linux/arm64 executable"},
+		{"foreign binary", ApplianceOptions{Board: pi3, Payload: Payload{Binary: foreign, Model: model}}, "EM_RISCV ET_EXEC file; the Raspberry Pi 3 needs a linux/arm64 executable"},
 		{"not a binary", ApplianceOptions{Board: pi3, Payload: Payload{Binary: model, Model: model}}, "not an ELF executable"},
 		{"too small", ApplianceOptions{Board: pi3, Payload: Payload{Binary: bin, Model: model}, Size: 100 * mib}, "image too small"},
 		{"data too small", ApplianceOptions{Board: pi3, Payload: Payload{Binary: bin, Model: model}, DataSize: 8 * mib}, "image too small"},
