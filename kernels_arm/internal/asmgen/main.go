@@ -66,7 +66,11 @@ const gemmSig = "(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0,
 // V12 = output zero point (.4s for the reference epilogue; .8h when flags bit 2 or 3 selects the fast
 // or fp32 one), V13 = activation min (.16b), V14 = activation max (.16b), V15 = the panel's row sums
 // when flags bit 1 (weight zero point) is set; R15 = kc/2 (the loops run two k-chunks per iteration).
-func gemmPrologue(g *gen, mr int, pfx string) {
+func gemmPrologue(g *gen, mr int, pfx string) { gemmPrologueRS(g, mr, pfx, true) }
+
+// gemmPrologueRS is gemmPrologue, loading the row sums (and branching to pfx+"tile" without them)
+// only if rowSums: gemmSDOT dispatches first.
+func gemmPrologueRS(g *gen, mr int, pfx string, rowSums bool) {
 	if pfx[len(pfx)-1] == 'p' { // the panel-loop variants (gemmSDOT4P, gemmMLAL4P)
 		gemmPrologueP(g, pfx)
 		return
@@ -96,8 +100,10 @@ func gemmPrologue(g *gen, mr int, pfx string) {
 	g.p("MOVW 8(R4), R13")
 	g.p("VDUP R13, V14.B16")
 	g.p("LSR $1, R1, R15")
-	g.p("TBZ $1, R11, %stile", pfx)
-	g.p("VLD1 (R5), [V15.S4]")
+	if rowSums {
+		g.p("TBZ $1, R11, %stile", pfx)
+		g.p("VLD1 (R5), [V15.S4]")
+	}
 }
 
 const gemmSigP = "(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int)"
@@ -276,7 +282,25 @@ func gemmSDOT(g *gen, mr int, panels bool) {
 	} else {
 		g.text(name, name+gemmSig, 96)
 	}
-	gemmPrologue(g, mr, pfx)
+	gemmPrologueRS(g, mr, pfx, false)
+	g.comment("fp32 requantization without weight zero point (flags bits 3, 1): the tile loops of gemmSDOTFP32")
+	g.p("AND $10, R11, R13")
+	g.p("CMP $8, R13")
+	g.p("BNE %sgen", pfx)
+	g.p("LSR $2, R1, R15")
+	g.p("MOVD $256, R4")
+	g.p("TBNZ $5, R11, %sfnomin", pfx)
+	g.p("TBNZ $6, R11, %sf%d", pfx, 2)
+	g.p("B %sf%d", pfx, 0)
+	g.label(pfx + "fnomin")
+	g.p("TBNZ $6, R11, %sf%d", pfx, 3)
+	g.p("B %sf%d", pfx, 1)
+	g.label(pfx + "gen")
+	if !panels { // the row sums, only with flags bit 1
+		g.p("TBZ $1, R11, %sgen1", pfx)
+		g.p("VLD1 (R5), [V15.S4]")
+		g.label(pfx + "gen1")
+	}
 	if panels {
 		gemmPanelHead(g, pfx, false)
 	}
@@ -316,6 +340,62 @@ func gemmSDOT(g *gen, mr int, panels bool) {
 	g.p("SUBS $1, R14")
 	g.p("BNE %sk", pfx)
 	gemmEpi16(g, mr, pfx)
+
+	// gemmSDOTFP32: one tile loop per clamp variant v (bit 0: no clamp to the minimum, bit 1: none
+	// to the maximum), without the per-tile flag tests, four k-chunks per loop iteration (R15 =
+	// kc/4, the kc mod 4 chunks first), R4 = 256: the step from a tile's scales to the next tile.
+	for v := 0; v < 4; v++ {
+		vp := fmt.Sprintf("%sf%d", pfx, v)
+		g.label(vp)
+		if panels {
+			gemmPanelHead(g, vp, false)
+		}
+		g.label(vp + "tile")
+		g.p("MOVD R0, R12")
+		g.p("MOVD R15, R14")
+		for m := 0; m < mr-1; m++ {
+			g.p("VLD1 (R3), %s", vlist(acc(m, 0), 4, "S4"))
+		}
+		g.p("VLD1.P 64(R3), %s", vlist(acc(mr-1, 0), 4, "S4"))
+		g.p("TBZ $0, R1, %sc2", vp)
+		chunk()
+		g.label(vp + "c2")
+		g.p("TBZ $1, R1, %sc4", vp)
+		chunk()
+		chunk()
+		g.label(vp + "c4")
+		g.p("CBZ R14, %sepi", vp)
+		g.label(vp + "k")
+		for i := 0; i < 4; i++ {
+			chunk()
+		}
+		g.p("SUBS $1, R14")
+		g.p("BNE %sk", vp)
+		g.label(vp + "epi")
+		g.p("VLD1.P (R3)(R4), %s", vlist(4, 4, "S4"))
+		var accs, scale []int
+		for c := 0; c < 4; c++ {
+			for m := 0; m < mr; m++ {
+				accs = append(accs, acc(m, c))
+				scale = append(scale, 4+c)
+			}
+		}
+		requantFP32(g, accs, scale)
+		for m := 0; m < mr; m++ {
+			d := 2 * (m % 2)
+			narrowClamp(g, d, [4]int{acc(m, 0), acc(m, 1), acc(m, 2), acc(m, 3)}, 12, v&1 == 0, v&2 == 0)
+			g.p("VST1.P [V%d.B16], 16(R%d)", d, 6+m)
+		}
+		g.p("SUBS $1, R10")
+		g.p("BNE %stile", vp)
+		if panels {
+			g.p("ADD R19<<2, R17")
+			g.p("ADD R20<<2, R25")
+			g.p("SUBS $1, R21")
+			g.p("BNE %spanel", vp)
+		}
+		g.p("RET")
+	}
 }
 
 // gemmEpi16 emits the epilogue of the 16-column GEMM tiles (gemmSDOT, gemmMLAL) at label
