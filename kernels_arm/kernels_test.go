@@ -575,17 +575,18 @@ func TestGemmPanelsKernel(t *testing.T) {
 		name string
 		mlal bool
 		asm  func(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int)
+		rows int // per panel
 	}
-	ks := []kern{{"gemmMLAL4P", true, gemmMLAL4P}}
+	ks := []kern{{"gemmMLAL4P", true, gemmMLAL4P, 4}}
 	if hwSDOT {
-		ks = append(ks, kern{"gemmSDOT4P", false, gemmSDOT4P})
+		ks = append(ks, kern{"gemmSDOT4P", false, gemmSDOT4P, 4}, kern{"gemmSDOT6P", false, gemmSDOT6P, 6})
 	}
 	for _, k := range ks {
 		for i := 0; i < scale(t, 200); i++ {
-			kc, np, ntiles := 1+r.IntN(5), 1+r.IntN(4), 1+r.IntN(3)
-			inC := 16*kc - r.IntN(16) // a pixel's read runs into the next one (modeRows)
+			kc, np, ntiles := 1+r.IntN(9), 1+r.IntN(4), 1+r.IntN(3) // kc: every remainder of the 4-chunk loop
+			inC := 16*kc - r.IntN(16)                               // a pixel's read runs into the next one (modeRows)
 			n := 16*ntiles + r.IntN(20)
-			src := randInt8s(r, (4*np-1)*inC+16*kc)
+			src := randInt8s(r, (k.rows*np-1)*inC+16*kc)
 			w := randInt8s(r, ntiles*kc*256)
 			per := sdotParams
 			if k.mlal {
@@ -593,6 +594,9 @@ func TestGemmPanelsKernel(t *testing.T) {
 			}
 			p := make([]int32, ntiles*per)
 			flags := []int{0, flagFastRQ, flagFP32}[r.IntN(3)]
+			if k.rows == 6 { // gemmSDOT6P: fp32 only
+				flags = flagFP32
+			}
 			for j := 0; j < ntiles; j++ {
 				q := p[j*per:]
 				if k.mlal {
@@ -615,7 +619,8 @@ func TestGemmPanelsKernel(t *testing.T) {
 			if k.mlal && r.IntN(2) == 0 {
 				flags |= flagSafe
 			}
-			hdr := randHdr(r)
+			h := randHdr(r)
+			hdr := makeHdr(h[0], h[1], h[2])
 			if hdr[1] == math.MinInt8 && r.IntN(2) == 0 {
 				flags |= flagNoMin
 			}
@@ -623,10 +628,14 @@ func TestGemmPanelsKernel(t *testing.T) {
 				flags |= flagNoMax
 			}
 			panel := make([]int8, kc*256)
-			got := newGuarded(r, (4*np-1)*n+16*ntiles)
+			got := newGuarded(r, (k.rows*np-1)*n+16*ntiles)
 			want := slices.Clone(got.all)
 			k.asm(&src[0], inC, &got.data()[0], n, np, &panel[0], kc, &w[0], &p[0], &hdr[0], ntiles, flags)
-			gemmPanelsGeneric(k.mlal, &src[0], inC, &want[got.lo], n, np, &panel[0], kc, &w[0], &p[0], &hdr[0], ntiles, flags)
+			if k.rows == 6 {
+				gemmSDOT6PGeneric(&src[0], inC, &want[got.lo], n, np, &panel[0], kc, &w[0], &p[0], &hdr[0], ntiles, flags)
+			} else {
+				gemmPanelsGeneric(k.mlal, &src[0], inC, &want[got.lo], n, np, &panel[0], kc, &w[0], &p[0], &hdr[0], ntiles, flags)
+			}
 			got.check(t, k.name)
 			diffInt8(t, fmt.Sprintf("%s kc %d inC %d panels %d ntiles %d n %d flags %d", k.name, kc, inC, np, ntiles, n, flags), got.all, want)
 		}
@@ -657,5 +666,32 @@ func TestGatherRunKernel(t *testing.T) {
 		gatherRunGeneric(&want[0], &p, &steps, &idx[0], kc, npix)
 		got.check(t, "gatherRun")
 		diffInt8(t, fmt.Sprintf("gatherRun kc %d npix %d steps %v", kc, npix, steps), got.data(), want)
+	}
+}
+
+// TestGemmSDOT6PGeneric checks the twin of gemmSDOT6P (its own panel layout) against gemmSDOT4P's
+// on the same pixels: 2q panels of 6 are 3q panels of 4.
+func TestGemmSDOT6PGeneric(t *testing.T) {
+	r := newRand(18)
+	for i := 0; i < scale(t, 100); i++ {
+		kc, q, ntiles := 1+r.IntN(6), 1+r.IntN(2), 1+r.IntN(3)
+		inC := 16*kc - r.IntN(16)
+		n := 16*ntiles + r.IntN(20)
+		src := randInt8s(r, (12*q-1)*inC+16*kc)
+		w := randInt8s(r, ntiles*kc*256)
+		p := make([]int32, ntiles*sdotParams)
+		for j := range ntiles {
+			for c := 0; c < 16; c++ {
+				b, sc := randEpilogueFP32(r, false)
+				p[j*sdotParams+c], p[j*sdotParams+16+c] = b, int32(math.Float32bits(sc))
+			}
+		}
+		h := randHdr(r)
+		hdr := makeHdr(h[0], h[1], h[2])
+		panel := make([]int8, kc*96)
+		got, want := make([]int8, (12*q-1)*n+16*ntiles), make([]int8, (12*q-1)*n+16*ntiles)
+		gemmSDOT6PGeneric(&src[0], inC, &got[0], n, 2*q, &panel[0], kc, &w[0], &p[0], &hdr[0], ntiles, flagFP32)
+		gemmPanelsGeneric(false, &src[0], inC, &want[0], n, 3*q, &panel[0], kc, &w[0], &p[0], &hdr[0], ntiles, flagFP32)
+		diffInt8(t, fmt.Sprintf("kc %d inC %d n %d", kc, inC, n), got, want)
 	}
 }

@@ -236,6 +236,12 @@ func narrowFast(g *gen, d int, src [4]int, oz int) { narrowClamp(g, d, src, oz, 
 // narrowClamp is narrowFast with the clamp to V13 (lo) and to V14 (hi) each emitted only if asked:
 // the saturation to int8 is the clamp to [-128, 127].
 func narrowClamp(g *gen, d int, src [4]int, oz int, lo, hi bool) {
+	narrowClampR(g, d, src, oz, lo, hi, 13, 14)
+}
+
+// narrowClampR is narrowClamp with the activation bounds in vmin, vmax. d and d+1 may be src[0] and
+// src[1] (each source is read before it is written).
+func narrowClampR(g *gen, d int, src [4]int, oz int, lo, hi bool, vmin, vmax int) {
 	g.w(sqxtnH(d, src[0], false))
 	g.w(sqxtnH(d, src[1], true))
 	g.w(sqxtnH(d+1, src[2], false))
@@ -245,10 +251,10 @@ func narrowClamp(g *gen, d int, src [4]int, oz int, lo, hi bool) {
 	g.w(sqxtnB(d, d, false))
 	g.w(sqxtnB(d, d+1, true))
 	if lo {
-		g.w(smax16B(d, d, 13))
+		g.w(smax16B(d, d, vmin))
 	}
 	if hi {
-		g.w(smin16B(d, d, 14))
+		g.w(smin16B(d, d, vmax))
 	}
 }
 
@@ -394,6 +400,156 @@ func gemmSDOT(g *gen, mr int, panels bool) {
 			g.p("SUBS $1, R21")
 			g.p("BNE %spanel", vp)
 		}
+		g.p("RET")
+	}
+}
+
+// gemmSDOT6P emits gemmSDOT6P: gemmSDOT4P in 6x16 tiles, for fp32 requantization without weight
+// zero point only (flags bits 3 and 1; the caller checks). The panel of 6 rows is transposed, per
+// k-chunk 96 bytes (4 bytes per row and k-group kg of 4 k):
+//
+//	kg0 rows 0-3 | kg1 rows 0-3 | rows 4,5 of kg0, kg1 | kg2 rows 0-3 | kg3 rows 0-3 | rows 4,5 of kg2, kg3
+//
+// so that SDOT by element takes the row from the lane: acc(m, v) += W[kg][columns 4v..4v+3] .
+// A[kg][m]. 24 accumulators V8-V31 (row m, columns 4v..4v+3 in V8+4m+v), A in V0-V2 (one LD1 per
+// two k-groups), weights V4-V7 (one LD1 per k-group): 6 loads per 96 SDOTs, where the 4x16 tile has
+// 5 per 64. The epilogue's constants come from hdr[4:7] (zero point as 2 int16, bounds as 4 int8
+// each: LD3R into V0-V2), the scales into V4-V7, the narrowing in place.
+// Registers: R17 input pixel, R19 inC, R25 output row, R20 n, R21 panels left, R0 panel, R1 kc,
+// R15 kc/4, R22-R24 w, p, ntiles, R4 hdr+16, R5 256 (the step from a tile's scales to the next
+// tile), R6-R9, R13, R16 the output rows.
+func gemmSDOT6P(g *gen) {
+	const pfx = "sdot6p"
+	acc := func(m, v int) int { return 8 + 4*m + v }
+	g.text("gemmSDOT6P", "gemmSDOT6P"+gemmSigP, 96)
+	g.p("MOVD src+0(FP), R17")
+	g.p("MOVD inC+8(FP), R19")
+	g.p("MOVD dst+16(FP), R25")
+	g.p("MOVD n+24(FP), R20")
+	g.p("MOVD npanels+32(FP), R21")
+	g.p("MOVD panel+40(FP), R0")
+	g.p("MOVD kc+48(FP), R1")
+	g.p("MOVD w+56(FP), R22")
+	g.p("MOVD p+64(FP), R23")
+	g.p("MOVD hdr+72(FP), R4")
+	g.p("MOVD ntiles+80(FP), R24")
+	g.p("MOVD flags+88(FP), R11")
+	g.p("ADD $16, R4")
+	g.p("LSR $2, R1, R15")
+	g.p("TBNZ $5, R11, %snomin", pfx)
+	g.p("TBNZ $6, R11, %s%d", pfx, 2)
+	g.p("B %s%d", pfx, 0)
+	g.label(pfx + "nomin")
+	g.p("TBNZ $6, R11, %s%d", pfx, 3)
+	g.p("B %s%d", pfx, 1)
+	// aLane is the register and lane of row m of k-group kg after the chunk's two A loads into
+	// V0-V2 (kg 0, 1 from the first, 2, 3 from the second).
+	aLane := func(kg, m int) (int, int) {
+		if m < 4 {
+			return kg % 2, m
+		}
+		return 2, 2*(kg%2) + m - 4
+	}
+	chunk := func() {
+		for kg := 0; kg < 4; kg++ {
+			if kg%2 == 0 {
+				g.p("VLD1.P 48(R12), %s", vlist(0, 3, "B16"))
+			}
+			g.p("VLD1.P 64(R2), %s", vlist(4, 4, "B16"))
+			for v := 0; v < 4; v++ {
+				for m := 0; m < 6; m++ {
+					r, l := aLane(kg, m)
+					g.w(sdotElem(acc(m, v), 4+v, r, l))
+				}
+			}
+		}
+	}
+	rows := []int{6, 7, 8, 9, 13, 16}
+	for v := 0; v < 4; v++ {
+		vp := fmt.Sprintf("%s%d", pfx, v)
+		g.label(vp)
+		g.label(vp + "panel")
+		g.comment("pack: the 6 pixels' k-chunks, transposed (TRN1/TRN2 for rows 0-3, ZIP1/ZIP2 for 4, 5)")
+		g.p("MOVD R17, R12")
+		g.p("ADD R19, R12, R13")
+		g.p("ADD R19, R13, R14")
+		g.p("ADD R19, R14, R16")
+		g.p("ADD R19, R16, R6")
+		g.p("ADD R19, R6, R7")
+		g.p("MOVD R0, R5")
+		g.p("MOVD R1, R10")
+		g.label(vp + "pack")
+		for r, reg := range []int{12, 13, 14, 16, 6, 7} {
+			g.p("VLD1.P 16(R%d), [V%d.B16]", reg, 16+r)
+		}
+		g.p("VTRN1 V17.S4, V16.S4, V22.S4")
+		g.p("VTRN2 V17.S4, V16.S4, V23.S4")
+		g.p("VTRN1 V19.S4, V18.S4, V24.S4")
+		g.p("VTRN2 V19.S4, V18.S4, V25.S4")
+		g.p("VTRN1 V24.D2, V22.D2, V8.D2")  // kg0
+		g.p("VTRN1 V25.D2, V23.D2, V9.D2")  // kg1
+		g.p("VZIP1 V21.S4, V20.S4, V10.S4") // rows 4, 5 of kg0, kg1
+		g.p("VTRN2 V24.D2, V22.D2, V11.D2") // kg2
+		g.p("VTRN2 V25.D2, V23.D2, V12.D2") // kg3
+		g.p("VZIP2 V21.S4, V20.S4, V13.S4") // rows 4, 5 of kg2, kg3
+		g.p("VST1.P %s, 48(R5)", vlist(8, 3, "B16"))
+		g.p("VST1.P %s, 48(R5)", vlist(11, 3, "B16"))
+		g.p("SUBS $1, R10")
+		g.p("BNE %spack", vp)
+		g.p("MOVD R22, R2")
+		g.p("MOVD R23, R3")
+		g.p("MOVD R24, R10")
+		g.p("MOVD $256, R5")
+		g.p("MOVD R25, R6")
+		for i := 1; i < 6; i++ {
+			g.p("ADD R20, R%d, R%d", rows[i-1], rows[i])
+		}
+		g.label(vp + "tile")
+		g.p("MOVD R0, R12")
+		g.p("MOVD R15, R14")
+		g.comment("accumulators start at the bias (one load per row)")
+		for m := 0; m < 5; m++ {
+			g.p("VLD1 (R3), %s", vlist(acc(m, 0), 4, "S4"))
+		}
+		g.p("VLD1.P 64(R3), %s", vlist(acc(5, 0), 4, "S4"))
+		g.p("TBZ $0, R1, %sc2", vp)
+		chunk()
+		g.label(vp + "c2")
+		g.p("TBZ $1, R1, %sc4", vp)
+		chunk()
+		chunk()
+		g.label(vp + "c4")
+		g.p("CBZ R14, %sepi", vp)
+		g.label(vp + "k")
+		for i := 0; i < 4; i++ {
+			chunk()
+		}
+		g.p("SUBS $1, R14")
+		g.p("BNE %sk", vp)
+		g.label(vp + "epi")
+		g.p("VLD1.P (R3)(R5), %s", vlist(4, 4, "S4"))
+		g.p("VLD3R (R4), %s", vlist(0, 3, "S4"))
+		var accs, scale []int
+		for c := 0; c < 4; c++ {
+			for m := 0; m < 6; m++ {
+				accs = append(accs, acc(m, c))
+				scale = append(scale, 4+c)
+			}
+		}
+		requantFP32(g, accs, scale)
+		for m := 0; m < 6; m++ {
+			narrowClampR(g, acc(m, 0), [4]int{acc(m, 0), acc(m, 1), acc(m, 2), acc(m, 3)}, 0, v&1 == 0, v&2 == 0, 1, 2)
+			g.p("VST1.P [V%d.B16], 16(R%d)", acc(m, 0), rows[m])
+		}
+		g.p("SUBS $1, R10")
+		g.p("BNE %stile", vp)
+		g.comment("the next panel: 6 pixels and 6 output rows on")
+		g.p("ADD R19<<2, R17")
+		g.p("ADD R19<<1, R17")
+		g.p("ADD R20<<2, R25")
+		g.p("ADD R20<<1, R25")
+		g.p("SUBS $1, R21")
+		g.p("BNE %spanel", vp)
 		g.p("RET")
 	}
 }
@@ -1207,7 +1363,7 @@ func main() {
 			[]func(*gen){
 				func(g *gen) { gemmSDOT(g, 4, false) }, func(g *gen) { gemmSDOT(g, 1, false) },
 				func(g *gen) { gemmMLAL(g, 4, false) }, func(g *gen) { gemmMLAL(g, 1, false) },
-				func(g *gen) { gemmSDOT(g, 4, true) }, func(g *gen) { gemmMLAL(g, 4, true) },
+				func(g *gen) { gemmSDOT(g, 4, true) }, func(g *gen) { gemmMLAL(g, 4, true) }, gemmSDOT6P,
 			}},
 		{"pack_arm64.s", "A-panel packing for the GEMM kernels; the modeGather row gather.", []func(*gen){packA4, packA4R, gatherA4, gatherRun}},
 		{"dw3x3_arm64.s", "Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening; the SDOT form and its row preparation.", []func(*gen){dw3x3, widen16, dwdot, dwprep}},
