@@ -759,6 +759,8 @@ TEXT ·dwprep(SB), NOSPLIT, $0-56
 	MOVD bstride+48(FP), R10
 	CMP $1, R3
 	BEQ prep1block
+	CMP $2, R3
+	BEQ prep2block
 	MUL R2, R3, R3
 prepblock:
 	MOVD R0, R11
@@ -780,7 +782,7 @@ prepx:
 	SUBS $1, R4
 	BNE prepblock
 	RET
-	// stride 1: pixels x, x+1, x+2 stay in registers, one load per x
+	// stride 1: the window slides in registers
 prep1block:
 	MOVD R0, R11
 	MOVD R1, R5
@@ -788,10 +790,52 @@ prep1block:
 	VLD1.P (R5)(R2), [V1.B16]
 	VLD1.P (R5)(R2), [V2.B16]
 	MOVD n+16(FP), R9
+	LSR $4, R9, R6
+	AND $15, R9
+	CBZ R6, prep1g16done
+prep1g16:
+	VLD1.P (R5)(R2), [V3.B16]
+	VST4.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R11)
+	VLD1.P (R5)(R2), [V4.B16]
+	VST4.P [V1.B16, V2.B16, V3.B16, V4.B16], 64(R11)
+	VLD1.P (R5)(R2), [V5.B16]
+	VST4.P [V2.B16, V3.B16, V4.B16, V5.B16], 64(R11)
+	VLD1.P (R5)(R2), [V6.B16]
+	VST4.P [V3.B16, V4.B16, V5.B16, V6.B16], 64(R11)
+	VLD1.P (R5)(R2), [V7.B16]
+	VST4.P [V4.B16, V5.B16, V6.B16, V7.B16], 64(R11)
+	VLD1.P (R5)(R2), [V8.B16]
+	VST4.P [V5.B16, V6.B16, V7.B16, V8.B16], 64(R11)
+	VLD1.P (R5)(R2), [V9.B16]
+	VST4.P [V6.B16, V7.B16, V8.B16, V9.B16], 64(R11)
+	VLD1.P (R5)(R2), [V10.B16]
+	VST4.P [V7.B16, V8.B16, V9.B16, V10.B16], 64(R11)
+	VLD1.P (R5)(R2), [V11.B16]
+	VST4.P [V8.B16, V9.B16, V10.B16, V11.B16], 64(R11)
+	VLD1.P (R5)(R2), [V12.B16]
+	VST4.P [V9.B16, V10.B16, V11.B16, V12.B16], 64(R11)
+	VLD1.P (R5)(R2), [V13.B16]
+	VST4.P [V10.B16, V11.B16, V12.B16, V13.B16], 64(R11)
+	VLD1.P (R5)(R2), [V14.B16]
+	VST4.P [V11.B16, V12.B16, V13.B16, V14.B16], 64(R11)
+	VLD1.P (R5)(R2), [V15.B16]
+	VST4.P [V12.B16, V13.B16, V14.B16, V15.B16], 64(R11)
+	VLD1.P (R5)(R2), [V16.B16]
+	VST4.P [V13.B16, V14.B16, V15.B16, V16.B16], 64(R11)
+	VLD1.P (R5)(R2), [V17.B16]
+	VST4.P [V14.B16, V15.B16, V16.B16, V17.B16], 64(R11)
+	VLD1.P (R5)(R2), [V18.B16]
+	VST4.P [V15.B16, V16.B16, V17.B16, V18.B16], 64(R11)
+	VMOV V16.B16, V0.B16
+	VMOV V17.B16, V1.B16
+	VMOV V18.B16, V2.B16
+	SUBS $1, R6
+	BNE prep1g16
+prep1g16done:
 	LSR $2, R9, R6
 	AND $3, R9
-	CBZ R6, prep1rem
-prep1x4:
+	CBZ R6, prep1g4done
+prep1g4:
 	VLD1.P (R5)(R2), [V3.B16]
 	VST4.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R11)
 	VLD1.P (R5)(R2), [V4.B16]
@@ -804,20 +848,98 @@ prep1x4:
 	VMOV V5.B16, V1.B16
 	VMOV V6.B16, V2.B16
 	SUBS $1, R6
-	BNE prep1x4
-prep1rem:
-	CBZ R9, prep1next
-prep1x:
+	BNE prep1g4
+prep1g4done:
+	MOVD R9, R6
+	CBZ R6, prep1g1done
+prep1g1:
 	VLD1.P (R5)(R2), [V3.B16]
 	VST4.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R11)
 	VMOV V1.B16, V0.B16
 	VMOV V2.B16, V1.B16
 	VMOV V3.B16, V2.B16
-	SUBS $1, R9
-	BNE prep1x
-prep1next:
+	SUBS $1, R6
+	BNE prep1g1
+prep1g1done:
 	ADD $16, R1
 	ADD R10, R0
 	SUBS $1, R4
 	BNE prep1block
+	RET
+	// stride 2: the window slides in registers
+prep2block:
+	MOVD R0, R11
+	MOVD R1, R5
+	VLD1.P (R5)(R2), [V0.B16]
+	VLD1.P (R5)(R2), [V1.B16]
+	MOVD n+16(FP), R9
+	LSR $3, R9, R6
+	AND $7, R9
+	CBZ R6, prep2g8done
+prep2g8:
+	VLD1.P (R5)(R2), [V2.B16]
+	VLD1.P (R5)(R2), [V3.B16]
+	VST4.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R11)
+	VLD1.P (R5)(R2), [V4.B16]
+	VLD1.P (R5)(R2), [V5.B16]
+	VST4.P [V2.B16, V3.B16, V4.B16, V5.B16], 64(R11)
+	VLD1.P (R5)(R2), [V6.B16]
+	VLD1.P (R5)(R2), [V7.B16]
+	VST4.P [V4.B16, V5.B16, V6.B16, V7.B16], 64(R11)
+	VLD1.P (R5)(R2), [V8.B16]
+	VLD1.P (R5)(R2), [V9.B16]
+	VST4.P [V6.B16, V7.B16, V8.B16, V9.B16], 64(R11)
+	VLD1.P (R5)(R2), [V10.B16]
+	VLD1.P (R5)(R2), [V11.B16]
+	VST4.P [V8.B16, V9.B16, V10.B16, V11.B16], 64(R11)
+	VLD1.P (R5)(R2), [V12.B16]
+	VLD1.P (R5)(R2), [V13.B16]
+	VST4.P [V10.B16, V11.B16, V12.B16, V13.B16], 64(R11)
+	VLD1.P (R5)(R2), [V14.B16]
+	VLD1.P (R5)(R2), [V15.B16]
+	VST4.P [V12.B16, V13.B16, V14.B16, V15.B16], 64(R11)
+	VLD1.P (R5)(R2), [V16.B16]
+	VLD1.P (R5)(R2), [V17.B16]
+	VST4.P [V14.B16, V15.B16, V16.B16, V17.B16], 64(R11)
+	VMOV V16.B16, V0.B16
+	VMOV V17.B16, V1.B16
+	SUBS $1, R6
+	BNE prep2g8
+prep2g8done:
+	LSR $2, R9, R6
+	AND $3, R9
+	CBZ R6, prep2g4done
+prep2g4:
+	VLD1.P (R5)(R2), [V2.B16]
+	VLD1.P (R5)(R2), [V3.B16]
+	VST4.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R11)
+	VLD1.P (R5)(R2), [V4.B16]
+	VLD1.P (R5)(R2), [V5.B16]
+	VST4.P [V2.B16, V3.B16, V4.B16, V5.B16], 64(R11)
+	VLD1.P (R5)(R2), [V6.B16]
+	VLD1.P (R5)(R2), [V7.B16]
+	VST4.P [V4.B16, V5.B16, V6.B16, V7.B16], 64(R11)
+	VLD1.P (R5)(R2), [V8.B16]
+	VLD1.P (R5)(R2), [V9.B16]
+	VST4.P [V6.B16, V7.B16, V8.B16, V9.B16], 64(R11)
+	VMOV V8.B16, V0.B16
+	VMOV V9.B16, V1.B16
+	SUBS $1, R6
+	BNE prep2g4
+prep2g4done:
+	MOVD R9, R6
+	CBZ R6, prep2g1done
+prep2g1:
+	VLD1.P (R5)(R2), [V2.B16]
+	VLD1.P (R5)(R2), [V3.B16]
+	VST4.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R11)
+	VMOV V2.B16, V0.B16
+	VMOV V3.B16, V1.B16
+	SUBS $1, R6
+	BNE prep2g1
+prep2g1done:
+	ADD $16, R1
+	ADD R10, R0
+	SUBS $1, R4
+	BNE prep2block
 	RET

@@ -289,7 +289,7 @@ func TestDw3x3Kernel(t *testing.T) {
 	needAsm(t)
 	r := newRand(12)
 	for i := 0; i < scale(t, 1000); i++ {
-		n, s, nb := 1+r.IntN(20), 1+r.IntN(2), 1+r.IntN(3) // nb blocks of 16 channels
+		n, s, nb := 1+r.IntN(60), 1+r.IntN(3), 1+r.IntN(3) // n: every group of the sliding windows; s 3: the plain loop // nb blocks of 16 channels
 		cin := 16*nb + r.IntN(40)
 		cout := cin
 		if nb == 1 && r.IntN(3) == 0 {
@@ -555,7 +555,7 @@ func TestDwprepKernel(t *testing.T) {
 	needAsm(t)
 	r := newRand(14)
 	for i := 0; i < scale(t, 500); i++ {
-		n, s, nb := 1+r.IntN(20), 1+r.IntN(2), 1+r.IntN(3)
+		n, s, nb := 1+r.IntN(60), 1+r.IntN(3), 1+r.IntN(3) // n: every group of the sliding windows; s 3: the plain loop
 		cin := 16*(nb-1) + 1 + r.IntN(40)
 		src := randInt8s(r, (s*(n-1)+3)*cin+16*nb)
 		bstride := 64 * (n + r.IntN(3))

@@ -1105,8 +1105,9 @@ func dwdot(g *gen) {
 // dwprep emits the input row preparation of dwdot: for nb blocks of 16 channels and n output
 // pixels x, the 64 bytes [16 channels][4 taps] of padded pixels s*x .. s*x+3 (pixels cin bytes
 // apart, blocks 16 bytes apart in src; blocks bstride bytes apart in dst), interleaved by one ST4.
-// With s = 1 the window slides by one pixel: one load per x (four x per iteration over V0-V6, then
-// three register moves).
+// With s = 1 or 2 the window slides in registers, each pixel loaded once: window j of a group of P
+// is V(s*j)..V(s*j+3), and after the group the 4-s pixels the next window starts with move back to
+// V0.. (groups of 16, 4 and 1 windows at s = 1, of 8, 4 and 1 at s = 2).
 func dwprep(g *gen) {
 	g.text("dwprep", "dwprep(dst *int8, src *int8, n int, cin int, s int, nb int, bstride int)", 56)
 	g.p("MOVD dst+0(FP), R0")
@@ -1117,6 +1118,8 @@ func dwprep(g *gen) {
 	g.p("MOVD bstride+48(FP), R10")
 	g.p("CMP $1, R3")
 	g.p("BEQ prep1block")
+	g.p("CMP $2, R3")
+	g.p("BEQ prep2block")
 	g.p("MUL R2, R3, R3")
 	g.label("prepblock")
 	g.p("MOVD R0, R11")
@@ -1138,43 +1141,51 @@ func dwprep(g *gen) {
 	g.p("BNE prepblock")
 	g.p("RET")
 
-	g.comment("stride 1: pixels x, x+1, x+2 stay in registers, one load per x")
-	g.label("prep1block")
-	g.p("MOVD R0, R11")
-	g.p("MOVD R1, R5")
-	for j := 0; j < 3; j++ {
-		g.p("VLD1.P (R5)(R2), [V%d.B16]", j)
+	for _, st := range []struct {
+		s      int
+		groups []int
+	}{{1, []int{16, 4, 1}}, {2, []int{8, 4, 1}}} {
+		s := st.s
+		k := 4 - s // pixels carried from one window to the next
+		pfx := fmt.Sprintf("prep%d", s)
+		g.comment("stride %d: the window slides in registers", s)
+		g.label(pfx + "block")
+		g.p("MOVD R0, R11")
+		g.p("MOVD R1, R5")
+		for j := 0; j < k; j++ {
+			g.p("VLD1.P (R5)(R2), [V%d.B16]", j)
+		}
+		g.p("MOVD n+16(FP), R9")
+		for _, P := range st.groups {
+			gp := fmt.Sprintf("%sg%d", pfx, P)
+			sh := map[int]int{16: 4, 8: 3, 4: 2, 1: 0}[P]
+			if P > 1 {
+				g.p("LSR $%d, R9, R6", sh)
+				g.p("AND $%d, R9", P-1)
+			} else {
+				g.p("MOVD R9, R6")
+			}
+			g.p("CBZ R6, %sdone", gp)
+			g.label(gp)
+			for j := 0; j < P; j++ {
+				for t := 0; t < s; t++ {
+					g.p("VLD1.P (R5)(R2), [V%d.B16]", s*j+k+t)
+				}
+				g.p("VST4.P %s, 64(R11)", vlist(s*j, 4, "B16"))
+			}
+			for t := 0; t < k; t++ {
+				g.p("VMOV V%d.B16, V%d.B16", s*P+t, t)
+			}
+			g.p("SUBS $1, R6")
+			g.p("BNE %s", gp)
+			g.label(gp + "done")
+		}
+		g.p("ADD $16, R1")
+		g.p("ADD R10, R0")
+		g.p("SUBS $1, R4")
+		g.p("BNE %sblock", pfx)
+		g.p("RET")
 	}
-	g.p("MOVD n+16(FP), R9")
-	g.p("LSR $2, R9, R6")
-	g.p("AND $3, R9")
-	g.p("CBZ R6, prep1rem")
-	g.label("prep1x4")
-	for j := 0; j < 4; j++ {
-		g.p("VLD1.P (R5)(R2), [V%d.B16]", 3+j)
-		g.p("VST4.P %s, 64(R11)", vlist(j, 4, "B16"))
-	}
-	for j := 0; j < 3; j++ {
-		g.p("VMOV V%d.B16, V%d.B16", 4+j, j)
-	}
-	g.p("SUBS $1, R6")
-	g.p("BNE prep1x4")
-	g.label("prep1rem")
-	g.p("CBZ R9, prep1next")
-	g.label("prep1x")
-	g.p("VLD1.P (R5)(R2), [V3.B16]")
-	g.p("VST4.P %s, 64(R11)", vlist(0, 4, "B16"))
-	for j := 0; j < 3; j++ {
-		g.p("VMOV V%d.B16, V%d.B16", 1+j, j)
-	}
-	g.p("SUBS $1, R9")
-	g.p("BNE prep1x")
-	g.label("prep1next")
-	g.p("ADD $16, R1")
-	g.p("ADD R10, R0")
-	g.p("SUBS $1, R4")
-	g.p("BNE prep1block")
-	g.p("RET")
 }
 
 // widen16 emits the sign extension of n blocks of 16 int8 to int16 (the depthwise input rows).
