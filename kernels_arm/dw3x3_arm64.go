@@ -55,6 +55,15 @@ func widen16(dst *int16, src *int8, n int)
 //go:noescape
 func dwdot(out *int8, r0, r1, r2 *int8, w *int8, p *int32, hdr *int32, n int, cout int, flags int, nb int)
 
+// dwdot2 is dwdot for two consecutive output rows at stride 1, the second ostride bytes after the
+// first, from the four prepared input rows r0-r3: the reference loop is
+//
+//	dwdot(out, r0, r1, r2, w, p, hdr, n, cout, flags, nb)
+//	dwdot(out+ostride, r1, r2, r3, w, p, hdr, n, cout, flags, nb)
+//
+//go:noescape
+func dwdot2(out *int8, r0, r1, r2, r3 *int8, w *int8, p *int32, hdr *int32, n int, cout int, ostride int, flags int, nb int)
+
 // dwprep prepares n pixels of nb 16-channel blocks of one padded input row for dwdot, blocks
 // bstride bytes apart in dst. The reference loop:
 //

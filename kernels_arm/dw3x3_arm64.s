@@ -749,6 +749,408 @@ dwdot3px:
 	BNE dwdot3
 	RET
 
+// func dwdot2(out *int8, r0, r1, r2, r3 *int8, w *int8, p *int32, hdr *int32, n int, cout int, ostride int, flags int, nb int)
+TEXT ·dwdot2(SB), NOSPLIT, $0-104
+	MOVD out+0(FP), R22
+	MOVD r0+8(FP), R1
+	MOVD r1+16(FP), R2
+	MOVD r2+24(FP), R3
+	MOVD r3+32(FP), R4
+	MOVD w+40(FP), R10
+	MOVD p+48(FP), R11
+	MOVD hdr+56(FP), R12
+	MOVW (R12), R13
+	VDUP R13, V28.H8
+	MOVW 4(R12), R13
+	VDUP R13, V29.B16
+	MOVW 8(R12), R13
+	VDUP R13, V30.B16
+	MOVD cout+72(FP), R16
+	MOVD ostride+80(FP), R5
+	MOVD flags+88(FP), R17
+	MOVD nb+96(FP), R21
+	AND $3, R17
+	CMP $0, R17
+	BEQ dwdot2v0
+	CMP $1, R17
+	BEQ dwdot2v1
+	CMP $2, R17
+	BEQ dwdot2v2
+	CMP $3, R17
+	BEQ dwdot2v3
+dwdot2v0:
+	// block setup: weights, scales, pixel count, output pointers
+	VLD1.P 64(R10), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R10), [V8.B16, V9.B16, V10.B16, V11.B16]
+	ADD $64, R11, R12
+	VLD1 (R12), [V20.S4, V21.S4, V22.S4, V23.S4]
+	MOVD n+64(FP), R15
+	MOVD R22, R0
+	ADD R5, R22, R7
+dwdot2v0px:
+	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e809590 // sdot v16.4s, v12.16b, v0.16b
+	WORD $0x4e8195b1 // sdot v17.4s, v13.16b, v1.16b
+	WORD $0x4e8295d2 // sdot v18.4s, v14.16b, v2.16b
+	WORD $0x4e8395f3 // sdot v19.4s, v15.16b, v3.16b
+	VLD1.P 64(R2), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e849590 // sdot v16.4s, v12.16b, v4.16b
+	WORD $0x4e8595b1 // sdot v17.4s, v13.16b, v5.16b
+	WORD $0x4e8695d2 // sdot v18.4s, v14.16b, v6.16b
+	WORD $0x4e8795f3 // sdot v19.4s, v15.16b, v7.16b
+	WORD $0x4e809598 // sdot v24.4s, v12.16b, v0.16b
+	WORD $0x4e8195b9 // sdot v25.4s, v13.16b, v1.16b
+	WORD $0x4e8295da // sdot v26.4s, v14.16b, v2.16b
+	WORD $0x4e8395fb // sdot v27.4s, v15.16b, v3.16b
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889590 // sdot v16.4s, v12.16b, v8.16b
+	WORD $0x4e8995b1 // sdot v17.4s, v13.16b, v9.16b
+	WORD $0x4e8a95d2 // sdot v18.4s, v14.16b, v10.16b
+	WORD $0x4e8b95f3 // sdot v19.4s, v15.16b, v11.16b
+	WORD $0x4e849598 // sdot v24.4s, v12.16b, v4.16b
+	WORD $0x4e8595b9 // sdot v25.4s, v13.16b, v5.16b
+	WORD $0x4e8695da // sdot v26.4s, v14.16b, v6.16b
+	WORD $0x4e8795fb // sdot v27.4s, v15.16b, v7.16b
+	VLD1.P 64(R4), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889598 // sdot v24.4s, v12.16b, v8.16b
+	WORD $0x4e8995b9 // sdot v25.4s, v13.16b, v9.16b
+	WORD $0x4e8a95da // sdot v26.4s, v14.16b, v10.16b
+	WORD $0x4e8b95fb // sdot v27.4s, v15.16b, v11.16b
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x6e34df18 // fmul v24.4s, v24.4s, v20.4s
+	WORD $0x6e35df39 // fmul v25.4s, v25.4s, v21.4s
+	WORD $0x6e36df5a // fmul v26.4s, v26.4s, v22.4s
+	WORD $0x6e37df7b // fmul v27.4s, v27.4s, v23.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x0e614a51 // sqxtn v17.4h, v18.4s
+	WORD $0x4e614a71 // sqxtn2 v17.8h, v19.4s
+	WORD $0x4e7c0e10 // sqadd v16.8h, v16.8h, v28.8h
+	WORD $0x4e7c0e31 // sqadd v17.8h, v17.8h, v28.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a30 // sqxtn2 v16.16b, v17.8h
+	WORD $0x4e3d6610 // smax v16.16b, v16.16b, v29.16b
+	WORD $0x4e3e6e10 // smin v16.16b, v16.16b, v30.16b
+	VST1.P [V16.B16], (R0)(R16)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x0e614b59 // sqxtn v25.4h, v26.4s
+	WORD $0x4e614b79 // sqxtn2 v25.8h, v27.4s
+	WORD $0x4e7c0f18 // sqadd v24.8h, v24.8h, v28.8h
+	WORD $0x4e7c0f39 // sqadd v25.8h, v25.8h, v28.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	WORD $0x4e3d6718 // smax v24.16b, v24.16b, v29.16b
+	WORD $0x4e3e6f18 // smin v24.16b, v24.16b, v30.16b
+	VST1.P [V24.B16], (R7)(R16)
+	SUBS $1, R15
+	BNE dwdot2v0px
+	// next block: the row pointers are there already
+	ADD $16, R22
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwdot2v0
+	RET
+dwdot2v1:
+	// block setup: weights, scales, pixel count, output pointers
+	VLD1.P 64(R10), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R10), [V8.B16, V9.B16, V10.B16, V11.B16]
+	ADD $64, R11, R12
+	VLD1 (R12), [V20.S4, V21.S4, V22.S4, V23.S4]
+	MOVD n+64(FP), R15
+	MOVD R22, R0
+	ADD R5, R22, R7
+dwdot2v1px:
+	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e809590 // sdot v16.4s, v12.16b, v0.16b
+	WORD $0x4e8195b1 // sdot v17.4s, v13.16b, v1.16b
+	WORD $0x4e8295d2 // sdot v18.4s, v14.16b, v2.16b
+	WORD $0x4e8395f3 // sdot v19.4s, v15.16b, v3.16b
+	VLD1.P 64(R2), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e849590 // sdot v16.4s, v12.16b, v4.16b
+	WORD $0x4e8595b1 // sdot v17.4s, v13.16b, v5.16b
+	WORD $0x4e8695d2 // sdot v18.4s, v14.16b, v6.16b
+	WORD $0x4e8795f3 // sdot v19.4s, v15.16b, v7.16b
+	WORD $0x4e809598 // sdot v24.4s, v12.16b, v0.16b
+	WORD $0x4e8195b9 // sdot v25.4s, v13.16b, v1.16b
+	WORD $0x4e8295da // sdot v26.4s, v14.16b, v2.16b
+	WORD $0x4e8395fb // sdot v27.4s, v15.16b, v3.16b
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889590 // sdot v16.4s, v12.16b, v8.16b
+	WORD $0x4e8995b1 // sdot v17.4s, v13.16b, v9.16b
+	WORD $0x4e8a95d2 // sdot v18.4s, v14.16b, v10.16b
+	WORD $0x4e8b95f3 // sdot v19.4s, v15.16b, v11.16b
+	WORD $0x4e849598 // sdot v24.4s, v12.16b, v4.16b
+	WORD $0x4e8595b9 // sdot v25.4s, v13.16b, v5.16b
+	WORD $0x4e8695da // sdot v26.4s, v14.16b, v6.16b
+	WORD $0x4e8795fb // sdot v27.4s, v15.16b, v7.16b
+	VLD1.P 64(R4), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889598 // sdot v24.4s, v12.16b, v8.16b
+	WORD $0x4e8995b9 // sdot v25.4s, v13.16b, v9.16b
+	WORD $0x4e8a95da // sdot v26.4s, v14.16b, v10.16b
+	WORD $0x4e8b95fb // sdot v27.4s, v15.16b, v11.16b
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x6e34df18 // fmul v24.4s, v24.4s, v20.4s
+	WORD $0x6e35df39 // fmul v25.4s, v25.4s, v21.4s
+	WORD $0x6e36df5a // fmul v26.4s, v26.4s, v22.4s
+	WORD $0x6e37df7b // fmul v27.4s, v27.4s, v23.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x0e614a51 // sqxtn v17.4h, v18.4s
+	WORD $0x4e614a71 // sqxtn2 v17.8h, v19.4s
+	WORD $0x4e7c0e10 // sqadd v16.8h, v16.8h, v28.8h
+	WORD $0x4e7c0e31 // sqadd v17.8h, v17.8h, v28.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a30 // sqxtn2 v16.16b, v17.8h
+	WORD $0x4e3e6e10 // smin v16.16b, v16.16b, v30.16b
+	VST1.P [V16.B16], (R0)(R16)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x0e614b59 // sqxtn v25.4h, v26.4s
+	WORD $0x4e614b79 // sqxtn2 v25.8h, v27.4s
+	WORD $0x4e7c0f18 // sqadd v24.8h, v24.8h, v28.8h
+	WORD $0x4e7c0f39 // sqadd v25.8h, v25.8h, v28.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	WORD $0x4e3e6f18 // smin v24.16b, v24.16b, v30.16b
+	VST1.P [V24.B16], (R7)(R16)
+	SUBS $1, R15
+	BNE dwdot2v1px
+	// next block: the row pointers are there already
+	ADD $16, R22
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwdot2v1
+	RET
+dwdot2v2:
+	// block setup: weights, scales, pixel count, output pointers
+	VLD1.P 64(R10), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R10), [V8.B16, V9.B16, V10.B16, V11.B16]
+	ADD $64, R11, R12
+	VLD1 (R12), [V20.S4, V21.S4, V22.S4, V23.S4]
+	MOVD n+64(FP), R15
+	MOVD R22, R0
+	ADD R5, R22, R7
+dwdot2v2px:
+	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e809590 // sdot v16.4s, v12.16b, v0.16b
+	WORD $0x4e8195b1 // sdot v17.4s, v13.16b, v1.16b
+	WORD $0x4e8295d2 // sdot v18.4s, v14.16b, v2.16b
+	WORD $0x4e8395f3 // sdot v19.4s, v15.16b, v3.16b
+	VLD1.P 64(R2), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e849590 // sdot v16.4s, v12.16b, v4.16b
+	WORD $0x4e8595b1 // sdot v17.4s, v13.16b, v5.16b
+	WORD $0x4e8695d2 // sdot v18.4s, v14.16b, v6.16b
+	WORD $0x4e8795f3 // sdot v19.4s, v15.16b, v7.16b
+	WORD $0x4e809598 // sdot v24.4s, v12.16b, v0.16b
+	WORD $0x4e8195b9 // sdot v25.4s, v13.16b, v1.16b
+	WORD $0x4e8295da // sdot v26.4s, v14.16b, v2.16b
+	WORD $0x4e8395fb // sdot v27.4s, v15.16b, v3.16b
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889590 // sdot v16.4s, v12.16b, v8.16b
+	WORD $0x4e8995b1 // sdot v17.4s, v13.16b, v9.16b
+	WORD $0x4e8a95d2 // sdot v18.4s, v14.16b, v10.16b
+	WORD $0x4e8b95f3 // sdot v19.4s, v15.16b, v11.16b
+	WORD $0x4e849598 // sdot v24.4s, v12.16b, v4.16b
+	WORD $0x4e8595b9 // sdot v25.4s, v13.16b, v5.16b
+	WORD $0x4e8695da // sdot v26.4s, v14.16b, v6.16b
+	WORD $0x4e8795fb // sdot v27.4s, v15.16b, v7.16b
+	VLD1.P 64(R4), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889598 // sdot v24.4s, v12.16b, v8.16b
+	WORD $0x4e8995b9 // sdot v25.4s, v13.16b, v9.16b
+	WORD $0x4e8a95da // sdot v26.4s, v14.16b, v10.16b
+	WORD $0x4e8b95fb // sdot v27.4s, v15.16b, v11.16b
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x6e34df18 // fmul v24.4s, v24.4s, v20.4s
+	WORD $0x6e35df39 // fmul v25.4s, v25.4s, v21.4s
+	WORD $0x6e36df5a // fmul v26.4s, v26.4s, v22.4s
+	WORD $0x6e37df7b // fmul v27.4s, v27.4s, v23.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x0e614a51 // sqxtn v17.4h, v18.4s
+	WORD $0x4e614a71 // sqxtn2 v17.8h, v19.4s
+	WORD $0x4e7c0e10 // sqadd v16.8h, v16.8h, v28.8h
+	WORD $0x4e7c0e31 // sqadd v17.8h, v17.8h, v28.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a30 // sqxtn2 v16.16b, v17.8h
+	WORD $0x4e3d6610 // smax v16.16b, v16.16b, v29.16b
+	VST1.P [V16.B16], (R0)(R16)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x0e614b59 // sqxtn v25.4h, v26.4s
+	WORD $0x4e614b79 // sqxtn2 v25.8h, v27.4s
+	WORD $0x4e7c0f18 // sqadd v24.8h, v24.8h, v28.8h
+	WORD $0x4e7c0f39 // sqadd v25.8h, v25.8h, v28.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	WORD $0x4e3d6718 // smax v24.16b, v24.16b, v29.16b
+	VST1.P [V24.B16], (R7)(R16)
+	SUBS $1, R15
+	BNE dwdot2v2px
+	// next block: the row pointers are there already
+	ADD $16, R22
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwdot2v2
+	RET
+dwdot2v3:
+	// block setup: weights, scales, pixel count, output pointers
+	VLD1.P 64(R10), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R10), [V8.B16, V9.B16, V10.B16, V11.B16]
+	ADD $64, R11, R12
+	VLD1 (R12), [V20.S4, V21.S4, V22.S4, V23.S4]
+	MOVD n+64(FP), R15
+	MOVD R22, R0
+	ADD R5, R22, R7
+dwdot2v3px:
+	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e809590 // sdot v16.4s, v12.16b, v0.16b
+	WORD $0x4e8195b1 // sdot v17.4s, v13.16b, v1.16b
+	WORD $0x4e8295d2 // sdot v18.4s, v14.16b, v2.16b
+	WORD $0x4e8395f3 // sdot v19.4s, v15.16b, v3.16b
+	VLD1.P 64(R2), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e849590 // sdot v16.4s, v12.16b, v4.16b
+	WORD $0x4e8595b1 // sdot v17.4s, v13.16b, v5.16b
+	WORD $0x4e8695d2 // sdot v18.4s, v14.16b, v6.16b
+	WORD $0x4e8795f3 // sdot v19.4s, v15.16b, v7.16b
+	WORD $0x4e809598 // sdot v24.4s, v12.16b, v0.16b
+	WORD $0x4e8195b9 // sdot v25.4s, v13.16b, v1.16b
+	WORD $0x4e8295da // sdot v26.4s, v14.16b, v2.16b
+	WORD $0x4e8395fb // sdot v27.4s, v15.16b, v3.16b
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889590 // sdot v16.4s, v12.16b, v8.16b
+	WORD $0x4e8995b1 // sdot v17.4s, v13.16b, v9.16b
+	WORD $0x4e8a95d2 // sdot v18.4s, v14.16b, v10.16b
+	WORD $0x4e8b95f3 // sdot v19.4s, v15.16b, v11.16b
+	WORD $0x4e849598 // sdot v24.4s, v12.16b, v4.16b
+	WORD $0x4e8595b9 // sdot v25.4s, v13.16b, v5.16b
+	WORD $0x4e8695da // sdot v26.4s, v14.16b, v6.16b
+	WORD $0x4e8795fb // sdot v27.4s, v15.16b, v7.16b
+	VLD1.P 64(R4), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889598 // sdot v24.4s, v12.16b, v8.16b
+	WORD $0x4e8995b9 // sdot v25.4s, v13.16b, v9.16b
+	WORD $0x4e8a95da // sdot v26.4s, v14.16b, v10.16b
+	WORD $0x4e8b95fb // sdot v27.4s, v15.16b, v11.16b
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x6e34df18 // fmul v24.4s, v24.4s, v20.4s
+	WORD $0x6e35df39 // fmul v25.4s, v25.4s, v21.4s
+	WORD $0x6e36df5a // fmul v26.4s, v26.4s, v22.4s
+	WORD $0x6e37df7b // fmul v27.4s, v27.4s, v23.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x0e614a51 // sqxtn v17.4h, v18.4s
+	WORD $0x4e614a71 // sqxtn2 v17.8h, v19.4s
+	WORD $0x4e7c0e10 // sqadd v16.8h, v16.8h, v28.8h
+	WORD $0x4e7c0e31 // sqadd v17.8h, v17.8h, v28.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a30 // sqxtn2 v16.16b, v17.8h
+	VST1.P [V16.B16], (R0)(R16)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x0e614b59 // sqxtn v25.4h, v26.4s
+	WORD $0x4e614b79 // sqxtn2 v25.8h, v27.4s
+	WORD $0x4e7c0f18 // sqadd v24.8h, v24.8h, v28.8h
+	WORD $0x4e7c0f39 // sqadd v25.8h, v25.8h, v28.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	VST1.P [V24.B16], (R7)(R16)
+	SUBS $1, R15
+	BNE dwdot2v3px
+	// next block: the row pointers are there already
+	ADD $16, R22
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwdot2v3
+	RET
+
 // func dwprep(dst *int8, src *int8, n int, cin int, s int, nb int, bstride int)
 TEXT ·dwprep(SB), NOSPLIT, $0-56
 	MOVD dst+0(FP), R0

@@ -95,6 +95,12 @@ func dwdotGeneric(out *int8, r0, r1, r2 *int8, w *int8, p *int32, hdr *int32, n 
 	}
 }
 
+// dwdot2Generic is the pure-Go twin of dwdot2.
+func dwdot2Generic(out *int8, r0, r1, r2, r3 *int8, w *int8, p *int32, hdr *int32, n int, cout int, ostride int, flags int, nb int) {
+	dwdotGeneric(out, r0, r1, r2, w, p, hdr, n, cout, flags, nb)
+	dwdotGeneric((*int8)(unsafe.Add(unsafe.Pointer(out), ostride)), r1, r2, r3, w, p, hdr, n, cout, flags, nb)
+}
+
 // dwprepGeneric is the pure-Go twin of dwprep.
 func dwprepGeneric(dst *int8, src *int8, n int, cin int, s int, nb int, bstride int) {
 	D := unsafe.Slice(dst, bstride*(nb-1)+64*n)

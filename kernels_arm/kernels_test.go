@@ -515,7 +515,7 @@ func TestDwdotKernel(t *testing.T) {
 		if nb == 1 && r.IntN(3) == 0 {
 			cout = 16
 		}
-		var rows [3][]int8
+		var rows [4][]int8
 		for k := range rows {
 			rows[k] = randInt8s(r, 64*n*nb)
 			if r.IntN(4) == 0 {
@@ -548,6 +548,15 @@ func TestDwdotKernel(t *testing.T) {
 		dwdotGeneric(&want[got.lo], &rows[0][0], &rows[1][0], &rows[2][0], &w[0], &p[0], &hdr[0], n, cout, flags, nb)
 		got.check(t, "dwdot")
 		diffInt8(t, fmt.Sprintf("dwdot n %d cout %d flags %d nb %d hdr %v", n, cout, flags, nb, hdr), got.all, want)
+
+		// dwdot2: two output rows, ostride apart, from rows 0-2 and 1-3.
+		ostride := (n-1)*cout + 16*nb + r.IntN(40)
+		got2 := newGuarded(r, ostride+(n-1)*cout+16*nb)
+		want2 := slices.Clone(got2.all)
+		dwdot2(&got2.data()[0], &rows[0][0], &rows[1][0], &rows[2][0], &rows[3][0], &w[0], &p[0], &hdr[0], n, cout, ostride, flags, nb)
+		dwdot2Generic(&want2[got2.lo], &rows[0][0], &rows[1][0], &rows[2][0], &rows[3][0], &w[0], &p[0], &hdr[0], n, cout, ostride, flags, nb)
+		got2.check(t, "dwdot2")
+		diffInt8(t, fmt.Sprintf("dwdot2 n %d cout %d ostride %d flags %d nb %d hdr %v", n, cout, ostride, flags, nb, hdr), got2.all, want2)
 	}
 }
 

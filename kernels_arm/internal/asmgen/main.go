@@ -1102,6 +1102,79 @@ func dwdot(g *gen) {
 	}
 }
 
+// dwdot2 emits dwdot for two consecutive output rows at stride 1 (input rows r0-r3: r0-r2 for the
+// first, r1-r3 for the second), so each prepared row is loaded once per pixel for both: 4 loads
+// per two outputs where two dwdot calls make 6. Weights V0-V11, input V12-V15, accumulators
+// V16-V19 (first row) and V24-V27 (second row), scales V20-V23, zero point V28 (.8h), activation
+// min/max V29/V30; outputs R0 and R7 (R0 + ostride).
+func dwdot2(g *gen) {
+	g.text("dwdot2", "dwdot2(out *int8, r0, r1, r2, r3 *int8, w *int8, p *int32, hdr *int32, n int, cout int, ostride int, flags int, nb int)", 104)
+	g.p("MOVD out+0(FP), R22")
+	for ky := 0; ky < 4; ky++ {
+		g.p("MOVD r%d+%d(FP), R%d", ky, 8+8*ky, 1+ky)
+	}
+	g.p("MOVD w+40(FP), R10")
+	g.p("MOVD p+48(FP), R11")
+	g.p("MOVD hdr+56(FP), R12")
+	g.p("MOVW (R12), R13")
+	g.p("VDUP R13, V28.H8")
+	g.p("MOVW 4(R12), R13")
+	g.p("VDUP R13, V29.B16")
+	g.p("MOVW 8(R12), R13")
+	g.p("VDUP R13, V30.B16")
+	g.p("MOVD cout+72(FP), R16")
+	g.p("MOVD ostride+80(FP), R5")
+	g.p("MOVD flags+88(FP), R17")
+	g.p("MOVD nb+96(FP), R21")
+	g.p("AND $3, R17")
+	for v := 0; v < 4; v++ {
+		g.p("CMP $%d, R17", v)
+		g.p("BEQ dwdot2v%d", v)
+	}
+	for v := 0; v < 4; v++ {
+		pfx := fmt.Sprintf("dwdot2v%d", v)
+		g.label(pfx)
+		g.comment("block setup: weights, scales, pixel count, output pointers")
+		for i := 0; i < 3; i++ {
+			g.p("VLD1.P 64(R10), %s", vlist(4*i, 4, "B16"))
+		}
+		g.p("ADD $64, R11, R12")
+		g.p("VLD1 (R12), %s", vlist(20, 4, "S4"))
+		g.p("MOVD n+64(FP), R15")
+		g.p("MOVD R22, R0")
+		g.p("ADD R5, R22, R7")
+		g.label(pfx + "px")
+		g.p("VLD1 (R11), %s", vlist(16, 4, "S4"))
+		g.p("VLD1 (R11), %s", vlist(24, 4, "S4"))
+		for r := 0; r < 4; r++ {
+			g.p("VLD1.P 64(R%d), %s", 1+r, vlist(12, 4, "B16"))
+			if r < 3 { // first output row, ky = r
+				for i := 0; i < 4; i++ {
+					g.w(sdotVec(16+i, 12+i, 4*r+i))
+				}
+			}
+			if r > 0 { // second output row, ky = r-1
+				for i := 0; i < 4; i++ {
+					g.w(sdotVec(24+i, 12+i, 4*(r-1)+i))
+				}
+			}
+		}
+		requantFP32(g, []int{16, 17, 18, 19, 24, 25, 26, 27}, []int{20, 21, 22, 23, 20, 21, 22, 23})
+		narrowClampR(g, 16, [4]int{16, 17, 18, 19}, 28, v&1 == 0, v&2 == 0, 29, 30)
+		g.p("VST1.P [V16.B16], (R0)(R16)")
+		narrowClampR(g, 24, [4]int{24, 25, 26, 27}, 28, v&1 == 0, v&2 == 0, 29, 30)
+		g.p("VST1.P [V24.B16], (R7)(R16)")
+		g.p("SUBS $1, R15")
+		g.p("BNE %spx", pfx)
+		g.comment("next block: the row pointers are there already")
+		g.p("ADD $16, R22")
+		g.p("ADD $256, R11")
+		g.p("SUBS $1, R21")
+		g.p("BNE %s", pfx)
+		g.p("RET")
+	}
+}
+
 // dwprep emits the input row preparation of dwdot: for nb blocks of 16 channels and n output
 // pixels x, the 64 bytes [16 channels][4 taps] of padded pixels s*x .. s*x+3 (pixels cin bytes
 // apart, blocks 16 bytes apart in src; blocks bstride bytes apart in dst), interleaved by one ST4.
@@ -1377,7 +1450,7 @@ func main() {
 				func(g *gen) { gemmSDOT(g, 4, true) }, func(g *gen) { gemmMLAL(g, 4, true) }, gemmSDOT6P,
 			}},
 		{"pack_arm64.s", "A-panel packing for the GEMM kernels; the modeGather row gather.", []func(*gen){packA4, packA4R, gatherA4, gatherRun}},
-		{"dw3x3_arm64.s", "Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening; the SDOT form and its row preparation.", []func(*gen){dw3x3, widen16, dwdot, dwprep}},
+		{"dw3x3_arm64.s", "Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening; the SDOT form and its row preparation.", []func(*gen){dw3x3, widen16, dwdot, dwdot2, dwprep}},
 		{"add_arm64.s", "Elementwise int8 addition: TFLite's requantization (addInt8) and XNNPACK's (addXNNPACK).", []func(*gen){add, addX}},
 		{"pool_arm64.s", "Per-channel sums for average pooling.", []func(*gen){pool}},
 	}
