@@ -170,13 +170,13 @@ func gemmPanelsGeneric(mlal bool, src *int8, inC int, dst *int8, n int, npanels 
 }
 
 // a6Off is the offset in a k-chunk of gemmSDOT6P's panel (96 bytes) of the 4 bytes of k-group kg
-// (k = 4kg..4kg+3 of the chunk) of row m: [kg0 rows 0-3][kg1 rows 0-3][rows 4, 5 of kg0, kg1], then
-// the same for kg2, kg3.
+// (k = 4kg..4kg+3 of the chunk) of row m: [kg0 rows 0-3][kg1 rows 0-3][row 4 kg0, kg1, row 5 kg0,
+// kg1], then the same for kg2, kg3.
 func a6Off(kg, m int) int {
 	if m < 4 {
 		return 48*(kg/2) + 16*(kg%2) + 4*m
 	}
-	return 48*(kg/2) + 32 + 8*(kg%2) + 4*(m-4)
+	return 48*(kg/2) + 32 + 4*(kg%2) + 8*(m-4)
 }
 
 // packA6Generic packs the kc k-chunks of the 6 rows at ptrs into panel (kc*96 bytes, a6Off).

@@ -408,7 +408,7 @@ func gemmSDOT(g *gen, mr int, panels bool) {
 // zero point only (flags bits 3 and 1; the caller checks). The panel of 6 rows is transposed, per
 // k-chunk 96 bytes (4 bytes per row and k-group kg of 4 k):
 //
-//	kg0 rows 0-3 | kg1 rows 0-3 | rows 4,5 of kg0, kg1 | kg2 rows 0-3 | kg3 rows 0-3 | rows 4,5 of kg2, kg3
+//	kg0 rows 0-3 | kg1 rows 0-3 | row 4 kg0, kg1, row 5 kg0, kg1 | kg2 rows 0-3 | kg3 rows 0-3 | row 4 kg2, kg3, row 5 kg2, kg3
 //
 // so that SDOT by element takes the row from the lane: acc(m, v) += W[kg][columns 4v..4v+3] .
 // A[kg][m]. 24 accumulators V8-V31 (row m, columns 4v..4v+3 in V8+4m+v), A in V0-V2 (one LD1 per
@@ -448,7 +448,7 @@ func gemmSDOT6P(g *gen) {
 		if m < 4 {
 			return kg % 2, m
 		}
-		return 2, 2*(kg%2) + m - 4
+		return 2, kg%2 + 2*(m-4)
 	}
 	chunk := func() {
 		for kg := 0; kg < 4; kg++ {
@@ -469,7 +469,7 @@ func gemmSDOT6P(g *gen) {
 		vp := fmt.Sprintf("%s%d", pfx, v)
 		g.label(vp)
 		g.label(vp + "panel")
-		g.comment("pack: the 6 pixels' k-chunks, transposed (TRN1/TRN2 for rows 0-3, ZIP1/ZIP2 for 4, 5)")
+		g.comment("pack: the 6 pixels' k-chunks, transposed by lane loads (LD4 .s for rows 0-3, LD2 .d for 4, 5)")
 		g.p("MOVD R17, R12")
 		g.p("ADD R19, R12, R13")
 		g.p("ADD R19, R13, R14")
@@ -479,21 +479,16 @@ func gemmSDOT6P(g *gen) {
 		g.p("MOVD R0, R5")
 		g.p("MOVD R1, R10")
 		g.label(vp + "pack")
-		for r, reg := range []int{12, 13, 14, 16, 6, 7} {
-			g.p("VLD1.P 16(R%d), [V%d.B16]", reg, 16+r)
+		for r, reg := range []int{12, 13, 14, 16} { // rows 0-3: word kg of row r to lane r of V16+kg
+			g.w(ld4LaneS(16, reg, r))
 		}
-		g.p("VTRN1 V17.S4, V16.S4, V22.S4")
-		g.p("VTRN2 V17.S4, V16.S4, V23.S4")
-		g.p("VTRN1 V19.S4, V18.S4, V24.S4")
-		g.p("VTRN2 V19.S4, V18.S4, V25.S4")
-		g.p("VTRN1 V24.D2, V22.D2, V8.D2")  // kg0
-		g.p("VTRN1 V25.D2, V23.D2, V9.D2")  // kg1
-		g.p("VZIP1 V21.S4, V20.S4, V10.S4") // rows 4, 5 of kg0, kg1
-		g.p("VTRN2 V24.D2, V22.D2, V11.D2") // kg2
-		g.p("VTRN2 V25.D2, V23.D2, V12.D2") // kg3
-		g.p("VZIP2 V21.S4, V20.S4, V13.S4") // rows 4, 5 of kg2, kg3
-		g.p("VST1.P %s, 48(R5)", vlist(8, 3, "B16"))
-		g.p("VST1.P %s, 48(R5)", vlist(11, 3, "B16"))
+		for r, reg := range []int{6, 7} { // rows 4, 5: words 0, 1 to V20, words 2, 3 to V21 (lane d[r])
+			g.w(ld2LaneD(20, reg, r))
+		}
+		g.p("VST1.P [V16.B16, V17.B16], 32(R5)")
+		g.p("VST1.P [V20.B16], 16(R5)")
+		g.p("VST1.P [V18.B16, V19.B16], 32(R5)")
+		g.p("VST1.P [V21.B16], 16(R5)")
 		g.p("SUBS $1, R10")
 		g.p("BNE %spack", vp)
 		g.p("MOVD R22, R2")
