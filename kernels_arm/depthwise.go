@@ -357,6 +357,28 @@ func (d *Depthwise) prepRow(dst, src, stage []int8, iy int) {
 			x = x1 - 1
 			continue
 		}
+		// The four taps from their pixels (zdot in the padding), unless a read would pass the end
+		// of src: then through the stage.
+		var taps [4]*int8
+		direct := true
+		for j := range taps {
+			taps[j] = &d.zdot[0]
+			if ix := s*x - p.PadLeft + j; ix >= 0 && ix < p.InW {
+				if o := (row + ix) * c; o+16*d.blocks <= len(src) {
+					taps[j] = &src[o]
+				} else {
+					direct = false
+				}
+			}
+		}
+		if direct { // called directly, not through a func value: taps must not escape
+			if d.path == pathGeneric {
+				dwprep4Generic(&dst[64*x], &taps, d.blocks, 64*n)
+			} else {
+				dwprep4(&dst[64*x], &taps, d.blocks, 64*n)
+			}
+			continue
+		}
 		for j := 0; j < 4; j++ {
 			px := stage[j*c : (j+1)*c]
 			if ix := s*x - p.PadLeft + j; ix >= 0 && ix < p.InW {

@@ -77,3 +77,15 @@ func dwdot2(out *int8, r0, r1, r2, r3 *int8, w *int8, p *int32, hdr *int32, n in
 //
 //go:noescape
 func dwprep(dst *int8, src *int8, n int, cin int, s int, nb int, bstride int)
+
+// dwprep4 is dwprep of one output pixel whose four taps are read from p[0..3] (16*nb bytes each,
+// blocks 16 bytes apart), blocks bstride bytes apart in dst. The reference loop:
+//
+//	for b := range nb {
+//		for ch, kx := range 16, 4 {
+//			dst[bstride*b+4*ch+kx] = p[kx][16*b+ch]
+//		}
+//	}
+//
+//go:noescape
+func dwprep4(dst *int8, p *[4]*int8, nb int, bstride int)

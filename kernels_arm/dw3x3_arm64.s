@@ -1345,3 +1345,21 @@ prep2g1done:
 	SUBS $1, R4
 	BNE prep2block
 	RET
+
+// func dwprep4(dst *int8, p *[4]*int8, nb int, bstride int)
+TEXT ·dwprep4(SB), NOSPLIT, $0-32
+	MOVD dst+0(FP), R0
+	MOVD p+8(FP), R1
+	MOVD nb+16(FP), R2
+	MOVD bstride+24(FP), R3
+	LDP (R1), (R4, R5)
+	LDP 16(R1), (R6, R7)
+prep4block:
+	VLD1.P 16(R4), [V0.B16]
+	VLD1.P 16(R5), [V1.B16]
+	VLD1.P 16(R6), [V2.B16]
+	VLD1.P 16(R7), [V3.B16]
+	VST4.P [V0.B16, V1.B16, V2.B16, V3.B16], (R0)(R3)
+	SUBS $1, R2
+	BNE prep4block
+	RET

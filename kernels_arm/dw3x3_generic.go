@@ -115,3 +115,16 @@ func dwprepGeneric(dst *int8, src *int8, n int, cin int, s int, nb int, bstride 
 		}
 	}
 }
+
+// dwprep4Generic is the pure-Go twin of dwprep4.
+func dwprep4Generic(dst *int8, p *[4]*int8, nb int, bstride int) {
+	D := unsafe.Slice(dst, bstride*(nb-1)+64)
+	for kx, q := range p {
+		S := unsafe.Slice(q, 16*nb)
+		for b := 0; b < nb; b++ {
+			for ch := 0; ch < 16; ch++ {
+				D[bstride*b+4*ch+kx] = S[16*b+ch]
+			}
+		}
+	}
+}

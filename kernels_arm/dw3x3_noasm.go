@@ -19,3 +19,5 @@ func dwprep(dst *int8, src *int8, n int, cin int, s int, nb int, bstride int) {
 func dwdot2(out *int8, r0, r1, r2, r3 *int8, w *int8, p *int32, hdr *int32, n int, cout int, ostride int, flags int, nb int) {
 	dwdot2Generic(out, r0, r1, r2, r3, w, p, hdr, n, cout, ostride, flags, nb)
 }
+
+func dwprep4(dst *int8, p *[4]*int8, nb int, bstride int) { dwprep4Generic(dst, p, nb, bstride) }

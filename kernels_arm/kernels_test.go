@@ -704,3 +704,23 @@ func TestGemmSDOT6PGeneric(t *testing.T) {
 		diffInt8(t, fmt.Sprintf("kc %d inC %d n %d", kc, inC, n), got, want)
 	}
 }
+
+func TestDwprep4Kernel(t *testing.T) {
+	needAsm(t)
+	r := newRand(19)
+	for i := 0; i < scale(t, 300); i++ {
+		nb := 1 + r.IntN(4)
+		var p [4]*int8
+		for j := range p {
+			buf := randInt8s(r, 16*nb+r.IntN(8))
+			p[j] = &buf[r.IntN(len(buf)-16*nb+1)]
+		}
+		bstride := 64 * (1 + r.IntN(3))
+		got := newGuarded(r, bstride*(nb-1)+64)
+		want := slices.Clone(got.data())
+		dwprep4(&got.data()[0], &p, nb, bstride)
+		dwprep4Generic(&want[0], &p, nb, bstride)
+		got.check(t, "dwprep4")
+		diffInt8(t, fmt.Sprintf("dwprep4 nb %d bstride %d", nb, bstride), got.data(), want)
+	}
+}

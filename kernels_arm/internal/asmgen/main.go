@@ -1256,6 +1256,27 @@ func dwprep(g *gen) {
 	}
 }
 
+// dwprep4 emits the preparation of one output pixel of dwdot from four separate input pixels
+// (the edges of a row, where taps meet the padding: those point at a row of InZero): per block of
+// 16 channels 4 loads and one ST4, blocks bstride bytes apart in dst.
+func dwprep4(g *gen) {
+	g.text("dwprep4", "dwprep4(dst *int8, p *[4]*int8, nb int, bstride int)", 32)
+	g.p("MOVD dst+0(FP), R0")
+	g.p("MOVD p+8(FP), R1")
+	g.p("MOVD nb+16(FP), R2")
+	g.p("MOVD bstride+24(FP), R3")
+	g.p("LDP (R1), (R4, R5)")
+	g.p("LDP 16(R1), (R6, R7)")
+	g.label("prep4block")
+	for j := 0; j < 4; j++ {
+		g.p("VLD1.P 16(R%d), [V%d.B16]", 4+j, j)
+	}
+	g.p("VST4.P %s, (R0)(R3)", vlist(0, 4, "B16"))
+	g.p("SUBS $1, R2")
+	g.p("BNE prep4block")
+	g.p("RET")
+}
+
 // widen16 emits the sign extension of n blocks of 16 int8 to int16 (the depthwise input rows).
 func widen16(g *gen) {
 	g.text("widen16", "widen16(dst *int16, src *int8, n int)", 24)
@@ -1445,7 +1466,7 @@ func main() {
 				func(g *gen) { gemmSDOT(g, 4, true) }, func(g *gen) { gemmMLAL(g, 4, true) }, gemmSDOT6P,
 			}},
 		{"pack_arm64.s", "A-panel packing for the GEMM kernels; the modeGather row gather.", []func(*gen){packA4, packA4R, gatherA4, gatherRun}},
-		{"dw3x3_arm64.s", "Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening; the SDOT form and its row preparation.", []func(*gen){dw3x3, widen16, dwdot, dwdot2, dwprep}},
+		{"dw3x3_arm64.s", "Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening; the SDOT form and its row preparation.", []func(*gen){dw3x3, widen16, dwdot, dwdot2, dwprep, dwprep4}},
 		{"add_arm64.s", "Elementwise int8 addition: TFLite's requantization (addInt8) and XNNPACK's (addXNNPACK).", []func(*gen){add, addX}},
 		{"pool_arm64.s", "Per-channel sums for average pooling.", []func(*gen){pool}},
 	}
