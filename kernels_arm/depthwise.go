@@ -26,8 +26,8 @@ type DepthwiseParams struct {
 // stride 2 convolutions with multiplier 1 and no dilation run the dw3x3 kernel on three padded input
 // rows, widened to int16 once per input row (a ring of three rows in scratch) with the padding
 // filled in, so the kernel has no per-pixel branches; the others run a plain Go loop. On the sdot
-// path, with fp32 requantization and no weight zero point, they run dwdot instead, on rows prepared
-// by dwprep (three SDOTs per kernel row and 16 channels).
+// path, with fp32 requantization and no weight zero point, they run dwdot (dwdot2 for two output
+// rows at stride 1) instead, on rows prepared by dwprep (three SDOTs per kernel row and 16 channels).
 type Depthwise struct {
 	p    DepthwiseParams
 	outC int
@@ -270,10 +270,11 @@ func (d *Depthwise) Run(dst, src, scratch []int8, y0, y1 int) {
 	}
 }
 
-// runDot is Run for the SDOT form: each input row is prepared once by dwprep into a ring of four
-// prepared rows (at stride 1, dwdot2 computes two output rows from four), straight from src for the pixels whose taps are inside the row (and whose reads
-// stay inside src), through a four-pixel stage with the padding filled in for the others; rows
-// outside the image are zdot.
+// runDot is Run for the SDOT form: each input row is prepared once into a ring of four prepared
+// rows (at stride 1, dwdot2 computes two output rows from four): by dwprep straight from src for
+// the pixels whose taps are inside the row (and whose reads stay inside src), by dwprep4 from four
+// pixel pointers (zdot in the padding) for the others, through a four-pixel stage when a read would
+// pass the end of src; rows outside the image are zdot.
 func (d *Depthwise) runDot(dst, src, scratch []int8, y0, y1 int) {
 	p := &d.p
 	c, rl := p.InC, d.dotRowLen()
