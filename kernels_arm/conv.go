@@ -81,7 +81,7 @@ type Conv struct {
 	tileP     int // int32 parameters per tile
 	w         []int8
 	params    []int32
-	hdr       [4]int32
+	hdr       [8]int32
 	flags     int
 	zrow      []int8 // InZero, for padding
 	tapOff    []int  // modeTaps, modeRows: byte offset of each tap (kernel row) from the first
@@ -261,7 +261,7 @@ func newConv(what string, p ConvParams) (*Conv, error) {
 	for i := range c.zrow {
 		c.zrow[i] = int8(p.InZero)
 	}
-	c.hdr = [4]int32{p.OutZero, p.ActMin, p.ActMax, 0}
+	c.hdr = makeHdr(p.OutZero, p.ActMin, p.ActMax)
 	switch c.mode {
 	case modeTaps:
 		for ky := 0; ky < p.KH; ky++ {
@@ -360,11 +360,14 @@ func (c *Conv) pack(p *ConvParams) {
 	}
 }
 
-// panelLen is the length of the 4-row A panel: [kc][4][16], four times that for the rotations of
-// packA4R on the SMLAL path.
+// panelLen is the length of the A panel: [kc][4][16] for 4 rows, four times that for the rotations
+// of packA4R on the SMLAL path, kc*96 bytes for gemmSDOT6P's 6 rows on the SDOT path.
 func (c *Conv) panelLen() int {
 	if c.path == pathNEON {
 		return 16 * c.kc * 16
+	}
+	if c.path == pathSDOT { // gemmSDOT6P's
+		return 6 * c.kc * 16
 	}
 	return 4 * c.kc * 16
 }
@@ -575,7 +578,7 @@ func (c *Conv) runContig(dst, src []int8, panel *int8, tail []int8, m, m1 int, r
 		// The whole range in one call: the kernel packs each panel itself.
 		s, d := (*int8)(unsafe.Add(sbase, m*inC)), (*int8)(unsafe.Add(dbase, m*n))
 		if sdot {
-			gemmSDOT4P(s, inC, d, n, np, panel, c.kc, w, params, hdr, c.fullTiles, c.flags)
+			c.panelsSDOT(s, inC, d, 4*np, panel)
 		} else {
 			gemmMLAL4P(s, inC, d, n, np, panel, c.kc, w, params, hdr, c.fullTiles, c.flags)
 		}
@@ -608,6 +611,26 @@ func (c *Conv) runContig(dst, src []int8, panel *int8, tail []int8, m, m1 int, r
 		}
 	}
 	return m
+}
+
+// panelsSDOT computes rows output pixels (a multiple of 4) from the A rows at s, inC bytes apart,
+// into the rows at d (OutC bytes apart), without row sums or column tail: by gemmSDOT6P in panels
+// of 6 when it applies (fp32 requantization without weight zero point), gemmSDOT4P for the rest.
+func (c *Conv) panelsSDOT(s *int8, inC int, d *int8, rows int, panel *int8) {
+	n := c.outC
+	if c.flags&(flagFP32|flagWZ) == flagFP32 {
+		n6 := rows / 6
+		if rows-6*n6 == 2 { // 8 rows by gemmSDOT4P
+			n6--
+		}
+		if n6 > 0 {
+			gemmSDOT6P(s, inC, d, n, n6, panel, c.kc, &c.w[0], &c.params[0], &c.hdr[0], c.fullTiles, c.flags)
+			s, d, rows = (*int8)(unsafe.Add(unsafe.Pointer(s), 6*n6*inC)), (*int8)(unsafe.Add(unsafe.Pointer(d), 6*n6*n)), rows-6*n6
+		}
+	}
+	if rows > 0 {
+		gemmSDOT4P(s, inC, d, n, rows/4, panel, c.kc, &c.w[0], &c.params[0], &c.hdr[0], c.fullTiles, c.flags)
+	}
 }
 
 // rowPointers4 sets ptrs[4*ky+r] to the input bytes of kernel row ky of output pixel m+r, r < 4
@@ -755,7 +778,7 @@ func (c *Conv) runGather(dst, src []int8, panel *int8, gbuf []int8, m, m1 int) i
 		}
 		d := &dst[m*n]
 		if c.path == pathSDOT {
-			gemmSDOT4P(&gbuf[0], kp, d, n, g/4, panel, c.kc, &c.w[0], &c.params[0], &c.hdr[0], c.fullTiles, c.flags)
+			c.panelsSDOT(&gbuf[0], kp, d, g, panel)
 		} else {
 			gemmMLAL4P(&gbuf[0], kp, d, n, g/4, panel, c.kc, &c.w[0], &c.params[0], &c.hdr[0], c.fullTiles, c.flags)
 		}

@@ -26,8 +26,8 @@ type DepthwiseParams struct {
 // stride 2 convolutions with multiplier 1 and no dilation run the dw3x3 kernel on three padded input
 // rows, widened to int16 once per input row (a ring of three rows in scratch) with the padding
 // filled in, so the kernel has no per-pixel branches; the others run a plain Go loop. On the sdot
-// path, with fp32 requantization and no weight zero point, they run dwdot instead, on rows prepared
-// by dwprep (three SDOTs per kernel row and 16 channels).
+// path, with fp32 requantization and no weight zero point, they run dwdot (dwdot2 for two output
+// rows at stride 1) instead, on rows prepared by dwprep (three SDOTs per kernel row and 16 channels).
 type Depthwise struct {
 	p    DepthwiseParams
 	outC int
@@ -196,7 +196,7 @@ func (d *Depthwise) ScratchSize() int {
 		return 0
 	}
 	if d.dot {
-		return 3*d.dotRowLen() + d.stageLen() + d.p.OutW*16
+		return 4*d.dotRowLen() + d.stageLen() + d.p.OutW*16 // a ring of 4 prepared rows (dwdot2)
 	}
 	return 1 + 3*2*d.rowLen() + d.p.OutW*16
 }
@@ -270,47 +270,58 @@ func (d *Depthwise) Run(dst, src, scratch []int8, y0, y1 int) {
 	}
 }
 
-// runDot is Run for the SDOT form: each input row is prepared once by dwprep into a ring of three
-// prepared rows, straight from src for the pixels whose taps are inside the row (and whose reads
-// stay inside src), through a four-pixel stage with the padding filled in for the others; rows
-// outside the image are zdot.
+// runDot is Run for the SDOT form: each input row is prepared once into a ring of four prepared
+// rows (at stride 1, dwdot2 computes two output rows from four): by dwprep straight from src for
+// the pixels whose taps are inside the row (and whose reads stay inside src), by dwprep4 from four
+// pixel pointers (zdot in the padding) for the others, through a four-pixel stage when a read would
+// pass the end of src; rows outside the image are zdot.
 func (d *Depthwise) runDot(dst, src, scratch []int8, y0, y1 int) {
 	p := &d.p
 	c, rl := p.InC, d.dotRowLen()
-	ring := scratch[:3*rl]
-	stage := scratch[3*rl : 3*rl+d.stageLen()]
-	tailOut := scratch[3*rl+d.stageLen():][:p.OutW*16]
-	held := [3]int{-1, -1, -1}
-	var rows [3][]int8
-	for oy := y0; oy < y1; oy++ {
-		for ky := 0; ky < 3; ky++ {
+	ring := scratch[:4*rl]
+	stage := scratch[4*rl : 4*rl+d.stageLen()]
+	tailOut := scratch[4*rl+d.stageLen():][:p.OutW*16]
+	held := [4]int{-1, -1, -1, -1}
+	var rows [4][]int8
+	full := d.blocks
+	if d.tailC > 0 {
+		full--
+	}
+	for oy := y0; oy < y1; {
+		// Two output rows at once (dwdot2) at stride 1: input rows oy-PadTop .. +3.
+		nr := 1
+		if d.s == 1 && oy+1 < y1 && full > 0 {
+			nr = 2
+		}
+		for ky := 0; ky < 2+nr; ky++ {
 			iy := oy*d.s - p.PadTop + ky
 			if iy < 0 || iy >= p.InH {
 				rows[ky] = d.zdot
 				continue
 			}
-			k := iy % 3
+			k := iy % 4
 			rows[ky] = ring[k*rl : (k+1)*rl]
 			if held[k] != iy {
 				held[k] = iy
 				d.prepRow(rows[ky], src, stage, iy)
 			}
 		}
-		out := dst[oy*p.OutW*c : (oy+1)*p.OutW*c]
-		full := d.blocks
-		if d.tailC > 0 {
-			full--
-		}
-		if full > 0 {
-			d.kernelDot(&out[0], rows, 0, c, full)
-		}
-		if d.tailC > 0 {
-			d.kernelDot(&tailOut[0], rows, d.blocks-1, 16, 1)
-			o := 16 * (d.blocks - 1)
-			for x := 0; x < p.OutW; x++ {
-				copySmall(out[x*c+o:(x+1)*c], tailOut[16*x:16*x+d.tailC])
+		for r := 0; r < nr; r++ {
+			out := dst[(oy+r)*p.OutW*c : (oy+r+1)*p.OutW*c]
+			if nr == 2 && r == 0 {
+				d.kernelDot2(&out[0], rows, p.OutW*c, full)
+			} else if nr == 1 && full > 0 {
+				d.kernelDot(&out[0], [3][]int8(rows[r:r+3]), 0, c, full)
+			}
+			if d.tailC > 0 {
+				d.kernelDot(&tailOut[0], [3][]int8(rows[r:r+3]), d.blocks-1, 16, 1)
+				o := 16 * (d.blocks - 1)
+				for x := 0; x < p.OutW; x++ {
+					copySmall(out[x*c+o:(x+1)*c], tailOut[16*x:16*x+d.tailC])
+				}
 			}
 		}
+		oy += nr
 	}
 }
 
@@ -347,6 +358,28 @@ func (d *Depthwise) prepRow(dst, src, stage []int8, iy int) {
 			x = x1 - 1
 			continue
 		}
+		// The four taps from their pixels (zdot in the padding), unless a read would pass the end
+		// of src: then through the stage.
+		var taps [4]*int8
+		direct := true
+		for j := range taps {
+			taps[j] = &d.zdot[0]
+			if ix := s*x - p.PadLeft + j; ix >= 0 && ix < p.InW {
+				if o := (row + ix) * c; o+16*d.blocks <= len(src) {
+					taps[j] = &src[o]
+				} else {
+					direct = false
+				}
+			}
+		}
+		if direct { // called directly, not through a func value: taps must not escape
+			if d.path == pathGeneric {
+				dwprep4Generic(&dst[64*x], &taps, d.blocks, 64*n)
+			} else {
+				dwprep4(&dst[64*x], &taps, d.blocks, 64*n)
+			}
+			continue
+		}
 		for j := 0; j < 4; j++ {
 			px := stage[j*c : (j+1)*c]
 			if ix := s*x - p.PadLeft + j; ix >= 0 && ix < p.InW {
@@ -356,6 +389,16 @@ func (d *Depthwise) prepRow(dst, src, stage []int8, iy int) {
 			}
 		}
 		prep(&dst[64*x], &stage[0], 1, c, s, d.blocks, 64*n)
+	}
+}
+
+// kernelDot2 runs dwdot2 on the first nb blocks of two output rows, ostride bytes apart.
+func (d *Depthwise) kernelDot2(out *int8, rows [4][]int8, ostride, nb int) {
+	w, p, c := &d.wdot[0], &d.params[0], d.p.InC
+	if d.path == pathGeneric {
+		dwdot2Generic(out, &rows[0][0], &rows[1][0], &rows[2][0], &rows[3][0], w, p, &d.hdr[0], d.p.OutW, c, ostride, d.dflags, nb)
+	} else {
+		dwdot2(out, &rows[0][0], &rows[1][0], &rows[2][0], &rows[3][0], w, p, &d.hdr[0], d.p.OutW, c, ostride, d.dflags, nb)
 	}
 }
 

@@ -173,13 +173,19 @@ func TestDepthwiseMobileNetShapes(t *testing.T) {
 func TestDepthwiseNoAlloc(t *testing.T) {
 	r := newRand(22)
 	for _, pth := range testPaths() {
-		p := randDepthwise(r, true)
-		var d *Depthwise
-		withPath(pth, func() { d, _ = NewDepthwise(p) })
-		dst, src := make([]int8, p.OutH*p.OutW*p.InC), randInt8s(r, p.InH*p.InW*p.InC)
-		scratch := make([]int8, d.ScratchSize())
-		if n := testing.AllocsPerRun(10, func() { d.Run(dst, src, scratch, 0, p.OutH) }); n != 0 {
-			t.Errorf("path %v: Run allocates %v times", pth, n)
+		for i := 0; i < 4; i++ {
+			p := randDepthwise(r, true)
+			if i%2 == 1 { // the SDOT form (dwdot): fp32 requantization, no weight zero point, padding
+				p.Mult, p.Shift, p.Scale = nil, nil, randScales(r, p.InC, 3*128*128)
+				p.WeightZero = []int32{0}
+			}
+			var d *Depthwise
+			withPath(pth, func() { d, _ = NewDepthwise(p) })
+			dst, src := make([]int8, p.OutH*p.OutW*p.InC), randInt8s(r, p.InH*p.InW*p.InC)
+			scratch := make([]int8, d.ScratchSize())
+			if n := testing.AllocsPerRun(10, func() { d.Run(dst, src, scratch, 0, p.OutH) }); n != 0 {
+				t.Errorf("path %v, %v: Run allocates %v times", pth, &p, n)
+			}
 		}
 	}
 }

@@ -21,7 +21,8 @@
 // On arm64 the instruction path is chosen once per layer, when it is prepared (NewConv, NewDepthwise),
 // from golang.org/x/sys/cpu:
 //
-//   - SDOT (cpu.ARM64.HasASIMDDP: Cortex-A76/A55, Raspberry Pi 5): GEMM tiles of 4x16 outputs.
+//   - SDOT (cpu.ARM64.HasASIMDDP: Cortex-A76/A55, Raspberry Pi 5): GEMM tiles of 4x16 outputs, 6x16
+//     for pointwise layers with fp32 requantization (a transposed A panel, the row in the SDOT lane).
 //   - SMULL/SMLAL2 + SADALP (plain ASIMD: Cortex-A72/A53, Pi 4, Pi 3, Zero 2 W): tiles of 4x16 too,
 //     the A chunk in four byte rotations so that each int32 lane is one output column.
 //   - generic: the Go twins (other architectures, purego, or both flags off).

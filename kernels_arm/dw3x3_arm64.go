@@ -55,6 +55,15 @@ func widen16(dst *int16, src *int8, n int)
 //go:noescape
 func dwdot(out *int8, r0, r1, r2 *int8, w *int8, p *int32, hdr *int32, n int, cout int, flags int, nb int)
 
+// dwdot2 is dwdot for two consecutive output rows at stride 1, the second ostride bytes after the
+// first, from the four prepared input rows r0-r3: the reference loop is
+//
+//	dwdot(out, r0, r1, r2, w, p, hdr, n, cout, flags, nb)
+//	dwdot(out+ostride, r1, r2, r3, w, p, hdr, n, cout, flags, nb)
+//
+//go:noescape
+func dwdot2(out *int8, r0, r1, r2, r3 *int8, w *int8, p *int32, hdr *int32, n int, cout int, ostride int, flags int, nb int)
+
 // dwprep prepares n pixels of nb 16-channel blocks of one padded input row for dwdot, blocks
 // bstride bytes apart in dst. The reference loop:
 //
@@ -68,3 +77,15 @@ func dwdot(out *int8, r0, r1, r2 *int8, w *int8, p *int32, hdr *int32, n int, co
 //
 //go:noescape
 func dwprep(dst *int8, src *int8, n int, cin int, s int, nb int, bstride int)
+
+// dwprep4 is dwprep of one output pixel whose four taps are read from p[0..3] (16*nb bytes each,
+// blocks 16 bytes apart), blocks bstride bytes apart in dst. The reference loop:
+//
+//	for b := range nb {
+//		for ch, kx := range 16, 4 {
+//			dst[bstride*b+4*ch+kx] = p[kx][16*b+ch]
+//		}
+//	}
+//
+//go:noescape
+func dwprep4(dst *int8, p *[4]*int8, nb int, bstride int)

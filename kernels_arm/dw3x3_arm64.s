@@ -749,6 +749,408 @@ dwdot3px:
 	BNE dwdot3
 	RET
 
+// func dwdot2(out *int8, r0, r1, r2, r3 *int8, w *int8, p *int32, hdr *int32, n int, cout int, ostride int, flags int, nb int)
+TEXT ·dwdot2(SB), NOSPLIT, $0-104
+	MOVD out+0(FP), R22
+	MOVD r0+8(FP), R1
+	MOVD r1+16(FP), R2
+	MOVD r2+24(FP), R3
+	MOVD r3+32(FP), R4
+	MOVD w+40(FP), R10
+	MOVD p+48(FP), R11
+	MOVD hdr+56(FP), R12
+	MOVW (R12), R13
+	VDUP R13, V28.H8
+	MOVW 4(R12), R13
+	VDUP R13, V29.B16
+	MOVW 8(R12), R13
+	VDUP R13, V30.B16
+	MOVD cout+72(FP), R16
+	MOVD ostride+80(FP), R5
+	MOVD flags+88(FP), R17
+	MOVD nb+96(FP), R21
+	AND $3, R17
+	CMP $0, R17
+	BEQ dwdot2v0
+	CMP $1, R17
+	BEQ dwdot2v1
+	CMP $2, R17
+	BEQ dwdot2v2
+	CMP $3, R17
+	BEQ dwdot2v3
+dwdot2v0:
+	// block setup: weights, scales, pixel count, output pointers
+	VLD1.P 64(R10), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R10), [V8.B16, V9.B16, V10.B16, V11.B16]
+	ADD $64, R11, R12
+	VLD1 (R12), [V20.S4, V21.S4, V22.S4, V23.S4]
+	MOVD n+64(FP), R15
+	MOVD R22, R0
+	ADD R5, R22, R7
+dwdot2v0px:
+	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e809590 // sdot v16.4s, v12.16b, v0.16b
+	WORD $0x4e8195b1 // sdot v17.4s, v13.16b, v1.16b
+	WORD $0x4e8295d2 // sdot v18.4s, v14.16b, v2.16b
+	WORD $0x4e8395f3 // sdot v19.4s, v15.16b, v3.16b
+	VLD1.P 64(R2), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e849590 // sdot v16.4s, v12.16b, v4.16b
+	WORD $0x4e8595b1 // sdot v17.4s, v13.16b, v5.16b
+	WORD $0x4e8695d2 // sdot v18.4s, v14.16b, v6.16b
+	WORD $0x4e8795f3 // sdot v19.4s, v15.16b, v7.16b
+	WORD $0x4e809598 // sdot v24.4s, v12.16b, v0.16b
+	WORD $0x4e8195b9 // sdot v25.4s, v13.16b, v1.16b
+	WORD $0x4e8295da // sdot v26.4s, v14.16b, v2.16b
+	WORD $0x4e8395fb // sdot v27.4s, v15.16b, v3.16b
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889590 // sdot v16.4s, v12.16b, v8.16b
+	WORD $0x4e8995b1 // sdot v17.4s, v13.16b, v9.16b
+	WORD $0x4e8a95d2 // sdot v18.4s, v14.16b, v10.16b
+	WORD $0x4e8b95f3 // sdot v19.4s, v15.16b, v11.16b
+	WORD $0x4e849598 // sdot v24.4s, v12.16b, v4.16b
+	WORD $0x4e8595b9 // sdot v25.4s, v13.16b, v5.16b
+	WORD $0x4e8695da // sdot v26.4s, v14.16b, v6.16b
+	WORD $0x4e8795fb // sdot v27.4s, v15.16b, v7.16b
+	VLD1.P 64(R4), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889598 // sdot v24.4s, v12.16b, v8.16b
+	WORD $0x4e8995b9 // sdot v25.4s, v13.16b, v9.16b
+	WORD $0x4e8a95da // sdot v26.4s, v14.16b, v10.16b
+	WORD $0x4e8b95fb // sdot v27.4s, v15.16b, v11.16b
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x6e34df18 // fmul v24.4s, v24.4s, v20.4s
+	WORD $0x6e35df39 // fmul v25.4s, v25.4s, v21.4s
+	WORD $0x6e36df5a // fmul v26.4s, v26.4s, v22.4s
+	WORD $0x6e37df7b // fmul v27.4s, v27.4s, v23.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x0e614a51 // sqxtn v17.4h, v18.4s
+	WORD $0x4e614a71 // sqxtn2 v17.8h, v19.4s
+	WORD $0x4e7c0e10 // sqadd v16.8h, v16.8h, v28.8h
+	WORD $0x4e7c0e31 // sqadd v17.8h, v17.8h, v28.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a30 // sqxtn2 v16.16b, v17.8h
+	WORD $0x4e3d6610 // smax v16.16b, v16.16b, v29.16b
+	WORD $0x4e3e6e10 // smin v16.16b, v16.16b, v30.16b
+	VST1.P [V16.B16], (R0)(R16)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x0e614b59 // sqxtn v25.4h, v26.4s
+	WORD $0x4e614b79 // sqxtn2 v25.8h, v27.4s
+	WORD $0x4e7c0f18 // sqadd v24.8h, v24.8h, v28.8h
+	WORD $0x4e7c0f39 // sqadd v25.8h, v25.8h, v28.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	WORD $0x4e3d6718 // smax v24.16b, v24.16b, v29.16b
+	WORD $0x4e3e6f18 // smin v24.16b, v24.16b, v30.16b
+	VST1.P [V24.B16], (R7)(R16)
+	SUBS $1, R15
+	BNE dwdot2v0px
+	// next block: the row pointers are there already
+	ADD $16, R22
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwdot2v0
+	RET
+dwdot2v1:
+	// block setup: weights, scales, pixel count, output pointers
+	VLD1.P 64(R10), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R10), [V8.B16, V9.B16, V10.B16, V11.B16]
+	ADD $64, R11, R12
+	VLD1 (R12), [V20.S4, V21.S4, V22.S4, V23.S4]
+	MOVD n+64(FP), R15
+	MOVD R22, R0
+	ADD R5, R22, R7
+dwdot2v1px:
+	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e809590 // sdot v16.4s, v12.16b, v0.16b
+	WORD $0x4e8195b1 // sdot v17.4s, v13.16b, v1.16b
+	WORD $0x4e8295d2 // sdot v18.4s, v14.16b, v2.16b
+	WORD $0x4e8395f3 // sdot v19.4s, v15.16b, v3.16b
+	VLD1.P 64(R2), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e849590 // sdot v16.4s, v12.16b, v4.16b
+	WORD $0x4e8595b1 // sdot v17.4s, v13.16b, v5.16b
+	WORD $0x4e8695d2 // sdot v18.4s, v14.16b, v6.16b
+	WORD $0x4e8795f3 // sdot v19.4s, v15.16b, v7.16b
+	WORD $0x4e809598 // sdot v24.4s, v12.16b, v0.16b
+	WORD $0x4e8195b9 // sdot v25.4s, v13.16b, v1.16b
+	WORD $0x4e8295da // sdot v26.4s, v14.16b, v2.16b
+	WORD $0x4e8395fb // sdot v27.4s, v15.16b, v3.16b
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889590 // sdot v16.4s, v12.16b, v8.16b
+	WORD $0x4e8995b1 // sdot v17.4s, v13.16b, v9.16b
+	WORD $0x4e8a95d2 // sdot v18.4s, v14.16b, v10.16b
+	WORD $0x4e8b95f3 // sdot v19.4s, v15.16b, v11.16b
+	WORD $0x4e849598 // sdot v24.4s, v12.16b, v4.16b
+	WORD $0x4e8595b9 // sdot v25.4s, v13.16b, v5.16b
+	WORD $0x4e8695da // sdot v26.4s, v14.16b, v6.16b
+	WORD $0x4e8795fb // sdot v27.4s, v15.16b, v7.16b
+	VLD1.P 64(R4), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889598 // sdot v24.4s, v12.16b, v8.16b
+	WORD $0x4e8995b9 // sdot v25.4s, v13.16b, v9.16b
+	WORD $0x4e8a95da // sdot v26.4s, v14.16b, v10.16b
+	WORD $0x4e8b95fb // sdot v27.4s, v15.16b, v11.16b
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x6e34df18 // fmul v24.4s, v24.4s, v20.4s
+	WORD $0x6e35df39 // fmul v25.4s, v25.4s, v21.4s
+	WORD $0x6e36df5a // fmul v26.4s, v26.4s, v22.4s
+	WORD $0x6e37df7b // fmul v27.4s, v27.4s, v23.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x0e614a51 // sqxtn v17.4h, v18.4s
+	WORD $0x4e614a71 // sqxtn2 v17.8h, v19.4s
+	WORD $0x4e7c0e10 // sqadd v16.8h, v16.8h, v28.8h
+	WORD $0x4e7c0e31 // sqadd v17.8h, v17.8h, v28.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a30 // sqxtn2 v16.16b, v17.8h
+	WORD $0x4e3e6e10 // smin v16.16b, v16.16b, v30.16b
+	VST1.P [V16.B16], (R0)(R16)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x0e614b59 // sqxtn v25.4h, v26.4s
+	WORD $0x4e614b79 // sqxtn2 v25.8h, v27.4s
+	WORD $0x4e7c0f18 // sqadd v24.8h, v24.8h, v28.8h
+	WORD $0x4e7c0f39 // sqadd v25.8h, v25.8h, v28.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	WORD $0x4e3e6f18 // smin v24.16b, v24.16b, v30.16b
+	VST1.P [V24.B16], (R7)(R16)
+	SUBS $1, R15
+	BNE dwdot2v1px
+	// next block: the row pointers are there already
+	ADD $16, R22
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwdot2v1
+	RET
+dwdot2v2:
+	// block setup: weights, scales, pixel count, output pointers
+	VLD1.P 64(R10), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R10), [V8.B16, V9.B16, V10.B16, V11.B16]
+	ADD $64, R11, R12
+	VLD1 (R12), [V20.S4, V21.S4, V22.S4, V23.S4]
+	MOVD n+64(FP), R15
+	MOVD R22, R0
+	ADD R5, R22, R7
+dwdot2v2px:
+	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e809590 // sdot v16.4s, v12.16b, v0.16b
+	WORD $0x4e8195b1 // sdot v17.4s, v13.16b, v1.16b
+	WORD $0x4e8295d2 // sdot v18.4s, v14.16b, v2.16b
+	WORD $0x4e8395f3 // sdot v19.4s, v15.16b, v3.16b
+	VLD1.P 64(R2), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e849590 // sdot v16.4s, v12.16b, v4.16b
+	WORD $0x4e8595b1 // sdot v17.4s, v13.16b, v5.16b
+	WORD $0x4e8695d2 // sdot v18.4s, v14.16b, v6.16b
+	WORD $0x4e8795f3 // sdot v19.4s, v15.16b, v7.16b
+	WORD $0x4e809598 // sdot v24.4s, v12.16b, v0.16b
+	WORD $0x4e8195b9 // sdot v25.4s, v13.16b, v1.16b
+	WORD $0x4e8295da // sdot v26.4s, v14.16b, v2.16b
+	WORD $0x4e8395fb // sdot v27.4s, v15.16b, v3.16b
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889590 // sdot v16.4s, v12.16b, v8.16b
+	WORD $0x4e8995b1 // sdot v17.4s, v13.16b, v9.16b
+	WORD $0x4e8a95d2 // sdot v18.4s, v14.16b, v10.16b
+	WORD $0x4e8b95f3 // sdot v19.4s, v15.16b, v11.16b
+	WORD $0x4e849598 // sdot v24.4s, v12.16b, v4.16b
+	WORD $0x4e8595b9 // sdot v25.4s, v13.16b, v5.16b
+	WORD $0x4e8695da // sdot v26.4s, v14.16b, v6.16b
+	WORD $0x4e8795fb // sdot v27.4s, v15.16b, v7.16b
+	VLD1.P 64(R4), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889598 // sdot v24.4s, v12.16b, v8.16b
+	WORD $0x4e8995b9 // sdot v25.4s, v13.16b, v9.16b
+	WORD $0x4e8a95da // sdot v26.4s, v14.16b, v10.16b
+	WORD $0x4e8b95fb // sdot v27.4s, v15.16b, v11.16b
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x6e34df18 // fmul v24.4s, v24.4s, v20.4s
+	WORD $0x6e35df39 // fmul v25.4s, v25.4s, v21.4s
+	WORD $0x6e36df5a // fmul v26.4s, v26.4s, v22.4s
+	WORD $0x6e37df7b // fmul v27.4s, v27.4s, v23.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x0e614a51 // sqxtn v17.4h, v18.4s
+	WORD $0x4e614a71 // sqxtn2 v17.8h, v19.4s
+	WORD $0x4e7c0e10 // sqadd v16.8h, v16.8h, v28.8h
+	WORD $0x4e7c0e31 // sqadd v17.8h, v17.8h, v28.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a30 // sqxtn2 v16.16b, v17.8h
+	WORD $0x4e3d6610 // smax v16.16b, v16.16b, v29.16b
+	VST1.P [V16.B16], (R0)(R16)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x0e614b59 // sqxtn v25.4h, v26.4s
+	WORD $0x4e614b79 // sqxtn2 v25.8h, v27.4s
+	WORD $0x4e7c0f18 // sqadd v24.8h, v24.8h, v28.8h
+	WORD $0x4e7c0f39 // sqadd v25.8h, v25.8h, v28.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	WORD $0x4e3d6718 // smax v24.16b, v24.16b, v29.16b
+	VST1.P [V24.B16], (R7)(R16)
+	SUBS $1, R15
+	BNE dwdot2v2px
+	// next block: the row pointers are there already
+	ADD $16, R22
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwdot2v2
+	RET
+dwdot2v3:
+	// block setup: weights, scales, pixel count, output pointers
+	VLD1.P 64(R10), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R10), [V8.B16, V9.B16, V10.B16, V11.B16]
+	ADD $64, R11, R12
+	VLD1 (R12), [V20.S4, V21.S4, V22.S4, V23.S4]
+	MOVD n+64(FP), R15
+	MOVD R22, R0
+	ADD R5, R22, R7
+dwdot2v3px:
+	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e809590 // sdot v16.4s, v12.16b, v0.16b
+	WORD $0x4e8195b1 // sdot v17.4s, v13.16b, v1.16b
+	WORD $0x4e8295d2 // sdot v18.4s, v14.16b, v2.16b
+	WORD $0x4e8395f3 // sdot v19.4s, v15.16b, v3.16b
+	VLD1.P 64(R2), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e849590 // sdot v16.4s, v12.16b, v4.16b
+	WORD $0x4e8595b1 // sdot v17.4s, v13.16b, v5.16b
+	WORD $0x4e8695d2 // sdot v18.4s, v14.16b, v6.16b
+	WORD $0x4e8795f3 // sdot v19.4s, v15.16b, v7.16b
+	WORD $0x4e809598 // sdot v24.4s, v12.16b, v0.16b
+	WORD $0x4e8195b9 // sdot v25.4s, v13.16b, v1.16b
+	WORD $0x4e8295da // sdot v26.4s, v14.16b, v2.16b
+	WORD $0x4e8395fb // sdot v27.4s, v15.16b, v3.16b
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889590 // sdot v16.4s, v12.16b, v8.16b
+	WORD $0x4e8995b1 // sdot v17.4s, v13.16b, v9.16b
+	WORD $0x4e8a95d2 // sdot v18.4s, v14.16b, v10.16b
+	WORD $0x4e8b95f3 // sdot v19.4s, v15.16b, v11.16b
+	WORD $0x4e849598 // sdot v24.4s, v12.16b, v4.16b
+	WORD $0x4e8595b9 // sdot v25.4s, v13.16b, v5.16b
+	WORD $0x4e8695da // sdot v26.4s, v14.16b, v6.16b
+	WORD $0x4e8795fb // sdot v27.4s, v15.16b, v7.16b
+	VLD1.P 64(R4), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889598 // sdot v24.4s, v12.16b, v8.16b
+	WORD $0x4e8995b9 // sdot v25.4s, v13.16b, v9.16b
+	WORD $0x4e8a95da // sdot v26.4s, v14.16b, v10.16b
+	WORD $0x4e8b95fb // sdot v27.4s, v15.16b, v11.16b
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x6e34df18 // fmul v24.4s, v24.4s, v20.4s
+	WORD $0x6e35df39 // fmul v25.4s, v25.4s, v21.4s
+	WORD $0x6e36df5a // fmul v26.4s, v26.4s, v22.4s
+	WORD $0x6e37df7b // fmul v27.4s, v27.4s, v23.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x0e614a51 // sqxtn v17.4h, v18.4s
+	WORD $0x4e614a71 // sqxtn2 v17.8h, v19.4s
+	WORD $0x4e7c0e10 // sqadd v16.8h, v16.8h, v28.8h
+	WORD $0x4e7c0e31 // sqadd v17.8h, v17.8h, v28.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a30 // sqxtn2 v16.16b, v17.8h
+	VST1.P [V16.B16], (R0)(R16)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x0e614b59 // sqxtn v25.4h, v26.4s
+	WORD $0x4e614b79 // sqxtn2 v25.8h, v27.4s
+	WORD $0x4e7c0f18 // sqadd v24.8h, v24.8h, v28.8h
+	WORD $0x4e7c0f39 // sqadd v25.8h, v25.8h, v28.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	VST1.P [V24.B16], (R7)(R16)
+	SUBS $1, R15
+	BNE dwdot2v3px
+	// next block: the row pointers are there already
+	ADD $16, R22
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwdot2v3
+	RET
+
 // func dwprep(dst *int8, src *int8, n int, cin int, s int, nb int, bstride int)
 TEXT ·dwprep(SB), NOSPLIT, $0-56
 	MOVD dst+0(FP), R0
@@ -759,6 +1161,8 @@ TEXT ·dwprep(SB), NOSPLIT, $0-56
 	MOVD bstride+48(FP), R10
 	CMP $1, R3
 	BEQ prep1block
+	CMP $2, R3
+	BEQ prep2block
 	MUL R2, R3, R3
 prepblock:
 	MOVD R0, R11
@@ -780,7 +1184,7 @@ prepx:
 	SUBS $1, R4
 	BNE prepblock
 	RET
-	// stride 1: pixels x, x+1, x+2 stay in registers, one load per x
+	// stride 1: the window slides in registers
 prep1block:
 	MOVD R0, R11
 	MOVD R1, R5
@@ -788,10 +1192,52 @@ prep1block:
 	VLD1.P (R5)(R2), [V1.B16]
 	VLD1.P (R5)(R2), [V2.B16]
 	MOVD n+16(FP), R9
+	LSR $4, R9, R6
+	AND $15, R9
+	CBZ R6, prep1g16done
+prep1g16:
+	VLD1.P (R5)(R2), [V3.B16]
+	VST4.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R11)
+	VLD1.P (R5)(R2), [V4.B16]
+	VST4.P [V1.B16, V2.B16, V3.B16, V4.B16], 64(R11)
+	VLD1.P (R5)(R2), [V5.B16]
+	VST4.P [V2.B16, V3.B16, V4.B16, V5.B16], 64(R11)
+	VLD1.P (R5)(R2), [V6.B16]
+	VST4.P [V3.B16, V4.B16, V5.B16, V6.B16], 64(R11)
+	VLD1.P (R5)(R2), [V7.B16]
+	VST4.P [V4.B16, V5.B16, V6.B16, V7.B16], 64(R11)
+	VLD1.P (R5)(R2), [V8.B16]
+	VST4.P [V5.B16, V6.B16, V7.B16, V8.B16], 64(R11)
+	VLD1.P (R5)(R2), [V9.B16]
+	VST4.P [V6.B16, V7.B16, V8.B16, V9.B16], 64(R11)
+	VLD1.P (R5)(R2), [V10.B16]
+	VST4.P [V7.B16, V8.B16, V9.B16, V10.B16], 64(R11)
+	VLD1.P (R5)(R2), [V11.B16]
+	VST4.P [V8.B16, V9.B16, V10.B16, V11.B16], 64(R11)
+	VLD1.P (R5)(R2), [V12.B16]
+	VST4.P [V9.B16, V10.B16, V11.B16, V12.B16], 64(R11)
+	VLD1.P (R5)(R2), [V13.B16]
+	VST4.P [V10.B16, V11.B16, V12.B16, V13.B16], 64(R11)
+	VLD1.P (R5)(R2), [V14.B16]
+	VST4.P [V11.B16, V12.B16, V13.B16, V14.B16], 64(R11)
+	VLD1.P (R5)(R2), [V15.B16]
+	VST4.P [V12.B16, V13.B16, V14.B16, V15.B16], 64(R11)
+	VLD1.P (R5)(R2), [V16.B16]
+	VST4.P [V13.B16, V14.B16, V15.B16, V16.B16], 64(R11)
+	VLD1.P (R5)(R2), [V17.B16]
+	VST4.P [V14.B16, V15.B16, V16.B16, V17.B16], 64(R11)
+	VLD1.P (R5)(R2), [V18.B16]
+	VST4.P [V15.B16, V16.B16, V17.B16, V18.B16], 64(R11)
+	VMOV V16.B16, V0.B16
+	VMOV V17.B16, V1.B16
+	VMOV V18.B16, V2.B16
+	SUBS $1, R6
+	BNE prep1g16
+prep1g16done:
 	LSR $2, R9, R6
 	AND $3, R9
-	CBZ R6, prep1rem
-prep1x4:
+	CBZ R6, prep1g4done
+prep1g4:
 	VLD1.P (R5)(R2), [V3.B16]
 	VST4.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R11)
 	VLD1.P (R5)(R2), [V4.B16]
@@ -804,20 +1250,116 @@ prep1x4:
 	VMOV V5.B16, V1.B16
 	VMOV V6.B16, V2.B16
 	SUBS $1, R6
-	BNE prep1x4
-prep1rem:
-	CBZ R9, prep1next
-prep1x:
+	BNE prep1g4
+prep1g4done:
+	MOVD R9, R6
+	CBZ R6, prep1g1done
+prep1g1:
 	VLD1.P (R5)(R2), [V3.B16]
 	VST4.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R11)
 	VMOV V1.B16, V0.B16
 	VMOV V2.B16, V1.B16
 	VMOV V3.B16, V2.B16
-	SUBS $1, R9
-	BNE prep1x
-prep1next:
+	SUBS $1, R6
+	BNE prep1g1
+prep1g1done:
 	ADD $16, R1
 	ADD R10, R0
 	SUBS $1, R4
 	BNE prep1block
+	RET
+	// stride 2: the window slides in registers
+prep2block:
+	MOVD R0, R11
+	MOVD R1, R5
+	VLD1.P (R5)(R2), [V0.B16]
+	VLD1.P (R5)(R2), [V1.B16]
+	MOVD n+16(FP), R9
+	LSR $3, R9, R6
+	AND $7, R9
+	CBZ R6, prep2g8done
+prep2g8:
+	VLD1.P (R5)(R2), [V2.B16]
+	VLD1.P (R5)(R2), [V3.B16]
+	VST4.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R11)
+	VLD1.P (R5)(R2), [V4.B16]
+	VLD1.P (R5)(R2), [V5.B16]
+	VST4.P [V2.B16, V3.B16, V4.B16, V5.B16], 64(R11)
+	VLD1.P (R5)(R2), [V6.B16]
+	VLD1.P (R5)(R2), [V7.B16]
+	VST4.P [V4.B16, V5.B16, V6.B16, V7.B16], 64(R11)
+	VLD1.P (R5)(R2), [V8.B16]
+	VLD1.P (R5)(R2), [V9.B16]
+	VST4.P [V6.B16, V7.B16, V8.B16, V9.B16], 64(R11)
+	VLD1.P (R5)(R2), [V10.B16]
+	VLD1.P (R5)(R2), [V11.B16]
+	VST4.P [V8.B16, V9.B16, V10.B16, V11.B16], 64(R11)
+	VLD1.P (R5)(R2), [V12.B16]
+	VLD1.P (R5)(R2), [V13.B16]
+	VST4.P [V10.B16, V11.B16, V12.B16, V13.B16], 64(R11)
+	VLD1.P (R5)(R2), [V14.B16]
+	VLD1.P (R5)(R2), [V15.B16]
+	VST4.P [V12.B16, V13.B16, V14.B16, V15.B16], 64(R11)
+	VLD1.P (R5)(R2), [V16.B16]
+	VLD1.P (R5)(R2), [V17.B16]
+	VST4.P [V14.B16, V15.B16, V16.B16, V17.B16], 64(R11)
+	VMOV V16.B16, V0.B16
+	VMOV V17.B16, V1.B16
+	SUBS $1, R6
+	BNE prep2g8
+prep2g8done:
+	LSR $2, R9, R6
+	AND $3, R9
+	CBZ R6, prep2g4done
+prep2g4:
+	VLD1.P (R5)(R2), [V2.B16]
+	VLD1.P (R5)(R2), [V3.B16]
+	VST4.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R11)
+	VLD1.P (R5)(R2), [V4.B16]
+	VLD1.P (R5)(R2), [V5.B16]
+	VST4.P [V2.B16, V3.B16, V4.B16, V5.B16], 64(R11)
+	VLD1.P (R5)(R2), [V6.B16]
+	VLD1.P (R5)(R2), [V7.B16]
+	VST4.P [V4.B16, V5.B16, V6.B16, V7.B16], 64(R11)
+	VLD1.P (R5)(R2), [V8.B16]
+	VLD1.P (R5)(R2), [V9.B16]
+	VST4.P [V6.B16, V7.B16, V8.B16, V9.B16], 64(R11)
+	VMOV V8.B16, V0.B16
+	VMOV V9.B16, V1.B16
+	SUBS $1, R6
+	BNE prep2g4
+prep2g4done:
+	MOVD R9, R6
+	CBZ R6, prep2g1done
+prep2g1:
+	VLD1.P (R5)(R2), [V2.B16]
+	VLD1.P (R5)(R2), [V3.B16]
+	VST4.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R11)
+	VMOV V2.B16, V0.B16
+	VMOV V3.B16, V1.B16
+	SUBS $1, R6
+	BNE prep2g1
+prep2g1done:
+	ADD $16, R1
+	ADD R10, R0
+	SUBS $1, R4
+	BNE prep2block
+	RET
+
+// func dwprep4(dst *int8, p *[4]*int8, nb int, bstride int)
+TEXT ·dwprep4(SB), NOSPLIT, $0-32
+	MOVD dst+0(FP), R0
+	MOVD p+8(FP), R1
+	MOVD nb+16(FP), R2
+	MOVD bstride+24(FP), R3
+	LDP (R1), (R4, R5)
+	LDP 16(R1), (R6, R7)
+prep4block:
+	VLD1.P 16(R4), [V0.B16]
+	VLD1.P 16(R5), [V1.B16]
+	VLD1.P 16(R6), [V2.B16]
+	VLD1.P 16(R7), [V3.B16]
+	VST4.P [V0.B16, V1.B16, V2.B16, V3.B16], (R0)(R3)
+	SUBS $1, R2
+	BNE prep4block
 	RET

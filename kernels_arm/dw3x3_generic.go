@@ -95,6 +95,12 @@ func dwdotGeneric(out *int8, r0, r1, r2 *int8, w *int8, p *int32, hdr *int32, n 
 	}
 }
 
+// dwdot2Generic is the pure-Go twin of dwdot2.
+func dwdot2Generic(out *int8, r0, r1, r2, r3 *int8, w *int8, p *int32, hdr *int32, n int, cout int, ostride int, flags int, nb int) {
+	dwdotGeneric(out, r0, r1, r2, w, p, hdr, n, cout, flags, nb)
+	dwdotGeneric((*int8)(unsafe.Add(unsafe.Pointer(out), ostride)), r1, r2, r3, w, p, hdr, n, cout, flags, nb)
+}
+
 // dwprepGeneric is the pure-Go twin of dwprep.
 func dwprepGeneric(dst *int8, src *int8, n int, cin int, s int, nb int, bstride int) {
 	D := unsafe.Slice(dst, bstride*(nb-1)+64*n)
@@ -105,6 +111,19 @@ func dwprepGeneric(dst *int8, src *int8, n int, cin int, s int, nb int, bstride 
 				for kx := 0; kx < 4; kx++ {
 					D[bstride*b+64*x+4*ch+kx] = S[(s*x+kx)*cin+16*b+ch]
 				}
+			}
+		}
+	}
+}
+
+// dwprep4Generic is the pure-Go twin of dwprep4.
+func dwprep4Generic(dst *int8, p *[4]*int8, nb int, bstride int) {
+	D := unsafe.Slice(dst, bstride*(nb-1)+64)
+	for kx, q := range p {
+		S := unsafe.Slice(q, 16*nb)
+		for b := 0; b < nb; b++ {
+			for ch := 0; ch < 16; ch++ {
+				D[bstride*b+4*ch+kx] = S[16*b+ch]
 			}
 		}
 	}

@@ -15,3 +15,9 @@ func dwdot(out *int8, r0, r1, r2 *int8, w *int8, p *int32, hdr *int32, n int, co
 func dwprep(dst *int8, src *int8, n int, cin int, s int, nb int, bstride int) {
 	dwprepGeneric(dst, src, n, cin, s, nb, bstride)
 }
+
+func dwdot2(out *int8, r0, r1, r2, r3 *int8, w *int8, p *int32, hdr *int32, n int, cout int, ostride int, flags int, nb int) {
+	dwdot2Generic(out, r0, r1, r2, r3, w, p, hdr, n, cout, ostride, flags, nb)
+}
+
+func dwprep4(dst *int8, p *[4]*int8, nb int, bstride int) { dwprep4Generic(dst, p, nb, bstride) }

@@ -91,3 +91,18 @@ func gemmSDOT4P(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, 
 //
 //go:noescape
 func gemmMLAL4P(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int)
+
+// gemmSDOT6P is gemmSDOT4P in panels of 6 pixels (6x16 tiles), for flags&flagFP32 without
+// flags&flagWZ only: each panel is packed transposed, 4 bytes per row and k-group (gemmSDOT6PGeneric,
+// a6Off), so that SDOT by element takes the row from the lane; 24 accumulators, 6 loads per 96
+// SDOTs. hdr is makeHdr's (8 words: LD3R reads the replicated constants at hdr[4:7]); panel holds
+// kc*96 bytes. The reference loop:
+//
+//	for p := range npanels {
+//		for r := range 6 {
+//			gemmSDOT1(src[(6p+r)*inC:], kc, w, p, hdr, nil, dst[(6p+r)*n:], nil, nil, nil, ntiles, flags)
+//		}
+//	}
+//
+//go:noescape
+func gemmSDOT6P(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int)

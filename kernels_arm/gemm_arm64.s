@@ -31,8 +31,22 @@ sdot4ref:
 	MOVW 8(R4), R13
 	VDUP R13, V14.B16
 	LSR $1, R1, R15
-	TBZ $1, R11, sdot4tile
+	// fp32 requantization without weight zero point (flags bits 3, 1): the tile loops of gemmSDOTFP32
+	AND $10, R11, R13
+	CMP $8, R13
+	BNE sdot4gen
+	LSR $2, R1, R15
+	MOVD $256, R4
+	TBNZ $5, R11, sdot4fnomin
+	TBNZ $6, R11, sdot4f2
+	B sdot4f0
+sdot4fnomin:
+	TBNZ $6, R11, sdot4f3
+	B sdot4f1
+sdot4gen:
+	TBZ $1, R11, sdot4gen1
 	VLD1 (R5), [V15.S4]
+sdot4gen1:
 sdot4tile:
 	MOVD R0, R12
 	MOVD R15, R14
@@ -696,6 +710,2374 @@ sdot4next:
 	SUBS $1, R10
 	BNE sdot4tile
 	RET
+sdot4f0:
+sdot4f0tile:
+	MOVD R0, R12
+	MOVD R15, R14
+	VLD1 (R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R3), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	TBZ $0, R1, sdot4f0c2
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+sdot4f0c2:
+	TBZ $1, R1, sdot4f0c4
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+sdot4f0c4:
+	CBZ R14, sdot4f0epi
+sdot4f0k:
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	SUBS $1, R14
+	BNE sdot4f0k
+sdot4f0epi:
+	VLD1.P (R3)(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21dab5 // scvtf v21.4s, v21.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21dbbd // scvtf v29.4s, v29.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21dad6 // scvtf v22.4s, v22.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21dbde // scvtf v30.4s, v30.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21daf7 // scvtf v23.4s, v23.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x4e21dbff // scvtf v31.4s, v31.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e24de94 // fmul v20.4s, v20.4s, v4.4s
+	WORD $0x6e24df18 // fmul v24.4s, v24.4s, v4.4s
+	WORD $0x6e24df9c // fmul v28.4s, v28.4s, v4.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e25deb5 // fmul v21.4s, v21.4s, v5.4s
+	WORD $0x6e25df39 // fmul v25.4s, v25.4s, v5.4s
+	WORD $0x6e25dfbd // fmul v29.4s, v29.4s, v5.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e26ded6 // fmul v22.4s, v22.4s, v6.4s
+	WORD $0x6e26df5a // fmul v26.4s, v26.4s, v6.4s
+	WORD $0x6e26dfde // fmul v30.4s, v30.4s, v6.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x6e27def7 // fmul v23.4s, v23.4s, v7.4s
+	WORD $0x6e27df7b // fmul v27.4s, v27.4s, v7.4s
+	WORD $0x6e27dfff // fmul v31.4s, v31.4s, v7.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aab5 // fcvtns v21.4s, v21.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21abbd // fcvtns v29.4s, v29.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aad6 // fcvtns v22.4s, v22.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21abde // fcvtns v30.4s, v30.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21aaf7 // fcvtns v23.4s, v23.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x4e21abff // fcvtns v31.4s, v31.4s
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R9)
+	SUBS $1, R10
+	BNE sdot4f0tile
+	RET
+sdot4f1:
+sdot4f1tile:
+	MOVD R0, R12
+	MOVD R15, R14
+	VLD1 (R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R3), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	TBZ $0, R1, sdot4f1c2
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+sdot4f1c2:
+	TBZ $1, R1, sdot4f1c4
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+sdot4f1c4:
+	CBZ R14, sdot4f1epi
+sdot4f1k:
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	SUBS $1, R14
+	BNE sdot4f1k
+sdot4f1epi:
+	VLD1.P (R3)(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21dab5 // scvtf v21.4s, v21.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21dbbd // scvtf v29.4s, v29.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21dad6 // scvtf v22.4s, v22.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21dbde // scvtf v30.4s, v30.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21daf7 // scvtf v23.4s, v23.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x4e21dbff // scvtf v31.4s, v31.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e24de94 // fmul v20.4s, v20.4s, v4.4s
+	WORD $0x6e24df18 // fmul v24.4s, v24.4s, v4.4s
+	WORD $0x6e24df9c // fmul v28.4s, v28.4s, v4.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e25deb5 // fmul v21.4s, v21.4s, v5.4s
+	WORD $0x6e25df39 // fmul v25.4s, v25.4s, v5.4s
+	WORD $0x6e25dfbd // fmul v29.4s, v29.4s, v5.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e26ded6 // fmul v22.4s, v22.4s, v6.4s
+	WORD $0x6e26df5a // fmul v26.4s, v26.4s, v6.4s
+	WORD $0x6e26dfde // fmul v30.4s, v30.4s, v6.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x6e27def7 // fmul v23.4s, v23.4s, v7.4s
+	WORD $0x6e27df7b // fmul v27.4s, v27.4s, v7.4s
+	WORD $0x6e27dfff // fmul v31.4s, v31.4s, v7.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aab5 // fcvtns v21.4s, v21.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21abbd // fcvtns v29.4s, v29.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aad6 // fcvtns v22.4s, v22.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21abde // fcvtns v30.4s, v30.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21aaf7 // fcvtns v23.4s, v23.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x4e21abff // fcvtns v31.4s, v31.4s
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R9)
+	SUBS $1, R10
+	BNE sdot4f1tile
+	RET
+sdot4f2:
+sdot4f2tile:
+	MOVD R0, R12
+	MOVD R15, R14
+	VLD1 (R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R3), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	TBZ $0, R1, sdot4f2c2
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+sdot4f2c2:
+	TBZ $1, R1, sdot4f2c4
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+sdot4f2c4:
+	CBZ R14, sdot4f2epi
+sdot4f2k:
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	SUBS $1, R14
+	BNE sdot4f2k
+sdot4f2epi:
+	VLD1.P (R3)(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21dab5 // scvtf v21.4s, v21.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21dbbd // scvtf v29.4s, v29.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21dad6 // scvtf v22.4s, v22.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21dbde // scvtf v30.4s, v30.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21daf7 // scvtf v23.4s, v23.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x4e21dbff // scvtf v31.4s, v31.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e24de94 // fmul v20.4s, v20.4s, v4.4s
+	WORD $0x6e24df18 // fmul v24.4s, v24.4s, v4.4s
+	WORD $0x6e24df9c // fmul v28.4s, v28.4s, v4.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e25deb5 // fmul v21.4s, v21.4s, v5.4s
+	WORD $0x6e25df39 // fmul v25.4s, v25.4s, v5.4s
+	WORD $0x6e25dfbd // fmul v29.4s, v29.4s, v5.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e26ded6 // fmul v22.4s, v22.4s, v6.4s
+	WORD $0x6e26df5a // fmul v26.4s, v26.4s, v6.4s
+	WORD $0x6e26dfde // fmul v30.4s, v30.4s, v6.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x6e27def7 // fmul v23.4s, v23.4s, v7.4s
+	WORD $0x6e27df7b // fmul v27.4s, v27.4s, v7.4s
+	WORD $0x6e27dfff // fmul v31.4s, v31.4s, v7.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aab5 // fcvtns v21.4s, v21.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21abbd // fcvtns v29.4s, v29.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aad6 // fcvtns v22.4s, v22.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21abde // fcvtns v30.4s, v30.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21aaf7 // fcvtns v23.4s, v23.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x4e21abff // fcvtns v31.4s, v31.4s
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	VST1.P [V2.B16], 16(R9)
+	SUBS $1, R10
+	BNE sdot4f2tile
+	RET
+sdot4f3:
+sdot4f3tile:
+	MOVD R0, R12
+	MOVD R15, R14
+	VLD1 (R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R3), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	TBZ $0, R1, sdot4f3c2
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+sdot4f3c2:
+	TBZ $1, R1, sdot4f3c4
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+sdot4f3c4:
+	CBZ R14, sdot4f3epi
+sdot4f3k:
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	SUBS $1, R14
+	BNE sdot4f3k
+sdot4f3epi:
+	VLD1.P (R3)(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21dab5 // scvtf v21.4s, v21.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21dbbd // scvtf v29.4s, v29.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21dad6 // scvtf v22.4s, v22.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21dbde // scvtf v30.4s, v30.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21daf7 // scvtf v23.4s, v23.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x4e21dbff // scvtf v31.4s, v31.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e24de94 // fmul v20.4s, v20.4s, v4.4s
+	WORD $0x6e24df18 // fmul v24.4s, v24.4s, v4.4s
+	WORD $0x6e24df9c // fmul v28.4s, v28.4s, v4.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e25deb5 // fmul v21.4s, v21.4s, v5.4s
+	WORD $0x6e25df39 // fmul v25.4s, v25.4s, v5.4s
+	WORD $0x6e25dfbd // fmul v29.4s, v29.4s, v5.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e26ded6 // fmul v22.4s, v22.4s, v6.4s
+	WORD $0x6e26df5a // fmul v26.4s, v26.4s, v6.4s
+	WORD $0x6e26dfde // fmul v30.4s, v30.4s, v6.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x6e27def7 // fmul v23.4s, v23.4s, v7.4s
+	WORD $0x6e27df7b // fmul v27.4s, v27.4s, v7.4s
+	WORD $0x6e27dfff // fmul v31.4s, v31.4s, v7.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aab5 // fcvtns v21.4s, v21.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21abbd // fcvtns v29.4s, v29.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aad6 // fcvtns v22.4s, v22.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21abde // fcvtns v30.4s, v30.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21aaf7 // fcvtns v23.4s, v23.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x4e21abff // fcvtns v31.4s, v31.4s
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	VST1.P [V2.B16], 16(R9)
+	SUBS $1, R10
+	BNE sdot4f3tile
+	RET
 
 // func gemmSDOT1(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int)
 TEXT ·gemmSDOT1(SB), NOSPLIT, $0-96
@@ -719,8 +3101,22 @@ sdot1ref:
 	MOVW 8(R4), R13
 	VDUP R13, V14.B16
 	LSR $1, R1, R15
-	TBZ $1, R11, sdot1tile
+	// fp32 requantization without weight zero point (flags bits 3, 1): the tile loops of gemmSDOTFP32
+	AND $10, R11, R13
+	CMP $8, R13
+	BNE sdot1gen
+	LSR $2, R1, R15
+	MOVD $256, R4
+	TBNZ $5, R11, sdot1fnomin
+	TBNZ $6, R11, sdot1f2
+	B sdot1f0
+sdot1fnomin:
+	TBNZ $6, R11, sdot1f3
+	B sdot1f1
+sdot1gen:
+	TBZ $1, R11, sdot1gen1
 	VLD1 (R5), [V15.S4]
+sdot1gen1:
 sdot1tile:
 	MOVD R0, R12
 	MOVD R15, R14
@@ -933,6 +3329,754 @@ sdot1none:
 sdot1next:
 	SUBS $1, R10
 	BNE sdot1tile
+	RET
+sdot1f0:
+sdot1f0tile:
+	MOVD R0, R12
+	MOVD R15, R14
+	VLD1.P 64(R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	TBZ $0, R1, sdot1f0c2
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+sdot1f0c2:
+	TBZ $1, R1, sdot1f0c4
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+sdot1f0c4:
+	CBZ R14, sdot1f0epi
+sdot1f0k:
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	SUBS $1, R14
+	BNE sdot1f0k
+sdot1f0epi:
+	VLD1.P (R3)(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	SUBS $1, R10
+	BNE sdot1f0tile
+	RET
+sdot1f1:
+sdot1f1tile:
+	MOVD R0, R12
+	MOVD R15, R14
+	VLD1.P 64(R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	TBZ $0, R1, sdot1f1c2
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+sdot1f1c2:
+	TBZ $1, R1, sdot1f1c4
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+sdot1f1c4:
+	CBZ R14, sdot1f1epi
+sdot1f1k:
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	SUBS $1, R14
+	BNE sdot1f1k
+sdot1f1epi:
+	VLD1.P (R3)(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	SUBS $1, R10
+	BNE sdot1f1tile
+	RET
+sdot1f2:
+sdot1f2tile:
+	MOVD R0, R12
+	MOVD R15, R14
+	VLD1.P 64(R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	TBZ $0, R1, sdot1f2c2
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+sdot1f2c2:
+	TBZ $1, R1, sdot1f2c4
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+sdot1f2c4:
+	CBZ R14, sdot1f2epi
+sdot1f2k:
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	SUBS $1, R14
+	BNE sdot1f2k
+sdot1f2epi:
+	VLD1.P (R3)(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	VST1.P [V0.B16], 16(R6)
+	SUBS $1, R10
+	BNE sdot1f2tile
+	RET
+sdot1f3:
+sdot1f3tile:
+	MOVD R0, R12
+	MOVD R15, R14
+	VLD1.P 64(R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	TBZ $0, R1, sdot1f3c2
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+sdot1f3c2:
+	TBZ $1, R1, sdot1f3c4
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+sdot1f3c4:
+	CBZ R14, sdot1f3epi
+sdot1f3k:
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	SUBS $1, R14
+	BNE sdot1f3k
+sdot1f3epi:
+	VLD1.P (R3)(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	VST1.P [V0.B16], 16(R6)
+	SUBS $1, R10
+	BNE sdot1f3tile
 	RET
 
 // func gemmMLAL4(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int)
@@ -3423,6 +6567,19 @@ sdot4pref:
 	MOVW 8(R4), R13
 	VDUP R13, V14.B16
 	LSR $1, R1, R15
+	// fp32 requantization without weight zero point (flags bits 3, 1): the tile loops of gemmSDOTFP32
+	AND $10, R11, R13
+	CMP $8, R13
+	BNE sdot4pgen
+	LSR $2, R1, R15
+	MOVD $256, R4
+	TBNZ $5, R11, sdot4pfnomin
+	TBNZ $6, R11, sdot4pf2
+	B sdot4pf0
+sdot4pfnomin:
+	TBNZ $6, R11, sdot4pf3
+	B sdot4pf1
+sdot4pgen:
 sdot4ppanel:
 	MOVD R17, R12
 	ADD R19, R12, R13
@@ -4111,6 +7268,2478 @@ sdot4pnext:
 	ADD R20<<2, R25
 	SUBS $1, R21
 	BNE sdot4ppanel
+	RET
+sdot4pf0:
+sdot4pf0panel:
+	MOVD R17, R12
+	ADD R19, R12, R13
+	ADD R19, R13, R14
+	ADD R19, R14, R16
+	MOVD R0, R5
+	MOVD R1, R10
+sdot4pf0pack:
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 16(R13), [V1.B16]
+	VLD1.P 16(R14), [V2.B16]
+	VLD1.P 16(R16), [V3.B16]
+	VST1.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R5)
+	SUBS $1, R10
+	BNE sdot4pf0pack
+	MOVD R22, R2
+	MOVD R23, R3
+	MOVD R24, R10
+	MOVD R25, R6
+	ADD R20, R6, R7
+	ADD R20, R7, R8
+	ADD R20, R8, R9
+sdot4pf0tile:
+	MOVD R0, R12
+	MOVD R15, R14
+	VLD1 (R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R3), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	TBZ $0, R1, sdot4pf0c2
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+sdot4pf0c2:
+	TBZ $1, R1, sdot4pf0c4
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+sdot4pf0c4:
+	CBZ R14, sdot4pf0epi
+sdot4pf0k:
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	SUBS $1, R14
+	BNE sdot4pf0k
+sdot4pf0epi:
+	VLD1.P (R3)(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21dab5 // scvtf v21.4s, v21.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21dbbd // scvtf v29.4s, v29.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21dad6 // scvtf v22.4s, v22.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21dbde // scvtf v30.4s, v30.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21daf7 // scvtf v23.4s, v23.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x4e21dbff // scvtf v31.4s, v31.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e24de94 // fmul v20.4s, v20.4s, v4.4s
+	WORD $0x6e24df18 // fmul v24.4s, v24.4s, v4.4s
+	WORD $0x6e24df9c // fmul v28.4s, v28.4s, v4.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e25deb5 // fmul v21.4s, v21.4s, v5.4s
+	WORD $0x6e25df39 // fmul v25.4s, v25.4s, v5.4s
+	WORD $0x6e25dfbd // fmul v29.4s, v29.4s, v5.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e26ded6 // fmul v22.4s, v22.4s, v6.4s
+	WORD $0x6e26df5a // fmul v26.4s, v26.4s, v6.4s
+	WORD $0x6e26dfde // fmul v30.4s, v30.4s, v6.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x6e27def7 // fmul v23.4s, v23.4s, v7.4s
+	WORD $0x6e27df7b // fmul v27.4s, v27.4s, v7.4s
+	WORD $0x6e27dfff // fmul v31.4s, v31.4s, v7.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aab5 // fcvtns v21.4s, v21.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21abbd // fcvtns v29.4s, v29.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aad6 // fcvtns v22.4s, v22.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21abde // fcvtns v30.4s, v30.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21aaf7 // fcvtns v23.4s, v23.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x4e21abff // fcvtns v31.4s, v31.4s
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R9)
+	SUBS $1, R10
+	BNE sdot4pf0tile
+	ADD R19<<2, R17
+	ADD R20<<2, R25
+	SUBS $1, R21
+	BNE sdot4pf0panel
+	RET
+sdot4pf1:
+sdot4pf1panel:
+	MOVD R17, R12
+	ADD R19, R12, R13
+	ADD R19, R13, R14
+	ADD R19, R14, R16
+	MOVD R0, R5
+	MOVD R1, R10
+sdot4pf1pack:
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 16(R13), [V1.B16]
+	VLD1.P 16(R14), [V2.B16]
+	VLD1.P 16(R16), [V3.B16]
+	VST1.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R5)
+	SUBS $1, R10
+	BNE sdot4pf1pack
+	MOVD R22, R2
+	MOVD R23, R3
+	MOVD R24, R10
+	MOVD R25, R6
+	ADD R20, R6, R7
+	ADD R20, R7, R8
+	ADD R20, R8, R9
+sdot4pf1tile:
+	MOVD R0, R12
+	MOVD R15, R14
+	VLD1 (R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R3), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	TBZ $0, R1, sdot4pf1c2
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+sdot4pf1c2:
+	TBZ $1, R1, sdot4pf1c4
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+sdot4pf1c4:
+	CBZ R14, sdot4pf1epi
+sdot4pf1k:
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	SUBS $1, R14
+	BNE sdot4pf1k
+sdot4pf1epi:
+	VLD1.P (R3)(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21dab5 // scvtf v21.4s, v21.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21dbbd // scvtf v29.4s, v29.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21dad6 // scvtf v22.4s, v22.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21dbde // scvtf v30.4s, v30.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21daf7 // scvtf v23.4s, v23.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x4e21dbff // scvtf v31.4s, v31.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e24de94 // fmul v20.4s, v20.4s, v4.4s
+	WORD $0x6e24df18 // fmul v24.4s, v24.4s, v4.4s
+	WORD $0x6e24df9c // fmul v28.4s, v28.4s, v4.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e25deb5 // fmul v21.4s, v21.4s, v5.4s
+	WORD $0x6e25df39 // fmul v25.4s, v25.4s, v5.4s
+	WORD $0x6e25dfbd // fmul v29.4s, v29.4s, v5.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e26ded6 // fmul v22.4s, v22.4s, v6.4s
+	WORD $0x6e26df5a // fmul v26.4s, v26.4s, v6.4s
+	WORD $0x6e26dfde // fmul v30.4s, v30.4s, v6.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x6e27def7 // fmul v23.4s, v23.4s, v7.4s
+	WORD $0x6e27df7b // fmul v27.4s, v27.4s, v7.4s
+	WORD $0x6e27dfff // fmul v31.4s, v31.4s, v7.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aab5 // fcvtns v21.4s, v21.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21abbd // fcvtns v29.4s, v29.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aad6 // fcvtns v22.4s, v22.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21abde // fcvtns v30.4s, v30.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21aaf7 // fcvtns v23.4s, v23.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x4e21abff // fcvtns v31.4s, v31.4s
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2e6c00 // smin v0.16b, v0.16b, v14.16b
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2e6c42 // smin v2.16b, v2.16b, v14.16b
+	VST1.P [V2.B16], 16(R9)
+	SUBS $1, R10
+	BNE sdot4pf1tile
+	ADD R19<<2, R17
+	ADD R20<<2, R25
+	SUBS $1, R21
+	BNE sdot4pf1panel
+	RET
+sdot4pf2:
+sdot4pf2panel:
+	MOVD R17, R12
+	ADD R19, R12, R13
+	ADD R19, R13, R14
+	ADD R19, R14, R16
+	MOVD R0, R5
+	MOVD R1, R10
+sdot4pf2pack:
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 16(R13), [V1.B16]
+	VLD1.P 16(R14), [V2.B16]
+	VLD1.P 16(R16), [V3.B16]
+	VST1.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R5)
+	SUBS $1, R10
+	BNE sdot4pf2pack
+	MOVD R22, R2
+	MOVD R23, R3
+	MOVD R24, R10
+	MOVD R25, R6
+	ADD R20, R6, R7
+	ADD R20, R7, R8
+	ADD R20, R8, R9
+sdot4pf2tile:
+	MOVD R0, R12
+	MOVD R15, R14
+	VLD1 (R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R3), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	TBZ $0, R1, sdot4pf2c2
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+sdot4pf2c2:
+	TBZ $1, R1, sdot4pf2c4
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+sdot4pf2c4:
+	CBZ R14, sdot4pf2epi
+sdot4pf2k:
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	SUBS $1, R14
+	BNE sdot4pf2k
+sdot4pf2epi:
+	VLD1.P (R3)(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21dab5 // scvtf v21.4s, v21.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21dbbd // scvtf v29.4s, v29.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21dad6 // scvtf v22.4s, v22.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21dbde // scvtf v30.4s, v30.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21daf7 // scvtf v23.4s, v23.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x4e21dbff // scvtf v31.4s, v31.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e24de94 // fmul v20.4s, v20.4s, v4.4s
+	WORD $0x6e24df18 // fmul v24.4s, v24.4s, v4.4s
+	WORD $0x6e24df9c // fmul v28.4s, v28.4s, v4.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e25deb5 // fmul v21.4s, v21.4s, v5.4s
+	WORD $0x6e25df39 // fmul v25.4s, v25.4s, v5.4s
+	WORD $0x6e25dfbd // fmul v29.4s, v29.4s, v5.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e26ded6 // fmul v22.4s, v22.4s, v6.4s
+	WORD $0x6e26df5a // fmul v26.4s, v26.4s, v6.4s
+	WORD $0x6e26dfde // fmul v30.4s, v30.4s, v6.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x6e27def7 // fmul v23.4s, v23.4s, v7.4s
+	WORD $0x6e27df7b // fmul v27.4s, v27.4s, v7.4s
+	WORD $0x6e27dfff // fmul v31.4s, v31.4s, v7.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aab5 // fcvtns v21.4s, v21.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21abbd // fcvtns v29.4s, v29.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aad6 // fcvtns v22.4s, v22.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21abde // fcvtns v30.4s, v30.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21aaf7 // fcvtns v23.4s, v23.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x4e21abff // fcvtns v31.4s, v31.4s
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	WORD $0x4e2d6400 // smax v0.16b, v0.16b, v13.16b
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	WORD $0x4e2d6442 // smax v2.16b, v2.16b, v13.16b
+	VST1.P [V2.B16], 16(R9)
+	SUBS $1, R10
+	BNE sdot4pf2tile
+	ADD R19<<2, R17
+	ADD R20<<2, R25
+	SUBS $1, R21
+	BNE sdot4pf2panel
+	RET
+sdot4pf3:
+sdot4pf3panel:
+	MOVD R17, R12
+	ADD R19, R12, R13
+	ADD R19, R13, R14
+	ADD R19, R14, R16
+	MOVD R0, R5
+	MOVD R1, R10
+sdot4pf3pack:
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 16(R13), [V1.B16]
+	VLD1.P 16(R14), [V2.B16]
+	VLD1.P 16(R16), [V3.B16]
+	VST1.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R5)
+	SUBS $1, R10
+	BNE sdot4pf3pack
+	MOVD R22, R2
+	MOVD R23, R3
+	MOVD R24, R10
+	MOVD R25, R6
+	ADD R20, R6, R7
+	ADD R20, R7, R8
+	ADD R20, R8, R9
+sdot4pf3tile:
+	MOVD R0, R12
+	MOVD R15, R14
+	VLD1 (R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R3), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	TBZ $0, R1, sdot4pf3c2
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+sdot4pf3c2:
+	TBZ $1, R1, sdot4pf3c4
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+sdot4pf3c4:
+	CBZ R14, sdot4pf3epi
+sdot4pf3k:
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	VLD1.P 64(R12), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e090 // sdot v16.4s, v4.16b, v0.4b[0]
+	WORD $0x4f81e094 // sdot v20.4s, v4.16b, v1.4b[0]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f83e09c // sdot v28.4s, v4.16b, v3.4b[0]
+	WORD $0x4f80e0b1 // sdot v17.4s, v5.16b, v0.4b[0]
+	WORD $0x4f81e0b5 // sdot v21.4s, v5.16b, v1.4b[0]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f83e0bd // sdot v29.4s, v5.16b, v3.4b[0]
+	WORD $0x4f80e0d2 // sdot v18.4s, v6.16b, v0.4b[0]
+	WORD $0x4f81e0d6 // sdot v22.4s, v6.16b, v1.4b[0]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f83e0de // sdot v30.4s, v6.16b, v3.4b[0]
+	WORD $0x4f80e0f3 // sdot v19.4s, v7.16b, v0.4b[0]
+	WORD $0x4f81e0f7 // sdot v23.4s, v7.16b, v1.4b[0]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f83e0ff // sdot v31.4s, v7.16b, v3.4b[0]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e110 // sdot v16.4s, v8.16b, v0.4b[1]
+	WORD $0x4fa1e114 // sdot v20.4s, v8.16b, v1.4b[1]
+	WORD $0x4fa2e118 // sdot v24.4s, v8.16b, v2.4b[1]
+	WORD $0x4fa3e11c // sdot v28.4s, v8.16b, v3.4b[1]
+	WORD $0x4fa0e131 // sdot v17.4s, v9.16b, v0.4b[1]
+	WORD $0x4fa1e135 // sdot v21.4s, v9.16b, v1.4b[1]
+	WORD $0x4fa2e139 // sdot v25.4s, v9.16b, v2.4b[1]
+	WORD $0x4fa3e13d // sdot v29.4s, v9.16b, v3.4b[1]
+	WORD $0x4fa0e152 // sdot v18.4s, v10.16b, v0.4b[1]
+	WORD $0x4fa1e156 // sdot v22.4s, v10.16b, v1.4b[1]
+	WORD $0x4fa2e15a // sdot v26.4s, v10.16b, v2.4b[1]
+	WORD $0x4fa3e15e // sdot v30.4s, v10.16b, v3.4b[1]
+	WORD $0x4fa0e173 // sdot v19.4s, v11.16b, v0.4b[1]
+	WORD $0x4fa1e177 // sdot v23.4s, v11.16b, v1.4b[1]
+	WORD $0x4fa2e17b // sdot v27.4s, v11.16b, v2.4b[1]
+	WORD $0x4fa3e17f // sdot v31.4s, v11.16b, v3.4b[1]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4f81e894 // sdot v20.4s, v4.16b, v1.4b[2]
+	WORD $0x4f82e898 // sdot v24.4s, v4.16b, v2.4b[2]
+	WORD $0x4f83e89c // sdot v28.4s, v4.16b, v3.4b[2]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4f81e8b5 // sdot v21.4s, v5.16b, v1.4b[2]
+	WORD $0x4f82e8b9 // sdot v25.4s, v5.16b, v2.4b[2]
+	WORD $0x4f83e8bd // sdot v29.4s, v5.16b, v3.4b[2]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4f81e8d6 // sdot v22.4s, v6.16b, v1.4b[2]
+	WORD $0x4f82e8da // sdot v26.4s, v6.16b, v2.4b[2]
+	WORD $0x4f83e8de // sdot v30.4s, v6.16b, v3.4b[2]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4f81e8f7 // sdot v23.4s, v7.16b, v1.4b[2]
+	WORD $0x4f82e8fb // sdot v27.4s, v7.16b, v2.4b[2]
+	WORD $0x4f83e8ff // sdot v31.4s, v7.16b, v3.4b[2]
+	VLD1.P 64(R2), [V8.B16, V9.B16, V10.B16, V11.B16]
+	WORD $0x4fa0e910 // sdot v16.4s, v8.16b, v0.4b[3]
+	WORD $0x4fa1e914 // sdot v20.4s, v8.16b, v1.4b[3]
+	WORD $0x4fa2e918 // sdot v24.4s, v8.16b, v2.4b[3]
+	WORD $0x4fa3e91c // sdot v28.4s, v8.16b, v3.4b[3]
+	WORD $0x4fa0e931 // sdot v17.4s, v9.16b, v0.4b[3]
+	WORD $0x4fa1e935 // sdot v21.4s, v9.16b, v1.4b[3]
+	WORD $0x4fa2e939 // sdot v25.4s, v9.16b, v2.4b[3]
+	WORD $0x4fa3e93d // sdot v29.4s, v9.16b, v3.4b[3]
+	WORD $0x4fa0e952 // sdot v18.4s, v10.16b, v0.4b[3]
+	WORD $0x4fa1e956 // sdot v22.4s, v10.16b, v1.4b[3]
+	WORD $0x4fa2e95a // sdot v26.4s, v10.16b, v2.4b[3]
+	WORD $0x4fa3e95e // sdot v30.4s, v10.16b, v3.4b[3]
+	WORD $0x4fa0e973 // sdot v19.4s, v11.16b, v0.4b[3]
+	WORD $0x4fa1e977 // sdot v23.4s, v11.16b, v1.4b[3]
+	WORD $0x4fa2e97b // sdot v27.4s, v11.16b, v2.4b[3]
+	WORD $0x4fa3e97f // sdot v31.4s, v11.16b, v3.4b[3]
+	SUBS $1, R14
+	BNE sdot4pf3k
+sdot4pf3epi:
+	VLD1.P (R3)(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21dab5 // scvtf v21.4s, v21.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21dbbd // scvtf v29.4s, v29.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21dad6 // scvtf v22.4s, v22.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21dbde // scvtf v30.4s, v30.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21daf7 // scvtf v23.4s, v23.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x4e21dbff // scvtf v31.4s, v31.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e24de94 // fmul v20.4s, v20.4s, v4.4s
+	WORD $0x6e24df18 // fmul v24.4s, v24.4s, v4.4s
+	WORD $0x6e24df9c // fmul v28.4s, v28.4s, v4.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e25deb5 // fmul v21.4s, v21.4s, v5.4s
+	WORD $0x6e25df39 // fmul v25.4s, v25.4s, v5.4s
+	WORD $0x6e25dfbd // fmul v29.4s, v29.4s, v5.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e26ded6 // fmul v22.4s, v22.4s, v6.4s
+	WORD $0x6e26df5a // fmul v26.4s, v26.4s, v6.4s
+	WORD $0x6e26dfde // fmul v30.4s, v30.4s, v6.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x6e27def7 // fmul v23.4s, v23.4s, v7.4s
+	WORD $0x6e27df7b // fmul v27.4s, v27.4s, v7.4s
+	WORD $0x6e27dfff // fmul v31.4s, v31.4s, v7.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aab5 // fcvtns v21.4s, v21.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21abbd // fcvtns v29.4s, v29.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aad6 // fcvtns v22.4s, v22.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21abde // fcvtns v30.4s, v30.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21aaf7 // fcvtns v23.4s, v23.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x4e21abff // fcvtns v31.4s, v31.4s
+	WORD $0x0e614a00 // sqxtn v0.4h, v16.4s
+	WORD $0x4e614a20 // sqxtn2 v0.8h, v17.4s
+	WORD $0x0e614a41 // sqxtn v1.4h, v18.4s
+	WORD $0x4e614a61 // sqxtn2 v1.8h, v19.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	VST1.P [V0.B16], 16(R6)
+	WORD $0x0e614a82 // sqxtn v2.4h, v20.4s
+	WORD $0x4e614aa2 // sqxtn2 v2.8h, v21.4s
+	WORD $0x0e614ac3 // sqxtn v3.4h, v22.4s
+	WORD $0x4e614ae3 // sqxtn2 v3.8h, v23.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	VST1.P [V2.B16], 16(R7)
+	WORD $0x0e614b00 // sqxtn v0.4h, v24.4s
+	WORD $0x4e614b20 // sqxtn2 v0.8h, v25.4s
+	WORD $0x0e614b41 // sqxtn v1.4h, v26.4s
+	WORD $0x4e614b61 // sqxtn2 v1.8h, v27.4s
+	WORD $0x4e6c0c00 // sqadd v0.8h, v0.8h, v12.8h
+	WORD $0x4e6c0c21 // sqadd v1.8h, v1.8h, v12.8h
+	WORD $0x0e214800 // sqxtn v0.8b, v0.8h
+	WORD $0x4e214820 // sqxtn2 v0.16b, v1.8h
+	VST1.P [V0.B16], 16(R8)
+	WORD $0x0e614b82 // sqxtn v2.4h, v28.4s
+	WORD $0x4e614ba2 // sqxtn2 v2.8h, v29.4s
+	WORD $0x0e614bc3 // sqxtn v3.4h, v30.4s
+	WORD $0x4e614be3 // sqxtn2 v3.8h, v31.4s
+	WORD $0x4e6c0c42 // sqadd v2.8h, v2.8h, v12.8h
+	WORD $0x4e6c0c63 // sqadd v3.8h, v3.8h, v12.8h
+	WORD $0x0e214842 // sqxtn v2.8b, v2.8h
+	WORD $0x4e214862 // sqxtn2 v2.16b, v3.8h
+	VST1.P [V2.B16], 16(R9)
+	SUBS $1, R10
+	BNE sdot4pf3tile
+	ADD R19<<2, R17
+	ADD R20<<2, R25
+	SUBS $1, R21
+	BNE sdot4pf3panel
 	RET
 
 // func gemmMLAL4P(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int)
@@ -6040,4 +11669,3671 @@ mlal4pnext:
 	ADD R20<<2, R25
 	SUBS $1, R21
 	BNE mlal4ppanel
+	RET
+
+// func gemmSDOT6P(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int)
+TEXT ·gemmSDOT6P(SB), NOSPLIT, $0-96
+	MOVD src+0(FP), R17
+	MOVD inC+8(FP), R19
+	MOVD dst+16(FP), R25
+	MOVD n+24(FP), R20
+	MOVD npanels+32(FP), R21
+	MOVD panel+40(FP), R0
+	MOVD kc+48(FP), R1
+	MOVD w+56(FP), R22
+	MOVD p+64(FP), R23
+	MOVD hdr+72(FP), R4
+	MOVD ntiles+80(FP), R24
+	MOVD flags+88(FP), R11
+	ADD $16, R4
+	LSR $2, R1, R15
+	TBNZ $5, R11, sdot6pnomin
+	TBNZ $6, R11, sdot6p2
+	B sdot6p0
+sdot6pnomin:
+	TBNZ $6, R11, sdot6p3
+	B sdot6p1
+sdot6p0:
+sdot6p0panel:
+	// pack: the 6 pixels' k-chunks, transposed by lane loads (LD4 .s for rows 0-3, LD2 .d for 4, 5)
+	MOVD R17, R12
+	ADD R19, R12, R13
+	ADD R19, R13, R14
+	ADD R19, R14, R16
+	ADD R19, R16, R6
+	ADD R19, R6, R7
+	MOVD R0, R5
+	MOVD R1, R10
+sdot6p0pack:
+	WORD $0x0dffa190 // ld4 {v16.s, v17.s, v18.s, v19.s}[0], [x12], #16
+	WORD $0x0dffb1b0 // ld4 {v16.s, v17.s, v18.s, v19.s}[1], [x13], #16
+	WORD $0x4dffa1d0 // ld4 {v16.s, v17.s, v18.s, v19.s}[2], [x14], #16
+	WORD $0x4dffb210 // ld4 {v16.s, v17.s, v18.s, v19.s}[3], [x16], #16
+	WORD $0x0dff84d4 // ld2 {v20.d, v21.d}[0], [x6], #16
+	WORD $0x4dff84f4 // ld2 {v20.d, v21.d}[1], [x7], #16
+	VST1.P [V16.B16, V17.B16], 32(R5)
+	VST1.P [V20.B16], 16(R5)
+	VST1.P [V18.B16, V19.B16], 32(R5)
+	VST1.P [V21.B16], 16(R5)
+	SUBS $1, R10
+	BNE sdot6p0pack
+	MOVD R22, R2
+	MOVD R23, R3
+	MOVD R24, R10
+	MOVD $256, R5
+	MOVD R25, R6
+	ADD R20, R6, R7
+	ADD R20, R7, R8
+	ADD R20, R8, R9
+	ADD R20, R9, R13
+	ADD R20, R13, R16
+sdot6p0tile:
+	MOVD R0, R12
+	MOVD R15, R14
+	// accumulators start at the bias (one load per row)
+	VLD1 (R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1 (R3), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1 (R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R3), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	TBZ $0, R1, sdot6p0c2
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+sdot6p0c2:
+	TBZ $1, R1, sdot6p0c4
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+sdot6p0c4:
+	CBZ R14, sdot6p0epi
+sdot6p0k:
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	SUBS $1, R14
+	BNE sdot6p0k
+sdot6p0epi:
+	VLD1.P (R3)(R5), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD3R (R4), [V0.S4, V1.S4, V2.S4]
+	WORD $0x4e21d908 // scvtf v8.4s, v8.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
+	WORD $0x4e21d929 // scvtf v9.4s, v9.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21dab5 // scvtf v21.4s, v21.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21dbbd // scvtf v29.4s, v29.4s
+	WORD $0x4e21d94a // scvtf v10.4s, v10.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21dad6 // scvtf v22.4s, v22.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21dbde // scvtf v30.4s, v30.4s
+	WORD $0x4e21d96b // scvtf v11.4s, v11.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21daf7 // scvtf v23.4s, v23.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x4e21dbff // scvtf v31.4s, v31.4s
+	WORD $0x6e24dd08 // fmul v8.4s, v8.4s, v4.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e24de94 // fmul v20.4s, v20.4s, v4.4s
+	WORD $0x6e24df18 // fmul v24.4s, v24.4s, v4.4s
+	WORD $0x6e24df9c // fmul v28.4s, v28.4s, v4.4s
+	WORD $0x6e25dd29 // fmul v9.4s, v9.4s, v5.4s
+	WORD $0x6e25ddad // fmul v13.4s, v13.4s, v5.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e25deb5 // fmul v21.4s, v21.4s, v5.4s
+	WORD $0x6e25df39 // fmul v25.4s, v25.4s, v5.4s
+	WORD $0x6e25dfbd // fmul v29.4s, v29.4s, v5.4s
+	WORD $0x6e26dd4a // fmul v10.4s, v10.4s, v6.4s
+	WORD $0x6e26ddce // fmul v14.4s, v14.4s, v6.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e26ded6 // fmul v22.4s, v22.4s, v6.4s
+	WORD $0x6e26df5a // fmul v26.4s, v26.4s, v6.4s
+	WORD $0x6e26dfde // fmul v30.4s, v30.4s, v6.4s
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	WORD $0x6e27ddef // fmul v15.4s, v15.4s, v7.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x6e27def7 // fmul v23.4s, v23.4s, v7.4s
+	WORD $0x6e27df7b // fmul v27.4s, v27.4s, v7.4s
+	WORD $0x6e27dfff // fmul v31.4s, v31.4s, v7.4s
+	WORD $0x4e21a908 // fcvtns v8.4s, v8.4s
+	WORD $0x4e21a98c // fcvtns v12.4s, v12.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4e21a9ad // fcvtns v13.4s, v13.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aab5 // fcvtns v21.4s, v21.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21abbd // fcvtns v29.4s, v29.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aad6 // fcvtns v22.4s, v22.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21abde // fcvtns v30.4s, v30.4s
+	WORD $0x4e21a96b // fcvtns v11.4s, v11.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21aaf7 // fcvtns v23.4s, v23.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x4e21abff // fcvtns v31.4s, v31.4s
+	WORD $0x0e614908 // sqxtn v8.4h, v8.4s
+	WORD $0x4e614928 // sqxtn2 v8.8h, v9.4s
+	WORD $0x0e614949 // sqxtn v9.4h, v10.4s
+	WORD $0x4e614969 // sqxtn2 v9.8h, v11.4s
+	WORD $0x4e600d08 // sqadd v8.8h, v8.8h, v0.8h
+	WORD $0x4e600d29 // sqadd v9.8h, v9.8h, v0.8h
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e214928 // sqxtn2 v8.16b, v9.8h
+	WORD $0x4e216508 // smax v8.16b, v8.16b, v1.16b
+	WORD $0x4e226d08 // smin v8.16b, v8.16b, v2.16b
+	VST1.P [V8.B16], 16(R6)
+	WORD $0x0e61498c // sqxtn v12.4h, v12.4s
+	WORD $0x4e6149ac // sqxtn2 v12.8h, v13.4s
+	WORD $0x0e6149cd // sqxtn v13.4h, v14.4s
+	WORD $0x4e6149ed // sqxtn2 v13.8h, v15.4s
+	WORD $0x4e600d8c // sqadd v12.8h, v12.8h, v0.8h
+	WORD $0x4e600dad // sqadd v13.8h, v13.8h, v0.8h
+	WORD $0x0e21498c // sqxtn v12.8b, v12.8h
+	WORD $0x4e2149ac // sqxtn2 v12.16b, v13.8h
+	WORD $0x4e21658c // smax v12.16b, v12.16b, v1.16b
+	WORD $0x4e226d8c // smin v12.16b, v12.16b, v2.16b
+	VST1.P [V12.B16], 16(R7)
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x0e614a51 // sqxtn v17.4h, v18.4s
+	WORD $0x4e614a71 // sqxtn2 v17.8h, v19.4s
+	WORD $0x4e600e10 // sqadd v16.8h, v16.8h, v0.8h
+	WORD $0x4e600e31 // sqadd v17.8h, v17.8h, v0.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a30 // sqxtn2 v16.16b, v17.8h
+	WORD $0x4e216610 // smax v16.16b, v16.16b, v1.16b
+	WORD $0x4e226e10 // smin v16.16b, v16.16b, v2.16b
+	VST1.P [V16.B16], 16(R8)
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x0e614ad5 // sqxtn v21.4h, v22.4s
+	WORD $0x4e614af5 // sqxtn2 v21.8h, v23.4s
+	WORD $0x4e600e94 // sqadd v20.8h, v20.8h, v0.8h
+	WORD $0x4e600eb5 // sqadd v21.8h, v21.8h, v0.8h
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ab4 // sqxtn2 v20.16b, v21.8h
+	WORD $0x4e216694 // smax v20.16b, v20.16b, v1.16b
+	WORD $0x4e226e94 // smin v20.16b, v20.16b, v2.16b
+	VST1.P [V20.B16], 16(R9)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x0e614b59 // sqxtn v25.4h, v26.4s
+	WORD $0x4e614b79 // sqxtn2 v25.8h, v27.4s
+	WORD $0x4e600f18 // sqadd v24.8h, v24.8h, v0.8h
+	WORD $0x4e600f39 // sqadd v25.8h, v25.8h, v0.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	WORD $0x4e216718 // smax v24.16b, v24.16b, v1.16b
+	WORD $0x4e226f18 // smin v24.16b, v24.16b, v2.16b
+	VST1.P [V24.B16], 16(R13)
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bdd // sqxtn v29.4h, v30.4s
+	WORD $0x4e614bfd // sqxtn2 v29.8h, v31.4s
+	WORD $0x4e600f9c // sqadd v28.8h, v28.8h, v0.8h
+	WORD $0x4e600fbd // sqadd v29.8h, v29.8h, v0.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bbc // sqxtn2 v28.16b, v29.8h
+	WORD $0x4e21679c // smax v28.16b, v28.16b, v1.16b
+	WORD $0x4e226f9c // smin v28.16b, v28.16b, v2.16b
+	VST1.P [V28.B16], 16(R16)
+	SUBS $1, R10
+	BNE sdot6p0tile
+	// the next panel: 6 pixels and 6 output rows on
+	ADD R19<<2, R17
+	ADD R19<<1, R17
+	ADD R20<<2, R25
+	ADD R20<<1, R25
+	SUBS $1, R21
+	BNE sdot6p0panel
+	RET
+sdot6p1:
+sdot6p1panel:
+	// pack: the 6 pixels' k-chunks, transposed by lane loads (LD4 .s for rows 0-3, LD2 .d for 4, 5)
+	MOVD R17, R12
+	ADD R19, R12, R13
+	ADD R19, R13, R14
+	ADD R19, R14, R16
+	ADD R19, R16, R6
+	ADD R19, R6, R7
+	MOVD R0, R5
+	MOVD R1, R10
+sdot6p1pack:
+	WORD $0x0dffa190 // ld4 {v16.s, v17.s, v18.s, v19.s}[0], [x12], #16
+	WORD $0x0dffb1b0 // ld4 {v16.s, v17.s, v18.s, v19.s}[1], [x13], #16
+	WORD $0x4dffa1d0 // ld4 {v16.s, v17.s, v18.s, v19.s}[2], [x14], #16
+	WORD $0x4dffb210 // ld4 {v16.s, v17.s, v18.s, v19.s}[3], [x16], #16
+	WORD $0x0dff84d4 // ld2 {v20.d, v21.d}[0], [x6], #16
+	WORD $0x4dff84f4 // ld2 {v20.d, v21.d}[1], [x7], #16
+	VST1.P [V16.B16, V17.B16], 32(R5)
+	VST1.P [V20.B16], 16(R5)
+	VST1.P [V18.B16, V19.B16], 32(R5)
+	VST1.P [V21.B16], 16(R5)
+	SUBS $1, R10
+	BNE sdot6p1pack
+	MOVD R22, R2
+	MOVD R23, R3
+	MOVD R24, R10
+	MOVD $256, R5
+	MOVD R25, R6
+	ADD R20, R6, R7
+	ADD R20, R7, R8
+	ADD R20, R8, R9
+	ADD R20, R9, R13
+	ADD R20, R13, R16
+sdot6p1tile:
+	MOVD R0, R12
+	MOVD R15, R14
+	// accumulators start at the bias (one load per row)
+	VLD1 (R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1 (R3), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1 (R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R3), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	TBZ $0, R1, sdot6p1c2
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+sdot6p1c2:
+	TBZ $1, R1, sdot6p1c4
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+sdot6p1c4:
+	CBZ R14, sdot6p1epi
+sdot6p1k:
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	SUBS $1, R14
+	BNE sdot6p1k
+sdot6p1epi:
+	VLD1.P (R3)(R5), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD3R (R4), [V0.S4, V1.S4, V2.S4]
+	WORD $0x4e21d908 // scvtf v8.4s, v8.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
+	WORD $0x4e21d929 // scvtf v9.4s, v9.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21dab5 // scvtf v21.4s, v21.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21dbbd // scvtf v29.4s, v29.4s
+	WORD $0x4e21d94a // scvtf v10.4s, v10.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21dad6 // scvtf v22.4s, v22.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21dbde // scvtf v30.4s, v30.4s
+	WORD $0x4e21d96b // scvtf v11.4s, v11.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21daf7 // scvtf v23.4s, v23.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x4e21dbff // scvtf v31.4s, v31.4s
+	WORD $0x6e24dd08 // fmul v8.4s, v8.4s, v4.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e24de94 // fmul v20.4s, v20.4s, v4.4s
+	WORD $0x6e24df18 // fmul v24.4s, v24.4s, v4.4s
+	WORD $0x6e24df9c // fmul v28.4s, v28.4s, v4.4s
+	WORD $0x6e25dd29 // fmul v9.4s, v9.4s, v5.4s
+	WORD $0x6e25ddad // fmul v13.4s, v13.4s, v5.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e25deb5 // fmul v21.4s, v21.4s, v5.4s
+	WORD $0x6e25df39 // fmul v25.4s, v25.4s, v5.4s
+	WORD $0x6e25dfbd // fmul v29.4s, v29.4s, v5.4s
+	WORD $0x6e26dd4a // fmul v10.4s, v10.4s, v6.4s
+	WORD $0x6e26ddce // fmul v14.4s, v14.4s, v6.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e26ded6 // fmul v22.4s, v22.4s, v6.4s
+	WORD $0x6e26df5a // fmul v26.4s, v26.4s, v6.4s
+	WORD $0x6e26dfde // fmul v30.4s, v30.4s, v6.4s
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	WORD $0x6e27ddef // fmul v15.4s, v15.4s, v7.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x6e27def7 // fmul v23.4s, v23.4s, v7.4s
+	WORD $0x6e27df7b // fmul v27.4s, v27.4s, v7.4s
+	WORD $0x6e27dfff // fmul v31.4s, v31.4s, v7.4s
+	WORD $0x4e21a908 // fcvtns v8.4s, v8.4s
+	WORD $0x4e21a98c // fcvtns v12.4s, v12.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4e21a9ad // fcvtns v13.4s, v13.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aab5 // fcvtns v21.4s, v21.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21abbd // fcvtns v29.4s, v29.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aad6 // fcvtns v22.4s, v22.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21abde // fcvtns v30.4s, v30.4s
+	WORD $0x4e21a96b // fcvtns v11.4s, v11.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21aaf7 // fcvtns v23.4s, v23.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x4e21abff // fcvtns v31.4s, v31.4s
+	WORD $0x0e614908 // sqxtn v8.4h, v8.4s
+	WORD $0x4e614928 // sqxtn2 v8.8h, v9.4s
+	WORD $0x0e614949 // sqxtn v9.4h, v10.4s
+	WORD $0x4e614969 // sqxtn2 v9.8h, v11.4s
+	WORD $0x4e600d08 // sqadd v8.8h, v8.8h, v0.8h
+	WORD $0x4e600d29 // sqadd v9.8h, v9.8h, v0.8h
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e214928 // sqxtn2 v8.16b, v9.8h
+	WORD $0x4e226d08 // smin v8.16b, v8.16b, v2.16b
+	VST1.P [V8.B16], 16(R6)
+	WORD $0x0e61498c // sqxtn v12.4h, v12.4s
+	WORD $0x4e6149ac // sqxtn2 v12.8h, v13.4s
+	WORD $0x0e6149cd // sqxtn v13.4h, v14.4s
+	WORD $0x4e6149ed // sqxtn2 v13.8h, v15.4s
+	WORD $0x4e600d8c // sqadd v12.8h, v12.8h, v0.8h
+	WORD $0x4e600dad // sqadd v13.8h, v13.8h, v0.8h
+	WORD $0x0e21498c // sqxtn v12.8b, v12.8h
+	WORD $0x4e2149ac // sqxtn2 v12.16b, v13.8h
+	WORD $0x4e226d8c // smin v12.16b, v12.16b, v2.16b
+	VST1.P [V12.B16], 16(R7)
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x0e614a51 // sqxtn v17.4h, v18.4s
+	WORD $0x4e614a71 // sqxtn2 v17.8h, v19.4s
+	WORD $0x4e600e10 // sqadd v16.8h, v16.8h, v0.8h
+	WORD $0x4e600e31 // sqadd v17.8h, v17.8h, v0.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a30 // sqxtn2 v16.16b, v17.8h
+	WORD $0x4e226e10 // smin v16.16b, v16.16b, v2.16b
+	VST1.P [V16.B16], 16(R8)
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x0e614ad5 // sqxtn v21.4h, v22.4s
+	WORD $0x4e614af5 // sqxtn2 v21.8h, v23.4s
+	WORD $0x4e600e94 // sqadd v20.8h, v20.8h, v0.8h
+	WORD $0x4e600eb5 // sqadd v21.8h, v21.8h, v0.8h
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ab4 // sqxtn2 v20.16b, v21.8h
+	WORD $0x4e226e94 // smin v20.16b, v20.16b, v2.16b
+	VST1.P [V20.B16], 16(R9)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x0e614b59 // sqxtn v25.4h, v26.4s
+	WORD $0x4e614b79 // sqxtn2 v25.8h, v27.4s
+	WORD $0x4e600f18 // sqadd v24.8h, v24.8h, v0.8h
+	WORD $0x4e600f39 // sqadd v25.8h, v25.8h, v0.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	WORD $0x4e226f18 // smin v24.16b, v24.16b, v2.16b
+	VST1.P [V24.B16], 16(R13)
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bdd // sqxtn v29.4h, v30.4s
+	WORD $0x4e614bfd // sqxtn2 v29.8h, v31.4s
+	WORD $0x4e600f9c // sqadd v28.8h, v28.8h, v0.8h
+	WORD $0x4e600fbd // sqadd v29.8h, v29.8h, v0.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bbc // sqxtn2 v28.16b, v29.8h
+	WORD $0x4e226f9c // smin v28.16b, v28.16b, v2.16b
+	VST1.P [V28.B16], 16(R16)
+	SUBS $1, R10
+	BNE sdot6p1tile
+	// the next panel: 6 pixels and 6 output rows on
+	ADD R19<<2, R17
+	ADD R19<<1, R17
+	ADD R20<<2, R25
+	ADD R20<<1, R25
+	SUBS $1, R21
+	BNE sdot6p1panel
+	RET
+sdot6p2:
+sdot6p2panel:
+	// pack: the 6 pixels' k-chunks, transposed by lane loads (LD4 .s for rows 0-3, LD2 .d for 4, 5)
+	MOVD R17, R12
+	ADD R19, R12, R13
+	ADD R19, R13, R14
+	ADD R19, R14, R16
+	ADD R19, R16, R6
+	ADD R19, R6, R7
+	MOVD R0, R5
+	MOVD R1, R10
+sdot6p2pack:
+	WORD $0x0dffa190 // ld4 {v16.s, v17.s, v18.s, v19.s}[0], [x12], #16
+	WORD $0x0dffb1b0 // ld4 {v16.s, v17.s, v18.s, v19.s}[1], [x13], #16
+	WORD $0x4dffa1d0 // ld4 {v16.s, v17.s, v18.s, v19.s}[2], [x14], #16
+	WORD $0x4dffb210 // ld4 {v16.s, v17.s, v18.s, v19.s}[3], [x16], #16
+	WORD $0x0dff84d4 // ld2 {v20.d, v21.d}[0], [x6], #16
+	WORD $0x4dff84f4 // ld2 {v20.d, v21.d}[1], [x7], #16
+	VST1.P [V16.B16, V17.B16], 32(R5)
+	VST1.P [V20.B16], 16(R5)
+	VST1.P [V18.B16, V19.B16], 32(R5)
+	VST1.P [V21.B16], 16(R5)
+	SUBS $1, R10
+	BNE sdot6p2pack
+	MOVD R22, R2
+	MOVD R23, R3
+	MOVD R24, R10
+	MOVD $256, R5
+	MOVD R25, R6
+	ADD R20, R6, R7
+	ADD R20, R7, R8
+	ADD R20, R8, R9
+	ADD R20, R9, R13
+	ADD R20, R13, R16
+sdot6p2tile:
+	MOVD R0, R12
+	MOVD R15, R14
+	// accumulators start at the bias (one load per row)
+	VLD1 (R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1 (R3), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1 (R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R3), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	TBZ $0, R1, sdot6p2c2
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+sdot6p2c2:
+	TBZ $1, R1, sdot6p2c4
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+sdot6p2c4:
+	CBZ R14, sdot6p2epi
+sdot6p2k:
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	SUBS $1, R14
+	BNE sdot6p2k
+sdot6p2epi:
+	VLD1.P (R3)(R5), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD3R (R4), [V0.S4, V1.S4, V2.S4]
+	WORD $0x4e21d908 // scvtf v8.4s, v8.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
+	WORD $0x4e21d929 // scvtf v9.4s, v9.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21dab5 // scvtf v21.4s, v21.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21dbbd // scvtf v29.4s, v29.4s
+	WORD $0x4e21d94a // scvtf v10.4s, v10.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21dad6 // scvtf v22.4s, v22.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21dbde // scvtf v30.4s, v30.4s
+	WORD $0x4e21d96b // scvtf v11.4s, v11.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21daf7 // scvtf v23.4s, v23.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x4e21dbff // scvtf v31.4s, v31.4s
+	WORD $0x6e24dd08 // fmul v8.4s, v8.4s, v4.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e24de94 // fmul v20.4s, v20.4s, v4.4s
+	WORD $0x6e24df18 // fmul v24.4s, v24.4s, v4.4s
+	WORD $0x6e24df9c // fmul v28.4s, v28.4s, v4.4s
+	WORD $0x6e25dd29 // fmul v9.4s, v9.4s, v5.4s
+	WORD $0x6e25ddad // fmul v13.4s, v13.4s, v5.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e25deb5 // fmul v21.4s, v21.4s, v5.4s
+	WORD $0x6e25df39 // fmul v25.4s, v25.4s, v5.4s
+	WORD $0x6e25dfbd // fmul v29.4s, v29.4s, v5.4s
+	WORD $0x6e26dd4a // fmul v10.4s, v10.4s, v6.4s
+	WORD $0x6e26ddce // fmul v14.4s, v14.4s, v6.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e26ded6 // fmul v22.4s, v22.4s, v6.4s
+	WORD $0x6e26df5a // fmul v26.4s, v26.4s, v6.4s
+	WORD $0x6e26dfde // fmul v30.4s, v30.4s, v6.4s
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	WORD $0x6e27ddef // fmul v15.4s, v15.4s, v7.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x6e27def7 // fmul v23.4s, v23.4s, v7.4s
+	WORD $0x6e27df7b // fmul v27.4s, v27.4s, v7.4s
+	WORD $0x6e27dfff // fmul v31.4s, v31.4s, v7.4s
+	WORD $0x4e21a908 // fcvtns v8.4s, v8.4s
+	WORD $0x4e21a98c // fcvtns v12.4s, v12.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4e21a9ad // fcvtns v13.4s, v13.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aab5 // fcvtns v21.4s, v21.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21abbd // fcvtns v29.4s, v29.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aad6 // fcvtns v22.4s, v22.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21abde // fcvtns v30.4s, v30.4s
+	WORD $0x4e21a96b // fcvtns v11.4s, v11.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21aaf7 // fcvtns v23.4s, v23.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x4e21abff // fcvtns v31.4s, v31.4s
+	WORD $0x0e614908 // sqxtn v8.4h, v8.4s
+	WORD $0x4e614928 // sqxtn2 v8.8h, v9.4s
+	WORD $0x0e614949 // sqxtn v9.4h, v10.4s
+	WORD $0x4e614969 // sqxtn2 v9.8h, v11.4s
+	WORD $0x4e600d08 // sqadd v8.8h, v8.8h, v0.8h
+	WORD $0x4e600d29 // sqadd v9.8h, v9.8h, v0.8h
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e214928 // sqxtn2 v8.16b, v9.8h
+	WORD $0x4e216508 // smax v8.16b, v8.16b, v1.16b
+	VST1.P [V8.B16], 16(R6)
+	WORD $0x0e61498c // sqxtn v12.4h, v12.4s
+	WORD $0x4e6149ac // sqxtn2 v12.8h, v13.4s
+	WORD $0x0e6149cd // sqxtn v13.4h, v14.4s
+	WORD $0x4e6149ed // sqxtn2 v13.8h, v15.4s
+	WORD $0x4e600d8c // sqadd v12.8h, v12.8h, v0.8h
+	WORD $0x4e600dad // sqadd v13.8h, v13.8h, v0.8h
+	WORD $0x0e21498c // sqxtn v12.8b, v12.8h
+	WORD $0x4e2149ac // sqxtn2 v12.16b, v13.8h
+	WORD $0x4e21658c // smax v12.16b, v12.16b, v1.16b
+	VST1.P [V12.B16], 16(R7)
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x0e614a51 // sqxtn v17.4h, v18.4s
+	WORD $0x4e614a71 // sqxtn2 v17.8h, v19.4s
+	WORD $0x4e600e10 // sqadd v16.8h, v16.8h, v0.8h
+	WORD $0x4e600e31 // sqadd v17.8h, v17.8h, v0.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a30 // sqxtn2 v16.16b, v17.8h
+	WORD $0x4e216610 // smax v16.16b, v16.16b, v1.16b
+	VST1.P [V16.B16], 16(R8)
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x0e614ad5 // sqxtn v21.4h, v22.4s
+	WORD $0x4e614af5 // sqxtn2 v21.8h, v23.4s
+	WORD $0x4e600e94 // sqadd v20.8h, v20.8h, v0.8h
+	WORD $0x4e600eb5 // sqadd v21.8h, v21.8h, v0.8h
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ab4 // sqxtn2 v20.16b, v21.8h
+	WORD $0x4e216694 // smax v20.16b, v20.16b, v1.16b
+	VST1.P [V20.B16], 16(R9)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x0e614b59 // sqxtn v25.4h, v26.4s
+	WORD $0x4e614b79 // sqxtn2 v25.8h, v27.4s
+	WORD $0x4e600f18 // sqadd v24.8h, v24.8h, v0.8h
+	WORD $0x4e600f39 // sqadd v25.8h, v25.8h, v0.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	WORD $0x4e216718 // smax v24.16b, v24.16b, v1.16b
+	VST1.P [V24.B16], 16(R13)
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bdd // sqxtn v29.4h, v30.4s
+	WORD $0x4e614bfd // sqxtn2 v29.8h, v31.4s
+	WORD $0x4e600f9c // sqadd v28.8h, v28.8h, v0.8h
+	WORD $0x4e600fbd // sqadd v29.8h, v29.8h, v0.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bbc // sqxtn2 v28.16b, v29.8h
+	WORD $0x4e21679c // smax v28.16b, v28.16b, v1.16b
+	VST1.P [V28.B16], 16(R16)
+	SUBS $1, R10
+	BNE sdot6p2tile
+	// the next panel: 6 pixels and 6 output rows on
+	ADD R19<<2, R17
+	ADD R19<<1, R17
+	ADD R20<<2, R25
+	ADD R20<<1, R25
+	SUBS $1, R21
+	BNE sdot6p2panel
+	RET
+sdot6p3:
+sdot6p3panel:
+	// pack: the 6 pixels' k-chunks, transposed by lane loads (LD4 .s for rows 0-3, LD2 .d for 4, 5)
+	MOVD R17, R12
+	ADD R19, R12, R13
+	ADD R19, R13, R14
+	ADD R19, R14, R16
+	ADD R19, R16, R6
+	ADD R19, R6, R7
+	MOVD R0, R5
+	MOVD R1, R10
+sdot6p3pack:
+	WORD $0x0dffa190 // ld4 {v16.s, v17.s, v18.s, v19.s}[0], [x12], #16
+	WORD $0x0dffb1b0 // ld4 {v16.s, v17.s, v18.s, v19.s}[1], [x13], #16
+	WORD $0x4dffa1d0 // ld4 {v16.s, v17.s, v18.s, v19.s}[2], [x14], #16
+	WORD $0x4dffb210 // ld4 {v16.s, v17.s, v18.s, v19.s}[3], [x16], #16
+	WORD $0x0dff84d4 // ld2 {v20.d, v21.d}[0], [x6], #16
+	WORD $0x4dff84f4 // ld2 {v20.d, v21.d}[1], [x7], #16
+	VST1.P [V16.B16, V17.B16], 32(R5)
+	VST1.P [V20.B16], 16(R5)
+	VST1.P [V18.B16, V19.B16], 32(R5)
+	VST1.P [V21.B16], 16(R5)
+	SUBS $1, R10
+	BNE sdot6p3pack
+	MOVD R22, R2
+	MOVD R23, R3
+	MOVD R24, R10
+	MOVD $256, R5
+	MOVD R25, R6
+	ADD R20, R6, R7
+	ADD R20, R7, R8
+	ADD R20, R8, R9
+	ADD R20, R9, R13
+	ADD R20, R13, R16
+sdot6p3tile:
+	MOVD R0, R12
+	MOVD R15, R14
+	// accumulators start at the bias (one load per row)
+	VLD1 (R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1 (R3), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1 (R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R3), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	TBZ $0, R1, sdot6p3c2
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+sdot6p3c2:
+	TBZ $1, R1, sdot6p3c4
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+sdot6p3c4:
+	CBZ R14, sdot6p3epi
+sdot6p3k:
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	SUBS $1, R14
+	BNE sdot6p3k
+sdot6p3epi:
+	VLD1.P (R3)(R5), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD3R (R4), [V0.S4, V1.S4, V2.S4]
+	WORD $0x4e21d908 // scvtf v8.4s, v8.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
+	WORD $0x4e21d929 // scvtf v9.4s, v9.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21dab5 // scvtf v21.4s, v21.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21dbbd // scvtf v29.4s, v29.4s
+	WORD $0x4e21d94a // scvtf v10.4s, v10.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21dad6 // scvtf v22.4s, v22.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21dbde // scvtf v30.4s, v30.4s
+	WORD $0x4e21d96b // scvtf v11.4s, v11.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21daf7 // scvtf v23.4s, v23.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x4e21dbff // scvtf v31.4s, v31.4s
+	WORD $0x6e24dd08 // fmul v8.4s, v8.4s, v4.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e24de94 // fmul v20.4s, v20.4s, v4.4s
+	WORD $0x6e24df18 // fmul v24.4s, v24.4s, v4.4s
+	WORD $0x6e24df9c // fmul v28.4s, v28.4s, v4.4s
+	WORD $0x6e25dd29 // fmul v9.4s, v9.4s, v5.4s
+	WORD $0x6e25ddad // fmul v13.4s, v13.4s, v5.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e25deb5 // fmul v21.4s, v21.4s, v5.4s
+	WORD $0x6e25df39 // fmul v25.4s, v25.4s, v5.4s
+	WORD $0x6e25dfbd // fmul v29.4s, v29.4s, v5.4s
+	WORD $0x6e26dd4a // fmul v10.4s, v10.4s, v6.4s
+	WORD $0x6e26ddce // fmul v14.4s, v14.4s, v6.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e26ded6 // fmul v22.4s, v22.4s, v6.4s
+	WORD $0x6e26df5a // fmul v26.4s, v26.4s, v6.4s
+	WORD $0x6e26dfde // fmul v30.4s, v30.4s, v6.4s
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	WORD $0x6e27ddef // fmul v15.4s, v15.4s, v7.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x6e27def7 // fmul v23.4s, v23.4s, v7.4s
+	WORD $0x6e27df7b // fmul v27.4s, v27.4s, v7.4s
+	WORD $0x6e27dfff // fmul v31.4s, v31.4s, v7.4s
+	WORD $0x4e21a908 // fcvtns v8.4s, v8.4s
+	WORD $0x4e21a98c // fcvtns v12.4s, v12.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4e21a9ad // fcvtns v13.4s, v13.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aab5 // fcvtns v21.4s, v21.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21abbd // fcvtns v29.4s, v29.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aad6 // fcvtns v22.4s, v22.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21abde // fcvtns v30.4s, v30.4s
+	WORD $0x4e21a96b // fcvtns v11.4s, v11.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21aaf7 // fcvtns v23.4s, v23.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x4e21abff // fcvtns v31.4s, v31.4s
+	WORD $0x0e614908 // sqxtn v8.4h, v8.4s
+	WORD $0x4e614928 // sqxtn2 v8.8h, v9.4s
+	WORD $0x0e614949 // sqxtn v9.4h, v10.4s
+	WORD $0x4e614969 // sqxtn2 v9.8h, v11.4s
+	WORD $0x4e600d08 // sqadd v8.8h, v8.8h, v0.8h
+	WORD $0x4e600d29 // sqadd v9.8h, v9.8h, v0.8h
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e214928 // sqxtn2 v8.16b, v9.8h
+	VST1.P [V8.B16], 16(R6)
+	WORD $0x0e61498c // sqxtn v12.4h, v12.4s
+	WORD $0x4e6149ac // sqxtn2 v12.8h, v13.4s
+	WORD $0x0e6149cd // sqxtn v13.4h, v14.4s
+	WORD $0x4e6149ed // sqxtn2 v13.8h, v15.4s
+	WORD $0x4e600d8c // sqadd v12.8h, v12.8h, v0.8h
+	WORD $0x4e600dad // sqadd v13.8h, v13.8h, v0.8h
+	WORD $0x0e21498c // sqxtn v12.8b, v12.8h
+	WORD $0x4e2149ac // sqxtn2 v12.16b, v13.8h
+	VST1.P [V12.B16], 16(R7)
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x0e614a51 // sqxtn v17.4h, v18.4s
+	WORD $0x4e614a71 // sqxtn2 v17.8h, v19.4s
+	WORD $0x4e600e10 // sqadd v16.8h, v16.8h, v0.8h
+	WORD $0x4e600e31 // sqadd v17.8h, v17.8h, v0.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a30 // sqxtn2 v16.16b, v17.8h
+	VST1.P [V16.B16], 16(R8)
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x0e614ad5 // sqxtn v21.4h, v22.4s
+	WORD $0x4e614af5 // sqxtn2 v21.8h, v23.4s
+	WORD $0x4e600e94 // sqadd v20.8h, v20.8h, v0.8h
+	WORD $0x4e600eb5 // sqadd v21.8h, v21.8h, v0.8h
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ab4 // sqxtn2 v20.16b, v21.8h
+	VST1.P [V20.B16], 16(R9)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x0e614b59 // sqxtn v25.4h, v26.4s
+	WORD $0x4e614b79 // sqxtn2 v25.8h, v27.4s
+	WORD $0x4e600f18 // sqadd v24.8h, v24.8h, v0.8h
+	WORD $0x4e600f39 // sqadd v25.8h, v25.8h, v0.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	VST1.P [V24.B16], 16(R13)
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bdd // sqxtn v29.4h, v30.4s
+	WORD $0x4e614bfd // sqxtn2 v29.8h, v31.4s
+	WORD $0x4e600f9c // sqadd v28.8h, v28.8h, v0.8h
+	WORD $0x4e600fbd // sqadd v29.8h, v29.8h, v0.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bbc // sqxtn2 v28.16b, v29.8h
+	VST1.P [V28.B16], 16(R16)
+	SUBS $1, R10
+	BNE sdot6p3tile
+	// the next panel: 6 pixels and 6 output rows on
+	ADD R19<<2, R17
+	ADD R19<<1, R17
+	ADD R20<<2, R25
+	ADD R20<<1, R25
+	SUBS $1, R21
+	BNE sdot6p3panel
 	RET

@@ -25,6 +25,13 @@ const (
 	mlalTileSafe = 1 // SMLAL tile flag: a weight is -128, take the one-product-per-lane loop
 )
 
+// makeHdr is the header of the GEMM kernels: the output zero point and the activation bounds, then
+// (for gemmSDOT6P's LD3R) the zero point as two int16 and each bound as four int8 in a word.
+func makeHdr(oz, lo, hi int32) [8]int32 {
+	rep8 := func(x int32) int32 { return int32(uint32(uint8(x)) * 0x01010101) }
+	return [8]int32{oz, lo, hi, 0, int32(uint32(uint16(oz)) * 0x00010001), rep8(lo), rep8(hi), 0}
+}
+
 // requant is the epilogue every kernel fuses: TFLite's MultiplyByQuantizedMultiplier with the left
 // and right parts of the shift kept apart (lsh >= 0 left, right >= 0 right; one of them is 0 for
 // real parameters), then the output zero point and the activation clamp.
@@ -158,6 +165,68 @@ func gemmPanelsGeneric(mlal bool, src *int8, inC int, dst *int8, n int, npanels 
 		} else {
 			packA4Generic(panel, &a[0], 1, kc, nil)
 			gemmSDOTGeneric(4, panel, kc, w, p, hdr, &rs[0], c[0], c[1], c[2], c[3], ntiles, flags)
+		}
+	}
+}
+
+// a6Off is the offset in a k-chunk of gemmSDOT6P's panel (96 bytes) of the 4 bytes of k-group kg
+// (k = 4kg..4kg+3 of the chunk) of row m: [kg0 rows 0-3][kg1 rows 0-3][row 4 kg0, kg1, row 5 kg0,
+// kg1], then the same for kg2, kg3.
+func a6Off(kg, m int) int {
+	if m < 4 {
+		return 48*(kg/2) + 16*(kg%2) + 4*m
+	}
+	return 48*(kg/2) + 32 + 4*(kg%2) + 8*(m-4)
+}
+
+// packA6Generic packs the kc k-chunks of the 6 rows at ptrs into panel (kc*96 bytes, a6Off).
+func packA6Generic(panel *int8, ptrs *[6]*int8, kc int) {
+	P := unsafe.Slice(panel, kc*96)
+	for m, p := range ptrs {
+		row := unsafe.Slice(p, kc*16)
+		for c := 0; c < kc; c++ {
+			for kg := 0; kg < 4; kg++ {
+				copy(P[c*96+a6Off(kg, m):][:4], row[c*16+4*kg:])
+			}
+		}
+	}
+}
+
+// gemmSDOT6PGeneric is the pure-Go twin of gemmSDOT6P: gemmPanelsGeneric for panels of 6 pixels,
+// packed by packA6Generic and computed from that layout.
+func gemmSDOT6PGeneric(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int) {
+	A := unsafe.Slice(panel, kc*96)
+	W := unsafe.Slice(w, ntiles*kc*256)
+	P := unsafe.Slice(p, ntiles*sdotParams)
+	H := unsafe.Slice(hdr, 3)
+	for q := 0; q < npanels; q++ {
+		var a [6]*int8
+		for r := range a {
+			a[r] = (*int8)(unsafe.Add(unsafe.Pointer(src), (6*q+r)*inC))
+		}
+		packA6Generic(panel, &a, kc)
+		for m := 0; m < 6; m++ {
+			out := unsafe.Slice((*int8)(unsafe.Add(unsafe.Pointer(dst), (6*q+m)*n)), ntiles*sdotNR)
+			for j := 0; j < ntiles; j++ {
+				pt := P[j*sdotParams : (j+1)*sdotParams]
+				wt := W[j*kc*256 : (j+1)*kc*256]
+				var acc [sdotNR]int32
+				copy(acc[:], pt[:sdotNR])
+				for c := 0; c < kc; c++ {
+					for kg := 0; kg < 4; kg++ {
+						a4 := A[c*96+a6Off(kg, m):][:4]
+						wg := wt[c*256+kg*64 : c*256+kg*64+64]
+						for n := range acc {
+							for b := 0; b < 4; b++ {
+								acc[n] += int32(a4[b]) * int32(wg[4*n+b])
+							}
+						}
+					}
+				}
+				for n, v := range acc {
+					out[j*sdotNR+n] = gemmEpilogue(v, flags, nil, m, pt[16+n], pt[32+n], pt[48+n], pt[64+n], H)
+				}
+			}
 		}
 	}
 }

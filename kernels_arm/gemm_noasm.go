@@ -25,3 +25,7 @@ func gemmSDOT4P(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, 
 func gemmMLAL4P(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int) {
 	gemmPanelsGeneric(true, src, inC, dst, n, npanels, panel, kc, w, p, hdr, ntiles, flags)
 }
+
+func gemmSDOT6P(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int) {
+	gemmSDOT6PGeneric(src, inC, dst, n, npanels, panel, kc, w, p, hdr, ntiles, flags)
+}

@@ -289,7 +289,7 @@ func TestDw3x3Kernel(t *testing.T) {
 	needAsm(t)
 	r := newRand(12)
 	for i := 0; i < scale(t, 1000); i++ {
-		n, s, nb := 1+r.IntN(20), 1+r.IntN(2), 1+r.IntN(3) // nb blocks of 16 channels
+		n, s, nb := 1+r.IntN(60), 1+r.IntN(3), 1+r.IntN(3) // n: every group of the sliding windows; s 3: the plain loop // nb blocks of 16 channels
 		cin := 16*nb + r.IntN(40)
 		cout := cin
 		if nb == 1 && r.IntN(3) == 0 {
@@ -515,7 +515,7 @@ func TestDwdotKernel(t *testing.T) {
 		if nb == 1 && r.IntN(3) == 0 {
 			cout = 16
 		}
-		var rows [3][]int8
+		var rows [4][]int8
 		for k := range rows {
 			rows[k] = randInt8s(r, 64*n*nb)
 			if r.IntN(4) == 0 {
@@ -548,6 +548,15 @@ func TestDwdotKernel(t *testing.T) {
 		dwdotGeneric(&want[got.lo], &rows[0][0], &rows[1][0], &rows[2][0], &w[0], &p[0], &hdr[0], n, cout, flags, nb)
 		got.check(t, "dwdot")
 		diffInt8(t, fmt.Sprintf("dwdot n %d cout %d flags %d nb %d hdr %v", n, cout, flags, nb, hdr), got.all, want)
+
+		// dwdot2: two output rows, ostride apart, from rows 0-2 and 1-3.
+		ostride := (n-1)*cout + 16*nb + r.IntN(40)
+		got2 := newGuarded(r, ostride+(n-1)*cout+16*nb)
+		want2 := slices.Clone(got2.all)
+		dwdot2(&got2.data()[0], &rows[0][0], &rows[1][0], &rows[2][0], &rows[3][0], &w[0], &p[0], &hdr[0], n, cout, ostride, flags, nb)
+		dwdot2Generic(&want2[got2.lo], &rows[0][0], &rows[1][0], &rows[2][0], &rows[3][0], &w[0], &p[0], &hdr[0], n, cout, ostride, flags, nb)
+		got2.check(t, "dwdot2")
+		diffInt8(t, fmt.Sprintf("dwdot2 n %d cout %d ostride %d flags %d nb %d hdr %v", n, cout, ostride, flags, nb, hdr), got2.all, want2)
 	}
 }
 
@@ -555,7 +564,7 @@ func TestDwprepKernel(t *testing.T) {
 	needAsm(t)
 	r := newRand(14)
 	for i := 0; i < scale(t, 500); i++ {
-		n, s, nb := 1+r.IntN(20), 1+r.IntN(2), 1+r.IntN(3)
+		n, s, nb := 1+r.IntN(60), 1+r.IntN(3), 1+r.IntN(3) // n: every group of the sliding windows; s 3: the plain loop
 		cin := 16*(nb-1) + 1 + r.IntN(40)
 		src := randInt8s(r, (s*(n-1)+3)*cin+16*nb)
 		bstride := 64 * (n + r.IntN(3))
@@ -575,17 +584,18 @@ func TestGemmPanelsKernel(t *testing.T) {
 		name string
 		mlal bool
 		asm  func(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int)
+		rows int // per panel
 	}
-	ks := []kern{{"gemmMLAL4P", true, gemmMLAL4P}}
+	ks := []kern{{"gemmMLAL4P", true, gemmMLAL4P, 4}}
 	if hwSDOT {
-		ks = append(ks, kern{"gemmSDOT4P", false, gemmSDOT4P})
+		ks = append(ks, kern{"gemmSDOT4P", false, gemmSDOT4P, 4}, kern{"gemmSDOT6P", false, gemmSDOT6P, 6})
 	}
 	for _, k := range ks {
 		for i := 0; i < scale(t, 200); i++ {
-			kc, np, ntiles := 1+r.IntN(5), 1+r.IntN(4), 1+r.IntN(3)
-			inC := 16*kc - r.IntN(16) // a pixel's read runs into the next one (modeRows)
+			kc, np, ntiles := 1+r.IntN(9), 1+r.IntN(4), 1+r.IntN(3) // kc: every remainder of the 4-chunk loop
+			inC := 16*kc - r.IntN(16)                               // a pixel's read runs into the next one (modeRows)
 			n := 16*ntiles + r.IntN(20)
-			src := randInt8s(r, (4*np-1)*inC+16*kc)
+			src := randInt8s(r, (k.rows*np-1)*inC+16*kc)
 			w := randInt8s(r, ntiles*kc*256)
 			per := sdotParams
 			if k.mlal {
@@ -593,6 +603,9 @@ func TestGemmPanelsKernel(t *testing.T) {
 			}
 			p := make([]int32, ntiles*per)
 			flags := []int{0, flagFastRQ, flagFP32}[r.IntN(3)]
+			if k.rows == 6 { // gemmSDOT6P: fp32 only
+				flags = flagFP32
+			}
 			for j := 0; j < ntiles; j++ {
 				q := p[j*per:]
 				if k.mlal {
@@ -615,7 +628,8 @@ func TestGemmPanelsKernel(t *testing.T) {
 			if k.mlal && r.IntN(2) == 0 {
 				flags |= flagSafe
 			}
-			hdr := randHdr(r)
+			h := randHdr(r)
+			hdr := makeHdr(h[0], h[1], h[2])
 			if hdr[1] == math.MinInt8 && r.IntN(2) == 0 {
 				flags |= flagNoMin
 			}
@@ -623,10 +637,14 @@ func TestGemmPanelsKernel(t *testing.T) {
 				flags |= flagNoMax
 			}
 			panel := make([]int8, kc*256)
-			got := newGuarded(r, (4*np-1)*n+16*ntiles)
+			got := newGuarded(r, (k.rows*np-1)*n+16*ntiles)
 			want := slices.Clone(got.all)
 			k.asm(&src[0], inC, &got.data()[0], n, np, &panel[0], kc, &w[0], &p[0], &hdr[0], ntiles, flags)
-			gemmPanelsGeneric(k.mlal, &src[0], inC, &want[got.lo], n, np, &panel[0], kc, &w[0], &p[0], &hdr[0], ntiles, flags)
+			if k.rows == 6 {
+				gemmSDOT6PGeneric(&src[0], inC, &want[got.lo], n, np, &panel[0], kc, &w[0], &p[0], &hdr[0], ntiles, flags)
+			} else {
+				gemmPanelsGeneric(k.mlal, &src[0], inC, &want[got.lo], n, np, &panel[0], kc, &w[0], &p[0], &hdr[0], ntiles, flags)
+			}
 			got.check(t, k.name)
 			diffInt8(t, fmt.Sprintf("%s kc %d inC %d panels %d ntiles %d n %d flags %d", k.name, kc, inC, np, ntiles, n, flags), got.all, want)
 		}
@@ -657,5 +675,52 @@ func TestGatherRunKernel(t *testing.T) {
 		gatherRunGeneric(&want[0], &p, &steps, &idx[0], kc, npix)
 		got.check(t, "gatherRun")
 		diffInt8(t, fmt.Sprintf("gatherRun kc %d npix %d steps %v", kc, npix, steps), got.data(), want)
+	}
+}
+
+// TestGemmSDOT6PGeneric checks the twin of gemmSDOT6P (its own panel layout) against gemmSDOT4P's
+// on the same pixels: 2q panels of 6 are 3q panels of 4.
+func TestGemmSDOT6PGeneric(t *testing.T) {
+	r := newRand(18)
+	for i := 0; i < scale(t, 100); i++ {
+		kc, q, ntiles := 1+r.IntN(6), 1+r.IntN(2), 1+r.IntN(3)
+		inC := 16*kc - r.IntN(16)
+		n := 16*ntiles + r.IntN(20)
+		src := randInt8s(r, (12*q-1)*inC+16*kc)
+		w := randInt8s(r, ntiles*kc*256)
+		p := make([]int32, ntiles*sdotParams)
+		for j := range ntiles {
+			for c := 0; c < 16; c++ {
+				b, sc := randEpilogueFP32(r, false)
+				p[j*sdotParams+c], p[j*sdotParams+16+c] = b, int32(math.Float32bits(sc))
+			}
+		}
+		h := randHdr(r)
+		hdr := makeHdr(h[0], h[1], h[2])
+		panel := make([]int8, kc*96)
+		got, want := make([]int8, (12*q-1)*n+16*ntiles), make([]int8, (12*q-1)*n+16*ntiles)
+		gemmSDOT6PGeneric(&src[0], inC, &got[0], n, 2*q, &panel[0], kc, &w[0], &p[0], &hdr[0], ntiles, flagFP32)
+		gemmPanelsGeneric(false, &src[0], inC, &want[0], n, 3*q, &panel[0], kc, &w[0], &p[0], &hdr[0], ntiles, flagFP32)
+		diffInt8(t, fmt.Sprintf("kc %d inC %d n %d", kc, inC, n), got, want)
+	}
+}
+
+func TestDwprep4Kernel(t *testing.T) {
+	needAsm(t)
+	r := newRand(19)
+	for i := 0; i < scale(t, 300); i++ {
+		nb := 1 + r.IntN(4)
+		var p [4]*int8
+		for j := range p {
+			buf := randInt8s(r, 16*nb+r.IntN(8))
+			p[j] = &buf[r.IntN(len(buf)-16*nb+1)]
+		}
+		bstride := 64 * (1 + r.IntN(3))
+		got := newGuarded(r, bstride*(nb-1)+64)
+		want := slices.Clone(got.data())
+		dwprep4(&got.data()[0], &p, nb, bstride)
+		dwprep4Generic(&want[0], &p, nb, bstride)
+		got.check(t, "dwprep4")
+		diffInt8(t, fmt.Sprintf("dwprep4 nb %d bstride %d", nb, bstride), got.data(), want)
 	}
 }

@@ -199,3 +199,16 @@ func fcvtns4S(d, n int) insn {
 func sdotVec(d, n, m int) insn {
 	return mk(0x4e809400|uint32(m)<<16|uint32(n)<<5|uint32(d), "sdot v%d.4s, v%d.16b, v%d.16b", d, n, m)
 }
+
+// ld4 {vt.s, vt+1.s, vt+2.s, vt+3.s}[lane], [xn], #16: one 16-byte row to lane of four registers
+// (single structure, post-indexed; Q:S hold the lane).
+func ld4LaneS(t, n, lane int) insn {
+	return mk(0x0dffa000|uint32(lane>>1)<<30|uint32(lane&1)<<12|uint32(n)<<5|uint32(t),
+		"ld4 {v%d.s, v%d.s, v%d.s, v%d.s}[%d], [x%d], #16", t, t+1, t+2, t+3, lane, n)
+}
+
+// ld2 {vt.d, vt+1.d}[lane], [xn], #16: the two doublewords of a 16-byte row to lane of two registers.
+func ld2LaneD(t, n, lane int) insn {
+	return mk(0x0dff8400|uint32(lane)<<30|uint32(n)<<5|uint32(t),
+		"ld2 {v%d.d, v%d.d}[%d], [x%d], #16", t, t+1, lane, n)
+}

@@ -66,7 +66,11 @@ const gemmSig = "(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0,
 // V12 = output zero point (.4s for the reference epilogue; .8h when flags bit 2 or 3 selects the fast
 // or fp32 one), V13 = activation min (.16b), V14 = activation max (.16b), V15 = the panel's row sums
 // when flags bit 1 (weight zero point) is set; R15 = kc/2 (the loops run two k-chunks per iteration).
-func gemmPrologue(g *gen, mr int, pfx string) {
+func gemmPrologue(g *gen, mr int, pfx string) { gemmPrologueRS(g, mr, pfx, true) }
+
+// gemmPrologueRS is gemmPrologue, loading the row sums (and branching to pfx+"tile" without them)
+// only if rowSums: gemmSDOT dispatches first.
+func gemmPrologueRS(g *gen, mr int, pfx string, rowSums bool) {
 	if pfx[len(pfx)-1] == 'p' { // the panel-loop variants (gemmSDOT4P, gemmMLAL4P)
 		gemmPrologueP(g, pfx)
 		return
@@ -96,8 +100,10 @@ func gemmPrologue(g *gen, mr int, pfx string) {
 	g.p("MOVW 8(R4), R13")
 	g.p("VDUP R13, V14.B16")
 	g.p("LSR $1, R1, R15")
-	g.p("TBZ $1, R11, %stile", pfx)
-	g.p("VLD1 (R5), [V15.S4]")
+	if rowSums {
+		g.p("TBZ $1, R11, %stile", pfx)
+		g.p("VLD1 (R5), [V15.S4]")
+	}
 }
 
 const gemmSigP = "(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int)"
@@ -230,6 +236,12 @@ func narrowFast(g *gen, d int, src [4]int, oz int) { narrowClamp(g, d, src, oz, 
 // narrowClamp is narrowFast with the clamp to V13 (lo) and to V14 (hi) each emitted only if asked:
 // the saturation to int8 is the clamp to [-128, 127].
 func narrowClamp(g *gen, d int, src [4]int, oz int, lo, hi bool) {
+	narrowClampR(g, d, src, oz, lo, hi, 13, 14)
+}
+
+// narrowClampR is narrowClamp with the activation bounds in vmin, vmax. d and d+1 may be src[0] and
+// src[1] (each source is read before it is written).
+func narrowClampR(g *gen, d int, src [4]int, oz int, lo, hi bool, vmin, vmax int) {
 	g.w(sqxtnH(d, src[0], false))
 	g.w(sqxtnH(d, src[1], true))
 	g.w(sqxtnH(d+1, src[2], false))
@@ -239,10 +251,10 @@ func narrowClamp(g *gen, d int, src [4]int, oz int, lo, hi bool) {
 	g.w(sqxtnB(d, d, false))
 	g.w(sqxtnB(d, d+1, true))
 	if lo {
-		g.w(smax16B(d, d, 13))
+		g.w(smax16B(d, d, vmin))
 	}
 	if hi {
-		g.w(smin16B(d, d, 14))
+		g.w(smin16B(d, d, vmax))
 	}
 }
 
@@ -276,7 +288,25 @@ func gemmSDOT(g *gen, mr int, panels bool) {
 	} else {
 		g.text(name, name+gemmSig, 96)
 	}
-	gemmPrologue(g, mr, pfx)
+	gemmPrologueRS(g, mr, pfx, false)
+	g.comment("fp32 requantization without weight zero point (flags bits 3, 1): the tile loops of gemmSDOTFP32")
+	g.p("AND $10, R11, R13")
+	g.p("CMP $8, R13")
+	g.p("BNE %sgen", pfx)
+	g.p("LSR $2, R1, R15")
+	g.p("MOVD $256, R4")
+	g.p("TBNZ $5, R11, %sfnomin", pfx)
+	g.p("TBNZ $6, R11, %sf%d", pfx, 2)
+	g.p("B %sf%d", pfx, 0)
+	g.label(pfx + "fnomin")
+	g.p("TBNZ $6, R11, %sf%d", pfx, 3)
+	g.p("B %sf%d", pfx, 1)
+	g.label(pfx + "gen")
+	if !panels { // the row sums, only with flags bit 1
+		g.p("TBZ $1, R11, %sgen1", pfx)
+		g.p("VLD1 (R5), [V15.S4]")
+		g.label(pfx + "gen1")
+	}
 	if panels {
 		gemmPanelHead(g, pfx, false)
 	}
@@ -316,6 +346,207 @@ func gemmSDOT(g *gen, mr int, panels bool) {
 	g.p("SUBS $1, R14")
 	g.p("BNE %sk", pfx)
 	gemmEpi16(g, mr, pfx)
+
+	// gemmSDOTFP32: one tile loop per clamp variant v (bit 0: no clamp to the minimum, bit 1: none
+	// to the maximum), without the per-tile flag tests, four k-chunks per loop iteration (R15 =
+	// kc/4, the kc mod 4 chunks first), R4 = 256: the step from a tile's scales to the next tile.
+	for v := 0; v < 4; v++ {
+		vp := fmt.Sprintf("%sf%d", pfx, v)
+		g.label(vp)
+		if panels {
+			gemmPanelHead(g, vp, false)
+		}
+		g.label(vp + "tile")
+		g.p("MOVD R0, R12")
+		g.p("MOVD R15, R14")
+		for m := 0; m < mr-1; m++ {
+			g.p("VLD1 (R3), %s", vlist(acc(m, 0), 4, "S4"))
+		}
+		g.p("VLD1.P 64(R3), %s", vlist(acc(mr-1, 0), 4, "S4"))
+		g.p("TBZ $0, R1, %sc2", vp)
+		chunk()
+		g.label(vp + "c2")
+		g.p("TBZ $1, R1, %sc4", vp)
+		chunk()
+		chunk()
+		g.label(vp + "c4")
+		g.p("CBZ R14, %sepi", vp)
+		g.label(vp + "k")
+		for i := 0; i < 4; i++ {
+			chunk()
+		}
+		g.p("SUBS $1, R14")
+		g.p("BNE %sk", vp)
+		g.label(vp + "epi")
+		g.p("VLD1.P (R3)(R4), %s", vlist(4, 4, "S4"))
+		var accs, scale []int
+		for c := 0; c < 4; c++ {
+			for m := 0; m < mr; m++ {
+				accs = append(accs, acc(m, c))
+				scale = append(scale, 4+c)
+			}
+		}
+		requantFP32(g, accs, scale)
+		for m := 0; m < mr; m++ {
+			d := 2 * (m % 2)
+			narrowClamp(g, d, [4]int{acc(m, 0), acc(m, 1), acc(m, 2), acc(m, 3)}, 12, v&1 == 0, v&2 == 0)
+			g.p("VST1.P [V%d.B16], 16(R%d)", d, 6+m)
+		}
+		g.p("SUBS $1, R10")
+		g.p("BNE %stile", vp)
+		if panels {
+			g.p("ADD R19<<2, R17")
+			g.p("ADD R20<<2, R25")
+			g.p("SUBS $1, R21")
+			g.p("BNE %spanel", vp)
+		}
+		g.p("RET")
+	}
+}
+
+// gemmSDOT6P emits gemmSDOT6P: gemmSDOT4P in 6x16 tiles, for fp32 requantization without weight
+// zero point only (flags bits 3 and 1; the caller checks). The panel of 6 rows is transposed, per
+// k-chunk 96 bytes (4 bytes per row and k-group kg of 4 k):
+//
+//	kg0 rows 0-3 | kg1 rows 0-3 | row 4 kg0, kg1, row 5 kg0, kg1 | kg2 rows 0-3 | kg3 rows 0-3 | row 4 kg2, kg3, row 5 kg2, kg3
+//
+// so that SDOT by element takes the row from the lane: acc(m, v) += W[kg][columns 4v..4v+3] .
+// A[kg][m]. 24 accumulators V8-V31 (row m, columns 4v..4v+3 in V8+4m+v), A in V0-V2 (one LD1 per
+// two k-groups), weights V4-V7 (one LD1 per k-group): 6 loads per 96 SDOTs, where the 4x16 tile has
+// 5 per 64. The epilogue's constants come from hdr[4:7] (zero point as 2 int16, bounds as 4 int8
+// each: LD3R into V0-V2), the scales into V4-V7, the narrowing in place.
+// Registers: R17 input pixel, R19 inC, R25 output row, R20 n, R21 panels left, R0 panel, R1 kc,
+// R15 kc/4, R22-R24 w, p, ntiles, R4 hdr+16, R5 256 (the step from a tile's scales to the next
+// tile), R6-R9, R13, R16 the output rows.
+func gemmSDOT6P(g *gen) {
+	const pfx = "sdot6p"
+	acc := func(m, v int) int { return 8 + 4*m + v }
+	g.text("gemmSDOT6P", "gemmSDOT6P"+gemmSigP, 96)
+	g.p("MOVD src+0(FP), R17")
+	g.p("MOVD inC+8(FP), R19")
+	g.p("MOVD dst+16(FP), R25")
+	g.p("MOVD n+24(FP), R20")
+	g.p("MOVD npanels+32(FP), R21")
+	g.p("MOVD panel+40(FP), R0")
+	g.p("MOVD kc+48(FP), R1")
+	g.p("MOVD w+56(FP), R22")
+	g.p("MOVD p+64(FP), R23")
+	g.p("MOVD hdr+72(FP), R4")
+	g.p("MOVD ntiles+80(FP), R24")
+	g.p("MOVD flags+88(FP), R11")
+	g.p("ADD $16, R4")
+	g.p("LSR $2, R1, R15")
+	g.p("TBNZ $5, R11, %snomin", pfx)
+	g.p("TBNZ $6, R11, %s%d", pfx, 2)
+	g.p("B %s%d", pfx, 0)
+	g.label(pfx + "nomin")
+	g.p("TBNZ $6, R11, %s%d", pfx, 3)
+	g.p("B %s%d", pfx, 1)
+	// aLane is the register and lane of row m of k-group kg after the chunk's two A loads into
+	// V0-V2 (kg 0, 1 from the first, 2, 3 from the second).
+	aLane := func(kg, m int) (int, int) {
+		if m < 4 {
+			return kg % 2, m
+		}
+		return 2, kg%2 + 2*(m-4)
+	}
+	chunk := func() {
+		for kg := 0; kg < 4; kg++ {
+			if kg%2 == 0 {
+				g.p("VLD1.P 48(R12), %s", vlist(0, 3, "B16"))
+			}
+			g.p("VLD1.P 64(R2), %s", vlist(4, 4, "B16"))
+			for v := 0; v < 4; v++ {
+				for m := 0; m < 6; m++ {
+					r, l := aLane(kg, m)
+					g.w(sdotElem(acc(m, v), 4+v, r, l))
+				}
+			}
+		}
+	}
+	rows := []int{6, 7, 8, 9, 13, 16}
+	for v := 0; v < 4; v++ {
+		vp := fmt.Sprintf("%s%d", pfx, v)
+		g.label(vp)
+		g.label(vp + "panel")
+		g.comment("pack: the 6 pixels' k-chunks, transposed by lane loads (LD4 .s for rows 0-3, LD2 .d for 4, 5)")
+		g.p("MOVD R17, R12")
+		g.p("ADD R19, R12, R13")
+		g.p("ADD R19, R13, R14")
+		g.p("ADD R19, R14, R16")
+		g.p("ADD R19, R16, R6")
+		g.p("ADD R19, R6, R7")
+		g.p("MOVD R0, R5")
+		g.p("MOVD R1, R10")
+		g.label(vp + "pack")
+		for r, reg := range []int{12, 13, 14, 16} { // rows 0-3: word kg of row r to lane r of V16+kg
+			g.w(ld4LaneS(16, reg, r))
+		}
+		for r, reg := range []int{6, 7} { // rows 4, 5: words 0, 1 to V20, words 2, 3 to V21 (lane d[r])
+			g.w(ld2LaneD(20, reg, r))
+		}
+		g.p("VST1.P [V16.B16, V17.B16], 32(R5)")
+		g.p("VST1.P [V20.B16], 16(R5)")
+		g.p("VST1.P [V18.B16, V19.B16], 32(R5)")
+		g.p("VST1.P [V21.B16], 16(R5)")
+		g.p("SUBS $1, R10")
+		g.p("BNE %spack", vp)
+		g.p("MOVD R22, R2")
+		g.p("MOVD R23, R3")
+		g.p("MOVD R24, R10")
+		g.p("MOVD $256, R5")
+		g.p("MOVD R25, R6")
+		for i := 1; i < 6; i++ {
+			g.p("ADD R20, R%d, R%d", rows[i-1], rows[i])
+		}
+		g.label(vp + "tile")
+		g.p("MOVD R0, R12")
+		g.p("MOVD R15, R14")
+		g.comment("accumulators start at the bias (one load per row)")
+		for m := 0; m < 5; m++ {
+			g.p("VLD1 (R3), %s", vlist(acc(m, 0), 4, "S4"))
+		}
+		g.p("VLD1.P 64(R3), %s", vlist(acc(5, 0), 4, "S4"))
+		g.p("TBZ $0, R1, %sc2", vp)
+		chunk()
+		g.label(vp + "c2")
+		g.p("TBZ $1, R1, %sc4", vp)
+		chunk()
+		chunk()
+		g.label(vp + "c4")
+		g.p("CBZ R14, %sepi", vp)
+		g.label(vp + "k")
+		for i := 0; i < 4; i++ {
+			chunk()
+		}
+		g.p("SUBS $1, R14")
+		g.p("BNE %sk", vp)
+		g.label(vp + "epi")
+		g.p("VLD1.P (R3)(R5), %s", vlist(4, 4, "S4"))
+		g.p("VLD3R (R4), %s", vlist(0, 3, "S4"))
+		var accs, scale []int
+		for c := 0; c < 4; c++ {
+			for m := 0; m < 6; m++ {
+				accs = append(accs, acc(m, c))
+				scale = append(scale, 4+c)
+			}
+		}
+		requantFP32(g, accs, scale)
+		for m := 0; m < 6; m++ {
+			narrowClampR(g, acc(m, 0), [4]int{acc(m, 0), acc(m, 1), acc(m, 2), acc(m, 3)}, 0, v&1 == 0, v&2 == 0, 1, 2)
+			g.p("VST1.P [V%d.B16], 16(R%d)", acc(m, 0), rows[m])
+		}
+		g.p("SUBS $1, R10")
+		g.p("BNE %stile", vp)
+		g.comment("the next panel: 6 pixels and 6 output rows on")
+		g.p("ADD R19<<2, R17")
+		g.p("ADD R19<<1, R17")
+		g.p("ADD R20<<2, R25")
+		g.p("ADD R20<<1, R25")
+		g.p("SUBS $1, R21")
+		g.p("BNE %spanel", vp)
+		g.p("RET")
+	}
 }
 
 // gemmEpi16 emits the epilogue of the 16-column GEMM tiles (gemmSDOT, gemmMLAL) at label
@@ -866,11 +1097,85 @@ func dwdot(g *gen) {
 	}
 }
 
+// dwdot2 emits dwdot for two consecutive output rows at stride 1 (input rows r0-r3: r0-r2 for the
+// first, r1-r3 for the second), so each prepared row is loaded once per pixel for both: 4 loads
+// per two outputs where two dwdot calls make 6. Weights V0-V11, input V12-V15, accumulators
+// V16-V19 (first row) and V24-V27 (second row), scales V20-V23, zero point V28 (.8h), activation
+// min/max V29/V30; outputs R0 and R7 (R0 + ostride).
+func dwdot2(g *gen) {
+	g.text("dwdot2", "dwdot2(out *int8, r0, r1, r2, r3 *int8, w *int8, p *int32, hdr *int32, n int, cout int, ostride int, flags int, nb int)", 104)
+	g.p("MOVD out+0(FP), R22")
+	for ky := 0; ky < 4; ky++ {
+		g.p("MOVD r%d+%d(FP), R%d", ky, 8+8*ky, 1+ky)
+	}
+	g.p("MOVD w+40(FP), R10")
+	g.p("MOVD p+48(FP), R11")
+	g.p("MOVD hdr+56(FP), R12")
+	g.p("MOVW (R12), R13")
+	g.p("VDUP R13, V28.H8")
+	g.p("MOVW 4(R12), R13")
+	g.p("VDUP R13, V29.B16")
+	g.p("MOVW 8(R12), R13")
+	g.p("VDUP R13, V30.B16")
+	g.p("MOVD cout+72(FP), R16")
+	g.p("MOVD ostride+80(FP), R5")
+	g.p("MOVD flags+88(FP), R17")
+	g.p("MOVD nb+96(FP), R21")
+	g.p("AND $3, R17")
+	for v := 0; v < 4; v++ {
+		g.p("CMP $%d, R17", v)
+		g.p("BEQ dwdot2v%d", v)
+	}
+	for v := 0; v < 4; v++ {
+		pfx := fmt.Sprintf("dwdot2v%d", v)
+		g.label(pfx)
+		g.comment("block setup: weights, scales, pixel count, output pointers")
+		for i := 0; i < 3; i++ {
+			g.p("VLD1.P 64(R10), %s", vlist(4*i, 4, "B16"))
+		}
+		g.p("ADD $64, R11, R12")
+		g.p("VLD1 (R12), %s", vlist(20, 4, "S4"))
+		g.p("MOVD n+64(FP), R15")
+		g.p("MOVD R22, R0")
+		g.p("ADD R5, R22, R7")
+		g.label(pfx + "px")
+		g.p("VLD1 (R11), %s", vlist(16, 4, "S4"))
+		g.p("VLD1 (R11), %s", vlist(24, 4, "S4"))
+		for r := 0; r < 4; r++ {
+			g.p("VLD1.P 64(R%d), %s", 1+r, vlist(12, 4, "B16"))
+			if r < 3 { // first output row, ky = r
+				for i := 0; i < 4; i++ {
+					g.w(sdotVec(16+i, 12+i, 4*r+i))
+				}
+			}
+			if r > 0 { // second output row, ky = r-1
+				for i := 0; i < 4; i++ {
+					g.w(sdotVec(24+i, 12+i, 4*(r-1)+i))
+				}
+			}
+		}
+		requantFP32(g, []int{16, 17, 18, 19, 24, 25, 26, 27}, []int{20, 21, 22, 23, 20, 21, 22, 23})
+		narrowClampR(g, 16, [4]int{16, 17, 18, 19}, 28, v&1 == 0, v&2 == 0, 29, 30)
+		g.p("VST1.P [V16.B16], (R0)(R16)")
+		narrowClampR(g, 24, [4]int{24, 25, 26, 27}, 28, v&1 == 0, v&2 == 0, 29, 30)
+		g.p("VST1.P [V24.B16], (R7)(R16)")
+		g.p("SUBS $1, R15")
+		g.p("BNE %spx", pfx)
+		g.comment("next block: the row pointers are there already")
+		g.p("ADD $16, R22")
+		g.p("ADD $256, R11")
+		g.p("SUBS $1, R21")
+		g.p("BNE %s", pfx)
+		g.p("RET")
+	}
+}
+
 // dwprep emits the input row preparation of dwdot: for nb blocks of 16 channels and n output
 // pixels x, the 64 bytes [16 channels][4 taps] of padded pixels s*x .. s*x+3 (pixels cin bytes
 // apart, blocks 16 bytes apart in src; blocks bstride bytes apart in dst), interleaved by one ST4.
-// With s = 1 the window slides by one pixel: one load per x (four x per iteration over V0-V6, then
-// three register moves).
+// With s = 1 or 2 the window slides in registers, each pixel loaded once: window j of a group of P
+// is V(s*j)..V(s*j+3), and after the group the 4-s pixels the next window starts with move back to
+// V0.. (groups of 16, 4 and 1 windows at s = 1, of 8, 4 and 1 at s = 2).
 func dwprep(g *gen) {
 	g.text("dwprep", "dwprep(dst *int8, src *int8, n int, cin int, s int, nb int, bstride int)", 56)
 	g.p("MOVD dst+0(FP), R0")
@@ -881,6 +1186,8 @@ func dwprep(g *gen) {
 	g.p("MOVD bstride+48(FP), R10")
 	g.p("CMP $1, R3")
 	g.p("BEQ prep1block")
+	g.p("CMP $2, R3")
+	g.p("BEQ prep2block")
 	g.p("MUL R2, R3, R3")
 	g.label("prepblock")
 	g.p("MOVD R0, R11")
@@ -902,42 +1209,71 @@ func dwprep(g *gen) {
 	g.p("BNE prepblock")
 	g.p("RET")
 
-	g.comment("stride 1: pixels x, x+1, x+2 stay in registers, one load per x")
-	g.label("prep1block")
-	g.p("MOVD R0, R11")
-	g.p("MOVD R1, R5")
-	for j := 0; j < 3; j++ {
-		g.p("VLD1.P (R5)(R2), [V%d.B16]", j)
+	for _, st := range []struct {
+		s      int
+		groups []int
+	}{{1, []int{16, 4, 1}}, {2, []int{8, 4, 1}}} {
+		s := st.s
+		k := 4 - s // pixels carried from one window to the next
+		pfx := fmt.Sprintf("prep%d", s)
+		g.comment("stride %d: the window slides in registers", s)
+		g.label(pfx + "block")
+		g.p("MOVD R0, R11")
+		g.p("MOVD R1, R5")
+		for j := 0; j < k; j++ {
+			g.p("VLD1.P (R5)(R2), [V%d.B16]", j)
+		}
+		g.p("MOVD n+16(FP), R9")
+		for _, P := range st.groups {
+			gp := fmt.Sprintf("%sg%d", pfx, P)
+			sh := map[int]int{16: 4, 8: 3, 4: 2, 1: 0}[P]
+			if P > 1 {
+				g.p("LSR $%d, R9, R6", sh)
+				g.p("AND $%d, R9", P-1)
+			} else {
+				g.p("MOVD R9, R6")
+			}
+			g.p("CBZ R6, %sdone", gp)
+			g.label(gp)
+			for j := 0; j < P; j++ {
+				for t := 0; t < s; t++ {
+					g.p("VLD1.P (R5)(R2), [V%d.B16]", s*j+k+t)
+				}
+				g.p("VST4.P %s, 64(R11)", vlist(s*j, 4, "B16"))
+			}
+			for t := 0; t < k; t++ {
+				g.p("VMOV V%d.B16, V%d.B16", s*P+t, t)
+			}
+			g.p("SUBS $1, R6")
+			g.p("BNE %s", gp)
+			g.label(gp + "done")
+		}
+		g.p("ADD $16, R1")
+		g.p("ADD R10, R0")
+		g.p("SUBS $1, R4")
+		g.p("BNE %sblock", pfx)
+		g.p("RET")
 	}
-	g.p("MOVD n+16(FP), R9")
-	g.p("LSR $2, R9, R6")
-	g.p("AND $3, R9")
-	g.p("CBZ R6, prep1rem")
-	g.label("prep1x4")
+}
+
+// dwprep4 emits the preparation of one output pixel of dwdot from four separate input pixels
+// (the edges of a row, where taps meet the padding: those point at a row of InZero): per block of
+// 16 channels 4 loads and one ST4, blocks bstride bytes apart in dst.
+func dwprep4(g *gen) {
+	g.text("dwprep4", "dwprep4(dst *int8, p *[4]*int8, nb int, bstride int)", 32)
+	g.p("MOVD dst+0(FP), R0")
+	g.p("MOVD p+8(FP), R1")
+	g.p("MOVD nb+16(FP), R2")
+	g.p("MOVD bstride+24(FP), R3")
+	g.p("LDP (R1), (R4, R5)")
+	g.p("LDP 16(R1), (R6, R7)")
+	g.label("prep4block")
 	for j := 0; j < 4; j++ {
-		g.p("VLD1.P (R5)(R2), [V%d.B16]", 3+j)
-		g.p("VST4.P %s, 64(R11)", vlist(j, 4, "B16"))
+		g.p("VLD1.P 16(R%d), [V%d.B16]", 4+j, j)
 	}
-	for j := 0; j < 3; j++ {
-		g.p("VMOV V%d.B16, V%d.B16", 4+j, j)
-	}
-	g.p("SUBS $1, R6")
-	g.p("BNE prep1x4")
-	g.label("prep1rem")
-	g.p("CBZ R9, prep1next")
-	g.label("prep1x")
-	g.p("VLD1.P (R5)(R2), [V3.B16]")
-	g.p("VST4.P %s, 64(R11)", vlist(0, 4, "B16"))
-	for j := 0; j < 3; j++ {
-		g.p("VMOV V%d.B16, V%d.B16", 1+j, j)
-	}
-	g.p("SUBS $1, R9")
-	g.p("BNE prep1x")
-	g.label("prep1next")
-	g.p("ADD $16, R1")
-	g.p("ADD R10, R0")
-	g.p("SUBS $1, R4")
-	g.p("BNE prep1block")
+	g.p("VST4.P %s, (R0)(R3)", vlist(0, 4, "B16"))
+	g.p("SUBS $1, R2")
+	g.p("BNE prep4block")
 	g.p("RET")
 }
 
@@ -1127,10 +1463,10 @@ func main() {
 			[]func(*gen){
 				func(g *gen) { gemmSDOT(g, 4, false) }, func(g *gen) { gemmSDOT(g, 1, false) },
 				func(g *gen) { gemmMLAL(g, 4, false) }, func(g *gen) { gemmMLAL(g, 1, false) },
-				func(g *gen) { gemmSDOT(g, 4, true) }, func(g *gen) { gemmMLAL(g, 4, true) },
+				func(g *gen) { gemmSDOT(g, 4, true) }, func(g *gen) { gemmMLAL(g, 4, true) }, gemmSDOT6P,
 			}},
 		{"pack_arm64.s", "A-panel packing for the GEMM kernels; the modeGather row gather.", []func(*gen){packA4, packA4R, gatherA4, gatherRun}},
-		{"dw3x3_arm64.s", "Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening; the SDOT form and its row preparation.", []func(*gen){dw3x3, widen16, dwdot, dwprep}},
+		{"dw3x3_arm64.s", "Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening; the SDOT form and its row preparation.", []func(*gen){dw3x3, widen16, dwdot, dwdot2, dwprep, dwprep4}},
 		{"add_arm64.s", "Elementwise int8 addition: TFLite's requantization (addInt8) and XNNPACK's (addXNNPACK).", []func(*gen){add, addX}},
 		{"pool_arm64.s", "Per-channel sums for average pooling.", []func(*gen){pool}},
 	}
