@@ -361,13 +361,14 @@ func (c *Conv) pack(p *ConvParams) {
 }
 
 // panelLen is the length of the A panel: [kc][4][16] for 4 rows, four times that for the rotations
-// of packA4R on the SMLAL path, kc*96 bytes for gemmSDOT6P's 6 rows on the SDOT path.
+// of packA4R on the SMLAL path, kc*96 bytes for gemmSDOT6P's 6 rows on the SDOT path and 32 for
+// its row sums.
 func (c *Conv) panelLen() int {
 	if c.path == pathNEON {
 		return 16 * c.kc * 16
 	}
 	if c.path == pathSDOT { // gemmSDOT6P's
-		return 6 * c.kc * 16
+		return 6*c.kc*16 + 32
 	}
 	return 4 * c.kc * 16
 }
@@ -385,10 +386,9 @@ func (c *Conv) ScratchSize() int {
 // gatherPix is the number of A rows runGather gathers before one gemmSDOT4P or gemmMLAL4P call.
 const gatherPix = 64
 
-// gatherRuns reports whether Run takes runGather: modeGather on an assembly path, no column tail,
-// no weight zero point.
+// gatherRuns reports whether Run takes runGather: modeGather on an assembly path, no column tail.
 func (c *Conv) gatherRuns() bool {
-	return c.mode == modeGather && c.path != pathGeneric && c.tailN == 0 && c.flags&flagWZ == 0
+	return c.mode == modeGather && c.path != pathGeneric && c.tailN == 0
 }
 
 // Path names the instruction path the convolution was prepared for: "sdot", "neon" or "generic".
@@ -574,8 +574,9 @@ func (c *Conv) runContig(dst, src []int8, panel *int8, tail []int8, m, m1 int, r
 	m1 = min(m1, (len(src)-kcTap*16)/inC+1) // pixel m1-1 reads kc*16 bytes inside src
 	w, params, hdr := &c.w[0], &c.params[0], &c.hdr[0]
 	sdot := c.path == pathSDOT
-	if np := (m1 - m) / 4; np > 0 && c.tailN == 0 && !rowSums {
-		// The whole range in one call: the kernel packs each panel itself.
+	if np := (m1 - m) / 4; np > 0 && c.tailN == 0 {
+		// The whole range in one call: the kernel packs each panel itself (and sums its rows
+		// with a weight zero point).
 		s, d := (*int8)(unsafe.Add(sbase, m*inC)), (*int8)(unsafe.Add(dbase, m*n))
 		if sdot {
 			c.panelsSDOT(s, inC, d, 4*np, panel)
@@ -614,11 +615,11 @@ func (c *Conv) runContig(dst, src []int8, panel *int8, tail []int8, m, m1 int, r
 }
 
 // panelsSDOT computes rows output pixels (a multiple of 4) from the A rows at s, inC bytes apart,
-// into the rows at d (OutC bytes apart), without row sums or column tail: by gemmSDOT6P in panels
-// of 6 when it applies (fp32 requantization without weight zero point), gemmSDOT4P for the rest.
+// into the rows at d (OutC bytes apart), without column tail: by gemmSDOT6P in panels of 6 when it
+// applies (fp32 requantization), gemmSDOT4P for the rest.
 func (c *Conv) panelsSDOT(s *int8, inC int, d *int8, rows int, panel *int8) {
 	n := c.outC
-	if c.flags&(flagFP32|flagWZ) == flagFP32 {
+	if c.flags&flagFP32 != 0 {
 		n6 := rows / 6
 		if rows-6*n6 == 2 { // 8 rows by gemmSDOT4P
 			n6--

@@ -606,6 +606,10 @@ func TestGemmPanelsKernel(t *testing.T) {
 			if k.rows == 6 { // gemmSDOT6P: fp32 only
 				flags = flagFP32
 			}
+			wzs := r.IntN(2) == 0
+			if wzs {
+				flags |= flagWZ
+			}
 			for j := 0; j < ntiles; j++ {
 				q := p[j*per:]
 				if k.mlal {
@@ -623,6 +627,12 @@ func TestGemmPanelsKernel(t *testing.T) {
 						m = int32(math.Float32bits(sc))
 					}
 					q[c], q[16+c], q[32+c], q[48+c] = b, m, rsh, lsh
+					if wzs { // a TF1 model's, or any int32 (the products wrap alike)
+						q[64+c] = int32(r.IntN(256)) - 128
+						if r.IntN(8) == 0 {
+							q[64+c] = int32(r.Uint32())
+						}
+					}
 				}
 			}
 			if k.mlal && r.IntN(2) == 0 {
@@ -689,19 +699,24 @@ func TestGemmSDOT6PGeneric(t *testing.T) {
 		src := randInt8s(r, (12*q-1)*inC+16*kc)
 		w := randInt8s(r, ntiles*kc*256)
 		p := make([]int32, ntiles*sdotParams)
+		flags := flagFP32
+		if r.IntN(2) == 0 {
+			flags |= flagWZ
+		}
 		for j := range ntiles {
 			for c := 0; c < 16; c++ {
 				b, sc := randEpilogueFP32(r, false)
 				p[j*sdotParams+c], p[j*sdotParams+16+c] = b, int32(math.Float32bits(sc))
+				p[j*sdotParams+64+c] = int32(r.IntN(256)) - 128
 			}
 		}
 		h := randHdr(r)
 		hdr := makeHdr(h[0], h[1], h[2])
 		panel := make([]int8, kc*96)
 		got, want := make([]int8, (12*q-1)*n+16*ntiles), make([]int8, (12*q-1)*n+16*ntiles)
-		gemmSDOT6PGeneric(&src[0], inC, &got[0], n, 2*q, &panel[0], kc, &w[0], &p[0], &hdr[0], ntiles, flagFP32)
-		gemmPanelsGeneric(false, &src[0], inC, &want[0], n, 3*q, &panel[0], kc, &w[0], &p[0], &hdr[0], ntiles, flagFP32)
-		diffInt8(t, fmt.Sprintf("kc %d inC %d n %d", kc, inC, n), got, want)
+		gemmSDOT6PGeneric(&src[0], inC, &got[0], n, 2*q, &panel[0], kc, &w[0], &p[0], &hdr[0], ntiles, flags)
+		gemmPanelsGeneric(false, &src[0], inC, &want[0], n, 3*q, &panel[0], kc, &w[0], &p[0], &hdr[0], ntiles, flags)
+		diffInt8(t, fmt.Sprintf("kc %d inC %d n %d flags %d", kc, inC, n, flags), got, want)
 	}
 }
 

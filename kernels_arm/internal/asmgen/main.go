@@ -140,8 +140,10 @@ func gemmPrologueP(g *gen, pfx string) {
 
 // gemmPanelHead emits the start of each panel of the panel-loop variants: the A panel packed from
 // the 4 pixels at R17 (inC = R19 bytes apart; rot: the four rotations of packA4R), then w, p,
-// ntiles and the 4 output row pointers set for the tile loop.
-func gemmPanelHead(g *gen, pfx string, rot bool) {
+// ntiles and the 4 output row pointers set for the tile loop. With sums, flags bit 1 (weight zero
+// point) takes a packing loop that also sums each row (SADDLP, SADALP, as packA4) into V15 for the
+// epilogue's acc -= wz*rowsum: once per panel, which serves all its column tiles.
+func gemmPanelHead(g *gen, pfx string, rot, sums bool) {
 	g.label(pfx + "panel")
 	g.p("MOVD R17, R12")
 	g.p("ADD R19, R12, R13")
@@ -149,21 +151,47 @@ func gemmPanelHead(g *gen, pfx string, rot bool) {
 	g.p("ADD R19, R14, R16")
 	g.p("MOVD R0, R5")
 	g.p("MOVD R1, R10")
-	g.label(pfx + "pack")
-	for r, reg := range []int{12, 13, 14, 16} {
-		g.p("VLD1.P 16(R%d), [V%d.B16]", reg, r)
+	if sums {
+		g.p("TBNZ $1, R11, %ssum", pfx)
 	}
-	g.p("VST1.P %s, 64(R5)", vlist(0, 4, "B16"))
-	if rot {
-		for q := 1; q < 4; q++ {
-			for m := 0; m < 4; m++ {
-				g.p("VEXT $%d, V%d.B16, V%d.B16, V%d.B16", 2*q, m, m, 4+m)
-			}
-			g.p("VST1.P %s, 64(R5)", vlist(4, 4, "B16"))
+	body := func(l string, sum bool) {
+		g.label(l)
+		for r, reg := range []int{12, 13, 14, 16} {
+			g.p("VLD1.P 16(R%d), [V%d.B16]", reg, r)
 		}
+		g.p("VST1.P %s, 64(R5)", vlist(0, 4, "B16"))
+		if rot {
+			for q := 1; q < 4; q++ {
+				for m := 0; m < 4; m++ {
+					g.p("VEXT $%d, V%d.B16, V%d.B16, V%d.B16", 2*q, m, m, 4+m)
+				}
+				g.p("VST1.P %s, 64(R5)", vlist(4, 4, "B16"))
+			}
+		}
+		if sum {
+			for r := 0; r < 4; r++ {
+				g.w(saddlp8H(20+r, r))
+			}
+			for r := 0; r < 4; r++ {
+				g.w(sadalp4S(16+r, 20+r))
+			}
+		}
+		g.p("SUBS $1, R10")
+		g.p("BNE %s", l)
 	}
-	g.p("SUBS $1, R10")
-	g.p("BNE %spack", pfx)
+	body(pfx+"pack", false)
+	if sums {
+		g.p("B %spacked", pfx)
+		g.label(pfx + "sum")
+		for r := 0; r < 4; r++ {
+			g.p("VEOR V%d.B16, V%d.B16, V%d.B16", 16+r, 16+r, 16+r)
+		}
+		body(pfx+"packs", true)
+		g.p("VADDP V17.S4, V16.S4, V24.S4")
+		g.p("VADDP V19.S4, V18.S4, V25.S4")
+		g.p("VADDP V25.S4, V24.S4, V15.S4")
+		g.label(pfx + "packed")
+	}
 	g.p("MOVD R22, R2")
 	g.p("MOVD R23, R3")
 	g.p("MOVD R24, R10")
@@ -308,7 +336,7 @@ func gemmSDOT(g *gen, mr int, panels bool) {
 		g.label(pfx + "gen1")
 	}
 	if panels {
-		gemmPanelHead(g, pfx, false)
+		gemmPanelHead(g, pfx, false, true)
 	}
 
 	g.label(pfx + "tile")
@@ -354,7 +382,7 @@ func gemmSDOT(g *gen, mr int, panels bool) {
 		vp := fmt.Sprintf("%sf%d", pfx, v)
 		g.label(vp)
 		if panels {
-			gemmPanelHead(g, vp, false)
+			gemmPanelHead(g, vp, false, false)
 		}
 		g.label(vp + "tile")
 		g.p("MOVD R0, R12")
@@ -436,12 +464,19 @@ func gemmSDOT6P(g *gen) {
 	g.p("MOVD flags+88(FP), R11")
 	g.p("ADD $16, R4")
 	g.p("LSR $2, R1, R15")
-	g.p("TBNZ $5, R11, %snomin", pfx)
-	g.p("TBNZ $6, R11, %s%d", pfx, 2)
-	g.p("B %s%d", pfx, 0)
-	g.label(pfx + "nomin")
-	g.p("TBNZ $6, R11, %s%d", pfx, 3)
-	g.p("B %s%d", pfx, 1)
+	for _, w := range []int{0, 4} { // the variant: weight zero point (flags bit 1), clamps (bits 5, 6)
+		if w == 0 {
+			g.p("TBNZ $1, R11, %swz", pfx)
+		} else {
+			g.label(pfx + "wz")
+		}
+		g.p("TBNZ $5, R11, %snomin%d", pfx, w)
+		g.p("TBNZ $6, R11, %s%d", pfx, w+2)
+		g.p("B %s%d", pfx, w)
+		g.label(fmt.Sprintf("%snomin%d", pfx, w))
+		g.p("TBNZ $6, R11, %s%d", pfx, w+3)
+		g.p("B %s%d", pfx, w+1)
+	}
 	// aLane is the register and lane of row m of k-group kg after the chunk's two A loads into
 	// V0-V2 (kg 0, 1 from the first, 2, 3 from the second).
 	aLane := func(kg, m int) (int, int) {
@@ -465,9 +500,16 @@ func gemmSDOT6P(g *gen) {
 		}
 	}
 	rows := []int{6, 7, 8, 9, 13, 16}
-	for v := 0; v < 4; v++ {
+	for v := 0; v < 8; v++ { // bit 0: no clamp to the minimum, bit 1: none to the maximum, bit 2: wz
+		wz := v&4 != 0
 		vp := fmt.Sprintf("%s%d", pfx, v)
 		g.label(vp)
+		if wz {
+			g.comment("weight zero point: R11 = the 6 row sums, after the panel (kc*96 bytes)")
+			g.p("MOVD $96, R11")
+			g.p("MUL R1, R11, R11")
+			g.p("ADD R0, R11")
+		}
 		g.label(vp + "panel")
 		g.comment("pack: the 6 pixels' k-chunks, transposed by lane loads (LD4 .s for rows 0-3, LD2 .d for 4, 5)")
 		g.p("MOVD R17, R12")
@@ -478,6 +520,10 @@ func gemmSDOT6P(g *gen) {
 		g.p("ADD R19, R6, R7")
 		g.p("MOVD R0, R5")
 		g.p("MOVD R1, R10")
+		if wz {
+			g.p("VEOR V24.B16, V24.B16, V24.B16")
+			g.p("VEOR V25.B16, V25.B16, V25.B16")
+		}
 		g.label(vp + "pack")
 		for r, reg := range []int{12, 13, 14, 16} { // rows 0-3: word kg of row r to lane r of V16+kg
 			g.w(ld4LaneS(16, reg, r))
@@ -489,8 +535,25 @@ func gemmSDOT6P(g *gen) {
 		g.p("VST1.P [V20.B16], 16(R5)")
 		g.p("VST1.P [V18.B16, V19.B16], 32(R5)")
 		g.p("VST1.P [V21.B16], 16(R5)")
+		if wz {
+			// Rows 0-3: lanes 2r, 2r+1 of V22.8h, then lane r of V24.4s (at most 16*128 per
+			// int16 lane and chunk); rows 4, 5: lanes 0, 1 and 2, 3 of V25.4s.
+			g.w(saddlp8H(22, 16))
+			for kg := 1; kg < 4; kg++ {
+				g.w(sadalp8H(22, 16+kg))
+			}
+			g.w(sadalp4S(24, 22))
+			g.w(saddlp8H(23, 20))
+			g.w(sadalp8H(23, 21))
+			g.w(sadalp4S(25, 23))
+		}
 		g.p("SUBS $1, R10")
 		g.p("BNE %spack", vp)
+		if wz {
+			g.comment("the row sums: rows 0-3, then rows 4, 5 (lanes 0, 1), after the panel")
+			g.p("VADDP V25.S4, V25.S4, V25.S4")
+			g.p("VST1 [V24.S4, V25.S4], (R11)")
+		}
 		g.p("MOVD R22, R2")
 		g.p("MOVD R23, R3")
 		g.p("MOVD R24, R10")
@@ -507,6 +570,18 @@ func gemmSDOT6P(g *gen) {
 			g.p("VLD1 (R3), %s", vlist(acc(m, 0), 4, "S4"))
 		}
 		g.p("VLD1.P 64(R3), %s", vlist(acc(5, 0), 4, "S4"))
+		if wz {
+			g.comment("acc -= wz*rowsum: the tile's weight zero points (p+256 bytes), the row sums")
+			g.p("ADD $192, R3, R12")
+			g.p("VLD1 (R12), %s", vlist(4, 4, "S4"))
+			g.p("VLD1 (R11), [V0.S4, V1.S4]")
+			for m := 0; m < 6; m++ {
+				for c := 0; c < 4; c++ {
+					g.w(mlsElem4S(acc(m, c), 4+c, m/4, m%4))
+				}
+			}
+			g.p("MOVD R0, R12")
+		}
 		g.p("TBZ $0, R1, %sc2", vp)
 		chunk()
 		g.label(vp + "c2")
@@ -660,7 +735,7 @@ func gemmMLAL(g *gen, mr int, panels bool) {
 	}
 	gemmPrologue(g, mr, pfx)
 	if panels {
-		gemmPanelHead(g, pfx, true)
+		gemmPanelHead(g, pfx, true, true)
 	}
 
 	type pair struct{ m, v int }
