@@ -44,11 +44,12 @@ const (
 	modeTaps convMode = iota
 	// modeIm2col: other InC; each A row is first built in scratch (im2col) and zero-padded to 16.
 	modeIm2col
-	// modeRows: other InC, no horizontal dilation, no weight zero point: each kernel row (KW*InC
-	// input bytes, contiguous in the input) starts a new k-chunk, its weights zero-padded to whole
-	// chunks, so the A panel is gathered straight from the input, one pointer per (row, kernel row).
-	// The bytes read past a kernel row meet zero weights; rows at the left or right border, and reads
-	// that would pass the end of the input, are built in scratch instead.
+	// modeRows: other InC, no horizontal dilation: each kernel row (KW*InC input bytes, contiguous
+	// in the input) starts a new k-chunk, its weights zero-padded to whole chunks, so the A panel is
+	// gathered straight from the input, one pointer per (row, kernel row). The bytes read past a
+	// kernel row meet zero weights (wz with a weight zero point, cancelling them in the row sums);
+	// rows at the left or right border, and reads that would pass the end of the input, are built in
+	// scratch instead.
 	modeRows
 	// modeGather: other InC, no horizontal dilation, a kernel row of at most 16 bytes, at most 4
 	// kernel rows, and fewer chunks for K than kernel rows (the 3x3 convolutions of 3 channels: 2
@@ -159,16 +160,6 @@ func sizeOK(dims ...int) bool {
 	return prod <= 1<<30
 }
 
-// allZero reports whether every value of s is 0.
-func allZero(s []int32) bool {
-	for _, v := range s {
-		if v != 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // at returns s[i], or s[0] when s holds one value for all channels.
 func at(s []int32, i int) int32 {
 	if len(s) == 1 {
@@ -251,7 +242,7 @@ func newConv(what string, p ConvParams) (*Conv, error) {
 				c.gidx[i] = byte(i/span*16 + i%span)
 			}
 		}
-	} else if pc := (p.KW*p.InC + 15) / 16; p.DilW == 1 && p.KH <= maxTaps && p.KH*pc <= 2*c.kc && allZero(p.WeightZero) {
+	} else if pc := (p.KW*p.InC + 15) / 16; p.DilW == 1 && p.KH <= maxTaps && p.KH*pc <= 2*c.kc {
 		// At most twice the k-chunks (3 instead of 2 for a 3x3 convolution of 3 channels).
 		c.mode, c.pc, c.kc = modeRows, pc, p.KH*pc
 	}
@@ -302,6 +293,28 @@ func (c *Conv) pack(p *ConvParams) {
 		j, v := o/c.nr, o%c.nr
 		wo := p.Weights[o*k : (o+1)*k]
 		wz := at(p.WeightZero, o)
+		// put stores weight x at position q of the channel's kc*16 k positions.
+		put := func(q int, x int8) {
+			ch, r := q/16, q%16
+			if c.path == pathNEON { // gemmMLAL: rotation rot, column group v/4, byte (r-2rot) mod 16
+				rot := (r/2 - v%4) & 3
+				c.w[j*c.tileW+ch*256+rot*64+v/4*16+((r-2*rot)&15)] = x
+			} else {
+				c.w[j*c.tileW+ch*256+r/4*64+v*4+r%4] = x
+			}
+		}
+		if wz != 0 {
+			// The positions no weight takes (beyond K, between modeRows' kernel rows) hold wz:
+			// whatever A byte a meets one there (zero padding, InZero, the next pixel's bytes)
+			// adds a*wz, and the row sum's -wz*a takes it away again.
+			for q := 0; q < kc*16; q++ {
+				put(q, int8(wz))
+			}
+			if wz == math.MinInt8 && c.path == pathNEON && kc*16 > k {
+				c.params[j*c.tileP] |= mlalTileSafe
+				c.flags |= flagSafe
+			}
+		}
 		var sum int32
 		for i, x := range wo {
 			sum += int32(x)
@@ -310,13 +323,7 @@ func (c *Conv) pack(p *ConvParams) {
 				span := c.kw * c.inC
 				q = i/span*c.pc*16 + i%span
 			}
-			ch, r := q/16, q%16
-			if c.path == pathNEON { // gemmMLAL: rotation rot, column group v/4, byte (r-2rot) mod 16
-				rot := (r/2 - v%4) & 3
-				c.w[j*c.tileW+ch*256+rot*64+v/4*16+((r-2*rot)&15)] = x
-			} else {
-				c.w[j*c.tileW+ch*256+r/4*64+v*4+r%4] = x
-			}
+			put(q, x)
 		}
 		var bias int32
 		if p.Bias != nil {
