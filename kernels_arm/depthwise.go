@@ -1,6 +1,9 @@
 package kernels
 
-import "unsafe"
+import (
+	"math"
+	"unsafe"
+)
 
 // DepthwiseParams describes one int8 NHWC batch-1 depthwise convolution (TFLite DEPTHWISE_CONV_2D):
 // output channel oc = ic*Multiplier + m reads input channel ic only,
@@ -26,8 +29,9 @@ type DepthwiseParams struct {
 // stride 2 convolutions with multiplier 1 and no dilation run the dw3x3 kernel on three padded input
 // rows, widened to int16 once per input row (a ring of three rows in scratch) with the padding
 // filled in, so the kernel has no per-pixel branches; the others run a plain Go loop. On the sdot
-// path, with fp32 requantization and no weight zero point, they run dwdot (dwdot2 for two output
-// rows at stride 1) instead, on rows prepared by dwprep (three SDOTs per kernel row and 16 channels).
+// path, with fp32 requantization, they run dwdot (dwdot2 for two output rows at stride 1, without
+// weight zero point) instead, on rows prepared by dwprep (four SDOTs per kernel row and 16 channels,
+// eight with a weight zero point).
 type Depthwise struct {
 	p    DepthwiseParams
 	outC int
@@ -142,13 +146,14 @@ func (d *Depthwise) packFast() {
 }
 
 // dotOK reports whether the SDOT form (dwdot) computes a fast-path depthwise convolution: fp32
-// requantization and no weight zero point, so the raw int8 weights are the factors.
+// requantization, and weight zero points whose negation is an int8 (not -128): the factors are the
+// raw int8 weights, and with a weight zero point -wz for each tap in a second set of SDOTs.
 func dotOK(p *DepthwiseParams) bool {
 	if p.Scale == nil {
 		return false
 	}
 	for _, z := range p.WeightZero {
-		if z != 0 {
+		if z == math.MinInt8 {
 			return false
 		}
 	}
@@ -167,6 +172,12 @@ func (d *Depthwise) packDot() {
 		b, l := ch/16, ch%16
 		for t := 0; t < 9; t++ {
 			d.wdot[192*b+64*(t/3)+4*l+t%3] = p.Weights[t*c+ch]
+		}
+		// Σ a*(w - wz) = Σ a*w + Σ a*(-wz): the second factors, (-wz, -wz, -wz, 0) as 4 bytes in
+		// the parameters' third slot (unused with fp32 requantization, which dwdot requires).
+		if wz := at(p.WeightZero, ch); wz != 0 {
+			d.dflags |= dwWZ
+			d.params[b*dwParams+32+l] = int32(uint32(uint8(-wz)) * 0x010101)
 		}
 	}
 	if p.ActMin == -128 {
@@ -202,7 +213,8 @@ func (d *Depthwise) ScratchSize() int {
 }
 
 // Path names the instruction path the convolution was prepared for: "sdot", "neon" or "generic"
-// (the sdot path runs dwdot for fp32 requantization without weight zero point, dw3x3 otherwise).
+// (the sdot path runs dwdot for fp32 requantization with weight zero points other than -128, dw3x3
+// otherwise).
 func (d *Depthwise) Path() string { return d.path.String() }
 
 // Run computes output rows [y0, y1) (clamped to [0, OutH)) of dst from src (both NHWC, batch 1). It
@@ -290,7 +302,7 @@ func (d *Depthwise) runDot(dst, src, scratch []int8, y0, y1 int) {
 	for oy := y0; oy < y1; {
 		// Two output rows at once (dwdot2) at stride 1: input rows oy-PadTop .. +3.
 		nr := 1
-		if d.s == 1 && oy+1 < y1 && full > 0 {
+		if d.s == 1 && oy+1 < y1 && full > 0 && d.dflags&dwWZ == 0 { // dwdot2: no weight zero point
 			nr = 2
 		}
 		for ky := 0; ky < 2+nr; ky++ {

@@ -540,8 +540,23 @@ func TestDwdotKernel(t *testing.T) {
 				p[blk*dwParams+ch], p[blk*dwParams+16+ch] = b, int32(math.Float32bits(sc))
 			}
 		}
-		hdr := randHdr(r)
 		flags := r.IntN(4)
+		if r.IntN(2) == 0 { // weight zero point: the factors (-wz, -wz, -wz, 0) in the third slot
+			flags |= dwWZ
+			for blk := 0; blk < nb; blk++ {
+				for ch := 0; ch < 16; ch++ {
+					wz := int32(r.IntN(255) - 127)
+					if tie {
+						wz = 0
+					}
+					p[blk*dwParams+32+ch] = int32(uint32(uint8(-wz)) * 0x010101)
+					if !tie && r.IntN(8) == 0 { // any bytes: the kernel takes the fourth too
+						p[blk*dwParams+32+ch] = int32(r.Uint32())
+					}
+				}
+			}
+		}
+		hdr := randHdr(r)
 		got := newGuarded(r, (n-1)*cout+16*nb)
 		want := slices.Clone(got.all)
 		dwdot(&got.data()[0], &rows[0][0], &rows[1][0], &rows[2][0], &w[0], &p[0], &hdr[0], n, cout, flags, nb)
@@ -549,7 +564,8 @@ func TestDwdotKernel(t *testing.T) {
 		got.check(t, "dwdot")
 		diffInt8(t, fmt.Sprintf("dwdot n %d cout %d flags %d nb %d hdr %v", n, cout, flags, nb, hdr), got.all, want)
 
-		// dwdot2: two output rows, ostride apart, from rows 0-2 and 1-3.
+		// dwdot2: two output rows, ostride apart, from rows 0-2 and 1-3 (no weight zero point).
+		flags &^= dwWZ
 		ostride := (n-1)*cout + 16*nb + r.IntN(40)
 		got2 := newGuarded(r, ostride+(n-1)*cout+16*nb)
 		want2 := slices.Clone(got2.all)

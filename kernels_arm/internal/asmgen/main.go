@@ -1121,12 +1121,17 @@ func dwdot(g *gen) {
 	g.p("MOVD cout+64(FP), R16")
 	g.p("MOVD flags+72(FP), R17")
 	g.p("MOVD nb+80(FP), R21")
-	g.p("AND $3, R17")
-	for v := 0; v < 4; v++ {
+	g.p("AND $7, R17")
+	for v := 0; v < 8; v++ {
 		g.p("CMP $%d, R17", v)
 		g.p("BEQ dwdot%d", v)
 	}
-	for v := 0; v < 4; v++ {
+	// Variant bits: 0 no clamp to the minimum, 1 none to the maximum, 2 weight zero point (the
+	// vectors (-wz, -wz, -wz, 0) per channel at p+128 bytes, in V24, V25, V29, V30: 4 more SDOTs
+	// per kernel row; the narrowing then in place).
+	wzr := []int{24, 25, 29, 30}
+	for v := 0; v < 8; v++ {
+		wz := v&4 != 0
 		pfx := fmt.Sprintf("dwdot%d", v)
 		g.label(pfx)
 		g.comment("block setup: weights, scales, pixel count")
@@ -1134,7 +1139,11 @@ func dwdot(g *gen) {
 			g.p("VLD1.P 64(R10), %s", vlist(4*i, 4, "B16"))
 		}
 		g.p("ADD $64, R11, R12")
-		g.p("VLD1 (R12), %s", vlist(20, 4, "S4"))
+		g.p("VLD1.P 64(R12), %s", vlist(20, 4, "S4"))
+		if wz {
+			g.p("VLD1.P 32(R12), [V24.B16, V25.B16]")
+			g.p("VLD1 (R12), [V29.B16, V30.B16]")
+		}
 		g.p("MOVD n+56(FP), R15")
 		g.p("MOVD R22, R0")
 		g.label(pfx + "px")
@@ -1144,8 +1153,25 @@ func dwdot(g *gen) {
 			for i := 0; i < 4; i++ {
 				g.w(sdotVec(16+i, 12+i, 4*ky+i))
 			}
+			if wz {
+				for i := 0; i < 4; i++ {
+					g.w(sdotVec(16+i, 12+i, wzr[i]))
+				}
+			}
 		}
 		requantFP32(g, []int{16, 17, 18, 19}, []int{20, 21, 22, 23})
+		if wz {
+			narrowClampR(g, 16, [4]int{16, 17, 18, 19}, 26, v&1 == 0, v&2 == 0, 27, 28)
+			g.p("VST1.P [V16.B16], (R0)(R16)")
+			g.p("SUBS $1, R15")
+			g.p("BNE %spx", pfx)
+			g.p("ADD $16, R22")
+			g.p("ADD $256, R11")
+			g.p("SUBS $1, R21")
+			g.p("BNE %s", pfx)
+			g.p("RET")
+			continue
+		}
 		g.w(sqxtnH(24, 16, false))
 		g.w(sqxtnH(24, 17, true))
 		g.w(sqxtnH(25, 18, false))
