@@ -269,6 +269,14 @@ func TestDepthwiseDot(t *testing.T) {
 				p.WeightZero[i] = int32(r.IntN(255) - 127)
 			}
 		}
+		// Weights near their zero points: blocks where w - wz fit in int8 (all, or the even ones).
+		if near := r.IntN(3); near > 0 {
+			for i := range p.Weights {
+				if ch := i % p.InC; near == 1 || ch/16%2 == 0 {
+					p.Weights[i] = int8(min(max(at(p.WeightZero, ch)+int32(r.IntN(101)-50), -128), 127))
+				}
+			}
+		}
 		if p.Scale == nil || r.IntN(4) == 0 {
 			p.Scale = randScales(r, p.InC, math.Sqrt(9)*128*128)
 		}

@@ -39,17 +39,17 @@ func widen16(dst *int16, src *int8, n int)
 // ([block][x][16][4]: tap kx of channel ch of output pixel x at 64x+4ch+kx, blocks 64n bytes
 // apart); w holds the weights [nb][ky][16][4] (kx = 3 zero); p the parameters ([nb][4][16]int32:
 // bias, float32 scale bits, the weight zero point's factors wzf (4 int8 per channel: -wz, -wz,
-// -wz, 0), unused); outputs go cout bytes apart. flags bit 0 skips the clamp to ActMin, bit 1 the
-// clamp to ActMax (set when they cannot bind), bit 2 (dwWZ) adds the products with wzf, 4 more
-// SDOTs per kernel row. Block b is the reference loop on r_ky[64*n*b:], w[192*b:], p[64*b:] and
-// out[16*b:]:
+// -wz, 0), then a word corr and 15 unused); outputs go cout bytes apart. flags bit 0 skips the
+// clamp to ActMin, bit 1 the clamp to ActMax (set when they cannot bind); with bit 2 (dwWZ) the
+// blocks whose corr is not 0 add the products with wzf, 4 more SDOTs per kernel row. Block b is
+// the reference loop on r_ky[64*n*b:], w[192*b:], p[64*b:] and out[16*b:]:
 //
 //	for x := range n {
 //		for ch := range 16 {
 //			acc := bias[ch]
 //			for ky, kx := range 3, 4 {
 //				acc += int32(r_ky[64*x+4*ch+kx]) * int32(w[64*ky+4*ch+kx])
-//				if flags&dwWZ != 0 {
+//				if flags&dwWZ != 0 && corr != 0 {
 //					acc += int32(r_ky[64*x+4*ch+kx]) * int32(wzf[ch][kx])
 //				}
 //			}

@@ -763,10 +763,12 @@ dwdot4:
 	VLD1.P 64(R10), [V8.B16, V9.B16, V10.B16, V11.B16]
 	ADD $64, R11, R12
 	VLD1.P 64(R12), [V20.S4, V21.S4, V22.S4, V23.S4]
-	VLD1.P 32(R12), [V24.B16, V25.B16]
-	VLD1 (R12), [V29.B16, V30.B16]
 	MOVD n+56(FP), R15
 	MOVD R22, R0
+	MOVW 64(R12), R13
+	CBZ R13, dwdot4plain
+	VLD1.P 32(R12), [V24.B16, V25.B16]
+	VLD1 (R12), [V29.B16, V30.B16]
 dwdot4px:
 	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
 	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
@@ -821,6 +823,56 @@ dwdot4px:
 	VST1.P [V16.B16], (R0)(R16)
 	SUBS $1, R15
 	BNE dwdot4px
+	// next block: the row pointers are there already
+	ADD $16, R22
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwdot4
+	RET
+dwdot4plain:
+dwdot4plainpx:
+	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e809590 // sdot v16.4s, v12.16b, v0.16b
+	WORD $0x4e8195b1 // sdot v17.4s, v13.16b, v1.16b
+	WORD $0x4e8295d2 // sdot v18.4s, v14.16b, v2.16b
+	WORD $0x4e8395f3 // sdot v19.4s, v15.16b, v3.16b
+	VLD1.P 64(R2), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e849590 // sdot v16.4s, v12.16b, v4.16b
+	WORD $0x4e8595b1 // sdot v17.4s, v13.16b, v5.16b
+	WORD $0x4e8695d2 // sdot v18.4s, v14.16b, v6.16b
+	WORD $0x4e8795f3 // sdot v19.4s, v15.16b, v7.16b
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889590 // sdot v16.4s, v12.16b, v8.16b
+	WORD $0x4e8995b1 // sdot v17.4s, v13.16b, v9.16b
+	WORD $0x4e8a95d2 // sdot v18.4s, v14.16b, v10.16b
+	WORD $0x4e8b95f3 // sdot v19.4s, v15.16b, v11.16b
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x0e614a18 // sqxtn v24.4h, v16.4s
+	WORD $0x4e614a38 // sqxtn2 v24.8h, v17.4s
+	WORD $0x0e614a59 // sqxtn v25.4h, v18.4s
+	WORD $0x4e614a79 // sqxtn2 v25.8h, v19.4s
+	WORD $0x4e7a0f18 // sqadd v24.8h, v24.8h, v26.8h
+	WORD $0x4e7a0f39 // sqadd v25.8h, v25.8h, v26.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	WORD $0x4e3b6718 // smax v24.16b, v24.16b, v27.16b
+	WORD $0x4e3c6f18 // smin v24.16b, v24.16b, v28.16b
+	VST1.P [V24.B16], (R0)(R16)
+	SUBS $1, R15
+	BNE dwdot4plainpx
+	// next block: the row pointers are there already
 	ADD $16, R22
 	ADD $256, R11
 	SUBS $1, R21
@@ -833,10 +885,12 @@ dwdot5:
 	VLD1.P 64(R10), [V8.B16, V9.B16, V10.B16, V11.B16]
 	ADD $64, R11, R12
 	VLD1.P 64(R12), [V20.S4, V21.S4, V22.S4, V23.S4]
-	VLD1.P 32(R12), [V24.B16, V25.B16]
-	VLD1 (R12), [V29.B16, V30.B16]
 	MOVD n+56(FP), R15
 	MOVD R22, R0
+	MOVW 64(R12), R13
+	CBZ R13, dwdot5plain
+	VLD1.P 32(R12), [V24.B16, V25.B16]
+	VLD1 (R12), [V29.B16, V30.B16]
 dwdot5px:
 	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
 	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
@@ -890,6 +944,55 @@ dwdot5px:
 	VST1.P [V16.B16], (R0)(R16)
 	SUBS $1, R15
 	BNE dwdot5px
+	// next block: the row pointers are there already
+	ADD $16, R22
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwdot5
+	RET
+dwdot5plain:
+dwdot5plainpx:
+	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e809590 // sdot v16.4s, v12.16b, v0.16b
+	WORD $0x4e8195b1 // sdot v17.4s, v13.16b, v1.16b
+	WORD $0x4e8295d2 // sdot v18.4s, v14.16b, v2.16b
+	WORD $0x4e8395f3 // sdot v19.4s, v15.16b, v3.16b
+	VLD1.P 64(R2), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e849590 // sdot v16.4s, v12.16b, v4.16b
+	WORD $0x4e8595b1 // sdot v17.4s, v13.16b, v5.16b
+	WORD $0x4e8695d2 // sdot v18.4s, v14.16b, v6.16b
+	WORD $0x4e8795f3 // sdot v19.4s, v15.16b, v7.16b
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889590 // sdot v16.4s, v12.16b, v8.16b
+	WORD $0x4e8995b1 // sdot v17.4s, v13.16b, v9.16b
+	WORD $0x4e8a95d2 // sdot v18.4s, v14.16b, v10.16b
+	WORD $0x4e8b95f3 // sdot v19.4s, v15.16b, v11.16b
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x0e614a18 // sqxtn v24.4h, v16.4s
+	WORD $0x4e614a38 // sqxtn2 v24.8h, v17.4s
+	WORD $0x0e614a59 // sqxtn v25.4h, v18.4s
+	WORD $0x4e614a79 // sqxtn2 v25.8h, v19.4s
+	WORD $0x4e7a0f18 // sqadd v24.8h, v24.8h, v26.8h
+	WORD $0x4e7a0f39 // sqadd v25.8h, v25.8h, v26.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	WORD $0x4e3c6f18 // smin v24.16b, v24.16b, v28.16b
+	VST1.P [V24.B16], (R0)(R16)
+	SUBS $1, R15
+	BNE dwdot5plainpx
+	// next block: the row pointers are there already
 	ADD $16, R22
 	ADD $256, R11
 	SUBS $1, R21
@@ -902,10 +1005,12 @@ dwdot6:
 	VLD1.P 64(R10), [V8.B16, V9.B16, V10.B16, V11.B16]
 	ADD $64, R11, R12
 	VLD1.P 64(R12), [V20.S4, V21.S4, V22.S4, V23.S4]
-	VLD1.P 32(R12), [V24.B16, V25.B16]
-	VLD1 (R12), [V29.B16, V30.B16]
 	MOVD n+56(FP), R15
 	MOVD R22, R0
+	MOVW 64(R12), R13
+	CBZ R13, dwdot6plain
+	VLD1.P 32(R12), [V24.B16, V25.B16]
+	VLD1 (R12), [V29.B16, V30.B16]
 dwdot6px:
 	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
 	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
@@ -959,6 +1064,55 @@ dwdot6px:
 	VST1.P [V16.B16], (R0)(R16)
 	SUBS $1, R15
 	BNE dwdot6px
+	// next block: the row pointers are there already
+	ADD $16, R22
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwdot6
+	RET
+dwdot6plain:
+dwdot6plainpx:
+	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e809590 // sdot v16.4s, v12.16b, v0.16b
+	WORD $0x4e8195b1 // sdot v17.4s, v13.16b, v1.16b
+	WORD $0x4e8295d2 // sdot v18.4s, v14.16b, v2.16b
+	WORD $0x4e8395f3 // sdot v19.4s, v15.16b, v3.16b
+	VLD1.P 64(R2), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e849590 // sdot v16.4s, v12.16b, v4.16b
+	WORD $0x4e8595b1 // sdot v17.4s, v13.16b, v5.16b
+	WORD $0x4e8695d2 // sdot v18.4s, v14.16b, v6.16b
+	WORD $0x4e8795f3 // sdot v19.4s, v15.16b, v7.16b
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889590 // sdot v16.4s, v12.16b, v8.16b
+	WORD $0x4e8995b1 // sdot v17.4s, v13.16b, v9.16b
+	WORD $0x4e8a95d2 // sdot v18.4s, v14.16b, v10.16b
+	WORD $0x4e8b95f3 // sdot v19.4s, v15.16b, v11.16b
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x0e614a18 // sqxtn v24.4h, v16.4s
+	WORD $0x4e614a38 // sqxtn2 v24.8h, v17.4s
+	WORD $0x0e614a59 // sqxtn v25.4h, v18.4s
+	WORD $0x4e614a79 // sqxtn2 v25.8h, v19.4s
+	WORD $0x4e7a0f18 // sqadd v24.8h, v24.8h, v26.8h
+	WORD $0x4e7a0f39 // sqadd v25.8h, v25.8h, v26.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	WORD $0x4e3b6718 // smax v24.16b, v24.16b, v27.16b
+	VST1.P [V24.B16], (R0)(R16)
+	SUBS $1, R15
+	BNE dwdot6plainpx
+	// next block: the row pointers are there already
 	ADD $16, R22
 	ADD $256, R11
 	SUBS $1, R21
@@ -971,10 +1125,12 @@ dwdot7:
 	VLD1.P 64(R10), [V8.B16, V9.B16, V10.B16, V11.B16]
 	ADD $64, R11, R12
 	VLD1.P 64(R12), [V20.S4, V21.S4, V22.S4, V23.S4]
-	VLD1.P 32(R12), [V24.B16, V25.B16]
-	VLD1 (R12), [V29.B16, V30.B16]
 	MOVD n+56(FP), R15
 	MOVD R22, R0
+	MOVW 64(R12), R13
+	CBZ R13, dwdot7plain
+	VLD1.P 32(R12), [V24.B16, V25.B16]
+	VLD1 (R12), [V29.B16, V30.B16]
 dwdot7px:
 	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
 	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
@@ -1027,6 +1183,54 @@ dwdot7px:
 	VST1.P [V16.B16], (R0)(R16)
 	SUBS $1, R15
 	BNE dwdot7px
+	// next block: the row pointers are there already
+	ADD $16, R22
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwdot7
+	RET
+dwdot7plain:
+dwdot7plainpx:
+	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e809590 // sdot v16.4s, v12.16b, v0.16b
+	WORD $0x4e8195b1 // sdot v17.4s, v13.16b, v1.16b
+	WORD $0x4e8295d2 // sdot v18.4s, v14.16b, v2.16b
+	WORD $0x4e8395f3 // sdot v19.4s, v15.16b, v3.16b
+	VLD1.P 64(R2), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e849590 // sdot v16.4s, v12.16b, v4.16b
+	WORD $0x4e8595b1 // sdot v17.4s, v13.16b, v5.16b
+	WORD $0x4e8695d2 // sdot v18.4s, v14.16b, v6.16b
+	WORD $0x4e8795f3 // sdot v19.4s, v15.16b, v7.16b
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889590 // sdot v16.4s, v12.16b, v8.16b
+	WORD $0x4e8995b1 // sdot v17.4s, v13.16b, v9.16b
+	WORD $0x4e8a95d2 // sdot v18.4s, v14.16b, v10.16b
+	WORD $0x4e8b95f3 // sdot v19.4s, v15.16b, v11.16b
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x0e614a18 // sqxtn v24.4h, v16.4s
+	WORD $0x4e614a38 // sqxtn2 v24.8h, v17.4s
+	WORD $0x0e614a59 // sqxtn v25.4h, v18.4s
+	WORD $0x4e614a79 // sqxtn2 v25.8h, v19.4s
+	WORD $0x4e7a0f18 // sqadd v24.8h, v24.8h, v26.8h
+	WORD $0x4e7a0f39 // sqadd v25.8h, v25.8h, v26.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	VST1.P [V24.B16], (R0)(R16)
+	SUBS $1, R15
+	BNE dwdot7plainpx
+	// next block: the row pointers are there already
 	ADD $16, R22
 	ADD $256, R11
 	SUBS $1, R21

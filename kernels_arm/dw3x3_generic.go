@@ -9,8 +9,9 @@ import (
 // with flagFP32), rsh, lsh.
 const dwParams = 4 * 16
 
-// dwdot flags: the clamps that cannot bind (ActMin = -128, ActMax = 127) are skipped; dwWZ adds
-// the products with the vectors (-wz, -wz, -wz, 0) of the parameters' third slot (weight zero point).
+// dwdot flags: the clamps that cannot bind (ActMin = -128, ActMax = 127) are skipped; with dwWZ the
+// blocks whose parameters' fourth slot starts with a word not 0 add the products with the vectors
+// (-wz, -wz, -wz, 0) of the third slot (weight zero point).
 const (
 	dwNoMin = 1
 	dwNoMax = 2
@@ -90,7 +91,7 @@ func dwdotGeneric(out *int8, r0, r1, r2 *int8, w *int8, p *int32, hdr *int32, n 
 					for kx := 0; kx < 4; kx++ {
 						a := int32(rows[ky][64*(n*b+x)+4*ch+kx])
 						acc += a * int32(W[192*b+64*ky+4*ch+kx])
-						if flags&dwWZ != 0 {
+						if flags&dwWZ != 0 && P[dwParams*b+48] != 0 {
 							acc += a * int32(int8(wzv>>(8*kx)))
 						}
 					}

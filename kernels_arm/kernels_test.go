@@ -541,9 +541,12 @@ func TestDwdotKernel(t *testing.T) {
 			}
 		}
 		flags := r.IntN(4)
-		if r.IntN(2) == 0 { // weight zero point: the factors (-wz, -wz, -wz, 0) in the third slot
+		if r.IntN(2) == 0 { // weight zero point: the factors (-wz, -wz, -wz, 0) in the third slot, per block
 			flags |= dwWZ
 			for blk := 0; blk < nb; blk++ {
+				if r.IntN(4) != 0 { // the block adds them (any word not 0)
+					p[blk*dwParams+48] = 1 << r.IntN(32)
+				}
 				for ch := 0; ch < 16; ch++ {
 					wz := int32(r.IntN(255) - 127)
 					if tie {

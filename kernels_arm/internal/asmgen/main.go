@@ -1126,9 +1126,10 @@ func dwdot(g *gen) {
 		g.p("CMP $%d, R17", v)
 		g.p("BEQ dwdot%d", v)
 	}
-	// Variant bits: 0 no clamp to the minimum, 1 none to the maximum, 2 weight zero point (the
-	// vectors (-wz, -wz, -wz, 0) per channel at p+128 bytes, in V24, V25, V29, V30: 4 more SDOTs
-	// per kernel row; the narrowing then in place).
+	// Variant bits: 0 no clamp to the minimum, 1 none to the maximum, 2 weight zero point: blocks
+	// whose word at p+192 bytes is not 0 add the products with the vectors (-wz, -wz, -wz, 0) per
+	// channel at p+128 bytes, in V24, V25, V29, V30 (4 more SDOTs per kernel row, the narrowing
+	// then in place); the others take a copy of the plain pixel loop.
 	wzr := []int{24, 25, 29, 30}
 	for v := 0; v < 8; v++ {
 		wz := v&4 != 0
@@ -1140,61 +1141,53 @@ func dwdot(g *gen) {
 		}
 		g.p("ADD $64, R11, R12")
 		g.p("VLD1.P 64(R12), %s", vlist(20, 4, "S4"))
+		g.p("MOVD n+56(FP), R15")
+		g.p("MOVD R22, R0")
 		if wz {
+			g.p("MOVW 64(R12), R13")
+			g.p("CBZ R13, %splain", pfx)
 			g.p("VLD1.P 32(R12), [V24.B16, V25.B16]")
 			g.p("VLD1 (R12), [V29.B16, V30.B16]")
 		}
-		g.p("MOVD n+56(FP), R15")
-		g.p("MOVD R22, R0")
-		g.label(pfx + "px")
-		g.p("VLD1 (R11), %s", vlist(16, 4, "S4"))
-		for ky := 0; ky < 3; ky++ {
-			g.p("VLD1.P 64(R%d), %s", 1+ky, vlist(12, 4, "B16"))
-			for i := 0; i < 4; i++ {
-				g.w(sdotVec(16+i, 12+i, 4*ky+i))
-			}
-			if wz {
+		// px emits the pixel loop at label l (corr: with the weight zero point's SDOTs), then the
+		// step to the next block.
+		px := func(l string, corr bool) {
+			g.label(l)
+			g.p("VLD1 (R11), %s", vlist(16, 4, "S4"))
+			for ky := 0; ky < 3; ky++ {
+				g.p("VLD1.P 64(R%d), %s", 1+ky, vlist(12, 4, "B16"))
 				for i := 0; i < 4; i++ {
-					g.w(sdotVec(16+i, 12+i, wzr[i]))
+					g.w(sdotVec(16+i, 12+i, 4*ky+i))
+				}
+				if corr {
+					for i := 0; i < 4; i++ {
+						g.w(sdotVec(16+i, 12+i, wzr[i]))
+					}
 				}
 			}
-		}
-		requantFP32(g, []int{16, 17, 18, 19}, []int{20, 21, 22, 23})
-		if wz {
-			narrowClampR(g, 16, [4]int{16, 17, 18, 19}, 26, v&1 == 0, v&2 == 0, 27, 28)
-			g.p("VST1.P [V16.B16], (R0)(R16)")
+			requantFP32(g, []int{16, 17, 18, 19}, []int{20, 21, 22, 23})
+			d := 24
+			if corr { // V24, V25 hold factors: narrow in place
+				d = 16
+			}
+			narrowClampR(g, d, [4]int{16, 17, 18, 19}, 26, v&1 == 0, v&2 == 0, 27, 28)
+			g.p("VST1.P [V%d.B16], (R0)(R16)", d)
 			g.p("SUBS $1, R15")
-			g.p("BNE %spx", pfx)
+			g.p("BNE %s", l)
+			g.comment("next block: the row pointers are there already")
 			g.p("ADD $16, R22")
 			g.p("ADD $256, R11")
 			g.p("SUBS $1, R21")
 			g.p("BNE %s", pfx)
 			g.p("RET")
+		}
+		if !wz {
+			px(pfx+"px", false)
 			continue
 		}
-		g.w(sqxtnH(24, 16, false))
-		g.w(sqxtnH(24, 17, true))
-		g.w(sqxtnH(25, 18, false))
-		g.w(sqxtnH(25, 19, true))
-		g.w(sqadd8H(24, 24, 26))
-		g.w(sqadd8H(25, 25, 26))
-		g.w(sqxtnB(24, 24, false))
-		g.w(sqxtnB(24, 25, true))
-		if v&1 == 0 {
-			g.w(smax16B(24, 24, 27))
-		}
-		if v&2 == 0 {
-			g.w(smin16B(24, 24, 28))
-		}
-		g.p("VST1.P [V24.B16], (R0)(R16)")
-		g.p("SUBS $1, R15")
-		g.p("BNE %spx", pfx)
-		g.comment("next block: the row pointers are there already")
-		g.p("ADD $16, R22")
-		g.p("ADD $256, R11")
-		g.p("SUBS $1, R21")
-		g.p("BNE %s", pfx)
-		g.p("RET")
+		px(pfx+"px", true)
+		g.label(pfx + "plain")
+		px(pfx+"plainpx", false)
 	}
 }
 
