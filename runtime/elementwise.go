@@ -404,14 +404,17 @@ func byteOffset(table *[256]byte) (d byte, ok bool) {
 func addBytes(d byte, dst, src []byte) {
 	const lo7, hi1 = 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
 	dd := uint64(d) * 0x0101010101010101
-	i := 0
-	for ; i+8 <= len(src); i += 8 {
-		x := binary.LittleEndian.Uint64(src[i:])
+	dst = dst[:len(src)]
+	for len(src) >= 16 {
+		s, t := src[:16:16], dst[:16:16]
+		x, y := binary.LittleEndian.Uint64(s), binary.LittleEndian.Uint64(s[8:])
 		// Per byte: the low 7 bits added (their carry stays in the byte's top bit), then the top
 		// bits of x and d added without carry (XOR).
-		binary.LittleEndian.PutUint64(dst[i:], ((x&lo7)+(dd&lo7))^((x^dd)&hi1))
+		binary.LittleEndian.PutUint64(t, ((x&lo7)+(dd&lo7))^((x^dd)&hi1))
+		binary.LittleEndian.PutUint64(t[8:], ((y&lo7)+(dd&lo7))^((y^dd)&hi1))
+		src, dst = src[16:], dst[16:]
 	}
-	for ; i < len(src); i++ {
+	for i := range src {
 		dst[i] = src[i] + d
 	}
 }
