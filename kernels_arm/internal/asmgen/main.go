@@ -111,7 +111,7 @@ const gemmSigP = "(src *int8, inC int, dst *int8, n int, npanels int, panel *int
 // gemmPrologueP is gemmPrologue for the panel-loop variants, which also pack their A panels: R17 =
 // the first input pixel of the panel, R19 = inC (bytes per pixel), R25 = the panel's first output
 // row, R20 = n (bytes per output row), R21 = panels left, R22, R23, R24 = w, p, ntiles to restart
-// from for each panel (no row sums: flags bit 1 is never set).
+// from for each panel. The row sums (flags bit 1) come from gemmPanelHead, per panel.
 func gemmPrologueP(g *gen, pfx string) {
 	g.p("MOVD src+0(FP), R17")
 	g.p("MOVD inC+8(FP), R19")
@@ -432,8 +432,10 @@ func gemmSDOT(g *gen, mr int, panels bool) {
 	}
 }
 
-// gemmSDOT6P emits gemmSDOT6P: gemmSDOT4P in 6x16 tiles, for fp32 requantization without weight
-// zero point only (flags bits 3 and 1; the caller checks). The panel of 6 rows is transposed, per
+// gemmSDOT6P emits gemmSDOT6P: gemmSDOT4P in 6x16 tiles, for fp32 requantization only (flags bit
+// 3; the caller checks), with or without weight zero point (bit 1: the row sums computed while
+// packing, stored after the panel, R11 pointing at them; the tile's accumulators start at
+// bias - wz*rowsum by 24 MLS). The panel of 6 rows is transposed, per
 // k-chunk 96 bytes (4 bytes per row and k-group kg of 4 k):
 //
 //	kg0 rows 0-3 | kg1 rows 0-3 | row 4 kg0, kg1, row 5 kg0, kg1 | kg2 rows 0-3 | kg3 rows 0-3 | row 4 kg2, kg3, row 5 kg2, kg3
