@@ -44,11 +44,12 @@ const (
 	modeTaps convMode = iota
 	// modeIm2col: other InC; each A row is first built in scratch (im2col) and zero-padded to 16.
 	modeIm2col
-	// modeRows: other InC, no horizontal dilation, no weight zero point: each kernel row (KW*InC
-	// input bytes, contiguous in the input) starts a new k-chunk, its weights zero-padded to whole
-	// chunks, so the A panel is gathered straight from the input, one pointer per (row, kernel row).
-	// The bytes read past a kernel row meet zero weights; rows at the left or right border, and reads
-	// that would pass the end of the input, are built in scratch instead.
+	// modeRows: other InC, no horizontal dilation: each kernel row (KW*InC input bytes, contiguous
+	// in the input) starts a new k-chunk, its weights zero-padded to whole chunks, so the A panel is
+	// gathered straight from the input, one pointer per (row, kernel row). The bytes read past a
+	// kernel row meet zero weights (wz with a weight zero point, cancelling them in the row sums);
+	// rows at the left or right border, and reads that would pass the end of the input, are built in
+	// scratch instead.
 	modeRows
 	// modeGather: other InC, no horizontal dilation, a kernel row of at most 16 bytes, at most 4
 	// kernel rows, and fewer chunks for K than kernel rows (the 3x3 convolutions of 3 channels: 2
@@ -159,16 +160,6 @@ func sizeOK(dims ...int) bool {
 	return prod <= 1<<30
 }
 
-// allZero reports whether every value of s is 0.
-func allZero(s []int32) bool {
-	for _, v := range s {
-		if v != 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // at returns s[i], or s[0] when s holds one value for all channels.
 func at(s []int32, i int) int32 {
 	if len(s) == 1 {
@@ -251,7 +242,7 @@ func newConv(what string, p ConvParams) (*Conv, error) {
 				c.gidx[i] = byte(i/span*16 + i%span)
 			}
 		}
-	} else if pc := (p.KW*p.InC + 15) / 16; p.DilW == 1 && p.KH <= maxTaps && p.KH*pc <= 2*c.kc && allZero(p.WeightZero) {
+	} else if pc := (p.KW*p.InC + 15) / 16; p.DilW == 1 && p.KH <= maxTaps && p.KH*pc <= 2*c.kc {
 		// At most twice the k-chunks (3 instead of 2 for a 3x3 convolution of 3 channels).
 		c.mode, c.pc, c.kc = modeRows, pc, p.KH*pc
 	}
@@ -302,6 +293,28 @@ func (c *Conv) pack(p *ConvParams) {
 		j, v := o/c.nr, o%c.nr
 		wo := p.Weights[o*k : (o+1)*k]
 		wz := at(p.WeightZero, o)
+		// put stores weight x at position q of the channel's kc*16 k positions.
+		put := func(q int, x int8) {
+			ch, r := q/16, q%16
+			if c.path == pathNEON { // gemmMLAL: rotation rot, column group v/4, byte (r-2rot) mod 16
+				rot := (r/2 - v%4) & 3
+				c.w[j*c.tileW+ch*256+rot*64+v/4*16+((r-2*rot)&15)] = x
+			} else {
+				c.w[j*c.tileW+ch*256+r/4*64+v*4+r%4] = x
+			}
+		}
+		if wz != 0 {
+			// The positions no weight takes (beyond K, between modeRows' kernel rows) hold wz:
+			// whatever A byte a meets one there (zero padding, InZero, the next pixel's bytes)
+			// adds a*wz, and the row sum's -wz*a takes it away again.
+			for q := 0; q < kc*16; q++ {
+				put(q, int8(wz))
+			}
+			if wz == math.MinInt8 && c.path == pathNEON && kc*16 > k {
+				c.params[j*c.tileP] |= mlalTileSafe
+				c.flags |= flagSafe
+			}
+		}
 		var sum int32
 		for i, x := range wo {
 			sum += int32(x)
@@ -310,13 +323,7 @@ func (c *Conv) pack(p *ConvParams) {
 				span := c.kw * c.inC
 				q = i/span*c.pc*16 + i%span
 			}
-			ch, r := q/16, q%16
-			if c.path == pathNEON { // gemmMLAL: rotation rot, column group v/4, byte (r-2rot) mod 16
-				rot := (r/2 - v%4) & 3
-				c.w[j*c.tileW+ch*256+rot*64+v/4*16+((r-2*rot)&15)] = x
-			} else {
-				c.w[j*c.tileW+ch*256+r/4*64+v*4+r%4] = x
-			}
+			put(q, x)
 		}
 		var bias int32
 		if p.Bias != nil {
@@ -361,13 +368,14 @@ func (c *Conv) pack(p *ConvParams) {
 }
 
 // panelLen is the length of the A panel: [kc][4][16] for 4 rows, four times that for the rotations
-// of packA4R on the SMLAL path, kc*96 bytes for gemmSDOT6P's 6 rows on the SDOT path.
+// of packA4R on the SMLAL path, kc*96 bytes for gemmSDOT6P's 6 rows on the SDOT path and 32 for
+// its row sums.
 func (c *Conv) panelLen() int {
 	if c.path == pathNEON {
 		return 16 * c.kc * 16
 	}
 	if c.path == pathSDOT { // gemmSDOT6P's
-		return 6 * c.kc * 16
+		return 6*c.kc*16 + 32
 	}
 	return 4 * c.kc * 16
 }
@@ -385,10 +393,9 @@ func (c *Conv) ScratchSize() int {
 // gatherPix is the number of A rows runGather gathers before one gemmSDOT4P or gemmMLAL4P call.
 const gatherPix = 64
 
-// gatherRuns reports whether Run takes runGather: modeGather on an assembly path, no column tail,
-// no weight zero point.
+// gatherRuns reports whether Run takes runGather: modeGather on an assembly path, no column tail.
 func (c *Conv) gatherRuns() bool {
-	return c.mode == modeGather && c.path != pathGeneric && c.tailN == 0 && c.flags&flagWZ == 0
+	return c.mode == modeGather && c.path != pathGeneric && c.tailN == 0
 }
 
 // Path names the instruction path the convolution was prepared for: "sdot", "neon" or "generic".
@@ -574,8 +581,9 @@ func (c *Conv) runContig(dst, src []int8, panel *int8, tail []int8, m, m1 int, r
 	m1 = min(m1, (len(src)-kcTap*16)/inC+1) // pixel m1-1 reads kc*16 bytes inside src
 	w, params, hdr := &c.w[0], &c.params[0], &c.hdr[0]
 	sdot := c.path == pathSDOT
-	if np := (m1 - m) / 4; np > 0 && c.tailN == 0 && !rowSums {
-		// The whole range in one call: the kernel packs each panel itself.
+	if np := (m1 - m) / 4; np > 0 && c.tailN == 0 {
+		// The whole range in one call: the kernel packs each panel itself (and sums its rows
+		// with a weight zero point).
 		s, d := (*int8)(unsafe.Add(sbase, m*inC)), (*int8)(unsafe.Add(dbase, m*n))
 		if sdot {
 			c.panelsSDOT(s, inC, d, 4*np, panel)
@@ -614,11 +622,11 @@ func (c *Conv) runContig(dst, src []int8, panel *int8, tail []int8, m, m1 int, r
 }
 
 // panelsSDOT computes rows output pixels (a multiple of 4) from the A rows at s, inC bytes apart,
-// into the rows at d (OutC bytes apart), without row sums or column tail: by gemmSDOT6P in panels
-// of 6 when it applies (fp32 requantization without weight zero point), gemmSDOT4P for the rest.
+// into the rows at d (OutC bytes apart), without column tail: by gemmSDOT6P in panels of 6 when it
+// applies (fp32 requantization), gemmSDOT4P for the rest.
 func (c *Conv) panelsSDOT(s *int8, inC int, d *int8, rows int, panel *int8) {
 	n := c.outC
-	if c.flags&(flagFP32|flagWZ) == flagFP32 {
+	if c.flags&flagFP32 != 0 {
 		n6 := rows / 6
 		if rows-6*n6 == 2 { // 8 rows by gemmSDOT4P
 			n6--

@@ -386,9 +386,9 @@ func TestConvFP32Ties(t *testing.T) {
 	}
 }
 
-// TestConvRowsMode checks the kernel-row gather (modeRows): chosen for InC not a multiple of 16
-// without a weight zero point, each kernel row read straight from the input with the bytes past it
-// meeting zero weights; border pixels and reads that would pass the end of the (exactly sized,
+// TestConvRowsMode checks the kernel-row gather (modeRows): chosen for InC not a multiple of 16,
+// each kernel row read straight from the input with the bytes past it meeting zero weights (wz with
+// a weight zero point, -128 included: the SMLAL path's safe loop); border pixels and reads that would pass the end of the (exactly sized,
 // unaligned) input are built in scratch. Shapes whose kernel rows are at most 16 bytes and fit in
 // fewer chunks than kernel rows take modeGather instead (TBL), with or without weight zero point.
 func TestConvRowsMode(t *testing.T) {
@@ -399,7 +399,7 @@ func TestConvRowsMode(t *testing.T) {
 		{7, 6, 7, 33, 5, 2, 3, 1, 2},
 	}
 	for _, sh := range shapes {
-		for _, wz := range []int32{0, 9} {
+		for _, wz := range []int32{0, 9, -128} {
 			p := ConvParams{InH: sh.h, InW: sh.w, InC: sh.inC, OutC: sh.outC, KH: sh.kh, KW: sh.kw,
 				StrideH: sh.s, StrideW: sh.s, DilH: sh.dh, DilW: 1, PadTop: sh.pad, PadLeft: sh.pad,
 				InZero: int32(r.IntN(256) - 128), WeightZero: []int32{wz}, OutZero: 3, ActMin: -128, ActMax: 127}
@@ -421,11 +421,7 @@ func TestConvRowsMode(t *testing.T) {
 				if c.mode != modeGather {
 					t.Errorf("%v: mode %d, want modeGather", &p, c.mode)
 				}
-			} else if want := modeRows; wz != 0 {
-				if c.mode != modeIm2col {
-					t.Errorf("%v: mode %d, want im2col (weight zero point)", &p, c.mode)
-				}
-			} else if c.mode != want {
+			} else if c.mode != modeRows {
 				t.Errorf("%v: mode %d, want modeRows", &p, c.mode)
 			}
 			g := newGuarded(r, p.InH*p.InW*p.InC)

@@ -1,6 +1,9 @@
 package kernels
 
-import "unsafe"
+import (
+	"math"
+	"unsafe"
+)
 
 // DepthwiseParams describes one int8 NHWC batch-1 depthwise convolution (TFLite DEPTHWISE_CONV_2D):
 // output channel oc = ic*Multiplier + m reads input channel ic only,
@@ -26,8 +29,9 @@ type DepthwiseParams struct {
 // stride 2 convolutions with multiplier 1 and no dilation run the dw3x3 kernel on three padded input
 // rows, widened to int16 once per input row (a ring of three rows in scratch) with the padding
 // filled in, so the kernel has no per-pixel branches; the others run a plain Go loop. On the sdot
-// path, with fp32 requantization and no weight zero point, they run dwdot (dwdot2 for two output
-// rows at stride 1) instead, on rows prepared by dwprep (three SDOTs per kernel row and 16 channels).
+// path, with fp32 requantization, they run dwdot (dwdot2 for two output rows at stride 1, without
+// weight zero point) instead, on rows prepared by dwprep (four SDOTs per kernel row and 16 channels,
+// eight with a weight zero point).
 type Depthwise struct {
 	p    DepthwiseParams
 	outC int
@@ -142,14 +146,35 @@ func (d *Depthwise) packFast() {
 }
 
 // dotOK reports whether the SDOT form (dwdot) computes a fast-path depthwise convolution: fp32
-// requantization and no weight zero point, so the raw int8 weights are the factors.
+// requantization, and each 16-channel block either without weight zero point, or with weights
+// whose w - wz all fit in int8 (dotFits: those are the factors), or with weight zero points whose
+// negation is an int8 (not -128: a second set of SDOTs by -wz).
 func dotOK(p *DepthwiseParams) bool {
 	if p.Scale == nil {
 		return false
 	}
-	for _, z := range p.WeightZero {
-		if z != 0 {
-			return false
+	for b := 0; b < (p.InC+15)/16; b++ {
+		if dotFits(p, b) {
+			continue
+		}
+		for ch := 16 * b; ch < min(16*b+16, p.InC); ch++ {
+			if at(p.WeightZero, ch) == math.MinInt8 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// dotFits reports whether every weight of 16-channel block b less its zero point fits in int8.
+func dotFits(p *DepthwiseParams, b int) bool {
+	c := p.InC
+	for ch := 16 * b; ch < min(16*b+16, c); ch++ {
+		wz := at(p.WeightZero, ch)
+		for t := 0; t < 9; t++ {
+			if d := int32(p.Weights[t*c+ch]) - wz; d < math.MinInt8 || d > math.MaxInt8 {
+				return false
+			}
 		}
 	}
 	return true
@@ -157,16 +182,32 @@ func dotOK(p *DepthwiseParams) bool {
 
 // packDot prepares the SDOT form: weights [block][ky][16][4] with a zero fourth tap, the clamps
 // that cannot bind, and a prepared row of InZero for the rows outside the image. The parameters
-// (bias with the input zero point folded in, scales) are packFast's.
+// (bias with the input zero point folded in, scales) are packFast's. A block whose w - wz fit in
+// int8 takes them as its weights; the others (with a weight zero point) keep w, and Σ a*(w - wz) =
+// Σ a*w + Σ a*(-wz) takes the factors (-wz, -wz, -wz, 0) as 4 bytes per channel in the parameters'
+// third slot, and a word not 0 in the fourth (both unused with fp32 requantization, which dwdot
+// requires); dwdot2, which has no registers left for them, is then not used.
 func (d *Depthwise) packDot() {
 	p := &d.p
 	c := p.InC
 	d.dot = true
 	d.wdot = make([]int8, d.blocks*192)
-	for ch := 0; ch < c; ch++ {
-		b, l := ch/16, ch%16
-		for t := 0; t < 9; t++ {
-			d.wdot[192*b+64*(t/3)+4*l+t%3] = p.Weights[t*c+ch]
+	for b := 0; b < d.blocks; b++ {
+		fits := dotFits(p, b)
+		for ch := 16 * b; ch < min(16*b+16, c); ch++ {
+			l, wz := ch%16, at(p.WeightZero, ch)
+			for t := 0; t < 9; t++ {
+				w := p.Weights[t*c+ch]
+				if fits {
+					w = int8(int32(w) - wz)
+				}
+				d.wdot[192*b+64*(t/3)+4*l+t%3] = w
+			}
+			if !fits && wz != 0 {
+				d.dflags |= dwWZ
+				d.params[b*dwParams+32+l] = int32(uint32(uint8(-wz)) * 0x010101)
+				d.params[b*dwParams+48] = 1
+			}
 		}
 	}
 	if p.ActMin == -128 {
@@ -202,7 +243,8 @@ func (d *Depthwise) ScratchSize() int {
 }
 
 // Path names the instruction path the convolution was prepared for: "sdot", "neon" or "generic"
-// (the sdot path runs dwdot for fp32 requantization without weight zero point, dw3x3 otherwise).
+// (the sdot path runs dwdot for fp32 requantization with weight zero points other than -128, dw3x3
+// otherwise).
 func (d *Depthwise) Path() string { return d.path.String() }
 
 // Run computes output rows [y0, y1) (clamped to [0, OutH)) of dst from src (both NHWC, batch 1). It
@@ -290,7 +332,7 @@ func (d *Depthwise) runDot(dst, src, scratch []int8, y0, y1 int) {
 	for oy := y0; oy < y1; {
 		// Two output rows at once (dwdot2) at stride 1: input rows oy-PadTop .. +3.
 		nr := 1
-		if d.s == 1 && oy+1 < y1 && full > 0 {
+		if d.s == 1 && oy+1 < y1 && full > 0 && d.dflags&dwWZ == 0 { // dwdot2: no weight zero point
 			nr = 2
 		}
 		for ky := 0; ky < 2+nr; ky++ {

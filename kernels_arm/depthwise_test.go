@@ -175,9 +175,9 @@ func TestDepthwiseNoAlloc(t *testing.T) {
 	for _, pth := range testPaths() {
 		for i := 0; i < 4; i++ {
 			p := randDepthwise(r, true)
-			if i%2 == 1 { // the SDOT form (dwdot): fp32 requantization, no weight zero point, padding
+			if i%2 == 1 { // the SDOT form (dwdot): fp32 requantization, padding
 				p.Mult, p.Shift, p.Scale = nil, nil, randScales(r, p.InC, 3*128*128)
-				p.WeightZero = []int32{0}
+				p.WeightZero = []int32{int32(i/2) * 9}
 			}
 			var d *Depthwise
 			withPath(pth, func() { d, _ = NewDepthwise(p) })
@@ -258,7 +258,25 @@ func TestDepthwiseDot(t *testing.T) {
 	n := 0
 	for i := 0; i < scale(t, 400); i++ {
 		p := randDepthwise(r, true)
-		p.WeightZero = []int32{0}
+		switch r.IntN(3) { // none, per tensor (TF1 uint8 models), per channel; -128 takes dw3x3
+		case 0:
+			p.WeightZero = []int32{0}
+		case 1:
+			p.WeightZero = []int32{int32(r.IntN(255) - 127)}
+		default:
+			p.WeightZero = make([]int32, p.InC)
+			for i := range p.WeightZero {
+				p.WeightZero[i] = int32(r.IntN(255) - 127)
+			}
+		}
+		// Weights near their zero points: blocks where w - wz fit in int8 (all, or the even ones).
+		if near := r.IntN(3); near > 0 {
+			for i := range p.Weights {
+				if ch := i % p.InC; near == 1 || ch/16%2 == 0 {
+					p.Weights[i] = int8(min(max(at(p.WeightZero, ch)+int32(r.IntN(101)-50), -128), 127))
+				}
+			}
+		}
 		if p.Scale == nil || r.IntN(4) == 0 {
 			p.Scale = randScales(r, p.InC, math.Sqrt(9)*128*128)
 		}

@@ -34,19 +34,24 @@ func dw3x3(out *int8, r0, r1, r2 *int16, w *int16, p *int32, hdr *int32, n int, 
 //go:noescape
 func widen16(dst *int16, src *int8, n int)
 
-// dwdot is the SDOT form of dw3x3 for fp32 requantization and weights without zero point: n output
-// pixels of nb consecutive 16-channel blocks. r0, r1, r2 point at the first block of three input
-// rows prepared by dwprep ([block][x][16][4]: tap kx of channel ch of output pixel x at 64x+4ch+kx,
-// blocks 64n bytes apart); w holds the weights [nb][ky][16][4] (kx = 3 zero); p the parameters
-// ([nb][4][16]int32: bias, float32 scale bits, unused, unused); outputs go cout bytes apart. flags
-// bit 0 skips the clamp to ActMin, bit 1 the clamp to ActMax (set when they cannot bind). Block b
-// is the reference loop on r_ky[64*n*b:], w[192*b:], p[64*b:] and out[16*b:]:
+// dwdot is the SDOT form of dw3x3 for fp32 requantization: n output pixels of nb consecutive
+// 16-channel blocks. r0, r1, r2 point at the first block of three input rows prepared by dwprep
+// ([block][x][16][4]: tap kx of channel ch of output pixel x at 64x+4ch+kx, blocks 64n bytes
+// apart); w holds the weights [nb][ky][16][4] (kx = 3 zero); p the parameters ([nb][4][16]int32:
+// bias, float32 scale bits, the weight zero point's factors wzf (4 int8 per channel: -wz, -wz,
+// -wz, 0), then a word corr and 15 unused); outputs go cout bytes apart. flags bit 0 skips the
+// clamp to ActMin, bit 1 the clamp to ActMax (set when they cannot bind); with bit 2 (dwWZ) the
+// blocks whose corr is not 0 add the products with wzf, 4 more SDOTs per kernel row. Block b is
+// the reference loop on r_ky[64*n*b:], w[192*b:], p[64*b:] and out[16*b:]:
 //
 //	for x := range n {
 //		for ch := range 16 {
 //			acc := bias[ch]
 //			for ky, kx := range 3, 4 {
 //				acc += int32(r_ky[64*x+4*ch+kx]) * int32(w[64*ky+4*ch+kx])
+//				if flags&dwWZ != 0 && corr != 0 {
+//					acc += int32(r_ky[64*x+4*ch+kx]) * int32(wzf[ch][kx])
+//				}
 //			}
 //			out[x*cout+ch] = requantFP32(acc, scale[ch], hdr[0], hdr[1], hdr[2])
 //		}
@@ -60,6 +65,8 @@ func dwdot(out *int8, r0, r1, r2 *int8, w *int8, p *int32, hdr *int32, n int, co
 //
 //	dwdot(out, r0, r1, r2, w, p, hdr, n, cout, flags, nb)
 //	dwdot(out+ostride, r1, r2, r3, w, p, hdr, n, cout, flags, nb)
+//
+// flags&dwWZ is never set (not supported).
 //
 //go:noescape
 func dwdot2(out *int8, r0, r1, r2, r3 *int8, w *int8, p *int32, hdr *int32, n int, cout int, ostride int, flags int, nb int)

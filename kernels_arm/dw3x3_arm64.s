@@ -515,7 +515,7 @@ TEXT ·dwdot(SB), NOSPLIT, $0-88
 	MOVD cout+64(FP), R16
 	MOVD flags+72(FP), R17
 	MOVD nb+80(FP), R21
-	AND $3, R17
+	AND $7, R17
 	CMP $0, R17
 	BEQ dwdot0
 	CMP $1, R17
@@ -524,13 +524,21 @@ TEXT ·dwdot(SB), NOSPLIT, $0-88
 	BEQ dwdot2
 	CMP $3, R17
 	BEQ dwdot3
+	CMP $4, R17
+	BEQ dwdot4
+	CMP $5, R17
+	BEQ dwdot5
+	CMP $6, R17
+	BEQ dwdot6
+	CMP $7, R17
+	BEQ dwdot7
 dwdot0:
 	// block setup: weights, scales, pixel count
 	VLD1.P 64(R10), [V0.B16, V1.B16, V2.B16, V3.B16]
 	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
 	VLD1.P 64(R10), [V8.B16, V9.B16, V10.B16, V11.B16]
 	ADD $64, R11, R12
-	VLD1 (R12), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P 64(R12), [V20.S4, V21.S4, V22.S4, V23.S4]
 	MOVD n+56(FP), R15
 	MOVD R22, R0
 dwdot0px:
@@ -587,7 +595,7 @@ dwdot1:
 	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
 	VLD1.P 64(R10), [V8.B16, V9.B16, V10.B16, V11.B16]
 	ADD $64, R11, R12
-	VLD1 (R12), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P 64(R12), [V20.S4, V21.S4, V22.S4, V23.S4]
 	MOVD n+56(FP), R15
 	MOVD R22, R0
 dwdot1px:
@@ -643,7 +651,7 @@ dwdot2:
 	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
 	VLD1.P 64(R10), [V8.B16, V9.B16, V10.B16, V11.B16]
 	ADD $64, R11, R12
-	VLD1 (R12), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P 64(R12), [V20.S4, V21.S4, V22.S4, V23.S4]
 	MOVD n+56(FP), R15
 	MOVD R22, R0
 dwdot2px:
@@ -699,7 +707,7 @@ dwdot3:
 	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
 	VLD1.P 64(R10), [V8.B16, V9.B16, V10.B16, V11.B16]
 	ADD $64, R11, R12
-	VLD1 (R12), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P 64(R12), [V20.S4, V21.S4, V22.S4, V23.S4]
 	MOVD n+56(FP), R15
 	MOVD R22, R0
 dwdot3px:
@@ -747,6 +755,486 @@ dwdot3px:
 	ADD $256, R11
 	SUBS $1, R21
 	BNE dwdot3
+	RET
+dwdot4:
+	// block setup: weights, scales, pixel count
+	VLD1.P 64(R10), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R10), [V8.B16, V9.B16, V10.B16, V11.B16]
+	ADD $64, R11, R12
+	VLD1.P 64(R12), [V20.S4, V21.S4, V22.S4, V23.S4]
+	MOVD n+56(FP), R15
+	MOVD R22, R0
+	MOVW 64(R12), R13
+	CBZ R13, dwdot4plain
+	VLD1.P 32(R12), [V24.B16, V25.B16]
+	VLD1 (R12), [V29.B16, V30.B16]
+dwdot4px:
+	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e809590 // sdot v16.4s, v12.16b, v0.16b
+	WORD $0x4e8195b1 // sdot v17.4s, v13.16b, v1.16b
+	WORD $0x4e8295d2 // sdot v18.4s, v14.16b, v2.16b
+	WORD $0x4e8395f3 // sdot v19.4s, v15.16b, v3.16b
+	WORD $0x4e989590 // sdot v16.4s, v12.16b, v24.16b
+	WORD $0x4e9995b1 // sdot v17.4s, v13.16b, v25.16b
+	WORD $0x4e9d95d2 // sdot v18.4s, v14.16b, v29.16b
+	WORD $0x4e9e95f3 // sdot v19.4s, v15.16b, v30.16b
+	VLD1.P 64(R2), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e849590 // sdot v16.4s, v12.16b, v4.16b
+	WORD $0x4e8595b1 // sdot v17.4s, v13.16b, v5.16b
+	WORD $0x4e8695d2 // sdot v18.4s, v14.16b, v6.16b
+	WORD $0x4e8795f3 // sdot v19.4s, v15.16b, v7.16b
+	WORD $0x4e989590 // sdot v16.4s, v12.16b, v24.16b
+	WORD $0x4e9995b1 // sdot v17.4s, v13.16b, v25.16b
+	WORD $0x4e9d95d2 // sdot v18.4s, v14.16b, v29.16b
+	WORD $0x4e9e95f3 // sdot v19.4s, v15.16b, v30.16b
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889590 // sdot v16.4s, v12.16b, v8.16b
+	WORD $0x4e8995b1 // sdot v17.4s, v13.16b, v9.16b
+	WORD $0x4e8a95d2 // sdot v18.4s, v14.16b, v10.16b
+	WORD $0x4e8b95f3 // sdot v19.4s, v15.16b, v11.16b
+	WORD $0x4e989590 // sdot v16.4s, v12.16b, v24.16b
+	WORD $0x4e9995b1 // sdot v17.4s, v13.16b, v25.16b
+	WORD $0x4e9d95d2 // sdot v18.4s, v14.16b, v29.16b
+	WORD $0x4e9e95f3 // sdot v19.4s, v15.16b, v30.16b
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x0e614a51 // sqxtn v17.4h, v18.4s
+	WORD $0x4e614a71 // sqxtn2 v17.8h, v19.4s
+	WORD $0x4e7a0e10 // sqadd v16.8h, v16.8h, v26.8h
+	WORD $0x4e7a0e31 // sqadd v17.8h, v17.8h, v26.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a30 // sqxtn2 v16.16b, v17.8h
+	WORD $0x4e3b6610 // smax v16.16b, v16.16b, v27.16b
+	WORD $0x4e3c6e10 // smin v16.16b, v16.16b, v28.16b
+	VST1.P [V16.B16], (R0)(R16)
+	SUBS $1, R15
+	BNE dwdot4px
+	// next block: the row pointers are there already
+	ADD $16, R22
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwdot4
+	RET
+dwdot4plain:
+dwdot4plainpx:
+	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e809590 // sdot v16.4s, v12.16b, v0.16b
+	WORD $0x4e8195b1 // sdot v17.4s, v13.16b, v1.16b
+	WORD $0x4e8295d2 // sdot v18.4s, v14.16b, v2.16b
+	WORD $0x4e8395f3 // sdot v19.4s, v15.16b, v3.16b
+	VLD1.P 64(R2), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e849590 // sdot v16.4s, v12.16b, v4.16b
+	WORD $0x4e8595b1 // sdot v17.4s, v13.16b, v5.16b
+	WORD $0x4e8695d2 // sdot v18.4s, v14.16b, v6.16b
+	WORD $0x4e8795f3 // sdot v19.4s, v15.16b, v7.16b
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889590 // sdot v16.4s, v12.16b, v8.16b
+	WORD $0x4e8995b1 // sdot v17.4s, v13.16b, v9.16b
+	WORD $0x4e8a95d2 // sdot v18.4s, v14.16b, v10.16b
+	WORD $0x4e8b95f3 // sdot v19.4s, v15.16b, v11.16b
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x0e614a18 // sqxtn v24.4h, v16.4s
+	WORD $0x4e614a38 // sqxtn2 v24.8h, v17.4s
+	WORD $0x0e614a59 // sqxtn v25.4h, v18.4s
+	WORD $0x4e614a79 // sqxtn2 v25.8h, v19.4s
+	WORD $0x4e7a0f18 // sqadd v24.8h, v24.8h, v26.8h
+	WORD $0x4e7a0f39 // sqadd v25.8h, v25.8h, v26.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	WORD $0x4e3b6718 // smax v24.16b, v24.16b, v27.16b
+	WORD $0x4e3c6f18 // smin v24.16b, v24.16b, v28.16b
+	VST1.P [V24.B16], (R0)(R16)
+	SUBS $1, R15
+	BNE dwdot4plainpx
+	// next block: the row pointers are there already
+	ADD $16, R22
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwdot4
+	RET
+dwdot5:
+	// block setup: weights, scales, pixel count
+	VLD1.P 64(R10), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R10), [V8.B16, V9.B16, V10.B16, V11.B16]
+	ADD $64, R11, R12
+	VLD1.P 64(R12), [V20.S4, V21.S4, V22.S4, V23.S4]
+	MOVD n+56(FP), R15
+	MOVD R22, R0
+	MOVW 64(R12), R13
+	CBZ R13, dwdot5plain
+	VLD1.P 32(R12), [V24.B16, V25.B16]
+	VLD1 (R12), [V29.B16, V30.B16]
+dwdot5px:
+	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e809590 // sdot v16.4s, v12.16b, v0.16b
+	WORD $0x4e8195b1 // sdot v17.4s, v13.16b, v1.16b
+	WORD $0x4e8295d2 // sdot v18.4s, v14.16b, v2.16b
+	WORD $0x4e8395f3 // sdot v19.4s, v15.16b, v3.16b
+	WORD $0x4e989590 // sdot v16.4s, v12.16b, v24.16b
+	WORD $0x4e9995b1 // sdot v17.4s, v13.16b, v25.16b
+	WORD $0x4e9d95d2 // sdot v18.4s, v14.16b, v29.16b
+	WORD $0x4e9e95f3 // sdot v19.4s, v15.16b, v30.16b
+	VLD1.P 64(R2), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e849590 // sdot v16.4s, v12.16b, v4.16b
+	WORD $0x4e8595b1 // sdot v17.4s, v13.16b, v5.16b
+	WORD $0x4e8695d2 // sdot v18.4s, v14.16b, v6.16b
+	WORD $0x4e8795f3 // sdot v19.4s, v15.16b, v7.16b
+	WORD $0x4e989590 // sdot v16.4s, v12.16b, v24.16b
+	WORD $0x4e9995b1 // sdot v17.4s, v13.16b, v25.16b
+	WORD $0x4e9d95d2 // sdot v18.4s, v14.16b, v29.16b
+	WORD $0x4e9e95f3 // sdot v19.4s, v15.16b, v30.16b
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889590 // sdot v16.4s, v12.16b, v8.16b
+	WORD $0x4e8995b1 // sdot v17.4s, v13.16b, v9.16b
+	WORD $0x4e8a95d2 // sdot v18.4s, v14.16b, v10.16b
+	WORD $0x4e8b95f3 // sdot v19.4s, v15.16b, v11.16b
+	WORD $0x4e989590 // sdot v16.4s, v12.16b, v24.16b
+	WORD $0x4e9995b1 // sdot v17.4s, v13.16b, v25.16b
+	WORD $0x4e9d95d2 // sdot v18.4s, v14.16b, v29.16b
+	WORD $0x4e9e95f3 // sdot v19.4s, v15.16b, v30.16b
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x0e614a51 // sqxtn v17.4h, v18.4s
+	WORD $0x4e614a71 // sqxtn2 v17.8h, v19.4s
+	WORD $0x4e7a0e10 // sqadd v16.8h, v16.8h, v26.8h
+	WORD $0x4e7a0e31 // sqadd v17.8h, v17.8h, v26.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a30 // sqxtn2 v16.16b, v17.8h
+	WORD $0x4e3c6e10 // smin v16.16b, v16.16b, v28.16b
+	VST1.P [V16.B16], (R0)(R16)
+	SUBS $1, R15
+	BNE dwdot5px
+	// next block: the row pointers are there already
+	ADD $16, R22
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwdot5
+	RET
+dwdot5plain:
+dwdot5plainpx:
+	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e809590 // sdot v16.4s, v12.16b, v0.16b
+	WORD $0x4e8195b1 // sdot v17.4s, v13.16b, v1.16b
+	WORD $0x4e8295d2 // sdot v18.4s, v14.16b, v2.16b
+	WORD $0x4e8395f3 // sdot v19.4s, v15.16b, v3.16b
+	VLD1.P 64(R2), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e849590 // sdot v16.4s, v12.16b, v4.16b
+	WORD $0x4e8595b1 // sdot v17.4s, v13.16b, v5.16b
+	WORD $0x4e8695d2 // sdot v18.4s, v14.16b, v6.16b
+	WORD $0x4e8795f3 // sdot v19.4s, v15.16b, v7.16b
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889590 // sdot v16.4s, v12.16b, v8.16b
+	WORD $0x4e8995b1 // sdot v17.4s, v13.16b, v9.16b
+	WORD $0x4e8a95d2 // sdot v18.4s, v14.16b, v10.16b
+	WORD $0x4e8b95f3 // sdot v19.4s, v15.16b, v11.16b
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x0e614a18 // sqxtn v24.4h, v16.4s
+	WORD $0x4e614a38 // sqxtn2 v24.8h, v17.4s
+	WORD $0x0e614a59 // sqxtn v25.4h, v18.4s
+	WORD $0x4e614a79 // sqxtn2 v25.8h, v19.4s
+	WORD $0x4e7a0f18 // sqadd v24.8h, v24.8h, v26.8h
+	WORD $0x4e7a0f39 // sqadd v25.8h, v25.8h, v26.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	WORD $0x4e3c6f18 // smin v24.16b, v24.16b, v28.16b
+	VST1.P [V24.B16], (R0)(R16)
+	SUBS $1, R15
+	BNE dwdot5plainpx
+	// next block: the row pointers are there already
+	ADD $16, R22
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwdot5
+	RET
+dwdot6:
+	// block setup: weights, scales, pixel count
+	VLD1.P 64(R10), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R10), [V8.B16, V9.B16, V10.B16, V11.B16]
+	ADD $64, R11, R12
+	VLD1.P 64(R12), [V20.S4, V21.S4, V22.S4, V23.S4]
+	MOVD n+56(FP), R15
+	MOVD R22, R0
+	MOVW 64(R12), R13
+	CBZ R13, dwdot6plain
+	VLD1.P 32(R12), [V24.B16, V25.B16]
+	VLD1 (R12), [V29.B16, V30.B16]
+dwdot6px:
+	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e809590 // sdot v16.4s, v12.16b, v0.16b
+	WORD $0x4e8195b1 // sdot v17.4s, v13.16b, v1.16b
+	WORD $0x4e8295d2 // sdot v18.4s, v14.16b, v2.16b
+	WORD $0x4e8395f3 // sdot v19.4s, v15.16b, v3.16b
+	WORD $0x4e989590 // sdot v16.4s, v12.16b, v24.16b
+	WORD $0x4e9995b1 // sdot v17.4s, v13.16b, v25.16b
+	WORD $0x4e9d95d2 // sdot v18.4s, v14.16b, v29.16b
+	WORD $0x4e9e95f3 // sdot v19.4s, v15.16b, v30.16b
+	VLD1.P 64(R2), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e849590 // sdot v16.4s, v12.16b, v4.16b
+	WORD $0x4e8595b1 // sdot v17.4s, v13.16b, v5.16b
+	WORD $0x4e8695d2 // sdot v18.4s, v14.16b, v6.16b
+	WORD $0x4e8795f3 // sdot v19.4s, v15.16b, v7.16b
+	WORD $0x4e989590 // sdot v16.4s, v12.16b, v24.16b
+	WORD $0x4e9995b1 // sdot v17.4s, v13.16b, v25.16b
+	WORD $0x4e9d95d2 // sdot v18.4s, v14.16b, v29.16b
+	WORD $0x4e9e95f3 // sdot v19.4s, v15.16b, v30.16b
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889590 // sdot v16.4s, v12.16b, v8.16b
+	WORD $0x4e8995b1 // sdot v17.4s, v13.16b, v9.16b
+	WORD $0x4e8a95d2 // sdot v18.4s, v14.16b, v10.16b
+	WORD $0x4e8b95f3 // sdot v19.4s, v15.16b, v11.16b
+	WORD $0x4e989590 // sdot v16.4s, v12.16b, v24.16b
+	WORD $0x4e9995b1 // sdot v17.4s, v13.16b, v25.16b
+	WORD $0x4e9d95d2 // sdot v18.4s, v14.16b, v29.16b
+	WORD $0x4e9e95f3 // sdot v19.4s, v15.16b, v30.16b
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x0e614a51 // sqxtn v17.4h, v18.4s
+	WORD $0x4e614a71 // sqxtn2 v17.8h, v19.4s
+	WORD $0x4e7a0e10 // sqadd v16.8h, v16.8h, v26.8h
+	WORD $0x4e7a0e31 // sqadd v17.8h, v17.8h, v26.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a30 // sqxtn2 v16.16b, v17.8h
+	WORD $0x4e3b6610 // smax v16.16b, v16.16b, v27.16b
+	VST1.P [V16.B16], (R0)(R16)
+	SUBS $1, R15
+	BNE dwdot6px
+	// next block: the row pointers are there already
+	ADD $16, R22
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwdot6
+	RET
+dwdot6plain:
+dwdot6plainpx:
+	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e809590 // sdot v16.4s, v12.16b, v0.16b
+	WORD $0x4e8195b1 // sdot v17.4s, v13.16b, v1.16b
+	WORD $0x4e8295d2 // sdot v18.4s, v14.16b, v2.16b
+	WORD $0x4e8395f3 // sdot v19.4s, v15.16b, v3.16b
+	VLD1.P 64(R2), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e849590 // sdot v16.4s, v12.16b, v4.16b
+	WORD $0x4e8595b1 // sdot v17.4s, v13.16b, v5.16b
+	WORD $0x4e8695d2 // sdot v18.4s, v14.16b, v6.16b
+	WORD $0x4e8795f3 // sdot v19.4s, v15.16b, v7.16b
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889590 // sdot v16.4s, v12.16b, v8.16b
+	WORD $0x4e8995b1 // sdot v17.4s, v13.16b, v9.16b
+	WORD $0x4e8a95d2 // sdot v18.4s, v14.16b, v10.16b
+	WORD $0x4e8b95f3 // sdot v19.4s, v15.16b, v11.16b
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x0e614a18 // sqxtn v24.4h, v16.4s
+	WORD $0x4e614a38 // sqxtn2 v24.8h, v17.4s
+	WORD $0x0e614a59 // sqxtn v25.4h, v18.4s
+	WORD $0x4e614a79 // sqxtn2 v25.8h, v19.4s
+	WORD $0x4e7a0f18 // sqadd v24.8h, v24.8h, v26.8h
+	WORD $0x4e7a0f39 // sqadd v25.8h, v25.8h, v26.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	WORD $0x4e3b6718 // smax v24.16b, v24.16b, v27.16b
+	VST1.P [V24.B16], (R0)(R16)
+	SUBS $1, R15
+	BNE dwdot6plainpx
+	// next block: the row pointers are there already
+	ADD $16, R22
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwdot6
+	RET
+dwdot7:
+	// block setup: weights, scales, pixel count
+	VLD1.P 64(R10), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 64(R10), [V8.B16, V9.B16, V10.B16, V11.B16]
+	ADD $64, R11, R12
+	VLD1.P 64(R12), [V20.S4, V21.S4, V22.S4, V23.S4]
+	MOVD n+56(FP), R15
+	MOVD R22, R0
+	MOVW 64(R12), R13
+	CBZ R13, dwdot7plain
+	VLD1.P 32(R12), [V24.B16, V25.B16]
+	VLD1 (R12), [V29.B16, V30.B16]
+dwdot7px:
+	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e809590 // sdot v16.4s, v12.16b, v0.16b
+	WORD $0x4e8195b1 // sdot v17.4s, v13.16b, v1.16b
+	WORD $0x4e8295d2 // sdot v18.4s, v14.16b, v2.16b
+	WORD $0x4e8395f3 // sdot v19.4s, v15.16b, v3.16b
+	WORD $0x4e989590 // sdot v16.4s, v12.16b, v24.16b
+	WORD $0x4e9995b1 // sdot v17.4s, v13.16b, v25.16b
+	WORD $0x4e9d95d2 // sdot v18.4s, v14.16b, v29.16b
+	WORD $0x4e9e95f3 // sdot v19.4s, v15.16b, v30.16b
+	VLD1.P 64(R2), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e849590 // sdot v16.4s, v12.16b, v4.16b
+	WORD $0x4e8595b1 // sdot v17.4s, v13.16b, v5.16b
+	WORD $0x4e8695d2 // sdot v18.4s, v14.16b, v6.16b
+	WORD $0x4e8795f3 // sdot v19.4s, v15.16b, v7.16b
+	WORD $0x4e989590 // sdot v16.4s, v12.16b, v24.16b
+	WORD $0x4e9995b1 // sdot v17.4s, v13.16b, v25.16b
+	WORD $0x4e9d95d2 // sdot v18.4s, v14.16b, v29.16b
+	WORD $0x4e9e95f3 // sdot v19.4s, v15.16b, v30.16b
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889590 // sdot v16.4s, v12.16b, v8.16b
+	WORD $0x4e8995b1 // sdot v17.4s, v13.16b, v9.16b
+	WORD $0x4e8a95d2 // sdot v18.4s, v14.16b, v10.16b
+	WORD $0x4e8b95f3 // sdot v19.4s, v15.16b, v11.16b
+	WORD $0x4e989590 // sdot v16.4s, v12.16b, v24.16b
+	WORD $0x4e9995b1 // sdot v17.4s, v13.16b, v25.16b
+	WORD $0x4e9d95d2 // sdot v18.4s, v14.16b, v29.16b
+	WORD $0x4e9e95f3 // sdot v19.4s, v15.16b, v30.16b
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x0e614a51 // sqxtn v17.4h, v18.4s
+	WORD $0x4e614a71 // sqxtn2 v17.8h, v19.4s
+	WORD $0x4e7a0e10 // sqadd v16.8h, v16.8h, v26.8h
+	WORD $0x4e7a0e31 // sqadd v17.8h, v17.8h, v26.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a30 // sqxtn2 v16.16b, v17.8h
+	VST1.P [V16.B16], (R0)(R16)
+	SUBS $1, R15
+	BNE dwdot7px
+	// next block: the row pointers are there already
+	ADD $16, R22
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwdot7
+	RET
+dwdot7plain:
+dwdot7plainpx:
+	VLD1 (R11), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R1), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e809590 // sdot v16.4s, v12.16b, v0.16b
+	WORD $0x4e8195b1 // sdot v17.4s, v13.16b, v1.16b
+	WORD $0x4e8295d2 // sdot v18.4s, v14.16b, v2.16b
+	WORD $0x4e8395f3 // sdot v19.4s, v15.16b, v3.16b
+	VLD1.P 64(R2), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e849590 // sdot v16.4s, v12.16b, v4.16b
+	WORD $0x4e8595b1 // sdot v17.4s, v13.16b, v5.16b
+	WORD $0x4e8695d2 // sdot v18.4s, v14.16b, v6.16b
+	WORD $0x4e8795f3 // sdot v19.4s, v15.16b, v7.16b
+	VLD1.P 64(R3), [V12.B16, V13.B16, V14.B16, V15.B16]
+	WORD $0x4e889590 // sdot v16.4s, v12.16b, v8.16b
+	WORD $0x4e8995b1 // sdot v17.4s, v13.16b, v9.16b
+	WORD $0x4e8a95d2 // sdot v18.4s, v14.16b, v10.16b
+	WORD $0x4e8b95f3 // sdot v19.4s, v15.16b, v11.16b
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x6e34de10 // fmul v16.4s, v16.4s, v20.4s
+	WORD $0x6e35de31 // fmul v17.4s, v17.4s, v21.4s
+	WORD $0x6e36de52 // fmul v18.4s, v18.4s, v22.4s
+	WORD $0x6e37de73 // fmul v19.4s, v19.4s, v23.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x0e614a18 // sqxtn v24.4h, v16.4s
+	WORD $0x4e614a38 // sqxtn2 v24.8h, v17.4s
+	WORD $0x0e614a59 // sqxtn v25.4h, v18.4s
+	WORD $0x4e614a79 // sqxtn2 v25.8h, v19.4s
+	WORD $0x4e7a0f18 // sqadd v24.8h, v24.8h, v26.8h
+	WORD $0x4e7a0f39 // sqadd v25.8h, v25.8h, v26.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	VST1.P [V24.B16], (R0)(R16)
+	SUBS $1, R15
+	BNE dwdot7plainpx
+	// next block: the row pointers are there already
+	ADD $16, R22
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwdot7
 	RET
 
 // func dwdot2(out *int8, r0, r1, r2, r3 *int8, w *int8, p *int32, hdr *int32, n int, cout int, ostride int, flags int, nb int)

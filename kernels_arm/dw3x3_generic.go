@@ -9,10 +9,13 @@ import (
 // with flagFP32), rsh, lsh.
 const dwParams = 4 * 16
 
-// dwdot flags: the clamps that cannot bind (ActMin = -128, ActMax = 127) are skipped.
+// dwdot flags: the clamps that cannot bind (ActMin = -128, ActMax = 127) are skipped; with dwWZ the
+// blocks whose parameters' fourth slot starts with a word not 0 add the products with the vectors
+// (-wz, -wz, -wz, 0) of the third slot (weight zero point).
 const (
 	dwNoMin = 1
 	dwNoMax = 2
+	dwWZ    = 4
 )
 
 // dw3x3Generic is the pure-Go twin of dw3x3.
@@ -83,9 +86,14 @@ func dwdotGeneric(out *int8, r0, r1, r2 *int8, w *int8, p *int32, hdr *int32, n 
 		for x := 0; x < n; x++ {
 			for ch := 0; ch < 16; ch++ {
 				acc := P[dwParams*b+ch]
+				wzv := uint32(P[dwParams*b+32+ch]) // 4 int8: (-wz, -wz, -wz, 0) with dwWZ
 				for ky := 0; ky < 3; ky++ {
 					for kx := 0; kx < 4; kx++ {
-						acc += int32(rows[ky][64*(n*b+x)+4*ch+kx]) * int32(W[192*b+64*ky+4*ch+kx])
+						a := int32(rows[ky][64*(n*b+x)+4*ch+kx])
+						acc += a * int32(W[192*b+64*ky+4*ch+kx])
+						if flags&dwWZ != 0 && P[dwParams*b+48] != 0 {
+							acc += a * int32(int8(wzv>>(8*kx)))
+						}
 					}
 				}
 				scale := math.Float32frombits(uint32(P[dwParams*b+16+ch]))

@@ -77,11 +77,12 @@ func gemmMLAL1(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1
 // gemmSDOT4P runs gemmSDOT4 over npanels panels of a pointwise layer, packing each panel itself:
 // panel p is packA4 of the 4 input pixels at src[(4p+r)*inC:] (kc chunks each; the bytes past
 // inC meet zero weights), into the scratch panel (kc*64 bytes), its outputs the rows
-// dst[(4p+r)*n:]. Without row sums (flags&flagWZ is never set). The reference loop:
+// dst[(4p+r)*n:]. With flags&flagWZ the packing also sums the panel's rows (once per panel, for
+// all its column tiles) for the epilogue's acc -= wz*rowsum. The reference loop:
 //
 //	for p := range npanels {
-//		packA4(panel, [src[4p*inC:], src[(4p+1)*inC:], ...], 1, kc, nil)
-//		gemmSDOT4(panel, kc, w, p, hdr, nil, dst[4p*n:], dst[(4p+1)*n:], ..., ntiles, flags)
+//		packA4(panel, [src[4p*inC:], src[(4p+1)*inC:], ...], 1, kc, &rs) // rs if flags&flagWZ
+//		gemmSDOT4(panel, kc, w, p, hdr, &rs, dst[4p*n:], dst[(4p+1)*n:], ..., ntiles, flags)
 //	}
 //
 //go:noescape
@@ -92,15 +93,17 @@ func gemmSDOT4P(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, 
 //go:noescape
 func gemmMLAL4P(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int)
 
-// gemmSDOT6P is gemmSDOT4P in panels of 6 pixels (6x16 tiles), for flags&flagFP32 without
-// flags&flagWZ only: each panel is packed transposed, 4 bytes per row and k-group (gemmSDOT6PGeneric,
-// a6Off), so that SDOT by element takes the row from the lane; 24 accumulators, 6 loads per 96
-// SDOTs. hdr is makeHdr's (8 words: LD3R reads the replicated constants at hdr[4:7]); panel holds
-// kc*96 bytes. The reference loop:
+// gemmSDOT6P is gemmSDOT4P in panels of 6 pixels (6x16 tiles), for flags&flagFP32 only: each
+// panel is packed transposed, 4 bytes per row and k-group (gemmSDOT6PGeneric, a6Off), so that SDOT
+// by element takes the row from the lane; 24 accumulators, 6 loads per 96 SDOTs. hdr is makeHdr's
+// (8 words: LD3R reads the replicated constants at hdr[4:7]); panel holds kc*96 bytes and, with
+// flags&flagWZ, the 6 row sums after them (32 bytes, written while packing), which start each
+// tile's accumulators at bias - wz*rowsum (24 MLS by element). The reference loop:
 //
 //	for p := range npanels {
 //		for r := range 6 {
-//			gemmSDOT1(src[(6p+r)*inC:], kc, w, p, hdr, nil, dst[(6p+r)*n:], nil, nil, nil, ntiles, flags)
+//			rs := Σ src[(6p+r)*inC:][:16*kc] // if flags&flagWZ
+//			gemmSDOT1(src[(6p+r)*inC:], kc, w, p, hdr, &rs, dst[(6p+r)*n:], nil, nil, nil, ntiles, flags)
 //		}
 //	}
 //

@@ -6587,6 +6587,7 @@ sdot4ppanel:
 	ADD R19, R14, R16
 	MOVD R0, R5
 	MOVD R1, R10
+	TBNZ $1, R11, sdot4psum
 sdot4ppack:
 	VLD1.P 16(R12), [V0.B16]
 	VLD1.P 16(R13), [V1.B16]
@@ -6595,6 +6596,32 @@ sdot4ppack:
 	VST1.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R5)
 	SUBS $1, R10
 	BNE sdot4ppack
+	B sdot4ppacked
+sdot4psum:
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+sdot4ppacks:
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 16(R13), [V1.B16]
+	VLD1.P 16(R14), [V2.B16]
+	VLD1.P 16(R16), [V3.B16]
+	VST1.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R5)
+	WORD $0x4e202814 // saddlp v20.8h, v0.16b
+	WORD $0x4e202835 // saddlp v21.8h, v1.16b
+	WORD $0x4e202856 // saddlp v22.8h, v2.16b
+	WORD $0x4e202877 // saddlp v23.8h, v3.16b
+	WORD $0x4e606a90 // sadalp v16.4s, v20.8h
+	WORD $0x4e606ab1 // sadalp v17.4s, v21.8h
+	WORD $0x4e606ad2 // sadalp v18.4s, v22.8h
+	WORD $0x4e606af3 // sadalp v19.4s, v23.8h
+	SUBS $1, R10
+	BNE sdot4ppacks
+	VADDP V17.S4, V16.S4, V24.S4
+	VADDP V19.S4, V18.S4, V25.S4
+	VADDP V25.S4, V24.S4, V15.S4
+sdot4ppacked:
 	MOVD R22, R2
 	MOVD R23, R3
 	MOVD R24, R10
@@ -9774,6 +9801,7 @@ mlal4ppanel:
 	ADD R19, R14, R16
 	MOVD R0, R5
 	MOVD R1, R10
+	TBNZ $1, R11, mlal4psum
 mlal4ppack:
 	VLD1.P 16(R12), [V0.B16]
 	VLD1.P 16(R13), [V1.B16]
@@ -9797,6 +9825,47 @@ mlal4ppack:
 	VST1.P [V4.B16, V5.B16, V6.B16, V7.B16], 64(R5)
 	SUBS $1, R10
 	BNE mlal4ppack
+	B mlal4ppacked
+mlal4psum:
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+mlal4ppacks:
+	VLD1.P 16(R12), [V0.B16]
+	VLD1.P 16(R13), [V1.B16]
+	VLD1.P 16(R14), [V2.B16]
+	VLD1.P 16(R16), [V3.B16]
+	VST1.P [V0.B16, V1.B16, V2.B16, V3.B16], 64(R5)
+	VEXT $2, V0.B16, V0.B16, V4.B16
+	VEXT $2, V1.B16, V1.B16, V5.B16
+	VEXT $2, V2.B16, V2.B16, V6.B16
+	VEXT $2, V3.B16, V3.B16, V7.B16
+	VST1.P [V4.B16, V5.B16, V6.B16, V7.B16], 64(R5)
+	VEXT $4, V0.B16, V0.B16, V4.B16
+	VEXT $4, V1.B16, V1.B16, V5.B16
+	VEXT $4, V2.B16, V2.B16, V6.B16
+	VEXT $4, V3.B16, V3.B16, V7.B16
+	VST1.P [V4.B16, V5.B16, V6.B16, V7.B16], 64(R5)
+	VEXT $6, V0.B16, V0.B16, V4.B16
+	VEXT $6, V1.B16, V1.B16, V5.B16
+	VEXT $6, V2.B16, V2.B16, V6.B16
+	VEXT $6, V3.B16, V3.B16, V7.B16
+	VST1.P [V4.B16, V5.B16, V6.B16, V7.B16], 64(R5)
+	WORD $0x4e202814 // saddlp v20.8h, v0.16b
+	WORD $0x4e202835 // saddlp v21.8h, v1.16b
+	WORD $0x4e202856 // saddlp v22.8h, v2.16b
+	WORD $0x4e202877 // saddlp v23.8h, v3.16b
+	WORD $0x4e606a90 // sadalp v16.4s, v20.8h
+	WORD $0x4e606ab1 // sadalp v17.4s, v21.8h
+	WORD $0x4e606ad2 // sadalp v18.4s, v22.8h
+	WORD $0x4e606af3 // sadalp v19.4s, v23.8h
+	SUBS $1, R10
+	BNE mlal4ppacks
+	VADDP V17.S4, V16.S4, V24.S4
+	VADDP V19.S4, V18.S4, V25.S4
+	VADDP V25.S4, V24.S4, V15.S4
+mlal4ppacked:
 	MOVD R22, R2
 	MOVD R23, R3
 	MOVD R24, R10
@@ -11687,12 +11756,20 @@ TEXT ·gemmSDOT6P(SB), NOSPLIT, $0-96
 	MOVD flags+88(FP), R11
 	ADD $16, R4
 	LSR $2, R1, R15
-	TBNZ $5, R11, sdot6pnomin
+	TBNZ $1, R11, sdot6pwz
+	TBNZ $5, R11, sdot6pnomin0
 	TBNZ $6, R11, sdot6p2
 	B sdot6p0
-sdot6pnomin:
+sdot6pnomin0:
 	TBNZ $6, R11, sdot6p3
 	B sdot6p1
+sdot6pwz:
+	TBNZ $5, R11, sdot6pnomin4
+	TBNZ $6, R11, sdot6p6
+	B sdot6p4
+sdot6pnomin4:
+	TBNZ $6, R11, sdot6p7
+	B sdot6p5
 sdot6p0:
 sdot6p0panel:
 	// pack: the 6 pixels' k-chunks, transposed by lane loads (LD4 .s for rows 0-3, LD2 .d for 4, 5)
@@ -15336,4 +15413,3832 @@ sdot6p3epi:
 	ADD R20<<1, R25
 	SUBS $1, R21
 	BNE sdot6p3panel
+	RET
+sdot6p4:
+	// weight zero point: R11 = the 6 row sums, after the panel (kc*96 bytes)
+	MOVD $96, R11
+	MUL R1, R11, R11
+	ADD R0, R11
+sdot6p4panel:
+	// pack: the 6 pixels' k-chunks, transposed by lane loads (LD4 .s for rows 0-3, LD2 .d for 4, 5)
+	MOVD R17, R12
+	ADD R19, R12, R13
+	ADD R19, R13, R14
+	ADD R19, R14, R16
+	ADD R19, R16, R6
+	ADD R19, R6, R7
+	MOVD R0, R5
+	MOVD R1, R10
+	VEOR V24.B16, V24.B16, V24.B16
+	VEOR V25.B16, V25.B16, V25.B16
+sdot6p4pack:
+	WORD $0x0dffa190 // ld4 {v16.s, v17.s, v18.s, v19.s}[0], [x12], #16
+	WORD $0x0dffb1b0 // ld4 {v16.s, v17.s, v18.s, v19.s}[1], [x13], #16
+	WORD $0x4dffa1d0 // ld4 {v16.s, v17.s, v18.s, v19.s}[2], [x14], #16
+	WORD $0x4dffb210 // ld4 {v16.s, v17.s, v18.s, v19.s}[3], [x16], #16
+	WORD $0x0dff84d4 // ld2 {v20.d, v21.d}[0], [x6], #16
+	WORD $0x4dff84f4 // ld2 {v20.d, v21.d}[1], [x7], #16
+	VST1.P [V16.B16, V17.B16], 32(R5)
+	VST1.P [V20.B16], 16(R5)
+	VST1.P [V18.B16, V19.B16], 32(R5)
+	VST1.P [V21.B16], 16(R5)
+	WORD $0x4e202a16 // saddlp v22.8h, v16.16b
+	WORD $0x4e206a36 // sadalp v22.8h, v17.16b
+	WORD $0x4e206a56 // sadalp v22.8h, v18.16b
+	WORD $0x4e206a76 // sadalp v22.8h, v19.16b
+	WORD $0x4e606ad8 // sadalp v24.4s, v22.8h
+	WORD $0x4e202a97 // saddlp v23.8h, v20.16b
+	WORD $0x4e206ab7 // sadalp v23.8h, v21.16b
+	WORD $0x4e606af9 // sadalp v25.4s, v23.8h
+	SUBS $1, R10
+	BNE sdot6p4pack
+	// the row sums: rows 0-3, then rows 4, 5 (lanes 0, 1), after the panel
+	VADDP V25.S4, V25.S4, V25.S4
+	VST1 [V24.S4, V25.S4], (R11)
+	MOVD R22, R2
+	MOVD R23, R3
+	MOVD R24, R10
+	MOVD $256, R5
+	MOVD R25, R6
+	ADD R20, R6, R7
+	ADD R20, R7, R8
+	ADD R20, R8, R9
+	ADD R20, R9, R13
+	ADD R20, R13, R16
+sdot6p4tile:
+	MOVD R0, R12
+	MOVD R15, R14
+	// accumulators start at the bias (one load per row)
+	VLD1 (R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1 (R3), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1 (R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R3), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// acc -= wz*rowsum: the tile's weight zero points (p+256 bytes), the row sums
+	ADD $192, R3, R12
+	VLD1 (R12), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1 (R11), [V0.S4, V1.S4]
+	WORD $0x6f804088 // mls v8.4s, v4.4s, v0.s[0]
+	WORD $0x6f8040a9 // mls v9.4s, v5.4s, v0.s[0]
+	WORD $0x6f8040ca // mls v10.4s, v6.4s, v0.s[0]
+	WORD $0x6f8040eb // mls v11.4s, v7.4s, v0.s[0]
+	WORD $0x6fa0408c // mls v12.4s, v4.4s, v0.s[1]
+	WORD $0x6fa040ad // mls v13.4s, v5.4s, v0.s[1]
+	WORD $0x6fa040ce // mls v14.4s, v6.4s, v0.s[1]
+	WORD $0x6fa040ef // mls v15.4s, v7.4s, v0.s[1]
+	WORD $0x6f804890 // mls v16.4s, v4.4s, v0.s[2]
+	WORD $0x6f8048b1 // mls v17.4s, v5.4s, v0.s[2]
+	WORD $0x6f8048d2 // mls v18.4s, v6.4s, v0.s[2]
+	WORD $0x6f8048f3 // mls v19.4s, v7.4s, v0.s[2]
+	WORD $0x6fa04894 // mls v20.4s, v4.4s, v0.s[3]
+	WORD $0x6fa048b5 // mls v21.4s, v5.4s, v0.s[3]
+	WORD $0x6fa048d6 // mls v22.4s, v6.4s, v0.s[3]
+	WORD $0x6fa048f7 // mls v23.4s, v7.4s, v0.s[3]
+	WORD $0x6f814098 // mls v24.4s, v4.4s, v1.s[0]
+	WORD $0x6f8140b9 // mls v25.4s, v5.4s, v1.s[0]
+	WORD $0x6f8140da // mls v26.4s, v6.4s, v1.s[0]
+	WORD $0x6f8140fb // mls v27.4s, v7.4s, v1.s[0]
+	WORD $0x6fa1409c // mls v28.4s, v4.4s, v1.s[1]
+	WORD $0x6fa140bd // mls v29.4s, v5.4s, v1.s[1]
+	WORD $0x6fa140de // mls v30.4s, v6.4s, v1.s[1]
+	WORD $0x6fa140ff // mls v31.4s, v7.4s, v1.s[1]
+	MOVD R0, R12
+	TBZ $0, R1, sdot6p4c2
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+sdot6p4c2:
+	TBZ $1, R1, sdot6p4c4
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+sdot6p4c4:
+	CBZ R14, sdot6p4epi
+sdot6p4k:
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	SUBS $1, R14
+	BNE sdot6p4k
+sdot6p4epi:
+	VLD1.P (R3)(R5), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD3R (R4), [V0.S4, V1.S4, V2.S4]
+	WORD $0x4e21d908 // scvtf v8.4s, v8.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
+	WORD $0x4e21d929 // scvtf v9.4s, v9.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21dab5 // scvtf v21.4s, v21.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21dbbd // scvtf v29.4s, v29.4s
+	WORD $0x4e21d94a // scvtf v10.4s, v10.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21dad6 // scvtf v22.4s, v22.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21dbde // scvtf v30.4s, v30.4s
+	WORD $0x4e21d96b // scvtf v11.4s, v11.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21daf7 // scvtf v23.4s, v23.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x4e21dbff // scvtf v31.4s, v31.4s
+	WORD $0x6e24dd08 // fmul v8.4s, v8.4s, v4.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e24de94 // fmul v20.4s, v20.4s, v4.4s
+	WORD $0x6e24df18 // fmul v24.4s, v24.4s, v4.4s
+	WORD $0x6e24df9c // fmul v28.4s, v28.4s, v4.4s
+	WORD $0x6e25dd29 // fmul v9.4s, v9.4s, v5.4s
+	WORD $0x6e25ddad // fmul v13.4s, v13.4s, v5.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e25deb5 // fmul v21.4s, v21.4s, v5.4s
+	WORD $0x6e25df39 // fmul v25.4s, v25.4s, v5.4s
+	WORD $0x6e25dfbd // fmul v29.4s, v29.4s, v5.4s
+	WORD $0x6e26dd4a // fmul v10.4s, v10.4s, v6.4s
+	WORD $0x6e26ddce // fmul v14.4s, v14.4s, v6.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e26ded6 // fmul v22.4s, v22.4s, v6.4s
+	WORD $0x6e26df5a // fmul v26.4s, v26.4s, v6.4s
+	WORD $0x6e26dfde // fmul v30.4s, v30.4s, v6.4s
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	WORD $0x6e27ddef // fmul v15.4s, v15.4s, v7.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x6e27def7 // fmul v23.4s, v23.4s, v7.4s
+	WORD $0x6e27df7b // fmul v27.4s, v27.4s, v7.4s
+	WORD $0x6e27dfff // fmul v31.4s, v31.4s, v7.4s
+	WORD $0x4e21a908 // fcvtns v8.4s, v8.4s
+	WORD $0x4e21a98c // fcvtns v12.4s, v12.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4e21a9ad // fcvtns v13.4s, v13.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aab5 // fcvtns v21.4s, v21.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21abbd // fcvtns v29.4s, v29.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aad6 // fcvtns v22.4s, v22.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21abde // fcvtns v30.4s, v30.4s
+	WORD $0x4e21a96b // fcvtns v11.4s, v11.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21aaf7 // fcvtns v23.4s, v23.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x4e21abff // fcvtns v31.4s, v31.4s
+	WORD $0x0e614908 // sqxtn v8.4h, v8.4s
+	WORD $0x4e614928 // sqxtn2 v8.8h, v9.4s
+	WORD $0x0e614949 // sqxtn v9.4h, v10.4s
+	WORD $0x4e614969 // sqxtn2 v9.8h, v11.4s
+	WORD $0x4e600d08 // sqadd v8.8h, v8.8h, v0.8h
+	WORD $0x4e600d29 // sqadd v9.8h, v9.8h, v0.8h
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e214928 // sqxtn2 v8.16b, v9.8h
+	WORD $0x4e216508 // smax v8.16b, v8.16b, v1.16b
+	WORD $0x4e226d08 // smin v8.16b, v8.16b, v2.16b
+	VST1.P [V8.B16], 16(R6)
+	WORD $0x0e61498c // sqxtn v12.4h, v12.4s
+	WORD $0x4e6149ac // sqxtn2 v12.8h, v13.4s
+	WORD $0x0e6149cd // sqxtn v13.4h, v14.4s
+	WORD $0x4e6149ed // sqxtn2 v13.8h, v15.4s
+	WORD $0x4e600d8c // sqadd v12.8h, v12.8h, v0.8h
+	WORD $0x4e600dad // sqadd v13.8h, v13.8h, v0.8h
+	WORD $0x0e21498c // sqxtn v12.8b, v12.8h
+	WORD $0x4e2149ac // sqxtn2 v12.16b, v13.8h
+	WORD $0x4e21658c // smax v12.16b, v12.16b, v1.16b
+	WORD $0x4e226d8c // smin v12.16b, v12.16b, v2.16b
+	VST1.P [V12.B16], 16(R7)
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x0e614a51 // sqxtn v17.4h, v18.4s
+	WORD $0x4e614a71 // sqxtn2 v17.8h, v19.4s
+	WORD $0x4e600e10 // sqadd v16.8h, v16.8h, v0.8h
+	WORD $0x4e600e31 // sqadd v17.8h, v17.8h, v0.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a30 // sqxtn2 v16.16b, v17.8h
+	WORD $0x4e216610 // smax v16.16b, v16.16b, v1.16b
+	WORD $0x4e226e10 // smin v16.16b, v16.16b, v2.16b
+	VST1.P [V16.B16], 16(R8)
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x0e614ad5 // sqxtn v21.4h, v22.4s
+	WORD $0x4e614af5 // sqxtn2 v21.8h, v23.4s
+	WORD $0x4e600e94 // sqadd v20.8h, v20.8h, v0.8h
+	WORD $0x4e600eb5 // sqadd v21.8h, v21.8h, v0.8h
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ab4 // sqxtn2 v20.16b, v21.8h
+	WORD $0x4e216694 // smax v20.16b, v20.16b, v1.16b
+	WORD $0x4e226e94 // smin v20.16b, v20.16b, v2.16b
+	VST1.P [V20.B16], 16(R9)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x0e614b59 // sqxtn v25.4h, v26.4s
+	WORD $0x4e614b79 // sqxtn2 v25.8h, v27.4s
+	WORD $0x4e600f18 // sqadd v24.8h, v24.8h, v0.8h
+	WORD $0x4e600f39 // sqadd v25.8h, v25.8h, v0.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	WORD $0x4e216718 // smax v24.16b, v24.16b, v1.16b
+	WORD $0x4e226f18 // smin v24.16b, v24.16b, v2.16b
+	VST1.P [V24.B16], 16(R13)
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bdd // sqxtn v29.4h, v30.4s
+	WORD $0x4e614bfd // sqxtn2 v29.8h, v31.4s
+	WORD $0x4e600f9c // sqadd v28.8h, v28.8h, v0.8h
+	WORD $0x4e600fbd // sqadd v29.8h, v29.8h, v0.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bbc // sqxtn2 v28.16b, v29.8h
+	WORD $0x4e21679c // smax v28.16b, v28.16b, v1.16b
+	WORD $0x4e226f9c // smin v28.16b, v28.16b, v2.16b
+	VST1.P [V28.B16], 16(R16)
+	SUBS $1, R10
+	BNE sdot6p4tile
+	// the next panel: 6 pixels and 6 output rows on
+	ADD R19<<2, R17
+	ADD R19<<1, R17
+	ADD R20<<2, R25
+	ADD R20<<1, R25
+	SUBS $1, R21
+	BNE sdot6p4panel
+	RET
+sdot6p5:
+	// weight zero point: R11 = the 6 row sums, after the panel (kc*96 bytes)
+	MOVD $96, R11
+	MUL R1, R11, R11
+	ADD R0, R11
+sdot6p5panel:
+	// pack: the 6 pixels' k-chunks, transposed by lane loads (LD4 .s for rows 0-3, LD2 .d for 4, 5)
+	MOVD R17, R12
+	ADD R19, R12, R13
+	ADD R19, R13, R14
+	ADD R19, R14, R16
+	ADD R19, R16, R6
+	ADD R19, R6, R7
+	MOVD R0, R5
+	MOVD R1, R10
+	VEOR V24.B16, V24.B16, V24.B16
+	VEOR V25.B16, V25.B16, V25.B16
+sdot6p5pack:
+	WORD $0x0dffa190 // ld4 {v16.s, v17.s, v18.s, v19.s}[0], [x12], #16
+	WORD $0x0dffb1b0 // ld4 {v16.s, v17.s, v18.s, v19.s}[1], [x13], #16
+	WORD $0x4dffa1d0 // ld4 {v16.s, v17.s, v18.s, v19.s}[2], [x14], #16
+	WORD $0x4dffb210 // ld4 {v16.s, v17.s, v18.s, v19.s}[3], [x16], #16
+	WORD $0x0dff84d4 // ld2 {v20.d, v21.d}[0], [x6], #16
+	WORD $0x4dff84f4 // ld2 {v20.d, v21.d}[1], [x7], #16
+	VST1.P [V16.B16, V17.B16], 32(R5)
+	VST1.P [V20.B16], 16(R5)
+	VST1.P [V18.B16, V19.B16], 32(R5)
+	VST1.P [V21.B16], 16(R5)
+	WORD $0x4e202a16 // saddlp v22.8h, v16.16b
+	WORD $0x4e206a36 // sadalp v22.8h, v17.16b
+	WORD $0x4e206a56 // sadalp v22.8h, v18.16b
+	WORD $0x4e206a76 // sadalp v22.8h, v19.16b
+	WORD $0x4e606ad8 // sadalp v24.4s, v22.8h
+	WORD $0x4e202a97 // saddlp v23.8h, v20.16b
+	WORD $0x4e206ab7 // sadalp v23.8h, v21.16b
+	WORD $0x4e606af9 // sadalp v25.4s, v23.8h
+	SUBS $1, R10
+	BNE sdot6p5pack
+	// the row sums: rows 0-3, then rows 4, 5 (lanes 0, 1), after the panel
+	VADDP V25.S4, V25.S4, V25.S4
+	VST1 [V24.S4, V25.S4], (R11)
+	MOVD R22, R2
+	MOVD R23, R3
+	MOVD R24, R10
+	MOVD $256, R5
+	MOVD R25, R6
+	ADD R20, R6, R7
+	ADD R20, R7, R8
+	ADD R20, R8, R9
+	ADD R20, R9, R13
+	ADD R20, R13, R16
+sdot6p5tile:
+	MOVD R0, R12
+	MOVD R15, R14
+	// accumulators start at the bias (one load per row)
+	VLD1 (R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1 (R3), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1 (R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R3), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// acc -= wz*rowsum: the tile's weight zero points (p+256 bytes), the row sums
+	ADD $192, R3, R12
+	VLD1 (R12), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1 (R11), [V0.S4, V1.S4]
+	WORD $0x6f804088 // mls v8.4s, v4.4s, v0.s[0]
+	WORD $0x6f8040a9 // mls v9.4s, v5.4s, v0.s[0]
+	WORD $0x6f8040ca // mls v10.4s, v6.4s, v0.s[0]
+	WORD $0x6f8040eb // mls v11.4s, v7.4s, v0.s[0]
+	WORD $0x6fa0408c // mls v12.4s, v4.4s, v0.s[1]
+	WORD $0x6fa040ad // mls v13.4s, v5.4s, v0.s[1]
+	WORD $0x6fa040ce // mls v14.4s, v6.4s, v0.s[1]
+	WORD $0x6fa040ef // mls v15.4s, v7.4s, v0.s[1]
+	WORD $0x6f804890 // mls v16.4s, v4.4s, v0.s[2]
+	WORD $0x6f8048b1 // mls v17.4s, v5.4s, v0.s[2]
+	WORD $0x6f8048d2 // mls v18.4s, v6.4s, v0.s[2]
+	WORD $0x6f8048f3 // mls v19.4s, v7.4s, v0.s[2]
+	WORD $0x6fa04894 // mls v20.4s, v4.4s, v0.s[3]
+	WORD $0x6fa048b5 // mls v21.4s, v5.4s, v0.s[3]
+	WORD $0x6fa048d6 // mls v22.4s, v6.4s, v0.s[3]
+	WORD $0x6fa048f7 // mls v23.4s, v7.4s, v0.s[3]
+	WORD $0x6f814098 // mls v24.4s, v4.4s, v1.s[0]
+	WORD $0x6f8140b9 // mls v25.4s, v5.4s, v1.s[0]
+	WORD $0x6f8140da // mls v26.4s, v6.4s, v1.s[0]
+	WORD $0x6f8140fb // mls v27.4s, v7.4s, v1.s[0]
+	WORD $0x6fa1409c // mls v28.4s, v4.4s, v1.s[1]
+	WORD $0x6fa140bd // mls v29.4s, v5.4s, v1.s[1]
+	WORD $0x6fa140de // mls v30.4s, v6.4s, v1.s[1]
+	WORD $0x6fa140ff // mls v31.4s, v7.4s, v1.s[1]
+	MOVD R0, R12
+	TBZ $0, R1, sdot6p5c2
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+sdot6p5c2:
+	TBZ $1, R1, sdot6p5c4
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+sdot6p5c4:
+	CBZ R14, sdot6p5epi
+sdot6p5k:
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	SUBS $1, R14
+	BNE sdot6p5k
+sdot6p5epi:
+	VLD1.P (R3)(R5), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD3R (R4), [V0.S4, V1.S4, V2.S4]
+	WORD $0x4e21d908 // scvtf v8.4s, v8.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
+	WORD $0x4e21d929 // scvtf v9.4s, v9.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21dab5 // scvtf v21.4s, v21.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21dbbd // scvtf v29.4s, v29.4s
+	WORD $0x4e21d94a // scvtf v10.4s, v10.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21dad6 // scvtf v22.4s, v22.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21dbde // scvtf v30.4s, v30.4s
+	WORD $0x4e21d96b // scvtf v11.4s, v11.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21daf7 // scvtf v23.4s, v23.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x4e21dbff // scvtf v31.4s, v31.4s
+	WORD $0x6e24dd08 // fmul v8.4s, v8.4s, v4.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e24de94 // fmul v20.4s, v20.4s, v4.4s
+	WORD $0x6e24df18 // fmul v24.4s, v24.4s, v4.4s
+	WORD $0x6e24df9c // fmul v28.4s, v28.4s, v4.4s
+	WORD $0x6e25dd29 // fmul v9.4s, v9.4s, v5.4s
+	WORD $0x6e25ddad // fmul v13.4s, v13.4s, v5.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e25deb5 // fmul v21.4s, v21.4s, v5.4s
+	WORD $0x6e25df39 // fmul v25.4s, v25.4s, v5.4s
+	WORD $0x6e25dfbd // fmul v29.4s, v29.4s, v5.4s
+	WORD $0x6e26dd4a // fmul v10.4s, v10.4s, v6.4s
+	WORD $0x6e26ddce // fmul v14.4s, v14.4s, v6.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e26ded6 // fmul v22.4s, v22.4s, v6.4s
+	WORD $0x6e26df5a // fmul v26.4s, v26.4s, v6.4s
+	WORD $0x6e26dfde // fmul v30.4s, v30.4s, v6.4s
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	WORD $0x6e27ddef // fmul v15.4s, v15.4s, v7.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x6e27def7 // fmul v23.4s, v23.4s, v7.4s
+	WORD $0x6e27df7b // fmul v27.4s, v27.4s, v7.4s
+	WORD $0x6e27dfff // fmul v31.4s, v31.4s, v7.4s
+	WORD $0x4e21a908 // fcvtns v8.4s, v8.4s
+	WORD $0x4e21a98c // fcvtns v12.4s, v12.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4e21a9ad // fcvtns v13.4s, v13.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aab5 // fcvtns v21.4s, v21.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21abbd // fcvtns v29.4s, v29.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aad6 // fcvtns v22.4s, v22.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21abde // fcvtns v30.4s, v30.4s
+	WORD $0x4e21a96b // fcvtns v11.4s, v11.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21aaf7 // fcvtns v23.4s, v23.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x4e21abff // fcvtns v31.4s, v31.4s
+	WORD $0x0e614908 // sqxtn v8.4h, v8.4s
+	WORD $0x4e614928 // sqxtn2 v8.8h, v9.4s
+	WORD $0x0e614949 // sqxtn v9.4h, v10.4s
+	WORD $0x4e614969 // sqxtn2 v9.8h, v11.4s
+	WORD $0x4e600d08 // sqadd v8.8h, v8.8h, v0.8h
+	WORD $0x4e600d29 // sqadd v9.8h, v9.8h, v0.8h
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e214928 // sqxtn2 v8.16b, v9.8h
+	WORD $0x4e226d08 // smin v8.16b, v8.16b, v2.16b
+	VST1.P [V8.B16], 16(R6)
+	WORD $0x0e61498c // sqxtn v12.4h, v12.4s
+	WORD $0x4e6149ac // sqxtn2 v12.8h, v13.4s
+	WORD $0x0e6149cd // sqxtn v13.4h, v14.4s
+	WORD $0x4e6149ed // sqxtn2 v13.8h, v15.4s
+	WORD $0x4e600d8c // sqadd v12.8h, v12.8h, v0.8h
+	WORD $0x4e600dad // sqadd v13.8h, v13.8h, v0.8h
+	WORD $0x0e21498c // sqxtn v12.8b, v12.8h
+	WORD $0x4e2149ac // sqxtn2 v12.16b, v13.8h
+	WORD $0x4e226d8c // smin v12.16b, v12.16b, v2.16b
+	VST1.P [V12.B16], 16(R7)
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x0e614a51 // sqxtn v17.4h, v18.4s
+	WORD $0x4e614a71 // sqxtn2 v17.8h, v19.4s
+	WORD $0x4e600e10 // sqadd v16.8h, v16.8h, v0.8h
+	WORD $0x4e600e31 // sqadd v17.8h, v17.8h, v0.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a30 // sqxtn2 v16.16b, v17.8h
+	WORD $0x4e226e10 // smin v16.16b, v16.16b, v2.16b
+	VST1.P [V16.B16], 16(R8)
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x0e614ad5 // sqxtn v21.4h, v22.4s
+	WORD $0x4e614af5 // sqxtn2 v21.8h, v23.4s
+	WORD $0x4e600e94 // sqadd v20.8h, v20.8h, v0.8h
+	WORD $0x4e600eb5 // sqadd v21.8h, v21.8h, v0.8h
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ab4 // sqxtn2 v20.16b, v21.8h
+	WORD $0x4e226e94 // smin v20.16b, v20.16b, v2.16b
+	VST1.P [V20.B16], 16(R9)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x0e614b59 // sqxtn v25.4h, v26.4s
+	WORD $0x4e614b79 // sqxtn2 v25.8h, v27.4s
+	WORD $0x4e600f18 // sqadd v24.8h, v24.8h, v0.8h
+	WORD $0x4e600f39 // sqadd v25.8h, v25.8h, v0.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	WORD $0x4e226f18 // smin v24.16b, v24.16b, v2.16b
+	VST1.P [V24.B16], 16(R13)
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bdd // sqxtn v29.4h, v30.4s
+	WORD $0x4e614bfd // sqxtn2 v29.8h, v31.4s
+	WORD $0x4e600f9c // sqadd v28.8h, v28.8h, v0.8h
+	WORD $0x4e600fbd // sqadd v29.8h, v29.8h, v0.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bbc // sqxtn2 v28.16b, v29.8h
+	WORD $0x4e226f9c // smin v28.16b, v28.16b, v2.16b
+	VST1.P [V28.B16], 16(R16)
+	SUBS $1, R10
+	BNE sdot6p5tile
+	// the next panel: 6 pixels and 6 output rows on
+	ADD R19<<2, R17
+	ADD R19<<1, R17
+	ADD R20<<2, R25
+	ADD R20<<1, R25
+	SUBS $1, R21
+	BNE sdot6p5panel
+	RET
+sdot6p6:
+	// weight zero point: R11 = the 6 row sums, after the panel (kc*96 bytes)
+	MOVD $96, R11
+	MUL R1, R11, R11
+	ADD R0, R11
+sdot6p6panel:
+	// pack: the 6 pixels' k-chunks, transposed by lane loads (LD4 .s for rows 0-3, LD2 .d for 4, 5)
+	MOVD R17, R12
+	ADD R19, R12, R13
+	ADD R19, R13, R14
+	ADD R19, R14, R16
+	ADD R19, R16, R6
+	ADD R19, R6, R7
+	MOVD R0, R5
+	MOVD R1, R10
+	VEOR V24.B16, V24.B16, V24.B16
+	VEOR V25.B16, V25.B16, V25.B16
+sdot6p6pack:
+	WORD $0x0dffa190 // ld4 {v16.s, v17.s, v18.s, v19.s}[0], [x12], #16
+	WORD $0x0dffb1b0 // ld4 {v16.s, v17.s, v18.s, v19.s}[1], [x13], #16
+	WORD $0x4dffa1d0 // ld4 {v16.s, v17.s, v18.s, v19.s}[2], [x14], #16
+	WORD $0x4dffb210 // ld4 {v16.s, v17.s, v18.s, v19.s}[3], [x16], #16
+	WORD $0x0dff84d4 // ld2 {v20.d, v21.d}[0], [x6], #16
+	WORD $0x4dff84f4 // ld2 {v20.d, v21.d}[1], [x7], #16
+	VST1.P [V16.B16, V17.B16], 32(R5)
+	VST1.P [V20.B16], 16(R5)
+	VST1.P [V18.B16, V19.B16], 32(R5)
+	VST1.P [V21.B16], 16(R5)
+	WORD $0x4e202a16 // saddlp v22.8h, v16.16b
+	WORD $0x4e206a36 // sadalp v22.8h, v17.16b
+	WORD $0x4e206a56 // sadalp v22.8h, v18.16b
+	WORD $0x4e206a76 // sadalp v22.8h, v19.16b
+	WORD $0x4e606ad8 // sadalp v24.4s, v22.8h
+	WORD $0x4e202a97 // saddlp v23.8h, v20.16b
+	WORD $0x4e206ab7 // sadalp v23.8h, v21.16b
+	WORD $0x4e606af9 // sadalp v25.4s, v23.8h
+	SUBS $1, R10
+	BNE sdot6p6pack
+	// the row sums: rows 0-3, then rows 4, 5 (lanes 0, 1), after the panel
+	VADDP V25.S4, V25.S4, V25.S4
+	VST1 [V24.S4, V25.S4], (R11)
+	MOVD R22, R2
+	MOVD R23, R3
+	MOVD R24, R10
+	MOVD $256, R5
+	MOVD R25, R6
+	ADD R20, R6, R7
+	ADD R20, R7, R8
+	ADD R20, R8, R9
+	ADD R20, R9, R13
+	ADD R20, R13, R16
+sdot6p6tile:
+	MOVD R0, R12
+	MOVD R15, R14
+	// accumulators start at the bias (one load per row)
+	VLD1 (R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1 (R3), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1 (R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R3), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// acc -= wz*rowsum: the tile's weight zero points (p+256 bytes), the row sums
+	ADD $192, R3, R12
+	VLD1 (R12), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1 (R11), [V0.S4, V1.S4]
+	WORD $0x6f804088 // mls v8.4s, v4.4s, v0.s[0]
+	WORD $0x6f8040a9 // mls v9.4s, v5.4s, v0.s[0]
+	WORD $0x6f8040ca // mls v10.4s, v6.4s, v0.s[0]
+	WORD $0x6f8040eb // mls v11.4s, v7.4s, v0.s[0]
+	WORD $0x6fa0408c // mls v12.4s, v4.4s, v0.s[1]
+	WORD $0x6fa040ad // mls v13.4s, v5.4s, v0.s[1]
+	WORD $0x6fa040ce // mls v14.4s, v6.4s, v0.s[1]
+	WORD $0x6fa040ef // mls v15.4s, v7.4s, v0.s[1]
+	WORD $0x6f804890 // mls v16.4s, v4.4s, v0.s[2]
+	WORD $0x6f8048b1 // mls v17.4s, v5.4s, v0.s[2]
+	WORD $0x6f8048d2 // mls v18.4s, v6.4s, v0.s[2]
+	WORD $0x6f8048f3 // mls v19.4s, v7.4s, v0.s[2]
+	WORD $0x6fa04894 // mls v20.4s, v4.4s, v0.s[3]
+	WORD $0x6fa048b5 // mls v21.4s, v5.4s, v0.s[3]
+	WORD $0x6fa048d6 // mls v22.4s, v6.4s, v0.s[3]
+	WORD $0x6fa048f7 // mls v23.4s, v7.4s, v0.s[3]
+	WORD $0x6f814098 // mls v24.4s, v4.4s, v1.s[0]
+	WORD $0x6f8140b9 // mls v25.4s, v5.4s, v1.s[0]
+	WORD $0x6f8140da // mls v26.4s, v6.4s, v1.s[0]
+	WORD $0x6f8140fb // mls v27.4s, v7.4s, v1.s[0]
+	WORD $0x6fa1409c // mls v28.4s, v4.4s, v1.s[1]
+	WORD $0x6fa140bd // mls v29.4s, v5.4s, v1.s[1]
+	WORD $0x6fa140de // mls v30.4s, v6.4s, v1.s[1]
+	WORD $0x6fa140ff // mls v31.4s, v7.4s, v1.s[1]
+	MOVD R0, R12
+	TBZ $0, R1, sdot6p6c2
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+sdot6p6c2:
+	TBZ $1, R1, sdot6p6c4
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+sdot6p6c4:
+	CBZ R14, sdot6p6epi
+sdot6p6k:
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	SUBS $1, R14
+	BNE sdot6p6k
+sdot6p6epi:
+	VLD1.P (R3)(R5), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD3R (R4), [V0.S4, V1.S4, V2.S4]
+	WORD $0x4e21d908 // scvtf v8.4s, v8.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
+	WORD $0x4e21d929 // scvtf v9.4s, v9.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21dab5 // scvtf v21.4s, v21.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21dbbd // scvtf v29.4s, v29.4s
+	WORD $0x4e21d94a // scvtf v10.4s, v10.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21dad6 // scvtf v22.4s, v22.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21dbde // scvtf v30.4s, v30.4s
+	WORD $0x4e21d96b // scvtf v11.4s, v11.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21daf7 // scvtf v23.4s, v23.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x4e21dbff // scvtf v31.4s, v31.4s
+	WORD $0x6e24dd08 // fmul v8.4s, v8.4s, v4.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e24de94 // fmul v20.4s, v20.4s, v4.4s
+	WORD $0x6e24df18 // fmul v24.4s, v24.4s, v4.4s
+	WORD $0x6e24df9c // fmul v28.4s, v28.4s, v4.4s
+	WORD $0x6e25dd29 // fmul v9.4s, v9.4s, v5.4s
+	WORD $0x6e25ddad // fmul v13.4s, v13.4s, v5.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e25deb5 // fmul v21.4s, v21.4s, v5.4s
+	WORD $0x6e25df39 // fmul v25.4s, v25.4s, v5.4s
+	WORD $0x6e25dfbd // fmul v29.4s, v29.4s, v5.4s
+	WORD $0x6e26dd4a // fmul v10.4s, v10.4s, v6.4s
+	WORD $0x6e26ddce // fmul v14.4s, v14.4s, v6.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e26ded6 // fmul v22.4s, v22.4s, v6.4s
+	WORD $0x6e26df5a // fmul v26.4s, v26.4s, v6.4s
+	WORD $0x6e26dfde // fmul v30.4s, v30.4s, v6.4s
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	WORD $0x6e27ddef // fmul v15.4s, v15.4s, v7.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x6e27def7 // fmul v23.4s, v23.4s, v7.4s
+	WORD $0x6e27df7b // fmul v27.4s, v27.4s, v7.4s
+	WORD $0x6e27dfff // fmul v31.4s, v31.4s, v7.4s
+	WORD $0x4e21a908 // fcvtns v8.4s, v8.4s
+	WORD $0x4e21a98c // fcvtns v12.4s, v12.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4e21a9ad // fcvtns v13.4s, v13.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aab5 // fcvtns v21.4s, v21.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21abbd // fcvtns v29.4s, v29.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aad6 // fcvtns v22.4s, v22.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21abde // fcvtns v30.4s, v30.4s
+	WORD $0x4e21a96b // fcvtns v11.4s, v11.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21aaf7 // fcvtns v23.4s, v23.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x4e21abff // fcvtns v31.4s, v31.4s
+	WORD $0x0e614908 // sqxtn v8.4h, v8.4s
+	WORD $0x4e614928 // sqxtn2 v8.8h, v9.4s
+	WORD $0x0e614949 // sqxtn v9.4h, v10.4s
+	WORD $0x4e614969 // sqxtn2 v9.8h, v11.4s
+	WORD $0x4e600d08 // sqadd v8.8h, v8.8h, v0.8h
+	WORD $0x4e600d29 // sqadd v9.8h, v9.8h, v0.8h
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e214928 // sqxtn2 v8.16b, v9.8h
+	WORD $0x4e216508 // smax v8.16b, v8.16b, v1.16b
+	VST1.P [V8.B16], 16(R6)
+	WORD $0x0e61498c // sqxtn v12.4h, v12.4s
+	WORD $0x4e6149ac // sqxtn2 v12.8h, v13.4s
+	WORD $0x0e6149cd // sqxtn v13.4h, v14.4s
+	WORD $0x4e6149ed // sqxtn2 v13.8h, v15.4s
+	WORD $0x4e600d8c // sqadd v12.8h, v12.8h, v0.8h
+	WORD $0x4e600dad // sqadd v13.8h, v13.8h, v0.8h
+	WORD $0x0e21498c // sqxtn v12.8b, v12.8h
+	WORD $0x4e2149ac // sqxtn2 v12.16b, v13.8h
+	WORD $0x4e21658c // smax v12.16b, v12.16b, v1.16b
+	VST1.P [V12.B16], 16(R7)
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x0e614a51 // sqxtn v17.4h, v18.4s
+	WORD $0x4e614a71 // sqxtn2 v17.8h, v19.4s
+	WORD $0x4e600e10 // sqadd v16.8h, v16.8h, v0.8h
+	WORD $0x4e600e31 // sqadd v17.8h, v17.8h, v0.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a30 // sqxtn2 v16.16b, v17.8h
+	WORD $0x4e216610 // smax v16.16b, v16.16b, v1.16b
+	VST1.P [V16.B16], 16(R8)
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x0e614ad5 // sqxtn v21.4h, v22.4s
+	WORD $0x4e614af5 // sqxtn2 v21.8h, v23.4s
+	WORD $0x4e600e94 // sqadd v20.8h, v20.8h, v0.8h
+	WORD $0x4e600eb5 // sqadd v21.8h, v21.8h, v0.8h
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ab4 // sqxtn2 v20.16b, v21.8h
+	WORD $0x4e216694 // smax v20.16b, v20.16b, v1.16b
+	VST1.P [V20.B16], 16(R9)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x0e614b59 // sqxtn v25.4h, v26.4s
+	WORD $0x4e614b79 // sqxtn2 v25.8h, v27.4s
+	WORD $0x4e600f18 // sqadd v24.8h, v24.8h, v0.8h
+	WORD $0x4e600f39 // sqadd v25.8h, v25.8h, v0.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	WORD $0x4e216718 // smax v24.16b, v24.16b, v1.16b
+	VST1.P [V24.B16], 16(R13)
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bdd // sqxtn v29.4h, v30.4s
+	WORD $0x4e614bfd // sqxtn2 v29.8h, v31.4s
+	WORD $0x4e600f9c // sqadd v28.8h, v28.8h, v0.8h
+	WORD $0x4e600fbd // sqadd v29.8h, v29.8h, v0.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bbc // sqxtn2 v28.16b, v29.8h
+	WORD $0x4e21679c // smax v28.16b, v28.16b, v1.16b
+	VST1.P [V28.B16], 16(R16)
+	SUBS $1, R10
+	BNE sdot6p6tile
+	// the next panel: 6 pixels and 6 output rows on
+	ADD R19<<2, R17
+	ADD R19<<1, R17
+	ADD R20<<2, R25
+	ADD R20<<1, R25
+	SUBS $1, R21
+	BNE sdot6p6panel
+	RET
+sdot6p7:
+	// weight zero point: R11 = the 6 row sums, after the panel (kc*96 bytes)
+	MOVD $96, R11
+	MUL R1, R11, R11
+	ADD R0, R11
+sdot6p7panel:
+	// pack: the 6 pixels' k-chunks, transposed by lane loads (LD4 .s for rows 0-3, LD2 .d for 4, 5)
+	MOVD R17, R12
+	ADD R19, R12, R13
+	ADD R19, R13, R14
+	ADD R19, R14, R16
+	ADD R19, R16, R6
+	ADD R19, R6, R7
+	MOVD R0, R5
+	MOVD R1, R10
+	VEOR V24.B16, V24.B16, V24.B16
+	VEOR V25.B16, V25.B16, V25.B16
+sdot6p7pack:
+	WORD $0x0dffa190 // ld4 {v16.s, v17.s, v18.s, v19.s}[0], [x12], #16
+	WORD $0x0dffb1b0 // ld4 {v16.s, v17.s, v18.s, v19.s}[1], [x13], #16
+	WORD $0x4dffa1d0 // ld4 {v16.s, v17.s, v18.s, v19.s}[2], [x14], #16
+	WORD $0x4dffb210 // ld4 {v16.s, v17.s, v18.s, v19.s}[3], [x16], #16
+	WORD $0x0dff84d4 // ld2 {v20.d, v21.d}[0], [x6], #16
+	WORD $0x4dff84f4 // ld2 {v20.d, v21.d}[1], [x7], #16
+	VST1.P [V16.B16, V17.B16], 32(R5)
+	VST1.P [V20.B16], 16(R5)
+	VST1.P [V18.B16, V19.B16], 32(R5)
+	VST1.P [V21.B16], 16(R5)
+	WORD $0x4e202a16 // saddlp v22.8h, v16.16b
+	WORD $0x4e206a36 // sadalp v22.8h, v17.16b
+	WORD $0x4e206a56 // sadalp v22.8h, v18.16b
+	WORD $0x4e206a76 // sadalp v22.8h, v19.16b
+	WORD $0x4e606ad8 // sadalp v24.4s, v22.8h
+	WORD $0x4e202a97 // saddlp v23.8h, v20.16b
+	WORD $0x4e206ab7 // sadalp v23.8h, v21.16b
+	WORD $0x4e606af9 // sadalp v25.4s, v23.8h
+	SUBS $1, R10
+	BNE sdot6p7pack
+	// the row sums: rows 0-3, then rows 4, 5 (lanes 0, 1), after the panel
+	VADDP V25.S4, V25.S4, V25.S4
+	VST1 [V24.S4, V25.S4], (R11)
+	MOVD R22, R2
+	MOVD R23, R3
+	MOVD R24, R10
+	MOVD $256, R5
+	MOVD R25, R6
+	ADD R20, R6, R7
+	ADD R20, R7, R8
+	ADD R20, R8, R9
+	ADD R20, R9, R13
+	ADD R20, R13, R16
+sdot6p7tile:
+	MOVD R0, R12
+	MOVD R15, R14
+	// accumulators start at the bias (one load per row)
+	VLD1 (R3), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1 (R3), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1 (R3), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1 (R3), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1 (R3), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R3), [V28.S4, V29.S4, V30.S4, V31.S4]
+	// acc -= wz*rowsum: the tile's weight zero points (p+256 bytes), the row sums
+	ADD $192, R3, R12
+	VLD1 (R12), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1 (R11), [V0.S4, V1.S4]
+	WORD $0x6f804088 // mls v8.4s, v4.4s, v0.s[0]
+	WORD $0x6f8040a9 // mls v9.4s, v5.4s, v0.s[0]
+	WORD $0x6f8040ca // mls v10.4s, v6.4s, v0.s[0]
+	WORD $0x6f8040eb // mls v11.4s, v7.4s, v0.s[0]
+	WORD $0x6fa0408c // mls v12.4s, v4.4s, v0.s[1]
+	WORD $0x6fa040ad // mls v13.4s, v5.4s, v0.s[1]
+	WORD $0x6fa040ce // mls v14.4s, v6.4s, v0.s[1]
+	WORD $0x6fa040ef // mls v15.4s, v7.4s, v0.s[1]
+	WORD $0x6f804890 // mls v16.4s, v4.4s, v0.s[2]
+	WORD $0x6f8048b1 // mls v17.4s, v5.4s, v0.s[2]
+	WORD $0x6f8048d2 // mls v18.4s, v6.4s, v0.s[2]
+	WORD $0x6f8048f3 // mls v19.4s, v7.4s, v0.s[2]
+	WORD $0x6fa04894 // mls v20.4s, v4.4s, v0.s[3]
+	WORD $0x6fa048b5 // mls v21.4s, v5.4s, v0.s[3]
+	WORD $0x6fa048d6 // mls v22.4s, v6.4s, v0.s[3]
+	WORD $0x6fa048f7 // mls v23.4s, v7.4s, v0.s[3]
+	WORD $0x6f814098 // mls v24.4s, v4.4s, v1.s[0]
+	WORD $0x6f8140b9 // mls v25.4s, v5.4s, v1.s[0]
+	WORD $0x6f8140da // mls v26.4s, v6.4s, v1.s[0]
+	WORD $0x6f8140fb // mls v27.4s, v7.4s, v1.s[0]
+	WORD $0x6fa1409c // mls v28.4s, v4.4s, v1.s[1]
+	WORD $0x6fa140bd // mls v29.4s, v5.4s, v1.s[1]
+	WORD $0x6fa140de // mls v30.4s, v6.4s, v1.s[1]
+	WORD $0x6fa140ff // mls v31.4s, v7.4s, v1.s[1]
+	MOVD R0, R12
+	TBZ $0, R1, sdot6p7c2
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+sdot6p7c2:
+	TBZ $1, R1, sdot6p7c4
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+sdot6p7c4:
+	CBZ R14, sdot6p7epi
+sdot6p7k:
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	VLD1.P 48(R12), [V0.B16, V1.B16, V2.B16]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f80e088 // sdot v8.4s, v4.16b, v0.4b[0]
+	WORD $0x4fa0e08c // sdot v12.4s, v4.16b, v0.4b[1]
+	WORD $0x4f80e890 // sdot v16.4s, v4.16b, v0.4b[2]
+	WORD $0x4fa0e894 // sdot v20.4s, v4.16b, v0.4b[3]
+	WORD $0x4f82e098 // sdot v24.4s, v4.16b, v2.4b[0]
+	WORD $0x4f82e89c // sdot v28.4s, v4.16b, v2.4b[2]
+	WORD $0x4f80e0a9 // sdot v9.4s, v5.16b, v0.4b[0]
+	WORD $0x4fa0e0ad // sdot v13.4s, v5.16b, v0.4b[1]
+	WORD $0x4f80e8b1 // sdot v17.4s, v5.16b, v0.4b[2]
+	WORD $0x4fa0e8b5 // sdot v21.4s, v5.16b, v0.4b[3]
+	WORD $0x4f82e0b9 // sdot v25.4s, v5.16b, v2.4b[0]
+	WORD $0x4f82e8bd // sdot v29.4s, v5.16b, v2.4b[2]
+	WORD $0x4f80e0ca // sdot v10.4s, v6.16b, v0.4b[0]
+	WORD $0x4fa0e0ce // sdot v14.4s, v6.16b, v0.4b[1]
+	WORD $0x4f80e8d2 // sdot v18.4s, v6.16b, v0.4b[2]
+	WORD $0x4fa0e8d6 // sdot v22.4s, v6.16b, v0.4b[3]
+	WORD $0x4f82e0da // sdot v26.4s, v6.16b, v2.4b[0]
+	WORD $0x4f82e8de // sdot v30.4s, v6.16b, v2.4b[2]
+	WORD $0x4f80e0eb // sdot v11.4s, v7.16b, v0.4b[0]
+	WORD $0x4fa0e0ef // sdot v15.4s, v7.16b, v0.4b[1]
+	WORD $0x4f80e8f3 // sdot v19.4s, v7.16b, v0.4b[2]
+	WORD $0x4fa0e8f7 // sdot v23.4s, v7.16b, v0.4b[3]
+	WORD $0x4f82e0fb // sdot v27.4s, v7.16b, v2.4b[0]
+	WORD $0x4f82e8ff // sdot v31.4s, v7.16b, v2.4b[2]
+	VLD1.P 64(R2), [V4.B16, V5.B16, V6.B16, V7.B16]
+	WORD $0x4f81e088 // sdot v8.4s, v4.16b, v1.4b[0]
+	WORD $0x4fa1e08c // sdot v12.4s, v4.16b, v1.4b[1]
+	WORD $0x4f81e890 // sdot v16.4s, v4.16b, v1.4b[2]
+	WORD $0x4fa1e894 // sdot v20.4s, v4.16b, v1.4b[3]
+	WORD $0x4fa2e098 // sdot v24.4s, v4.16b, v2.4b[1]
+	WORD $0x4fa2e89c // sdot v28.4s, v4.16b, v2.4b[3]
+	WORD $0x4f81e0a9 // sdot v9.4s, v5.16b, v1.4b[0]
+	WORD $0x4fa1e0ad // sdot v13.4s, v5.16b, v1.4b[1]
+	WORD $0x4f81e8b1 // sdot v17.4s, v5.16b, v1.4b[2]
+	WORD $0x4fa1e8b5 // sdot v21.4s, v5.16b, v1.4b[3]
+	WORD $0x4fa2e0b9 // sdot v25.4s, v5.16b, v2.4b[1]
+	WORD $0x4fa2e8bd // sdot v29.4s, v5.16b, v2.4b[3]
+	WORD $0x4f81e0ca // sdot v10.4s, v6.16b, v1.4b[0]
+	WORD $0x4fa1e0ce // sdot v14.4s, v6.16b, v1.4b[1]
+	WORD $0x4f81e8d2 // sdot v18.4s, v6.16b, v1.4b[2]
+	WORD $0x4fa1e8d6 // sdot v22.4s, v6.16b, v1.4b[3]
+	WORD $0x4fa2e0da // sdot v26.4s, v6.16b, v2.4b[1]
+	WORD $0x4fa2e8de // sdot v30.4s, v6.16b, v2.4b[3]
+	WORD $0x4f81e0eb // sdot v11.4s, v7.16b, v1.4b[0]
+	WORD $0x4fa1e0ef // sdot v15.4s, v7.16b, v1.4b[1]
+	WORD $0x4f81e8f3 // sdot v19.4s, v7.16b, v1.4b[2]
+	WORD $0x4fa1e8f7 // sdot v23.4s, v7.16b, v1.4b[3]
+	WORD $0x4fa2e0fb // sdot v27.4s, v7.16b, v2.4b[1]
+	WORD $0x4fa2e8ff // sdot v31.4s, v7.16b, v2.4b[3]
+	SUBS $1, R14
+	BNE sdot6p7k
+sdot6p7epi:
+	VLD1.P (R3)(R5), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD3R (R4), [V0.S4, V1.S4, V2.S4]
+	WORD $0x4e21d908 // scvtf v8.4s, v8.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x4e21da10 // scvtf v16.4s, v16.4s
+	WORD $0x4e21da94 // scvtf v20.4s, v20.4s
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db9c // scvtf v28.4s, v28.4s
+	WORD $0x4e21d929 // scvtf v9.4s, v9.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x4e21da31 // scvtf v17.4s, v17.4s
+	WORD $0x4e21dab5 // scvtf v21.4s, v21.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21dbbd // scvtf v29.4s, v29.4s
+	WORD $0x4e21d94a // scvtf v10.4s, v10.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x4e21da52 // scvtf v18.4s, v18.4s
+	WORD $0x4e21dad6 // scvtf v22.4s, v22.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21dbde // scvtf v30.4s, v30.4s
+	WORD $0x4e21d96b // scvtf v11.4s, v11.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x4e21da73 // scvtf v19.4s, v19.4s
+	WORD $0x4e21daf7 // scvtf v23.4s, v23.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x4e21dbff // scvtf v31.4s, v31.4s
+	WORD $0x6e24dd08 // fmul v8.4s, v8.4s, v4.4s
+	WORD $0x6e24dd8c // fmul v12.4s, v12.4s, v4.4s
+	WORD $0x6e24de10 // fmul v16.4s, v16.4s, v4.4s
+	WORD $0x6e24de94 // fmul v20.4s, v20.4s, v4.4s
+	WORD $0x6e24df18 // fmul v24.4s, v24.4s, v4.4s
+	WORD $0x6e24df9c // fmul v28.4s, v28.4s, v4.4s
+	WORD $0x6e25dd29 // fmul v9.4s, v9.4s, v5.4s
+	WORD $0x6e25ddad // fmul v13.4s, v13.4s, v5.4s
+	WORD $0x6e25de31 // fmul v17.4s, v17.4s, v5.4s
+	WORD $0x6e25deb5 // fmul v21.4s, v21.4s, v5.4s
+	WORD $0x6e25df39 // fmul v25.4s, v25.4s, v5.4s
+	WORD $0x6e25dfbd // fmul v29.4s, v29.4s, v5.4s
+	WORD $0x6e26dd4a // fmul v10.4s, v10.4s, v6.4s
+	WORD $0x6e26ddce // fmul v14.4s, v14.4s, v6.4s
+	WORD $0x6e26de52 // fmul v18.4s, v18.4s, v6.4s
+	WORD $0x6e26ded6 // fmul v22.4s, v22.4s, v6.4s
+	WORD $0x6e26df5a // fmul v26.4s, v26.4s, v6.4s
+	WORD $0x6e26dfde // fmul v30.4s, v30.4s, v6.4s
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	WORD $0x6e27ddef // fmul v15.4s, v15.4s, v7.4s
+	WORD $0x6e27de73 // fmul v19.4s, v19.4s, v7.4s
+	WORD $0x6e27def7 // fmul v23.4s, v23.4s, v7.4s
+	WORD $0x6e27df7b // fmul v27.4s, v27.4s, v7.4s
+	WORD $0x6e27dfff // fmul v31.4s, v31.4s, v7.4s
+	WORD $0x4e21a908 // fcvtns v8.4s, v8.4s
+	WORD $0x4e21a98c // fcvtns v12.4s, v12.4s
+	WORD $0x4e21aa10 // fcvtns v16.4s, v16.4s
+	WORD $0x4e21aa94 // fcvtns v20.4s, v20.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab9c // fcvtns v28.4s, v28.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4e21a9ad // fcvtns v13.4s, v13.4s
+	WORD $0x4e21aa31 // fcvtns v17.4s, v17.4s
+	WORD $0x4e21aab5 // fcvtns v21.4s, v21.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21abbd // fcvtns v29.4s, v29.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	WORD $0x4e21aa52 // fcvtns v18.4s, v18.4s
+	WORD $0x4e21aad6 // fcvtns v22.4s, v22.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21abde // fcvtns v30.4s, v30.4s
+	WORD $0x4e21a96b // fcvtns v11.4s, v11.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	WORD $0x4e21aa73 // fcvtns v19.4s, v19.4s
+	WORD $0x4e21aaf7 // fcvtns v23.4s, v23.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x4e21abff // fcvtns v31.4s, v31.4s
+	WORD $0x0e614908 // sqxtn v8.4h, v8.4s
+	WORD $0x4e614928 // sqxtn2 v8.8h, v9.4s
+	WORD $0x0e614949 // sqxtn v9.4h, v10.4s
+	WORD $0x4e614969 // sqxtn2 v9.8h, v11.4s
+	WORD $0x4e600d08 // sqadd v8.8h, v8.8h, v0.8h
+	WORD $0x4e600d29 // sqadd v9.8h, v9.8h, v0.8h
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e214928 // sqxtn2 v8.16b, v9.8h
+	VST1.P [V8.B16], 16(R6)
+	WORD $0x0e61498c // sqxtn v12.4h, v12.4s
+	WORD $0x4e6149ac // sqxtn2 v12.8h, v13.4s
+	WORD $0x0e6149cd // sqxtn v13.4h, v14.4s
+	WORD $0x4e6149ed // sqxtn2 v13.8h, v15.4s
+	WORD $0x4e600d8c // sqadd v12.8h, v12.8h, v0.8h
+	WORD $0x4e600dad // sqadd v13.8h, v13.8h, v0.8h
+	WORD $0x0e21498c // sqxtn v12.8b, v12.8h
+	WORD $0x4e2149ac // sqxtn2 v12.16b, v13.8h
+	VST1.P [V12.B16], 16(R7)
+	WORD $0x0e614a10 // sqxtn v16.4h, v16.4s
+	WORD $0x4e614a30 // sqxtn2 v16.8h, v17.4s
+	WORD $0x0e614a51 // sqxtn v17.4h, v18.4s
+	WORD $0x4e614a71 // sqxtn2 v17.8h, v19.4s
+	WORD $0x4e600e10 // sqadd v16.8h, v16.8h, v0.8h
+	WORD $0x4e600e31 // sqadd v17.8h, v17.8h, v0.8h
+	WORD $0x0e214a10 // sqxtn v16.8b, v16.8h
+	WORD $0x4e214a30 // sqxtn2 v16.16b, v17.8h
+	VST1.P [V16.B16], 16(R8)
+	WORD $0x0e614a94 // sqxtn v20.4h, v20.4s
+	WORD $0x4e614ab4 // sqxtn2 v20.8h, v21.4s
+	WORD $0x0e614ad5 // sqxtn v21.4h, v22.4s
+	WORD $0x4e614af5 // sqxtn2 v21.8h, v23.4s
+	WORD $0x4e600e94 // sqadd v20.8h, v20.8h, v0.8h
+	WORD $0x4e600eb5 // sqadd v21.8h, v21.8h, v0.8h
+	WORD $0x0e214a94 // sqxtn v20.8b, v20.8h
+	WORD $0x4e214ab4 // sqxtn2 v20.16b, v21.8h
+	VST1.P [V20.B16], 16(R9)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x0e614b59 // sqxtn v25.4h, v26.4s
+	WORD $0x4e614b79 // sqxtn2 v25.8h, v27.4s
+	WORD $0x4e600f18 // sqadd v24.8h, v24.8h, v0.8h
+	WORD $0x4e600f39 // sqadd v25.8h, v25.8h, v0.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b38 // sqxtn2 v24.16b, v25.8h
+	VST1.P [V24.B16], 16(R13)
+	WORD $0x0e614b9c // sqxtn v28.4h, v28.4s
+	WORD $0x4e614bbc // sqxtn2 v28.8h, v29.4s
+	WORD $0x0e614bdd // sqxtn v29.4h, v30.4s
+	WORD $0x4e614bfd // sqxtn2 v29.8h, v31.4s
+	WORD $0x4e600f9c // sqadd v28.8h, v28.8h, v0.8h
+	WORD $0x4e600fbd // sqadd v29.8h, v29.8h, v0.8h
+	WORD $0x0e214b9c // sqxtn v28.8b, v28.8h
+	WORD $0x4e214bbc // sqxtn2 v28.16b, v29.8h
+	VST1.P [V28.B16], 16(R16)
+	SUBS $1, R10
+	BNE sdot6p7tile
+	// the next panel: 6 pixels and 6 output rows on
+	ADD R19<<2, R17
+	ADD R19<<1, R17
+	ADD R20<<2, R25
+	ADD R20<<1, R25
+	SUBS $1, R21
+	BNE sdot6p7panel
 	RET

@@ -159,11 +159,15 @@ func gemmPanelsGeneric(mlal bool, src *int8, inC int, dst *int8, n int, npanels 
 			a[r] = (*int8)(unsafe.Add(unsafe.Pointer(src), (4*q+r)*inC))
 			c[r] = (*int8)(unsafe.Add(unsafe.Pointer(dst), (4*q+r)*n))
 		}
+		var sums *int32
+		if flags&flagWZ != 0 {
+			sums = &rs[0]
+		}
 		if mlal {
-			packA4RGeneric(panel, &a[0], 1, kc, nil)
+			packA4RGeneric(panel, &a[0], 1, kc, sums)
 			gemmMLALGeneric(4, panel, kc, w, p, hdr, &rs[0], c[0], c[1], c[2], c[3], ntiles, flags)
 		} else {
-			packA4Generic(panel, &a[0], 1, kc, nil)
+			packA4Generic(panel, &a[0], 1, kc, sums)
 			gemmSDOTGeneric(4, panel, kc, w, p, hdr, &rs[0], c[0], c[1], c[2], c[3], ntiles, flags)
 		}
 	}
@@ -205,6 +209,12 @@ func gemmSDOT6PGeneric(src *int8, inC int, dst *int8, n int, npanels int, panel 
 			a[r] = (*int8)(unsafe.Add(unsafe.Pointer(src), (6*q+r)*inC))
 		}
 		packA6Generic(panel, &a, kc)
+		var rs [6]int32 // the row sums, for flags&flagWZ
+		for m, p := range a {
+			for _, x := range unsafe.Slice(p, kc*16) {
+				rs[m] += int32(x)
+			}
+		}
 		for m := 0; m < 6; m++ {
 			out := unsafe.Slice((*int8)(unsafe.Add(unsafe.Pointer(dst), (6*q+m)*n)), ntiles*sdotNR)
 			for j := 0; j < ntiles; j++ {
@@ -224,7 +234,7 @@ func gemmSDOT6PGeneric(src *int8, inC int, dst *int8, n int, npanels int, panel 
 					}
 				}
 				for n, v := range acc {
-					out[j*sdotNR+n] = gemmEpilogue(v, flags, nil, m, pt[16+n], pt[32+n], pt[48+n], pt[64+n], H)
+					out[j*sdotNR+n] = gemmEpilogue(v, flags, rs[:], m, pt[16+n], pt[32+n], pt[48+n], pt[64+n], H)
 				}
 			}
 		}

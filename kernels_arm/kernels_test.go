@@ -540,8 +540,26 @@ func TestDwdotKernel(t *testing.T) {
 				p[blk*dwParams+ch], p[blk*dwParams+16+ch] = b, int32(math.Float32bits(sc))
 			}
 		}
-		hdr := randHdr(r)
 		flags := r.IntN(4)
+		if r.IntN(2) == 0 { // weight zero point: the factors (-wz, -wz, -wz, 0) in the third slot, per block
+			flags |= dwWZ
+			for blk := 0; blk < nb; blk++ {
+				if r.IntN(4) != 0 { // the block adds them (any word not 0)
+					p[blk*dwParams+48] = 1 << r.IntN(32)
+				}
+				for ch := 0; ch < 16; ch++ {
+					wz := int32(r.IntN(255) - 127)
+					if tie {
+						wz = 0
+					}
+					p[blk*dwParams+32+ch] = int32(uint32(uint8(-wz)) * 0x010101)
+					if !tie && r.IntN(8) == 0 { // any bytes: the kernel takes the fourth too
+						p[blk*dwParams+32+ch] = int32(r.Uint32())
+					}
+				}
+			}
+		}
+		hdr := randHdr(r)
 		got := newGuarded(r, (n-1)*cout+16*nb)
 		want := slices.Clone(got.all)
 		dwdot(&got.data()[0], &rows[0][0], &rows[1][0], &rows[2][0], &w[0], &p[0], &hdr[0], n, cout, flags, nb)
@@ -549,7 +567,8 @@ func TestDwdotKernel(t *testing.T) {
 		got.check(t, "dwdot")
 		diffInt8(t, fmt.Sprintf("dwdot n %d cout %d flags %d nb %d hdr %v", n, cout, flags, nb, hdr), got.all, want)
 
-		// dwdot2: two output rows, ostride apart, from rows 0-2 and 1-3.
+		// dwdot2: two output rows, ostride apart, from rows 0-2 and 1-3 (no weight zero point).
+		flags &^= dwWZ
 		ostride := (n-1)*cout + 16*nb + r.IntN(40)
 		got2 := newGuarded(r, ostride+(n-1)*cout+16*nb)
 		want2 := slices.Clone(got2.all)
@@ -606,6 +625,10 @@ func TestGemmPanelsKernel(t *testing.T) {
 			if k.rows == 6 { // gemmSDOT6P: fp32 only
 				flags = flagFP32
 			}
+			wzs := r.IntN(2) == 0
+			if wzs {
+				flags |= flagWZ
+			}
 			for j := 0; j < ntiles; j++ {
 				q := p[j*per:]
 				if k.mlal {
@@ -623,6 +646,12 @@ func TestGemmPanelsKernel(t *testing.T) {
 						m = int32(math.Float32bits(sc))
 					}
 					q[c], q[16+c], q[32+c], q[48+c] = b, m, rsh, lsh
+					if wzs { // a TF1 model's, or any int32 (the products wrap alike)
+						q[64+c] = int32(r.IntN(256)) - 128
+						if r.IntN(8) == 0 {
+							q[64+c] = int32(r.Uint32())
+						}
+					}
 				}
 			}
 			if k.mlal && r.IntN(2) == 0 {
@@ -689,19 +718,24 @@ func TestGemmSDOT6PGeneric(t *testing.T) {
 		src := randInt8s(r, (12*q-1)*inC+16*kc)
 		w := randInt8s(r, ntiles*kc*256)
 		p := make([]int32, ntiles*sdotParams)
+		flags := flagFP32
+		if r.IntN(2) == 0 {
+			flags |= flagWZ
+		}
 		for j := range ntiles {
 			for c := 0; c < 16; c++ {
 				b, sc := randEpilogueFP32(r, false)
 				p[j*sdotParams+c], p[j*sdotParams+16+c] = b, int32(math.Float32bits(sc))
+				p[j*sdotParams+64+c] = int32(r.IntN(256)) - 128
 			}
 		}
 		h := randHdr(r)
 		hdr := makeHdr(h[0], h[1], h[2])
 		panel := make([]int8, kc*96)
 		got, want := make([]int8, (12*q-1)*n+16*ntiles), make([]int8, (12*q-1)*n+16*ntiles)
-		gemmSDOT6PGeneric(&src[0], inC, &got[0], n, 2*q, &panel[0], kc, &w[0], &p[0], &hdr[0], ntiles, flagFP32)
-		gemmPanelsGeneric(false, &src[0], inC, &want[0], n, 3*q, &panel[0], kc, &w[0], &p[0], &hdr[0], ntiles, flagFP32)
-		diffInt8(t, fmt.Sprintf("kc %d inC %d n %d", kc, inC, n), got, want)
+		gemmSDOT6PGeneric(&src[0], inC, &got[0], n, 2*q, &panel[0], kc, &w[0], &p[0], &hdr[0], ntiles, flags)
+		gemmPanelsGeneric(false, &src[0], inC, &want[0], n, 3*q, &panel[0], kc, &w[0], &p[0], &hdr[0], ntiles, flags)
+		diffInt8(t, fmt.Sprintf("kc %d inC %d n %d flags %d", kc, inC, n, flags), got, want)
 	}
 }
 

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"encoding/binary"
 	"math"
 	"slices"
 
@@ -233,6 +234,8 @@ type quantizeParams struct {
 	// the float32 reciprocal of outScale, mult then XNNPACK's 8.8 fixed-point multiplier.
 	xnnpack  bool
 	invScale float32
+	// table maps each input byte to its output byte (8-bit to 8-bit requantization).
+	table [256]byte
 }
 
 func intRange(t models.DType) (lo, hi int32, ok bool) {
@@ -303,10 +306,23 @@ func prepareQuantize(c *opContext, p *preparedOp) error {
 		if c.opt.Requantization == XNNPACK && in.Type == out.Type && ratio >= 0x1p-8 && ratio <= 0x1p7 {
 			qp.xnnpack = true
 			qp.mult = int32(math.RoundToEven(float64(256 * ratio)))
-			p.run = func() { requantizeXNNPACK(qp, dst[:n], src[:n], signedIn) }
-			return nil
 		}
-		p.run = func() { requantizeGeneric(qp, dst[:n], src[:n], signedIn, signedOut) }
+		// Either conversion maps a byte to a byte: its table of 256 entries, computed by the
+		// conversion itself, is applied instead (requantizeTable).
+		var all [256]byte
+		for i := range all {
+			all[i] = byte(i)
+		}
+		if qp.xnnpack {
+			requantizeXNNPACK(qp, qp.table[:], all[:], signedIn)
+		} else {
+			requantizeGeneric(qp, qp.table[:], all[:], signedIn, signedOut)
+		}
+		if d, ok := byteOffset(&qp.table); ok {
+			p.run = func() { addBytes(d, dst[:n], src[:n]) }
+		} else {
+			p.run = func() { requantizeTable(&qp.table, dst[:n], src[:n]) }
+		}
 	default:
 		return c.unsupported("input type %s", in.Type)
 	}
@@ -362,6 +378,44 @@ func requantizeXNNPACK(p *quantizeParams, dst, src []byte, signed bool) {
 		}
 		v := (p.mult*(x-p.inZero)+128)>>8 + p.outZero
 		dst[i] = byte(fixedpoint.Clamp(v, p.outMin, p.outMax))
+	}
+}
+
+// requantizeTable sets dst[i] = table[src[i]].
+func requantizeTable(table *[256]byte, dst, src []byte) {
+	for i, b := range src {
+		dst[i] = table[b]
+	}
+}
+
+// byteOffset reports whether table adds one constant d to every byte, modulo 256: the requantization
+// of a uint8 graph input into the int8 tensor of a converted model (same scale, zero point 128 lower).
+func byteOffset(table *[256]byte) (d byte, ok bool) {
+	d = table[0]
+	for i, v := range table {
+		if v != byte(i)+d {
+			return 0, false
+		}
+	}
+	return d, true
+}
+
+// addBytes sets dst[i] = src[i] + d (modulo 256), 8 bytes at a time without carries between them.
+func addBytes(d byte, dst, src []byte) {
+	const lo7, hi1 = 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
+	dd := uint64(d) * 0x0101010101010101
+	dst = dst[:len(src)]
+	for len(src) >= 16 {
+		s, t := src[:16:16], dst[:16:16]
+		x, y := binary.LittleEndian.Uint64(s), binary.LittleEndian.Uint64(s[8:])
+		// Per byte: the low 7 bits added (their carry stays in the byte's top bit), then the top
+		// bits of x and d added without carry (XOR).
+		binary.LittleEndian.PutUint64(t, ((x&lo7)+(dd&lo7))^((x^dd)&hi1))
+		binary.LittleEndian.PutUint64(t[8:], ((y&lo7)+(dd&lo7))^((y^dd)&hi1))
+		src, dst = src[16:], dst[16:]
+	}
+	for i := range src {
+		dst[i] = src[i] + d
 	}
 }
 

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edgeinfer/edgeinfer/internal/fixedpoint"
 	"github.com/edgeinfer/edgeinfer/models"
 )
 
@@ -544,5 +546,93 @@ func TestThreadsGiveIdenticalResults(t *testing.T) {
 			t.Errorf("threads=%d: Run allocates %v times", threads, n)
 		}
 		it.Close()
+	}
+}
+
+// TestRequantizeTable checks the 8-bit QUANTIZE as the prepared op runs it (a table, or addBytes
+// when the table is a byte offset) against requantizeGeneric and requantizeXNNPACK element by
+// element, for every signedness, random scales and zero points, equal scales (the uint8 input of a
+// converted model) and lengths that leave tails.
+func TestRequantizeTable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	offsets := 0
+	for it := 0; it < 400; it++ {
+		signedIn, signedOut := rng.IntN(2) == 1, rng.IntN(2) == 1
+		lo, hi := func(s bool) (int32, int32) {
+			if s {
+				return -128, 127
+			}
+			return 0, 255
+		}(signedIn)
+		olo, ohi := int32(0), int32(255)
+		if signedOut {
+			olo, ohi = -128, 127
+		}
+		qp := &quantizeParams{inScale: float32(rng.Float64()*2 + 0.01), outMin: olo, outMax: ohi}
+		qp.outScale = qp.inScale
+		if it%2 == 0 {
+			qp.outScale = float32(rng.Float64()*2 + 0.01)
+		}
+		qp.inZero = lo + rng.Int32N(hi-lo+1)
+		qp.outZero = olo + rng.Int32N(ohi-olo+1)
+		if it%4 == 1 { // same scale, the zero point moved with the range: a byte offset
+			qp.outZero = qp.inZero - lo + olo
+		}
+		qp.mult, qp.shift = fixedpoint.QuantizeMultiplier(float64(qp.inScale) / float64(qp.outScale))
+		xnn := signedIn == signedOut && it%3 == 0
+		if xnn {
+			qp.xnnpack = true
+			qp.mult = int32(math.RoundToEven(float64(256 * qp.inScale / qp.outScale)))
+		}
+		n := rng.IntN(70)
+		src := make([]byte, n)
+		for i := range src {
+			src[i] = byte(rng.IntN(256))
+		}
+		want := make([]byte, n)
+		if xnn {
+			requantizeXNNPACK(qp, want, src, signedIn)
+		} else {
+			requantizeGeneric(qp, want, src, signedIn, signedOut)
+		}
+		var all [256]byte
+		for i := range all {
+			all[i] = byte(i)
+		}
+		if xnn {
+			requantizeXNNPACK(qp, qp.table[:], all[:], signedIn)
+		} else {
+			requantizeGeneric(qp, qp.table[:], all[:], signedIn, signedOut)
+		}
+		got := make([]byte, n)
+		requantizeTable(&qp.table, got, src)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("case %d: table: got %v, want %v", it, got, want)
+		}
+		if d, ok := byteOffset(&qp.table); ok {
+			offsets++
+			clear(got)
+			addBytes(d, got, src)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("case %d: addBytes(%d): got %v, want %v", it, d, got, want)
+			}
+		}
+	}
+	if offsets < 20 {
+		t.Fatalf("only %d cases were byte offsets", offsets)
+	}
+	// Every offset, every byte, unaligned lengths.
+	src := make([]byte, 256+13)
+	for i := range src {
+		src[i] = byte(i * 7)
+	}
+	for d := 0; d < 256; d++ {
+		got := make([]byte, len(src))
+		addBytes(byte(d), got, src)
+		for i := range src {
+			if got[i] != src[i]+byte(d) {
+				t.Fatalf("addBytes(%d): byte %d: got %d, want %d", d, i, got[i], src[i]+byte(d))
+			}
+		}
 	}
 }

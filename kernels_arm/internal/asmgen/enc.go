@@ -125,6 +125,11 @@ func saddlp4S(d, n int) insn {
 	return mk(twoMisc(1, 0, 1, 0b00010, d, n), "saddlp v%d.4s, v%d.8h", d, n)
 }
 
+// sadalp vd.8h, vn.16b
+func sadalp8H(d, n int) insn {
+	return mk(twoMisc(1, 0, 0, 0b00110, d, n), "sadalp v%d.8h, v%d.16b", d, n)
+}
+
 // sadalp vd.4s, vn.8h
 func sadalp4S(d, n int) insn {
 	return mk(twoMisc(1, 0, 1, 0b00110, d, n), "sadalp v%d.4s, v%d.8h", d, n)

@@ -111,7 +111,7 @@ const gemmSigP = "(src *int8, inC int, dst *int8, n int, npanels int, panel *int
 // gemmPrologueP is gemmPrologue for the panel-loop variants, which also pack their A panels: R17 =
 // the first input pixel of the panel, R19 = inC (bytes per pixel), R25 = the panel's first output
 // row, R20 = n (bytes per output row), R21 = panels left, R22, R23, R24 = w, p, ntiles to restart
-// from for each panel (no row sums: flags bit 1 is never set).
+// from for each panel. The row sums (flags bit 1) come from gemmPanelHead, per panel.
 func gemmPrologueP(g *gen, pfx string) {
 	g.p("MOVD src+0(FP), R17")
 	g.p("MOVD inC+8(FP), R19")
@@ -140,8 +140,10 @@ func gemmPrologueP(g *gen, pfx string) {
 
 // gemmPanelHead emits the start of each panel of the panel-loop variants: the A panel packed from
 // the 4 pixels at R17 (inC = R19 bytes apart; rot: the four rotations of packA4R), then w, p,
-// ntiles and the 4 output row pointers set for the tile loop.
-func gemmPanelHead(g *gen, pfx string, rot bool) {
+// ntiles and the 4 output row pointers set for the tile loop. With sums, flags bit 1 (weight zero
+// point) takes a packing loop that also sums each row (SADDLP, SADALP, as packA4) into V15 for the
+// epilogue's acc -= wz*rowsum: once per panel, which serves all its column tiles.
+func gemmPanelHead(g *gen, pfx string, rot, sums bool) {
 	g.label(pfx + "panel")
 	g.p("MOVD R17, R12")
 	g.p("ADD R19, R12, R13")
@@ -149,21 +151,47 @@ func gemmPanelHead(g *gen, pfx string, rot bool) {
 	g.p("ADD R19, R14, R16")
 	g.p("MOVD R0, R5")
 	g.p("MOVD R1, R10")
-	g.label(pfx + "pack")
-	for r, reg := range []int{12, 13, 14, 16} {
-		g.p("VLD1.P 16(R%d), [V%d.B16]", reg, r)
+	if sums {
+		g.p("TBNZ $1, R11, %ssum", pfx)
 	}
-	g.p("VST1.P %s, 64(R5)", vlist(0, 4, "B16"))
-	if rot {
-		for q := 1; q < 4; q++ {
-			for m := 0; m < 4; m++ {
-				g.p("VEXT $%d, V%d.B16, V%d.B16, V%d.B16", 2*q, m, m, 4+m)
-			}
-			g.p("VST1.P %s, 64(R5)", vlist(4, 4, "B16"))
+	body := func(l string, sum bool) {
+		g.label(l)
+		for r, reg := range []int{12, 13, 14, 16} {
+			g.p("VLD1.P 16(R%d), [V%d.B16]", reg, r)
 		}
+		g.p("VST1.P %s, 64(R5)", vlist(0, 4, "B16"))
+		if rot {
+			for q := 1; q < 4; q++ {
+				for m := 0; m < 4; m++ {
+					g.p("VEXT $%d, V%d.B16, V%d.B16, V%d.B16", 2*q, m, m, 4+m)
+				}
+				g.p("VST1.P %s, 64(R5)", vlist(4, 4, "B16"))
+			}
+		}
+		if sum {
+			for r := 0; r < 4; r++ {
+				g.w(saddlp8H(20+r, r))
+			}
+			for r := 0; r < 4; r++ {
+				g.w(sadalp4S(16+r, 20+r))
+			}
+		}
+		g.p("SUBS $1, R10")
+		g.p("BNE %s", l)
 	}
-	g.p("SUBS $1, R10")
-	g.p("BNE %spack", pfx)
+	body(pfx+"pack", false)
+	if sums {
+		g.p("B %spacked", pfx)
+		g.label(pfx + "sum")
+		for r := 0; r < 4; r++ {
+			g.p("VEOR V%d.B16, V%d.B16, V%d.B16", 16+r, 16+r, 16+r)
+		}
+		body(pfx+"packs", true)
+		g.p("VADDP V17.S4, V16.S4, V24.S4")
+		g.p("VADDP V19.S4, V18.S4, V25.S4")
+		g.p("VADDP V25.S4, V24.S4, V15.S4")
+		g.label(pfx + "packed")
+	}
 	g.p("MOVD R22, R2")
 	g.p("MOVD R23, R3")
 	g.p("MOVD R24, R10")
@@ -308,7 +336,7 @@ func gemmSDOT(g *gen, mr int, panels bool) {
 		g.label(pfx + "gen1")
 	}
 	if panels {
-		gemmPanelHead(g, pfx, false)
+		gemmPanelHead(g, pfx, false, true)
 	}
 
 	g.label(pfx + "tile")
@@ -354,7 +382,7 @@ func gemmSDOT(g *gen, mr int, panels bool) {
 		vp := fmt.Sprintf("%sf%d", pfx, v)
 		g.label(vp)
 		if panels {
-			gemmPanelHead(g, vp, false)
+			gemmPanelHead(g, vp, false, false)
 		}
 		g.label(vp + "tile")
 		g.p("MOVD R0, R12")
@@ -404,8 +432,10 @@ func gemmSDOT(g *gen, mr int, panels bool) {
 	}
 }
 
-// gemmSDOT6P emits gemmSDOT6P: gemmSDOT4P in 6x16 tiles, for fp32 requantization without weight
-// zero point only (flags bits 3 and 1; the caller checks). The panel of 6 rows is transposed, per
+// gemmSDOT6P emits gemmSDOT6P: gemmSDOT4P in 6x16 tiles, for fp32 requantization only (flags bit
+// 3; the caller checks), with or without weight zero point (bit 1: the row sums computed while
+// packing, stored after the panel, R11 pointing at them; the tile's accumulators start at
+// bias - wz*rowsum by 24 MLS). The panel of 6 rows is transposed, per
 // k-chunk 96 bytes (4 bytes per row and k-group kg of 4 k):
 //
 //	kg0 rows 0-3 | kg1 rows 0-3 | row 4 kg0, kg1, row 5 kg0, kg1 | kg2 rows 0-3 | kg3 rows 0-3 | row 4 kg2, kg3, row 5 kg2, kg3
@@ -436,12 +466,19 @@ func gemmSDOT6P(g *gen) {
 	g.p("MOVD flags+88(FP), R11")
 	g.p("ADD $16, R4")
 	g.p("LSR $2, R1, R15")
-	g.p("TBNZ $5, R11, %snomin", pfx)
-	g.p("TBNZ $6, R11, %s%d", pfx, 2)
-	g.p("B %s%d", pfx, 0)
-	g.label(pfx + "nomin")
-	g.p("TBNZ $6, R11, %s%d", pfx, 3)
-	g.p("B %s%d", pfx, 1)
+	for _, w := range []int{0, 4} { // the variant: weight zero point (flags bit 1), clamps (bits 5, 6)
+		if w == 0 {
+			g.p("TBNZ $1, R11, %swz", pfx)
+		} else {
+			g.label(pfx + "wz")
+		}
+		g.p("TBNZ $5, R11, %snomin%d", pfx, w)
+		g.p("TBNZ $6, R11, %s%d", pfx, w+2)
+		g.p("B %s%d", pfx, w)
+		g.label(fmt.Sprintf("%snomin%d", pfx, w))
+		g.p("TBNZ $6, R11, %s%d", pfx, w+3)
+		g.p("B %s%d", pfx, w+1)
+	}
 	// aLane is the register and lane of row m of k-group kg after the chunk's two A loads into
 	// V0-V2 (kg 0, 1 from the first, 2, 3 from the second).
 	aLane := func(kg, m int) (int, int) {
@@ -465,9 +502,16 @@ func gemmSDOT6P(g *gen) {
 		}
 	}
 	rows := []int{6, 7, 8, 9, 13, 16}
-	for v := 0; v < 4; v++ {
+	for v := 0; v < 8; v++ { // bit 0: no clamp to the minimum, bit 1: none to the maximum, bit 2: wz
+		wz := v&4 != 0
 		vp := fmt.Sprintf("%s%d", pfx, v)
 		g.label(vp)
+		if wz {
+			g.comment("weight zero point: R11 = the 6 row sums, after the panel (kc*96 bytes)")
+			g.p("MOVD $96, R11")
+			g.p("MUL R1, R11, R11")
+			g.p("ADD R0, R11")
+		}
 		g.label(vp + "panel")
 		g.comment("pack: the 6 pixels' k-chunks, transposed by lane loads (LD4 .s for rows 0-3, LD2 .d for 4, 5)")
 		g.p("MOVD R17, R12")
@@ -478,6 +522,10 @@ func gemmSDOT6P(g *gen) {
 		g.p("ADD R19, R6, R7")
 		g.p("MOVD R0, R5")
 		g.p("MOVD R1, R10")
+		if wz {
+			g.p("VEOR V24.B16, V24.B16, V24.B16")
+			g.p("VEOR V25.B16, V25.B16, V25.B16")
+		}
 		g.label(vp + "pack")
 		for r, reg := range []int{12, 13, 14, 16} { // rows 0-3: word kg of row r to lane r of V16+kg
 			g.w(ld4LaneS(16, reg, r))
@@ -489,8 +537,25 @@ func gemmSDOT6P(g *gen) {
 		g.p("VST1.P [V20.B16], 16(R5)")
 		g.p("VST1.P [V18.B16, V19.B16], 32(R5)")
 		g.p("VST1.P [V21.B16], 16(R5)")
+		if wz {
+			// Rows 0-3: lanes 2r, 2r+1 of V22.8h, then lane r of V24.4s (at most 16*128 per
+			// int16 lane and chunk); rows 4, 5: lanes 0, 1 and 2, 3 of V25.4s.
+			g.w(saddlp8H(22, 16))
+			for kg := 1; kg < 4; kg++ {
+				g.w(sadalp8H(22, 16+kg))
+			}
+			g.w(sadalp4S(24, 22))
+			g.w(saddlp8H(23, 20))
+			g.w(sadalp8H(23, 21))
+			g.w(sadalp4S(25, 23))
+		}
 		g.p("SUBS $1, R10")
 		g.p("BNE %spack", vp)
+		if wz {
+			g.comment("the row sums: rows 0-3, then rows 4, 5 (lanes 0, 1), after the panel")
+			g.p("VADDP V25.S4, V25.S4, V25.S4")
+			g.p("VST1 [V24.S4, V25.S4], (R11)")
+		}
 		g.p("MOVD R22, R2")
 		g.p("MOVD R23, R3")
 		g.p("MOVD R24, R10")
@@ -507,6 +572,18 @@ func gemmSDOT6P(g *gen) {
 			g.p("VLD1 (R3), %s", vlist(acc(m, 0), 4, "S4"))
 		}
 		g.p("VLD1.P 64(R3), %s", vlist(acc(5, 0), 4, "S4"))
+		if wz {
+			g.comment("acc -= wz*rowsum: the tile's weight zero points (p+256 bytes), the row sums")
+			g.p("ADD $192, R3, R12")
+			g.p("VLD1 (R12), %s", vlist(4, 4, "S4"))
+			g.p("VLD1 (R11), [V0.S4, V1.S4]")
+			for m := 0; m < 6; m++ {
+				for c := 0; c < 4; c++ {
+					g.w(mlsElem4S(acc(m, c), 4+c, m/4, m%4))
+				}
+			}
+			g.p("MOVD R0, R12")
+		}
 		g.p("TBZ $0, R1, %sc2", vp)
 		chunk()
 		g.label(vp + "c2")
@@ -660,7 +737,7 @@ func gemmMLAL(g *gen, mr int, panels bool) {
 	}
 	gemmPrologue(g, mr, pfx)
 	if panels {
-		gemmPanelHead(g, pfx, true)
+		gemmPanelHead(g, pfx, true, true)
 	}
 
 	type pair struct{ m, v int }
@@ -1046,12 +1123,18 @@ func dwdot(g *gen) {
 	g.p("MOVD cout+64(FP), R16")
 	g.p("MOVD flags+72(FP), R17")
 	g.p("MOVD nb+80(FP), R21")
-	g.p("AND $3, R17")
-	for v := 0; v < 4; v++ {
+	g.p("AND $7, R17")
+	for v := 0; v < 8; v++ {
 		g.p("CMP $%d, R17", v)
 		g.p("BEQ dwdot%d", v)
 	}
-	for v := 0; v < 4; v++ {
+	// Variant bits: 0 no clamp to the minimum, 1 none to the maximum, 2 weight zero point: blocks
+	// whose word at p+192 bytes is not 0 add the products with the vectors (-wz, -wz, -wz, 0) per
+	// channel at p+128 bytes, in V24, V25, V29, V30 (4 more SDOTs per kernel row, the narrowing
+	// then in place); the others take a copy of the plain pixel loop.
+	wzr := []int{24, 25, 29, 30}
+	for v := 0; v < 8; v++ {
+		wz := v&4 != 0
 		pfx := fmt.Sprintf("dwdot%d", v)
 		g.label(pfx)
 		g.comment("block setup: weights, scales, pixel count")
@@ -1059,41 +1142,54 @@ func dwdot(g *gen) {
 			g.p("VLD1.P 64(R10), %s", vlist(4*i, 4, "B16"))
 		}
 		g.p("ADD $64, R11, R12")
-		g.p("VLD1 (R12), %s", vlist(20, 4, "S4"))
+		g.p("VLD1.P 64(R12), %s", vlist(20, 4, "S4"))
 		g.p("MOVD n+56(FP), R15")
 		g.p("MOVD R22, R0")
-		g.label(pfx + "px")
-		g.p("VLD1 (R11), %s", vlist(16, 4, "S4"))
-		for ky := 0; ky < 3; ky++ {
-			g.p("VLD1.P 64(R%d), %s", 1+ky, vlist(12, 4, "B16"))
-			for i := 0; i < 4; i++ {
-				g.w(sdotVec(16+i, 12+i, 4*ky+i))
+		if wz {
+			g.p("MOVW 64(R12), R13")
+			g.p("CBZ R13, %splain", pfx)
+			g.p("VLD1.P 32(R12), [V24.B16, V25.B16]")
+			g.p("VLD1 (R12), [V29.B16, V30.B16]")
+		}
+		// px emits the pixel loop at label l (corr: with the weight zero point's SDOTs), then the
+		// step to the next block.
+		px := func(l string, corr bool) {
+			g.label(l)
+			g.p("VLD1 (R11), %s", vlist(16, 4, "S4"))
+			for ky := 0; ky < 3; ky++ {
+				g.p("VLD1.P 64(R%d), %s", 1+ky, vlist(12, 4, "B16"))
+				for i := 0; i < 4; i++ {
+					g.w(sdotVec(16+i, 12+i, 4*ky+i))
+				}
+				if corr {
+					for i := 0; i < 4; i++ {
+						g.w(sdotVec(16+i, 12+i, wzr[i]))
+					}
+				}
 			}
+			requantFP32(g, []int{16, 17, 18, 19}, []int{20, 21, 22, 23})
+			d := 24
+			if corr { // V24, V25 hold factors: narrow in place
+				d = 16
+			}
+			narrowClampR(g, d, [4]int{16, 17, 18, 19}, 26, v&1 == 0, v&2 == 0, 27, 28)
+			g.p("VST1.P [V%d.B16], (R0)(R16)", d)
+			g.p("SUBS $1, R15")
+			g.p("BNE %s", l)
+			g.comment("next block: the row pointers are there already")
+			g.p("ADD $16, R22")
+			g.p("ADD $256, R11")
+			g.p("SUBS $1, R21")
+			g.p("BNE %s", pfx)
+			g.p("RET")
 		}
-		requantFP32(g, []int{16, 17, 18, 19}, []int{20, 21, 22, 23})
-		g.w(sqxtnH(24, 16, false))
-		g.w(sqxtnH(24, 17, true))
-		g.w(sqxtnH(25, 18, false))
-		g.w(sqxtnH(25, 19, true))
-		g.w(sqadd8H(24, 24, 26))
-		g.w(sqadd8H(25, 25, 26))
-		g.w(sqxtnB(24, 24, false))
-		g.w(sqxtnB(24, 25, true))
-		if v&1 == 0 {
-			g.w(smax16B(24, 24, 27))
+		if !wz {
+			px(pfx+"px", false)
+			continue
 		}
-		if v&2 == 0 {
-			g.w(smin16B(24, 24, 28))
-		}
-		g.p("VST1.P [V24.B16], (R0)(R16)")
-		g.p("SUBS $1, R15")
-		g.p("BNE %spx", pfx)
-		g.comment("next block: the row pointers are there already")
-		g.p("ADD $16, R22")
-		g.p("ADD $256, R11")
-		g.p("SUBS $1, R21")
-		g.p("BNE %s", pfx)
-		g.p("RET")
+		px(pfx+"px", true)
+		g.label(pfx + "plain")
+		px(pfx+"plainpx", false)
 	}
 }
 
