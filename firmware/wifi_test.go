@@ -3,6 +3,7 @@ package firmware
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -274,4 +275,27 @@ func (w tlogWriter) Write(p []byte) (int, error) {
 	w.t.Helper()
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// FuzzParseWiFiJSON: the device reads wifi.json from a partition anyone can write; whatever it
+// holds, parsing must not panic, and what it accepts must be usable.
+func FuzzParseWiFiJSON(f *testing.F) {
+	f.Add([]byte(`{"ssid": "IEEE", "psk": "password", "country": "GB"}`))
+	f.Add([]byte(`{"ssid": "x", "psk": "0DC0D6EB90555ED6419756B9A15EC3E3209B63DF707DD508D14581F8982721AF", "country": "us"}`))
+	f.Add([]byte(`{"ssid": "", "passphrase": "\u0000", "country": 1}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		w, err := ParseWiFiJSON("wifi.json", b)
+		if err != nil {
+			if !strings.Contains(err.Error(), "wifi.json") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		if len(w.SSID) < 1 || len(w.SSID) > 32 || len(w.PSK) != 64 || !countryRE.MatchString(w.Country) {
+			t.Fatalf("accepted %q as %+v", b, w)
+		}
+		if _, err := hex.DecodeString(w.PSK); err != nil {
+			t.Fatalf("PSK %q: %v", w.PSK, err)
+		}
+	})
 }
