@@ -78,11 +78,13 @@ type ApplianceOptions struct {
 	// named later in /data/wifi.json.
 	WiFi *WiFi
 	// WiFiFirmware is a directory laid out like /lib/firmware with the radios' firmware
-	// (wifiFirmwareFiles); "" downloads WiFiFirmwarePackages (once, into CacheDir) when needed.
+	// (wifiFirmwareFiles); "" downloads WiFiFirmwarePackages (once, into edgeinfer's cache) when needed.
 	WiFiFirmware string
 	// NTPServers set the clock at boot and hourly; nil: DefaultNTPServers; empty (non-nil): none.
 	NTPServers []string
 	Log        *slog.Logger
+
+	wifiNet *InitWiFi // WiFi as stored, set by check
 }
 
 // Placement records where one file of an image came from and where it went.
@@ -271,12 +273,14 @@ func (o *ApplianceOptions) check() error {
 		return errors.New("firmware: no board")
 	}
 	if o.WiFi != nil {
-		if err := o.WiFi.check(); err != nil {
+		n, err := o.WiFi.network()
+		if err != nil {
 			return err
 		}
+		o.wifiNet = &n
 	}
 	for _, s := range o.NTPServers {
-		if err := checkNTPServer(s); err != nil {
+		if _, err := ntpAddr(s); err != nil {
 			return err
 		}
 	}
@@ -397,11 +401,7 @@ func BuildAppliance(ctx context.Context, out string, o ApplianceOptions) (*Summa
 		}
 		rootFiles = append(rootFiles, fw...)
 		modNames = append(append([]string(nil), modNames...), WiFiModules...)
-		wifiSupport = &InitWiFiSupport{}
-		if o.WiFi != nil {
-			psk, _ := wifiPSK(o.WiFi.SSID, o.WiFi.Passphrase)
-			wifiSupport.Network = &InitWiFi{SSID: o.WiFi.SSID, PSK: psk, Country: o.WiFi.Country}
-		}
+		wifiSupport = &InitWiFiSupport{Network: o.wifiNet}
 	}
 	modFiles, modOrder, err := kernelModules(o.KernelDir, modNames)
 	if err != nil {

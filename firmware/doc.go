@@ -33,10 +33,10 @@
 // /data/wifi.json) the root also holds the radios' firmware in /lib/firmware/brcm (BCM43430: Pi 3
 // B, Zero 2 W; BCM43455: Pi 3 B+/A+, Pi 4, Pi 5; with each board's NVRAM file) and the signed
 // wireless regulatory database, taken from Debian 13's firmware-brcm80211 and wireless-regdb
-// packages (WiFiFirmwarePackages: downloaded once into CacheDir and checked against pinned SHA-256
-// sums; or a directory laid out like /lib/firmware), and init loads brcmfmac with its vendor
-// modules. There is no WPA supplicant: WiFiStation asks nl80211 to connect with WPA2-PSK (CCMP)
-// and hands the PSK to the radio's firmware, which runs the 4-way handshake itself
+// packages (WiFiFirmwarePackages: downloaded once into edgeinfer's cache by internal/download and
+// checked against pinned SHA-256 sums; or a directory laid out like /lib/firmware), and init loads
+// brcmfmac with its vendor modules. There is no WPA supplicant: WiFiStation asks nl80211 to
+// connect with WPA2-PSK (CCMP) and hands the PSK to the radio's firmware, which runs the 4-way handshake itself
 // (NL80211_EXT_FEATURE_4WAY_HANDSHAKE_STA_PSK, as gokrazy does); radios without that offload get
 // ErrNoPSKOffload. It loads the regulatory database and requests the configured country, connects,
 // checks the association every 5 s, runs DHCP on wlan0 while associated and reconnects when the

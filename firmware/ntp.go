@@ -15,19 +15,19 @@ import (
 // DefaultNTPServers are the time servers the appliance asks when the build names none.
 var DefaultNTPServers = []string{"pool.ntp.org"}
 
-// checkNTPServer checks that s is host or host:port.
-func checkNTPServer(s string) error {
+// ntpAddr checks that s is host or host:port and returns host:port (port 123 by default).
+func ntpAddr(s string) (string, error) {
 	host, port := s, "123"
 	if h, p, err := net.SplitHostPort(s); err == nil {
 		host, port = h, p
 	}
 	if host == "" || strings.ContainsAny(host, " /\t,@") {
-		return fmt.Errorf("firmware: NTP server %q: want a host name or address, optionally with :port", s)
+		return "", fmt.Errorf("firmware: NTP server %q: want a host name or address, optionally with :port", s)
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return fmt.Errorf("firmware: NTP server %q: bad port %q", s, port)
+		return "", fmt.Errorf("firmware: NTP server %q: bad port %q", s, port)
 	}
-	return nil
+	return net.JoinHostPort(host, port), nil
 }
 
 // NTPResult is one answer of an NTP server (RFC 5905, as a simple client: RFC 4330).
@@ -66,9 +66,9 @@ func (t ntpTime) time() time.Time {
 // QueryNTP asks server (host or host:port; port 123 by default) for the time once, with a 5 s
 // timeout (or ctx's).
 func QueryNTP(ctx context.Context, server string) (NTPResult, error) {
-	addr := server
-	if _, _, err := net.SplitHostPort(server); err != nil {
-		addr = net.JoinHostPort(server, "123")
+	addr, err := ntpAddr(server)
+	if err != nil {
+		return NTPResult{}, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()

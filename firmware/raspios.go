@@ -47,11 +47,13 @@ type RaspiOSOptions struct {
 	Base  string // Raspberry Pi OS Lite image (.img, uncompressed)
 	Board Board
 	Payload
-	// WiFi, applied on first boot like Raspberry Pi Imager does. The passphrase is stored only as
-	// its WPA PSK (PBKDF2-SHA1 of passphrase and SSID).
-	WiFiSSID, WiFiPSK, WiFiCountry string
-	BootMount                      string // "": DefaultBootMount
-	Log                            *slog.Logger
+	// WiFi, when set, is applied on first boot like Raspberry Pi Imager does. The passphrase is
+	// stored only as its WPA PSK (PBKDF2-SHA1 of passphrase and SSID).
+	WiFi      *WiFi
+	BootMount string // "": DefaultBootMount
+	Log       *slog.Logger
+
+	wifiNet *InitWiFi // WiFi as stored, set by check
 }
 
 var countryRE = regexp.MustCompile(`^[A-Z]{2}$`)
@@ -74,16 +76,12 @@ func (o *RaspiOSOptions) check() error {
 	if !path.IsAbs(o.BootMount) || strings.ContainsAny(o.BootMount, " '\"\\$`") {
 		return fmt.Errorf("firmware: boot mount %q: want an absolute path without spaces or quotes", o.BootMount)
 	}
-	if o.WiFiSSID != "" || o.WiFiPSK != "" {
-		if o.WiFiSSID == "" || len(o.WiFiSSID) > 32 {
-			return fmt.Errorf("firmware: WiFi SSID %q: want 1 to 32 bytes", o.WiFiSSID)
+	if o.WiFi != nil {
+		n, err := o.WiFi.network()
+		if err != nil {
+			return err
 		}
-		if n := len(o.WiFiPSK); n < 8 || n > 63 {
-			return fmt.Errorf("firmware: WiFi passphrase: want 8 to 63 characters, got %d", n)
-		}
-		if !countryRE.MatchString(o.WiFiCountry) {
-			return fmt.Errorf("firmware: WiFi country %q: want a two-letter ISO 3166 code such as GB, DE or US (--wifi-country)", o.WiFiCountry)
-		}
+		o.wifiNet = &n
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -260,11 +258,7 @@ func CustomizeRaspiOS(ctx context.Context, out string, o RaspiOSOptions) (*Summa
 		dropIn += "Environment=EDGEINFER_LABELS=" + raspiModelDir + "/labels.txt\n"
 	}
 	files = append(files, fileSpec{dst: raspiPayload + "firmware.conf", data: []byte(dropIn), mode: 0o644})
-	script, err := o.firstRunScript(modelName)
-	if err != nil {
-		return nil, err
-	}
-	files = append(files, fileSpec{dst: raspiFirstRun, data: []byte(script), mode: 0o755})
+	files = append(files, fileSpec{dst: raspiFirstRun, data: []byte(o.firstRunScript(modelName)), mode: 0o755})
 	cmdline := info.cmdline + " systemd.run=" + o.BootMount + raspiFirstRun +
 		" systemd.run_success_action=reboot systemd.unit=kernel-command-line.target\n"
 	files = append(files, fileSpec{dst: "/cmdline.txt", data: []byte(cmdline), mode: 0o644})
@@ -383,7 +377,7 @@ func copyFile(ctx context.Context, src, dst string) error {
 }
 
 // firstRunScript is /edgeinfer-firstrun.sh on the boot partition.
-func (o *RaspiOSOptions) firstRunScript(modelName string) (string, error) {
+func (o *RaspiOSOptions) firstRunScript(modelName string) string {
 	var s strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&s, format, args...) }
 	w("#!/bin/sh\n")
@@ -408,17 +402,13 @@ func (o *RaspiOSOptions) firstRunScript(modelName string) (string, error) {
 		w("else\n  echo %s >/etc/hostname\n", shq(h))
 		w("  sed -i \"s/127.0.1.1.*$CURRENT/127.0.1.1\\t%s/g\" /etc/hosts\nfi\n", h)
 	}
-	if o.WiFiSSID != "" {
-		psk, err := wpaPSK(o.WiFiSSID, o.WiFiPSK)
-		if err != nil {
-			return "", err
-		}
+	if n := o.wifiNet; n != nil {
 		w("if [ -x /usr/lib/raspberrypi-sys-mods/imager_custom ]; then\n")
-		w("  /usr/lib/raspberrypi-sys-mods/imager_custom set_wlan %s %s %s\n", shq(o.WiFiSSID), psk, o.WiFiCountry)
+		w("  /usr/lib/raspberrypi-sys-mods/imager_custom set_wlan %s %s %s\n", shq(n.SSID), n.PSK, n.Country)
 		w("else\n")
 		w("  cat >/etc/wpa_supplicant/wpa_supplicant.conf <<'WPAEOF'\n")
-		w("country=%s\nctrl_interface=DIR=/var/run/wpa_supplicant GROUP=netdev\nap_scan=1\nupdate_config=1\n", o.WiFiCountry)
-		w("network={\n\tssid=%s\n\tpsk=%s\n}\nWPAEOF\n", hex.EncodeToString([]byte(o.WiFiSSID)), psk)
+		w("country=%s\nctrl_interface=DIR=/var/run/wpa_supplicant GROUP=netdev\nap_scan=1\nupdate_config=1\n", n.Country)
+		w("network={\n\tssid=%s\n\tpsk=%s\n}\nWPAEOF\n", hex.EncodeToString([]byte(n.SSID)), n.PSK)
 		w("  chmod 600 /etc/wpa_supplicant/wpa_supplicant.conf\n")
 		w("  rfkill unblock wifi || true\n")
 		w("  for f in /var/lib/systemd/rfkill/*:wlan; do if [ -e \"$f\" ]; then echo 0 >\"$f\"; fi; done\n")
@@ -427,5 +417,5 @@ func (o *RaspiOSOptions) firstRunScript(modelName string) (string, error) {
 	w("rm -f \"$P\"* \"$B%s\"\n", raspiFirstRun)
 	w("sed -i 's| systemd.run.*||g' \"$B/cmdline.txt\"\n")
 	w("exit 0\n")
-	return s.String(), nil
+	return s.String()
 }

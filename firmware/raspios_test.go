@@ -83,7 +83,7 @@ func raspiOptions(t *testing.T, base string) RaspiOSOptions {
 	pi4, _ := LookupBoard("pi4")
 	return RaspiOSOptions{Base: base, Board: pi4, Payload: Payload{Binary: testBinary(t), Model: testModel(t),
 		Config: []byte("source: \"rpicam:?size=640x480\"\n"), Hostname: "kitchen"},
-		WiFiSSID: "IEEE", WiFiPSK: "password", WiFiCountry: "GB"}
+		WiFi: &WiFi{SSID: "IEEE", Passphrase: "password", Country: "GB"}}
 }
 
 func TestRaspiOS(t *testing.T) {
@@ -213,8 +213,8 @@ func TestRaspiOSBadInputs(t *testing.T) {
 		{"full", func(o *RaspiOSOptions) {
 			o.Base = makeBase(t, 48*mib, baseCmdline, map[string][]byte{"/kernel8.img": make([]byte, 40*mib)})
 		}, "image too small"},
-		{"country", func(o *RaspiOSOptions) { o.WiFiCountry = "" }, "WiFi country"},
-		{"psk", func(o *RaspiOSOptions) { o.WiFiPSK = "short" }, "WiFi passphrase"},
+		{"country", func(o *RaspiOSOptions) { o.WiFi.Country = "" }, "WiFi country"},
+		{"psk", func(o *RaspiOSOptions) { o.WiFi.Passphrase = "short" }, "WiFi passphrase"},
 		{"boot mount", func(o *RaspiOSOptions) { o.BootMount = "boot" }, "boot mount"},
 	}
 	o := raspiOptions(t, good)

@@ -6,20 +6,18 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
-	"time"
 
+	"github.com/edgeinfer/edgeinfer/internal/download"
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 )
@@ -31,17 +29,20 @@ type WiFi struct {
 	Country    string // ISO 3166 alpha-2, e.g. GB: the regulatory domain the radio obeys
 }
 
-func (w *WiFi) check() error {
+// network checks w and returns what the appliance stores of it: the SSID, the PSK (never the
+// passphrase) and the country.
+func (w *WiFi) network() (InitWiFi, error) {
 	if w.SSID == "" || len(w.SSID) > 32 {
-		return fmt.Errorf("firmware: WiFi SSID %q: want 1 to 32 bytes", w.SSID)
+		return InitWiFi{}, fmt.Errorf("firmware: WiFi SSID %q: want 1 to 32 bytes", w.SSID)
 	}
-	if _, err := wifiPSK(w.SSID, w.Passphrase); err != nil {
-		return err
+	psk, err := wifiPSK(w.SSID, w.Passphrase)
+	if err != nil {
+		return InitWiFi{}, err
 	}
 	if !countryRE.MatchString(w.Country) {
-		return fmt.Errorf("firmware: WiFi country %q: want a two-letter ISO 3166 code such as GB, DE or US (--wifi-country)", w.Country)
+		return InitWiFi{}, fmt.Errorf("firmware: WiFi country %q: want a two-letter ISO 3166 code such as GB, DE or US (--wifi-country)", w.Country)
 	}
-	return nil
+	return InitWiFi{SSID: w.SSID, PSK: psk, Country: w.Country}, nil
 }
 
 // wifiPSK returns the 256-bit WPA pre-shared key of passphrase (8 to 63 characters) as hex, or
@@ -94,11 +95,11 @@ func ParseWiFiJSON(name string, b []byte) (InitWiFi, error) {
 		pass = raw.Passphrase
 	}
 	w := WiFi{SSID: raw.SSID, Passphrase: pass, Country: strings.ToUpper(raw.Country)}
-	if err := w.check(); err != nil {
+	n, err := w.network()
+	if err != nil {
 		return InitWiFi{}, fmt.Errorf("%s: %w", name, err)
 	}
-	psk, _ := wifiPSK(w.SSID, w.Passphrase)
-	return InitWiFi{SSID: w.SSID, PSK: psk, Country: w.Country}, nil
+	return n, nil
 }
 
 // WiFiModules are the kernel modules of the boards' radios (Broadcom/Cypress FullMAC over SDIO),
@@ -150,47 +151,30 @@ var WiFiFirmwarePackages = []debPackage{
 	},
 }
 
-// CacheDir is where downloads are kept: $EDGEINFER_CACHE, else the user cache directory's edgeinfer.
-func CacheDir() (string, error) {
-	if d := os.Getenv("EDGEINFER_CACHE"); d != "" {
-		return d, nil
-	}
-	d, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("firmware: no cache directory (set EDGEINFER_CACHE): %w", err)
-	}
-	return filepath.Join(d, "edgeinfer"), nil
-}
-
 // WiFiFirmwareDir returns a directory laid out like /lib/firmware holding wifiFirmwareFiles:
-// dir itself when it is given (checked), else the files unpacked from WiFiFirmwarePackages,
-// downloaded once into CacheDir and verified by SHA-256.
+// dir itself when it is given (wifiRootFiles checks it), else the files unpacked from
+// WiFiFirmwarePackages, downloaded once into edgeinfer's cache (internal/download) and verified by
+// SHA-256.
 func WiFiFirmwareDir(ctx context.Context, dir string, log *slog.Logger) (string, error) {
 	if dir != "" {
-		for _, f := range wifiFirmwareFiles {
-			if _, err := findFirmwareFile(dir, f); err != nil {
-				return "", err
-			}
-		}
 		return dir, nil
 	}
-	cache, err := CacheDir()
+	root, err := download.CacheDir("wifi-firmware")
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("firmware: %w", err)
 	}
-	out := filepath.Join(cache, "wifi-firmware")
 	var key strings.Builder
 	for _, p := range WiFiFirmwarePackages {
 		key.WriteString(p.SHA256[:12])
 	}
-	out = filepath.Join(out, key.String())
-	if complete(out) {
+	out := filepath.Join(root, key.String())
+	if missingFirmware(out) == "" {
 		return out, nil
 	}
 	tmp := out + ".tmp"
 	os.RemoveAll(tmp)
 	for _, p := range WiFiFirmwarePackages {
-		deb, err := fetchDeb(ctx, filepath.Join(cache, "debs"), p, log)
+		deb, err := fetchDeb(ctx, filepath.Join(root, "debs"), p, log)
 		if err != nil {
 			return "", err
 		}
@@ -198,12 +182,8 @@ func WiFiFirmwareDir(ctx context.Context, dir string, log *slog.Logger) (string,
 			return "", err
 		}
 	}
-	if !complete(tmp) {
-		for _, f := range wifiFirmwareFiles {
-			if _, err := os.Stat(filepath.Join(tmp, f)); err != nil {
-				return "", fmt.Errorf("firmware: WiFi firmware: %s is in none of the packages %s", f, packageNames())
-			}
-		}
+	if f := missingFirmware(tmp); f != "" {
+		return "", fmt.Errorf("firmware: WiFi firmware: %s is in none of the packages %s", f, packageNames())
 	}
 	os.RemoveAll(out)
 	if err := os.Rename(tmp, out); err != nil {
@@ -220,13 +200,14 @@ func packageNames() string {
 	return strings.Join(s, ", ")
 }
 
-func complete(dir string) bool {
+// missingFirmware returns the first of wifiFirmwareFiles that is not a regular file in dir, or "".
+func missingFirmware(dir string) string {
 	for _, f := range wifiFirmwareFiles {
 		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || !fi.Mode().IsRegular() {
-			return false
+			return f
 		}
 	}
-	return true
+	return ""
 }
 
 // findFirmwareFile finds name (e.g. brcm/x.bin) in dir, also as dir/x.bin, or under dir/lib/firmware
@@ -246,72 +227,20 @@ func findFirmwareFile(dir, name string) (string, error) {
 // fetchDeb returns the path of package p in dir, downloading it when it is not there.
 func fetchDeb(ctx context.Context, dir string, p debPackage, log *slog.Logger) (string, error) {
 	dst := filepath.Join(dir, p.Name+"_"+p.Version+"_all.deb")
-	if sum, err := fileSHA256(dst); err == nil && sum == p.SHA256 {
+	if sum, err := download.FileSHA256(dst); err == nil && sum == p.SHA256 {
 		return dst, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("firmware: %w", err)
 	}
 	var errs []string
 	for _, u := range p.URLs {
 		log.Info("firmware: downloading WiFi firmware package", "package", p.Name, "version", p.Version, "url", u)
-		err := download(ctx, u, dst+".part")
+		err := download.File(ctx, u, dst, p.SHA256, nil)
 		if err == nil {
-			var sum string
-			if sum, err = fileSHA256(dst + ".part"); err == nil && sum != p.SHA256 {
-				err = fmt.Errorf("SHA-256 %s, want %s", sum, p.SHA256)
-			}
-		}
-		if err == nil {
-			if err := os.Rename(dst+".part", dst); err != nil {
-				return "", fmt.Errorf("firmware: %w", err)
-			}
 			return dst, nil
 		}
-		os.Remove(dst + ".part")
-		errs = append(errs, fmt.Sprintf("%s: %v", u, err))
+		errs = append(errs, err.Error())
 	}
 	return "", fmt.Errorf("firmware: WiFi firmware: cannot download %s %s (%s); without network, pass --wifi-firmware DIR with the files of Debian's firmware-brcm80211 and wireless-regdb (their /lib/firmware)",
 		p.Name, p.Version, strings.Join(errs, "; "))
-}
-
-func download(ctx context.Context, url, dst string) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("HTTP %s", resp.Status)
-	}
-	f, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(f, io.LimitReader(resp.Body, 256<<20))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-func fileSHA256(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // unpackFirmware writes the wifiFirmwareFiles found in the .deb file deb into dir (as brcm/...,
@@ -447,8 +376,7 @@ func debData(deb string) (io.Reader, error) {
 	return nil, fmt.Errorf("firmware: %s: no data.tar member", deb)
 }
 
-// wifiRootFiles returns the root file system files of WiFi support: firmware from dir and the
-// modules, with the module load order.
+// wifiRootFiles returns the root file system's WiFi firmware files, found in dir.
 func wifiRootFiles(dir string) ([]fileSpec, error) {
 	var files []fileSpec
 	for _, f := range wifiFirmwareFiles {

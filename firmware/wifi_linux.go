@@ -41,31 +41,25 @@ func wifiNetwork(log *slog.Logger, s *InitWiFiSupport) *InitWiFi {
 var ErrNoPSKOffload = errors.New("the WiFi driver cannot do the WPA2 handshake itself (no 4-way handshake offload); the appliance supports the boards' on-board radios (brcmfmac)")
 
 // WiFiStation joins one WPA2-Personal network with the driver's handshake offload and keeps it
-// joined. It runs DHCP on the interface while associated.
+// joined, checking the association every 5 s. It runs DHCP on the interface while associated.
 type WiFiStation struct {
-	Net      InitWiFi
-	Log      *slog.Logger
-	Poll     time.Duration                                        // between association checks; 0: 5 s
-	OnJoined func(ctx context.Context, ifname string)             // nil: dhcpLoop
-	wait     func(ctx context.Context, d time.Duration) (ok bool) // nil: sleep
+	Net InitWiFi
+	Log *slog.Logger
+}
+
+// wifiPoll is the time between association checks.
+const wifiPoll = 5 * time.Second
+
+// wait sleeps for d and reports whether ctx is still live.
+func wait(ctx context.Context, d time.Duration) bool {
+	sleepCtx(ctx, d)
+	return ctx.Err() == nil
 }
 
 // Run waits for a wireless interface, sets the regulatory country, connects and reconnects until
 // ctx ends. It returns an error only when it cannot go on (no nl80211, no handshake offload).
 func (s *WiFiStation) Run(ctx context.Context) error {
 	log := s.Log
-	if s.Poll == 0 {
-		s.Poll = 5 * time.Second
-	}
-	if s.OnJoined == nil {
-		s.OnJoined = func(ctx context.Context, ifname string) { dhcpLoop(ctx, log, ifname) }
-	}
-	if s.wait == nil {
-		s.wait = func(ctx context.Context, d time.Duration) bool {
-			sleepCtx(ctx, d)
-			return ctx.Err() == nil
-		}
-	}
 	pmk, err := hex.DecodeString(s.Net.PSK)
 	if err != nil || len(pmk) != 32 {
 		return fmt.Errorf("firmware: wifi: PSK of %q: want 64 hex digits", s.Net.SSID)
@@ -89,25 +83,21 @@ func (s *WiFiStation) Run(ctx context.Context) error {
 		if !waited {
 			log.Info("edgeinfer init: WiFi: waiting for a wireless interface")
 		}
-		if !s.wait(ctx, 2*time.Second) {
+		if !wait(ctx, 2*time.Second) {
 			return ctx.Err()
 		}
 	}
 	log.Info("edgeinfer init: WiFi: interface", "if", ifi.Name, "mac", ifi.HardwareAddr.String(), "phy", ifi.PHY)
-	nl, err := genetlink.Dial(nil)
+	nl, err := dialNL80211()
 	if err != nil {
-		return fmt.Errorf("firmware: wifi: generic netlink: %w", err)
+		return err
 	}
 	defer nl.Close()
-	fam, err := nl.GetFamily("nl80211")
-	if err != nil {
-		return fmt.Errorf("firmware: wifi: nl80211 family: %w", err)
-	}
-	ok, err := pskOffload(nl, fam, ifi.PHY)
+	feats, err := nl.extFeatures(ifi.PHY)
 	if err != nil {
 		return fmt.Errorf("firmware: wifi: %s: %w", ifi.Name, err)
 	}
-	if !ok {
+	if !hasFeature(feats, unix.NL80211_EXT_FEATURE_4WAY_HANDSHAKE_STA_PSK) {
 		return fmt.Errorf("firmware: wifi: %s: %w", ifi.Name, ErrNoPSKOffload)
 	}
 	if err := linkUp(ifi.Name); err != nil {
@@ -128,7 +118,7 @@ func (s *WiFiStation) Run(ctx context.Context) error {
 			log.Warn("edgeinfer init: WiFi: station info", "if", ifi.Name, "err", err)
 		case bssid != nil && stopDHCP == nil:
 			log.Info("edgeinfer init: WiFi: associated", "ssid", s.Net.SSID, "bssid", bssid.String(), "signal_dBm", signal)
-			stopDHCP = s.startJoined(ctx, ifi.Name)
+			stopDHCP = s.startDHCP(ctx, ifi.Name)
 			lastErr = ""
 		case bssid == nil:
 			if stopDHCP != nil {
@@ -136,7 +126,7 @@ func (s *WiFiStation) Run(ctx context.Context) error {
 				stopDHCP()
 				stopDHCP = nil
 			}
-			err := connectPSK(nl, fam, ifi.Index, s.Net.SSID, pmk)
+			err := nl.connectPSK(ifi.Index, s.Net.SSID, pmk)
 			switch {
 			case err == nil:
 				log.Info("edgeinfer init: WiFi: connecting", "ssid", s.Net.SSID, "if", ifi.Name)
@@ -149,7 +139,7 @@ func (s *WiFiStation) Run(ctx context.Context) error {
 				lastErr = err.Error()
 			}
 		}
-		if !s.wait(ctx, s.Poll) {
+		if !wait(ctx, wifiPoll) {
 			return ctx.Err()
 		}
 	}
@@ -175,7 +165,7 @@ func (s *WiFiStation) setCountry(ctx context.Context, c *wifi.Client) {
 		if d, err := c.GetRegulatoryDomain(); err == nil {
 			got = d.Region
 		}
-		if got == s.Net.Country || !s.wait(ctx, 200*time.Millisecond) {
+		if got == s.Net.Country || !wait(ctx, 200*time.Millisecond) {
 			break
 		}
 	}
@@ -186,10 +176,10 @@ func (s *WiFiStation) setCountry(ctx context.Context, c *wifi.Client) {
 	}
 }
 
-// startJoined runs OnJoined for ifname until the returned function is called.
-func (s *WiFiStation) startJoined(ctx context.Context, ifname string) context.CancelFunc {
+// startDHCP runs dhcpLoop on ifname until the returned function is called.
+func (s *WiFiStation) startDHCP(ctx context.Context, ifname string) context.CancelFunc {
 	ctx, cancel := context.WithCancel(ctx)
-	go s.OnJoined(ctx, ifname)
+	go dhcpLoop(ctx, s.Log, ifname)
 	return cancel
 }
 
@@ -226,27 +216,52 @@ func associated(c *wifi.Client, ifi *wifi.Interface) (net.HardwareAddr, int, err
 	return nil, 0, nil
 }
 
-// pskOffload reports whether wiphy phy does the WPA2-PSK 4-way handshake in its driver/firmware.
-func pskOffload(nl *genetlink.Conn, fam genetlink.Family, phy int) (bool, error) {
-	f, err := extFeatures(nl, fam, phy)
-	const feat = unix.NL80211_EXT_FEATURE_4WAY_HANDSHAKE_STA_PSK
-	return err == nil && feat/8 < len(f) && f[feat/8]&(1<<(feat%8)) != 0, err
+// nl80211 is a generic netlink connection to the kernel's nl80211 family, for the requests
+// github.com/mdlayher/wifi does not make: the extended features, and CONNECT with a PMK.
+type nl80211 struct {
+	*genetlink.Conn
+	fam genetlink.Family
 }
 
-// extFeatures returns the NL80211_ATTR_EXT_FEATURES bitmap of wiphy phy (bit i of byte i/8 is
-// extended feature i).
-func extFeatures(nl *genetlink.Conn, fam genetlink.Family, phy int) ([]byte, error) {
+func dialNL80211() (*nl80211, error) {
+	c, err := genetlink.Dial(nil)
+	if err != nil {
+		return nil, fmt.Errorf("firmware: wifi: generic netlink: %w", err)
+	}
+	fam, err := c.GetFamily("nl80211")
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("firmware: wifi: nl80211 family: %w", err)
+	}
+	return &nl80211{c, fam}, nil
+}
+
+// request sends command with the attributes encode writes.
+func (nl *nl80211) request(command uint8, flags netlink.HeaderFlags, encode func(*netlink.AttributeEncoder)) ([]genetlink.Message, error) {
 	ae := netlink.NewAttributeEncoder()
-	ae.Uint32(unix.NL80211_ATTR_WIPHY, uint32(phy))
-	ae.Flag(unix.NL80211_ATTR_SPLIT_WIPHY_DUMP, true)
+	encode(ae)
 	b, err := ae.Encode()
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := nl.Execute(genetlink.Message{
-		Header: genetlink.Header{Command: unix.NL80211_CMD_GET_WIPHY, Version: fam.Version},
+	return nl.Execute(genetlink.Message{
+		Header: genetlink.Header{Command: command, Version: nl.fam.Version},
 		Data:   b,
-	}, fam.ID, netlink.Request|netlink.Dump)
+	}, nl.fam.ID, netlink.Request|flags)
+}
+
+// hasFeature reports whether bit feat is set in an NL80211_ATTR_EXT_FEATURES bitmap.
+func hasFeature(f []byte, feat int) bool {
+	return feat/8 < len(f) && f[feat/8]&(1<<(feat%8)) != 0
+}
+
+// extFeatures returns the NL80211_ATTR_EXT_FEATURES bitmap of wiphy phy (bit i of byte i/8 is
+// extended feature i).
+func (nl *nl80211) extFeatures(phy int) ([]byte, error) {
+	msgs, err := nl.request(unix.NL80211_CMD_GET_WIPHY, netlink.Dump, func(ae *netlink.AttributeEncoder) {
+		ae.Uint32(unix.NL80211_ATTR_WIPHY, uint32(phy))
+		ae.Flag(unix.NL80211_ATTR_SPLIT_WIPHY_DUMP, true)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("reading wiphy %d: %w", phy, err)
 	}
@@ -283,22 +298,18 @@ func WiFiExtFeatures(ifname string) ([]int, error) {
 		if ifi.Name != ifname {
 			continue
 		}
-		nl, err := genetlink.Dial(nil)
+		nl, err := dialNL80211()
 		if err != nil {
-			return nil, fmt.Errorf("firmware: wifi: %w", err)
+			return nil, err
 		}
 		defer nl.Close()
-		fam, err := nl.GetFamily("nl80211")
-		if err != nil {
-			return nil, fmt.Errorf("firmware: wifi: %w", err)
-		}
-		f, err := extFeatures(nl, fam, ifi.PHY)
+		f, err := nl.extFeatures(ifi.PHY)
 		if err != nil {
 			return nil, fmt.Errorf("firmware: wifi: %s: %w", ifname, err)
 		}
 		var set []int
 		for i := range len(f) * 8 {
-			if f[i/8]&(1<<(i%8)) != 0 {
+			if hasFeature(f, i) {
 				set = append(set, i)
 			}
 		}
@@ -315,24 +326,17 @@ const (
 
 // connectPSK asks nl80211 to join ssid with WPA2-PSK (CCMP), the 4-way handshake offloaded to the
 // driver with pmk (the PSK).
-func connectPSK(nl *genetlink.Conn, fam genetlink.Family, ifindex int, ssid string, pmk []byte) error {
-	ae := netlink.NewAttributeEncoder()
-	ae.Uint32(unix.NL80211_ATTR_IFINDEX, uint32(ifindex))
-	ae.Bytes(unix.NL80211_ATTR_SSID, []byte(ssid))
-	ae.Uint32(unix.NL80211_ATTR_AUTH_TYPE, unix.NL80211_AUTHTYPE_OPEN_SYSTEM)
-	ae.Uint32(unix.NL80211_ATTR_WPA_VERSIONS, unix.NL80211_WPA_VERSION_2)
-	ae.Uint32(unix.NL80211_ATTR_CIPHER_SUITE_GROUP, cipherCCMP)
-	ae.Uint32(unix.NL80211_ATTR_CIPHER_SUITES_PAIRWISE, cipherCCMP)
-	ae.Uint32(unix.NL80211_ATTR_AKM_SUITES, akmPSK)
-	ae.Flag(unix.NL80211_ATTR_WANT_1X_4WAY_HS, true)
-	ae.Bytes(unix.NL80211_ATTR_PMK, pmk)
-	b, err := ae.Encode()
-	if err != nil {
-		return err
-	}
-	_, err = nl.Execute(genetlink.Message{
-		Header: genetlink.Header{Command: unix.NL80211_CMD_CONNECT, Version: fam.Version},
-		Data:   b,
-	}, fam.ID, netlink.Request|netlink.Acknowledge)
+func (nl *nl80211) connectPSK(ifindex int, ssid string, pmk []byte) error {
+	_, err := nl.request(unix.NL80211_CMD_CONNECT, netlink.Acknowledge, func(ae *netlink.AttributeEncoder) {
+		ae.Uint32(unix.NL80211_ATTR_IFINDEX, uint32(ifindex))
+		ae.Bytes(unix.NL80211_ATTR_SSID, []byte(ssid))
+		ae.Uint32(unix.NL80211_ATTR_AUTH_TYPE, unix.NL80211_AUTHTYPE_OPEN_SYSTEM)
+		ae.Uint32(unix.NL80211_ATTR_WPA_VERSIONS, unix.NL80211_WPA_VERSION_2)
+		ae.Uint32(unix.NL80211_ATTR_CIPHER_SUITE_GROUP, cipherCCMP)
+		ae.Uint32(unix.NL80211_ATTR_CIPHER_SUITES_PAIRWISE, cipherCCMP)
+		ae.Uint32(unix.NL80211_ATTR_AKM_SUITES, akmPSK)
+		ae.Flag(unix.NL80211_ATTR_WANT_1X_4WAY_HS, true)
+		ae.Bytes(unix.NL80211_ATTR_PMK, pmk)
+	})
 	return err
 }

@@ -400,7 +400,8 @@ func byteOffset(table *[256]byte) (d byte, ok bool) {
 	return d, true
 }
 
-// addBytes sets dst[i] = src[i] + d (modulo 256), 8 bytes at a time without carries between them.
+// addBytes sets dst[i] = src[i] + d (modulo 256), 16 bytes (two 64-bit words) at a time without
+// carries between the bytes.
 func addBytes(d byte, dst, src []byte) {
 	const lo7, hi1 = 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
 	dd := uint64(d) * 0x0101010101010101

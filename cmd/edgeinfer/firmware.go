@@ -97,16 +97,13 @@ func runFirmware(ctx context.Context, e *env, args []string) error {
 	if *wifiFW != "" && *base != "" {
 		return usagef("--wifi-firmware applies to appliance images only (Raspberry Pi OS has its own)")
 	}
-	var ntpServers []string
+	ntpServers := []string{} // empty, not nil: none
 	if *ntp != "none" {
 		for _, s := range strings.Split(*ntp, ",") {
 			if s = strings.TrimSpace(s); s != "" {
 				ntpServers = append(ntpServers, s)
 			}
 		}
-	}
-	if ntpServers == nil {
-		ntpServers = []string{}
 	}
 	var wifiNet *firmware.WiFi
 	if *ssid != "" {
@@ -168,7 +165,7 @@ func runFirmware(ctx context.Context, e *env, args []string) error {
 	var s *firmware.Summary
 	if *base != "" {
 		s, err = firmware.CustomizeRaspiOS(ctx, *out, firmware.RaspiOSOptions{Base: *base, Board: board, Payload: payload,
-			WiFiSSID: *ssid, WiFiPSK: *psk, WiFiCountry: *country, BootMount: *bootMount, Log: e.log})
+			WiFi: wifiNet, BootMount: *bootMount, Log: e.log})
 	} else {
 		s, err = firmware.BuildAppliance(ctx, *out, firmware.ApplianceOptions{Board: board, Payload: payload,
 			KernelDir: *kernelDir, FirmwareDir: *firmwareDir, Size: imgSize, WiFi: wifiNet, WiFiFirmware: *wifiFW, NTPServers: ntpServers, Log: e.log})

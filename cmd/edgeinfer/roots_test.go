@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,6 +28,7 @@ func TestFallbackRoots(t *testing.T) {
 		if _, err := cert.Verify(x509.VerifyOptions{}); err != nil {
 			t.Fatalf("verify %s with the default roots: %v", cert.Subject, err)
 		}
+		fmt.Println("child: verified", cert.Subject.CommonName)
 		return
 	}
 	empty := t.TempDir()
@@ -34,7 +36,8 @@ func TestFallbackRoots(t *testing.T) {
 	cmd.Env = append(os.Environ(), "EDGEINFER_ROOTS_CHILD=1",
 		"SSL_CERT_FILE="+filepath.Join(empty, "none.pem"), "SSL_CERT_DIR="+empty)
 	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "PASS") {
+	// The marker proves the child ran the check (a -test.run matching nothing also prints PASS).
+	if err != nil || !strings.Contains(string(out), "child: verified ISRG Root X1") {
 		t.Fatalf("child without system roots: %v\n%s", err, out)
 	}
 }

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -32,23 +30,8 @@ func StartNTPServer(t testing.TB) *NTPServer {
 	if InGuest() {
 		t.Fatal("vmtest: StartNTPServer runs on the host only")
 	}
-	bin, err := exec.LookPath("chronyd")
-	if err != nil {
-		if _, serr := os.Stat("/usr/sbin/chronyd"); serr != nil {
-			unavailable(t, fmt.Errorf("vmtest: chronyd not found (Debian package chrony): %w", err))
-		}
-		bin = "/usr/sbin/chronyd"
-	}
-	var lastErr error
-	for attempt := 0; attempt < 5; attempt++ {
-		s, err := startChrony(t, bin)
-		if err == nil {
-			return s
-		}
-		lastErr = err
-	}
-	t.Fatalf("vmtest: chronyd did not start: %v", lastErr)
-	return nil
+	bin := findDaemon(t, "chronyd", "chrony")
+	return startRetrying(t, "chronyd", func() (*NTPServer, error) { return startChrony(t, bin) })
 }
 
 func startChrony(t testing.TB, bin string) (*NTPServer, error) {
@@ -67,41 +50,15 @@ func startChrony(t testing.TB, bin string) (*NTPServer, error) {
 		return nil, fmt.Errorf("vmtest: %w", err)
 	}
 	// -d: foreground, -x: never set the clock, -U: no check for root.
-	cmd := exec.Command(bin, "-d", "-x", "-U", "-f", conf)
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("vmtest: starting chronyd: %w", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stop := func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
+	d, err := startDaemon("chronyd", bin, "-d", "-x", "-U", "-f", conf)
+	if err != nil {
+		return nil, err
 	}
 	s := &NTPServer{Port: port}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			return nil, fmt.Errorf("vmtest: chronyd on port %d exited (%v): %s", port, err, out.String())
-		default:
-		}
-		if ntpAnswers(s.HostAddr()) {
-			t.Cleanup(stop)
-			return s, nil
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return nil, fmt.Errorf("vmtest: chronyd on port %d does not answer: %s", port, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+	if err := d.waitReady(t, port, func() bool { return ntpAnswers(s.HostAddr()) }); err != nil {
+		return nil, err
 	}
+	return s, nil
 }
 
 // ntpAnswers reports whether a server answers a client request at addr in mode 4.

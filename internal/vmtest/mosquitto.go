@@ -1,16 +1,12 @@
 package vmtest
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -26,24 +22,6 @@ func (b *Broker) HostURL() string { return "tcp://127.0.0.1:" + strconv.Itoa(b.P
 // GuestURL is the broker's address for clients in the guest.
 func (b *Broker) GuestURL() string { return "tcp://" + HostIP + ":" + strconv.Itoa(b.Port) }
 
-// lockedBuffer collects a child's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // StartMosquitto starts a mosquitto broker for t on a free port of 127.0.0.1 (anonymous, no
 // persistence) and stops it when t ends. A port taken between choosing and binding it makes mosquitto
 // exit; it is then started again on another, so parallel and back-to-back runs never share a port. It
@@ -53,23 +31,8 @@ func StartMosquitto(t testing.TB) *Broker {
 	if InGuest() {
 		t.Fatal("vmtest: StartMosquitto runs on the host only; guard it with !vmtest.InGuest()")
 	}
-	bin, err := exec.LookPath("mosquitto")
-	if err != nil {
-		if _, serr := os.Stat("/usr/sbin/mosquitto"); serr != nil {
-			unavailable(t, fmt.Errorf("vmtest: mosquitto not found: %w", err))
-		}
-		bin = "/usr/sbin/mosquitto"
-	}
-	var lastErr error
-	for attempt := 0; attempt < 5; attempt++ {
-		b, err := startMosquitto(t, bin)
-		if err == nil {
-			return b
-		}
-		lastErr = err
-	}
-	t.Fatalf("vmtest: mosquitto did not start: %v", lastErr)
-	return nil
+	bin := findDaemon(t, "mosquitto", "mosquitto")
+	return startRetrying(t, "mosquitto", func() (*Broker, error) { return startMosquitto(t, bin) })
 }
 
 func startMosquitto(t testing.TB, bin string) (*Broker, error) {
@@ -77,56 +40,26 @@ func startMosquitto(t testing.TB, bin string) (*Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "mosquitto.conf")
+	conf := filepath.Join(t.TempDir(), "mosquitto.conf")
 	text := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\n", port)
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		return nil, fmt.Errorf("vmtest: %w", err)
 	}
-	cmd := exec.Command(bin, "-c", conf)
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("vmtest: starting mosquitto: %w", err)
+	d, err := startDaemon("mosquitto", bin, "-c", conf)
+	if err != nil {
+		return nil, err
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stop := func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	}
-
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			return nil, fmt.Errorf("vmtest: mosquitto on port %d exited (%v): %s", port, err, out.String())
-		default:
-		}
+	err = d.waitReady(t, port, func() bool {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			c.Close()
-			// The listener could be another process that took the port; ours is alive only if it bound.
-			select {
-			case err := <-exited:
-				return nil, fmt.Errorf("vmtest: mosquitto on port %d exited (%v): %s", port, err, out.String())
-			case <-time.After(20 * time.Millisecond):
-			}
-			break
 		}
-		if time.Now().After(deadline) {
-			stop()
-			return nil, fmt.Errorf("vmtest: mosquitto on port %d not accepting connections: %v: %s", port, err, out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+		return err == nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	t.Cleanup(stop)
 	return &Broker{Port: port}, nil
 }
 

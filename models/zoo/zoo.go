@@ -2,16 +2,13 @@ package zoo
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
+
+	"github.com/edgeinfer/edgeinfer/internal/download"
 )
 
 // DefaultBaseURL is where the public models are downloaded from: the Coral project's test data
@@ -55,14 +52,11 @@ func Lookup(name string) (Entry, bool) {
 // CacheDir is where pulled models live: $EDGEINFER_CACHE/models, or the user cache directory
 // (~/.cache/edgeinfer/models on Linux).
 func CacheDir() (string, error) {
-	if d := os.Getenv("EDGEINFER_CACHE"); d != "" {
-		return filepath.Join(d, "models"), nil
-	}
-	d, err := os.UserCacheDir()
+	d, err := download.CacheDir("models")
 	if err != nil {
-		return "", fmt.Errorf("zoo: no cache directory (set EDGEINFER_CACHE): %w", err)
+		return "", fmt.Errorf("zoo: %w", err)
 	}
-	return filepath.Join(d, "edgeinfer", "models"), nil
+	return d, nil
 }
 
 // Paths returns where the entry's model and labels are stored in dir.
@@ -78,7 +72,7 @@ func (e Entry) Cached(dir string) (string, bool) {
 }
 
 // ErrChecksum is wrapped by Pull when a download does not have the expected SHA-256.
-var ErrChecksum = errors.New("checksum mismatch")
+var ErrChecksum = download.ErrChecksum
 
 // Pull downloads the entry's model and labels from baseURL into dir, verifying their SHA-256, and
 // returns the model's path. Files already present with the right hash are not downloaded again.
@@ -88,73 +82,13 @@ func Pull(ctx context.Context, e Entry, baseURL, dir string, progress io.Writer)
 		return "", fmt.Errorf("zoo: %w", err)
 	}
 	model, labels := e.Paths(dir)
-	if err := fetch(ctx, baseURL+e.File, model, e.SHA256, progress); err != nil {
-		return "", err
+	if err := download.File(ctx, baseURL+e.File, model, e.SHA256, progress); err != nil {
+		return "", fmt.Errorf("zoo: %w", err)
 	}
 	if e.Labels != "" {
-		if err := fetch(ctx, baseURL+e.Labels, labels, e.LabelsSHA, progress); err != nil {
-			return "", err
+		if err := download.File(ctx, baseURL+e.Labels, labels, e.LabelsSHA, progress); err != nil {
+			return "", fmt.Errorf("zoo: %w", err)
 		}
 	}
 	return model, nil
-}
-
-func fileSHA(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-var client = &http.Client{Timeout: 5 * time.Minute}
-
-// fetch downloads url to path through a temporary file, checks the hash, then renames it into place.
-func fetch(ctx context.Context, url, path, want string, progress io.Writer) error {
-	if got, err := fileSHA(path); err == nil && got == want {
-		if progress != nil {
-			fmt.Fprintf(progress, "%s: already present, sha256 verified\n", path)
-		}
-		return nil
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return fmt.Errorf("zoo: %w", err)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("zoo: download %s: %w", url, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("zoo: download %s: %s", url, resp.Status)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".pull-*")
-	if err != nil {
-		return fmt.Errorf("zoo: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), resp.Body)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("zoo: download %s: %w", url, err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != want {
-		return fmt.Errorf("zoo: %s: %w: got sha256 %s, want %s (%d bytes); nothing was saved", url, ErrChecksum, got, want, n)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("zoo: %w", err)
-	}
-	if progress != nil {
-		fmt.Fprintf(progress, "%s: %d bytes, sha256 %s verified\n", path, n, want[:12])
-	}
-	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/edgeinfer/edgeinfer/internal/download"
 	"github.com/edgeinfer/edgeinfer/internal/shareddata"
 	"github.com/edgeinfer/edgeinfer/models"
 )
@@ -34,7 +35,7 @@ func TestPullFromLocalServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := fileSHA(path); err != nil || got != e.SHA256 {
+	if got, err := download.FileSHA256(path); err != nil || got != e.SHA256 {
 		t.Fatalf("pulled model sha %s, %v", got, err)
 	}
 	if _, labels := e.Paths(cache); !fileExists(labels) {
