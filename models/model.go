@@ -157,6 +157,11 @@ const (
 	OpSoftmax         OpType = 11 // in: input; Beta; over the last dimension
 	OpQuantize        OpType = 12 // float->int, or int->int with a new scale/zero point (uint8<->int8)
 	OpDequantize      OpType = 13 // int->float
+	OpMul             OpType = 14 // in: a, b (broadcast, NumPy rules); a*b
+	OpLogistic        OpType = 15 // in: input; sigmoid, through a 256-entry table
+	OpHardSwish       OpType = 16 // in: input; x*relu6(x+3)/6, through a 256-entry table
+	// 17-18 are reserved for the channel-shuffle family (Transpose, Slice) and 19-24 for the
+	// transformer family (batch MatMul, GELU, normalisation); see FORMAT.md §5.
 )
 
 var opNames = map[OpType]string{
@@ -164,6 +169,7 @@ var opNames = map[OpType]string{
 	OpAveragePool2D: "AveragePool2D", OpMaxPool2D: "MaxPool2D", OpMean: "Mean", OpAdd: "Add",
 	OpConcatenation: "Concatenation", OpReshape: "Reshape", OpPad: "Pad", OpSoftmax: "Softmax",
 	OpQuantize: "Quantize", OpDequantize: "Dequantize",
+	OpMul: "Mul", OpLogistic: "Logistic", OpHardSwish: "HardSwish",
 }
 
 func (o OpType) String() string {

@@ -42,6 +42,9 @@ var opSigs = [...]opSig{
 	OpSoftmax:         {1, 1, -1},
 	OpQuantize:        {1, 1, -1},
 	OpDequantize:      {1, 1, -1},
+	OpMul:             {2, 2, -1},
+	OpLogistic:        {1, 1, -1},
+	OpHardSwish:       {1, 1, -1},
 }
 
 // Producer marks used by check.

@@ -176,7 +176,11 @@ func (r *reader) convertOp(i int, op *tfl.Operator) error {
 	case tfl.BuiltinOperatorRELU, tfl.BuiltinOperatorRELU6, tfl.BuiltinOperatorRELU_N1_TO_1:
 		return c.fuseReLU()
 	default:
-		return c.errorf("unsupported operator")
+		f, ok := builtinOps[code]
+		if !ok {
+			return c.errorf("unsupported operator")
+		}
+		o, err = f(c)
 	}
 	if err != nil || o == nil {
 		return err

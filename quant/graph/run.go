@@ -161,7 +161,26 @@ func runNode(n *Node, ins []*Tensor) ([]*Tensor, error) {
 	case "Softmax":
 		out, err = softmax(n, ins)
 	default:
-		err = fmt.Errorf("op %s not implemented", n.Op)
+		f, ok := floatOps[n.Op]
+		if !ok {
+			err = fmt.Errorf("op %s not implemented", n.Op)
+			break
+		}
+		outs, err := f(n, ins)
+		if err != nil {
+			return nil, err
+		}
+		if len(outs) != len(n.Outputs) {
+			return nil, fmt.Errorf("op %s computed %d outputs, the node has %d", n.Op, len(outs), len(n.Outputs))
+		}
+		if lo, hi, ok := FusedClamp(n); ok {
+			for _, o := range outs {
+				for i, v := range o.Data {
+					o.Data[i] = min(max(v, lo), hi)
+				}
+			}
+		}
+		return outs, nil
 	}
 	if err != nil {
 		return nil, err

@@ -380,7 +380,11 @@ func (imp *importer) node(n *pb.NodeProto) error {
 	if len(outs) < 1 || len(outs) > ar[2] || outs[0] == "" {
 		return fmt.Errorf("%d outputs, want 1 to %d with the first named", len(outs), ar[2])
 	}
-	for _, o := range outs[1:] {
+	keep := 1
+	if multiOutput[op] {
+		keep = len(outs)
+	}
+	for _, o := range outs[keep:] {
 		if o != "" {
 			return fmt.Errorf("optional output %q is %w (inference only)", o, ErrUnsupported)
 		}
@@ -412,7 +416,7 @@ func (imp *importer) node(n *pb.NodeProto) error {
 		}
 		attrs[name] = v
 	}
-	gn := &graph.Node{Name: n.GetName(), Op: op, Inputs: slices.Clone(ins), Outputs: outs[:1], Attrs: attrs}
+	gn := &graph.Node{Name: n.GetName(), Op: op, Inputs: slices.Clone(ins), Outputs: slices.Clone(outs[:keep]), Attrs: attrs}
 	out := outs[0]
 	var err error
 	switch op {
@@ -493,6 +497,10 @@ func (imp *importer) node(n *pb.NodeProto) error {
 		if _, ok := attrs["axis"]; !ok {
 			return fmt.Errorf("attribute axis missing")
 		}
+	default:
+		if h := nodeHooks[op]; h != nil {
+			err = h(imp, gn, ins)
+		}
 	}
 	if err != nil {
 		return err
@@ -502,8 +510,10 @@ func (imp *importer) node(n *pb.NodeProto) error {
 			return fmt.Errorf("input %q is an integer tensor: only float tensors flow through the graph", name)
 		}
 	}
-	if imp.isConst(out) {
-		return fmt.Errorf("output %q redefines a constant", out)
+	for _, o := range gn.Outputs {
+		if imp.isConst(o) {
+			return fmt.Errorf("output %q redefines a constant", o)
+		}
 	}
 	imp.g.Nodes = append(imp.g.Nodes, gn)
 	return nil

@@ -222,10 +222,16 @@ func (l *lowering) lower() error {
 		l.m.Inputs = append(l.m.Inputs, idx)
 	}
 	for i, n := range l.g.Nodes {
+		var err error
+		if f, ok := lowerers[n.Op]; ok {
+			if err := f(l, i, n); err != nil {
+				return err
+			}
+			continue
+		}
 		if len(n.Outputs) != 1 {
 			return l.fail(i, "%d outputs: one is supported", len(n.Outputs))
 		}
-		var err error
 		switch n.Op {
 		case "Conv":
 			err = l.conv(i, n)
