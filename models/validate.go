@@ -47,6 +47,17 @@ var opSigs = [...]opSig{
 	OpHardSwish:       {1, 1, -1},
 }
 
+// Arity returns the number of inputs an op type takes (at least minIn, at most maxIn; maxIn -1 for no
+// limit) and the index of the input that may be absent (-1 for none); ok is false for an unknown type.
+// Every op has exactly one output.
+func (o OpType) Arity() (minIn, maxIn, optional int, ok bool) {
+	if o == OpInvalid || int(o) >= len(opSigs) || opSigs[o] == (opSig{}) {
+		return 0, 0, 0, false
+	}
+	s := opSigs[o]
+	return s.minIn, s.maxIn, s.optional, true
+}
+
 // Producer marks used by check.
 const (
 	noProducer     = -1

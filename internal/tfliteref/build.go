@@ -158,6 +158,10 @@ func optionTypes(v any) (tfl.BuiltinOptions, bool) {
 		return tfl.BuiltinOptionsQuantizeOptions, true
 	case *tfl.DequantizeOptionsT:
 		return tfl.BuiltinOptionsDequantizeOptions, true
+	case *tfl.MulOptionsT:
+		return tfl.BuiltinOptionsMulOptions, true
+	case *tfl.HardSwishOptionsT:
+		return tfl.BuiltinOptionsHardSwishOptions, true
 	}
 	return tfl.BuiltinOptionsNONE, false
 }

@@ -6,24 +6,6 @@ import (
 	"github.com/edgeinfer/edgeinfer/models"
 )
 
-// arity is the number of inputs each op type takes: at least lo, at most hi; optional is the index of
-// an input that may be absent (-1), or -1 if none.
-var arity = map[models.OpType]struct{ lo, hi, optional int }{
-	models.OpConv2D:          {2, 3, 2},
-	models.OpDepthwiseConv2D: {2, 3, 2},
-	models.OpFullyConnected:  {2, 3, 2},
-	models.OpAveragePool2D:   {1, 1, -1},
-	models.OpMaxPool2D:       {1, 1, -1},
-	models.OpMean:            {1, 1, -1},
-	models.OpAdd:             {2, 2, -1},
-	models.OpConcatenation:   {1, 1 << 30, -1},
-	models.OpReshape:         {1, 1, -1},
-	models.OpPad:             {1, 1, -1},
-	models.OpSoftmax:         {1, 1, -1},
-	models.OpQuantize:        {1, 1, -1},
-	models.OpDequantize:      {1, 1, -1},
-}
-
 // check verifies the structure of a converted model: tensors consistent with their types, shapes
 // and quantization; every op input defined before it is read (ops in execution order); every tensor
 // written once; graph outputs computed. It stands in for a model-level validation in package models.
@@ -48,15 +30,15 @@ func check(m *models.Model) error {
 		defined[in] = true
 	}
 	for i, op := range m.Ops {
-		a, ok := arity[op.Type]
+		lo, hi, optional, ok := op.Type.Arity()
 		if !ok {
 			return fmt.Errorf("model op %d %q: unknown type %s", i, op.Name, op.Type)
 		}
-		if len(op.Inputs) < a.lo || len(op.Inputs) > a.hi || len(op.Outputs) != 1 {
+		if len(op.Inputs) < lo || (hi >= 0 && len(op.Inputs) > hi) || len(op.Outputs) != 1 {
 			return fmt.Errorf("model op %d %q (%s): %d inputs and %d outputs", i, op.Name, op.Type, len(op.Inputs), len(op.Outputs))
 		}
 		for j, in := range op.Inputs {
-			if in == -1 && j == a.optional {
+			if in == -1 && j == optional {
 				continue
 			}
 			if in < 0 || in >= nt || !defined[in] {

@@ -1,0 +1,119 @@
+package tflite
+
+import (
+	tfl "github.com/edgeinfer/edgeinfer/internal/tflite/schema/tflitefb"
+	"github.com/edgeinfer/edgeinfer/models"
+)
+
+// MUL (with broadcasting), LOGISTIC and HARD_SWISH: the ops of squeeze-excitation blocks,
+// MobileNetV3 and EfficientNet.
+
+func init() {
+	builtinOps[tfl.BuiltinOperatorMUL] = (*opCtx).mul
+	builtinOps[tfl.BuiltinOperatorLOGISTIC] = (*opCtx).elementwise
+	builtinOps[tfl.BuiltinOperatorHARD_SWISH] = (*opCtx).elementwise
+}
+
+// broadcastShape is NumPy's broadcast of a and b, or ok false.
+func broadcastShape(a, b []int) (out []int, ok bool) {
+	r := max(len(a), len(b))
+	out = make([]int, r)
+	for i := range r {
+		da, db := 1, 1
+		if j := i - (r - len(a)); j >= 0 {
+			da = a[j]
+		}
+		if j := i - (r - len(b)); j >= 0 {
+			db = b[j]
+		}
+		switch {
+		case da == db, db == 1:
+			out[i] = da
+		case da == 1:
+			out[i] = db
+		default:
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+func (c *opCtx) mul() (*models.Op, error) {
+	ins, err := c.inputs(2, 2)
+	if err != nil {
+		return nil, err
+	}
+	out, err := c.output()
+	if err != nil {
+		return nil, err
+	}
+	a, err := c.need(ins, 0)
+	if err != nil {
+		return nil, err
+	}
+	b, err := c.need(ins, 1)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkInOut(a, out); err != nil {
+		return nil, err
+	}
+	if err := c.checkAct("input", b, a.t.Type); err != nil {
+		return nil, err
+	}
+	shape, ok := broadcastShape(a.t.Shape, b.t.Shape)
+	if !ok {
+		return nil, c.errorf("inputs of shapes %v and %v do not broadcast", a.t.Shape, b.t.Shape)
+	}
+	if len(shape) > 6 {
+		return nil, c.errorf("inputs of rank %d: at most 6 are supported", len(shape))
+	}
+	o := c.newOp(models.OpMul, out, a, b)
+	t, ok, err := c.options(tfl.BuiltinOptionsMulOptions)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		var opt tfl.MulOptions
+		opt.Init(t.Bytes, t.Pos)
+		if o.Activation, err = c.activation(opt.FusedActivationFunction()); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.checkShape(out, shape, "the inputs' broadcast shape"); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// elementwise converts LOGISTIC and HARD_SWISH: one input, the output of the same shape.
+func (c *opCtx) elementwise() (*models.Op, error) {
+	in, out, err := c.unary()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkInOut(in, out); err != nil {
+		return nil, err
+	}
+	if err := c.checkShape(out, in.t.Shape, "the input's shape"); err != nil {
+		return nil, err
+	}
+	typ := models.OpLogistic
+	if c.code == tfl.BuiltinOperatorHARD_SWISH {
+		typ = models.OpHardSwish
+	}
+	return c.newOp(typ, out, in), nil
+}
+
+// unary returns the single input and the output of an op with no other operands.
+func (c *opCtx) unary() (in, out operand, err error) {
+	ins, err := c.inputs(1, 1)
+	if err != nil {
+		return in, out, err
+	}
+	if out, err = c.output(); err != nil {
+		return in, out, err
+	}
+	in, err = c.need(ins, 0)
+	return in, out, err
+}
