@@ -162,6 +162,7 @@ const (
 	OpHardSwish       OpType = 16 // in: input; x*relu6(x+3)/6, through a 256-entry table
 	// 17-18 are reserved for the channel-shuffle family (Transpose, Slice) and 19-24 for the
 	// transformer family (batch MatMul, GELU, normalisation); see FORMAT.md §5.
+	OpTable OpType = 25 // in: input int8, table [256] int8 constant; out[i] = table[uint8(in[i])]
 )
 
 var opNames = map[OpType]string{
@@ -169,7 +170,7 @@ var opNames = map[OpType]string{
 	OpAveragePool2D: "AveragePool2D", OpMaxPool2D: "MaxPool2D", OpMean: "Mean", OpAdd: "Add",
 	OpConcatenation: "Concatenation", OpReshape: "Reshape", OpPad: "Pad", OpSoftmax: "Softmax",
 	OpQuantize: "Quantize", OpDequantize: "Dequantize",
-	OpMul: "Mul", OpLogistic: "Logistic", OpHardSwish: "HardSwish",
+	OpMul: "Mul", OpLogistic: "Logistic", OpHardSwish: "HardSwish", OpTable: "Table",
 }
 
 func (o OpType) String() string {

@@ -45,6 +45,7 @@ var opSigs = [...]opSig{
 	OpMul:             {2, 2, -1},
 	OpLogistic:        {1, 1, -1},
 	OpHardSwish:       {1, 1, -1},
+	OpTable:           {2, 2, -1},
 }
 
 // Arity returns the number of inputs an op type takes (at least minIn, at most maxIn; maxIn -1 for no

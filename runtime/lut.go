@@ -174,3 +174,26 @@ func prepareHardSwish(c *opContext, p *preparedOp) error {
 	runTable(p, &t, in, out)
 	return nil
 }
+
+func init() { preparers[models.OpTable] = prepareTable }
+
+// prepareTable runs a Table op: the function is already a table, the model's second input (256
+// int8 values indexed by the input byte as unsigned).
+func prepareTable(c *opContext, p *preparedOp) error {
+	if err := c.arity(2, 2, 1); err != nil {
+		return err
+	}
+	in, tab, out := c.input(0), c.input(1), c.output(0)
+	if in.Type != models.Int8 || out.Type != models.Int8 {
+		return c.unsupported("input %q is %s and output %q %s; Table maps int8 to int8", in.Name, in.Type, out.Name, out.Type)
+	}
+	if !c.it.model.Tensors[c.op.Inputs[1]].IsConst() || tab.Type != models.Int8 || tab.NumElements() != 256 {
+		return c.errorf("table %q must be a constant of 256 int8 values (it is %s %v)", tab.Name, tab.Type, tab.Shape)
+	}
+	if err := c.wantShape(out, in.Shape); err != nil {
+		return err
+	}
+	t := (*[256]byte)(tab.Bytes())
+	runTable(p, t, in, out)
+	return nil
+}

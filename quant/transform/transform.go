@@ -21,6 +21,8 @@ func Simplify(g *graph.Graph) (map[string]int, error) {
 		{"remove identity", RemoveIdentity},
 		{"matmul to gemm", MatMulToGemm},
 		{"fold batchnorm", FoldBatchNorm},
+		{"fold channel affine", FoldChannelAffine},
+		{"fuse swish", FuseSwish},
 		{"fold pad", FoldPad},
 		{"fuse branches", FuseBranches},
 		{"fuse activations", FuseActivations},
@@ -286,34 +288,48 @@ func FoldBatchNorm(g *graph.Graph) (int, error) {
 		if !ok {
 			continue
 		}
-		prev := producers(g)[n.Inputs[0]]
-		if prev != nil && len(prev.Outputs) == 1 && uses(g)[n.Inputs[0]] == 1 {
-			if _, _, fused := graph.FusedClamp(prev); !fused {
-				done, err := foldInto(g, prev, s, t)
-				if err != nil {
-					return count, err
-				}
-				if done {
-					absorb(g, prev, n)
-					i--
-					count++
-					continue
-				}
-			}
+		changed, removed, err := applyAffine(g, n, s, t)
+		if err != nil {
+			return count, err
 		}
-		// A BatchNormalization of its own: a 1x1 depthwise Conv, for a 4-D input (Run checks
-		// that the channel count is len(s)).
-		if staticRanks(g)[n.Inputs[0]] != 4 {
-			continue
+		if removed {
+			i--
 		}
-		c := len(s)
-		w := addConst(g, n.Name+"_w", []int{c, 1, 1, 1}, s)
-		b := addConst(g, n.Name+"_b", []int{c}, t)
-		*n = graph.Node{Name: n.Name, Op: "Conv", Inputs: []string{n.Inputs[0], w, b}, Outputs: n.Outputs[:1],
-			Attrs: map[string]graph.Attr{"group": graph.Int(int64(c)), "kernel_shape": graph.Ints(1, 1)}}
-		count++
+		if changed {
+			count++
+		}
 	}
 	return count, nil
+}
+
+// applyAffine replaces node n, which computes s[c]*x + t[c] per channel c of its input x, by folding
+// the affine map into the Conv or Gemm that alone feeds it (removed: n is gone from g.Nodes), or, for
+// a 4-D input, by a 1x1 depthwise Conv in n's place. changed is false when neither applies.
+func applyAffine(g *graph.Graph, n *graph.Node, s, t []float32) (changed, removed bool, err error) {
+	prev := producers(g)[n.Inputs[0]]
+	if prev != nil && len(prev.Outputs) == 1 && uses(g)[n.Inputs[0]] == 1 {
+		if _, _, fused := graph.FusedClamp(prev); !fused {
+			done, err := foldInto(g, prev, s, t)
+			if err != nil {
+				return false, false, err
+			}
+			if done {
+				absorb(g, prev, n)
+				return true, true, nil
+			}
+		}
+	}
+	// An affine map of its own: a 1x1 depthwise Conv, for a 4-D input (Run checks that the channel
+	// count is len(s)).
+	if staticRanks(g)[n.Inputs[0]] != 4 {
+		return false, false, nil
+	}
+	c := len(s)
+	w := addConst(g, n.Name+"_w", []int{c, 1, 1, 1}, s)
+	b := addConst(g, n.Name+"_b", []int{c}, t)
+	*n = graph.Node{Name: n.Name, Op: "Conv", Inputs: []string{n.Inputs[0], w, b}, Outputs: n.Outputs[:1],
+		Attrs: map[string]graph.Attr{"group": graph.Int(int64(c)), "kernel_shape": graph.Ints(1, 1)}}
+	return true, false, nil
 }
 
 // foldInto scales node prev's output channels by s and adds t, if prev is a Conv or a Gemm with
@@ -461,7 +477,8 @@ func staticRanks(g *graph.Graph) map[string]int {
 			continue
 		}
 		switch n.Op {
-		case "Conv", "BatchNormalization", "Relu", "Clip", "Identity", "GlobalAveragePool", "AveragePool", "MaxPool", "Pad", "Concat":
+		case "Conv", "BatchNormalization", "Relu", "Clip", "Identity", "GlobalAveragePool", "AveragePool", "MaxPool", "Pad", "Concat",
+			"Sigmoid", "HardSigmoid", "HardSwish", "SiLU":
 			r[n.Outputs[0]] = in
 		case "Add", "Mul":
 			if len(n.Inputs) == 2 {

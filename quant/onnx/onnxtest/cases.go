@@ -29,9 +29,17 @@ func (c Case) Build(opset int64, seed uint64) ([]byte, error) {
 	return b.Bytes()
 }
 
+// extraCases are the cases defined in files of their own (one per op family), added from init
+// functions.
+var extraCases []Case
+
 // Cases are the models of the differential tests against ONNX Runtime: together they use every op
 // quant/onnx imports, in opsets 11 to 17.
 func Cases() []Case {
+	return append(baseCases(), extraCases...)
+}
+
+func baseCases() []Case {
 	return []Case{
 		{Name: "conv_bn_relu", Inputs: []Shaped{{"x", []int64{2, 3, 9, 9}}}, build: func(b *Builder, rng *rand.Rand) {
 			c := b.Op("Conv", "conv", Attrs{"kernel_shape": []int64{3, 3}, "pads": []int64{1, 1, 1, 1}},

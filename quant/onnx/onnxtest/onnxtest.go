@@ -31,6 +31,16 @@ func New(name string, opset int64) *Builder {
 	}}
 }
 
+// Opset is the version of the default domain the model imports.
+func (b *Builder) Opset() int64 {
+	for _, o := range b.Model.OpsetImport {
+		if o.GetDomain() == "" {
+			return o.GetVersion()
+		}
+	}
+	return 0
+}
+
 func valueInfo(name string, shape []int64) *pb.ValueInfoProto {
 	sp := &pb.TensorShapeProto{}
 	for _, d := range shape {
