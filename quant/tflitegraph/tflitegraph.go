@@ -368,10 +368,18 @@ func (c *converter) op(i int) error {
 		attrs["mode"] = graph.String("constant")
 		c.add(op, "Pad", []string{x}, attrs)
 	default:
-		return c.fail(i, "no float graph form (a quantized model? use 'edgeinfer convert')")
+		f, ok := converters[op.Type]
+		if !ok {
+			return c.fail(i, "no float graph form (a quantized model? use 'edgeinfer convert')")
+		}
+		return f(c, i, op, attrs)
 	}
 	return nil
 }
+
+// converters hold the op families converted in files of their own (one per family), registered
+// from init functions; attrs is the node's attribute map, empty.
+var converters = map[models.OpType]func(c *converter, i int, op *models.Op, attrs map[string]graph.Attr) error{}
 
 func btoi(b bool) int64 {
 	if b {

@@ -56,7 +56,21 @@ func compare(t *testing.T, r *tfliteref.Runner, model []byte, g *graph.Graph, in
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := outs[g.Outputs[0].Name].Data
+	o := outs[g.Outputs[0].Name]
+	got := o.Data
+	if len(o.Shape) == 4 { // the graph is N, C, H, W; TensorFlow Lite N, H, W, C
+		n, c, h, w := o.Shape[0], o.Shape[1], o.Shape[2], o.Shape[3]
+		got = make([]float32, len(o.Data))
+		for b := range n {
+			for ch := range c {
+				for y := range h {
+					for x := range w {
+						got[((b*h+y)*w+x)*c+ch] = o.Data[((b*c+ch)*h+y)*w+x]
+					}
+				}
+			}
+		}
+	}
 	if len(got) != len(want) {
 		t.Fatalf("graph output has %d values, TensorFlow Lite %d", len(got), len(want))
 	}
