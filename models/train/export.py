@@ -8,9 +8,9 @@ import torch
 import nets
 
 
-def export(net, path):
+def export(net, path, opset=13):
     net.eval()
-    torch.onnx.export(net, torch.zeros(1, 3, 32, 32), path, opset_version=13,
+    torch.onnx.export(net, torch.zeros(1, 3, 32, 32), path, opset_version=opset,
                       input_names=['input'], output_names=['logits'],
                       training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
 
@@ -23,7 +23,7 @@ def main():
     a = ap.parse_args()
     net = nets.NETS[a.net]()
     net.load_state_dict(torch.load(a.weights))
-    export(net, a.out)
+    export(net, a.out, nets.OPSETS.get(a.net, 13))
 
 
 if __name__ == '__main__':

@@ -138,10 +138,173 @@ def repvgg_deploy(net):
     return net
 
 
+class BasicBlock(nn.Module):
+    """ResNet's basic block (two 3x3 convs), optionally with squeeze-excitation before the sum; the
+    shortcut is a 1x1 conv + BN where the shape changes (option B)."""
+
+    def __init__(self, cin, cout, stride, se=False):
+        super().__init__()
+        self.c1 = conv_bn(cin, cout, 3, stride)
+        self.c2 = conv_bn(cout, cout, 3, 1)
+        self.se = SqueezeExcitation(cout, max(4, cout // 4), nn.ReLU, nn.Sigmoid) if se else None
+        self.short = conv_bn(cin, cout, 1, stride) if stride != 1 or cin != cout else None
+
+    def forward(self, x):
+        y = self.c2(F.relu(self.c1(x)))
+        if self.se is not None:
+            y = self.se(y)
+        return F.relu(y + (x if self.short is None else self.short(x)))
+
+
+class SqueezeExcitation(nn.Module):
+    """x * gate(fc2(act(fc1(avgpool(x))))), the fully connected layers as 1x1 convs (torchvision's)."""
+
+    def __init__(self, c, squeeze, act, gate):
+        super().__init__()
+        self.fc1 = nn.Conv2d(c, squeeze, 1)
+        self.fc2 = nn.Conv2d(squeeze, c, 1)
+        self.act, self.gate = act(), gate()
+
+    def forward(self, x):
+        s = F.adaptive_avg_pool2d(x, 1)
+        return x * self.gate(self.fc2(self.act(self.fc1(s))))
+
+
+class ResNetCIFAR(nn.Module):
+    """ResNet-20 for CIFAR (He et al. 2016, section 4.2): 3 stages of n basic blocks, widths 16, 32,
+    64; se=True makes it SE-ResNet-20 (Hu et al. 2018)."""
+
+    def __init__(self, n=3, classes=10, se=False):
+        super().__init__()
+        self.stem = nn.Sequential(conv_bn(3, 16, 3, 1), nn.ReLU())
+        blocks, cin = [], 16
+        for w, s in ((16, 1), (32, 2), (64, 2)):
+            for i in range(n):
+                blocks.append(BasicBlock(cin, w, s if i == 0 else 1, se))
+                cin = w
+        self.features = nn.Sequential(*blocks)
+        self.classifier = nn.Linear(cin, classes)
+
+    def forward(self, x):
+        x = self.features(self.stem(x))
+        return self.classifier(F.adaptive_avg_pool2d(x, 1).flatten(1))
+
+
+class DenseLayer(nn.Module):
+    """DenseNet-BC's bottleneck layer, pre-activation: BN-ReLU-Conv1x1(4k)-BN-ReLU-Conv3x3(k), its
+    output concatenated to its input."""
+
+    def __init__(self, cin, growth):
+        super().__init__()
+        self.bn1, self.c1 = nn.BatchNorm2d(cin), nn.Conv2d(cin, 4 * growth, 1, bias=False)
+        self.bn2, self.c2 = nn.BatchNorm2d(4 * growth), nn.Conv2d(4 * growth, growth, 3, 1, 1, bias=False)
+
+    def forward(self, x):
+        y = self.c1(F.relu(self.bn1(x)))
+        y = self.c2(F.relu(self.bn2(y)))
+        return torch.cat([x, y], 1)
+
+
+class DenseNetBC(nn.Module):
+    """A small DenseNet-BC for CIFAR (Huang et al. 2017): growth 12, 3 dense blocks of `layers`
+    bottleneck layers, transitions BN-ReLU-Conv1x1 (compression 0.5)-AvgPool 2x2 s2."""
+
+    def __init__(self, layers=6, growth=12, classes=10):
+        super().__init__()
+        c = 2 * growth
+        mods = [nn.Conv2d(3, c, 3, 1, 1, bias=False)]
+        for b in range(3):
+            for _ in range(layers):
+                mods.append(DenseLayer(c, growth))
+                c += growth
+            if b < 2:
+                mods += [nn.BatchNorm2d(c), nn.ReLU(), nn.Conv2d(c, c // 2, 1, bias=False), nn.AvgPool2d(2, 2)]
+                c //= 2
+        mods += [nn.BatchNorm2d(c), nn.ReLU()]
+        self.features = nn.Sequential(*mods)
+        self.classifier = nn.Linear(c, classes)
+
+    def forward(self, x):
+        x = self.features(x)
+        return self.classifier(F.adaptive_avg_pool2d(x, 1).flatten(1))
+
+
+def mobilenetv3_small(classes=10):
+    """torchvision's MobileNetV3-small (hardswish, squeeze-excitation with hardsigmoid gates) for
+    32x32 inputs: the stem's stride and the first block's are 1 instead of 2, so a 32x32 input ends at
+    2x2 as a 224 one ends at 7x7."""
+    import torchvision
+    net = torchvision.models.mobilenet_v3_small(num_classes=classes)
+    net.features[0][0].stride = (1, 1)
+    net.features[1].block[0][0].stride = (1, 1)
+    return net
+
+
+def shufflenetv2(classes=10, width=1.0):
+    """torchvision's ShuffleNetV2 (channel split, shuffle, concat) for 32x32 inputs: stem stride 1 and
+    no max pool, so a 32x32 input ends at 4x4."""
+    import torchvision
+    make = {0.5: torchvision.models.shufflenet_v2_x0_5, 1.0: torchvision.models.shufflenet_v2_x1_0}[width]
+    net = make(num_classes=classes)
+    net.conv1[0].stride = (1, 1)
+    net.maxpool = nn.Identity()
+    return net
+
+
+class ViTTiny(nn.Module):
+    """A ViT for 32x32 (Dosovitskiy et al. 2021, the 'tiny' scale): 4x4 patches (64 tokens) plus a
+    class token, learned positional embeddings, `depth` pre-norm blocks of multi-head attention and a
+    GELU MLP, LayerNorm, the class token's logits."""
+
+    def __init__(self, dim=96, depth=6, heads=3, mlp=2, classes=10):
+        super().__init__()
+        self.patch = nn.Conv2d(3, dim, 4, 4)
+        self.cls = nn.Parameter(torch.zeros(1, 1, dim))
+        self.pos = nn.Parameter(torch.randn(1, 65, dim) * 0.02)
+        self.blocks = nn.ModuleList([ViTBlock(dim, heads, mlp) for _ in range(depth)])
+        self.norm = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, classes)
+
+    def forward(self, x):
+        x = self.patch(x).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], 1) + self.pos
+        for b in self.blocks:
+            x = b(x)
+        return self.head(self.norm(x)[:, 0])
+
+
+class ViTBlock(nn.Module):
+    def __init__(self, dim, heads, mlp):
+        super().__init__()
+        self.heads = heads
+        self.n1, self.n2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.qkv, self.proj = nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
+        self.fc1, self.fc2 = nn.Linear(dim, mlp * dim), nn.Linear(mlp * dim, dim)
+
+    def forward(self, x):
+        b, t, d = x.shape
+        h = self.heads
+        q, k, v = self.qkv(self.n1(x)).reshape(b, t, 3, h, d // h).permute(2, 0, 3, 1, 4)
+        a = torch.softmax(q @ k.transpose(-2, -1) * (d // h) ** -0.5, -1)
+        x = x + self.proj((a @ v).transpose(1, 2).reshape(b, t, d))
+        return x + self.fc2(F.gelu(self.fc1(self.n2(x))))
+
+
 NETS = {
     'mobilenetv2_0.5': lambda: MobileNetV2(width=0.5),
     'repvgg_a0': lambda: RepVGG(),
+    'resnet20': lambda: ResNetCIFAR(),
+    'se_resnet20': lambda: ResNetCIFAR(se=True),
+    'densenet_bc': lambda: DenseNetBC(),
+    'mobilenetv3_small': mobilenetv3_small,
+    'shufflenetv2_1.0': shufflenetv2,
+    'vit_tiny': lambda: ViTTiny(),
 }
+
+# The ONNX opset each network is exported in (13 unless said): opset 14 writes MobileNetV3's
+# hardswish as HardSwish (13 as x * HardSigmoid(x)), opset 17 writes ViT's LayerNorm as
+# LayerNormalization.
+OPSETS = {'mobilenetv3_small': 14, 'vit_tiny': 17}
 
 
 def macs(net, size=32):

@@ -112,7 +112,7 @@ def main():
               f'{time.time() - start:.0f}s', flush=True)
         torch.save(net.state_dict(), os.path.join(a.out, a.net + '.pt'))
 
-    export(net, os.path.join(a.out, a.net + '.onnx'))
+    export(net, os.path.join(a.out, a.net + '.onnx'), nets.OPSETS.get(a.net, 13))
     info = {'net': a.net, 'epochs': a.epochs, 'seconds': round(time.time() - start),
             'float_top1': acc, 'macs': nets.macs(net), 'mean': MEAN, 'std': STD,
             'params': sum(p.numel() for p in net.parameters())}
