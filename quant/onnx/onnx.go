@@ -55,6 +55,7 @@ type importer struct {
 	g      *graph.Graph
 	ints   map[string]*intTensor // integer constants: shapes, pads
 	floats map[string]*graph.Tensor
+	shapes map[string][]int // shapes of computed tensors, found when a Shape node asks (shapes.go)
 }
 
 type intTensor struct {
@@ -359,6 +360,9 @@ func (imp *importer) node(n *pb.NodeProto) error {
 	op := n.GetOpType()
 	if d := n.GetDomain(); d != "" && d != "ai.onnx" {
 		return fmt.Errorf("domain %q: %w", d, ErrUnsupported)
+	}
+	if done, err := imp.intNode(n); done {
+		return err
 	}
 	kinds, ok := attrKinds[op]
 	if !ok {

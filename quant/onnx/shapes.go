@@ -1,0 +1,263 @@
+package onnx
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/edgeinfer/edgeinfer/quant/graph"
+	pb "github.com/edgeinfer/edgeinfer/quant/onnx/onnxpb"
+)
+
+// Shape arithmetic. PyTorch's exporter writes sizes read from tensors (x.shape, x.size(1),
+// chunk's split points, view(b, g, c // g, h, w)) as integer subgraphs: Shape, Gather, Unsqueeze,
+// Concat and integer Add/Sub/Mul/Div feeding a Reshape or a Slice. The graph inputs' shapes are
+// static here, so each of these is a constant: Read computes them while it imports, and the graph
+// gets the constant (like an exporter's constant folding would have written it).
+
+// maxShapeRunElements bounds the float run a Shape of a computed tensor needs (the graph so far, on
+// zeros), so that a hostile model cannot make the import compute for long.
+const maxShapeRunElements = 1 << 26
+
+// intNode folds node n when it is integer shape arithmetic on constants; done reports whether it
+// was (n is then fully handled).
+func (imp *importer) intNode(n *pb.NodeProto) (done bool, err error) {
+	op := n.GetOpType()
+	ins, outs := n.GetInput(), n.GetOutput()
+	if len(outs) != 1 || outs[0] == "" {
+		return false, nil
+	}
+	allInts := len(ins) > 0
+	for _, in := range ins {
+		if in != "" && imp.ints[in] == nil {
+			allInts = false
+		}
+	}
+	var t *intTensor
+	switch {
+	case op == "Shape" && len(ins) == 1:
+		t, err = imp.shapeOf(ins[0], n)
+	case !allInts:
+		return false, nil
+	case op == "Gather" && len(ins) == 2:
+		t, err = gatherInts(imp.ints[ins[0]], imp.ints[ins[1]], attrInt(n, "axis", 0))
+	case op == "Unsqueeze" || op == "Squeeze":
+		axes := attrInts(n, "axes")
+		if len(ins) > 1 {
+			axes = imp.ints[ins[1]].data
+		}
+		t, err = squeezeInts(imp.ints[ins[0]], axes, op == "Unsqueeze")
+	case op == "Concat":
+		t, err = concatInts(imp.ints, ins)
+	case op == "Add" || op == "Sub" || op == "Mul" || op == "Div":
+		if len(ins) != 2 {
+			return true, fmt.Errorf("%d inputs, want 2", len(ins))
+		}
+		t, err = arithInts(op, imp.ints[ins[0]], imp.ints[ins[1]])
+	case op == "Cast":
+		to := attrInt(n, "to", 0)
+		if to != int64(pb.TensorProto_INT64) && to != int64(pb.TensorProto_INT32) {
+			return true, fmt.Errorf("cast of an integer shape to type %d: %w", to, ErrUnsupported)
+		}
+		t = imp.ints[ins[0]]
+	case op == "Identity":
+		t = imp.ints[ins[0]]
+	default:
+		return false, nil
+	}
+	if err != nil {
+		return true, err
+	}
+	if imp.isConst(outs[0]) {
+		return true, fmt.Errorf("output %q redefines a constant", outs[0])
+	}
+	imp.ints[outs[0]] = t
+	return true, nil
+}
+
+func attrInt(n *pb.NodeProto, name string, def int64) int64 {
+	for _, a := range n.GetAttribute() {
+		if a.GetName() == name {
+			return a.GetI()
+		}
+	}
+	return def
+}
+
+func attrInts(n *pb.NodeProto, name string) []int64 {
+	for _, a := range n.GetAttribute() {
+		if a.GetName() == name {
+			return a.GetInts()
+		}
+	}
+	return nil
+}
+
+// shapeOf is Shape: of a constant directly, of a computed tensor by running the graph imported so
+// far on zeros of the inputs' static shapes.
+func (imp *importer) shapeOf(name string, n *pb.NodeProto) (*intTensor, error) {
+	var shape []int
+	switch {
+	case imp.floats[name] != nil:
+		shape = imp.floats[name].Shape
+	case imp.ints[name] != nil:
+		shape = imp.ints[name].shape
+	default:
+		s, err := imp.computedShape(name)
+		if err != nil {
+			return nil, err
+		}
+		shape = s
+	}
+	r := int64(len(shape))
+	start, end := attrInt(n, "start", 0), attrInt(n, "end", r)
+	if start < 0 {
+		start += r
+	}
+	if end < 0 {
+		end += r
+	}
+	start, end = max(0, min(start, r)), max(0, min(end, r))
+	t := &intTensor{shape: []int{0}}
+	for _, d := range shape[start:max(start, end)] {
+		t.data = append(t.data, int64(d))
+	}
+	t.shape[0] = len(t.data)
+	return t, nil
+}
+
+// computedShape runs the nodes imported so far on zeros and returns the shape of tensor name.
+func (imp *importer) computedShape(name string) ([]int, error) {
+	if s, ok := imp.shapes[name]; ok {
+		return s, nil
+	}
+	g := *imp.g
+	g.Outputs = nil
+	in := map[string]*graph.Tensor{}
+	for _, t := range g.Inputs {
+		n := graph.ShapeLen(t.Shape)
+		if n < 0 {
+			return nil, fmt.Errorf("Shape of %q: graph input %q has unknown dimensions %v: computed shapes need static input shapes (%w)", name, t.Name, t.Shape, ErrUnsupported)
+		}
+		if n > maxShapeRunElements {
+			return nil, fmt.Errorf("Shape of %q: graph input %q of shape %v is too large to run at import", name, t.Name, t.Shape)
+		}
+		in[t.Name] = &graph.Tensor{Name: t.Name, Shape: t.Shape, Data: make([]float32, n)}
+	}
+	vals, err := g.RunAll(in)
+	if err != nil {
+		return nil, fmt.Errorf("Shape of %q: running the graph so far: %w", name, err)
+	}
+	if imp.shapes == nil {
+		imp.shapes = map[string][]int{}
+	}
+	for k, v := range vals {
+		imp.shapes[k] = v.Shape
+	}
+	s, ok := imp.shapes[name]
+	if !ok {
+		return nil, fmt.Errorf("Shape of %q: not a tensor of the graph", name)
+	}
+	return s, nil
+}
+
+func gatherInts(data, idx *intTensor, axis int64) (*intTensor, error) {
+	if len(data.shape) != 1 || (axis != 0 && axis != -1) {
+		return nil, fmt.Errorf("Gather of integers of shape %v on axis %d: only 1-D is %w", data.shape, axis, ErrUnsupported)
+	}
+	out := &intTensor{shape: slices.Clone(idx.shape)}
+	for _, i := range idx.data {
+		if i < 0 {
+			i += int64(len(data.data))
+		}
+		if i < 0 || i >= int64(len(data.data)) {
+			return nil, fmt.Errorf("Gather index %d out of range [0, %d)", i, len(data.data))
+		}
+		out.data = append(out.data, data.data[i])
+	}
+	return out, nil
+}
+
+func squeezeInts(x *intTensor, axes []int64, unsqueeze bool) (*intTensor, error) {
+	r := int64(len(x.shape))
+	if unsqueeze {
+		r += int64(len(axes))
+	}
+	shape := slices.Clone(x.shape)
+	norm := make([]int64, len(axes))
+	for k, a := range axes {
+		if a < 0 {
+			a += r
+		}
+		if a < 0 || a >= r {
+			return nil, fmt.Errorf("axis %d out of range for rank %d", axes[k], r)
+		}
+		norm[k] = a
+	}
+	slices.Sort(norm)
+	if unsqueeze {
+		for _, a := range norm {
+			if int(a) > len(shape) {
+				return nil, fmt.Errorf("axes %v out of range", axes)
+			}
+			shape = slices.Insert(shape, int(a), 1)
+		}
+	} else {
+		if len(axes) == 0 {
+			shape = slices.DeleteFunc(shape, func(d int) bool { return d == 1 })
+		}
+		for k := len(norm) - 1; k >= 0; k-- {
+			if shape[norm[k]] != 1 {
+				return nil, fmt.Errorf("Squeeze of axis %d of size %d", norm[k], shape[norm[k]])
+			}
+			shape = slices.Delete(shape, int(norm[k]), int(norm[k])+1)
+		}
+	}
+	return &intTensor{shape: shape, data: x.data}, nil
+}
+
+func concatInts(ints map[string]*intTensor, ins []string) (*intTensor, error) {
+	out := &intTensor{shape: []int{0}}
+	for _, in := range ins {
+		t := ints[in]
+		if len(t.shape) > 1 {
+			return nil, fmt.Errorf("Concat of integers of shape %v: only 1-D is %w", t.shape, ErrUnsupported)
+		}
+		out.data = append(out.data, t.data...)
+	}
+	out.shape[0] = len(out.data)
+	return out, nil
+}
+
+func arithInts(op string, a, b *intTensor) (*intTensor, error) {
+	n := max(len(a.data), len(b.data))
+	if (len(a.data) != n && len(a.data) != 1) || (len(b.data) != n && len(b.data) != 1) {
+		return nil, fmt.Errorf("integer %s of shapes %v and %v: %w", op, a.shape, b.shape, ErrUnsupported)
+	}
+	shape := a.shape
+	if len(b.data) == n && len(b.shape) >= len(a.shape) {
+		shape = b.shape
+	}
+	out := &intTensor{shape: slices.Clone(shape), data: make([]int64, n)}
+	for i := range n {
+		x, y := a.data[min(i, len(a.data)-1)], b.data[min(i, len(b.data)-1)]
+		switch op {
+		case "Add":
+			out.data[i] = x + y
+		case "Sub":
+			out.data[i] = x - y
+		case "Mul":
+			out.data[i] = x * y
+		case "Div":
+			if y == 0 {
+				return nil, fmt.Errorf("integer division by zero")
+			}
+			q := x / y // ONNX integer Div truncates, as C does
+			out.data[i] = q
+		}
+		if out.data[i] > math.MaxInt32 || out.data[i] < math.MinInt32 {
+			return nil, fmt.Errorf("integer %s gives %d: out of range for a shape", op, out.data[i])
+		}
+	}
+	return out, nil
+}
