@@ -45,6 +45,8 @@ var opSigs = [...]opSig{
 	OpMul:             {2, 2, -1},
 	OpLogistic:        {1, 1, -1},
 	OpHardSwish:       {1, 1, -1},
+	OpTranspose:       {1, 1, -1},
+	OpSlice:           {1, 1, -1},
 }
 
 // Producer marks used by check.
