@@ -124,4 +124,3 @@ func splitCase(u8 bool, sizes []int32) func(*tfliteref.Builder, *rand.Rand) {
 		b.Output(y)
 	}
 }
-
