@@ -32,7 +32,7 @@ func (c Case) Build(opset int64, seed uint64) ([]byte, error) {
 // Cases are the models of the differential tests against ONNX Runtime: together they use every op
 // quant/onnx imports, in opsets 11 to 17.
 func Cases() []Case {
-	return []Case{
+	return append([]Case{
 		{Name: "conv_bn_relu", Inputs: []Shaped{{"x", []int64{2, 3, 9, 9}}}, build: func(b *Builder, rng *rand.Rand) {
 			c := b.Op("Conv", "conv", Attrs{"kernel_shape": []int64{3, 3}, "pads": []int64{1, 1, 1, 1}},
 				"x", b.Random(rng, "w", 0.5, 8, 3, 3, 3), b.Random(rng, "bias", 0.5, 8))
@@ -130,7 +130,7 @@ func Cases() []Case {
 			b.Output("logits")
 			b.Output("rep")
 		}},
-	}
+	}, shuffleCases()...)
 }
 
 // positive returns n values in [0.1, 1.1), for variances.
