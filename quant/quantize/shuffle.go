@@ -255,10 +255,9 @@ func (l *lowering) reshapeAny(i int, n *graph.Node) error {
 	}
 	in, out := n.Inputs[0], n.Outputs[0]
 	is, os := l.shapes[in], l.shapes[out]
-	if _, ok := l.layout[in]; !ok {
-		if (len(is) == 4 && len(os) == 2 && os[0] == is[0]) || (len(is) != 4 && len(os) != 4) {
-			return l.reshape(i, n)
-		}
+	_, laid := l.layout[in]
+	if (len(is) == 4 && len(os) == 2 && os[0] == is[0]) || (!laid && len(is) != 4 && len(os) != 4) {
+		return l.reshape(i, n) // (input gives a flattened tensor the default layout first)
 	}
 	if _, ok := l.flat[in]; ok {
 		return l.fail(i, "reshaping the flattened %v to %v is not supported", is, os)

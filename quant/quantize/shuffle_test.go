@@ -3,6 +3,7 @@ package quantize_test
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/edgeinfer/edgeinfer/models"
@@ -71,4 +72,75 @@ func TestQuantizeShuffleFamily(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Layouts: reshapes and transposes the NHWC model cannot follow without moving data, slices and
+// splits of tensors in other layouts, and such tensors as graph outputs. Every output (compared in
+// the graph's order by CompareLayers) must match float.
+func TestLayouts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	b := onnxtest.New("layouts", 13)
+	b.Input("x", 1, 3, 16, 16)
+	c := b.Op("Relu", "c", nil, b.Op("Conv", "conv", onnxtest.Attrs{"pads": []int64{1, 1, 1, 1}, "strides": []int64{2, 2}},
+		"x", b.Random(rng, "w", 0.4, 8, 3, 3, 3), b.Random(rng, "bias", 0.1, 8))) // [1, 8, 8, 8]
+	conv := func(name, in string, cin int64) string {
+		return b.Op("Conv", name, nil, in, b.Random(rng, name+"_w", 0.4, 4, cin, 1, 1))
+	}
+	// NCHW -> NHWC in the graph: a graph output.
+	b.Output(b.Op("Transpose", "to_nhwc", onnxtest.Attrs{"perm": []int64{0, 2, 3, 1}}, c))
+	// Tokens, as a vision transformer makes them: [1, 8, 64] -> [1, 64, 8].
+	tok := b.Op("Reshape", "tokens", nil, c, b.Ints("s1", 1, 8, 64))
+	b.Output(b.Op("Transpose", "tokens_t", onnxtest.Attrs{"perm": []int64{0, 2, 1}}, tok))
+	// Channels and rows mixed: [1, 8, 8, 8] -> [1, 16, 4, 8], then a convolution.
+	mixed := b.Op("Reshape", "mixed", nil, c, b.Ints("s2", 1, 16, 4, 8))
+	b.Output(conv("mixed_conv", mixed, 16))
+	// Rows and columns swapped, then a convolution.
+	sw := b.Op("Transpose", "swap_hw", onnxtest.Attrs{"perm": []int64{0, 1, 3, 2}}, c)
+	b.Output(conv("swap_conv", sw, 8))
+	// A strided slice of channels and rows of a swapped tensor, as a graph output.
+	b.Output(b.Op("Slice", "sliced", nil, sw, b.Ints("st", 1, 1), b.Ints("en", 7, 8), b.Ints("ax", 1, 3), b.Ints("sp", 2, 3)))
+	// Split along the rows: two parts are graph outputs, one feeds a convolution.
+	b.Node("Split", "rows", []string{c, b.Ints("sizes", 2, 3, 3)}, []string{"rows0", "rows1", "rows2"}, onnxtest.Attrs{"axis": 2})
+	b.Output("rows0")
+	b.Output("rows1")
+	b.Output(conv("rows_conv", "rows2", 8))
+	// The channel shuffle with 4 groups, as a graph output.
+	r := b.Op("Reshape", "v1", nil, c, b.Ints("s3", 1, 4, 2, 8, 8))
+	tr := b.Op("Transpose", "t1", onnxtest.Attrs{"perm": []int64{0, 2, 1, 3, 4}}, r)
+	b.Output(b.Op("Reshape", "shuffled", nil, tr, b.Ints("s4", 1, 8, 8, 8)))
+	// A classifier output, as Calibrate expects one (any output is fine for the comparison).
+	f := b.Op("Flatten", "flat", nil, b.Op("GlobalAveragePool", "gap", nil, c))
+	b.Op("Gemm", "logits", onnxtest.Attrs{"transB": 1}, f, b.Random(rng, "fw", 0.3, 10, 8), b.Random(rng, "fb", 0.1, 10))
+	b.Output("logits")
+	g := prepare(t, b)
+	set := synthetic{n: 40, size: 16}
+	cal := calibrate(t, g, set, 20)
+	m, err := quantize.Quantize(context.Background(), cal, quantize.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats, err := quantize.CompareLayers(context.Background(), cal, m, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]quantize.LayerStat{}
+	for _, s := range stats {
+		byName[s.Tensor] = s
+	}
+	for _, o := range g.Outputs {
+		s, ok := byName[o.Name]
+		if !ok {
+			t.Errorf("output %s: not compared", o.Name)
+			continue
+		}
+		t.Logf("output %s (%s): cosine %.5f, SQNR %.1f dB", o.Name, s.Op, s.Cosine, s.SQNR)
+		if s.Cosine < 0.995 {
+			t.Errorf("output %s: cosine %.4f with float, want >= 0.995", o.Name, s.Cosine)
+		}
+	}
+	ops := map[models.OpType]int{}
+	for _, op := range m.Ops {
+		ops[op.Type]++
+	}
+	t.Logf("ops: %v", ops)
 }
