@@ -203,6 +203,9 @@ func reshapeGroups(in, out []int) ([][2][]int, error) {
 		i++
 		j++
 		for pi != po {
+			if (pi < po && i >= len(in)) || (pi > po && j >= len(out)) {
+				return nil, fmt.Errorf("shapes %v and %v hold different numbers of elements", in, out)
+			}
 			if pi < po {
 				pi *= in[i]
 				g[0] = append(g[0], i)

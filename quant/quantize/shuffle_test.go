@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/edgeinfer/edgeinfer/models"
@@ -143,4 +144,67 @@ func TestLayouts(t *testing.T) {
 		ops[op.Type]++
 	}
 	t.Logf("ops: %v", ops)
+}
+
+// Negative steps have no int8 form: the error names the node.
+func TestSliceNegativeStep(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	b := onnxtest.New("negstep", 13)
+	b.Input("x", 1, 3, 16, 16)
+	c := b.Op("Conv", "conv", nil, "x", b.Random(rng, "w", 0.4, 8, 3, 1, 1))
+	s := b.Op("Slice", "flip", nil, c, b.Ints("st", -1), b.Ints("en", -100), b.Ints("ax", 3), b.Ints("sp", -1))
+	f := b.Op("Flatten", "flat", nil, b.Op("GlobalAveragePool", "gap", nil, s))
+	b.Op("Gemm", "logits", onnxtest.Attrs{"transB": 1}, f, b.Random(rng, "fw", 0.3, 10, 8))
+	b.Output("logits")
+	g := prepare(t, b)
+	cal := calibrate(t, g, synthetic{n: 4, size: 16}, 2)
+	_, err := quantize.Quantize(context.Background(), cal, quantize.Options{})
+	if err == nil || !strings.Contains(err.Error(), `"flip"`) || !strings.Contains(err.Error(), "only positive steps") {
+		t.Fatalf("err = %v, want one naming node flip and its negative step", err)
+	}
+}
+
+func TestReshapeGroups(t *testing.T) {
+	for _, tc := range []struct{ in, out []int }{
+		{[]int{1, 8, 4, 4}, []int{1, 2, 4, 4, 4}},
+		{[]int{2, 1, 3}, []int{2, 3, 1, 1}},
+		{[]int{1, 1}, []int{1}},
+		{[]int{6, 4}, []int{4, 6}},
+	} {
+		groups, err := quantize.ReshapeGroups(tc.in, tc.out)
+		if err != nil {
+			t.Errorf("%v -> %v: %v", tc.in, tc.out, err)
+			continue
+		}
+		ni, no := 0, 0
+		for _, g := range groups {
+			pi, po := 1, 1
+			for _, a := range g[0] {
+				if a != ni {
+					t.Errorf("%v -> %v: groups %v skip or repeat input dimensions", tc.in, tc.out, groups)
+				}
+				ni++
+				pi *= tc.in[a]
+			}
+			for _, a := range g[1] {
+				if a != no {
+					t.Errorf("%v -> %v: groups %v skip or repeat output dimensions", tc.in, tc.out, groups)
+				}
+				no++
+				po *= tc.out[a]
+			}
+			if pi != po {
+				t.Errorf("%v -> %v: group %v has products %d and %d", tc.in, tc.out, g, pi, po)
+			}
+		}
+		if ni != len(tc.in) || no != len(tc.out) {
+			t.Errorf("%v -> %v: groups %v do not cover every dimension", tc.in, tc.out, groups)
+		}
+	}
+	if _, err := quantize.ReshapeGroups([]int{2, 3}, []int{7}); err == nil {
+		t.Error("shapes of 6 and 7 elements grouped")
+	}
+	if _, err := quantize.ReshapeGroups([]int{2, 3}, []int{5, 2}); err == nil {
+		t.Error("shapes of 6 and 10 elements grouped")
+	}
 }
