@@ -52,6 +52,10 @@ func (s *stridedCopy) rank() int { return len(s.size) + 1 }
 
 // run copies the view. It allocates nothing.
 func (s *stridedCopy) run() {
+	if s.elem == 1 && s.inStep != 1 && len(s.size) > 0 {
+		s.runBlocks()
+		return
+	}
 	var idx [maxGatherRank]int
 	outer := len(s.size)
 	rows := 1
@@ -64,6 +68,53 @@ func (s *stridedCopy) run() {
 		s.row(o, in)
 		o += s.rowSize
 		// Advance the odometer over the outer dimensions, innermost first.
+		for d := outer - 1; d >= 0; d-- {
+			idx[d]++
+			in += s.stride[d]
+			if idx[d] < s.size[d] {
+				break
+			}
+			in -= s.stride[d] * s.size[d]
+			idx[d] = 0
+		}
+	}
+}
+
+// runBlocks copies byte elements whose innermost dimension is not contiguous in the input: the two
+// innermost dimensions at a time, as a small matrix (A rows of B), looping over the longer of the
+// two innermost so that short rows (a channel shuffle's 2 groups) cost no loop overhead each.
+func (s *stridedCopy) runBlocks() {
+	var idx [maxGatherRank]int
+	outer := len(s.size) - 1
+	A, sa := s.size[outer], s.stride[outer]
+	B, sb := s.inner, s.inStep
+	blocks := 1
+	for _, n := range s.size[:outer] {
+		blocks *= n
+	}
+	in, o := s.offset, 0
+	for k := 0; k < blocks; k++ {
+		dst := s.dst[o : o+A*B]
+		if A > B {
+			for b := 0; b < B; b++ {
+				p := in + b*sb
+				for a := b; a < len(dst); a += B {
+					dst[a] = s.src[p]
+					p += sa
+				}
+			}
+		} else {
+			d := 0
+			for a := 0; a < A; a++ {
+				p := in + a*sa
+				for b := 0; b < B; b++ {
+					dst[d] = s.src[p]
+					d++
+					p += sb
+				}
+			}
+		}
+		o += A * B
 		for d := outer - 1; d >= 0; d-- {
 			idx[d]++
 			in += s.stride[d]

@@ -194,3 +194,23 @@ func TestTransposeSliceErrors(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkChannelShuffle is ShuffleNetV2's shuffle at its second stage (28x28, 116 channels) in
+// NHWC: Transpose [1, 28, 28, 2, 58] -> [1, 28, 28, 58, 2].
+func BenchmarkChannelShuffle(b *testing.B) {
+	bl := newBuilder(1)
+	q := pt(0.05, 0)
+	x := bl.act("x", []int{1, 28, 28, 2, 58}, q)
+	y := bl.act("y", []int{1, 28, 28, 58, 2}, q)
+	bl.op(models.Op{Type: models.OpTranspose, Axes: []int{0, 1, 2, 4, 3}, Inputs: []int{x}, Outputs: []int{y}})
+	bl.m.Inputs, bl.m.Outputs = []int{x}, []int{y}
+	it, err := New(&bl.m, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer it.Close()
+	b.SetBytes(int64(28 * 28 * 116))
+	for b.Loop() {
+		it.Run(context.Background())
+	}
+}
