@@ -1,9 +1,11 @@
 package quantize_test
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -39,6 +41,18 @@ func TestQuantizeShuffleFamily(t *testing.T) {
 			m, err := quantize.Quantize(context.Background(), cal, quantize.Options{})
 			if err != nil {
 				t.Fatal(err)
+			}
+			// The model file keeps the new ops (Transpose's permutation, Slice's bounds).
+			var file bytes.Buffer
+			if err := models.Encode(&file, m, models.WriteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			back, err := models.Decode(file.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(back.Ops, m.Ops) {
+				t.Error("the ops read back from the model file differ")
 			}
 			ops := map[models.OpType]int{}
 			for _, op := range m.Ops {
