@@ -80,6 +80,9 @@ func (l *lowering) rawInput(i int, n *graph.Node, k int) (int, error) {
 	if !ok {
 		return 0, l.fail(i, "input %q is not quantized before it", n.Inputs[k])
 	}
+	if chw, ok := l.flat[n.Inputs[k]]; ok {
+		return 0, l.fail(i, "input %q flattens a [C, H, W] = %v map, which the model holds in HWC order: %s of it is not supported", n.Inputs[k], chw, n.Op)
+	}
 	return t, nil
 }
 
