@@ -278,24 +278,81 @@ func (l *lowering) reshapeAny(i int, n *graph.Node) error {
 		return l.fail(i, "%v", err)
 	}
 	from := l.layoutOf(in)
+	// Candidate output layouts, each costing a Transpose before the Reshape when the input is not
+	// in the order it needs, and one after when the layout the readers see is not the default:
+	// the default, the input's order kept, the order a sole Transpose reader turns into the
+	// default, and the graph's order (always possible).
 	def := defaultLayout(len(os))
-	need, okA := through(groups, def, 1)
-	var src []int
-	var to []int
-	switch keep, okB := through(groups, from, 0); {
-	case okA && slices.Equal(need, from):
-		src, to = need, def
-	case okB:
-		src, to = from, keep
-	case okA:
-		src, to = need, def
-	default: // through the graph's own order, which always works
-		src, to = identity(len(is)), identity(len(os))
+	cands := [][]int{def}
+	if keep, ok := through(groups, from, 0); ok {
+		cands = append(cands, keep)
+	}
+	next := l.soleTranspose(out, len(os))
+	if next != nil {
+		want := make([]int, len(os))
+		for d, a := range def {
+			want[d] = next[a]
+		}
+		cands = append(cands, want)
+	}
+	cands = append(cands, identity(len(os)))
+	best := -1
+	var src, to []int
+	for _, c := range cands {
+		need, ok := through(groups, c, 1)
+		if !ok {
+			continue
+		}
+		cost := 0
+		if !slices.Equal(need, from) {
+			cost++
+		}
+		seen := c
+		if next != nil {
+			inv := inverse(next)
+			seen = make([]int, len(c))
+			for d, a := range c {
+				seen[d] = inv[a]
+			}
+		}
+		if !slices.Equal(seen, defaultLayout(len(seen))) {
+			cost++
+		}
+		if best < 0 || cost < best {
+			best, src, to = cost, need, c
+		}
 	}
 	x = l.transposeTo(n.Name+"/layout", x, in, from, src)
 	y := l.laidOut(out, to, q)
 	l.m.Ops = append(l.m.Ops, models.Op{Type: models.OpReshape, Name: n.Name, Inputs: []int{x}, Outputs: []int{y}})
 	return nil
+}
+
+// soleTranspose returns the permutation of the Transpose that alone reads graph tensor name (of
+// rank r), nil if there is none or name is a graph output.
+func (l *lowering) soleTranspose(name string, r int) []int {
+	if l.g.IsOutput(name) {
+		return nil
+	}
+	var reader *graph.Node
+	for _, n := range l.g.Nodes {
+		for _, in := range n.Inputs {
+			if in == name {
+				if reader != nil {
+					return nil
+				}
+				reader = n
+			}
+		}
+	}
+	if reader == nil || reader.Op != "Transpose" {
+		return nil
+	}
+	p, err := graph.Perm(reader, r)
+	if err != nil {
+		return nil
+	}
+	return p
 }
 
 // sliceOp adds the Slice of model tensor x (graph tensor in) to graph tensor out, given the graph
