@@ -222,3 +222,28 @@ func TestReshapeGroups(t *testing.T) {
 		t.Error("shapes of 6 and 10 elements grouped")
 	}
 }
+
+// The other calibration methods and bias correction handle Split's several outputs and the
+// layouts too.
+func TestShuffleNetMethods(t *testing.T) {
+	set := synthetic{n: 100, size: 16}
+	g := prepare(t, onnxtest.ShuffleNetV2Net(13, 8))
+	cal := calibrate(t, g, set, 32)
+	for _, opt := range []quantize.Options{
+		{Method: quantize.Percentile}, {Method: quantize.KL}, {Method: quantize.EQ}, {Method: quantize.MinMax, BiasCorrection: true},
+	} {
+		m, err := quantize.Quantize(context.Background(), cal, opt)
+		if err != nil {
+			t.Fatalf("%+v: %v", opt, err)
+		}
+		stats, err := quantize.CompareLayers(context.Background(), cal, m, 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := stats[len(stats)-1]
+		t.Logf("%s bc=%v: output SQNR %.1f dB, cosine %.4f", opt.Method, opt.BiasCorrection, last.SQNR, last.Cosine)
+		if last.Cosine < 0.98 {
+			t.Errorf("%+v: output cosine %.4f, want >= 0.98", opt, last.Cosine)
+		}
+	}
+}
