@@ -160,8 +160,10 @@ const (
 	OpMul             OpType = 14 // in: a, b (broadcast, NumPy rules); a*b
 	OpLogistic        OpType = 15 // in: input; sigmoid, through a 256-entry table
 	OpHardSwish       OpType = 16 // in: input; x*relu6(x+3)/6, through a 256-entry table
-	// 17-18 are reserved for the channel-shuffle family (Transpose, Slice) and 19-24 for the
-	// transformer family (batch MatMul, GELU, normalisation); see FORMAT.md §5.
+	OpTranspose       OpType = 17 // in: input; Axes: the permutation (output dim d is input dim Axes[d])
+	OpSlice           OpType = 18 // in: input; Paddings: begin, end per dim; Axes: strides (empty: all 1)
+	// 19-24 are reserved for the transformer family (batch MatMul, GELU, normalisation); see
+	// FORMAT.md §5.
 	OpTable OpType = 25 // in: input int8, table [256] int8 constant; out[i] = table[uint8(in[i])]
 )
 
@@ -171,6 +173,7 @@ var opNames = map[OpType]string{
 	OpConcatenation: "Concatenation", OpReshape: "Reshape", OpPad: "Pad", OpSoftmax: "Softmax",
 	OpQuantize: "Quantize", OpDequantize: "Dequantize",
 	OpMul: "Mul", OpLogistic: "Logistic", OpHardSwish: "HardSwish", OpTable: "Table",
+	OpTranspose: "Transpose", OpSlice: "Slice",
 }
 
 func (o OpType) String() string {
@@ -220,9 +223,9 @@ type Op struct {
 	DepthMultiplier int    // depthwise convolution; 0 means 1
 	Activation      Activation
 	Axis            int     // Concatenation
-	Axes            []int   // Mean
+	Axes            []int   // Mean: the reduced axes; Transpose: the permutation; Slice: strides
 	KeepDims        bool    // Mean
-	Paddings        []int   // Pad: before, after for each dimension
+	Paddings        []int   // Pad: before, after for each dimension; Slice: begin, end per dimension
 	Beta            float32 // Softmax; 0 means 1
 	// UInt8Rounding marks an op of a model converted from uint8 that rounds as TensorFlow Lite's
 	// uint8 kernel does, which in int8 terms differs from its int8 kernel: AveragePool2D rounds ties

@@ -46,6 +46,8 @@ var opSigs = [...]opSig{
 	OpLogistic:        {1, 1, -1},
 	OpHardSwish:       {1, 1, -1},
 	OpTable:           {2, 2, -1},
+	OpTranspose:       {1, 1, -1},
+	OpSlice:           {1, 1, -1},
 }
 
 // Arity returns the number of inputs an op type takes (at least minIn, at most maxIn; maxIn -1 for no

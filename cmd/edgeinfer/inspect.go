@@ -130,6 +130,13 @@ func attrs(op *models.Op) string {
 		parts = append(parts, fmt.Sprintf("axis=%d", op.Axis))
 	case models.OpPad:
 		parts = append(parts, fmt.Sprintf("paddings=%v", op.Paddings))
+	case models.OpTranspose:
+		parts = append(parts, fmt.Sprintf("perm=%v", op.Axes))
+	case models.OpSlice:
+		parts = append(parts, fmt.Sprintf("begin,end=%v", op.Paddings))
+		if len(op.Axes) > 0 {
+			parts = append(parts, fmt.Sprintf("strides=%v", op.Axes))
+		}
 	}
 	if op.Activation != models.ActNone {
 		parts = append(parts, op.Activation.String())

@@ -162,6 +162,16 @@ func optionTypes(v any) (tfl.BuiltinOptions, bool) {
 		return tfl.BuiltinOptionsMulOptions, true
 	case *tfl.HardSwishOptionsT:
 		return tfl.BuiltinOptionsHardSwishOptions, true
+	case *tfl.TransposeOptionsT:
+		return tfl.BuiltinOptionsTransposeOptions, true
+	case *tfl.SliceOptionsT:
+		return tfl.BuiltinOptionsSliceOptions, true
+	case *tfl.StridedSliceOptionsT:
+		return tfl.BuiltinOptionsStridedSliceOptions, true
+	case *tfl.SplitOptionsT:
+		return tfl.BuiltinOptionsSplitOptions, true
+	case *tfl.SplitVOptionsT:
+		return tfl.BuiltinOptionsSplitVOptions, true
 	}
 	return tfl.BuiltinOptionsNONE, false
 }

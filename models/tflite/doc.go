@@ -19,7 +19,10 @@
 // DEQUANTIZE map to the op of the same name; RESHAPE and SQUEEZE to OpReshape (the output tensor's
 // shape is the new shape: the shape input is dropped); PAD and PADV2 to OpPad (Paddings from the
 // constant [rank, 2] input; PADV2's value must be the output's zero point, the value OpPad pads
-// with). SAME and VALID padding become explicit Pad [top, left, bottom, right] by TensorFlow Lite's
+// with); TRANSPOSE to OpTranspose (Axes from the constant permutation); SLICE and STRIDED_SLICE
+// to OpSlice (Paddings begin, end per dimension from the constant inputs; STRIDED_SLICE's positive
+// strides in Axes, its begin, end and shrink-axis masks applied, ellipsis and new-axis masks
+// refused); SPLIT and SPLIT_V to one OpSlice per output (shuffle.go). SAME and VALID padding become explicit Pad [top, left, bottom, right] by TensorFlow Lite's
 // rule (tensorflow/lite/kernels/padding.h): out = SAME ? ceil(in/stride) : ceil((in-k'+1)/stride)
 // with k' = (k-1)*dilation+1, total = max((out-1)*stride+k'-in, 0), top = total/2, bottom = the
 // rest. The output shape the file states must be the one these rules compute. Axes (MEAN) and Axis

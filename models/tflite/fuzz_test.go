@@ -47,6 +47,9 @@ func FuzzRead(f *testing.F) {
 		ops:    []tOp{{code: tfl.BuiltinOperatorRESHAPE, in: []int32{0}, out: []int32{1}}},
 		inputs: []int32{0}, outputs: []int32{1}}).build())
 
+	for _, b := range shuffleSeeds(f) { // TRANSPOSE, STRIDED_SLICE, SPLIT_V
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Read(b, "fuzz.tflite")
 		if err != nil {

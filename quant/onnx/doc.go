@@ -5,9 +5,11 @@
 //
 //   - Conv (2-D, any group: depthwise included), BatchNormalization (inference), Relu, Add,
 //     Mul (one operand constant), GlobalAveragePool, AveragePool, MaxPool, Flatten, Gemm, MatMul,
-//     Concat, ReduceMean and Identity keep their ONNX names and attributes;
-//   - Clip's min and max, Reshape's shape, Pad's pads and constant_value, given as constant inputs,
-//     become the attributes min, max, shape, pads and value;
+//     Concat, ReduceMean, Identity and Transpose keep their ONNX names and attributes;
+//   - Clip's min and max, Reshape's shape, Pad's pads and constant_value, Slice's starts, ends,
+//     axes and steps, Split's split (opset 13+), given as constant inputs, become the attributes
+//     min, max, shape, pads, value, starts, ends, axes, steps and split;
+//   - Split keeps every output (the only op with several);
 //   - Constant nodes become initializers; Dropout becomes Identity.
 //
 // Anything else (another op, an attribute it does not know or a value it does not implement, a

@@ -9,7 +9,10 @@
 //     eq), quantizes weights per output channel, symmetric in [-127, 127] (or per tensor, the
 //     naive baseline), biases to int32 at scale s_in*s_w[c], activations to asymmetric int8,
 //     fused ReLU/ReLU6 as clamps, and lowers NCHW ops to NHWC models ops (Conv2D,
-//     DepthwiseConv2D, FullyConnected, Add, Mean, pools, Reshape, Concatenation, Pad);
+//     DepthwiseConv2D, FullyConnected, Add, Mean, pools (ceil_mode as extra end padding),
+//     Reshape, Concatenation, Pad, Transpose, Slice), tracking the order each model tensor holds
+//     the graph's dimensions in so that transposes, reshapes, slices and splits move as little
+//     data as they can (shuffle.go);
 //   - the "eq" method picks, for each tensor that feeds convolutions or fully connected layers,
 //     the clipping threshold whose quantization gives those layers' float outputs the highest
 //     cosine similarity on calibration samples (ncnn's idea), with quantized weights;

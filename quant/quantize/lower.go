@@ -37,6 +37,10 @@ type lowering struct {
 	// flat records, for a 2-D tensor made by flattening an NCHW tensor with H*W > 1, the [C, H, W]
 	// it came from: its model tensor holds the values in HWC order.
 	flat map[string][3]int
+	// layout records, for a graph tensor whose model tensor is not in the default layout (NHWC for
+	// 4-D, the graph's order otherwise), which graph dimension each model dimension holds (see
+	// shuffle.go); input materializes the default layout when another op reads it.
+	layout map[string][]int
 	// ConvInfo per model op index, for bias correction.
 	convs []convRecord
 }
@@ -102,6 +106,9 @@ func (l *lowering) input(i int, n *graph.Node, k int) (int, error) {
 	t, ok := l.tensor[n.Inputs[k]]
 	if !ok {
 		return 0, l.fail(i, "input %q is not quantized before it", n.Inputs[k])
+	}
+	if _, ok := l.layout[n.Inputs[k]]; ok {
+		return l.materialize(n.Inputs[k])
 	}
 	return t, nil
 }
@@ -262,6 +269,12 @@ func (l *lowering) lower() error {
 		idx, ok := l.tensor[o.Name]
 		if !ok {
 			return fmt.Errorf("quantize: graph %q: output %q is not computed by a quantized op", l.g.Name, o.Name)
+		}
+		if _, ok := l.layout[o.Name]; ok {
+			var err error
+			if idx, err = l.materialize(o.Name); err != nil {
+				return err
+			}
 		}
 		l.m.Outputs = append(l.m.Outputs, idx)
 	}
@@ -519,9 +532,6 @@ func (l *lowering) pool(i int, n *graph.Node) error {
 	if err != nil {
 		return err
 	}
-	if n.AttrInt("ceil_mode", 0) != 0 {
-		return l.fail(i, "ceil_mode is not supported")
-	}
 	op := models.Op{Type: models.OpMaxPool2D, Name: n.Name, Inputs: []int{x}}
 	if n.Op == "AveragePool" {
 		op.Type = models.OpAveragePool2D
@@ -541,6 +551,11 @@ func (l *lowering) pool(i int, n *graph.Node) error {
 		return l.fail(i, "dilated pooling is not supported")
 	}
 	op.Dilation = [2]int{}
+	if n.AttrInt("ceil_mode", 0) != 0 {
+		if err := l.ceilPads(i, n, &op); err != nil {
+			return err
+		}
+	}
 	// Pools keep their input's quantization (TensorFlow Lite requires it).
 	out, err := l.activation(n.Outputs[0], l.m.Tensors[x].Quant)
 	if err != nil {

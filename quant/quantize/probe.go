@@ -179,11 +179,16 @@ func CompareLayers(ctx context.Context, cal *Calibration, m *models.Model, n int
 	// A 4-D tensor flattened with H*W > 1 is in HWC order in the model, CHW in the graph.
 	flat := map[int][3]int{}
 	for _, node := range cal.Graph.Nodes {
-		if t, ok := byName[node.Outputs[0]]; ok {
-			if in := cal.Shapes[node.Inputs[0]]; (node.Op == "Flatten" || node.Op == "Reshape") && len(in) == 4 && in[2]*in[3] > 1 {
+		for _, o := range node.Outputs { // every output of a Split
+			t, ok := byName[o]
+			if !ok {
+				continue
+			}
+			in, out := cal.Shapes[node.Inputs[0]], cal.Shapes[o]
+			if (node.Op == "Flatten" || node.Op == "Reshape") && len(in) == 4 && in[2]*in[3] > 1 && len(out) == 2 && out[0] == in[0] {
 				flat[len(stats)] = [3]int{in[1], in[2], in[3]}
 			}
-			stats = append(stats, LayerStat{Tensor: node.Outputs[0], Op: node.Op})
+			stats = append(stats, LayerStat{Tensor: o, Op: node.Op})
 			tensors = append(tensors, t)
 		}
 	}

@@ -321,7 +321,7 @@ func (c *converter) op(i int) error {
 			attrs["shape"] = graph.Ints(s...)
 			c.add(op, "Reshape", []string{x}, attrs)
 		default:
-			return c.fail(i, "reshape %v to %v is not supported", xt.Shape, out)
+			return c.reshapeAny(i, op, x, xt, attrs)
 		}
 	case models.OpSoftmax:
 		x, xt, err := c.activationIn(i, 0)

@@ -28,7 +28,7 @@ func Family(name string, opset int64, seed uint64) (*Builder, error) {
 	}
 	rng := rand.New(rand.NewPCG(seed, 17))
 	b := New(name, opset)
-	n := &netBuilder{b: b, rng: rng, opset: opset}
+	n := &famBuilder{b: b, rng: rng, opset: opset}
 	x := b.Input("x", 1, 3, 16, 16)
 	f(n, x)
 	return b, nil
@@ -37,7 +37,7 @@ func Family(name string, opset int64, seed uint64) (*Builder, error) {
 // FamilyNames lists the families Family builds.
 func FamilyNames() []string { return []string{"senet", "mobilenetv3", "efficientnet", "densenet"} }
 
-var families = map[string]func(n *netBuilder, x string){
+var families = map[string]func(n *famBuilder, x string){
 	"senet":        seNet,
 	"mobilenetv3":  mobileNetV3,
 	"efficientnet": efficientNet,
@@ -48,52 +48,52 @@ func init() {
 	for _, name := range FamilyNames() {
 		extraCases = append(extraCases, Case{Name: "family_" + name, Inputs: []Shaped{{"x", []int64{1, 3, 16, 16}}},
 			build: func(b *Builder, rng *rand.Rand) {
-				n := &netBuilder{b: b, rng: rng, opset: b.Opset()}
+				n := &famBuilder{b: b, rng: rng, opset: b.Opset()}
 				families[name](n, "x")
 			}})
 	}
 }
 
-// netBuilder names nodes and draws weights.
-type netBuilder struct {
+// famBuilder names nodes and draws weights.
+type famBuilder struct {
 	b     *Builder
 	rng   *rand.Rand
 	opset int64
 	k     int
 }
 
-func (n *netBuilder) name(s string) string { n.k++; return fmt.Sprintf("%s%d", s, n.k) }
+func (n *famBuilder) name(s string) string { n.k++; return fmt.Sprintf("%s%d", s, n.k) }
 
 // conv is a Conv without bias, He-like initialisation, "same" padding.
-func (n *netBuilder) conv(in string, cin, cout, k, stride, group int64) string {
+func (n *famBuilder) conv(in string, cin, cout, k, stride, group int64) string {
 	name := n.name("conv")
 	w := n.b.Random(n.rng, name+"_w", float32(1.7/math.Sqrt(float64(cin/group*k*k))), cout, cin/group, k, k)
 	return n.b.Op("Conv", name, Attrs{"pads": []int64{k / 2, k / 2, k / 2, k / 2}, "strides": []int64{stride, stride}, "kernel_shape": []int64{k, k}, "group": group}, in, w)
 }
 
 // convB is a 1x1 Conv with bias (the fully connected layers of squeeze-excitation).
-func (n *netBuilder) convB(in string, cin, cout int64) string {
+func (n *famBuilder) convB(in string, cin, cout int64) string {
 	name := n.name("fc")
 	w := n.b.Random(n.rng, name+"_w", float32(1.5/math.Sqrt(float64(cin))), cout, cin, 1, 1)
 	return n.b.Op("Conv", name, Attrs{"kernel_shape": []int64{1, 1}}, in, w, n.b.Random(n.rng, name+"_b", 0.3, cout))
 }
 
-func (n *netBuilder) bn(in string, c int64) string {
+func (n *famBuilder) bn(in string, c int64) string {
 	name := n.name("bn")
 	return n.b.Op("BatchNormalization", name, nil, in, n.b.Float(name+"_g", []int64{c}, between(n.rng, int(c), 0.5, 1.5)),
 		n.b.Random(n.rng, name+"_b", 0.3, c), n.b.Random(n.rng, name+"_m", 0.3, c), n.b.Float(name+"_v", []int64{c}, between(n.rng, int(c), 0.5, 1.5)))
 }
 
-func (n *netBuilder) relu(in string) string { return n.b.Op("Relu", n.name("relu"), nil, in) }
+func (n *famBuilder) relu(in string) string { return n.b.Op("Relu", n.name("relu"), nil, in) }
 
-func (n *netBuilder) sigmoid(in string) string { return n.b.Op("Sigmoid", n.name("sigmoid"), nil, in) }
+func (n *famBuilder) sigmoid(in string) string { return n.b.Op("Sigmoid", n.name("sigmoid"), nil, in) }
 
-func (n *netBuilder) hardSigmoid(in string) string {
+func (n *famBuilder) hardSigmoid(in string) string {
 	return n.b.Op("HardSigmoid", n.name("hsig"), Attrs{"alpha": float32(1.0 / 6), "beta": float32(0.5)}, in)
 }
 
 // hardSwish is the opset-14 HardSwish, or x * HardSigmoid(x) before it.
-func (n *netBuilder) hardSwish(in string) string {
+func (n *famBuilder) hardSwish(in string) string {
 	if n.opset >= 14 {
 		return n.b.Op("HardSwish", n.name("hswish"), nil, in)
 	}
@@ -101,12 +101,12 @@ func (n *netBuilder) hardSwish(in string) string {
 }
 
 // silu is x * Sigmoid(x), as PyTorch exports nn.SiLU.
-func (n *netBuilder) silu(in string) string {
+func (n *famBuilder) silu(in string) string {
 	return n.b.Op("Mul", n.name("silu"), nil, in, n.sigmoid(in))
 }
 
 // se is squeeze-excitation: x * gate(fc2(act(fc1(pool(x))))).
-func (n *netBuilder) se(in string, c, squeeze int64, act, gate func(string) string) string {
+func (n *famBuilder) se(in string, c, squeeze int64, act, gate func(string) string) string {
 	p := n.b.Op("GlobalAveragePool", n.name("sepool"), nil, in)
 	s := act(n.convB(p, c, squeeze))
 	s = gate(n.convB(s, squeeze, c))
@@ -114,7 +114,7 @@ func (n *netBuilder) se(in string, c, squeeze int64, act, gate func(string) stri
 }
 
 // head is GlobalAveragePool, Flatten, Gemm to 10 logits (act between two Gemms when hidden > 0).
-func (n *netBuilder) head(in string, c, hidden int64, act func(string) string) {
+func (n *famBuilder) head(in string, c, hidden int64, act func(string) string) {
 	h := n.b.Op("Flatten", n.name("flat"), nil, n.b.Op("GlobalAveragePool", n.name("gap"), nil, in))
 	if hidden > 0 {
 		name := n.name("fc")
@@ -125,7 +125,7 @@ func (n *netBuilder) head(in string, c, hidden int64, act func(string) string) {
 	n.b.Output("logits")
 }
 
-func seNet(n *netBuilder, x string) {
+func seNet(n *famBuilder, x string) {
 	h := n.relu(n.bn(n.conv(x, 3, 16, 3, 1, 1), 16))
 	block := func(in string, cin, cout, stride int64) string {
 		h := n.relu(n.bn(n.conv(in, cin, cout, 3, stride, 1), cout))
@@ -142,7 +142,7 @@ func seNet(n *netBuilder, x string) {
 	n.head(h, 24, 0, nil)
 }
 
-func mobileNetV3(n *netBuilder, x string) {
+func mobileNetV3(n *famBuilder, x string) {
 	h := n.hardSwish(n.bn(n.conv(x, 3, 16, 3, 2, 1), 16))
 	block := func(in string, cin, exp, cout, k, stride int64, se bool, act func(string) string) string {
 		h := act(n.bn(n.conv(in, cin, exp, 1, 1, 1), exp))
@@ -163,7 +163,7 @@ func mobileNetV3(n *netBuilder, x string) {
 	n.head(h, 64, 48, n.hardSwish)
 }
 
-func efficientNet(n *netBuilder, x string) {
+func efficientNet(n *famBuilder, x string) {
 	h := n.silu(n.bn(n.conv(x, 3, 16, 3, 1, 1), 16))
 	mb := func(in string, cin, cout, expand, k, stride int64) string {
 		exp := cin * expand
@@ -186,7 +186,7 @@ func efficientNet(n *netBuilder, x string) {
 	n.head(h, 48, 0, nil)
 }
 
-func denseNet(n *netBuilder, x string) {
+func denseNet(n *famBuilder, x string) {
 	const growth = 8
 	h := n.conv(x, 3, 16, 3, 1, 1)
 	c := int64(16)

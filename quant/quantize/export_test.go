@@ -1,0 +1,4 @@
+package quantize
+
+// ReshapeGroups exposes reshapeGroups to the tests.
+var ReshapeGroups = reshapeGroups
