@@ -218,6 +218,15 @@ func runQuantize(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if classes := outputClasses(m); len(m.Labels) > 0 && classes != len(m.Labels) {
+		if *labelsPath != "" {
+			return fmt.Errorf("%s has %d labels, the model's output has %d classes", *labelsPath, len(m.Labels), classes)
+		}
+		// The calibration set's class names belong to another task (ImageNet's 1000 outputs
+		// calibrated on CIFAR-10 pictures): keep none rather than wrong ones.
+		e.log.Warn("the calibration set's classes are not the model's: no labels stored (give --labels)", "set", *calibPath, "set_classes", len(m.Labels), "model_classes", classes)
+		m.Labels = nil
+	}
 	if err := m.WriteFile(*out, models.WriteOptions{}); err != nil {
 		return err
 	}
@@ -262,4 +271,16 @@ func describeMethod(o quantize.Options) string {
 		s += ", bias correction"
 	}
 	return s
+}
+
+// outputClasses is the size of the last dimension of the model's first output.
+func outputClasses(m *models.Model) int {
+	if len(m.Outputs) == 0 {
+		return 0
+	}
+	s := m.Tensors[m.Outputs[0]].Shape
+	if len(s) == 0 {
+		return 1
+	}
+	return s[len(s)-1]
 }
