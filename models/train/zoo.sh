@@ -21,9 +21,21 @@ mkdir -p "$train"
 if [ ! -f "$cifar/data_batch_1.bin" ]; then
 	"$py" "$shared/tools/cifar10/unpack.py" "$shared/data/cifar10/train_jpeg.pack" "$cifar"
 fi
+# The shipped models (embedded, committed under models/zoo) and the families of issue 13 (measured,
+# their .eim files left in $train). Training budgets: see RESULTS.md; the families were trained
+# briefly on this 2-core machine (--limit: images per epoch).
+shipped="mobilenetv2_0.5 repvgg_a0"
+families="mobilenetv3_small se_resnet20 shufflenetv2_1.0 vit_tiny resnet20 densenet_bc"
 if [ "${1:-}" = "--train" ]; then
 	"$py" models/train/train.py --net repvgg_a0 --epochs 10 --train-dir "$cifar" --test "$test_set" --out "$train"
 	"$py" models/train/train.py --net mobilenetv2_0.5 --epochs 12 --train-dir "$cifar" --test "$test_set" --out "$train"
+	t() { "$py" models/train/train.py --train-dir "$cifar" --test "$test_set" --out "$train" --net "$@"; }
+	t mobilenetv3_small --epochs 2 --limit 25600
+	t se_resnet20 --epochs 1 --limit 25600
+	t shufflenetv2_1.0 --epochs 2 --limit 25600
+	t vit_tiny --epochs 2 --limit 12800 --lr 0.05
+	t resnet20 --epochs 1 --limit 25600
+	t densenet_bc --epochs 1 --limit 12800
 fi
 
 ei="$train/edgeinfer-${NETS:-all}"
@@ -34,14 +46,20 @@ top1() { sed -n 's/.*top-1[^0-9]*\([0-9.]*\)%.*/\1/p' | head -n 1; }
 
 # NETS="repvgg_a0" ./zoo.sh rebuilds one model (two such runs can go in parallel); the table is made
 # from the rows of every model measured so far.
-for net in ${NETS:-mobilenetv2_0.5 repvgg_a0}; do
+for net in ${NETS:-$shipped $families}; do
 	onnx="$train/$net.onnx"
-	out="models/zoo/cifar10_$net.eim"
-	# The float model's committed copy (float16 weights), read by the tests of quant/ in CI.
-	"$py" models/train/fp16.py "$onnx" "models/zoo/onnx/cifar10_$net.onnx"
-	# The method each model does best with (measured with all four: see models/zoo/RESULTS.md).
-	method=eq
-	[ "$net" = repvgg_a0 ] && method=kl
+	[ -f "$onnx" ] || { echo "zoo.sh: $onnx missing (train it first): skipped" >&2; continue; }
+	# The method each model does best with (measured with all four: see models/zoo/RESULTS.md); the
+	# families are measured with the default method, minmax.
+	method=minmax
+	out="$train/cifar10_$net.eim"
+	case " $shipped " in *" $net "*)
+		out="models/zoo/cifar10_$net.eim"
+		method=eq
+		[ "$net" = repvgg_a0 ] && method=kl
+		# The float model's committed copy (float16 weights), read by the tests of quant/ in CI.
+		"$py" models/train/fp16.py "$onnx" "models/zoo/onnx/cifar10_$net.onnx"
+	esac
 	"$ei" quantize --in "$onnx" --calib "$calib" --calib-count 500 --method "${METHOD:-$method}" --softmax \
 		"${norm[@]}" --labels "$labels" --report "$train/$net.html" --out "$out"
 	"$ei" quantize --in "$onnx" --calib "$calib" --calib-count 500 --method minmax --per-tensor --softmax \
@@ -50,15 +68,15 @@ for net in ${NETS:-mobilenetv2_0.5 repvgg_a0}; do
 	q=$("$ei" eval --model "$out" --data "$test_set" | top1)
 	n=$("$ei" eval --model "$train/${net}_naive.eim" --data "$test_set" | top1)
 	p=$("$py" models/train/ptq.py --net "$net" --weights "$train/$net.pt" --calib "$calib" --count 500 --test "$test_set" |
-		sed -n 's/.*"pytorch_int8_top1": \([0-9.]*\).*/\1/p')
-	echo "| $net | $f | $q | $p | $n | $(stat -c %s "$out") |" > "$train/$net.row"
+		sed -n 's/.*"pytorch_int8_top1": \([0-9.]*\).*/\1/p') || p="failed (see ptq.py's error)"
+	echo "| $net | $f | $q ($method) | $p | $n | $(stat -c %s "$out") |" > "$train/$net.row"
 done
 {
 	echo "# Zoo results (models/train/zoo.sh, CIFAR-10 test set, 10,000 images, top-1 %)"
 	echo
 	echo "| model | float | edgeinfer int8 | PyTorch int8 (FX, onednn) | naive per-tensor min/max int8 | file bytes |"
 	echo "|---|---|---|---|---|---|"
-	cat "$train/mobilenetv2_0.5.row" "$train/repvgg_a0.row" 2>/dev/null || true
+	for net in $shipped $families; do cat "$train/$net.row" 2>/dev/null || true; done
 	echo
 	echo "- float: the ONNX export evaluated by \`edgeinfer eval\` (quant/graph); it equals PyTorch's own figure in train.py's log."
 	echo "- edgeinfer int8: \`edgeinfer quantize --method eq\` (MobileNetV2) or \`--method kl\` (RepVGG-A0, branches fused by"
@@ -67,6 +85,9 @@ done
 	echo "  images of data_batch_1; RepVGG fused first, as its authors deploy it)."
 	echo "- naive: \`--method minmax --per-tensor\` (one scale per weight tensor, activation min/max)."
 	echo "- Training (train.py): RepVGG-A0 10 epochs, MobileNetV2-0.5 12 epochs, SGD + one-cycle, on the 50,000 JPEG"
-	echo "  training images of ../shared/data/cifar10 (which score lower than the original CIFAR-10)."
+	echo "  training images of ../shared/data/cifar10 (which score lower than the original CIFAR-10). The issue-13"
+	echo "  families were trained briefly (the budgets above \\`zoo.sh --train\\`: 1-2 epochs of 12,800-25,600 images), so"
+	echo "  their float accuracy is far from what the architectures reach; what the table measures is int8 against float"
+	echo "  on the same network. Their int8 models use the default method (minmax) and stay out of the repository."
 } > models/zoo/RESULTS.md
 cat models/zoo/RESULTS.md
