@@ -489,19 +489,28 @@ func (d *Depthwise) kernel(out *int8, r0, r1, r2 *int16, b, cout, nb int) {
 	}
 }
 
-// runGeneric is the direct loop for the shapes without a fast kernel.
+// runGeneric is the direct loop for the shapes without a fast kernel (5x5 and 7x7 windows,
+// multipliers above one, dilation). For each output pixel it takes the window's taps one at a time
+// (bounds checked once per tap, not per channel) and accumulates a block of channels in a row of
+// int32 on the stack, so that the inner loop walks input, weights and accumulators contiguously.
 func (d *Depthwise) runGeneric(dst, src []int8, y0, y1 int) {
 	p := &d.p
-	oc := d.outC
+	oc, m := d.outC, p.Multiplier
+	const block = 64
+	var acc [block]int32
 	for oy := y0; oy < y1; oy++ {
 		for ox := 0; ox < p.OutW; ox++ {
 			out := dst[(oy*p.OutW+ox)*oc:][:oc]
-			for o := 0; o < oc; o++ {
-				var acc int32
+			for o0 := 0; o0 < oc; o0 += block {
+				n := min(block, oc-o0)
+				a := acc[:n]
 				if p.Bias != nil {
-					acc = p.Bias[o]
+					for k := range a {
+						a[k] = p.Bias[o0+k]
+					}
+				} else {
+					clear(a)
 				}
-				ic := o / p.Multiplier
 				for ky := 0; ky < p.KH; ky++ {
 					iy := oy*p.StrideH - p.PadTop + ky*p.DilH
 					if iy < 0 || iy >= p.InH {
@@ -512,15 +521,29 @@ func (d *Depthwise) runGeneric(dst, src []int8, y0, y1 int) {
 						if ix < 0 || ix >= p.InW {
 							continue
 						}
-						acc += (int32(src[(iy*p.InW+ix)*p.InC+ic]) - p.InZero) * d.wsub[(ky*p.KW+kx)*oc+o]
+						w := d.wsub[(ky*p.KW+kx)*oc+o0:][:n]
+						pix := src[(iy*p.InW+ix)*p.InC:][:p.InC]
+						if m == 1 {
+							in := pix[o0:][:n]
+							for k := range a {
+								a[k] += (int32(in[k]) - p.InZero) * w[k]
+							}
+							continue
+						}
+						for k := range a {
+							a[k] += (int32(pix[(o0+k)/m]) - p.InZero) * w[k]
+						}
 					}
 				}
-				if p.Scale != nil {
-					out[o] = requantFP32(acc, atF(p.Scale, o), p.OutZero, p.ActMin, p.ActMax)
-					continue
+				for k, v := range a {
+					o := o0 + k
+					if p.Scale != nil {
+						out[o] = requantFP32(v, atF(p.Scale, o), p.OutZero, p.ActMin, p.ActMax)
+						continue
+					}
+					lsh, rsh := splitShift(at(p.Shift, o))
+					out[o] = requant(v, at(p.Mult, o), int(lsh), int(-rsh), p.OutZero, p.ActMin, p.ActMax)
 				}
-				lsh, rsh := splitShift(at(p.Shift, o))
-				out[o] = requant(acc, at(p.Mult, o), int(lsh), int(-rsh), p.OutZero, p.ActMin, p.ActMax)
 			}
 		}
 	}
