@@ -2,8 +2,11 @@ package pipeline
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -97,4 +100,56 @@ func TestBrokerMaxPacket(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("a message within the limit was not delivered")
 	}
+}
+
+// TestRunUndeliveredIsAnError: stopped (ctx cancelled) while its broker is unreachable, Run drains
+// for DrainTimeout, then returns an error saying how many labels were not delivered (so the
+// daemon exits non-zero), and /metrics counted the labels the full outbox dropped.
+func TestRunUndeliveredIsAnError(t *testing.T) {
+	mp, labels := modelAndLabels(t)
+	broker, httpAddr := "tcp://"+freeAddr(t), freeAddr(t)
+	var logs syncBuffer
+	cfg := Config{
+		Model: mp, Labels: labels, Source: "pattern:?size=320x240&fps=30", Device: "undelivered",
+		Heartbeat: time.Millisecond, Listen: httpAddr, DrainTimeout: 300 * time.Millisecond,
+		MQTT: MQTT{Broker: broker, Outbox: 5},
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg, slog.New(slog.NewTextHandler(&logs, nil))) }()
+	var body string
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(body, `edgeinfer_mqtt_dropped_total{reason="outbox_full"}`) ||
+		strings.Contains(body, `edgeinfer_mqtt_dropped_total{reason="outbox_full"} 0`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no dropped labels counted in /metrics after 60 s:\n%s", body)
+		}
+		time.Sleep(100 * time.Millisecond)
+		body = tryGet("http://" + httpAddr + "/metrics")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "messages not delivered to "+broker) {
+			t.Errorf("Run: %v; want an error naming the undelivered labels", err)
+		}
+		t.Logf("Run: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return")
+	}
+	if n := strings.Count(logs.String(), "outbox is full"); n != 1 {
+		t.Errorf("%d warnings that the outbox is full, want 1", n)
+	}
+}
+
+// tryGet returns the body at url, or "" on an error.
+func tryGet(url string) string {
+	resp, err := http.Get(url)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
