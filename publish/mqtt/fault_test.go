@@ -86,9 +86,10 @@ func analyse(got []uint64, n uint64) seqReport {
 	return r
 }
 
-// stream publishes states seq 1, 2, ... every period until stop is closed; it returns the last seq.
-func stream(t testing.TB, p *Publisher, period time.Duration, stop <-chan struct{}) <-chan uint64 {
-	done := make(chan uint64, 1)
+// stream publishes states seq 1, 2, ... every period until the returned function is called
+// (also at the end of the test); that function returns the last seq.
+func stream(t testing.TB, p *Publisher, period time.Duration) func() uint64 {
+	stop, done := make(chan struct{}), make(chan uint64, 1)
 	go func() {
 		var seq uint64
 		tick := time.NewTicker(period)
@@ -103,10 +104,20 @@ func stream(t testing.TB, p *Publisher, period time.Duration, stop <-chan struct
 			seq++
 			if err := p.PublishState(State{Label: "cat", Score: 0.9, Seq: seq, Time: frameTime}); err != nil {
 				t.Errorf("PublishState %d: %v", seq, err)
+				<-stop
+				done <- seq
+				return
 			}
 		}
 	}()
-	return done
+	var once sync.Once
+	var last uint64
+	end := func() uint64 {
+		once.Do(func() { close(stop); last = <-done })
+		return last
+	}
+	t.Cleanup(func() { end() })
+	return end
 }
 
 // reconnectTime waits until p makes its connection number want and returns how long that took.
@@ -129,8 +140,7 @@ func TestReconnectAfterRepeatedRestarts(t *testing.T) {
 	w := newWatcher(t, b.url(), "rc-watcher", true, "edgeinfer/rc/state")
 	eventually(t, 5*time.Second, "publisher connected", func() bool { return p.Stats().Connects == 1 })
 
-	stop := make(chan struct{})
-	last := stream(t, p, 20*time.Millisecond, stop)
+	end := stream(t, p, 20*time.Millisecond)
 	var times []time.Duration
 	for i, down := range []time.Duration{500 * time.Millisecond, 3 * time.Second, 6 * time.Second, 1500 * time.Millisecond, 4 * time.Second} {
 		time.Sleep(700 * time.Millisecond)
@@ -143,8 +153,7 @@ func TestReconnectAfterRepeatedRestarts(t *testing.T) {
 		t.Logf("outage %d of %v: reconnected %v after the broker was back", i+1, down, d.Round(time.Millisecond))
 	}
 	time.Sleep(500 * time.Millisecond)
-	close(stop)
-	n := <-last
+	n := end()
 	eventually(t, 20*time.Second, "outbox delivered", func() bool { return p.Stats().Queued == 0 })
 	var r seqReport
 	eventually(t, 10*time.Second, "all labels received", func() bool {
@@ -175,8 +184,7 @@ func TestHungBroker(t *testing.T) {
 	p := open(t, Config{Broker: b.url(), Device: "hung", Logger: log, KeepAlive: 2 * time.Second, PingTimeout: time.Second})
 	w := newWatcher(t, b.url(), "hung-watcher", true, "edgeinfer/hung/state")
 	eventually(t, 5*time.Second, "publisher connected", func() bool { return p.Stats().Connects == 1 })
-	stop := make(chan struct{})
-	last := stream(t, p, 20*time.Millisecond, stop)
+	end := stream(t, p, 20*time.Millisecond)
 	time.Sleep(500 * time.Millisecond)
 	b.pause()
 	hung := time.Now()
@@ -187,8 +195,7 @@ func TestHungBroker(t *testing.T) {
 	d := reconnectTime(t, p, 2, time.Now())
 	t.Logf("reconnected %v after SIGCONT", d.Round(time.Millisecond))
 	time.Sleep(500 * time.Millisecond)
-	close(stop)
-	n := <-last
+	n := end()
 	var r seqReport
 	eventually(t, 20*time.Second, "all labels received", func() bool {
 		r = analyse(seqs(t, w, "edgeinfer/hung/state"), n)
@@ -268,9 +275,9 @@ func TestCloseDrainReconnects(t *testing.T) {
 	for seq := 1; seq <= 454; seq++ {
 		p.PublishState(State{Label: "cat", Seq: uint64(seq), Time: frameTime})
 	}
-	time.Sleep(4 * time.Second) // long enough for paho's backoff to have grown
+	time.Sleep(8 * time.Second) // long enough for paho's backoff to have grown to 8 s
 	b.restart()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := p.Close(ctx); err != nil {
 		t.Errorf("Close after the broker came back: %v\n%s", err, logs)
