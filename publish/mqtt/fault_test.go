@@ -399,3 +399,19 @@ func TestPasswordOverPlainTCP(t *testing.T) {
 		}
 	}
 }
+
+// TestNoPahoResume: paho v1.5.1 resends stored in-flight messages in client.resume, which sets
+// their Dup flag while its sender goroutine may be encoding the same packet (a data race,
+// eclipse-paho/paho.mqtt.golang#703, seen in TestBrokerRestart under -race). resume runs only for
+// a persistent session (Connect) or an automatic reconnection: the Publisher uses neither, and
+// resends from its own outbox. The race itself is rare (not reproduced in 13 runs of the old
+// code under -race), so this checks the configuration that rules it out.
+func TestNoPahoResume(t *testing.T) {
+	log, _ := testLogger()
+	p := open(t, Config{Broker: fmt.Sprintf("tcp://127.0.0.1:%d", freePort(t)), Device: "resume", Logger: log})
+	o := p.client.OptionsReader()
+	if !o.CleanSession() || o.AutoReconnect() || o.ConnectRetry() {
+		t.Errorf("paho options: clean session %v, auto reconnect %v, connect retry %v; want true, false, false",
+			o.CleanSession(), o.AutoReconnect(), o.ConnectRetry())
+	}
+}
