@@ -63,7 +63,7 @@ type Config struct {
 	KeepAlive   time.Duration
 	PingTimeout time.Duration
 	// MaxReconnectInterval is the longest wait between two connection attempts while the broker
-	// cannot be reached (default 500 ms): the first retry is after 100 ms, the wait doubling up to
+	// cannot be reached (default 250 ms): the first retry is after 100 ms, the wait doubling up to
 	// this, and starting again from 100 ms after every lost connection.
 	MaxReconnectInterval time.Duration
 }
@@ -74,7 +74,7 @@ const (
 	defaultPrefix    = "homeassistant"
 	defaultTimeout   = 10 * time.Second
 	defaultKeepAlive = 10 * time.Second
-	defaultMaxRetry  = 500 * time.Millisecond
+	defaultMaxRetry  = 250 * time.Millisecond
 	defaultMaxCmd    = 64 << 10
 )
 

@@ -148,6 +148,7 @@ type Publisher struct {
 	lastState  []byte   // last state payload
 
 	delivered, connects, discoveries, commands, badCommands, undelivered atomic.Uint64
+	connectedAt                                                          atomic.Int64  // UnixNano of the last CONNACK
 	dropWarned                                                           atomic.Bool   // the outbox overflowed since the last summary
 	droppedSummarised                                                    atomic.Uint64 // Dropped at the last summary
 
@@ -259,7 +260,7 @@ func Open(ctx context.Context, cfg Config) (*Publisher, error) {
 }
 
 // connectLoop makes every connection. While the broker cannot be reached it tries again after
-// 100 ms, then at intervals doubling up to cfg.MaxReconnectInterval (default 500 ms), and starts
+// 100 ms, then at intervals doubling up to cfg.MaxReconnectInterval (default 250 ms), and starts
 // from 100 ms again after every lost connection. It sends the outcome of the first attempt to
 // first: nil when connected or when the broker could not be reached (the loop goes on), the
 // error when the broker refused or the URL cannot work (a TLS/plain mismatch).
@@ -279,6 +280,7 @@ func (p *Publisher) connectLoop(first chan<- error) {
 		case <-p.lost:
 		default:
 		}
+		p.log.Debug("mqtt: connecting")
 		tok := p.client.Connect()
 		select {
 		case <-tok.Done():
@@ -293,6 +295,7 @@ func (p *Publisher) connectLoop(first chan<- error) {
 		}
 		err := tok.Error()
 		if err == nil {
+			p.connectedAt.Store(time.Now().UnixNano())
 			if attempts > 0 || !p.connected0() {
 				p.log.Info("mqtt: broker reached", "attempts", attempts+1, "down_for", time.Since(downSince).Round(time.Millisecond))
 			}
@@ -311,6 +314,7 @@ func (p *Publisher) connectLoop(first chan<- error) {
 			continue
 		}
 		attempts++
+		p.log.Debug("mqtt: connection attempt failed", "err", err, "attempts", attempts)
 		cerr := p.permanent(tok, err)
 		if cerr == nil && !diagnosed && !isDialError(err) {
 			diagnosed = true
@@ -389,18 +393,29 @@ func (p *Publisher) onConnect(c paho.Client) {
 	if !p.cfg.NoDiscovery {
 		filters[p.topics.haStatus] = QoS
 	}
-	sub := c.SubscribeMultiple(filters, p.route)
-	if !sub.WaitTimeout(p.cfg.ConnectTimeout) || sub.Error() != nil {
-		p.log.Error("mqtt: subscribing failed", "topics", filters, "err", sub.Error())
-	}
-	toks := []paho.Token{c.Publish(p.topics.availability, QoS, true, []byte(Online))}
+	// These go out before the outbox's messages (paho sends in order); the outbox does not wait
+	// for their acknowledgements, a goroutine checks them.
+	toks := []paho.Token{c.SubscribeMultiple(filters, p.route), c.Publish(p.topics.availability, QoS, true, []byte(Online))}
 	toks = append(toks, p.announce(c)...)
-	for _, t := range toks {
-		if !t.WaitTimeout(p.cfg.ConnectTimeout) || t.Error() != nil {
-			p.log.Warn("mqtt: publishing after connecting failed", "err", t.Error())
-			break
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for _, t := range toks {
+			select {
+			case <-t.Done():
+			case <-p.stop:
+				return
+			}
+			if err := t.Error(); err != nil {
+				if _, sub := t.(*paho.SubscribeToken); sub {
+					p.log.Error("mqtt: subscribing failed: commands will not be received until the next connection", "topics", filters, "err", err)
+				} else {
+					p.log.Warn("mqtt: publishing availability or discovery after connecting failed", "err", err)
+				}
+				return
+			}
 		}
-	}
+	}()
 	// The current state of a class whose message is still in the outbox is sent with it; the
 	// others are sent again first. Class states are set under p.mu before being queued.
 	p.mu.Lock()
@@ -410,7 +425,6 @@ func (p *Publisher) onConnect(c paho.Client) {
 		}
 	}
 	p.mu.Unlock()
-	p.summariseDrops()
 	p.ready.Store(true)
 	p.log.Info("mqtt: connected", "connection", n)
 	p.out.signal()
@@ -427,14 +441,14 @@ func (p *Publisher) conns() uint64 {
 	return n
 }
 
-// summariseDrops logs, once, how many messages a full outbox dropped since the last summary.
+// summariseDrops logs, once, how many messages a full outbox dropped since the last summary. It
+// runs when the outbox is half empty again after overflowing, and at Close.
 func (p *Publisher) summariseDrops() {
-	if !p.dropWarned.Load() {
+	if !p.dropWarned.CompareAndSwap(true, false) {
 		return
 	}
 	_, d := p.out.len()
 	prev := p.droppedSummarised.Swap(d)
-	p.dropWarned.Store(false)
 	p.log.Warn("mqtt: the outbox was full: oldest state messages were dropped", "dropped", d-prev, "dropped_total", d, "outbox", p.cfg.Outbox)
 }
 
@@ -587,6 +601,11 @@ func (p *Publisher) ack() {
 			}
 			if p.out.ack(pd.id) {
 				p.delivered.Add(1)
+			}
+			if p.dropWarned.Load() {
+				if n, _ := p.out.len(); n <= p.cfg.Outbox/2 {
+					p.summariseDrops()
+				}
 			}
 			p.out.signal()
 		case <-p.stop:
