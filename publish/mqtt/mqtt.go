@@ -558,7 +558,7 @@ func (p *Publisher) send() {
 // sendOne hands over the next message, if the connection is ready and the window open.
 func (p *Publisher) sendOne() bool {
 	p.sendMu.Lock()
-	if !p.ready.Load() {
+	if !p.ready.Load() || !p.client.IsConnectionOpen() {
 		p.sendMu.Unlock()
 		return false
 	}
@@ -593,7 +593,9 @@ func (p *Publisher) ack() {
 			if err := pd.tok.Error(); err != nil {
 				p.log.Debug("mqtt: publication failed; it will be sent again", "err", err)
 				p.sendMu.Lock()
-				if pd.conn == p.conn.Load() && p.ready.Load() {
+				// Not when the connection is gone: paho fails its tokens before the loss is
+				// reported, and onConnect rewinds for the next connection anyway.
+				if pd.conn == p.conn.Load() && p.ready.Load() && p.client.IsConnectionOpen() {
 					p.out.rewind()
 				}
 				p.sendMu.Unlock()
