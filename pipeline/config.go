@@ -127,6 +127,9 @@ type MQTT struct {
 	KeepAlive time.Duration `yaml:"keepalive"`
 	// MaxCommandBytes is the largest command payload read from the set topic (default 65536).
 	MaxCommandBytes int `yaml:"max_command_bytes"`
+	// OutboxFile, when set, is where messages still undelivered at shutdown are saved, to be sent
+	// after the next start (a graceful restart of the daemon loses nothing the outbox held).
+	OutboxFile string `yaml:"outbox_file"`
 }
 
 // Defaults used by Config.Defaults.

@@ -40,6 +40,10 @@ type Config struct {
 	Outbox int
 	// Inflight is how many messages may wait for their PUBACK at once (default 8).
 	Inflight int
+	// OutboxFile, when set, keeps the outbox across a restart of the daemon: Close saves the
+	// messages it could not deliver there (at most Outbox of them, one JSON object per line), and
+	// Open loads them back, ahead of anything new, and removes the file. A crash loses them.
+	OutboxFile string
 
 	DiscoveryPrefix string // Home Assistant discovery prefix; default "homeassistant"
 	NoDiscovery     bool   // do not publish Home Assistant discovery

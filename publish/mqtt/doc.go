@@ -72,5 +72,8 @@
 //
 // Close(ctx) drains the outbox (bounded by ctx), reconnecting meanwhile as often as it takes,
 // publishes "offline", disconnects and, when messages were left undelivered, logs an error with
-// their number and returns an error naming the broker (the daemon then exits with status 1).
+// their number and returns an error naming the broker (the daemon then exits with status 1) —
+// unless Config.OutboxFile is set: then they are saved there (at most Outbox messages, JSON
+// lines, written atomically) and the next Open loads them back ahead of anything new, so a
+// restart of the daemon loses nothing the outbox held (a crash or power cut still does).
 package mqtt

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -413,5 +414,52 @@ func TestNoPahoResume(t *testing.T) {
 	if !o.CleanSession() || o.AutoReconnect() || o.ConnectRetry() {
 		t.Errorf("paho options: clean session %v, auto reconnect %v, connect retry %v; want true, false, false",
 			o.CleanSession(), o.AutoReconnect(), o.ConnectRetry())
+	}
+}
+
+// TestOutboxFileSurvivesRestart: with OutboxFile, labels a closing Publisher could not deliver
+// are saved and delivered, in order, by the next one.
+func TestOutboxFileSurvivesRestart(t *testing.T) {
+	port := freePort(t)
+	url := fmt.Sprintf("tcp://127.0.0.1:%d", port)
+	file := t.TempDir() + "/outbox.jsonl"
+	log, logs := testLogger()
+	cfg := Config{Broker: url, Device: "disk", Classes: []string{"cat"}, Logger: log, OutboxFile: file}
+	p, err := Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seq := 1; seq <= 20; seq++ {
+		p.PublishState(State{Label: "cat", Seq: uint64(seq), Time: frameTime})
+	}
+	p.PublishClass("cat", true)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := p.Close(ctx); err != nil {
+		t.Errorf("Close with the outbox saved: %v", err)
+	}
+	if st := p.Stats(); st.Undelivered != 21 {
+		t.Errorf("stats %+v: want 21 undelivered", st)
+	}
+	b := startBroker(t, brokerOpts{port: port, persist: true})
+	w := newWatcher(t, b.url(), "disk-watcher", true, "edgeinfer/disk/#")
+	p = open(t, cfg)
+	eventually(t, 10*time.Second, "saved labels delivered", func() bool { return p.Stats().Delivered >= 21 })
+	var r seqReport
+	eventually(t, 10*time.Second, "saved labels received", func() bool {
+		r = analyse(seqs(t, w, "edgeinfer/disk/state"), 20)
+		return r.lost == 0
+	})
+	if r.dups != 0 || r.outOfOrder != 0 {
+		t.Errorf("%v", r)
+	}
+	if c := w.on("edgeinfer/disk/class/cat"); len(c) == 0 || c[len(c)-1].payload != "ON" {
+		t.Errorf("class messages %+v", c)
+	}
+	if _, err := os.Stat(file); !os.IsNotExist(err) {
+		t.Errorf("the outbox file is still there: %v", err)
+	}
+	if !strings.Contains(logs.String(), "messages=21") {
+		t.Errorf("log:\n%s", logs)
 	}
 }

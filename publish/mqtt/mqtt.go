@@ -239,6 +239,14 @@ func Open(ctx context.Context, cfg Config) (*Publisher, error) {
 		opts.SetTLSConfig(tlsCfg)
 	}
 	p.client = paho.NewClient(opts)
+	if cfg.OutboxFile != "" {
+		n, err := p.unspill()
+		if err != nil {
+			p.log.Error("mqtt: the saved outbox could not be read whole", "err", err, "loaded", n)
+		} else if n > 0 {
+			p.log.Info("mqtt: loaded the messages saved at the last shutdown", "file", cfg.OutboxFile, "messages", n)
+		}
+	}
 
 	first := make(chan error, 1)
 	p.wg.Add(4)
@@ -723,7 +731,8 @@ func (p *Publisher) Stats() Stats {
 // Close stops taking messages and waits until the outbox is delivered or ctx ends, reconnecting
 // meanwhile as often as it takes. It then publishes availability offline (waiting for it at most
 // one second more), disconnects and stops the Publisher's goroutines. When messages were left
-// undelivered it logs an error saying how many and returns an error naming the broker.
+// undelivered it saves them in cfg.OutboxFile if set (then it returns nil), or else logs an error
+// saying how many and returns an error naming the broker.
 func (p *Publisher) Close(ctx context.Context) error {
 	if !p.closed.CompareAndSwap(false, true) {
 		return ErrClosed
@@ -751,6 +760,15 @@ func (p *Publisher) Close(ctx context.Context) error {
 	left := p.shutdown()
 	p.undelivered.Store(uint64(left))
 	st := p.Stats()
+	if left > 0 && p.cfg.OutboxFile != "" {
+		if err := p.spill(); err != nil {
+			p.log.Error("mqtt: could not save the undelivered messages", "err", err)
+		} else {
+			// Kept, not lost: not an error.
+			p.log.Warn("mqtt: closed with messages not yet delivered: saved, to be sent after the next start", "file", p.cfg.OutboxFile, "messages", left)
+			return nil
+		}
+	}
 	if left > 0 {
 		p.log.Error("mqtt: closed with messages NOT delivered", "undelivered", left, "delivered", st.Delivered, "dropped", st.Dropped, "connected", p.ready.Load(), "err", ctxErr)
 		return fmt.Errorf("mqtt: close: %d messages not delivered to %s: %w", left, p.cfg.Broker, ctxErr)
