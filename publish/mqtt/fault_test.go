@@ -463,3 +463,23 @@ func TestOutboxFileSurvivesRestart(t *testing.T) {
 		t.Errorf("log:\n%s", logs)
 	}
 }
+
+// TestSameClientIDFlapping: two publishers with the same client ID take the connection from each
+// other; each waits before reconnecting (no tight loop) and logs the losses once per 30 s.
+func TestSameClientIDFlapping(t *testing.T) {
+	b := startBroker(t, brokerOpts{})
+	log1, logs1 := testLogger()
+	log2, _ := testLogger()
+	p1 := open(t, Config{Broker: b.url(), Device: "flap", Logger: log1})
+	eventually(t, 5*time.Second, "first connected", func() bool { return p1.Stats().Connects == 1 })
+	p2 := open(t, Config{Broker: b.url(), Device: "flap", Logger: log2})
+	time.Sleep(3 * time.Second)
+	c1, c2 := p1.Stats().Connects, p2.Stats().Connects
+	t.Logf("connections in 3 s: %d and %d", c1, c2)
+	if c1+c2 > 60 {
+		t.Errorf("%d connections in 3 s: reconnecting in a tight loop", c1+c2)
+	}
+	if n := strings.Count(logs1.String(), `level=WARN msg="mqtt: connection lost`); n > 1 {
+		t.Errorf("%d warnings about lost connections in 3 s; want 1", n)
+	}
+}

@@ -281,6 +281,8 @@ func (p *Publisher) connectLoop(first chan<- error) {
 		downSince time.Time // when the last connection was lost, or the first attempt began
 		lastLog   time.Time
 		diagnosed bool // the failure of this streak was examined for a TLS mismatch
+		losses    int  // connections lost
+		lastLoss  time.Time
 	)
 	downSince = time.Now()
 	for {
@@ -304,21 +306,40 @@ func (p *Publisher) connectLoop(first chan<- error) {
 		err := tok.Error()
 		if err == nil {
 			p.connectedAt.Store(time.Now().UnixNano())
-			if attempts > 0 || !p.connected0() {
+			if attempts > 0 || p.connects.Load() > 0 {
 				p.log.Info("mqtt: broker reached", "attempts", attempts+1, "down_for", time.Since(downSince).Round(time.Millisecond))
 			}
 			if first != nil {
 				first <- nil
 				first = nil
 			}
+			up := time.Now()
 			p.onConnect(p.client)
 			select {
 			case err := <-p.lost:
-				p.log.Warn("mqtt: connection lost; reconnecting", "err", err)
+				losses++
+				if lastLoss.IsZero() || time.Since(lastLoss) >= 30*time.Second {
+					p.log.Warn("mqtt: connection lost; reconnecting", "err", err, "losses", losses)
+					lastLoss = time.Now()
+				} else {
+					p.log.Debug("mqtt: connection lost; reconnecting", "err", err, "losses", losses)
+				}
 			case <-p.stop:
 				return
 			}
-			attempts, diagnosed, wait, downSince, lastLog = 0, false, min(minWait, p.cfg.MaxReconnectInterval), time.Now(), time.Time{}
+			attempts, diagnosed, downSince, lastLog = 0, false, time.Now(), time.Time{}
+			if time.Since(up) >= time.Second {
+				wait = min(minWait, p.cfg.MaxReconnectInterval)
+				continue
+			}
+			// Lost within a second of being made (another client with the same ID, a broker
+			// that drops this client): wait before trying again, longer each time.
+			select {
+			case <-time.After(wait):
+			case <-p.stop:
+				return
+			}
+			wait = min(2*wait, p.cfg.MaxReconnectInterval)
 			continue
 		}
 		attempts++
@@ -355,9 +376,6 @@ func (p *Publisher) connectLoop(first chan<- error) {
 		wait = min(2*wait, p.cfg.MaxReconnectInterval)
 	}
 }
-
-// connected0 reports whether a connection was ever made.
-func (p *Publisher) connected0() bool { return p.connects.Load() > 0 }
 
 // isDialError reports whether err is a failure to reach the broker's port at all (refused,
 // unreachable, timed out), as opposed to a failure after the TCP connection was made.
