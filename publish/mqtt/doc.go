@@ -46,10 +46,11 @@
 // availability, discovery and the class states the outbox does not already hold, since a
 // restarted broker may have lost them. The Publisher makes every connection itself: while the
 // broker cannot be reached it tries again after 100 ms, the wait doubling up to
-// Config.MaxReconnectInterval (default 250 ms), and from 100 ms again after every lost connection,
+// Config.MaxReconnectInterval (default 250 ms), and from 100 ms again after every lost connection
+// (one lost within a second of being made, e.g. to another client with the same ID, waits first),
 // so it is connected again within about a quarter of a second of the broker being reachable, however
 // long or often it was away (paho's own backoff reached 20 s). The first failure of an outage is
-// logged, then one line every 30 s. A hung broker (one that accepts but does not answer) is
+// logged, then one line every 30 s; lost connections likewise. A hung broker (one that accepts but does not answer) is
 // detected by the keep-alive: Config.KeepAlive (default 10 s) without a packet from the broker,
 // then Config.PingTimeout (default half of it, at most 5 s) without an answer to PINGREQ.
 //
