@@ -20,8 +20,13 @@ type Broker struct {
 	addr string
 }
 
+// BrokerMaxPacket is the largest MQTT packet the embedded broker accepts (1 MiB): a client sending
+// a larger one is disconnected before the packet is read, so that no client can make the broker,
+// or the daemon subscribed to its command topic, hold a huge payload in memory.
+const BrokerMaxPacket = 1 << 20
+
 // StartBroker starts an MQTT broker on addr (host:port; port 0 picks a free one) that accepts
-// anonymous clients from loopback addresses only.
+// anonymous clients from loopback addresses only, and packets of at most BrokerMaxPacket bytes.
 func StartBroker(addr string, log *slog.Logger) (*Broker, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -36,7 +41,9 @@ func StartBroker(addr string, log *slog.Logger) (*Broker, error) {
 	// mochi logs every listener and hook start and stop at Info, and a closed connection at Warn:
 	// only its errors are worth the daemon's log.
 	blog := slog.New(minLevel{log.Handler(), slog.LevelError}).With("component", "mqtt-broker")
-	srv := mochi.New(&mochi.Options{Logger: blog})
+	caps := mochi.NewDefaultServerCapabilities()
+	caps.MaximumPacketSize = BrokerMaxPacket
+	srv := mochi.New(&mochi.Options{Logger: blog, Capabilities: caps})
 	if err := srv.AddHook(new(localOnly), nil); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("pipeline: embedded MQTT broker: %w", err)

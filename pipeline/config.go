@@ -121,6 +121,15 @@ type MQTT struct {
 	Outbox int `yaml:"outbox"`
 	// NoDiscovery turns Home Assistant discovery off.
 	NoDiscovery bool `yaml:"no_discovery"`
+	// KeepAlive is the MQTT keep-alive (default 10s): a broker silent for this long is pinged,
+	// and one that does not answer within half of it (at most 5s) is taken as hung and
+	// reconnected to.
+	KeepAlive time.Duration `yaml:"keepalive"`
+	// MaxCommandBytes is the largest command payload read from the set topic (default 65536).
+	MaxCommandBytes int `yaml:"max_command_bytes"`
+	// OutboxFile, when set, is where messages still undelivered at shutdown are saved, to be sent
+	// after the next start (a graceful restart of the daemon loses nothing the outbox held).
+	OutboxFile string `yaml:"outbox_file"`
 }
 
 // Defaults used by Config.Defaults.

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/edgeinfer/edgeinfer/publish/mqtt"
 )
 
 // latencyBuckets are the upper bounds, in seconds, of the inference latency histogram.
@@ -23,10 +25,10 @@ type Metrics struct {
 	inference histogram // Interpreter.Run per frame
 	publish   histogram // frame capture to the state message handed to the publisher
 
-	// Dropped and Outbox are read when scraped: frames the camera gave that were never classified,
-	// and the messages waiting in the MQTT outbox. Either may be nil.
+	// Dropped and MQTT are read when scraped: frames the camera gave that were never classified,
+	// and the MQTT publisher's counters. Either may be nil.
 	Dropped func() uint64
-	Outbox  func() int
+	MQTT    func() mqtt.Stats
 	// frameJPEG encodes the latest copied frame for the status page; nil: no image.
 	frameJPEG func() ([]byte, error)
 
@@ -108,11 +110,25 @@ func (m *Metrics) WritePrometheus(w io.Writer) error {
 	counter("edgeinfer_bad_frames_total", "Frames the source or the preprocessing could not use.", m.bad.Load())
 	b = m.inference.appendTo(b, "edgeinfer_inference_seconds", "Time to run the model on one frame.")
 	b = m.publish.appendTo(b, "edgeinfer_frame_to_publish_seconds", "Time from a frame's capture to its state message being queued for MQTT.")
-	outbox := 0
-	if m.Outbox != nil {
-		outbox = m.Outbox()
+	var st mqtt.Stats
+	if m.MQTT != nil {
+		st = m.MQTT()
 	}
-	b = fmt.Appendf(b, "# HELP edgeinfer_mqtt_outbox_messages Messages waiting in the MQTT outbox.\n# TYPE edgeinfer_mqtt_outbox_messages gauge\nedgeinfer_mqtt_outbox_messages %d\n", outbox)
+	gauge := func(name, help string, v uint64) {
+		b = fmt.Appendf(b, "# HELP %s %s\n# TYPE %s gauge\n%s %d\n", name, help, name, name, v)
+	}
+	gauge("edgeinfer_mqtt_outbox_messages", "Messages in the MQTT outbox: waiting for the broker, or sent and not yet acknowledged.", uint64(st.Queued))
+	connected := uint64(0)
+	if st.Connected {
+		connected = 1
+	}
+	gauge("edgeinfer_mqtt_connected", "1 while the connection to the MQTT broker is up.", connected)
+	counter("edgeinfer_mqtt_delivered_total", "MQTT messages the broker acknowledged.", st.Delivered)
+	b = fmt.Appendf(b, "# HELP edgeinfer_mqtt_dropped_total MQTT messages given up: outbox_full, dropped (oldest state first) while the broker was away; undelivered, left in the outbox at shutdown.\n# TYPE edgeinfer_mqtt_dropped_total counter\n"+
+		"edgeinfer_mqtt_dropped_total{reason=\"outbox_full\"} %d\nedgeinfer_mqtt_dropped_total{reason=\"undelivered\"} %d\n", st.Dropped, st.Undelivered)
+	counter("edgeinfer_mqtt_retried_total", "MQTT messages sent again after a lost connection or a failed publication.", st.Retried)
+	counter("edgeinfer_mqtt_connects_total", "Connections made to the MQTT broker.", st.Connects)
+	counter("edgeinfer_mqtt_bad_commands_total", "Commands ignored: unreadable, too large, or arriving while the previous ones were being handled.", st.BadCommands)
 	_, err := w.Write(b)
 	return err
 }

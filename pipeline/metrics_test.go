@@ -6,12 +6,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/edgeinfer/edgeinfer/publish/mqtt"
 )
 
 func TestMetricsExposition(t *testing.T) {
 	m := newMetrics()
 	m.Dropped = func() uint64 { return 7 }
-	m.Outbox = func() int { return 3 }
+	m.MQTT = func() mqtt.Stats {
+		return mqtt.Stats{Queued: 3, Delivered: 1000, Dropped: 677, Retried: 8, Undelivered: 2, Connects: 4, BadCommands: 1, Connected: true}
+	}
 	now := time.Unix(100, 0)
 	m.observe(3*time.Millisecond, "cat <b>", 0.75, 41, now)
 	m.observe(30*time.Millisecond, "cat <b>", 0.8, 42, now.Add(100*time.Millisecond))
@@ -42,6 +46,10 @@ func TestMetricsExposition(t *testing.T) {
 		`edgeinfer_frame_to_publish_seconds_bucket{le="2"} 1` + "\n",
 		"edgeinfer_frame_to_publish_seconds_sum 1.5\n",
 		"# TYPE edgeinfer_mqtt_outbox_messages gauge\nedgeinfer_mqtt_outbox_messages 3\n",
+		"edgeinfer_mqtt_connected 1\n", "edgeinfer_mqtt_delivered_total 1000\n",
+		`edgeinfer_mqtt_dropped_total{reason="outbox_full"} 677` + "\n",
+		`edgeinfer_mqtt_dropped_total{reason="undelivered"} 2` + "\n",
+		"edgeinfer_mqtt_retried_total 8\n", "edgeinfer_mqtt_connects_total 4\n", "edgeinfer_mqtt_bad_commands_total 1\n",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, body)

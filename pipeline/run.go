@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -156,13 +158,14 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
 		CAFile: cfg.MQTT.CAFile, CertFile: cfg.MQTT.CertFile, KeyFile: cfg.MQTT.KeyFile,
 		Classes: classes, Outbox: cfg.MQTT.Outbox, NoDiscovery: cfg.MQTT.NoDiscovery,
+		KeepAlive: cfg.MQTT.KeepAlive, MaxCommandBytes: cfg.MQTT.MaxCommandBytes, OutboxFile: cfg.MQTT.OutboxFile,
 		OnCommand: l.command, Logger: log,
 	})
 	if err != nil {
 		return err
 	}
 	l.pub = pub
-	l.m.Outbox = func() int { return pub.Stats().Queued }
+	l.m.MQTT = pub.Stats
 	closePub := func() error {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.DrainTimeout)
 		defer cancel()
@@ -202,11 +205,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 	}
 	latest.Close()
-	if cerr := closePub(); cerr != nil {
-		log.Warn("pipeline: closing MQTT", "err", cerr)
-	}
+	cerr := closePub()
 	if err != nil && ctx.Err() != nil {
-		return nil // stopped by ctx: a clean exit
+		err = nil // stopped by ctx: a clean exit, unless labels were lost
+	}
+	if cerr != nil {
+		// Labels that were not delivered make the exit an error: a supervisor, or the person
+		// who sent SIGTERM, must learn that the broker did not get them.
+		log.Error("pipeline: MQTT outbox not drained: labels were lost", "err", cerr, "drain_timeout", cfg.DrainTimeout)
+		if err == nil {
+			err = cerr
+		}
 	}
 	return err
 }
@@ -346,6 +355,9 @@ func (l *loop) command(c mqtt.Command) {
 	}
 }
 
+// maxNamesLogged is how many class names a log line of a command lists at most.
+const maxNamesLogged = 10
+
 // apply carries out a command in the loop's goroutine.
 func (l *loop) apply(c mqtt.Command) {
 	switch c.Command {
@@ -359,12 +371,32 @@ func (l *loop) apply(c mqtt.Command) {
 			l.log.Info("resumed")
 		}
 	case mqtt.CmdThresholds:
+		// One line for the classes set and one for those refused, however many the command
+		// names (a command may name thousands).
+		var set, bad []string
+		var nset, nbad int
+		var firstErr error
 		for name, t := range c.Thresholds {
 			if err := l.dec.SetThresholds(name, t.On, t.Off); err != nil {
-				l.log.Warn("pipeline: thresholds command", "err", err)
+				if nbad++; firstErr == nil {
+					firstErr = err
+				}
+				if len(bad) < maxNamesLogged {
+					bad = append(bad, name)
+				}
 				continue
 			}
-			l.log.Info("thresholds", "class", name, "on", t.On, "off", t.Off)
+			if nset++; len(set) < maxNamesLogged {
+				set = append(set, fmt.Sprintf("%s=%g/%g", name, t.On, t.Off))
+			}
+		}
+		if nset > 0 {
+			slices.Sort(set)
+			l.log.Info("thresholds", "classes", nset, "set", strings.Join(set, " "))
+		}
+		if nbad > 0 {
+			slices.Sort(bad)
+			l.log.Warn("pipeline: thresholds command: classes refused", "refused", nbad, "some", strings.Join(bad, ", "), "first_err", firstErr)
 		}
 	}
 }

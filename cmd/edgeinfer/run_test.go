@@ -156,6 +156,43 @@ func TestSecondSignal(t *testing.T) {
 	}
 }
 
+// TestDrainUndeliveredExitCode runs 'edgeinfer run' as a process with an unreachable broker and a
+// short drain: SIGTERM ends it after the drain with exit status 1 and a log line saying how many
+// labels were not delivered (it used to exit 0).
+func TestDrainUndeliveredExitCode(t *testing.T) {
+	model := shareddata.Path(t, "imagenet/mobilenet_v1_0.25_128_quant.tflite")
+	labels := shareddata.Path(t, "imagenet/imagenet_labels.txt")
+	conf := filepath.Join(t.TempDir(), "edgeinfer.yaml")
+	if err := os.WriteFile(conf, []byte("drain_timeout: 300ms\nlisten: \"off\"\nheartbeat: 10ms\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "run", "--config", conf, "--model", model, "--labels", labels,
+		"--source", "pattern:?size=160x120&fps=30", "--broker", "tcp://127.0.0.1:1")
+	cmd.Env = append(os.Environ(), "EDGEINFER_TEST_MAIN=1")
+	var stdout, stderr lockedBuilder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(stdout.String(), "frame "); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no label after 30 s:\n%s", stderr.String())
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case <-exited:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("still running 20 s after SIGTERM:\n%s", stderr.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(stderr.String(), "messages not delivered to tcp://127.0.0.1:1") {
+		t.Errorf("exit %d; want 1 and the undelivered labels named; stderr:\n%s", code, stderr.String())
+	}
+}
+
 type lockedBuilder struct {
 	mu sync.Mutex
 	b  strings.Builder

@@ -84,6 +84,7 @@ type testBroker struct {
 	cmd    *exec.Cmd
 	exited chan error
 	out    *lockedBuffer
+	upAt   time.Time // when the last start saw the port accept connections
 }
 
 // startBroker starts a mosquitto for t and stops it when t ends.
@@ -104,7 +105,7 @@ func startBroker(t testing.TB, o brokerOpts) *testBroker {
 			conf.WriteString("user root\n") // stay root, so that it can use the test's directory
 		}
 		if o.persist {
-			fmt.Fprintf(&conf, "persistence true\npersistence_location %s/\nautosave_interval 3600\n", dir)
+			fmt.Fprintf(&conf, "persistence true\npersistence_location %s/\nautosave_interval 3600\nmax_queued_messages 0\n", dir)
 		} else {
 			conf.WriteString("persistence false\n")
 		}
@@ -171,6 +172,7 @@ func (b *testBroker) start() error {
 		default:
 		}
 		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			b.upAt = time.Now()
 			c.Close()
 			select {
 			case err := <-b.exited: // someone else's listener

@@ -40,6 +40,10 @@ type Config struct {
 	Outbox int
 	// Inflight is how many messages may wait for their PUBACK at once (default 8).
 	Inflight int
+	// OutboxFile, when set, keeps the outbox across a restart of the daemon: Close saves the
+	// messages it could not deliver there (at most Outbox of them, one JSON object per line), and
+	// Open loads them back, ahead of anything new, and removes the file. A crash loses them.
+	OutboxFile string
 
 	DiscoveryPrefix string // Home Assistant discovery prefix; default "homeassistant"
 	NoDiscovery     bool   // do not publish Home Assistant discovery
@@ -51,9 +55,21 @@ type Config struct {
 
 	Logger *slog.Logger // default slog.Default()
 
-	ConnectTimeout       time.Duration // one connection attempt; default 10 s
-	KeepAlive            time.Duration // default 30 s
-	MaxReconnectInterval time.Duration // the longest wait between attempts; default 30 s
+	// MaxCommandBytes is the largest command payload read from the set topic (default 64 KiB);
+	// larger ones are ignored with a warning before being parsed.
+	MaxCommandBytes int
+
+	ConnectTimeout time.Duration // one connection attempt, and one write; default 10 s
+	// KeepAlive is the MQTT keep-alive (default 10 s): with no packet from the broker for this
+	// long a PINGREQ is sent, and a broker that does not answer within PingTimeout (default
+	// KeepAlive/2, at most 5 s) is taken as hung: the connection is dropped and made again, so a
+	// hung broker is detected within KeepAlive+PingTimeout.
+	KeepAlive   time.Duration
+	PingTimeout time.Duration
+	// MaxReconnectInterval is the longest wait between two connection attempts while the broker
+	// cannot be reached (default 250 ms): the first retry is after 100 ms, the wait doubling up to
+	// this, and starting again from 100 ms after every lost connection.
+	MaxReconnectInterval time.Duration
 }
 
 const (
@@ -61,8 +77,9 @@ const (
 	defaultInflight  = 8
 	defaultPrefix    = "homeassistant"
 	defaultTimeout   = 10 * time.Second
-	defaultKeepAlive = 30 * time.Second
-	defaultMaxRetry  = 30 * time.Second
+	defaultKeepAlive = 10 * time.Second
+	defaultMaxRetry  = 250 * time.Millisecond
+	defaultMaxCmd    = 64 << 10
 )
 
 // withDefaults checks c and fills in its defaults.
@@ -110,8 +127,17 @@ func (c Config) withDefaults() (Config, error) {
 	if c.KeepAlive <= 0 {
 		c.KeepAlive = defaultKeepAlive
 	}
+	if c.KeepAlive < time.Second {
+		return c, fmt.Errorf("mqtt: keep-alive %v: must be at least 1s", c.KeepAlive)
+	}
+	if c.PingTimeout <= 0 {
+		c.PingTimeout = max(time.Second, min(c.KeepAlive/2, 5*time.Second))
+	}
 	if c.MaxReconnectInterval <= 0 {
 		c.MaxReconnectInterval = defaultMaxRetry
+	}
+	if c.MaxCommandBytes <= 0 {
+		c.MaxCommandBytes = defaultMaxCmd
 	}
 	if (c.CertFile == "") != (c.KeyFile == "") {
 		return c, errors.New("mqtt: a client certificate needs both a certificate file and a key file")
@@ -159,6 +185,20 @@ func brokerURL(s string) (string, error) {
 		u.Host = net.JoinHostPort(u.Hostname(), port)
 	}
 	return u.String(), nil
+}
+
+// loopbackBroker reports whether a normalised broker URL names this machine.
+func loopbackBroker(broker string) bool {
+	u, err := url.Parse(broker)
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // isTLS reports whether a normalised broker URL uses TLS.

@@ -23,26 +23,58 @@
 // # Delivery
 //
 // PublishState and PublishClass never block: they put the message in a bounded in-memory outbox
-// (Config.Outbox, default 1000 messages) from which a goroutine hands messages to paho while the
-// connection is up, at most Config.Inflight (default 8) awaiting their PUBACK. A message leaves
-// the outbox for good only when the broker has acknowledged it, so labels produced while the
-// broker is down or restarting are delivered when it is back (at least once: a message whose
-// PUBACK was lost may arrive twice). When the outbox is full the OLDEST STATE MESSAGE is dropped
-// (Stats.Dropped counts them); class states are never dropped for state messages: a new ON/OFF
-// replaces the one of the same class still waiting, since only the newest matters (it is retained).
+// (Config.Outbox, default 1000 messages), one ordered queue from which a goroutine hands messages
+// to paho while the connection is up, at most Config.Inflight (default 8) awaiting their PUBACK. A
+// message leaves the outbox only when the broker has acknowledged it. After a lost connection the
+// unacknowledged messages are sent again from the oldest, before any newer one, so labels produced
+// while the broker is down, restarting or hung are delivered in order when it is back (at least
+// once: a message whose PUBACK was lost may arrive twice; Stats.Retried counts messages sent
+// again). paho's own store never resends anything (a clean session, no automatic reconnection),
+// which also avoids its data race between resume and the sender (eclipse-paho/paho.mqtt.golang#703).
+//
+// When the outbox is full the OLDEST WAITING STATE MESSAGE is dropped (messages in flight are
+// kept, they may have arrived); class states are never dropped for state messages: a new ON/OFF
+// replaces the one of the same class still waiting, since only the newest matters (it is
+// retained). Drops are counted (Stats.Dropped; edgeinfer_mqtt_dropped_total{reason="outbox_full"}
+// in the daemon's /metrics) and logged twice per outage: one warning when dropping starts, one
+// summary with the count when the broker is back (or at Close), never one line per message.
 //
 // # Connection
 //
 // The session is clean: after every connection (the first one and each reconnection) the
 // Publisher subscribes again to its set topic and to homeassistant/status, and publishes
-// availability, discovery and the current class states again, since a restarted broker may have
-// lost them. A broker that cannot be reached is retried with exponential backoff from 1 s up to
-// Config.MaxReconnectInterval (default 30 s), each failure logged with log/slog; this is never an
-// error. A broker that refuses the connection is: Open returns a *ConnectError naming the broker
-// ("not authorized" for bad credentials, errors.Is(err, ErrNotAuthorized)), as it does for a TLS
-// certificate it cannot accept. TLS is used for ssl://, tls://, mqtts:// and wss:// brokers, with
-// the CA, client certificate and key from PEM files; user name and password are optional.
+// availability, discovery and the class states the outbox does not already hold, since a
+// restarted broker may have lost them. The Publisher makes every connection itself: while the
+// broker cannot be reached it tries again after 100 ms, the wait doubling up to
+// Config.MaxReconnectInterval (default 250 ms), and from 100 ms again after every lost connection
+// (one lost within a second of being made, e.g. to another client with the same ID, waits first),
+// so it is connected again within about a quarter of a second of the broker being reachable, however
+// long or often it was away (paho's own backoff reached 20 s). The first failure of an outage is
+// logged, then one line every 30 s; lost connections likewise. A hung broker (one that accepts but does not answer) is
+// detected by the keep-alive: Config.KeepAlive (default 10 s) without a packet from the broker,
+// then Config.PingTimeout (default half of it, at most 5 s) without an answer to PINGREQ.
 //
-// Close(ctx) drains the outbox (bounded by ctx), publishes "offline", disconnects and reports
-// messages left undelivered.
+// A broker that refuses the connection is an error: Open returns a *ConnectError naming the
+// broker ("not authorized" for bad credentials, errors.Is(err, ErrNotAuthorized)), as it does
+// for a TLS certificate it cannot accept, and for a TLS/plain mismatch (errors.Is(err,
+// ErrTLSMismatch)): when an attempt reaches the port but fails, the port is probed with the other
+// protocol (an MQTT CONNECT in plain TCP for an ssl:// URL, a TLS ClientHello for a tcp:// one)
+// and a port that answers it is reported as "not a TLS port" or "the port expects TLS" instead of
+// being retried as unreachable. TLS is used for ssl://, tls://, mqtts:// and wss:// brokers, with
+// the CA, client certificate and key from PEM files; user name and password are optional, and a
+// password for a plain tcp:// broker that is not on this machine gets a warning.
+//
+// # Commands
+//
+// Command payloads larger than Config.MaxCommandBytes (default 64 KiB) are ignored with one
+// warning before being parsed (Stats.BadCommands counts them). The embedded broker of the daemon
+// also refuses packets over 1 MiB, which protects against huge payloads before they are read;
+// with an external broker, set its limit too (mosquitto: max_packet_size).
+//
+// Close(ctx) drains the outbox (bounded by ctx), reconnecting meanwhile as often as it takes,
+// publishes "offline", disconnects and, when messages were left undelivered, logs an error with
+// their number and returns an error naming the broker (the daemon then exits with status 1) —
+// unless Config.OutboxFile is set: then they are saved there (at most Outbox messages, JSON
+// lines, written atomically) and the next Open loads them back ahead of anything new, so a
+// restart of the daemon loses nothing the outbox held (a crash or power cut still does).
 package mqtt

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,19 +36,23 @@ var (
 	ErrNotAuthorized = errors.New("mqtt: not authorized")
 )
 
-// ConnectError is a broker refusing the connection (a CONNACK return code other than accepted) or
-// a TLS certificate the client cannot accept: retrying cannot help, so Open reports it.
+// ConnectError is a broker refusing the connection (a CONNACK return code other than accepted), a
+// TLS certificate the client cannot accept, or a TLS URL for a plain port or the reverse
+// (errors.Is(err, ErrTLSMismatch)): retrying cannot help, so Open reports it.
 type ConnectError struct {
 	Broker string
-	Code   byte  // the CONNACK return code; 0 for a certificate error
-	Err    error // what paho or crypto/tls said
+	Code   byte   // the CONNACK return code; 0 for a TLS error
+	Err    error  // what paho or crypto/tls said
+	Hint   string // what is wrong, when known (a TLS/plain mismatch)
 }
 
 func (e *ConnectError) Error() string {
-	switch e.Code {
-	case 0:
+	switch {
+	case e.Hint != "":
+		return fmt.Sprintf("mqtt: broker %s: %s (%v)", e.Broker, e.Hint, e.Err)
+	case e.Code == 0:
 		return fmt.Sprintf("mqtt: broker %s: TLS: %v", e.Broker, e.Err)
-	case packets.ErrRefusedBadUsernameOrPassword, packets.ErrRefusedNotAuthorised:
+	case e.Code == packets.ErrRefusedBadUsernameOrPassword, e.Code == packets.ErrRefusedNotAuthorised:
 		return fmt.Sprintf("mqtt: broker %s refused the connection: not authorized (CONNACK %d: %v); check the user name and password", e.Broker, e.Code, e.Err)
 	default:
 		return fmt.Sprintf("mqtt: broker %s refused the connection (CONNACK %d: %v)", e.Broker, e.Code, e.Err)
@@ -98,14 +103,17 @@ type stateJSON struct {
 
 // Stats counts what a Publisher did.
 type Stats struct {
-	Queued      int    // messages waiting in the outbox
-	Inflight    int    // messages handed to paho, waiting for their PUBACK (or one being handed over)
+	Queued      int    // messages in the outbox: waiting, or in flight (sent, no PUBACK yet)
+	Inflight    int    // of those, messages sent on the current connection and not yet acknowledged
 	Delivered   uint64 // messages the broker acknowledged
-	Dropped     uint64 // state messages dropped from a full outbox
+	Dropped     uint64 // messages dropped from a full outbox (state messages first)
+	Retried     uint64 // messages sent again after a lost connection or a failed publication
+	Undelivered uint64 // messages still in the outbox when Close gave up
 	Connects    uint64 // connections made (subscriptions included)
 	Discoveries uint64 // times the discovery messages were published
 	Commands    uint64 // commands handed to OnCommand
-	BadCommands uint64 // commands that could not be read, or were dropped while OnCommand was busy
+	BadCommands uint64 // commands that could not be read, were too large, or were dropped while OnCommand was busy
+	Connected   bool   // the connection is up
 }
 
 type topics struct {
@@ -115,8 +123,9 @@ type topics struct {
 
 // pending is a message handed to paho and its token.
 type pending struct {
-	m   message
-	tok paho.Token
+	id   uint64
+	conn uint64 // the connection it was sent on
+	tok  paho.Token
 }
 
 // Publisher publishes labels to an MQTT broker. Its methods are safe for concurrent use.
@@ -127,17 +136,21 @@ type Publisher struct {
 	topics topics
 	out    *outbox
 
-	inflight      chan pending
-	nInflight     atomic.Int64
-	classInflight atomic.Int64  // class messages among them
-	ready         atomic.Bool   // connected and onConnect done: the outbox may flow
-	connected     chan struct{} // gets a token at each connection
+	inflight  chan pending
+	sendMu    sync.Mutex    // held by send while handing over a message, and by onConnect to rewind
+	conn      atomic.Uint64 // the current connection's number (connects), read under sendMu
+	ready     atomic.Bool   // connected and onConnect done: the outbox may flow
+	connected chan struct{} // gets a token at each connection
+	lost      chan error    // gets the reason when the connection is lost
 
 	mu         sync.Mutex
 	classState []string // last ON/OFF per watched class, "" before the first
 	lastState  []byte   // last state payload
 
-	delivered, connects, discoveries, commands, badCommands atomic.Uint64
+	delivered, connects, discoveries, commands, badCommands, undelivered atomic.Uint64
+	connectedAt                                                          atomic.Int64  // UnixNano of the last CONNACK
+	dropWarned                                                           atomic.Bool   // the outbox overflowed since the last summary
+	droppedSummarised                                                    atomic.Uint64 // Dropped at the last summary
 
 	cmds   chan Command
 	closed atomic.Bool
@@ -147,12 +160,12 @@ type Publisher struct {
 
 // Open checks cfg, connects to the broker and starts publishing. It returns an error for a bad
 // configuration, unreadable TLS files, a broker that refuses the connection (*ConnectError;
-// errors.Is(err, ErrNotAuthorized) for bad credentials) or a certificate it cannot accept, and
-// ctx ending before the first attempt finished. A broker that cannot be reached is not an error:
-// Open logs it and keeps trying in the background, with backoff up to cfg.MaxReconnectInterval,
-// while messages wait in the outbox. Once connected, lost connections are re-established by paho
-// with the same backoff, and the subscriptions, availability, discovery and class states are
-// published again.
+// errors.Is(err, ErrNotAuthorized) for bad credentials), a certificate it cannot accept, a TLS
+// URL for a plain port or the reverse (errors.Is(err, ErrTLSMismatch)), and ctx ending before
+// the first attempt finished. A broker that cannot be reached is not an error: Open logs it and
+// keeps trying in the background, at most cfg.MaxReconnectInterval apart, while messages wait in
+// the outbox. Lost connections are made again the same way, and the subscriptions,
+// availability, discovery and class states are published again.
 func Open(ctx context.Context, cfg Config) (*Publisher, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -169,8 +182,9 @@ func Open(ctx context.Context, cfg Config) (*Publisher, error) {
 		cfg:        cfg,
 		log:        cfg.Logger.With("broker", cfg.Broker, "device", cfg.Device),
 		out:        newOutbox(cfg.Outbox),
-		inflight:   make(chan pending, cfg.Inflight),
+		inflight:   make(chan pending, 2*cfg.Inflight),
 		connected:  make(chan struct{}, 1),
+		lost:       make(chan error, 1),
 		classState: make([]string, len(cfg.Classes)),
 		cmds:       make(chan Command, 16),
 		stop:       make(chan struct{}),
@@ -188,32 +202,34 @@ func Open(ctx context.Context, cfg Config) (*Publisher, error) {
 		p.topics.class = append(p.topics.class, base+"class/"+Slug(name))
 		p.topics.classConfig = append(p.topics.classConfig, cfg.DiscoveryPrefix+"/binary_sensor/"+cfg.Device+"_"+Slug(name)+"/config")
 	}
+	if cfg.Password != "" && tlsCfg == nil && !loopbackBroker(cfg.Broker) {
+		p.log.Warn("mqtt: the password goes unencrypted over plain TCP to a broker that is not on this machine; use ssl:// (mqtts://) with the broker's TLS port")
+	}
 
 	opts := paho.NewClientOptions().
 		AddBroker(cfg.Broker).
 		SetClientID(cfg.ClientID).
 		SetProtocolVersion(4).
-		// A clean session: the subscriptions are made again in onConnect after every connection,
-		// so commands sent while the device was away are not replayed hours later.
+		// A clean session and no automatic reconnection: connectLoop makes every connection, so
+		// that it can retry at short intervals whatever happened before (paho's own backoff
+		// grows to MaxReconnectInterval and only resets after 20 s without errors), and the
+		// outbox, not paho's store, keeps and resends unacknowledged messages in order (paho's
+		// resume of in-flight messages races with its sender: eclipse-paho/paho.mqtt.golang#703).
+		// The subscriptions are made again in onConnect, so commands sent while the device was
+		// away are not replayed hours later.
 		SetCleanSession(true).
-		SetAutoReconnect(true).
-		SetConnectRetry(false). // the first connection is retried by connectLoop, which can tell a refusal from a network error
+		SetAutoReconnect(false).
+		SetConnectRetry(false).
 		SetConnectTimeout(cfg.ConnectTimeout).
+		SetWriteTimeout(cfg.ConnectTimeout).
 		SetKeepAlive(cfg.KeepAlive).
-		SetPingTimeout(min(cfg.KeepAlive, 10*time.Second)).
-		SetMaxReconnectInterval(cfg.MaxReconnectInterval).
+		SetPingTimeout(cfg.PingTimeout).
 		SetBinaryWill(p.topics.availability, []byte(Offline), QoS, true).
-		SetOnConnectHandler(p.onConnect).
-		SetReconnectingHandler(func(paho.Client, *paho.ClientOptions) {
-			p.ready.Store(false) // runs before each attempt, so before the onConnect that sets it again
-		}).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
-			p.log.Warn("mqtt: connection lost; reconnecting", "err", err)
-		}).
-		SetConnectionNotificationHandler(func(_ paho.Client, n paho.ConnectionNotification) {
-			// Failures of the first connection are logged by connectLoop; these are reconnections.
-			if f, ok := n.(paho.ConnectionNotificationFailed); ok && p.connects.Load() > 0 {
-				p.log.Warn("mqtt: connection attempt failed", "err", f.Reason)
+			p.ready.Store(false)
+			select {
+			case p.lost <- err:
+			default:
 			}
 		})
 	if cfg.Username != "" {
@@ -223,6 +239,14 @@ func Open(ctx context.Context, cfg Config) (*Publisher, error) {
 		opts.SetTLSConfig(tlsCfg)
 	}
 	p.client = paho.NewClient(opts)
+	if cfg.OutboxFile != "" {
+		n, err := p.unspill()
+		if err != nil {
+			p.log.Error("mqtt: the saved outbox could not be read whole", "err", err, "loaded", n)
+		} else if n > 0 {
+			p.log.Info("mqtt: loaded the messages saved at the last shutdown", "file", cfg.OutboxFile, "messages", n)
+		}
+	}
 
 	first := make(chan error, 1)
 	p.wg.Add(4)
@@ -243,13 +267,30 @@ func Open(ctx context.Context, cfg Config) (*Publisher, error) {
 	return p, nil
 }
 
-// connectLoop makes the first connection, retrying network errors with backoff. It sends the
-// outcome of the first attempt to first: nil when connected or when the broker could not be
-// reached (the loop goes on), the error when the broker refused.
+// connectLoop makes every connection. While the broker cannot be reached it tries again after
+// 100 ms, then at intervals doubling up to cfg.MaxReconnectInterval (default 250 ms), and starts
+// from 100 ms again after every lost connection. It sends the outcome of the first attempt to
+// first: nil when connected or when the broker could not be reached (the loop goes on), the
+// error when the broker refused or the URL cannot work (a TLS/plain mismatch).
 func (p *Publisher) connectLoop(first chan<- error) {
 	defer p.wg.Done()
-	wait := min(time.Second, p.cfg.MaxReconnectInterval)
-	for attempt := 1; ; attempt++ {
+	const minWait = 100 * time.Millisecond
+	var (
+		wait      = min(minWait, p.cfg.MaxReconnectInterval)
+		attempts  int       // failed attempts since the last connection
+		downSince time.Time // when the last connection was lost, or the first attempt began
+		lastLog   time.Time
+		diagnosed bool // the failure of this streak was examined for a TLS mismatch
+		losses    int  // connections lost
+		lastLoss  time.Time
+	)
+	downSince = time.Now()
+	for {
+		select { // a loss reported for an earlier connection
+		case <-p.lost:
+		default:
+		}
+		p.log.Debug("mqtt: connecting")
 		tok := p.client.Connect()
 		select {
 		case <-tok.Done():
@@ -264,22 +305,64 @@ func (p *Publisher) connectLoop(first chan<- error) {
 		}
 		err := tok.Error()
 		if err == nil {
-			if attempt > 1 {
-				p.log.Info("mqtt: broker reached", "attempts", attempt)
+			p.connectedAt.Store(time.Now().UnixNano())
+			if attempts > 0 || p.connects.Load() > 0 {
+				p.log.Info("mqtt: broker reached", "attempts", attempts+1, "down_for", time.Since(downSince).Round(time.Millisecond))
 			}
 			if first != nil {
 				first <- nil
+				first = nil
 			}
-			return
+			up := time.Now()
+			p.onConnect(p.client)
+			select {
+			case err := <-p.lost:
+				losses++
+				if lastLoss.IsZero() || time.Since(lastLoss) >= 30*time.Second {
+					p.log.Warn("mqtt: connection lost; reconnecting", "err", err, "losses", losses)
+					lastLoss = time.Now()
+				} else {
+					p.log.Debug("mqtt: connection lost; reconnecting", "err", err, "losses", losses)
+				}
+			case <-p.stop:
+				return
+			}
+			attempts, diagnosed, downSince, lastLog = 0, false, time.Now(), time.Time{}
+			if time.Since(up) >= time.Second {
+				wait = min(minWait, p.cfg.MaxReconnectInterval)
+				continue
+			}
+			// Lost within a second of being made (another client with the same ID, a broker
+			// that drops this client): wait before trying again, longer each time.
+			select {
+			case <-time.After(wait):
+			case <-p.stop:
+				return
+			}
+			wait = min(2*wait, p.cfg.MaxReconnectInterval)
+			continue
 		}
-		if cerr := p.permanent(tok, err); cerr != nil {
+		attempts++
+		p.log.Debug("mqtt: connection attempt failed", "err", err, "attempts", attempts)
+		cerr := p.permanent(tok, err)
+		if cerr == nil && !diagnosed && !isDialError(err) {
+			diagnosed = true
+			cerr = diagnoseMismatch(p.cfg.Broker, err, p.cfg.ConnectTimeout, p.stop)
+		}
+		if cerr != nil {
 			if first != nil {
 				first <- cerr
 				return
 			}
-			p.log.Error("mqtt: broker refused the connection; retrying", "err", cerr, "attempt", attempt, "retry_in", wait)
-		} else {
-			p.log.Warn("mqtt: broker unreachable; labels wait in the outbox", "err", err, "attempt", attempt, "retry_in", wait)
+			if lastLog.IsZero() || time.Since(lastLog) >= 30*time.Second {
+				p.log.Error("mqtt: broker refused the connection; retrying", "err", cerr, "attempts", attempts)
+				lastLog = time.Now()
+			}
+		} else if lastLog.IsZero() || time.Since(lastLog) >= 30*time.Second {
+			// The first failure of an outage is logged, then one line every 30 s.
+			p.log.Warn("mqtt: broker unreachable; labels wait in the outbox", "err", err, "attempts", attempts,
+				"down_for", time.Since(downSince).Round(time.Millisecond), "retry_every", p.cfg.MaxReconnectInterval)
+			lastLog = time.Now()
 		}
 		if first != nil {
 			first <- nil
@@ -292,6 +375,13 @@ func (p *Publisher) connectLoop(first chan<- error) {
 		}
 		wait = min(2*wait, p.cfg.MaxReconnectInterval)
 	}
+}
+
+// isDialError reports whether err is a failure to reach the broker's port at all (refused,
+// unreachable, timed out), as opposed to a failure after the TCP connection was made.
+func isDialError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // permanent returns a *ConnectError when a failed connection cannot succeed by retrying.
@@ -315,47 +405,77 @@ func (p *Publisher) permanent(tok paho.Token, err error) error {
 	return nil
 }
 
-// onConnect runs on paho's goroutine after every connection: subscribe, then publish
-// availability, discovery and the class states (all lost if the broker restarted).
+// onConnect runs after every connection, before the outbox flows: subscribe, publish
+// availability and discovery, and put the class states the broker may have lost (it may have
+// restarted) at the head of the outbox; then send the outbox again from its oldest message.
 func (p *Publisher) onConnect(c paho.Client) {
+	p.sendMu.Lock()
+	p.ready.Store(false)
+	p.out.rewind() // what was in flight on the previous connection is sent again, in order
+	n := p.conns()
+	p.sendMu.Unlock()
+
 	filters := map[string]byte{p.topics.set: QoS}
 	if !p.cfg.NoDiscovery {
 		filters[p.topics.haStatus] = QoS
 	}
-	sub := c.SubscribeMultiple(filters, p.route)
-	if !sub.WaitTimeout(p.cfg.ConnectTimeout) || sub.Error() != nil {
-		p.log.Error("mqtt: subscribing failed", "topics", filters, "err", sub.Error())
-	}
-	toks := []paho.Token{c.Publish(p.topics.availability, QoS, true, []byte(Online))}
+	// These go out before the outbox's messages (paho sends in order); the outbox does not wait
+	// for their acknowledgements, a goroutine checks them.
+	toks := []paho.Token{c.SubscribeMultiple(filters, p.route), c.Publish(p.topics.availability, QoS, true, []byte(Online))}
 	toks = append(toks, p.announce(c)...)
-	// Class messages that were in flight when the connection dropped are sent again by paho now;
-	// they may be older than the current class states, so those go after them. The outbox is
-	// held back (ready) until then, and class states are published under p.mu, so that the last
-	// ON/OFF the broker retains is the newest.
-	deadline := time.Now().Add(p.cfg.ConnectTimeout)
-	for p.classInflight.Load() > 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for _, t := range toks {
+			select {
+			case <-t.Done():
+			case <-p.stop:
+				return
+			}
+			if err := t.Error(); err != nil {
+				if _, sub := t.(*paho.SubscribeToken); sub {
+					p.log.Error("mqtt: subscribing failed: commands will not be received until the next connection", "topics", filters, "err", err)
+				} else {
+					p.log.Warn("mqtt: publishing availability or discovery after connecting failed", "err", err)
+				}
+				return
+			}
+		}
+	}()
+	// The current state of a class whose message is still in the outbox is sent with it; the
+	// others are sent again first. Class states are set under p.mu before being queued.
 	p.mu.Lock()
-	for i, v := range p.classState {
-		if v != "" {
-			toks = append(toks, c.Publish(p.topics.class[i], QoS, true, []byte(v)))
+	for i := len(p.classState) - 1; i >= 0; i-- {
+		if v := p.classState[i]; v != "" && !p.out.hasClass(i) {
+			p.out.pushFront(message{topic: p.topics.class[i], payload: []byte(v), retained: true, class: i})
 		}
 	}
 	p.mu.Unlock()
-	for _, t := range toks {
-		if !t.WaitTimeout(p.cfg.ConnectTimeout) || t.Error() != nil {
-			p.log.Warn("mqtt: publishing after connecting failed", "err", t.Error())
-			break
-		}
-	}
 	p.ready.Store(true)
-	n := p.connects.Add(1)
 	p.log.Info("mqtt: connected", "connection", n)
+	p.out.signal()
 	select {
 	case p.connected <- struct{}{}:
 	default:
 	}
+}
+
+// conns counts a new connection and returns its number.
+func (p *Publisher) conns() uint64 {
+	n := p.connects.Add(1)
+	p.conn.Store(n)
+	return n
+}
+
+// summariseDrops logs, once, how many messages a full outbox dropped since the last summary. It
+// runs when the outbox is half empty again after overflowing, and at Close.
+func (p *Publisher) summariseDrops() {
+	if !p.dropWarned.CompareAndSwap(true, false) {
+		return
+	}
+	_, d := p.out.len()
+	prev := p.droppedSummarised.Swap(d)
+	p.log.Warn("mqtt: the outbox was full: oldest state messages were dropped", "dropped", d-prev, "dropped_total", d, "outbox", p.cfg.Outbox)
 }
 
 // announce publishes the Home Assistant discovery messages.
@@ -375,6 +495,11 @@ func (p *Publisher) announce(c paho.Client) []paho.Token {
 func (p *Publisher) route(_ paho.Client, m paho.Message) {
 	switch m.Topic() {
 	case p.topics.set:
+		if n := len(m.Payload()); n > p.cfg.MaxCommandBytes {
+			p.badCommands.Add(1)
+			p.log.Warn("mqtt: ignoring command: payload too large", "bytes", n, "max_bytes", p.cfg.MaxCommandBytes)
+			return
+		}
 		cmd, err := parseCommand(m.Payload())
 		if err != nil {
 			p.badCommands.Add(1)
@@ -406,7 +531,7 @@ func (p *Publisher) route(_ paho.Client, m paho.Message) {
 			last := p.lastState
 			p.mu.Unlock()
 			if last != nil && !p.closed.Load() {
-				p.out.push(message{topic: p.topics.state, payload: last, class: -1})
+				p.push(message{topic: p.topics.state, payload: last, class: -1})
 			}
 		}()
 	}
@@ -428,27 +553,23 @@ func (p *Publisher) dispatch() {
 	}
 }
 
-// send moves messages from the outbox to paho while connected (after onConnect), at most cfg.Inflight at a time.
+// push queues m, warning once when the outbox starts dropping messages.
+func (p *Publisher) push(m message) {
+	if p.out.push(m) && p.dropWarned.CompareAndSwap(false, true) {
+		p.log.Warn("mqtt: the outbox is full: dropping the oldest state messages until the broker takes them (a summary follows)",
+			"outbox", p.cfg.Outbox, "connected", p.ready.Load())
+	}
+}
+
+// send hands the outbox's messages to paho in order while connected (after onConnect), at most
+// cfg.Inflight unacknowledged at a time.
 func (p *Publisher) send() {
 	defer p.wg.Done()
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if p.ready.Load() && p.client.IsConnectionOpen() {
-			p.nInflight.Add(1) // before pop, so that Close never sees the message in neither place
-			if m, ok := p.out.pop(); ok {
-				if m.class >= 0 {
-					p.classInflight.Add(1)
-				}
-				tok := p.client.Publish(m.topic, QoS, m.retained, m.payload)
-				select {
-				case p.inflight <- pending{m, tok}:
-					continue
-				case <-p.stop:
-					return
-				}
-			}
-			p.nInflight.Add(-1)
+		if p.sendOne() {
+			continue
 		}
 		select {
 		case <-p.out.ready:
@@ -460,9 +581,31 @@ func (p *Publisher) send() {
 	}
 }
 
-// ack waits for the PUBACKs in order. A message whose publication failed (paho gave up on it)
-// goes back to the head of the outbox. Messages in flight when the connection drops stay with
-// paho, which sends them again after reconnecting.
+// sendOne hands over the next message, if the connection is ready and the window open.
+func (p *Publisher) sendOne() bool {
+	p.sendMu.Lock()
+	if !p.ready.Load() || !p.client.IsConnectionOpen() {
+		p.sendMu.Unlock()
+		return false
+	}
+	m, ok := p.out.next(p.cfg.Inflight)
+	if !ok {
+		p.sendMu.Unlock()
+		return false
+	}
+	pd := pending{id: m.id, conn: p.conn.Load(), tok: p.client.Publish(m.topic, QoS, m.retained, m.payload)}
+	p.sendMu.Unlock()
+	select {
+	case p.inflight <- pd:
+		return true
+	case <-p.stop:
+		return false
+	}
+}
+
+// ack waits for the PUBACKs. An acknowledged message leaves the outbox. A publication that failed
+// on the current connection makes the messages in flight be sent again in order; one that failed
+// because its connection was lost is sent again after the next connection.
 func (p *Publisher) ack() {
 	defer p.wg.Done()
 	for {
@@ -474,15 +617,25 @@ func (p *Publisher) ack() {
 				return
 			}
 			if err := pd.tok.Error(); err != nil {
-				p.log.Debug("mqtt: publication failed; requeued", "topic", pd.m.topic, "err", err)
-				p.out.pushFront(pd.m)
-			} else {
+				p.log.Debug("mqtt: publication failed; it will be sent again", "err", err)
+				p.sendMu.Lock()
+				// Not when the connection is gone: paho fails its tokens before the loss is
+				// reported, and onConnect rewinds for the next connection anyway.
+				if pd.conn == p.conn.Load() && p.ready.Load() && p.client.IsConnectionOpen() {
+					p.out.rewind()
+				}
+				p.sendMu.Unlock()
+				continue
+			}
+			if p.out.ack(pd.id) {
 				p.delivered.Add(1)
 			}
-			if pd.m.class >= 0 {
-				p.classInflight.Add(-1)
+			if p.dropWarned.Load() {
+				if n, _ := p.out.len(); n <= p.cfg.Outbox/2 {
+					p.summariseDrops()
+				}
 			}
-			p.nInflight.Add(-1)
+			p.out.signal()
 		case <-p.stop:
 			return
 		}
@@ -523,7 +676,7 @@ func (p *Publisher) PublishState(s State) error {
 	p.mu.Lock()
 	p.lastState = b
 	p.mu.Unlock()
-	p.out.push(message{topic: p.topics.state, payload: b, class: -1})
+	p.push(message{topic: p.topics.state, payload: b, class: -1})
 	return nil
 }
 
@@ -551,7 +704,7 @@ func (p *Publisher) PublishClass(name string, active bool) error {
 	p.mu.Lock()
 	p.classState[i] = v
 	p.mu.Unlock()
-	p.out.push(message{topic: p.topics.class[i], payload: []byte(v), retained: true, class: i})
+	p.push(message{topic: p.topics.class[i], payload: []byte(v), retained: true, class: i})
 	return nil
 }
 
@@ -577,22 +730,27 @@ func (p *Publisher) Connected() bool { return p.client.IsConnectionOpen() }
 
 // Stats returns the counters.
 func (p *Publisher) Stats() Stats {
-	q, d := p.out.len()
+	q, inflight, d, r := p.out.counts()
 	return Stats{
 		Queued:      q,
-		Inflight:    int(p.nInflight.Load()),
+		Inflight:    inflight,
 		Delivered:   p.delivered.Load(),
 		Dropped:     d,
+		Retried:     r,
+		Undelivered: p.undelivered.Load(),
 		Connects:    p.connects.Load(),
 		Discoveries: p.discoveries.Load(),
 		Commands:    p.commands.Load(),
 		BadCommands: p.badCommands.Load(),
+		Connected:   p.ready.Load() && p.client.IsConnectionOpen(),
 	}
 }
 
-// Close stops taking messages, waits until the outbox is delivered or ctx ends, publishes
-// availability offline (waiting for it at most one second more), disconnects and stops the
-// Publisher's goroutines. It reports the messages left undelivered.
+// Close stops taking messages and waits until the outbox is delivered or ctx ends, reconnecting
+// meanwhile as often as it takes. It then publishes availability offline (waiting for it at most
+// one second more), disconnects and stops the Publisher's goroutines. When messages were left
+// undelivered it saves them in cfg.OutboxFile if set (then it returns nil), or else logs an error
+// saying how many and returns an error naming the broker.
 func (p *Publisher) Close(ctx context.Context) error {
 	if !p.closed.CompareAndSwap(false, true) {
 		return ErrClosed
@@ -601,7 +759,7 @@ func (p *Publisher) Close(ctx context.Context) error {
 	defer tick.Stop()
 	var ctxErr error
 	for ctxErr == nil {
-		if q, _ := p.out.len(); q == 0 && p.nInflight.Load() == 0 {
+		if q, _ := p.out.len(); q == 0 {
 			break
 		}
 		select {
@@ -610,26 +768,44 @@ func (p *Publisher) Close(ctx context.Context) error {
 			ctxErr = ctx.Err()
 		}
 	}
-	if p.client.IsConnectionOpen() {
+	if p.ready.Load() && p.client.IsConnectionOpen() {
 		t := p.client.Publish(p.topics.availability, QoS, true, []byte(Offline))
 		if !t.WaitTimeout(time.Second) || t.Error() != nil {
 			p.log.Warn("mqtt: publishing offline failed", "err", t.Error())
 		}
 	}
+	p.summariseDrops()
 	left := p.shutdown()
-	p.log.Info("mqtt: closed", "delivered", p.delivered.Load(), "undelivered", left)
+	p.undelivered.Store(uint64(left))
+	st := p.Stats()
+	if left > 0 && p.cfg.OutboxFile != "" {
+		if err := p.spill(); err != nil {
+			p.log.Error("mqtt: could not save the undelivered messages", "err", err)
+		} else {
+			// Kept, not lost: not an error.
+			p.log.Warn("mqtt: closed with messages not yet delivered: saved, to be sent after the next start", "file", p.cfg.OutboxFile, "messages", left)
+			return nil
+		}
+	}
 	if left > 0 {
+		p.log.Error("mqtt: closed with messages NOT delivered", "undelivered", left, "delivered", st.Delivered, "dropped", st.Dropped, "connected", p.ready.Load(), "err", ctxErr)
 		return fmt.Errorf("mqtt: close: %d messages not delivered to %s: %w", left, p.cfg.Broker, ctxErr)
 	}
+	p.log.Info("mqtt: closed", "delivered", st.Delivered, "dropped", st.Dropped)
 	return nil
 }
 
 // shutdown disconnects and stops the goroutines; it returns the messages not delivered.
 func (p *Publisher) shutdown() int {
 	p.closed.Store(true)
+	select {
+	case <-p.stop:
+	default:
+		close(p.stop)
+	}
 	p.client.Disconnect(250)
-	close(p.stop)
 	p.wg.Wait()
+	p.client.Disconnect(0) // a connection made while stopping
 	q, _ := p.out.len()
-	return q + int(p.nInflight.Load())
+	return q
 }

@@ -82,24 +82,60 @@ func TestOutboxCoalescesClasses(t *testing.T) {
 	}
 }
 
-func TestOutboxPushFront(t *testing.T) {
-	o := newOutbox(3)
-	o.push(state(1))
-	o.pushFront(state(0))
-	o.push(class(0, "OFF"))
-	o.pushFront(class(0, "ON")) // older than the waiting OFF: discarded
-	if got, want := contents(o), "s=0 s=1 c0=OFF"; got != want {
-		t.Errorf("%q, want %q", got, want)
+// TestOutboxInflightRewind: messages stay until acknowledged; a rewind sends the unacknowledged
+// ones again in order; in-flight messages are never dropped or coalesced.
+func TestOutboxInflightRewind(t *testing.T) {
+	o := newOutbox(4)
+	for i := range 3 {
+		o.push(state(i))
 	}
-	o.push(state(1))
-	o.push(state(2))
+	o.push(class(0, "ON"))
+	var ids []uint64
+	for range 3 {
+		m, ok := o.next(3)
+		if !ok {
+			t.Fatal("next: nothing")
+		}
+		ids = append(ids, m.id)
+	}
+	if _, ok := o.next(3); ok {
+		t.Fatal("next beyond the window")
+	}
+	if !o.ack(ids[0]) || o.ack(ids[0]) {
+		t.Fatal("ack: want true once")
+	}
+	// Full at state 4: the oldest waiting state message (3) goes, not those in flight (1, 2),
+	// nor the class message.
 	o.push(state(3))
-	o.pushFront(state(0)) // full: it is the oldest state message, so it is dropped
-	o.pushFront(class(5, "ON"))
-	if got, want := contents(o), "c5=ON s=2 s=3"; got != want {
+	o.push(state(4))
+	if n, inflight, d, _ := o.counts(); n != 4 || inflight != 2 || d != 1 {
+		t.Errorf("n %d, in flight %d, dropped %d; want 4, 2, 1", n, inflight, d)
+	}
+	o.rewind()
+	var got []string
+	for {
+		m, ok := o.next(10)
+		if !ok {
+			break
+		}
+		got = append(got, string(m.payload))
+	}
+	if g, want := strings.Join(got, " "), "1 2 ON 4"; g != want {
+		t.Errorf("after rewind %q, want %q", g, want)
+	}
+	if _, _, _, r := o.counts(); r != 2 {
+		t.Errorf("retried %d, want 2", r)
+	}
+	// All in flight and full: the new message is the one dropped.
+	o.push(state(5))
+	if got, want := contents(o), "s=1 s=2 c0=ON s=4"; got != want {
 		t.Errorf("%q, want %q", got, want)
 	}
-	if _, d := o.len(); d != 2 {
-		t.Errorf("dropped %d, want 2", d)
+	o.push(class(1, "ON"))
+	if !o.pushFront(class(2, "OFF")) {
+		t.Fatal("pushFront refused")
+	}
+	if got, want := contents(o), "c2=OFF c1=ON"; got != want {
+		t.Errorf("%q, want %q", got, want)
 	}
 }
