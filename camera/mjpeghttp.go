@@ -23,7 +23,30 @@ type HTTPOptions struct {
 	Timeout time.Duration // longest wait for a frame; default 10 s
 	Backoff Backoff
 	Log     *slog.Logger
+	// MaxFrameBytes bounds a part of the stream (one JPEG); default DefaultMaxFrameBytes. A longer
+	// part is a *FrameError, read no further than the limit; one that goes on past
+	// skipFactor*MaxFrameBytes without its closing boundary drops the connection.
+	MaxFrameBytes int
+	// MaxPixels bounds a frame's width*height, read from its JPEG header before anything decodes
+	// it; default DefaultStreamPixels. A larger frame is a *FrameError.
+	MaxPixels int
+	// StartTimeout, OnState: see Options.
+	StartTimeout time.Duration
+	OnState      func(State)
 }
+
+// DefaultMaxFrameBytes bounds one JPEG of an MJPEG stream (4 MiB: a 4K frame at high quality is
+// 1 to 2 MiB).
+const DefaultMaxFrameBytes = 4 << 20
+
+// DefaultStreamPixels bounds the frames of an MJPEG stream: 8 Mpx (1<<23), 4K UHD (3840x2160)
+// included. Decoding a baseline 4:2:0 JPEG of that size takes 12 MiB, which keeps the daemon under
+// 64 MB.
+const DefaultStreamPixels = 1 << 23
+
+// skipFactor: an oversized part is skipped (the stream goes on) if it ends within skipFactor times
+// the limit; otherwise the connection is dropped and opened again.
+const skipFactor = 8
 
 // OpenHTTP reads an MJPEG stream over HTTP, as IP cameras serve it (multipart/x-mixed-replace, one
 // JPEG per part), or a single JPEG (a snapshot URL, fetched again for each frame). A dropped
@@ -35,14 +58,16 @@ func OpenHTTP(ctx context.Context, url string, o HTTPOptions) (Source, error) {
 	if o.Timeout == 0 {
 		o.Timeout = 10 * time.Second
 	}
-	open := func(ctx context.Context) (Source, error) { return openHTTPOnce(ctx, url, o) }
-	s, err := openHTTPOnce(ctx, url, o)
-	if err != nil {
-		return nil, err
+	if o.MaxFrameBytes <= 0 {
+		o.MaxFrameBytes = DefaultMaxFrameBytes
 	}
+	if o.MaxPixels <= 0 {
+		o.MaxPixels = DefaultStreamPixels
+	}
+	open := func(ctx context.Context) (Source, error) { return openHTTPOnce(ctx, url, o) }
 	r := newReopener(url, o.Backoff, o.Log, open)
-	r.cur = s
-	return r, nil
+	r.startTimeout, r.onState = o.StartTimeout, o.OnState
+	return r.start(ctx)
 }
 
 type httpStream struct {
@@ -57,6 +82,7 @@ type httpStream struct {
 	buf    bytes.Buffer
 	seq    uint64
 	closed bool
+	broken error // set after a part too long to skip: Next gives it, and the reopener reconnects
 }
 
 func openHTTPOnce(ctx context.Context, url string, o HTTPOptions) (*httpStream, error) {
@@ -109,33 +135,57 @@ func (s *httpStream) Next(ctx context.Context) (*Frame, error) {
 	s.timer.Reset(s.o.Timeout)
 	stop := context.AfterFunc(ctx, s.cancel)
 	defer stop()
+	if s.broken != nil {
+		return nil, s.broken
+	}
 	s.buf.Reset()
+	var part io.Reader = s.body
 	if s.parts == nil {
 		if s.seq > 0 { // a snapshot URL: one image per request
 			return nil, errSnapshotDone
 		}
-		if _, err := s.buf.ReadFrom(s.body); err != nil {
-			return nil, fmt.Errorf("camera: %s: %w", s.url, err)
-		}
 	} else {
-		part, err := s.parts.NextPart()
+		p, err := s.parts.NextPart()
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("camera: %s: the stream ended", s.url) // not io.EOF: reconnect
 		}
 		if err != nil {
 			return nil, fmt.Errorf("camera: %s: %w", s.url, err)
 		}
-		_, err = s.buf.ReadFrom(part)
-		if err != nil {
-			return nil, fmt.Errorf("camera: %s: %w", s.url, err)
+		part = p
+	}
+	// Read one byte more than allowed, never more: a part without its closing boundary must not
+	// fill the memory.
+	limit := int64(s.o.MaxFrameBytes)
+	if _, err := s.buf.ReadFrom(io.LimitReader(part, limit+1)); err != nil {
+		return nil, fmt.Errorf("camera: %s: %w", s.url, err)
+	}
+	seq := s.seq
+	s.seq++
+	if int64(s.buf.Len()) > limit {
+		s.buf.Reset()
+		ferr := &FrameError{Sequence: seq, Err: fmt.Errorf("%s: frame larger than the %d bytes allowed (max_frame_bytes)", s.url, limit)}
+		if s.parts == nil {
+			return nil, ferr // a snapshot: the next Next fetches it again
 		}
+		// Skip the rest of the part, if it ends within reason; else drop the connection.
+		n, err := io.CopyN(io.Discard, part, (skipFactor-1)*limit)
+		if err == nil && n == (skipFactor-1)*limit {
+			s.broken = fmt.Errorf("camera: %s: a part went on for more than %d bytes without its boundary; reconnecting", s.url, skipFactor*limit)
+		} else if err != nil && !errors.Is(err, io.EOF) {
+			s.broken = fmt.Errorf("camera: %s: %w", s.url, err)
+		}
+		return nil, ferr
 	}
 	f := &s.frame
-	f.Data, f.Sequence, f.Timestamp = s.buf.Bytes(), s.seq, time.Now()
-	s.seq++
+	f.Data, f.Sequence, f.Timestamp = s.buf.Bytes(), seq, time.Now()
 	cfg, err := jpeg.DecodeConfig(bytes.NewReader(f.Data))
 	if err != nil {
 		return nil, &FrameError{Sequence: f.Sequence, Err: fmt.Errorf("%s: not a JPEG image: %w", s.url, err)}
+	}
+	// Refuse absurd dimensions before anything decodes the frame and allocates for them.
+	if int64(cfg.Width)*int64(cfg.Height) > int64(s.o.MaxPixels) {
+		return nil, &FrameError{Sequence: f.Sequence, Err: fmt.Errorf("%s: frame of %dx%d pixels is larger than the %d allowed (max_pixels)", s.url, cfg.Width, cfg.Height, s.o.MaxPixels)}
 	}
 	f.Width, f.Height = cfg.Width, cfg.Height
 	return f, nil
