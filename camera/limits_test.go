@@ -23,13 +23,19 @@ import (
 // hugeJPEG is a valid small JPEG whose frame header (SOF) claims w x h pixels: DecodeConfig
 // reports w x h, and decoding it would allocate for all of them before finding the data short.
 func hugeJPEG(t *testing.T, w, h int) []byte {
-	b := append([]byte(nil), writeJPEG(t, "", 16, 16)...)
+	return patchSOF(t, writeJPEG(t, "", 16, 16), 0xc0, w, h)
+}
+
+// patchSOF rewrites the JPEG's frame header: its marker (0xc0 baseline, 0xc2 progressive) and size.
+func patchSOF(t *testing.T, jpg []byte, marker byte, w, h int) []byte {
+	b := append([]byte(nil), jpg...)
 	for i := 2; i+9 < len(b); {
 		if b[i] != 0xff {
 			t.Fatalf("no marker at %d", i)
 		}
 		m, n := b[i+1], int(b[i+2])<<8|int(b[i+3])
 		if m == 0xc0 || m == 0xc2 { // SOF0, SOF2: length, precision, height, width
+			b[i+1] = marker
 			b[i+5], b[i+6], b[i+7], b[i+8] = byte(h>>8), byte(h), byte(w>>8), byte(w)
 			return b
 		}
@@ -117,8 +123,12 @@ func TestMJPEGPartWithoutEnd(t *testing.T) {
 func TestMJPEGPixelLimit(t *testing.T) {
 	good := writeJPEG(t, "", 64, 48)
 	huge := hugeJPEG(t, 10000, 10000)
+	prog := patchSOF(t, good, 0xc2, 64, 48)
+	if progressiveJPEG(good) || !progressiveJPEG(prog) {
+		t.Fatal("progressiveJPEG is wrong")
+	}
 	var conns atomic.Int32
-	srv := mjpegServer(t, [][]byte{good, huge, good}, &conns)
+	srv := mjpegServer(t, [][]byte{good, huge, prog, good}, &conns)
 	defer srv.Close()
 	src, err := Open(context.Background(), srv.URL+"/video.mjpg", Options{Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -131,14 +141,16 @@ func TestMJPEGPixelLimit(t *testing.T) {
 	defer cancel()
 	var got []string
 	grew := heapGrowth(func() {
-		for i := 0; i < 3; i++ {
+		for i := 0; i < 4; i++ {
 			f, err := src.Next(ctx)
 			if err == nil {
 				err = pre.FillFrame(dst, f) // what the pipeline does with a frame: decode it
 			}
 			switch {
-			case IsFrameError(err) && strings.Contains(err.Error(), "10000x10000 pixels is larger than the 8388608 allowed"):
+			case IsFrameError(err) && strings.Contains(err.Error(), "10000x10000 pixels is larger than the 2097152 allowed"):
 				got = append(got, "toobig")
+			case IsFrameError(err) && strings.Contains(err.Error(), "a progressive JPEG of 64x48 pixels"):
+				got = append(got, "progressive")
 			case err != nil:
 				got = append(got, "error: "+err.Error())
 			default:
@@ -149,7 +161,7 @@ func TestMJPEGPixelLimit(t *testing.T) {
 	if grew > 16<<20 {
 		t.Errorf("a 10000x10000 header made the source and preprocessing allocate %d MiB", grew>>20)
 	}
-	if want := "64x48 toobig 64x48"; strings.Join(got, " ") != want {
+	if want := "64x48 toobig progressive 64x48"; strings.Join(got, " ") != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 	// A smaller limit in the URL's fragment (never sent to the camera) refuses the 64x48 frames too.

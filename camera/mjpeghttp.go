@@ -35,14 +35,14 @@ type HTTPOptions struct {
 	OnState      func(State)
 }
 
-// DefaultMaxFrameBytes bounds one JPEG of an MJPEG stream (4 MiB: a 4K frame at high quality is
-// 1 to 2 MiB).
-const DefaultMaxFrameBytes = 4 << 20
+// DefaultMaxFrameBytes bounds one JPEG of an MJPEG stream: 2 MiB (a 1080p frame is 100 to 500 KiB).
+const DefaultMaxFrameBytes = 2 << 20
 
-// DefaultStreamPixels bounds the frames of an MJPEG stream: 8 Mpx (1<<23), 4K UHD (3840x2160)
-// included. Decoding a baseline 4:2:0 JPEG of that size takes 12 MiB, which keeps the daemon under
-// 64 MB.
-const DefaultStreamPixels = 1 << 23
+// DefaultStreamPixels bounds the frames of an MJPEG stream: 2 Mpx (1<<21), 1920x1080 included.
+// Decoding and converting a frame takes 5.5 (4:2:0) to 7 (4:4:4) bytes a pixel, which at this size
+// keeps 'edgeinfer run' under 64 MB of RSS (measured: 53 and 60 MB); 4K frames (max_pixels=8388608)
+// take it to about 135 MB.
+const DefaultStreamPixels = 1 << 21
 
 // skipFactor: an oversized part is skipped (the stream goes on) if it ends within skipFactor times
 // the limit; otherwise the connection is dropped and opened again.
@@ -79,7 +79,7 @@ type httpStream struct {
 	parts  *multipart.Reader // nil: a single JPEG per request
 	timer  *time.Timer
 	frame  Frame
-	buf    bytes.Buffer
+	buf    []byte // the current part; its capacity never exceeds MaxFrameBytes+1
 	seq    uint64
 	closed bool
 	broken error // set after a part too long to skip: Next gives it, and the reopener reconnects
@@ -138,7 +138,6 @@ func (s *httpStream) Next(ctx context.Context) (*Frame, error) {
 	if s.broken != nil {
 		return nil, s.broken
 	}
-	s.buf.Reset()
 	var part io.Reader = s.body
 	if s.parts == nil {
 		if s.seq > 0 { // a snapshot URL: one image per request
@@ -157,13 +156,12 @@ func (s *httpStream) Next(ctx context.Context) (*Frame, error) {
 	// Read one byte more than allowed, never more: a part without its closing boundary must not
 	// fill the memory.
 	limit := int64(s.o.MaxFrameBytes)
-	if _, err := s.buf.ReadFrom(io.LimitReader(part, limit+1)); err != nil {
+	if err := s.readPart(part); err != nil {
 		return nil, fmt.Errorf("camera: %s: %w", s.url, err)
 	}
 	seq := s.seq
 	s.seq++
-	if int64(s.buf.Len()) > limit {
-		s.buf.Reset()
+	if int64(len(s.buf)) > limit {
 		ferr := &FrameError{Sequence: seq, Err: fmt.Errorf("%s: frame larger than the %d bytes allowed (max_frame_bytes)", s.url, limit)}
 		if s.parts == nil {
 			return nil, ferr // a snapshot: the next Next fetches it again
@@ -178,10 +176,15 @@ func (s *httpStream) Next(ctx context.Context) (*Frame, error) {
 		return nil, ferr
 	}
 	f := &s.frame
-	f.Data, f.Sequence, f.Timestamp = s.buf.Bytes(), seq, time.Now()
+	f.Data, f.Sequence, f.Timestamp = s.buf, seq, time.Now()
 	cfg, err := jpeg.DecodeConfig(bytes.NewReader(f.Data))
 	if err != nil {
 		return nil, &FrameError{Sequence: f.Sequence, Err: fmt.Errorf("%s: not a JPEG image: %w", s.url, err)}
+	}
+	// MJPEG is baseline JPEG. Decoding a progressive one keeps all its coefficients (4 bytes a
+	// pixel and component) on top of the image: too much to allow from a camera.
+	if progressiveJPEG(f.Data) {
+		return nil, &FrameError{Sequence: f.Sequence, Err: fmt.Errorf("%s: a progressive JPEG of %dx%d pixels; MJPEG streams are baseline JPEG", s.url, cfg.Width, cfg.Height)}
 	}
 	// Refuse absurd dimensions before anything decodes the frame and allocates for them.
 	if int64(cfg.Width)*int64(cfg.Height) > int64(s.o.MaxPixels) {
@@ -189,6 +192,59 @@ func (s *httpStream) Next(ctx context.Context) (*Frame, error) {
 	}
 	f.Width, f.Height = cfg.Width, cfg.Height
 	return f, nil
+}
+
+// readPart reads r into s.buf, at most MaxFrameBytes+1 bytes: the buffer grows (doubling) up to
+// that and no further, and is reused for the next part.
+func (s *httpStream) readPart(r io.Reader) error {
+	limit := s.o.MaxFrameBytes + 1
+	b := s.buf[:0]
+	for len(b) < limit {
+		if len(b) == cap(b) {
+			nb := make([]byte, len(b), min(max(2*cap(b), 64<<10), limit))
+			copy(nb, b)
+			b = nb
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			s.buf = b
+			return err
+		}
+	}
+	s.buf = b
+	return nil
+}
+
+// progressiveJPEG reports whether the JPEG's frame header is a progressive one (SOF2, SOF6, SOF10,
+// SOF14), walking the marker segments that come before it.
+func progressiveJPEG(b []byte) bool {
+	if len(b) < 4 || b[0] != 0xff || b[1] != 0xd8 {
+		return false
+	}
+	for i := 2; i+4 <= len(b); {
+		if b[i] != 0xff {
+			return false
+		}
+		m := b[i+1]
+		switch {
+		case m == 0xff: // fill byte
+			i++
+			continue
+		case m == 0x01 || m >= 0xd0 && m <= 0xd7: // standalone markers
+			i += 2
+			continue
+		case m == 0xc2 || m == 0xc6 || m == 0xca || m == 0xce:
+			return true
+		case m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc, m == 0xda:
+			return false // another frame header, or the scan: baseline or sequential
+		}
+		i += 2 + (int(b[i+2])<<8 | int(b[i+3]))
+	}
+	return false
 }
 
 // errSnapshotDone ends a snapshot URL's single-image response; the reopener fetches it again.
