@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
 	"os"
 	"slices"
@@ -178,7 +179,7 @@ func (s Spec) count(key string, def int, bytes bool) (int, error) {
 		}
 	}
 	n, err := strconv.Atoi(num)
-	if err != nil || n <= 0 || n > (1<<40)/mult {
+	if err != nil || n <= 0 || n > math.MaxInt32/mult {
 		if bytes {
 			return 0, fmt.Errorf("camera: %s %q: want a number of bytes, e.g. 4194304 or 4MiB", key, v)
 		}
