@@ -1,8 +1,10 @@
 package camera
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image/jpeg"
 	"io"
 	"os"
 	"path/filepath"
@@ -35,8 +37,9 @@ type FilesOptions struct {
 // listing the directory again.
 const relistEvery = time.Second
 
-// Files is a source that gives images from files as RGB24 frames: one image (once, or looping), or
-// every image of a directory in name order, looping. A file that cannot be decoded is a *FrameError
+// Files is a source that gives images from files: one image (once, or looping), or every image of
+// a directory in name order, looping. JPEG files are MJPEG frames, decoded where they are used
+// (straight into the input tensor: no decoded copies to keep); PNG and BMP files are RGB24 frames. A file that cannot be decoded is a *FrameError
 // and the next file follows; when none of them can be read, each further attempt waits longer
 // (FilesOptions.Backoff). It paces itself to FPS when set.
 type Files struct {
@@ -52,8 +55,13 @@ type Files struct {
 	wait   time.Duration // backoff before the next attempt, once a whole pass failed
 	state  stateReporter
 	frame  Frame
+	raw    []byte // the last JPEG file read
+	rgb    []byte // the last other image, converted
 	closed bool
 }
+
+// maxFileBytes bounds a JPEG file read whole.
+const maxFileBytes = 64 << 20
 
 // imageExts are the file names a directory source picks up.
 var imageExts = []string{".jpg", ".jpeg", ".png", ".bmp"}
@@ -173,7 +181,33 @@ func (s *Files) Next(ctx context.Context) (*Frame, error) {
 	s.i++
 	seq := s.seq
 	s.seq++
+	if f, err := s.readJPEG(path, seq); f != nil || err != nil {
+		return s.result(f, err, seq)
+	}
 	img, err := loadImage(path, s.o.MaxPixels)
+	if err != nil {
+		return s.result(nil, err, seq)
+	}
+	rgba := rgbaOf(img)
+	w, h := rgba.Rect.Dx(), rgba.Rect.Dy()
+	need := 3 * w * h
+	if cap(s.rgb) < need {
+		s.rgb = make([]byte, need)
+	}
+	s.frame = Frame{Format: RGB24, Width: w, Height: h, Stride: 3 * w, Data: s.rgb[:need],
+		Sequence: seq, Timestamp: time.Now(), ColorSpace: JPEG}
+	for y := 0; y < h; y++ {
+		src := rgba.Pix[y*rgba.Stride:]
+		dst := s.frame.Data[y*3*w:]
+		for x := 0; x < w; x++ {
+			dst[3*x], dst[3*x+1], dst[3*x+2] = src[4*x], src[4*x+1], src[4*x+2]
+		}
+	}
+	return s.result(&s.frame, nil, seq)
+}
+
+// result accounts for a file's frame or error.
+func (s *Files) result(f *Frame, err error, seq uint64) (*Frame, error) {
 	if err != nil {
 		s.failed++
 		if s.failed >= len(s.paths) {
@@ -185,21 +219,49 @@ func (s *Files) Next(ctx context.Context) (*Frame, error) {
 	if s.state.lost {
 		s.state.set(false, nil)
 	}
-	rgba := rgbaOf(img)
-	w, h := rgba.Rect.Dx(), rgba.Rect.Dy()
-	need := 3 * w * h
-	if cap(s.frame.Data) < need {
-		s.frame.Data = make([]byte, need)
+	return f, nil
+}
+
+// readJPEG reads the file at path and, if it is a JPEG, returns it as an MJPEG frame after checking
+// its header (its size in pixels, before anything decodes it). It returns nil, nil for other files.
+func (s *Files) readJPEG(path string, seq uint64) (*Frame, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("camera: %w", err)
 	}
-	s.frame = Frame{Format: RGB24, Width: w, Height: h, Stride: 3 * w, Data: s.frame.Data[:need],
-		Sequence: seq, Timestamp: time.Now(), ColorSpace: JPEG}
-	for y := 0; y < h; y++ {
-		src := rgba.Pix[y*rgba.Stride:]
-		dst := s.frame.Data[y*3*w:]
-		for x := 0; x < w; x++ {
-			dst[3*x], dst[3*x+1], dst[3*x+2] = src[4*x], src[4*x+1], src[4*x+2]
-		}
+	defer f.Close()
+	var magic [2]byte
+	if _, err := io.ReadFull(f, magic[:]); err != nil || magic != [2]byte{0xff, 0xd8} {
+		return nil, nil
 	}
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("camera: %w", err)
+	}
+	if st.Size() > maxFileBytes {
+		return nil, fmt.Errorf("camera: %s: a JPEG file of %d bytes, more than the %d allowed", path, st.Size(), maxFileBytes)
+	}
+	n := int(st.Size())
+	if cap(s.raw) < n {
+		s.raw = make([]byte, n)
+	}
+	s.raw = s.raw[:n]
+	copy(s.raw, magic[:])
+	if _, err := io.ReadFull(f, s.raw[2:]); err != nil {
+		return nil, fmt.Errorf("camera: %s: %w", path, err)
+	}
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(s.raw))
+	if err != nil {
+		return nil, fmt.Errorf("camera: %s: cannot decode image (JPEG, PNG and BMP are supported): %w", path, err)
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > int64(s.o.MaxPixels) {
+		return nil, fmt.Errorf("camera: %s: image of %dx%d pixels is larger than the %d allowed (max_pixels)", path, cfg.Width, cfg.Height, s.o.MaxPixels)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, fmt.Errorf("camera: %s: empty JPEG image", path)
+	}
+	s.frame = Frame{Format: MJPEG, Width: cfg.Width, Height: cfg.Height, Data: s.raw, Sequence: seq,
+		Timestamp: time.Now(), ColorSpace: JPEG}
 	return &s.frame, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"image/png"
 	"log/slog"
 	"mime/multipart"
 	"net"
@@ -15,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/edgeinfer/edgeinfer/models"
 )
 
 // states records what a source reports through Options.OnState.
@@ -250,6 +253,51 @@ func TestStartTimeoutBound(t *testing.T) {
 	for _, bad := range []string{"http://" + addr + "/#start_timeout=soon", "v4l2:/dev/video0?start_timeout=-1s", "http://" + addr + "/#colour=red"} {
 		if _, err := Open(context.Background(), bad, o); err == nil || !strings.Contains(err.Error(), fmt.Sprint("camera: ")) {
 			t.Fatalf("%s: %v", bad, err)
+		}
+	}
+}
+
+// JPEG files are passed on compressed (MJPEG frames, decoded into the tensor where they are used),
+// other images as RGB24; max_pixels applies to both, from the header.
+func TestFilesFormatsAndPixelLimit(t *testing.T) {
+	dir := t.TempDir()
+	writeJPEG(t, filepath.Join(dir, "a.jpg"), 40, 30)
+	p, _ := NewPattern(RGB24, 20, 10, 0)
+	f, _ := p.Next(context.Background())
+	img, _ := f.Image()
+	pf, _ := os.Create(filepath.Join(dir, "b.png"))
+	if err := png.Encode(pf, img); err != nil {
+		t.Fatal(err)
+	}
+	pf.Close()
+	src, err := Open(context.Background(), "dir:"+dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre, _ := NewPreprocessor(models.UInt8, []int{1, 8, 8, 3}, nil, nil, "")
+	dst := make([]byte, 8*8*3)
+	var got []string
+	for i := 0; i < 2; i++ {
+		f, err := src.Next(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pre.FillFrame(dst, f); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s %dx%d", f.Format, f.Width, f.Height))
+	}
+	if want := "MJPEG 40x30,RGB24 20x10"; strings.Join(got, ",") != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	small, err := Open(context.Background(), "dir:"+dir+"?max_pixels=500", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"40x30 pixels is larger than the 500 allowed", ""} {
+		f, err := small.Next(context.Background())
+		if want == "" && (err != nil || f.Width != 20) || want != "" && (!IsFrameError(err) || !strings.Contains(err.Error(), want)) {
+			t.Fatalf("max_pixels=500: %v, want %q", err, want)
 		}
 	}
 }
