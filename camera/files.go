@@ -39,9 +39,10 @@ const relistEvery = time.Second
 
 // Files is a source that gives images from files: one image (once, or looping), or every image of
 // a directory in name order, looping. JPEG files are MJPEG frames, decoded where they are used
-// (straight into the input tensor: no decoded copies to keep); PNG and BMP files are RGB24 frames. A file that cannot be decoded is a *FrameError
-// and the next file follows; when none of them can be read, each further attempt waits longer
-// (FilesOptions.Backoff). It paces itself to FPS when set.
+// (straight into the input tensor: no decoded copies to keep); PNG and BMP files are RGB24 frames.
+// A file that cannot be decoded is a *FrameError and the next file follows; when none of them can
+// be read, each further attempt waits longer (FilesOptions.Backoff). It paces itself to FPS when
+// set.
 type Files struct {
 	mu     sync.Mutex
 	path   string // the file or directory
