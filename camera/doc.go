@@ -39,7 +39,7 @@
 // load), so images added later are seen, and an emptied directory is waited for.
 //
 // Input is bounded before it is decoded. MJPEG over HTTP reads a part no further than
-// max_frame_bytes (default DefaultMaxFrameBytes, 2 MiB; KiB and MiB suffixes): a longer part is a
+// max_frame_bytes (default DefaultMaxFrameBytes, 1 MiB; KiB and MiB suffixes): a longer part is a
 // *FrameError, skipped if it ends within 8 times the limit, else the connection is dropped and
 // opened again. Its frames' size is read from the JPEG header and a frame of more than max_pixels
 // (default DefaultStreamPixels, 2 Mpx: 1920x1080) is a *FrameError; progressive JPEGs are refused

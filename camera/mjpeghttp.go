@@ -35,13 +35,14 @@ type HTTPOptions struct {
 	OnState      func(State)
 }
 
-// DefaultMaxFrameBytes bounds one JPEG of an MJPEG stream: 2 MiB (a 1080p frame is 100 to 500 KiB).
-const DefaultMaxFrameBytes = 2 << 20
+// DefaultMaxFrameBytes bounds one JPEG of an MJPEG stream: 1 MiB (a 1080p frame is 100 to 500 KiB).
+const DefaultMaxFrameBytes = 1 << 20
 
 // DefaultStreamPixels bounds the frames of an MJPEG stream: 2 Mpx (1<<21), 1920x1080 included.
-// Decoding a frame takes 1.5 (4:2:0) to 3 (4:4:4) bytes a pixel; at this size 'edgeinfer run' stays
-// under 64 MB of RSS whatever the camera sends (measured VmHWM: 40 MB for 1080p 4:2:0, 44 MB for
-// 4:4:4, 59 MB for 4:4:4 frames padded to 2 MiB). 4K 4:2:0 frames (max_pixels=8388608) measured 63 MB.
+// Decoding a frame takes 1.5 (4:2:0) to 3 (4:4:4) bytes a pixel; at this size, with frames of at
+// most DefaultMaxFrameBytes, 'edgeinfer run' stays under 64 MB of RSS whatever the camera sends
+// (measured VmHWM with the status page on: 38 MiB for 1080p 4:2:0, 43 MiB for 4:4:4, 53 MiB for
+// 4:4:4 frames padded to 1 MiB). 4K 4:2:0 frames (max_pixels=8388608) measured 62 MiB.
 const DefaultStreamPixels = 1 << 21
 
 // skipFactor: an oversized part is skipped (the stream goes on) if it ends within skipFactor times
