@@ -163,6 +163,7 @@ func (r *reopener) Next(ctx context.Context) (*Frame, error) {
 				return nil, ErrClosed
 			}
 			r.cur, cur = s, s
+			r.log.Flush() // the failed attempts counted since the last warning, before the news
 			if r.frames > 0 {
 				r.base = r.lastSeq + 1
 				r.reopens++
