@@ -24,8 +24,8 @@ type HTTPOptions struct {
 	Backoff Backoff
 	Log     *slog.Logger
 	// MaxFrameBytes bounds a part of the stream (one JPEG); default DefaultMaxFrameBytes. A longer
-	// part is a *FrameError, read no further than the limit; one that goes on past
-	// skipFactor*MaxFrameBytes without its closing boundary drops the connection.
+	// part is a *FrameError, kept no further than the limit and skipped; one that goes on past 8
+	// times the limit without its closing boundary drops the connection, which is opened again.
 	MaxFrameBytes int
 	// MaxPixels bounds a frame's width*height, read from its JPEG header before anything decodes
 	// it; default DefaultStreamPixels. A larger frame is a *FrameError.
