@@ -89,6 +89,8 @@ func gatherer(format PixelFormat) gatherFunc {
 		return gatherRGB24
 	case rgba32:
 		return gatherRGBA
+	case ycbcr:
+		return gatherYCbCr
 	}
 	return nil
 }
@@ -140,6 +142,20 @@ func gatherRGB24(f *Frame, y int, xs []int32, dst []byte) {
 		p := row[3*x : 3*x+3 : 3*x+3]
 		d := dst[3*i : 3*i+3 : 3*i+3]
 		d[0], d[1], d[2] = p[0], p[1], p[2]
+	}
+}
+
+// gatherYCbCr converts from a decoded JPEG (JFIF: full range BT.601) without converting the whole
+// image to RGBA first.
+func gatherYCbCr(f *Frame, y int, xs []int32, dst []byte) {
+	m := &matrices[JPEG]
+	c := f.ycc
+	x0, y0 := c.Rect.Min.X, c.Rect.Min.Y+y
+	dst = dst[:3*len(xs)]
+	for i, x := range xs {
+		yi, ci := c.YOffset(x0+int(x), y0), c.COffset(x0+int(x), y0)
+		d := dst[3*i : 3*i+3 : 3*i+3]
+		d[0], d[1], d[2] = m.rgb(c.Y[yi], c.Cb[ci], c.Cr[ci])
 	}
 }
 

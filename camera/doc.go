@@ -14,14 +14,40 @@
 //	file:photo.jpg?loop=1&fps=5            one image (once, or looping); a bare path works too
 //	dir:images/?fps=2                      the images of a directory in name order, looping
 //	http://camera.local/video.mjpg         MJPEG over HTTP (multipart/x-mixed-replace) or a JPEG URL
+//	http://cam/video.mjpg#max_pixels=8388608&max_frame_bytes=4MiB&start_timeout=30s
 //	pattern:?size=640x480&fps=30&format=yu12   generated colour bars with a moving square
 //
 // Formats are yuyv, mjpeg, nv12, yu12 (i420) and rgb24. V4L2 (package camera/v4l2, no cgo) streams
 // through mmap buffers and always returns the newest filled buffer; rpicam runs rpicam-vid -t 0 -n
 // --codec yuv420|mjpeg ... -o - and reads its standard output honouring the stride padding. Live
 // sources are reopened with backoff when they fail after having worked (a USB camera unplugged,
-// rpicam-vid crashed, a stream cut); a source that fails before its first frame reports the error.
-// Errors that spoil one frame are *FrameError and the stream goes on.
+// rpicam-vid crashed, a stream cut). Errors that spoil one frame are *FrameError and the stream goes
+// on.
+//
+// # Starting, losing and limits
+//
+// A live source (v4l2, rpicam, http) that cannot be opened, or fails before its first frame, is
+// retried the same way for start_timeout: a duration, 0 (report the first error at once) or
+// forever. The default is Options.StartTimeout: 0 for the command-line tools (classify, camera
+// snap), forever for 'edgeinfer run', which waits for a camera that is not up yet. Options.OnState
+// is told when a source is lost (being reopened, or none of its files readable) and when it gives
+// frames again.
+//
+// A file or directory source whose images all fail to load (removed, say) waits before each new
+// attempt, 100 ms doubling to 5 s (Options.Backoff), instead of returning bad frames as fast as it
+// can; a directory is listed again at the end of each pass (at most once a second while its images
+// load), so images added later are seen, and an emptied directory is waited for.
+//
+// Input is bounded before it is decoded. MJPEG over HTTP reads a part no further than
+// max_frame_bytes (default DefaultMaxFrameBytes, 1 MiB; KiB and MiB suffixes): a longer part is a
+// *FrameError, skipped if it ends within 8 times the limit, else the connection is dropped and
+// opened again. Its frames' size is read from the JPEG header and a frame of more than max_pixels
+// (default DefaultStreamPixels, 2 Mpx: 1920x1080) is a *FrameError; progressive JPEGs are refused
+// (MJPEG is baseline JPEG, and decoding a progressive one keeps all its coefficients). These
+// defaults keep 'edgeinfer run' under 64 MB of RSS whatever the camera sends; 4K frames need
+// max_pixels=8388608 and take it to about 63 MB. An HTTP URL's query is the camera's, so
+// edgeinfer's parameters follow a # (the fragment, never sent). Files and directories take
+// max_pixels too (default MaxImagePixels, 64 Mpx).
 //
 // Latest wraps a source so that a slow consumer always gets the newest frame: inference never falls
 // behind the camera.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"time"
 )
 
@@ -29,6 +30,8 @@ var (
 	MJPEG = fourcc('M', 'J', 'P', 'G')
 	// rgba32 is image.RGBA's layout, used internally for decoded images.
 	rgba32 = fourcc('A', 'B', '2', '4')
+	// ycbcr is a decoded JPEG (Frame.ycc, any chroma subsampling), used internally.
+	ycbcr = fourcc('Y', 'C', 'C', 'g')
 )
 
 // String gives the format's name (YUYV, MJPEG, ...) or its fourcc.
@@ -90,6 +93,8 @@ type Frame struct {
 	Data          []byte
 	Timestamp     time.Time
 	Sequence      uint64 // counts frames from the camera; a gap means frames were dropped
+
+	ycc *image.YCbCr // the pixels of an internal ycbcr frame (Data is not used)
 }
 
 // Source is a camera, or anything that gives frames like one.
@@ -147,6 +152,11 @@ func (f *Frame) check() error {
 	case MJPEG:
 		if len(f.Data) == 0 {
 			return errors.New("camera: empty MJPEG frame")
+		}
+		return nil
+	case ycbcr:
+		if f.ycc == nil || f.ycc.Rect.Dx() != f.Width || f.ycc.Rect.Dy() != f.Height {
+			return errors.New("camera: decoded JPEG frame without its image")
 		}
 		return nil
 	default:

@@ -17,8 +17,11 @@ import (
 // asking for gigabytes is not).
 const MaxImagePixels = 1 << 26
 
-// LoadImage decodes a JPEG, PNG or BMP file.
-func LoadImage(path string) (image.Image, error) {
+// LoadImage decodes a JPEG, PNG or BMP file of at most MaxImagePixels.
+func LoadImage(path string) (image.Image, error) { return loadImage(path, MaxImagePixels) }
+
+// loadImage decodes a JPEG, PNG or BMP file, refusing one of more than maxPixels before decoding.
+func loadImage(path string, maxPixels int) (image.Image, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("camera: %w", err)
@@ -29,8 +32,8 @@ func LoadImage(path string) (image.Image, error) {
 	if err != nil {
 		return nil, fmt.Errorf("camera: %s: cannot decode image (JPEG, PNG and BMP are supported): %w", path, err)
 	}
-	if int64(cfg.Width)*int64(cfg.Height) > MaxImagePixels {
-		return nil, fmt.Errorf("camera: %s: image of %dx%d pixels is larger than the %d allowed", path, cfg.Width, cfg.Height, MaxImagePixels)
+	if int64(cfg.Width)*int64(cfg.Height) > int64(maxPixels) {
+		return nil, fmt.Errorf("camera: %s: image of %dx%d pixels is larger than the %d allowed (max_pixels)", path, cfg.Width, cfg.Height, maxPixels)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("camera: %w", err)

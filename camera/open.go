@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/url"
 	"os"
 	"slices"
@@ -14,10 +15,24 @@ import (
 	"github.com/edgeinfer/edgeinfer/camera/v4l2"
 )
 
-// Options are what Open passes to every source.
+// Options are what Open passes to every source. The source string's parameters (start_timeout,
+// max_pixels, max_frame_bytes) override them.
 type Options struct {
 	Log     *slog.Logger
 	Backoff Backoff
+	// StartTimeout is how long a live source (V4L2, rpicam, HTTP) that cannot be opened, or fails
+	// before its first frame, is retried, with Backoff, as it is when lost later: 0 returns the
+	// first error (what a command-line tool wants), Forever never gives up (what a daemon wants).
+	StartTimeout time.Duration
+	// OnState, if set, is called when a source is lost (a camera being reopened, unreadable files)
+	// and when it gives frames again; not for each frame. It is called from the goroutine reading
+	// the source and must not block.
+	OnState func(State)
+	// MaxPixels bounds an image's width*height, checked from its header before it is decoded: MJPEG
+	// over HTTP (default DefaultStreamPixels) and files (default MaxImagePixels).
+	MaxPixels int
+	// MaxFrameBytes bounds one JPEG of an MJPEG stream over HTTP (default DefaultMaxFrameBytes).
+	MaxFrameBytes int
 }
 
 // Spec is a parsed source string (see the package documentation for the syntax).
@@ -33,7 +48,20 @@ func ParseSpec(s string) (Spec, error) {
 		return Spec{Kind: "auto"}, nil
 	}
 	if strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") {
-		return Spec{Kind: "http", Path: s}, nil
+		// The URL's query is the camera's; edgeinfer's parameters go in the fragment, which is
+		// never sent: http://cam/video.mjpg#max_pixels=2000000&start_timeout=forever.
+		u, frag, _ := strings.Cut(s, "#")
+		params, err := url.ParseQuery(frag)
+		if err != nil {
+			return Spec{}, fmt.Errorf("camera: source %q: bad parameters after #: %w", s, err)
+		}
+		keys := []string{"max_pixels", "max_frame_bytes", "start_timeout", "timeout"}
+		for k := range params {
+			if !slices.Contains(keys, k) {
+				return Spec{}, fmt.Errorf("camera: source %q: unknown parameter %q for http (%s, after #)", s, k, strings.Join(keys, ", "))
+			}
+		}
+		return Spec{Kind: "http", Path: u, Params: params}, nil
 	}
 	kind, rest, ok := strings.Cut(s, ":")
 	if !ok || strings.ContainsRune(kind, '/') {
@@ -58,10 +86,10 @@ func ParseSpec(s string) (Spec, error) {
 		}
 	}
 	allowed := map[string][]string{
-		"v4l2":    {"size", "fps", "format", "buffers", "timeout"},
-		"rpicam":  {"size", "fps", "codec", "cmd", "stride", "timeout", "args"},
-		"file":    {"loop", "fps"},
-		"dir":     {"fps"},
+		"v4l2":    {"size", "fps", "format", "buffers", "timeout", "start_timeout"},
+		"rpicam":  {"size", "fps", "codec", "cmd", "stride", "timeout", "args", "start_timeout"},
+		"file":    {"loop", "fps", "max_pixels"},
+		"dir":     {"fps", "max_pixels"},
 		"pattern": {"size", "fps", "format"},
 	}
 	keys, known := allowed[kind]
@@ -117,6 +145,49 @@ func (s Spec) duration(key string) (time.Duration, error) {
 	return d, nil
 }
 
+// startTimeout reads start_timeout: a duration, 0 (no retrying) or "forever".
+func (s Spec) startTimeout(def time.Duration) (time.Duration, error) {
+	v := s.Params.Get("start_timeout")
+	switch v {
+	case "":
+		return def, nil
+	case "forever":
+		return Forever, nil
+	case "0":
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("camera: start_timeout %q: want a duration such as 30s, 0 (fail at once) or forever", v)
+	}
+	return d, nil
+}
+
+// count reads a positive integer parameter, in bytes when binary is set (with an optional KiB or
+// MiB suffix), returning def when it is absent.
+func (s Spec) count(key string, def int, bytes bool) (int, error) {
+	v := s.Params.Get(key)
+	if v == "" {
+		return def, nil
+	}
+	num, mult := v, 1
+	if bytes {
+		for suffix, m := range map[string]int{"KiB": 1 << 10, "MiB": 1 << 20} {
+			if n, ok := strings.CutSuffix(v, suffix); ok {
+				num, mult = n, m
+			}
+		}
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil || n <= 0 || n > math.MaxInt32/mult {
+		if bytes {
+			return 0, fmt.Errorf("camera: %s %q: want a number of bytes, e.g. 4194304 or 4MiB", key, v)
+		}
+		return 0, fmt.Errorf("camera: %s %q: want a positive number", key, v)
+	}
+	return n * mult, nil
+}
+
 // Open opens a source from its string: "auto", "v4l2:/dev/video0?size=640x480&fps=30&format=yuyv",
 // "rpicam:?size=1280x720&codec=yuv420", "file:cat.jpg", "dir:images/", "http://cam/stream.mjpg",
 // "pattern:?size=640x480&fps=30&format=yu12". See the package documentation.
@@ -137,6 +208,18 @@ func Open(ctx context.Context, source string, o Options) (Source, error) {
 	if err != nil {
 		return nil, err
 	}
+	start, err := spec.startTimeout(o.StartTimeout)
+	if err != nil {
+		return nil, err
+	}
+	maxPixels, err := spec.count("max_pixels", o.MaxPixels, false)
+	if err != nil {
+		return nil, err
+	}
+	maxFrameBytes, err := spec.count("max_frame_bytes", o.MaxFrameBytes, true)
+	if err != nil {
+		return nil, err
+	}
 	var format PixelFormat
 	if v := spec.Params.Get("format"); v != "" {
 		if format, err = ParsePixelFormat(v); err != nil {
@@ -147,7 +230,7 @@ func Open(ctx context.Context, source string, o Options) (Source, error) {
 	case "auto":
 		devs, _ := v4l2.List()
 		if len(devs) > 0 {
-			return OpenV4L2(ctx, devs[0].Path, V4L2Options{Log: o.Log, Backoff: o.Backoff})
+			return OpenV4L2(ctx, devs[0].Path, V4L2Options{Log: o.Log, Backoff: o.Backoff, StartTimeout: start, OnState: o.OnState})
 		}
 		if o.Log != nil {
 			o.Log.Info("camera: no V4L2 camera found; using the test pattern")
@@ -160,10 +243,11 @@ func Open(ctx context.Context, source string, o Options) (Source, error) {
 				return nil, fmt.Errorf("camera: buffers %q: want 2 to 32", v)
 			}
 		}
-		return OpenV4L2(ctx, spec.Path, V4L2Options{Format: format, Width: w, Height: h, FPS: fps, Buffers: n, Timeout: timeout, Log: o.Log, Backoff: o.Backoff})
+		return OpenV4L2(ctx, spec.Path, V4L2Options{Format: format, Width: w, Height: h, FPS: fps, Buffers: n, Timeout: timeout, Log: o.Log, Backoff: o.Backoff,
+			StartTimeout: start, OnState: o.OnState})
 	case "rpicam":
 		ro := RPiCamOptions{Command: spec.Params.Get("cmd"), Codec: spec.Params.Get("codec"), Width: w, Height: h, FPS: fps,
-			Timeout: timeout, Log: o.Log, Backoff: o.Backoff}
+			Timeout: timeout, Log: o.Log, Backoff: o.Backoff, StartTimeout: start, OnState: o.OnState}
 		if v := spec.Params.Get("stride"); v != "" {
 			if ro.Stride, err = strconv.Atoi(v); err != nil {
 				return nil, fmt.Errorf("camera: stride %q: want a number of bytes", v)
@@ -174,11 +258,14 @@ func Open(ctx context.Context, source string, o Options) (Source, error) {
 		}
 		return OpenRPiCam(ctx, ro)
 	case "file":
-		return NewFile(spec.Path, spec.Params.Get("loop") == "1" || spec.Params.Get("loop") == "true", fps)
+		return NewFiles(spec.Path, FilesOptions{Loop: spec.Params.Get("loop") == "1" || spec.Params.Get("loop") == "true",
+			FPS: fps, MaxPixels: maxPixels, Backoff: o.Backoff, OnState: o.OnState})
 	case "dir":
-		return NewDir(spec.Path, fps)
+		return NewFiles(spec.Path, FilesOptions{Dir: true, Loop: true, FPS: fps, MaxPixels: maxPixels,
+			Backoff: o.Backoff, OnState: o.OnState})
 	case "http":
-		return OpenHTTP(ctx, spec.Path, HTTPOptions{Log: o.Log, Backoff: o.Backoff})
+		return OpenHTTP(ctx, spec.Path, HTTPOptions{Log: o.Log, Backoff: o.Backoff, Timeout: timeout, MaxFrameBytes: maxFrameBytes,
+			MaxPixels: maxPixels, StartTimeout: start, OnState: o.OnState})
 	case "pattern":
 		if format == 0 {
 			format = YUYV

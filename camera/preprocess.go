@@ -125,6 +125,13 @@ func (p *Preprocessor) SetRegion(r image.Rectangle) { p.roi = r.Canon() }
 
 // Fill writes img, cropped and resized, into dst (the input tensor's bytes, H*W*3).
 func (p *Preprocessor) Fill(dst []byte, img image.Image) error {
+	if c, ok := img.(*image.YCbCr); ok && !c.Rect.Empty() {
+		// A decoded JPEG is read as it is: no RGBA copy of the whole image to keep.
+		p.img = Frame{Format: ycbcr, Width: c.Rect.Dx(), Height: c.Rect.Dy(), ColorSpace: JPEG, ycc: c}
+		err := p.FillFrame(dst, &p.img)
+		p.img.ycc = nil
+		return err
+	}
 	src := toRGBA(img, p.rgba)
 	if src != img {
 		p.rgba = src

@@ -32,6 +32,9 @@ type RPiCamOptions struct {
 	Timeout time.Duration // longest wait for a frame (the first one included); default 10 s
 	Backoff Backoff
 	Log     *slog.Logger
+	// StartTimeout, OnState: see Options.
+	StartTimeout time.Duration
+	OnState      func(State)
 }
 
 func (o *RPiCamOptions) defaults() error {
@@ -93,12 +96,8 @@ func OpenRPiCam(ctx context.Context, o RPiCamOptions) (Source, error) {
 	argv := o.CommandLine()
 	open := func(ctx context.Context) (Source, error) { return startRPiCam(argv, o) }
 	r := newReopener(o.Command, o.Backoff, o.Log, open)
-	s, err := startRPiCam(argv, o)
-	if err != nil {
-		return nil, err
-	}
-	r.cur = s
-	return r, nil
+	r.startTimeout, r.onState = o.StartTimeout, o.OnState
+	return r.start(ctx)
 }
 
 type rpicamProc struct {

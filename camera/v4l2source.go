@@ -20,6 +20,8 @@ type V4L2Options struct {
 	Timeout       time.Duration // longest wait for a frame before the device counts as lost; default 5 s
 	Backoff       Backoff
 	Log           *slog.Logger
+	StartTimeout  time.Duration // see Options
+	OnState       func(State)   // see Options
 }
 
 // OpenV4L2 opens a V4L2 capture device (a USB webcam, vivid) for streaming. The source takes the
@@ -33,13 +35,9 @@ func OpenV4L2(ctx context.Context, path string, o V4L2Options) (Source, error) {
 		o.Timeout = 5 * time.Second
 	}
 	r := newReopener(path, o.Backoff, o.Log, func(ctx context.Context) (Source, error) { return openV4L2Once(path, o) })
-	// Open now, so that a wrong path or format is reported at once.
-	s, err := openV4L2Once(path, o)
-	if err != nil {
-		return nil, err
-	}
-	r.cur = s
-	return r, nil
+	r.startTimeout, r.onState = o.StartTimeout, o.OnState
+	// Open now, so that a wrong path or format is reported at once (or retried, with StartTimeout).
+	return r.start(ctx)
 }
 
 // V4L2Stream is one open streaming session of a device (no reopening).

@@ -15,6 +15,7 @@ import (
 
 	"github.com/edgeinfer/edgeinfer/camera"
 	"github.com/edgeinfer/edgeinfer/gpio"
+	"github.com/edgeinfer/edgeinfer/internal/ratelog"
 	"github.com/edgeinfer/edgeinfer/models"
 	"github.com/edgeinfer/edgeinfer/models/load"
 	"github.com/edgeinfer/edgeinfer/pipeline/decide"
@@ -172,7 +173,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return pub.Close(dctx)
 	}
 
-	src, err := camera.Open(ctx, cfg.Source, camera.Options{Log: log})
+	// A daemon waits for its camera: one unreachable at start is retried like one lost later,
+	// unless the source string bounds it (start_timeout=30s).
+	src, err := camera.Open(ctx, cfg.Source, camera.Options{Log: log, StartTimeout: camera.Forever, OnState: l.sourceState})
 	if err != nil {
 		closePub()
 		return err
@@ -254,6 +257,32 @@ type loop struct {
 
 	alive   atomic.Int64 // UnixNano of the last classified frame, for the watchdog
 	waiting atomic.Bool  // the loop waits on purpose (paused, or for its trigger)
+
+	source atomic.Pointer[camera.State] // the source's last change of state; nil: none yet
+	badLog *ratelog.Logger              // bad frames: the first, then a count every badLogEvery
+}
+
+// badLogEvery is the interval of the bad frame warnings: one is written, the others counted.
+const badLogEvery = 10 * time.Second
+
+// sourceState is camera.Options.OnState: it keeps the source's state (SourceState) and logs each
+// change once.
+func (l *loop) sourceState(s camera.State) {
+	l.source.Store(&s)
+	if s.Lost {
+		l.log.Warn("pipeline: source lost", "source", s.Source, "err", s.Err)
+	} else {
+		l.log.Info("pipeline: source back", "source", s.Source)
+	}
+}
+
+// SourceState reports whether the source is lost (being reopened, or its files unreadable), why,
+// and since when; ok is false while no change has been reported (the source works as opened).
+func (l *loop) SourceState() (s camera.State, ok bool) {
+	if p := l.source.Load(); p != nil {
+		return *p, true
+	}
+	return camera.State{}, false
 }
 
 func newLoop(it *runtime.Interpreter, m *models.Model, labels []string, dc decide.Config) (*loop, error) {
@@ -404,6 +433,10 @@ func (l *loop) apply(c mqtt.Command) {
 // run classifies frames until ctx ends, the source ends (nil) or frames have been classified.
 func (l *loop) run(ctx context.Context, src camera.Source, frames int) error {
 	bad := 0
+	if l.badLog == nil {
+		l.badLog = ratelog.New(l.log, badLogEvery)
+	}
+	defer l.badLog.Flush()
 	for frames == 0 || l.m.Frames() < uint64(frames) {
 		for drained := false; !drained; {
 			select {
@@ -450,7 +483,7 @@ func (l *loop) run(ctx context.Context, src camera.Source, frames int) error {
 		if camera.IsFrameError(err) || errors.As(err, &be) {
 			bad++
 			l.m.bad.Add(1)
-			l.log.Warn("pipeline: bad frame", "err", err)
+			l.badLog.Warn("pipeline: bad frame", "err", err)
 			continue
 		}
 		return err
