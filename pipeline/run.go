@@ -274,6 +274,21 @@ func (l *loop) sourceState(s camera.State) {
 	} else {
 		l.log.Info("pipeline: source back", "source", s.Source)
 	}
+	if sp, ok := l.pub.(sourcePublisher); ok {
+		reason := ""
+		if s.Err != nil {
+			reason = s.Err.Error()
+		}
+		if err := sp.PublishSource(s.Lost, reason); err != nil {
+			l.log.Warn("pipeline: publishing the source state", "err", err)
+		}
+	}
+}
+
+// sourcePublisher is what publishes the source's state (mqtt.Publisher: availability offline while
+// the camera is lost).
+type sourcePublisher interface {
+	PublishSource(lost bool, reason string) error
 }
 
 // SourceState reports whether the source is lost (being reopened, or its files unreadable), why,

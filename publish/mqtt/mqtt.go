@@ -117,8 +117,8 @@ type Stats struct {
 }
 
 type topics struct {
-	availability, state, set, haStatus, labelConfig, snapshot string
-	class, classConfig                                        []string
+	availability, state, set, haStatus, labelConfig, snapshot, source string
+	class, classConfig                                                []string
 }
 
 // pending is a message handed to paho and its token.
@@ -130,11 +130,12 @@ type pending struct {
 
 // Publisher publishes labels to an MQTT broker. Its methods are safe for concurrent use.
 type Publisher struct {
-	cfg    Config
-	log    *slog.Logger
-	client paho.Client
-	topics topics
-	out    *outbox
+	sourceLost atomic.Bool // the camera source is lost: availability is offline (PublishSource)
+	cfg        Config
+	log        *slog.Logger
+	client     paho.Client
+	topics     topics
+	out        *outbox
 
 	inflight  chan pending
 	sendMu    sync.Mutex    // held by send while handing over a message, and by onConnect to rewind
@@ -194,6 +195,7 @@ func Open(ctx context.Context, cfg Config) (*Publisher, error) {
 		availability: base + "availability",
 		state:        base + "state",
 		snapshot:     base + "snapshot",
+		source:       base + "source",
 		set:          base + "set",
 		haStatus:     cfg.DiscoveryPrefix + "/status",
 		labelConfig:  cfg.DiscoveryPrefix + "/sensor/" + cfg.Device + "/label/config",
@@ -421,7 +423,11 @@ func (p *Publisher) onConnect(c paho.Client) {
 	}
 	// These go out before the outbox's messages (paho sends in order); the outbox does not wait
 	// for their acknowledgements, a goroutine checks them.
-	toks := []paho.Token{c.SubscribeMultiple(filters, p.route), c.Publish(p.topics.availability, QoS, true, []byte(Online))}
+	avail := Online
+	if p.sourceLost.Load() {
+		avail = Offline // the camera is gone: the entities stay unavailable until it is back
+	}
+	toks := []paho.Token{c.SubscribeMultiple(filters, p.route), c.Publish(p.topics.availability, QoS, true, []byte(avail))}
 	toks = append(toks, p.announce(c)...)
 	p.wg.Add(1)
 	go func() {
@@ -705,6 +711,35 @@ func (p *Publisher) PublishClass(name string, active bool) error {
 	p.classState[i] = v
 	p.mu.Unlock()
 	p.push(message{topic: p.topics.class[i], payload: []byte(v), retained: true, class: i})
+	return nil
+}
+
+// PublishSource reports the camera source lost (lost true, with the reason) or back. While it is
+// lost, availability is offline — Home Assistant shows the device's entities as unavailable rather
+// than a stale label — and online again when it is back (also at every reconnection meanwhile).
+// edgeinfer/<device>/source holds the last change, retained, as JSON: {"lost": true, "error":
+// "...", "timestamp": "..."}. Both are queued like class states: only the newest of each waits.
+func (p *Publisher) PublishSource(lost bool, reason string) error {
+	if p.closed.Load() {
+		return ErrClosed
+	}
+	p.sourceLost.Store(lost)
+	avail := Online
+	if lost {
+		avail = Offline
+	}
+	b, err := json.Marshal(struct {
+		Lost      bool   `json:"lost"`
+		Error     string `json:"error,omitempty"`
+		Timestamp string `json:"timestamp"`
+	}{lost, reason, time.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00")})
+	if err != nil {
+		return fmt.Errorf("mqtt: source state: %w", err)
+	}
+	// Class indices past the watched classes: coalesced like class states, never dropped first.
+	n := len(p.cfg.Classes)
+	p.push(message{topic: p.topics.availability, payload: []byte(avail), retained: true, class: n})
+	p.push(message{topic: p.topics.source, payload: b, retained: true, class: n + 1})
 	return nil
 }
 
