@@ -160,6 +160,9 @@ const (
 	OpMul             OpType = 14 // in: a, b (broadcast, NumPy rules); a*b
 	OpLogistic        OpType = 15 // in: input; sigmoid, through a 256-entry table
 	OpHardSwish       OpType = 16 // in: input; x*relu6(x+3)/6, through a 256-entry table
+	OpBatchMatMul     OpType = 19 // in: a [..., M, K], b [..., K, N] (AdjX, AdjY transpose them), bias opt; out [..., M, N]
+	OpGelu            OpType = 20 // in: input; GELU (Approximate: tanh form), through a 256-entry table
+	OpLayerNorm       OpType = 21 // in: input [..., D], gamma [D], beta [D] opt (float32); Beta is epsilon
 	// 17-18 are reserved for the channel-shuffle family (Transpose, Slice) and 19-24 for the
 	// transformer family (batch MatMul, GELU, normalisation); see FORMAT.md §5.
 )
@@ -170,6 +173,7 @@ var opNames = map[OpType]string{
 	OpConcatenation: "Concatenation", OpReshape: "Reshape", OpPad: "Pad", OpSoftmax: "Softmax",
 	OpQuantize: "Quantize", OpDequantize: "Dequantize",
 	OpMul: "Mul", OpLogistic: "Logistic", OpHardSwish: "HardSwish",
+	OpBatchMatMul: "BatchMatMul", OpGelu: "Gelu", OpLayerNorm: "LayerNorm",
 }
 
 func (o OpType) String() string {
@@ -222,7 +226,11 @@ type Op struct {
 	Axes            []int   // Mean
 	KeepDims        bool    // Mean
 	Paddings        []int   // Pad: before, after for each dimension
-	Beta            float32 // Softmax; 0 means 1
+	Beta            float32 // Softmax; 0 means 1. LayerNorm: epsilon, added to the variance
+	// AdjX and AdjY transpose the last two dimensions of BatchMatMul's first and second inputs.
+	AdjX, AdjY bool
+	// Approximate selects GELU's tanh approximation instead of the exact erf form.
+	Approximate bool
 	// UInt8Rounding marks an op of a model converted from uint8 that rounds as TensorFlow Lite's
 	// uint8 kernel does, which in int8 terms differs from its int8 kernel: AveragePool2D rounds ties
 	// toward +infinity (not away from zero) and Mean's truncating division becomes a floor. Importers

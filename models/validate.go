@@ -45,6 +45,9 @@ var opSigs = [...]opSig{
 	OpMul:             {2, 2, -1},
 	OpLogistic:        {1, 1, -1},
 	OpHardSwish:       {1, 1, -1},
+	OpBatchMatMul:     {2, 3, 2},
+	OpGelu:            {1, 1, -1},
+	OpLayerNorm:       {2, 3, 2},
 }
 
 // Producer marks used by check.
@@ -252,6 +255,9 @@ func checkOp(op *Op) error {
 		return fmt.Errorf("unknown op type %d", uint16(op.Type))
 	}
 	sig := opSigs[op.Type]
+	if sig == (opSig{}) { // a reserved number without an op yet
+		return fmt.Errorf("unknown op type %d", uint16(op.Type))
+	}
 	if n := len(op.Inputs); n < sig.minIn || (sig.maxIn >= 0 && n > sig.maxIn) {
 		if sig.maxIn < 0 {
 			return fmt.Errorf("%d inputs, want at least %d", n, sig.minIn)
