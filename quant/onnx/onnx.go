@@ -443,10 +443,6 @@ func (imp *importer) node(n *pb.NodeProto) error {
 			attrs[bound] = graph.Float(v)
 		}
 		gn.Inputs = ins[:1]
-	case "Mul":
-		if !imp.isConst(ins[0]) && !imp.isConst(ins[1]) {
-			return fmt.Errorf("both operands are computed: only Mul by a constant is %w", ErrUnsupported)
-		}
 	case "MaxPool":
 		if attrs["storage_order"].Int != 0 {
 			return fmt.Errorf("storage_order %d: %w", attrs["storage_order"].Int, ErrUnsupported)

@@ -43,10 +43,10 @@ func TestReadErrors(t *testing.T) {
 	}{
 		{"unsupported op", func() *onnxtest.Builder {
 			b := small(13)
-			b.Op("Softmax", "sm", nil, "r")
+			b.Op("LRN", "sm", nil, "r")
 			b.Output("sm")
 			return b
-		}, []string{`onnx: model "m.onnx": node 1 "sm" (Softmax): op not supported`}},
+		}, []string{`onnx: model "m.onnx": node 1 "sm" (LRN): op not supported`}},
 		{"unsupported attribute", func() *onnxtest.Builder {
 			b := small(13)
 			b.Op("Conv", "c", onnxtest.Attrs{"bogus": 1}, "r", b.Random(rng, "w", 1, 2, 2, 1, 1))
@@ -67,12 +67,24 @@ func TestReadErrors(t *testing.T) {
 			b.Output("r")
 			return b
 		}, []string{`node 0 "r" (Relu): domain "com.microsoft": not supported`}},
-		{"mul of activations", func() *onnxtest.Builder {
+		{"computed gather indices", func() *onnxtest.Builder {
 			b := small(13)
-			b.Op("Mul", "sq", nil, "r", "r")
-			b.Output("sq")
+			b.Op("Gather", "g", nil, "r", "x")
+			b.Output("g")
 			return b
-		}, []string{`node 1 "sq" (Mul): both operands are computed`}},
+		}, []string{`node 1 "g" (Gather): indices "x": computed indices are not supported`}},
+		{"layernorm before opset 17", func() *onnxtest.Builder {
+			b := small(13)
+			b.Op("LayerNormalization", "ln", nil, "r", b.Random(rng, "lg", 1, 4))
+			b.Output("ln")
+			return b
+		}, []string{`node 1 "ln" (LayerNormalization): LayerNormalization needs opset 17`}},
+		{"softmax axis before opset 13", func() *onnxtest.Builder {
+			b := small(11)
+			b.Op("Softmax", "sm", onnxtest.Attrs{"axis": 1}, "r")
+			b.Output("sm")
+			return b
+		}, []string{`node 1 "sm" (Softmax): axis 1 before opset 13`}},
 		{"computed reshape", func() *onnxtest.Builder {
 			b := small(13)
 			b.Op("Reshape", "rs", nil, "r", "x")
