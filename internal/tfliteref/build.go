@@ -158,6 +158,10 @@ func optionTypes(v any) (tfl.BuiltinOptions, bool) {
 		return tfl.BuiltinOptionsQuantizeOptions, true
 	case *tfl.DequantizeOptionsT:
 		return tfl.BuiltinOptionsDequantizeOptions, true
+	case *tfl.BatchMatMulOptionsT:
+		return tfl.BuiltinOptionsBatchMatMulOptions, true
+	case *tfl.GeluOptionsT:
+		return tfl.BuiltinOptionsGeluOptions, true
 	}
 	return tfl.BuiltinOptionsNONE, false
 }
