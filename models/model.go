@@ -146,7 +146,7 @@ const (
 	OpInvalid         OpType = 0
 	OpConv2D          OpType = 1  // in: input NHWC, filter OHWI, bias [O] (optional); out: NHWC
 	OpDepthwiseConv2D OpType = 2  // in: input NHWC, filter [1,KH,KW,C*M], bias (optional)
-	OpFullyConnected  OpType = 3  // in: input [..., I], weights [O,I], bias (optional); out: [N,O]
+	OpFullyConnected  OpType = 3  // in: input [..., I], weights [O,I], bias (optional); out: [N,O] or [..., O]
 	OpAveragePool2D   OpType = 4  // in: NHWC
 	OpMaxPool2D       OpType = 5  // in: NHWC
 	OpMean            OpType = 6  // in: any; Axes, KeepDims
