@@ -1,0 +1,52 @@
+package quantize_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/edgeinfer/edgeinfer/quant/dataset"
+	"github.com/edgeinfer/edgeinfer/quant/onnx/onnxtest"
+	"github.com/edgeinfer/edgeinfer/quant/quantize"
+)
+
+// TestQuantizeViT quantizes the ViT-tiny (two export forms) with the default method after
+// calibrating on 64 synthetic 32x32 images, and compares the int8 model with the float graph on
+// other images: every layer's cosine similarity, the logits' SQNR, and top-1 agreement.
+func TestQuantizeViT(t *testing.T) {
+	set := synthetic{n: 300, size: 32}
+	for _, v := range []struct {
+		opset int64
+		opt   onnxtest.ViTOptions
+	}{
+		{17, onnxtest.ViTOptions{LayerNorm: "op", Gelu: "erf", Pool: "mean"}},
+		{13, onnxtest.ViTOptions{LayerNorm: "decomposed", Gelu: "tanh", Pool: "mean", Heads: 4}},
+	} {
+		t.Run(fmt.Sprintf("opset%d_%s_%s_heads%d", v.opset, v.opt.LayerNorm, v.opt.Gelu, max(v.opt.Heads, 2)), func(t *testing.T) {
+			g := prepare(t, onnxtest.ViTTiny(v.opset, 11, v.opt))
+			cal := calibrate(t, g, set, 64)
+			m, err := quantize.Quantize(context.Background(), cal, quantize.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stats, err := quantize.CompareLayers(context.Background(), cal, m, 16)
+			if err != nil {
+				t.Fatal(err)
+			}
+			worst, worstAt := math.Inf(1), ""
+			for _, s := range stats {
+				if s.Cosine < worst {
+					worst, worstAt = s.Cosine, s.Op
+				}
+			}
+			last := stats[len(stats)-1]
+			agree := agreement(t, g, cal, m, set, dataset.Spread(set.Len(), 200)[1:])
+			t.Logf("%d ops, %d compared layers; worst cosine %.4f (%s); logits cosine %.4f, SQNR %.1f dB; top-1 agreement %.1f%%",
+				len(m.Ops), len(stats), worst, worstAt, last.Cosine, last.SQNR, 100*agree)
+			if worst < 0.98 || last.SQNR < 15 || agree < 0.85 {
+				t.Errorf("worst cosine %.4f, logits SQNR %.1f dB, agreement %.2f: want >= 0.98, 15 dB, 0.85", worst, last.SQNR, agree)
+			}
+		})
+	}
+}
