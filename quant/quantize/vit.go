@@ -19,6 +19,9 @@ func init() {
 	lowerers["Gelu"] = (*lowering).gelu
 	lowerers["LayerNormalization"] = (*lowering).layerNorm
 	lowerers["ToTokens"] = (*lowering).toTokens
+	if lowerers["Gather"] == nil {
+		lowerers["Gather"] = (*lowering).gather
+	}
 	wrap := func(op string, mine func(l *lowering, i int, n *graph.Node) (bool, error), historical func(l *lowering, i int, n *graph.Node) error) {
 		prev := lowerers[op] // another family's form of the op, if registered first
 		lowerers[op] = func(l *lowering, i int, n *graph.Node) error {
@@ -370,4 +373,58 @@ func (l *lowering) meanTokens(i int, n *graph.Node) (bool, error) {
 	l.m.Ops = append(l.m.Ops, models.Op{Type: models.OpMean, Name: n.Name, Axes: axes, KeepDims: n.AttrInt("keepdims", 1) != 0,
 		Inputs: []int{x}, Outputs: []int{out}})
 	return true, nil
+}
+
+// gather lowers Gather with constant indices along the token axis of a rank-3 tensor (the class
+// token pick x[:, 0]) as an exact BatchMatMul by a one-hot constant: rows of 127 at the picked
+// indices, scale 1/127, so that each output equals its input element (the accumulator is
+// 127·(q − zero), the multiplier 1/127), then a Reshape when the index is a scalar.
+func (l *lowering) gather(i int, n *graph.Node) error {
+	if err := l.one(i, n); err != nil {
+		return err
+	}
+	x, err := l.input(i, n, 0)
+	if err != nil {
+		return err
+	}
+	in := l.shapes[n.Inputs[0]]
+	ax := n.AttrInt("axis", 0)
+	if ax < 0 {
+		ax += int64(len(in))
+	}
+	if len(in) != 3 || ax != 1 {
+		return l.fail(i, "Gather along axis %d of %v: only the token axis (1) of a rank-3 tensor has an int8 form", n.AttrInt("axis", 0), in)
+	}
+	T := in[1]
+	idx := n.AttrInts("indices")
+	if len(idx) == 0 || len(n.AttrInts("indices_shape")) > 1 {
+		return l.fail(i, "indices of shape %v: a scalar or a list is supported", n.AttrInts("indices_shape"))
+	}
+	hot := make([]int8, len(idx)*T)
+	for r, v := range idx {
+		if v < 0 {
+			v += int64(T)
+		}
+		if v < 0 || v >= int64(T) {
+			return l.fail(i, "index %d out of range for %d tokens", idx[r], T)
+		}
+		hot[r*T+int(v)] = 127
+	}
+	q := l.m.Tensors[x].Quant
+	h := l.constant(n.Name+"/onehot", models.Int8, []int{1, len(idx), T}, &models.Quant{Scale: []float32{1.0 / 127}, ZeroPoint: []int32{0}}, int8Bytes(hot))
+	out, err := l.activation(n.Outputs[0], q)
+	if err != nil {
+		return err
+	}
+	rowsShape := []int{in[0], len(idx), in[2]}
+	if slices.Equal(l.m.Tensors[out].Shape, rowsShape) {
+		l.m.Ops = append(l.m.Ops, models.Op{Type: models.OpBatchMatMul, Name: n.Name, Inputs: []int{h, x}, Outputs: []int{out}})
+		return nil
+	}
+	l.m.Tensors = append(l.m.Tensors, models.Tensor{Name: n.Outputs[0] + "/rows", Type: models.Int8, Shape: rowsShape, Quant: q})
+	rows := len(l.m.Tensors) - 1
+	l.m.Ops = append(l.m.Ops,
+		models.Op{Type: models.OpBatchMatMul, Name: n.Name, Inputs: []int{h, x}, Outputs: []int{rows}},
+		models.Op{Type: models.OpReshape, Name: n.Name + "/reshape", Inputs: []int{rows}, Outputs: []int{out}})
+	return nil
 }

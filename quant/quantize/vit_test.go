@@ -9,6 +9,7 @@ import (
 	"github.com/edgeinfer/edgeinfer/quant/dataset"
 	"github.com/edgeinfer/edgeinfer/quant/onnx/onnxtest"
 	"github.com/edgeinfer/edgeinfer/quant/quantize"
+	"github.com/edgeinfer/edgeinfer/runtime"
 )
 
 // TestQuantizeViT quantizes the ViT-tiny (two export forms) with the default method after
@@ -22,8 +23,9 @@ func TestQuantizeViT(t *testing.T) {
 	}{
 		{17, onnxtest.ViTOptions{LayerNorm: "op", Gelu: "erf", Pool: "mean"}},
 		{13, onnxtest.ViTOptions{LayerNorm: "decomposed", Gelu: "tanh", Pool: "mean", Heads: 4}},
+		{17, onnxtest.ViTOptions{LayerNorm: "op", Gelu: "erf", Pool: "cls"}},
 	} {
-		t.Run(fmt.Sprintf("opset%d_%s_%s_heads%d", v.opset, v.opt.LayerNorm, v.opt.Gelu, max(v.opt.Heads, 2)), func(t *testing.T) {
+		t.Run(fmt.Sprintf("opset%d_%s_%s_%s_heads%d", v.opset, v.opt.LayerNorm, v.opt.Gelu, v.opt.Pool, max(v.opt.Heads, 2)), func(t *testing.T) {
 			g := prepare(t, onnxtest.ViTTiny(v.opset, 11, v.opt))
 			cal := calibrate(t, g, set, 64)
 			m, err := quantize.Quantize(context.Background(), cal, quantize.Options{})
@@ -44,6 +46,19 @@ func TestQuantizeViT(t *testing.T) {
 			agree := agreement(t, g, cal, m, set, dataset.Spread(set.Len(), 200)[1:])
 			t.Logf("%d ops, %d compared layers; worst cosine %.4f (%s); logits cosine %.4f, SQNR %.1f dB; top-1 agreement %.1f%%",
 				len(m.Ops), len(stats), worst, worstAt, last.Cosine, last.SQNR, 100*agree)
+			it, err := runtime.New(m, runtime.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer it.Close()
+			kernels := map[string]int{}
+			for _, op := range it.Ops() {
+				kernels[op.Type.String()+":"+op.Kernel]++
+			}
+			t.Logf("kernels: %v", kernels)
+			if n := testing.AllocsPerRun(3, func() { it.Run(context.Background()) }); n != 0 {
+				t.Errorf("Run allocates %v times", n)
+			}
 			if worst < 0.98 || last.SQNR < 15 || agree < 0.85 {
 				t.Errorf("worst cosine %.4f, logits SQNR %.1f dB, agreement %.2f: want >= 0.98, 15 dB, 0.85", worst, last.SQNR, agree)
 			}
