@@ -4,8 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/edgeinfer/edgeinfer/models"
 	"github.com/edgeinfer/edgeinfer/quant/dataset"
 	"github.com/edgeinfer/edgeinfer/quant/onnx/onnxtest"
 	"github.com/edgeinfer/edgeinfer/quant/quantize"
@@ -46,6 +50,14 @@ func TestQuantizeViT(t *testing.T) {
 			agree := agreement(t, g, cal, m, set, dataset.Spread(set.Len(), 200)[1:])
 			t.Logf("%d ops, %d compared layers; worst cosine %.4f (%s); logits cosine %.4f, SQNR %.1f dB; top-1 agreement %.1f%%",
 				len(m.Ops), len(stats), worst, worstAt, last.Cosine, last.SQNR, 100*agree)
+			// EDGEINFER_VIT_OUT=dir writes the int8 models there (for scripts/insncount).
+			if dir := os.Getenv("EDGEINFER_VIT_OUT"); dir != "" {
+				path := filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+".eim")
+				if err := m.WriteFile(path, models.WriteOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				t.Logf("wrote %s", path)
+			}
 			it, err := runtime.New(m, runtime.Options{})
 			if err != nil {
 				t.Fatal(err)
