@@ -305,6 +305,13 @@ func FuzzRead(f *testing.F) {
 			f.Add(model)
 		}
 	}
+	for _, v := range vitVariants {
+		model, err := onnxtest.ViTTiny(v.opset, 3, onnxtest.ViTOptions{LayerNorm: v.opt.LayerNorm, Gelu: v.opt.Gelu, Pool: v.opt.Pool, Dim: 8, Heads: 2, Blocks: 1}).Bytes()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(model)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		g, err := onnx.Read(b, "fuzz.onnx")
 		if err != nil {
