@@ -306,7 +306,7 @@ func FuzzRead(f *testing.F) {
 		}
 	}
 	for _, v := range vitVariants {
-		model, err := onnxtest.ViTTiny(v.opset, 3, onnxtest.ViTOptions{LayerNorm: v.opt.LayerNorm, Gelu: v.opt.Gelu, Pool: v.opt.Pool, Dim: 8, Heads: 2, Blocks: 1}).Bytes()
+		model, err := onnxtest.ViTTiny(v.opset, 3, onnxtest.ViTOptions{LayerNorm: v.opt.LayerNorm, Gelu: v.opt.Gelu, Pool: v.opt.Pool, FusedQKV: v.opt.FusedQKV, Dim: 8, Heads: 2, Blocks: 1}).Bytes()
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -21,10 +21,15 @@ var vitVariants = []struct {
 	{17, onnxtest.ViTOptions{LayerNorm: "op", Gelu: "tanh", Pool: "cls", Heads: 4}},
 	{13, onnxtest.ViTOptions{LayerNorm: "decomposed", Gelu: "erf", Pool: "cls"}},
 	{11, onnxtest.ViTOptions{LayerNorm: "decomposed", Gelu: "tanh", Pool: "mean", Heads: 4}},
+	{17, onnxtest.ViTOptions{LayerNorm: "op", Gelu: "erf", Pool: "cls", FusedQKV: true, Heads: 4}},
 }
 
 func vitName(opset int64, o onnxtest.ViTOptions) string {
-	return fmt.Sprintf("vit_opset%d_ln-%s_gelu-%s_pool-%s_heads%d", opset, o.LayerNorm, o.Gelu, o.Pool, max(o.Heads, 2))
+	qkv := "separate"
+	if o.FusedQKV {
+		qkv = "fused"
+	}
+	return fmt.Sprintf("vit_opset%d_ln-%s_gelu-%s_pool-%s_heads%d_qkv-%s", opset, o.LayerNorm, o.Gelu, o.Pool, max(o.Heads, 2), qkv)
 }
 
 // TestORTViT runs the ViT-tiny, in each export form, through Read + graph.Run and through ONNX

@@ -28,8 +28,9 @@ func TestQuantizeViT(t *testing.T) {
 		{17, onnxtest.ViTOptions{LayerNorm: "op", Gelu: "erf", Pool: "mean"}},
 		{13, onnxtest.ViTOptions{LayerNorm: "decomposed", Gelu: "tanh", Pool: "mean", Heads: 4}},
 		{17, onnxtest.ViTOptions{LayerNorm: "op", Gelu: "erf", Pool: "cls"}},
+		{17, onnxtest.ViTOptions{LayerNorm: "op", Gelu: "tanh", Pool: "mean", FusedQKV: true, Heads: 4}},
 	} {
-		t.Run(fmt.Sprintf("opset%d_%s_%s_%s_heads%d", v.opset, v.opt.LayerNorm, v.opt.Gelu, v.opt.Pool, max(v.opt.Heads, 2)), func(t *testing.T) {
+		t.Run(fmt.Sprintf("opset%d_%s_%s_%s_heads%d_fused%v", v.opset, v.opt.LayerNorm, v.opt.Gelu, v.opt.Pool, max(v.opt.Heads, 2), v.opt.FusedQKV), func(t *testing.T) {
 			g := prepare(t, onnxtest.ViTTiny(v.opset, 11, v.opt))
 			cal := calibrate(t, g, set, 64)
 			m, err := quantize.Quantize(context.Background(), cal, quantize.Options{})

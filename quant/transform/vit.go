@@ -347,9 +347,57 @@ func FuseTokens(g *graph.Graph) (int, error) {
 	return count, nil
 }
 
-// headSplit matches Transpose(Reshape(Linear(x), [.., T, H, dh]), perm) and returns the Linear,
-// H, dh and the nodes matched.
-func headSplit(g *graph.Graph, u map[string]int, prod map[string]*graph.Node, name string, perm []int64) (lin *graph.Node, h, dh int, nodes []*graph.Node, ok bool) {
+// headSource is where one of q, k, v comes from: columns col0 to col0 + h·dh of a Linear's output.
+type headSource struct {
+	lin         *graph.Node
+	h, dh, col0 int
+	nodes       []*graph.Node // matched, to delete
+}
+
+// headSplit matches Transpose(Reshape(Linear(x), [.., T, H, dh]), perm), or timm's fused form
+// Gather(Transpose(Reshape(Linear(x), [.., T, 3, H, dh]), [2, 0, 3, 1, 4]), s) (when perm is
+// [0, 2, 1, 3]), and returns the Linear, the head geometry and the nodes matched.
+func headSplit(g *graph.Graph, u map[string]int, prod map[string]*graph.Node, name string, perm []int64) (headSource, bool) {
+	lin, h, dh, nodes, ok := headSplit4(g, u, prod, name, perm)
+	if ok {
+		return headSource{lin: lin, h: h, dh: dh, nodes: nodes}, true
+	}
+	if !slices.Equal(perm, []int64{0, 2, 1, 3}) {
+		return headSource{}, false
+	}
+	ga := prod[name]
+	if ga == nil || ga.Op != "Gather" || ga.AttrInt("axis", 0) != 0 || u[name] != 1 {
+		return headSource{}, false
+	}
+	idx := ga.AttrInts("indices")
+	if len(idx) != 1 || len(ga.AttrInts("indices_shape")) != 0 || idx[0] < 0 || idx[0] > 2 {
+		return headSource{}, false
+	}
+	tr := prod[ga.Inputs[0]]
+	if tr == nil || tr.Op != "Transpose" || !slices.Equal(tr.AttrInts("perm"), []int64{2, 0, 3, 1, 4}) || u[ga.Inputs[0]] != 3 {
+		return headSource{}, false
+	}
+	rs := prod[tr.Inputs[0]]
+	if rs == nil || rs.Op != "Reshape" || u[tr.Inputs[0]] != 1 {
+		return headSource{}, false
+	}
+	spec := rs.AttrInts("shape")
+	if len(spec) != 5 || spec[2] != 3 || spec[3] <= 0 || spec[4] <= 0 {
+		return headSource{}, false
+	}
+	lin = prod[rs.Inputs[0]]
+	if lin == nil || lin.Op != "Linear" || u[rs.Inputs[0]] != 1 {
+		return headSource{}, false
+	}
+	h, dh = int(spec[3]), int(spec[4])
+	if w := g.Const(lin.Inputs[1]); w == nil || w.Shape[1] != 3*h*dh {
+		return headSource{}, false
+	}
+	return headSource{lin: lin, h: h, dh: dh, col0: int(idx[0]) * h * dh, nodes: []*graph.Node{ga, tr, rs, lin}}, true
+}
+
+// headSplit4 is headSplit's separate form: Transpose(Reshape(Linear(x), [.., T, H, dh]), perm).
+func headSplit4(g *graph.Graph, u map[string]int, prod map[string]*graph.Node, name string, perm []int64) (lin *graph.Node, h, dh int, nodes []*graph.Node, ok bool) {
 	tr := prod[name]
 	if tr == nil || tr.Op != "Transpose" || !slices.Equal(tr.AttrInts("perm"), perm) || u[name] != 1 {
 		return nil, 0, 0, nil, false
@@ -375,7 +423,8 @@ func headSplit(g *graph.Graph, u map[string]int, prod map[string]*graph.Node, na
 
 // SplitHeads rewrites multi-head attention as PyTorch exports it, from q, k and v Linear layers
 // whose outputs are split into heads by Reshape [.., T, H, dh] + Transpose [0, 2, 1, 3] (k also
-// transposed to [0, 1, 3, 2], or split with [0, 2, 3, 1]), scores q·kᵀ (MatMul, then optionally
+// transposed to [0, 1, 3, 2], or split with [0, 2, 3, 1]), or from timm's single qkv Linear
+// (Reshape [.., T, 3, H, dh], Transpose [2, 0, 3, 1, 4], Gather 0, 1, 2), scores q·kᵀ (MatMul, then optionally
 // Mul or Div by a constant), Softmax over the last axis, ·v (MatMul), and heads merged by
 // Transpose [0, 2, 1, 3] + Reshape [.., T, D], into one branch per head on rank-3 token tensors:
 // Linear layers with that head's columns (the score scale folded into q's), BatchMatMul with
@@ -448,41 +497,44 @@ func matchAttention(g *graph.Graph, u map[string]int, prod map[string]*graph.Nod
 		return nil, nil
 	}
 	dead = append(dead, qk)
-	lq, H, dh, nq, ok := headSplit(g, u, prod, qk.Inputs[0], []int64{0, 2, 1, 3})
+	sq, ok := headSplit(g, u, prod, qk.Inputs[0], []int64{0, 2, 1, 3})
 	if !ok {
 		return nil, nil
 	}
-	lk, Hk, dhk, nk, ok := headSplit(g, u, prod, qk.Inputs[1], []int64{0, 2, 3, 1})
+	sk, ok := headSplit(g, u, prod, qk.Inputs[1], []int64{0, 2, 3, 1})
 	if !ok {
 		kt := prod[qk.Inputs[1]]
 		if kt == nil || kt.Op != "Transpose" || !slices.Equal(kt.AttrInts("perm"), []int64{0, 1, 3, 2}) || u[qk.Inputs[1]] != 1 {
 			return nil, nil
 		}
-		if lk, Hk, dhk, nk, ok = headSplit(g, u, prod, kt.Inputs[0], []int64{0, 2, 1, 3}); !ok {
+		if sk, ok = headSplit(g, u, prod, kt.Inputs[0], []int64{0, 2, 1, 3}); !ok {
 			return nil, nil
 		}
 		dead = append(dead, kt)
 	}
-	lv, Hv, dhv, nv, ok := headSplit(g, u, prod, pv.Inputs[1], []int64{0, 2, 1, 3})
+	sv, ok := headSplit(g, u, prod, pv.Inputs[1], []int64{0, 2, 1, 3})
 	if !ok {
 		return nil, nil
 	}
-	if Hk != H || Hv != H || dhk != dh || dhv != dh {
-		return nil, fmt.Errorf("q, k and v are split into %d×%d, %d×%d and %d×%d heads", H, dh, Hk, dhk, Hv, dhv)
+	H, dh := sq.h, sq.dh
+	if sk.h != H || sv.h != H || sk.dh != dh || sv.dh != dh {
+		return nil, fmt.Errorf("q, k and v are split into %d×%d, %d×%d and %d×%d heads", H, dh, sk.h, sk.dh, sv.h, sv.dh)
 	}
 	if spec := merge.AttrInts("shape"); spec[2] != int64(H*dh) && spec[2] != -1 {
 		return nil, nil
 	}
-	dead = slices.Concat(dead, nq, nk, nv)
+	dead = slices.Concat(dead, sq.nodes, sk.nodes, sv.nodes)
 	rw := &attentionRewrite{dead: dead}
 	name := merge.Name
-	head := func(lin *graph.Node, h int, tag string, mul float32) string {
+	head := func(src headSource, h int, tag string, mul float32) string {
+		lin := src.lin
 		w := g.Const(lin.Inputs[1])
 		K, N := w.Shape[0], w.Shape[1]
+		c0 := src.col0 + h*dh
 		wd := make([]float32, K*dh)
 		for k := range K {
 			for j := range dh {
-				wd[k*dh+j] = w.Data[k*N+h*dh+j] * mul
+				wd[k*dh+j] = w.Data[k*N+c0+j] * mul
 			}
 		}
 		ins := []string{lin.Inputs[0], addConst(g, fmt.Sprintf("%s_%s%d_w", name, tag, h), []int{K, dh}, wd)}
@@ -490,7 +542,7 @@ func matchAttention(g *graph.Graph, u map[string]int, prod map[string]*graph.Nod
 			b := g.Const(lin.Inputs[2])
 			bd := make([]float32, dh)
 			for j := range dh {
-				bd[j] = b.Data[h*dh+j] * mul
+				bd[j] = b.Data[c0+j] * mul
 			}
 			ins = append(ins, addConst(g, fmt.Sprintf("%s_%s%d_b", name, tag, h), []int{dh}, bd))
 		}
@@ -505,9 +557,9 @@ func matchAttention(g *graph.Graph, u map[string]int, prod map[string]*graph.Nod
 	}
 	var heads []string
 	for h := range H {
-		q := head(lq, h, "q", scale)
-		k := head(lk, h, "k", 1)
-		v := head(lv, h, "v", 1)
+		q := head(sq, h, "q", scale)
+		k := head(sk, h, "k", 1)
+		v := head(sv, h, "v", 1)
 		sc := add("BatchMatMul", "scores", h, map[string]graph.Attr{"adj_y": graph.Int(1)}, q, k)
 		p := add("Softmax", "probs", h, map[string]graph.Attr{"axis": graph.Int(-1)}, sc)
 		heads = append(heads, add("BatchMatMul", "attn", h, map[string]graph.Attr{}, p, v))

@@ -16,6 +16,9 @@ type ViTOptions struct {
 	Gelu string
 	// Pool: "mean" (mean over all tokens: ReduceMean) or "cls" (the class token: Gather).
 	Pool string
+	// FusedQKV computes q, k and v with one Linear layer as timm does: Reshape [1, T, 3, H, d],
+	// Transpose [2, 0, 3, 1, 4], then q, k, v = qkv[0], qkv[1], qkv[2] (Gather).
+	FusedQKV bool
 	// Dim, Heads, Blocks and MLP (hidden width) size the model; 0 means 64, 2, 2 and 2·Dim.
 	Dim, Heads, Blocks, MLP int64
 }
@@ -91,9 +94,21 @@ func ViTTiny(opset int64, seed uint64, o ViTOptions) *Builder {
 		return b.Op("Transpose", n, Attrs{"perm": perm}, r)
 	}
 	attention := func(in string) string {
-		q := heads(linear(in, D, D), []int64{0, 2, 1, 3})
-		kt := b.Op("Transpose", name("kt"), Attrs{"perm": []int64{0, 1, 3, 2}}, heads(linear(in, D, D), []int64{0, 2, 1, 3}))
-		v := heads(linear(in, D, D), []int64{0, 2, 1, 3})
+		var q, k, v string
+		if o.FusedQKV {
+			n := name("qkv")
+			r := b.Op("Reshape", n+"_reshape", nil, linear(in, D, 3*D), b.Ints(n+"_shape", 1, T, 3, H, dh))
+			t := b.Op("Transpose", n, Attrs{"perm": []int64{2, 0, 3, 1, 4}}, r)
+			pick := func(i int64) string {
+				return b.Op("Gather", fmt.Sprintf("%s_%d", n, i), Attrs{"axis": 0}, t, b.Init(Int64Tensor(fmt.Sprintf("%s_i%d", n, i), []int64{}, []int64{i})))
+			}
+			q, k, v = pick(0), pick(1), pick(2)
+		} else {
+			q = heads(linear(in, D, D), []int64{0, 2, 1, 3})
+			k = heads(linear(in, D, D), []int64{0, 2, 1, 3})
+			v = heads(linear(in, D, D), []int64{0, 2, 1, 3})
+		}
+		kt := b.Op("Transpose", name("kt"), Attrs{"perm": []int64{0, 1, 3, 2}}, k)
 		s := b.Op("MatMul", name("scores"), nil, q, kt)
 		s = b.Op("Mul", name("scaled"), nil, s, scalar("scale", float32(1/math.Sqrt(float64(dh)))))
 		p := b.Op("Softmax", name("softmax"), Attrs{"axis": -1}, s)
