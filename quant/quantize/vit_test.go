@@ -72,6 +72,29 @@ func TestQuantizeViT(t *testing.T) {
 			if n := testing.AllocsPerRun(3, func() { it.Run(context.Background()) }); n != 0 {
 				t.Errorf("Run allocates %v times", n)
 			}
+			// The fast kernels (FullyConnected, Conv, Add) give the generic kernels' bytes.
+			gen, err := runtime.New(m, runtime.Options{Generic: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer gen.Close()
+			for k := range 3 {
+				copy(it.Input(0).Bytes(), cal.Pixels[k])
+				in := it.Input(0).Bytes()
+				for j := range in {
+					in[j] = byte(int(in[j])*7 + k)
+				}
+				copy(gen.Input(0).Bytes(), in)
+				if err := it.Run(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				if err := gen.Run(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				if string(it.Output(0).Bytes()) != string(gen.Output(0).Bytes()) {
+					t.Errorf("input %d: fast kernels %v, generic %v", k, it.Output(0).Int8s(), gen.Output(0).Int8s())
+				}
+			}
 			if worst < 0.98 || last.SQNR < 15 || agree < 0.85 {
 				t.Errorf("worst cosine %.4f, logits SQNR %.1f dB, agreement %.2f: want >= 0.98, 15 dB, 0.85", worst, last.SQNR, agree)
 			}
