@@ -101,3 +101,31 @@ func TestQuantizeViT(t *testing.T) {
 		})
 	}
 }
+
+// TestQuantizeViTMethods runs every calibration method, and bias correction, on the ViT-tiny.
+func TestQuantizeViTMethods(t *testing.T) {
+	set := synthetic{n: 200, size: 32}
+	g := prepare(t, onnxtest.ViTTiny(17, 11, onnxtest.ViTOptions{LayerNorm: "op", Gelu: "erf", Pool: "mean"}))
+	cal := calibrate(t, g, set, 48)
+	for _, opt := range []quantize.Options{
+		{Method: quantize.Percentile},
+		{Method: quantize.KL},
+		{Method: quantize.EQ},
+		{Method: quantize.MinMax, BiasCorrection: true},
+	} {
+		m, err := quantize.Quantize(context.Background(), cal, opt)
+		if err != nil {
+			t.Fatalf("%+v: %v", opt, err)
+		}
+		stats, err := quantize.CompareLayers(context.Background(), cal, m, 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := stats[len(stats)-1]
+		agree := agreement(t, g, cal, m, set, dataset.Spread(set.Len(), 100)[1:])
+		t.Logf("%s bc=%v: logits cosine %.4f, SQNR %.1f dB, top-1 agreement %.0f%%", opt.Method, opt.BiasCorrection, last.Cosine, last.SQNR, 100*agree)
+		if last.SQNR < 12 || agree < 0.8 {
+			t.Errorf("%+v: logits SQNR %.1f dB, agreement %.2f: want >= 12 dB, 0.8", opt, last.SQNR, agree)
+		}
+	}
+}
