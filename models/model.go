@@ -163,8 +163,8 @@ const (
 	OpBatchMatMul     OpType = 19 // in: a [..., M, K], b [..., K, N] (AdjX, AdjY transpose them), bias opt; out [..., M, N]
 	OpGelu            OpType = 20 // in: input; GELU (Approximate: tanh form), through a 256-entry table
 	OpLayerNorm       OpType = 21 // in: input [..., D], gamma [D], beta [D] opt (float32); Beta is epsilon
-	// 17-18 are reserved for the channel-shuffle family (Transpose, Slice) and 19-24 for the
-	// transformer family (batch MatMul, GELU, normalisation); see FORMAT.md §5.
+	// 17-18 are reserved for the channel-shuffle family (Transpose, Slice); 22-24 for more of the
+	// transformer family; see FORMAT.md §5.
 )
 
 var opNames = map[OpType]string{
