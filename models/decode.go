@@ -333,9 +333,12 @@ func (p *parser) tensor(t *Tensor) {
 func (p *parser) op(op *Op) {
 	op.Type = OpType(p.u16("type"))
 	op.Activation = Activation(p.u8("activation"))
-	f := p.flags("flags", opKeepDims|opUInt8Rounding)
+	f := p.flags("flags", opKeepDims|opUInt8Rounding|opAdjX|opAdjY|opApproximate)
 	op.KeepDims = f&opKeepDims != 0
 	op.UInt8Rounding = f&opUInt8Rounding != 0
+	op.AdjX = f&opAdjX != 0
+	op.AdjY = f&opAdjY != 0
+	op.Approximate = f&opApproximate != 0
 	op.Name = p.str("name")
 	op.Inputs = p.i32s("inputs")
 	op.Outputs = p.i32s("outputs")

@@ -170,6 +170,15 @@ func encode(w io.Writer, m *Model, opt WriteOptions) error {
 		if op.UInt8Rounding {
 			flags |= opUInt8Rounding
 		}
+		if op.AdjX {
+			flags |= opAdjX
+		}
+		if op.AdjY {
+			flags |= opAdjY
+		}
+		if op.Approximate {
+			flags |= opApproximate
+		}
 		g.u8(flags)
 		g.str(op.Name)
 		g.i32s(op.Inputs)

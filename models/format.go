@@ -36,6 +36,9 @@ const (
 	tensorQuantized = 1 << 1
 	opKeepDims      = 1 << 0
 	opUInt8Rounding = 1 << 1
+	opAdjX          = 1 << 2
+	opAdjY          = 1 << 3
+	opApproximate   = 1 << 4
 	prepRaw         = 1 << 0
 	prepBGR         = 1 << 1
 )

@@ -323,7 +323,7 @@ func TestStructuralBytes(t *testing.T) {
 		{"op output const", s.put32("op0.out0", 1), []string{"output 0: tensor 1 is a constant"}},
 		{"op output input", s.put32("op0.out0", 0), []string{"output 0: tensor 0 is a graph input"}},
 		{"op activation", s.put8("op0.activation", 4), []string{"unknown activation(4)"}},
-		{"op flags", s.put8("op0.flags", 4), []string{"op 0 " + off("op0.flags"), "unknown flag bits 0x04"}},
+		{"op flags", s.put8("op0.flags", 0x20), []string{"op 0 " + off("op0.flags"), "unknown flag bits 0x20"}},
 		{"op stride", s.put32("op0.stride", 0xffffffff), []string{"stride[0] is -1"}},
 		{"op beta", s.put32("op0.beta", 0x7f800000), []string{"beta is +Inf"}},
 		{"graph input range", s.put32("inputs.0", 3), []string{"inputs " + off("inputs"), "input 0: tensor 3 out of range [0, 3)"}},

@@ -146,7 +146,7 @@ const (
 	OpInvalid         OpType = 0
 	OpConv2D          OpType = 1  // in: input NHWC, filter OHWI, bias [O] (optional); out: NHWC
 	OpDepthwiseConv2D OpType = 2  // in: input NHWC, filter [1,KH,KW,C*M], bias (optional)
-	OpFullyConnected  OpType = 3  // in: input [..., I], weights [O,I], bias (optional); out: [N,O]
+	OpFullyConnected  OpType = 3  // in: input [..., I], weights [O,I], bias (optional); out: [N,O] or [..., O]
 	OpAveragePool2D   OpType = 4  // in: NHWC
 	OpMaxPool2D       OpType = 5  // in: NHWC
 	OpMean            OpType = 6  // in: any; Axes, KeepDims
@@ -162,8 +162,10 @@ const (
 	OpHardSwish       OpType = 16 // in: input; x*relu6(x+3)/6, through a 256-entry table
 	OpTranspose       OpType = 17 // in: input; Axes: the permutation (output dim d is input dim Axes[d])
 	OpSlice           OpType = 18 // in: input; Paddings: begin, end per dim; Axes: strides (empty: all 1)
-	// 19-24 are reserved for the transformer family (batch MatMul, GELU, normalisation); see
-	// FORMAT.md §5.
+	OpBatchMatMul     OpType = 19 // in: a [..., M, K], b [..., K, N] (AdjX, AdjY transpose them), bias opt; out [..., M, N]
+	OpGelu            OpType = 20 // in: input; GELU (Approximate: tanh form), through a 256-entry table
+	OpLayerNorm       OpType = 21 // in: input [..., D], gamma [D], beta [D] opt (float32); Beta is epsilon
+	// 22-24 are free for more of the transformer family; see FORMAT.md §5.
 	OpTable OpType = 25 // in: input int8, table [256] int8 constant; out[i] = table[uint8(in[i])]
 )
 
@@ -174,6 +176,7 @@ var opNames = map[OpType]string{
 	OpQuantize: "Quantize", OpDequantize: "Dequantize",
 	OpMul: "Mul", OpLogistic: "Logistic", OpHardSwish: "HardSwish", OpTable: "Table",
 	OpTranspose: "Transpose", OpSlice: "Slice",
+	OpBatchMatMul: "BatchMatMul", OpGelu: "Gelu", OpLayerNorm: "LayerNorm",
 }
 
 func (o OpType) String() string {
@@ -226,7 +229,11 @@ type Op struct {
 	Axes            []int   // Mean: the reduced axes; Transpose: the permutation; Slice: strides
 	KeepDims        bool    // Mean
 	Paddings        []int   // Pad: before, after for each dimension; Slice: begin, end per dimension
-	Beta            float32 // Softmax; 0 means 1
+	Beta            float32 // Softmax; 0 means 1. LayerNorm: epsilon, added to the variance
+	// AdjX and AdjY transpose the last two dimensions of BatchMatMul's first and second inputs.
+	AdjX, AdjY bool
+	// Approximate selects GELU's tanh approximation instead of the exact erf form.
+	Approximate bool
 	// UInt8Rounding marks an op of a model converted from uint8 that rounds as TensorFlow Lite's
 	// uint8 kernel does, which in int8 terms differs from its int8 kernel: AveragePool2D rounds ties
 	// toward +infinity (not away from zero) and Mean's truncating division becomes a floor. Importers

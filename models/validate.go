@@ -48,6 +48,9 @@ var opSigs = [...]opSig{
 	OpTable:           {2, 2, -1},
 	OpTranspose:       {1, 1, -1},
 	OpSlice:           {1, 1, -1},
+	OpBatchMatMul:     {2, 3, 2},
+	OpGelu:            {1, 1, -1},
+	OpLayerNorm:       {2, 3, 2},
 }
 
 // Arity returns the number of inputs an op type takes (at least minIn, at most maxIn; maxIn -1 for no
@@ -266,6 +269,9 @@ func checkOp(op *Op) error {
 		return fmt.Errorf("unknown op type %d", uint16(op.Type))
 	}
 	sig := opSigs[op.Type]
+	if sig == (opSig{}) { // a reserved number without an op yet
+		return fmt.Errorf("unknown op type %d", uint16(op.Type))
+	}
 	if n := len(op.Inputs); n < sig.minIn || (sig.maxIn >= 0 && n > sig.maxIn) {
 		if sig.maxIn < 0 {
 			return fmt.Errorf("%d inputs, want at least %d", n, sig.minIn)

@@ -5,8 +5,9 @@
 // The packages, in the order a model goes through them:
 //
 //   - quant/onnx: Read/ReadFile import ONNX opsets 11 to 17 (Conv including grouped and depthwise,
-//     BatchNormalization, Relu, Clip, Add, Mul by a constant, the pools, Flatten, Reshape, Gemm,
-//     MatMul, Concat, Pad, ReduceMean, Identity, Constant, Dropout), tested against ONNX Runtime;
+//     BatchNormalization, Relu, Clip, Add, Mul, the pools, Flatten, Reshape, Gemm, MatMul, Concat,
+//     Pad, ReduceMean, Identity, Constant, Dropout; for ViTs Softmax, LayerNormalization, Sub, Div,
+//     Pow, Sqrt, Erf, Tanh, Transpose, Gather), tested against ONNX Runtime;
 //     quant/onnx/onnxpb holds the generated protobuf types, quant/onnx/onnxtest builds small ONNX
 //     models (and MobileNetV2- and RepVGG-shaped test networks) in Go;
 //   - quant/graph: a float32 graph IR shaped for transforms, with Validate and Run, the NCHW

@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"slices"
+
 	"github.com/edgeinfer/edgeinfer/models"
 )
 
@@ -282,7 +284,14 @@ func prepareFullyConnected(c *opContext, p *preparedOp) error {
 		return c.errorf("input %q shape %v does not split into rows of %d (weights %v)", in.Name, in.Shape, depth, w.Shape)
 	}
 	batches := in.NumElements() / depth
-	if err := c.wantShape(out, []int{batches, nOut}); err != nil {
+	// keep_num_dims: tokens [N, T, I] give [N, T, O] (the leading dimensions kept).
+	keep := len(in.Shape) > 2 && in.Shape[len(in.Shape)-1] == depth && len(out.Shape) == len(in.Shape)
+	if keep {
+		want := append(slices.Clone(in.Shape[:len(in.Shape)-1]), nOut)
+		if err := c.wantShape(out, want); err != nil {
+			return err
+		}
+	} else if err := c.wantShape(out, []int{batches, nOut}); err != nil {
 		return err
 	}
 	_, _, cp, err := c.convCommon(in, w, out, nOut, 0)

@@ -172,6 +172,10 @@ func optionTypes(v any) (tfl.BuiltinOptions, bool) {
 		return tfl.BuiltinOptionsSplitOptions, true
 	case *tfl.SplitVOptionsT:
 		return tfl.BuiltinOptionsSplitVOptions, true
+	case *tfl.BatchMatMulOptionsT:
+		return tfl.BuiltinOptionsBatchMatMulOptions, true
+	case *tfl.GeluOptionsT:
+		return tfl.BuiltinOptionsGeluOptions, true
 	}
 	return tfl.BuiltinOptionsNONE, false
 }

@@ -112,7 +112,8 @@ func modelFromBytes(data []byte) *tModel {
 		tfl.BuiltinOperatorMEAN, tfl.BuiltinOperatorADD, tfl.BuiltinOperatorCONCATENATION, tfl.BuiltinOperatorRESHAPE,
 		tfl.BuiltinOperatorSQUEEZE, tfl.BuiltinOperatorPAD, tfl.BuiltinOperatorPADV2, tfl.BuiltinOperatorSOFTMAX,
 		tfl.BuiltinOperatorQUANTIZE, tfl.BuiltinOperatorDEQUANTIZE, tfl.BuiltinOperatorRELU, tfl.BuiltinOperatorRELU6,
-		tfl.BuiltinOperatorRELU_N1_TO_1, tfl.BuiltinOperatorTANH, tfl.BuiltinOperatorCUSTOM}
+		tfl.BuiltinOperatorRELU_N1_TO_1, tfl.BuiltinOperatorTANH, tfl.BuiltinOperatorCUSTOM,
+		tfl.BuiltinOperatorBATCH_MATMUL, tfl.BuiltinOperatorGELU}
 	m := &tModel{}
 	nt := 1 + s.next()%8
 	for i := range nt {

@@ -97,7 +97,7 @@ func TestBadShapes(t *testing.T) {
 		{"Pad", map[string]Attr{"pads": Ints(0, 0, 1<<20, 1<<20, 0, 0, 0, 0)}, []*Tensor{x}, "exceeds"},
 		{"Concat", map[string]Attr{"axis": Int(1)}, []*Tensor{x, tensor([]int{1, 1, 2, 1}, 1, 2)}, "does not match"},
 		{"Flatten", map[string]Attr{"axis": Int(5)}, []*Tensor{x}, "out of range"},
-		{"Tanh", nil, []*Tensor{x}, "not implemented"},
+		{"Cosh", nil, []*Tensor{x}, "not implemented"},
 		{"Softmax", map[string]Attr{"axis": Int(4)}, []*Tensor{x}, "out of range"},
 	}
 	for _, tc := range tests {

@@ -43,10 +43,10 @@ func TestReadErrors(t *testing.T) {
 	}{
 		{"unsupported op", func() *onnxtest.Builder {
 			b := small(13)
-			b.Op("Softmax", "sm", nil, "r")
+			b.Op("LRN", "sm", nil, "r")
 			b.Output("sm")
 			return b
-		}, []string{`onnx: model "m.onnx": node 1 "sm" (Softmax): op not supported`}},
+		}, []string{`onnx: model "m.onnx": node 1 "sm" (LRN): op not supported`}},
 		{"unsupported attribute", func() *onnxtest.Builder {
 			b := small(13)
 			b.Op("Conv", "c", onnxtest.Attrs{"bogus": 1}, "r", b.Random(rng, "w", 1, 2, 2, 1, 1))
@@ -73,6 +73,24 @@ func TestReadErrors(t *testing.T) {
 			b.Output("s")
 			return b
 		}, []string{`node 1 "s" (Sin): op not supported`}},
+		{"computed gather indices", func() *onnxtest.Builder {
+			b := small(13)
+			b.Op("Gather", "g", nil, "r", "x")
+			b.Output("g")
+			return b
+		}, []string{`node 1 "g" (Gather): indices "x": computed indices are not supported`}},
+		{"layernorm before opset 17", func() *onnxtest.Builder {
+			b := small(13)
+			b.Op("LayerNormalization", "ln", nil, "r", b.Random(rng, "lg", 1, 4))
+			b.Output("ln")
+			return b
+		}, []string{`node 1 "ln" (LayerNormalization): LayerNormalization needs opset 17`}},
+		{"softmax axis before opset 13", func() *onnxtest.Builder {
+			b := small(11)
+			b.Op("Softmax", "sm", onnxtest.Attrs{"axis": 1}, "r")
+			b.Output("sm")
+			return b
+		}, []string{`node 1 "sm" (Softmax): axis 1 before opset 13`}},
 		{"computed reshape", func() *onnxtest.Builder {
 			b := small(13)
 			b.Op("Reshape", "rs", nil, "r", "x")
@@ -292,6 +310,13 @@ func FuzzRead(f *testing.F) {
 			}
 			f.Add(onnxtest.StripWeights(model))
 		}
+	}
+	for _, v := range vitVariants {
+		model, err := onnxtest.ViTTiny(v.opset, 3, onnxtest.ViTOptions{LayerNorm: v.opt.LayerNorm, Gelu: v.opt.Gelu, Pool: v.opt.Pool, FusedQKV: v.opt.FusedQKV, Dim: 8, Heads: 2, Blocks: 1}).Bytes()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(onnxtest.StripWeights(model))
 	}
 	// Inputs are models with their larger weights stripped (the engine crawls on inputs of tens of
 	// kilobytes); each is read as it is, and with weights of the sizes it declares.

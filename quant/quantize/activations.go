@@ -27,7 +27,7 @@ func probabilityQuant() *models.Quant {
 }
 
 // one checks that node i has one input and one output and returns the input's model tensor.
-func (l *lowering) one(i int, n *graph.Node) (int, error) {
+func (l *lowering) single(i int, n *graph.Node) (int, error) {
 	if len(n.Inputs) != 1 || len(n.Outputs) != 1 {
 		return 0, l.fail(i, "%d inputs and %d outputs: want 1 and 1", len(n.Inputs), len(n.Outputs))
 	}
@@ -38,7 +38,7 @@ func (l *lowering) one(i int, n *graph.Node) (int, error) {
 }
 
 func (l *lowering) sigmoid(i int, n *graph.Node) error {
-	x, err := l.one(i, n)
+	x, err := l.single(i, n)
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func (l *lowering) sigmoid(i int, n *graph.Node) error {
 }
 
 func (l *lowering) hardSwish(i int, n *graph.Node) error {
-	x, err := l.one(i, n)
+	x, err := l.single(i, n)
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func elementFunc(n *graph.Node) func(float32) float32 {
 // function of the dequantized input, quantized with the output's parameters (rounded half away from
 // zero, as TensorFlow Lite's LUTPopulate does).
 func (l *lowering) table(i int, n *graph.Node) error {
-	x, err := l.one(i, n)
+	x, err := l.single(i, n)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,14 @@
 //   - FuseActivations merges Relu and Clip(0, 6) / Clip(-1, 1) into the Conv, Gemm or Add before
 //     them (graph.ActMin, graph.ActMax);
 //   - FoldPad merges a zero constant Pad of the spatial axes into the Conv after it;
-//   - MatMulToGemm makes MatMul by a constant matrix a Gemm.
+//   - MatMulToGemm makes MatMul by a constant matrix a Gemm;
+//   - the transformer family (vit.go): FuseGelu (the erf and tanh forms into one Gelu node),
+//     FuseLayerNorm (the decomposed ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div/Mul/Add chain into
+//     LayerNormalization), FuseLinear (MatMul by a constant on tokens, plus its bias Add, into
+//     Linear), FuseTokens (a convolution's flatten(2).transpose(1, 2) into ToTokens) and SplitHeads
+//     (multi-head attention into one rank-3 branch per head: Linear, BatchMatMul with adj_y,
+//     Softmax, BatchMatMul, then Concat), so that no Transpose, no 4-D head tensor and no Mul of
+//     two computed tensors is left to quantize.
 //
 // Simplify runs them all to a fixed point. Every pass leaves a valid graph and never changes the
 // graph's inputs, outputs or their names.

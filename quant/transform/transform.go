@@ -26,6 +26,11 @@ func Simplify(g *graph.Graph) (map[string]int, error) {
 		{"fold pad", FoldPad},
 		{"fuse branches", FuseBranches},
 		{"fuse activations", FuseActivations},
+		{"fuse gelu", FuseGelu},
+		{"fuse layernorm", FuseLayerNorm},
+		{"fuse linear", FuseLinear},
+		{"fuse tokens", FuseTokens},
+		{"split heads", SplitHeads},
 		{"remove dead nodes", RemoveDead},
 	}
 	counts := map[string]int{}
