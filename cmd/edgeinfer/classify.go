@@ -47,7 +47,8 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	path, err := resolveModel(*modelFlag)
+	info, warn := oneShotNotes(e, "classify")
+	path, err := modelOrDefault(ctx, e, *modelFlag, info, warn)
 	if err != nil {
 		return err
 	}
@@ -112,7 +113,9 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func defaultModelHint() string { return "the embedded " + zoo.DefaultModel }
+func defaultModelHint() string {
+	return zoo.Default + ", fetched once into the cache; offline the embedded " + zoo.Fallback
+}
 
 // topK returns the indices of the k largest scores, ties in index order.
 func topK(scores []float64, k int) []int {
