@@ -89,6 +89,9 @@ func TestClassifyDefaultOffline(t *testing.T) {
 		if code != 0 || len(lines) < 6 || !cifarLine.MatchString(lines[1]) {
 			t.Fatalf("%s: exit %d, stdout %q, stderr %q; want the CIFAR-10 model's labels", base, code, out, errs)
 		}
+		if !strings.Contains(out, "  animal (group)\n") {
+			t.Errorf("%s: no animal group (CIFAR-10's built-in) in %q", base, out)
+		}
 		warn := strings.Split(strings.TrimSpace(errs), "\n")
 		if len(warn) != 1 || !strings.HasPrefix(warn[0], "edgeinfer classify: WARN: the default model mobilenet_v2_1.0_224_quant could not be fetched from "+base) {
 			t.Fatalf("%s: stderr %q; want one WARN line", base, errs)
@@ -105,7 +108,8 @@ func TestClassifyDefaultOffline(t *testing.T) {
 }
 
 // With the default model fetched once (here from a directory mirror into $EDGEINFER_CACHE),
-// classify with no --model prints an ImageNet cat class; the next run uses the cache, silently.
+// classify with no --model prints an ImageNet cat class and the cat group; the next run uses the
+// cache, silently.
 func TestClassifyDefaultImageNet(t *testing.T) {
 	mirror := imagenetMirror(t)
 	img := shareddata.Path(t, "imagenet/cat.bmp")
@@ -114,6 +118,11 @@ func TestClassifyDefaultImageNet(t *testing.T) {
 	cat := regexp.MustCompile(`^  0\.[0-9]{4}  (tabby, tabby cat|tiger cat|Egyptian cat|Persian cat|Siamese cat, Siamese) \(28[2-6]\)$`)
 	if lines := strings.Split(out, "\n"); code != 0 || len(lines) < 2 || !cat.MatchString(lines[1]) {
 		t.Fatalf("first run: exit %d, stdout %q, stderr %q; want an ImageNet cat class first", code, out, errs)
+	}
+	// The cat group (ImageNet's five domestic cats) comes first among the groups, at above 0.9.
+	groups := regexp.MustCompile(`(?m)^  (0\.[0-9]{4})  ([a-z_]+) \(group\)$`).FindAllStringSubmatch(out, -1)
+	if len(groups) == 0 || groups[0][2] != "cat" || groups[0][1] < "0.9" {
+		t.Errorf("groups %q, want cat first at above 0.9; output:\n%s", groups, out)
 	}
 	if !strings.Contains(errs, "fetched the default model mobilenet_v2_1.0_224_quant") || strings.Contains(errs, "WARN") {
 		t.Errorf("first run: stderr %q", errs)
