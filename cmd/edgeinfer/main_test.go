@@ -166,7 +166,7 @@ func TestErrors(t *testing.T) {
 		{[]string{"models", "pull", "nosuchmodel"}, 1, "unknown model"},
 		{[]string{"convert", "a"}, 2, "want IN and OUT"},
 		{[]string{"bench"}, 2, "exactly one of --arch and --model"},
-		{[]string{"bench", "--arch", "alexnet"}, 1, "unknown architecture"},
+		{[]string{"bench", "--arch", "alexnet"}, 2, "unknown architecture"},
 		{[]string{"classify", "--requant", "magic", "x.jpg"}, 2, "unknown requantization"},
 	}
 	for _, c := range cases {
