@@ -5,11 +5,11 @@
 //
 // With no --model, run, classify and firmware build use the ImageNet mobilenet_v2_1.0_224_quant
 // (models/zoo.Default): taken from the cache, or fetched into it once and verified by SHA-256,
-// from $EDGEINFER_MODELS_URL (a URL, a file:// URL or a directory) or the public default.
-// Reaching the server is bounded by 5 s (download.ConnectTimeout), so offline the embedded CIFAR-10
-// model takes over within seconds, with one WARN line saying what was tried and how to fix it
-// (modelOrDefault). classify prints the best label groups (models/zoo/GROUPS.md) after the best
-// classes.
+// from $EDGEINFER_MODELS_URL (a URL, a file:// URL or a directory) or the public default. Each
+// step of reaching the server is bounded by 5 s (download.ConnectTimeout), so offline the
+// embedded CIFAR-10 model takes over within seconds, with one WARN line saying what was tried and
+// how to fix it (modelOrDefault). classify prints the best label groups (models/zoo/GROUPS.md)
+// after the best classes.
 //
 // Exit codes: 0 success (and -h), 1 failure, 2 usage error (a bad flag, a flag value out of
 // range, an unknown architecture, a model and data set with different class counts), 130

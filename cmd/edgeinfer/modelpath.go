@@ -12,8 +12,9 @@ import (
 	"github.com/edgeinfer/edgeinfer/models/zoo"
 )
 
-// defaultFetchTimeout bounds the whole first fetch of the default model (3.6 MB). Reaching the
-// server is bounded by download.ConnectTimeout (5 s), so offline the fallback comes within seconds.
+// defaultFetchTimeout bounds the whole first fetch of the default model (3.6 MB). Each step of
+// reaching the server is bounded by download.ConnectTimeout (5 s), so offline the fallback comes
+// within seconds (at once when there is no network at all).
 const defaultFetchTimeout = 2 * time.Minute
 
 // modelsBase is where models are fetched from: the --base-url flag, else $EDGEINFER_MODELS_URL,

@@ -46,9 +46,10 @@ func FileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// ConnectTimeout bounds each phase of reaching a server before any byte of the file arrives: name
-// resolution and TCP connect, the TLS handshake, and the wait for the response headers. Offline,
-// a download fails within it instead of hanging.
+// ConnectTimeout bounds each step of reaching a server before any byte of the file arrives: name
+// resolution and TCP connect, the TLS handshake, and the wait for the response headers. Offline
+// (no route, a black-holed address, a server that never answers), a download fails within it
+// instead of hanging; without a network at all it fails at once.
 const ConnectTimeout = 5 * time.Second
 
 var client = &http.Client{
@@ -57,7 +58,7 @@ var client = &http.Client{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext,
 		TLSHandshakeTimeout:   ConnectTimeout,
-		ResponseHeaderTimeout: 2 * ConnectTimeout,
+		ResponseHeaderTimeout: ConnectTimeout,
 		ForceAttemptHTTP2:     true,
 		IdleConnTimeout:       90 * time.Second,
 	},

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/edgeinfer/edgeinfer/internal/download"
 	"github.com/edgeinfer/edgeinfer/internal/shareddata"
@@ -167,4 +169,32 @@ func TestPullFromMirror(t *testing.T) {
 func sha(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
+}
+
+// A server that accepts the connection and never answers (as a captive or broken network does) is
+// given up within download.ConnectTimeout, not the whole download's time limit.
+func TestPullSilentServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits download.ConnectTimeout")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never answered
+		}
+	}()
+	e, _ := Lookup(Default)
+	start := time.Now()
+	_, err = Pull(context.Background(), e, "http://"+ln.Addr().String()+"/", t.TempDir(), nil)
+	if took := time.Since(start); err == nil || took > download.ConnectTimeout+3*time.Second {
+		t.Fatalf("Pull from a silent server: %v after %v, want an error within %v", err, took, download.ConnectTimeout)
+	}
 }
