@@ -133,3 +133,19 @@ func TestClassifyDefaultImageNet(t *testing.T) {
 		t.Fatalf("from the cache: exit %d, stdout %q, stderr %q", code, out2, errs)
 	}
 }
+
+// With a labels file that leaves out "background" (1000 labels for 1001 scores) the groups still
+// sum the right scores: the cat group comes first for the cat photo, as with 1001 labels.
+func TestClassifyGroupsWithoutBackground(t *testing.T) {
+	model := shareddata.Path(t, "imagenet/mobilenet_v2_1.0_224_quant.tflite")
+	data, err := os.ReadFile(shareddata.Path(t, "imagenet/imagenet_labels.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := filepath.Join(t.TempDir(), "labels1000.txt")
+	os.WriteFile(labels, []byte(strings.TrimPrefix(string(data), "background\n")), 0o644)
+	code, out, errs := cli(t, nil, "classify", "--model", model, "--labels", labels, "--top", "1", shareddata.Path(t, "imagenet/cat.bmp"))
+	if code != 0 || !strings.Contains(out, "  0.8125  Egyptian cat (285)\n  0.9688  cat (group)\n") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+}

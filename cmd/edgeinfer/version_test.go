@@ -20,6 +20,9 @@ func TestVersion(t *testing.T) {
 			t.Errorf("exit %d, stdout %q, stderr %q; want %q", code, out, errs, want)
 		}
 	}
+	if code, out2, _ := cli(t, nil, "--version"); code != 0 || out2 != out {
+		t.Errorf("--version: exit %d, %q; want the same as version", code, out2)
+	}
 	if code, _, errs := cli(t, nil, "version", "extra"); code != 2 || !strings.Contains(errs, "version takes no arguments") {
 		t.Errorf("version extra: exit %d, %q", code, errs)
 	}
