@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/edgeinfer/edgeinfer/gpio"
+	"github.com/edgeinfer/edgeinfer/models/zoo"
 	"github.com/edgeinfer/edgeinfer/pipeline/decide"
 )
 
@@ -41,8 +44,14 @@ type Config struct {
 	Smoothing int           `yaml:"smoothing"`
 	OffDelay  time.Duration `yaml:"off_delay"`
 	TopK      int           `yaml:"top_k"`
-	// Watch are the classes that get an ON/OFF topic and a Home Assistant binary sensor.
+	// Watch are the classes that get an ON/OFF topic and a Home Assistant binary sensor: labels of
+	// the model or names of groups (a group is published under its name like a class).
 	Watch []Watch `yaml:"watch"`
+	// Groups are user-defined label groups, name: [members], each member a label of the model, a
+	// label's first name ("tabby" for "tabby, tabby cat") or a built-in group of models/zoo ("cat",
+	// "dog", "vehicle", ... for ImageNet models; see models/zoo/GROUPS.md). A group's score is the
+	// sum of its labels' probabilities. A group named like a built-in one replaces it.
+	Groups map[string][]string `yaml:"groups"`
 
 	MQTT MQTT `yaml:"mqtt"`
 
@@ -248,12 +257,99 @@ func (c *Config) Load(path string, data []byte) error {
 					c.fieldLines[fmt.Sprintf("actions[%d]", j)] = n.Line
 					fieldLines(c.fieldLines, fmt.Sprintf("actions[%d].", j), n)
 				}
-			case key == "trigger" || key == "snapshot":
+			case key == "trigger" || key == "snapshot" || key == "groups":
 				fieldLines(c.fieldLines, key+".", val)
 			}
 		}
 	}
+	if err := c.checkGroups(); err != nil {
+		return err
+	}
 	return c.checkGPIO()
+}
+
+// checkGroups checks the user-defined groups as far as it can without the model's labels: a name
+// and at least one member each.
+func (c *Config) checkGroups() error {
+	for _, name := range slices.Sorted(maps.Keys(c.Groups)) {
+		if strings.TrimSpace(name) == "" {
+			return fmt.Errorf("pipeline: %s: a group needs a name", c.at("groups"))
+		}
+		if len(c.Groups[name]) == 0 {
+			return fmt.Errorf("pipeline: %s: no members (want a list of labels or built-in groups)", c.at("groups."+name))
+		}
+	}
+	return nil
+}
+
+// groups returns the label groups for a model with these labels: models/zoo's built-in ones
+// (zoo.GroupsFor) and the user's, resolved to label indices. A member that is neither a label, a
+// label's first name nor a built-in group, and a group named like a label, are errors naming the
+// file, line and group.
+func (c *Config) groups(labels []string) ([]decide.Group, error) {
+	if err := c.checkGroups(); err != nil {
+		return nil, err
+	}
+	builtin := zoo.GroupsFor(labels)
+	index := make(map[string]int, 2*len(labels))
+	short := make(map[string]int, len(labels))
+	for i, l := range labels {
+		if _, dup := index[l]; !dup {
+			index[l] = i
+		}
+		if s := zoo.ShortLabel(l); s != l {
+			if _, dup := short[s]; dup {
+				short[s] = -1 // ambiguous: two labels begin with it
+			} else {
+				short[s] = i
+			}
+		}
+	}
+	byName := make(map[string][]int, len(builtin))
+	for _, g := range builtin {
+		byName[g.Name] = g.Classes
+	}
+	var out []decide.Group
+	for _, g := range builtin {
+		if _, replaced := c.Groups[g.Name]; !replaced {
+			out = append(out, decide.Group{Name: g.Name, Members: g.Classes})
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Groups)) {
+		where := c.at("groups." + name)
+		if _, ok := index[name]; ok {
+			return nil, fmt.Errorf("pipeline: %s: the group has the name of one of the model's labels", where)
+		}
+		var members []int
+		for _, m := range c.Groups[name] {
+			if i, ok := index[m]; ok {
+				members = append(members, i)
+			} else if g, ok := byName[m]; ok {
+				members = append(members, g...)
+			} else if i, ok := short[m]; ok && i >= 0 {
+				members = append(members, i)
+			} else if ok {
+				return nil, fmt.Errorf("pipeline: %s: member %q names more than one label: give the whole label", where, m)
+			} else {
+				return nil, fmt.Errorf("pipeline: %s: unknown member %q: not one of the model's %d labels nor a built-in group%s",
+					where, m, len(labels), builtinNames(builtin))
+			}
+		}
+		out = append(out, decide.Group{Name: name, Members: members})
+	}
+	return out, nil
+}
+
+// builtinNames lists the built-in groups for an error message.
+func builtinNames(gs []zoo.Group) string {
+	if len(gs) == 0 {
+		return " (the model has none)"
+	}
+	names := make([]string, len(gs))
+	for i, g := range gs {
+		names[i] = g.Name
+	}
+	return " (" + strings.Join(names, ", ") + ")"
 }
 
 // fieldLines records the line of each key of the mapping n, as prefix+key.
@@ -386,8 +482,9 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	return nil
 }
 
-// decideConfig checks the watched classes and those of the actions against the labels and makes
-// the decide.Config; an action's class that is not watched is added with DefaultOn. An unknown
+// decideConfig checks the watched classes and those of the actions against the labels and the
+// groups (built-in and user-defined) and makes the decide.Config; an action's class that is not
+// watched is added with DefaultOn. An unknown
 // class is an error naming it (and its line and field, when it came from a file).
 func (c *Config) decideConfig(labels []string) (decide.Config, error) {
 	known := make(map[string]bool, len(labels))
@@ -395,20 +492,34 @@ func (c *Config) decideConfig(labels []string) (decide.Config, error) {
 		known[l] = true
 	}
 	dc := decide.Config{Smoothing: c.Smoothing, OffDelay: c.OffDelay, TopK: c.TopK}
+	groups, err := c.groups(labels)
+	if err != nil {
+		return dc, err
+	}
+	nor := ""
+	if len(groups) > 0 {
+		nor = fmt.Sprintf(" nor one of its %d groups", len(groups))
+	}
+	for _, g := range groups {
+		if !known[g.Name] {
+			known[g.Name] = true
+			dc.Groups = append(dc.Groups, g)
+		}
+	}
 	for i, w := range c.Watch {
 		if !known[w.Class] {
 			where := "watch"
 			if c.file != "" && i < len(c.watchLines) {
 				where = fmt.Sprintf("%s:%d: watch", c.file, c.watchLines[i])
 			}
-			return dc, fmt.Errorf("pipeline: %s: unknown class %q: not one of the model's %d labels", where, w.Class, len(labels))
+			return dc, fmt.Errorf("pipeline: %s: unknown class %q: not one of the model's %d labels%s", where, w.Class, len(labels), nor)
 		}
 		dc.Classes = append(dc.Classes, decide.Class{Name: w.Class, On: w.On, Off: w.Off, MinFrames: w.MinFrames})
 	}
 	for i, a := range c.Actions {
 		f := fmt.Sprintf("actions[%d].class", i)
 		if !known[a.Class] {
-			return dc, fmt.Errorf("pipeline: %s: unknown class %q: not one of the model's %d labels", c.at(f), a.Class, len(labels))
+			return dc, fmt.Errorf("pipeline: %s: unknown class %q: not one of the model's %d labels%s", c.at(f), a.Class, len(labels), nor)
 		}
 		watched := false
 		for _, w := range dc.Classes {

@@ -1,11 +1,15 @@
 package pipeline
 
 import (
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/edgeinfer/edgeinfer/pipeline/decide"
 )
 
 func writeConfig(t *testing.T, text string) string {
@@ -109,5 +113,80 @@ func TestExampleConfig(t *testing.T) {
 	if c.Source != "auto" || c.Listen != DefaultListen || c.MQTT.Listen != DefaultMQTTListen || c.MQTT.Broker != "" ||
 		c.Heartbeat != DefaultHeartbeat || c.Smoothing != DefaultSmoothing || c.TopK != DefaultTopK || c.OffDelay != 2*time.Second {
 		t.Errorf("example config: %+v", c)
+	}
+}
+
+// User-defined groups in the file, with CIFAR-10's built-in ones: watch: and actions: take group
+// names, members are labels, first names of labels or built-in groups, and the mistakes are errors
+// naming the file, the line and the group.
+func TestGroupsConfig(t *testing.T) {
+	cifar := []string{"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"}
+	p := writeConfig(t, `watch:
+  - class: garden
+    on: 0.6
+  - class: vehicle
+    on: 0.5
+groups:
+  garden: [bird, pet, deer]
+  flying: [airplane, "bird"]
+actions:
+  - class: flying
+    pin: GPIO17
+    kind: led
+`)
+	var c Config
+	if err := c.LoadFile(p); err != nil {
+		t.Fatal(err)
+	}
+	dc, err := c.decideConfig(cifar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]int{}
+	for _, g := range dc.Groups {
+		got[g.Name] = g.Members
+	}
+	if !slices.Equal(got["garden"], []int{2, 3, 5, 4}) || !slices.Equal(got["flying"], []int{0, 2}) || !slices.Equal(got["vehicle"], []int{1, 9}) {
+		t.Errorf("groups %v", got)
+	}
+	var names []string
+	for _, w := range dc.Classes {
+		names = append(names, w.Name)
+	}
+	if !slices.Equal(names, []string{"garden", "vehicle", "flying"}) {
+		t.Errorf("watched %v, want garden, vehicle and the action's flying", names)
+	}
+	// The decider sums a group's labels.
+	d, err := decide.New(cifar, dc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := d.Step([]float64{0, 0, 0.25, 0.2, 0.2, 0.05, 0.3, 0, 0, 0}, time.Now())
+	if err != nil || len(r.Transitions) != 1 || r.Transitions[0].Label != "garden" || math.Abs(r.Transitions[0].Score-0.7) > 1e-9 {
+		t.Fatalf("transitions %+v, %v; want garden on at 0.7", r.Transitions, err)
+	}
+
+	// A label's first name is a member; so is a built-in ImageNet-style label with commas.
+	imagenetish := []string{"tabby, tabby cat", "tiger cat", "crane", "crane"}
+	c = Config{Groups: map[string][]string{"kitty": {"tabby", "tiger cat"}}}
+	if dc, err := c.decideConfig(imagenetish); err != nil || len(dc.Groups) != 1 || !slices.Equal(dc.Groups[0].Members, []int{0, 1}) {
+		t.Errorf("first names: %+v, %v", dc.Groups, err)
+	}
+
+	for _, tc := range []struct{ text, want string }{
+		{"groups:\n  garden: [bird, hedgehog]\n", ":2: groups.garden: unknown member \"hedgehog\": not one of the model's 10 labels nor a built-in group (pet, car, vehicle, boat, aircraft, animal)"},
+		{"groups:\n  cat: [dog]\n", ":2: groups.cat: the group has the name of one of the model's labels"},
+		{"groups:\n  garden: []\n", ":2: groups.garden: no members"},
+		{"watch:\n  - class: gardn\ngroups:\n  garden: [bird]\n", ":2: watch: unknown class \"gardn\": not one of the model's 10 labels nor one of its 7 groups"},
+	} {
+		p := writeConfig(t, tc.text)
+		var c Config
+		err := c.LoadFile(p)
+		if err == nil {
+			_, err = c.decideConfig(cifar)
+		}
+		if err == nil || !strings.Contains(err.Error(), p+tc.want) {
+			t.Errorf("%q: error %v, want %q", tc.text, err, p+tc.want)
+		}
 	}
 }

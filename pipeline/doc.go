@@ -17,6 +17,14 @@
 // frames, drains the MQTT outbox for at most Config.DrainTimeout, publishes "offline", and
 // returns nil.
 //
+// # Label groups
+//
+// Watched classes and action classes may name groups: the built-in ones of models/zoo for the
+// model's labels (ImageNet's cat, dog, bird, vehicle, ...; CIFAR-10's) and Config.Groups from the
+// file, resolved to label indices when Run starts (errors name the file, line and group). The
+// Decider sums a group's smoothed scores each frame without allocating, and a group's transitions
+// go to MQTT and GPIO under its name, exactly as a class's.
+//
 // # GPIO
 //
 // Config.Actions tie watched classes to GPIO output lines (package gpio: an LED held on while the

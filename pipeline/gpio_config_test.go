@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"fmt"
 	"os"
 	"reflect"
 	"regexp"
@@ -98,15 +99,15 @@ func TestLoadActionErrors(t *testing.T) {
 	}
 }
 
-// TestExampleConfigCommented: the commented-out examples of edgeinfer.yaml (watch, actions,
-// trigger) load once uncommented.
+// TestExampleConfigCommented: the commented-out examples of edgeinfer.yaml (watch, groups,
+// actions, trigger) load once uncommented, and resolve against ImageNet's labels.
 func TestExampleConfigCommented(t *testing.T) {
 	b, err := os.ReadFile("../edgeinfer.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
-	example := regexp.MustCompile(`^#( {2,}(- )?[a-z_]+:|trigger:)`)
+	example := regexp.MustCompile(`^#( {2,}(- )?[a-z_]+:|trigger:|groups:)`)
 	for _, l := range strings.Split(string(b), "\n") {
 		switch {
 		case l == "watch: []" || l == "actions: []":
@@ -124,7 +125,16 @@ func TestExampleConfigCommented(t *testing.T) {
 	if len(c.Watch) != 1 || len(c.Actions) != 3 || c.Trigger == nil || c.Trigger.Pin != "P1-16" || c.Actions[2].Pattern[4] != 300*time.Millisecond {
 		t.Errorf("uncommented example: watch %+v, actions %+v, trigger %+v", c.Watch, c.Actions, c.Trigger)
 	}
-	if _, err := c.decideConfig([]string{"tabby, tabby cat"}); err != nil {
-		t.Error(err)
+	// ImageNet's labels as far as the built-in groups check them, and those the example names.
+	labels := make([]string, 1000)
+	for i := range labels {
+		labels[i] = fmt.Sprintf("class %d", i)
+	}
+	for i, l := range map[int]string{0: "tench, Tinca tinca", 151: "Chihuahua", 277: "red fox, Vulpes vulpes",
+		281: "tabby, tabby cat", 334: "porcupine, hedgehog", 817: "sports car, sport car", 999: "toilet tissue, toilet paper"} {
+		labels[i] = l
+	}
+	if _, err := c.decideConfig(labels); err != nil || len(c.Groups["cat_flap"]) != 3 {
+		t.Errorf("groups %v: %v", c.Groups, err)
 	}
 }

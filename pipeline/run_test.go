@@ -100,7 +100,8 @@ func newTestLoop(t *testing.T, dc decide.Config) *loop {
 // the frame copied for the status page and snapshots, no label change, no heartbeat due) at zero
 // allocations, with a real model, a fake publisher and GPIO actions on fake lines.
 func TestStepAllocs(t *testing.T) {
-	l := newTestLoop(t, decide.Config{Smoothing: 5, TopK: 3, Classes: []decide.Class{{Name: "goldfish, Carassius auratus", On: 0.5}}})
+	l := newTestLoop(t, decide.Config{Smoothing: 5, TopK: 3, Classes: []decide.Class{{Name: "goldfish, Carassius auratus", On: 0.5}, {Name: "fish", On: 0.5}},
+		Groups: []decide.Group{{Name: "fish", Members: []int{1, 2, 3, 4, 5, 6, 7}}}})
 	pub := &fakePub{}
 	l.pub = pub
 	var out bytes.Buffer

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/edgeinfer/edgeinfer/models"
@@ -36,6 +38,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	}
 	if *iterations < 1 || *warmup < 0 || *threads < 1 {
 		return usagef("--iterations and --threads must be at least 1, --warmup at least 0")
+	}
+	if *archName != "" && !slices.Contains(arch.Names(), *archName) {
+		return usagef("--arch %q: unknown architecture (known: %s)", *archName, strings.Join(arch.Names(), ", "))
 	}
 	mode, err := runtime.ParseRequantization(*requant)
 	if err != nil {

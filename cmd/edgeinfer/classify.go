@@ -47,7 +47,8 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	path, err := resolveModel(*modelFlag)
+	info, warn := oneShotNotes(e, "classify")
+	path, err := modelOrDefault(ctx, e, *modelFlag, info, warn)
 	if err != nil {
 		return err
 	}
@@ -81,6 +82,7 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	}
 	out := it.Output(0)
 	scores := make([]float64, out.NumElements())
+	groups := labelGroups(labels, len(scores))
 	var failed int
 	for _, imgPath := range fs.Args() {
 		img, err := camera.LoadImage(imgPath)
@@ -105,6 +107,9 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 		for _, k := range topK(scores, *top) {
 			fmt.Fprintf(e.stdout, "  %.4f  %s\n", scores[k], labelOf(labels, k, len(scores)))
 		}
+		for _, g := range topGroups(groups, scores) {
+			fmt.Fprintf(e.stdout, "  %.4f  %s (group)\n", g.score, g.name)
+		}
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d images failed", failed, fs.NArg())
@@ -112,7 +117,9 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-func defaultModelHint() string { return "the embedded " + zoo.DefaultModel }
+func defaultModelHint() string {
+	return zoo.Default + ", fetched once into the cache; offline the embedded " + zoo.Fallback
+}
 
 // topK returns the indices of the k largest scores, ties in index order.
 func topK(scores []float64, k int) []int {
@@ -134,4 +141,47 @@ func labelOf(labels []string, k, classes int) string {
 		return fmt.Sprintf("%s (%d)", labels[k], k)
 	}
 	return fmt.Sprintf("class %d", k)
+}
+
+// labelGroups returns the built-in label groups (models/zoo/GROUPS.md) for a model with these
+// labels and that many scores, their classes as score indices.
+func labelGroups(labels []string, classes int) []zoo.Group {
+	gs := zoo.GroupsFor(labels)
+	if len(labels) == classes-1 { // labelOf's missing "background": scores are one further on
+		for i := range gs {
+			for j := range gs[i].Classes {
+				gs[i].Classes[j]++
+			}
+		}
+	}
+	return gs
+}
+
+type groupScore struct {
+	name  string
+	score float64
+}
+
+// Groups printed: the best ones at or above minGroupScore, at most maxGroups.
+const (
+	maxGroups     = 3
+	minGroupScore = 0.05
+)
+
+// topGroups returns the best groups by score (the sum of their classes' scores), best first.
+func topGroups(groups []zoo.Group, scores []float64) []groupScore {
+	var gs []groupScore
+	for _, g := range groups {
+		var s float64
+		for _, k := range g.Classes {
+			if k < len(scores) {
+				s += scores[k]
+			}
+		}
+		if s >= minGroupScore {
+			gs = append(gs, groupScore{g.Name, s})
+		}
+	}
+	sort.SliceStable(gs, func(a, b int) bool { return gs[a].score > gs[b].score })
+	return gs[:min(len(gs), maxGroups)]
 }

@@ -69,10 +69,20 @@ func runEval(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
+		if len(g.Outputs) > 0 {
+			if sh := g.Outputs[0].Shape; len(sh) > 0 {
+				if err := checkClasses(*modelPath, sh[len(sh)-1], set); err != nil {
+					return err
+				}
+			}
+		}
 		if c, err = quantize.NewFloatClassifier(g, in); err != nil {
 			return err
 		}
 	} else {
+		if err := checkClasses(*modelPath, outputClasses(m), set); err != nil {
+			return err
+		}
 		qc, err := quantize.NewInt8Classifier(m, runtime.Options{Threads: *threads})
 		if err != nil {
 			return err
@@ -119,4 +129,19 @@ func isFloatTFLite(path string, m *models.Model) bool {
 		return false
 	}
 	return len(m.Inputs) == 1 && m.Tensors[m.Inputs[0]].Type == models.Float32
+}
+
+// checkClasses refuses a model whose output has another number of classes than the data set:
+// its accuracy would be measured against the wrong labels. Unknown counts (a dynamic dimension, a
+// folder of unlabelled images) pass.
+func checkClasses(modelPath string, modelClasses int, set dataset.Set) error {
+	n := len(set.Classes())
+	if _, ok := set.(*dataset.CIFAR10); ok && n == 0 {
+		n = 10 // a CIFAR-10 batch without batches.meta.txt beside it
+	}
+	if modelClasses <= 0 || n == 0 || modelClasses == n {
+		return nil
+	}
+	return usagef("model %s has %d classes but the data set %s has %d: evaluate a model on data with the same classes",
+		modelPath, modelClasses, set.Name(), n)
 }

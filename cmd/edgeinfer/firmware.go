@@ -12,7 +12,6 @@ import (
 
 	"github.com/edgeinfer/edgeinfer/firmware"
 	"github.com/edgeinfer/edgeinfer/models/load"
-	"github.com/edgeinfer/edgeinfer/models/zoo"
 	"github.com/edgeinfer/edgeinfer/pipeline"
 )
 
@@ -52,7 +51,7 @@ func runFirmware(ctx context.Context, e *env, args []string) error {
 	boardName := fs.String("board", "", "board: "+strings.Join(firmware.Boards(), ", "))
 	out := fs.String("o", "", "image file to write")
 	configFile := fs.String("config", "", "edgeinfer.yaml to put in the image (default: source auto, everything else default)")
-	model := fs.String("model", "", "model file, or the name of an embedded or pulled model (default: the config's model, else the embedded "+zoo.DefaultModel+")")
+	model := fs.String("model", "", "model file, or the name of an embedded or pulled model (default: the config's model, else "+defaultModelHint()+")")
 	labels := fs.String("labels", "", "labels file (default: the config's, or NAME.labels.txt beside the model)")
 	binary := fs.String("binary", "", "linux executable of edgeinfer for the board (default: see above)")
 	hostname := fs.String("hostname", "", "host name of the device (default: edgeinfer)")
@@ -125,8 +124,9 @@ func runFirmware(ctx context.Context, e *env, args []string) error {
 	if modelName == "" {
 		modelName = cfg.Model
 	}
-	// No model named: the embedded default model.
-	modelPath, err := resolveModel(modelName)
+	// No model named: the default model (fetched once; offline the embedded one, with a WARN).
+	info, warn := oneShotNotes(e, "firmware build")
+	modelPath, err := modelOrDefault(ctx, e, modelName, info, warn)
 	if err != nil {
 		return err
 	}

@@ -91,4 +91,18 @@ func TestFirmwareBuild(t *testing.T) {
 	if fi, err := os.Stat(img); err != nil || fi.Size() < 100<<20 {
 		t.Errorf("image: %v, %v", fi, err)
 	}
+
+	// No --model: the default model, fetched into the cache (here from a directory mirror), and its
+	// labels go into the image.
+	t.Setenv("EDGEINFER_CACHE", t.TempDir())
+	code, out, errs = cli(t, map[string]string{"EDGEINFER_MODELS_URL": imagenetMirror(t)}, "firmware", "build", "--board", "pi5",
+		"--binary", bin, "--wifi-firmware", wifiFW, "-o", img+"3")
+	if code != 0 || !strings.Contains(errs, "fetched the default model mobilenet_v2_1.0_224_quant") {
+		t.Fatalf("default model: exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"root:/usr/share/edgeinfer/mobilenet_v2_1.0_224_quant.tflite", "mobilenet_v2_1.0_224_quant.labels.txt"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("default model: the summary lacks %q:\n%s", want, out)
+		}
+	}
 }

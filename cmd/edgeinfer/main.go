@@ -2,6 +2,18 @@
 // inspect and convert models, download known models.
 //
 // Each subcommand lives in its own file; main only dispatches. See README.md.
+//
+// With no --model, run, classify and firmware build use the ImageNet mobilenet_v2_1.0_224_quant
+// (models/zoo.Default): taken from the cache, or fetched into it once and verified by SHA-256,
+// from $EDGEINFER_MODELS_URL (a URL, a file:// URL or a directory) or the public default. Each
+// step of reaching the server is bounded by 5 s (download.ConnectTimeout), so offline the
+// embedded CIFAR-10 model takes over within seconds, with one WARN line saying what was tried and
+// how to fix it (modelOrDefault). classify prints the best label groups (models/zoo/GROUPS.md)
+// after the best classes.
+//
+// Exit codes: 0 success (and -h), 1 failure, 2 usage error (a bad flag, a flag value out of
+// range, an unknown architecture, a model and data set with different class counts), 130
+// interrupted.
 package main
 
 import (
@@ -54,6 +66,9 @@ func run(ctx context.Context, e *env, args []string) int {
 			return 2
 		}
 		return 0
+	}
+	if args[0] == "--version" {
+		args = append([]string{"version"}, args[1:]...)
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {

@@ -2,17 +2,89 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/edgeinfer/edgeinfer/models/zoo"
 )
 
+// defaultFetchTimeout bounds the whole first fetch of the default model (3.6 MB). Each step of
+// reaching the server is bounded by download.ConnectTimeout (5 s), so offline the fallback comes
+// within seconds (at once when there is no network at all).
+const defaultFetchTimeout = 2 * time.Minute
+
+// modelsBase is where models are fetched from: the --base-url flag, else $EDGEINFER_MODELS_URL,
+// else zoo.DefaultBaseURL.
+func modelsBase(e *env, flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if u := e.getenv("EDGEINFER_MODELS_URL"); u != "" {
+		return u
+	}
+	return zoo.DefaultBaseURL
+}
+
+// modelOrDefault resolves --model as resolveModel does; an empty name is the default model,
+// zoo.Default: taken from the cache, or fetched into it first (from modelsBase). When it cannot be
+// had (offline), the embedded zoo.Fallback is used and warn gets one line saying what was tried and
+// how to fix it; info gets a line after a successful fetch.
+func modelOrDefault(ctx context.Context, e *env, name string, info, warn func(string)) (string, error) {
+	if name != "" {
+		return resolveModel(name)
+	}
+	entry, ok := zoo.Lookup(zoo.Default)
+	if !ok {
+		return "", fmt.Errorf("zoo: the default model %s is not a known model", zoo.Default)
+	}
+	base := modelsBase(e, "")
+	dir, err := zoo.CacheDir()
+	if err == nil {
+		if p, ok := entry.Verified(dir); ok {
+			return p, nil
+		}
+		fctx, cancel := context.WithTimeout(ctx, defaultFetchTimeout)
+		var p string
+		p, err = zoo.Pull(fctx, entry, base, dir, nil)
+		cancel()
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		if err == nil {
+			info(fmt.Sprintf("fetched the default model %s (%s) from %s into %s, sha256 verified; later runs use the cached copy",
+				entry.Name, entry.Description, base, dir))
+			return p, nil
+		}
+	}
+	warn(fmt.Sprintf("the default model %s could not be fetched from %s: %s; using the embedded %s (CIFAR-10, 10 classes) instead. "+
+		"To fix: 'edgeinfer models pull %s' when online, or from a mirror holding %s and %s "+
+		"('models pull --base-url URL|file:///DIR|DIR', or EDGEINFER_MODELS_URL for run and classify too), or --model FILE",
+		entry.Name, base, trimPrefixes(err.Error()), zoo.Fallback, entry.Name, entry.File, entry.Labels))
+	return resolveModel(zoo.Fallback)
+}
+
+// trimPrefixes drops the package prefixes ("zoo: download: ") of an error message.
+func trimPrefixes(s string) string {
+	for _, p := range []string{"zoo: ", "download: "} {
+		s = strings.TrimPrefix(s, p)
+	}
+	return s
+}
+
+// oneShotNotes returns info and warn for modelOrDefault in a one-shot command: plain lines on
+// stderr, "edgeinfer CMD: ..." and "edgeinfer CMD: WARN: ...".
+func oneShotNotes(e *env, cmd string) (info, warn func(string)) {
+	return func(s string) { fmt.Fprintf(e.stderr, "edgeinfer %s: %s\n", cmd, s) },
+		func(s string) { fmt.Fprintf(e.stderr, "edgeinfer %s: WARN: %s\n", cmd, s) }
+}
+
 // resolveModel turns --model into a file: an existing path, the name of a model embedded in the
 // binary (written to the cache on first use), or the name of a pulled model; empty means the
-// default model, which is embedded.
+// embedded zoo.Fallback (commands with a default model use modelOrDefault).
 func resolveModel(name string) (string, error) {
 	if name != "" {
 		if _, err := os.Stat(name); err == nil {

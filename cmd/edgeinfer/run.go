@@ -82,7 +82,9 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	}
 	cfg.Frames = *frames
 	cfg.Out = e.stdout
-	path, err := resolveModel(cfg.Model)
+	path, err := modelOrDefault(ctx, e, cfg.Model,
+		func(s string) { e.log.Info(s) },
+		func(s string) { e.log.Warn(s) })
 	if err != nil {
 		return err
 	}

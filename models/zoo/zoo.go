@@ -15,6 +15,14 @@ import (
 // repository (Apache-2.0).
 const DefaultBaseURL = "https://github.com/google-coral/test_data/raw/master/"
 
+// Default is the public model that run, classify and firmware build use when no model is named:
+// ImageNet's 1000 classes (and the built-in label groups, see GROUPS.md). It is pulled into the
+// cache on first use; when that fails the embedded Fallback is used instead.
+const Default = "mobilenet_v2_1.0_224_quant"
+
+// Fallback is the embedded model used when Default cannot be fetched (offline).
+const Fallback = DefaultModel
+
 // Entry is a model that can be pulled by name.
 type Entry struct {
 	Name        string
@@ -74,19 +82,35 @@ func (e Entry) Cached(dir string) (string, bool) {
 // ErrChecksum is wrapped by Pull when a download does not have the expected SHA-256.
 var ErrChecksum = download.ErrChecksum
 
-// Pull downloads the entry's model and labels from baseURL into dir, verifying their SHA-256, and
-// returns the model's path. Files already present with the right hash are not downloaded again.
-// progress, if not nil, receives one line per file.
-func Pull(ctx context.Context, e Entry, baseURL, dir string, progress io.Writer) (string, error) {
+// Verified reports whether the entry's model and labels are in dir with their SHA-256, and returns
+// the model's path.
+func (e Entry) Verified(dir string) (string, bool) {
+	model, labels := e.Paths(dir)
+	if sum, err := download.FileSHA256(model); err != nil || sum != e.SHA256 {
+		return model, false
+	}
+	if e.Labels != "" {
+		if sum, err := download.FileSHA256(labels); err != nil || sum != e.LabelsSHA {
+			return model, false
+		}
+	}
+	return model, true
+}
+
+// Pull fetches the entry's model and labels from base into dir, verifying their SHA-256, and
+// returns the model's path. base is an http(s):// URL, a file:// URL or a plain directory (a
+// mirror: a copy of the files under their names). Files already present with the right hash are
+// not fetched again. progress, if not nil, receives one line per file.
+func Pull(ctx context.Context, e Entry, base, dir string, progress io.Writer) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("zoo: %w", err)
 	}
 	model, labels := e.Paths(dir)
-	if err := download.File(ctx, baseURL+e.File, model, e.SHA256, progress); err != nil {
+	if err := download.File(ctx, download.Join(base, e.File), model, e.SHA256, progress); err != nil {
 		return "", fmt.Errorf("zoo: %w", err)
 	}
 	if e.Labels != "" {
-		if err := download.File(ctx, baseURL+e.Labels, labels, e.LabelsSHA, progress); err != nil {
+		if err := download.File(ctx, download.Join(base, e.Labels), labels, e.LabelsSHA, progress); err != nil {
 			return "", fmt.Errorf("zoo: %w", err)
 		}
 	}

@@ -18,9 +18,19 @@ type Class struct {
 	MinFrames int
 }
 
+// Group is a named set of labels whose smoothed scores are summed: watched by its name like a
+// class (a Class whose Name is the group's), e.g. "cat" for ImageNet's five domestic cats.
+type Group struct {
+	Name    string
+	Members []int // indices into the labels
+}
+
 // Config configures a Decider.
 type Config struct {
-	Classes []Class // the watched classes
+	Classes []Class // the watched classes: labels, or the names of Groups
+	// Groups are the groups a watched class may name. A label of the model wins over a group of the
+	// same name.
+	Groups []Group
 	// Smoothing is the number of frames the moving average of scores spans; 0 or 1 means none.
 	Smoothing int
 	// OffDelay is how long the smoothed score of an active class must stay below its Off threshold
@@ -58,7 +68,8 @@ type Result struct {
 // classState is the state machine of one watched class.
 type classState struct {
 	cfg        Class
-	index      int       // index into labels
+	index      int       // index into labels, or -1 for a group
+	members    []int     // a group's labels; nil for a label
 	active     bool      // current state
 	above      int       // consecutive frames at or above On while inactive
 	belowSince time.Time // first frame below Off while active; zero when not below
@@ -112,12 +123,41 @@ func New(labels []string, cfg Config) (*Decider, error) {
 		topK:     make([]Scored, 0, k),
 		trans:    make([]Transition, 0, len(cfg.Classes)),
 	}
+	groups := make(map[string][]int, len(cfg.Groups))
+	for _, g := range cfg.Groups {
+		if _, dup := groups[g.Name]; dup {
+			return nil, fmt.Errorf("decide: group %q is given twice", g.Name)
+		}
+		if len(g.Members) == 0 {
+			return nil, fmt.Errorf("decide: group %q has no members", g.Name)
+		}
+		members := make([]int, 0, len(g.Members))
+		in := make(map[int]bool, len(g.Members))
+		for _, m := range g.Members {
+			if m < 0 || m >= len(labels) {
+				return nil, fmt.Errorf("decide: group %q: member %d is not one of the model's %d labels", g.Name, m, len(labels))
+			}
+			if !in[m] { // a label counted twice would be summed twice
+				in[m] = true
+				members = append(members, m)
+			}
+		}
+		groups[g.Name] = members
+	}
 	seen := make(map[string]bool, len(cfg.Classes))
 	for i, c := range cfg.Classes {
 		idx, ok := index[c.Name]
+		var members []int
 		if !ok {
-			return nil, fmt.Errorf("decide: watched class %q is not a label of the model (%d labels, e.g. %s)",
-				c.Name, len(labels), sample(labels))
+			if members, ok = groups[c.Name]; !ok {
+				nor := ""
+				if len(groups) > 0 {
+					nor = fmt.Sprintf(" nor one of the %d groups", len(groups))
+				}
+				return nil, fmt.Errorf("decide: watched class %q is not a label of the model (%d labels, e.g. %s)%s",
+					c.Name, len(labels), sample(labels), nor)
+			}
+			idx = -1
 		}
 		if seen[c.Name] {
 			return nil, fmt.Errorf("decide: watched class %q is given twice", c.Name)
@@ -131,7 +171,7 @@ func New(labels []string, cfg Config) (*Decider, error) {
 			return nil, err
 		}
 		c.On, c.Off = on, off
-		d.classes[i] = classState{cfg: c, index: idx}
+		d.classes[i] = classState{cfg: c, index: idx, members: members}
 	}
 	return d, nil
 }
@@ -230,7 +270,7 @@ func (d *Decider) Step(scores []float64, t time.Time) (Result, error) {
 	d.trans = d.trans[:0]
 	for i := range d.classes {
 		c := &d.classes[i]
-		s := d.smooth[c.index]
+		s := c.score(d.smooth)
 		if !c.active {
 			if s >= c.cfg.On {
 				c.above++
@@ -257,6 +297,23 @@ func (d *Decider) Step(scores []float64, t time.Time) (Result, error) {
 	}
 	return Result{Top: d.topK[0], TopK: d.topK, Transitions: d.trans, Frames: d.filled}, nil
 }
+
+// score is the class's smoothed score: its label's, or the sum of its group's labels' (the moving
+// average of the sums, as averaging is linear).
+func (c *classState) score(smooth []float64) float64 {
+	if c.members == nil {
+		return smooth[c.index]
+	}
+	var s float64
+	for _, m := range c.members {
+		s += smooth[m]
+	}
+	return s
+}
+
+// Score returns the smoothed score of watched class i at the last Step: its label's, or for a
+// group the sum of its labels'.
+func (d *Decider) Score(i int) float64 { return d.classes[i].score(d.smooth) }
 
 // smoothScores writes scores into the ring and updates the moving average. The running sums are
 // recomputed from the ring each time it wraps, so rounding errors cannot accumulate.

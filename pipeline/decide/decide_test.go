@@ -341,7 +341,8 @@ func TestStepAllocatesNothing(t *testing.T) {
 		big[i] = "class" + string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + string(rune('a'+i/676))
 	}
 	d, err := New(big, Config{
-		Classes:   []Class{{Name: big[3], On: 0.5, Off: 0.3, MinFrames: 2}, {Name: big[999], On: 0.4}},
+		Classes:   []Class{{Name: big[3], On: 0.5, Off: 0.3, MinFrames: 2}, {Name: big[999], On: 0.4}, {Name: "group", On: 0.5}},
+		Groups:    []Group{{Name: "group", Members: []int{500, 501, 502, 999}}},
 		Smoothing: 5, OffDelay: 200 * time.Millisecond, TopK: 5,
 	})
 	if err != nil {
@@ -378,5 +379,48 @@ func BenchmarkStep1000Classes(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		s[7] = float64(i%10) / 10
 		d.Step(s, now.Add(time.Duration(i)*time.Millisecond))
+	}
+}
+
+// A group's score is the sum of its members' smoothed scores: two labels at 0.3 each make a group
+// at 0.6 active while neither label is; the transition carries the group's name. A label wins over
+// a group of the same name.
+func TestGroup(t *testing.T) {
+	d, err := New(labels, Config{
+		Classes: []Class{{Name: "pet", On: 0.5, Off: 0.4}, {Name: "cat", On: 0.5}},
+		Groups:  []Group{{Name: "pet", Members: []int{1, 2, 2}}, {Name: "cat", Members: []int{3}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := d.Step([]float64{0.4, 0.3, 0.3, 0}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Transitions) != 1 || r.Transitions[0].Label != "pet" || !r.Transitions[0].Active || math.Abs(r.Transitions[0].Score-0.6) > 1e-12 {
+		t.Fatalf("transitions %+v, want pet active at 0.6 (the duplicate member counted once)", r.Transitions)
+	}
+	if r.Top.Label != "background" || math.Abs(d.Score(0)-0.6) > 1e-12 {
+		t.Errorf("top %+v, pet score %v: the top is still by label", r.Top, d.Score(0))
+	}
+	// "cat" is the label, not the group holding "person": person at 1 turns pet off and not cat on.
+	if r, _ := d.Step([]float64{0, 0, 0, 1}, time.Now()); len(r.Transitions) != 1 || r.Transitions[0].Label != "pet" || r.Transitions[0].Active {
+		t.Fatalf("person at 1 (smoothing off): transitions %+v; want pet inactive only", r.Transitions)
+	}
+	if r, _ := d.Step([]float64{0, 0.9, 0, 0.1}, time.Now()); len(r.Transitions) != 2 || r.Transitions[0].Label != "pet" || r.Transitions[1].Label != "cat" {
+		t.Fatalf("cat at 0.9: transitions %+v", r.Transitions)
+	}
+	for _, c := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Classes: []Class{{Name: "pets", On: 0.5}}, Groups: []Group{{Name: "pet", Members: []int{1}}}}, `"pets" is not a label of the model (4 labels, e.g. "background", "cat", "dog", "person") nor one of the 1 groups`},
+		{Config{Groups: []Group{{Name: "pet", Members: []int{1, 4}}}}, `group "pet": member 4 is not one of the model's 4 labels`},
+		{Config{Groups: []Group{{Name: "pet", Members: []int{1}}, {Name: "pet", Members: []int{2}}}}, `group "pet" is given twice`},
+		{Config{Groups: []Group{{Name: "pet"}}}, `group "pet" has no members`},
+	} {
+		if _, err := New(labels, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: err %v, want %q", c.cfg, err, c.want)
+		}
 	}
 }

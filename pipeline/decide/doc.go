@@ -15,7 +15,9 @@
 // Step returns the transitions of that frame (became active / became inactive) and allocates
 // nothing: the Result's slices are owned by the Decider and valid until the next Step.
 //
-// Watched classes are named by label; a name that is not one of the model's labels is an error
-// naming it. Thresholds can be changed while running (SetThresholds), e.g. from an MQTT command.
-// A Decider is not safe for concurrent use.
+// Watched classes are named by label, or by the name of a Group: a set of labels whose smoothed
+// scores are summed (ImageNet's five domestic cats as "cat"; see models/zoo's built-in groups), so
+// that a group is watched, and its transitions reported under its name, like a class. A name that
+// is neither is an error naming it. Thresholds can be changed while running (SetThresholds), e.g.
+// from an MQTT command. A Decider is not safe for concurrent use.
 package decide
