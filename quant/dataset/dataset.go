@@ -90,7 +90,7 @@ func OpenCIFAR10(path string) (*CIFAR10, error) {
 		return nil, fmt.Errorf("dataset: %s: %w", path, ErrEmpty)
 	}
 	if len(data)%cifarRecord != 0 {
-		return nil, fmt.Errorf("dataset: %s: %d bytes is not a whole number of CIFAR-10 records of %d bytes (1 label + 32x32x3 pixels)", path, len(data), cifarRecord)
+		return nil, fmt.Errorf("dataset: %s: truncated or not a CIFAR-10 batch: %d bytes is not a whole number of CIFAR-10 records of %d bytes (1 label + 32x32x3 pixels)", path, len(data), cifarRecord)
 	}
 	c := &CIFAR10{path: path, data: data}
 	for i := range c.Len() {

@@ -67,7 +67,7 @@ func TestErrors(t *testing.T) {
 	}
 	bad := filepath.Join(dir, "bad.bin")
 	os.WriteFile(bad, make([]byte, 3074), 0o644)
-	if _, err := Open(bad); err == nil || err.Error() != "dataset: "+bad+": 3074 bytes is not a whole number of CIFAR-10 records of 3073 bytes (1 label + 32x32x3 pixels)" {
+	if _, err := Open(bad); err == nil || err.Error() != "dataset: "+bad+": truncated or not a CIFAR-10 batch: 3074 bytes is not a whole number of CIFAR-10 records of 3073 bytes (1 label + 32x32x3 pixels)" {
 		t.Errorf("truncated batch: %v", err)
 	}
 	rec := make([]byte, 3073)
