@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -152,5 +153,33 @@ func TestClassifyPatternRate(t *testing.T) {
 	// Unthrottled, the pattern outruns inference: frames are dropped.
 	if _, dropped, _ := fpsOf("pattern:?size=160x120&fps=0", 16); dropped == 0 {
 		t.Error("pattern:?fps=0: no frame dropped, want the pattern unthrottled")
+	}
+}
+
+// A typo in edgeinfer.yaml names the file and line and suggests the nearest key.
+func TestConfigTypo(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "edgeinfer.yaml")
+	os.WriteFile(conf, []byte("source: \"pattern:\"\nwacth:\n  - class: cat\nmqtt:\n  brokr: tcp://x:1883\n"), 0o644)
+	code, _, errs := cli(t, nil, "run", "--config", conf)
+	want := "edgeinfer run: " + conf + `:2: unknown key "wacth" (did you mean "watch"?); ` + conf + `:5: unknown key "brokr" (did you mean "broker"?)` + "\n"
+	if code != 1 || errs != want {
+		t.Errorf("exit %d, stderr %q; want exit 1 and %q", code, errs, want)
+	}
+}
+
+// The status page's port taken: the error names the address and --listen.
+func TestRunListenInUse(t *testing.T) {
+	t.Setenv("EDGEINFER_CACHE", t.TempDir())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	addr := ln.Addr().String()
+	code, _, errs := cli(t, nil, "run", "--model", zoo.DefaultModel, "--source", "pattern:", "--mqtt-listen", "127.0.0.1:0",
+		"--listen", addr, "--frames", "1")
+	want := "edgeinfer run: status page and /metrics: " + addr + " is in use (another edgeinfer run?): set --listen"
+	if code != 1 || !strings.Contains(errs, want) {
+		t.Errorf("exit %d, stderr %q; want exit 1 and %q", code, errs, want)
 	}
 }

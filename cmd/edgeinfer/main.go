@@ -100,7 +100,7 @@ func run(ctx context.Context, e *env, args []string) int {
 // pkgPrefixes are the package names that the libraries put before their errors: the user needs
 // the file and what went wrong, not which package noticed.
 var pkgPrefixes = []string{"camera: ", "models: ", "tflite: ", "load: ", "dataset: ", "zoo: ", "download: ", "onnx: ",
-	"tflitegraph: ", "quantize: ", "calibrate: ", "transform: ", "graph: ", "report: ", "runtime: "}
+	"tflitegraph: ", "quantize: ", "calibrate: ", "transform: ", "graph: ", "report: ", "runtime: ", "pipeline: "}
 
 // errorText is err as one-shot commands print it after "edgeinfer CMD: ": "FILE: what went wrong".
 // Package prefixes are dropped and an operating-system error on a file reads "PATH: reason" (not
