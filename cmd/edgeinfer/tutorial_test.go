@@ -2,7 +2,9 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -118,5 +120,50 @@ func TestTutorialQuantize(t *testing.T) {
 	code, stdout, stderr = cli(t, nil, "classify", "--model", "model.eim", "--top", "10", filepath.Join(scratch, "shared", "data", "imagenet", "cat.bmp"))
 	if code != 0 || !strings.Contains(stdout, "airplane") || !strings.Contains(stdout, "truck") {
 		t.Errorf("classify with the tutorial's model: exit %d, no CIFAR-10 names\n%s%s", code, stdout, stderr)
+	}
+}
+
+// The README's go install line names this module's command (go.mod's module path) and the Go
+// version go.mod asks for, and that package path installs (here from this checkout) into a
+// working binary.
+func TestREADMEGoInstall(t *testing.T) {
+	root, err := shareddata.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	module := regexp.MustCompile(`(?m)^module (\S+)$`).FindSubmatch(gomod)
+	goVersion := regexp.MustCompile(`(?m)^go (\S+)$`).FindSubmatch(gomod)
+	if module == nil || goVersion == nil {
+		t.Fatalf("go.mod: no module or go line")
+	}
+	m := regexp.MustCompile("`go install (\\S+)@latest` \\(Go ([0-9.]+) or later").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README.md has no \"`go install PATH@latest` (Go VERSION or later\" line")
+	}
+	if want := string(module[1]) + "/cmd/edgeinfer"; string(m[1]) != want {
+		t.Errorf("README's go install path %s, want %s", m[1], want)
+	}
+	if string(m[2]) != string(goVersion[1]) {
+		t.Errorf("README says Go %s, go.mod %s", m[2], goVersion[1])
+	}
+	if testing.Short() {
+		t.Skip("go install builds edgeinfer")
+	}
+	bin := t.TempDir()
+	install := exec.Command("go", "install", string(m[1]))
+	install.Dir, install.Env = root, append(os.Environ(), "GOBIN="+bin, "GOFLAGS=", "CGO_ENABLED=0")
+	if out, err := install.CombinedOutput(); err != nil {
+		t.Fatalf("go install %s: %v\n%s", m[1], err, out)
+	}
+	if out, err := exec.Command(filepath.Join(bin, "edgeinfer"), "version").Output(); err != nil || !strings.Contains(string(out), "module   "+string(module[1])) {
+		t.Errorf("installed edgeinfer version: %v\n%s", err, out)
 	}
 }
