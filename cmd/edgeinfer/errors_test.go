@@ -183,3 +183,18 @@ func TestRunListenInUse(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want exit 1 and %q", code, errs, want)
 	}
 }
+
+// The libraries' log lines in one-shot commands read like their errors: no key=value fields, no
+// package prefixes.
+func TestOneShotLog(t *testing.T) {
+	var b strings.Builder
+	log := oneShotLog(&env{stderr: &b}, "classify").With("source", "v4l2:/dev/video0")
+	log.Info("camera: no V4L2 camera found; using the test pattern")
+	log.Warn("camera: reopening", "err", &os.PathError{Op: "open", Path: "/dev/video0", Err: os.ErrNotExist}, "in", 2*time.Second)
+	log.Debug("not shown")
+	want := "edgeinfer classify: no V4L2 camera found; using the test pattern (source v4l2:/dev/video0)\n" +
+		"edgeinfer classify: WARN: reopening (source v4l2:/dev/video0, err /dev/video0: file does not exist, in 2s)\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}

@@ -111,6 +111,11 @@ func errorText(err error) string {
 	if errors.As(err, &pe) {
 		s = strings.Replace(s, pe.Error(), pe.Path+": "+pe.Err.Error(), 1)
 	}
+	return trimPkgPrefixes(s)
+}
+
+// trimPkgPrefixes drops the package prefixes (pkgPrefixes) at the start of s.
+func trimPkgPrefixes(s string) string {
 	for again := true; again; {
 		again = false
 		for _, p := range pkgPrefixes {

@@ -35,7 +35,7 @@ func (h *noteHandler) Handle(_ context.Context, r slog.Record) error {
 	case r.Level >= slog.LevelWarn:
 		b.WriteString("WARN: ")
 	}
-	b.WriteString(r.Message)
+	b.WriteString(trimPkgPrefixes(r.Message))
 	var kv []string
 	add := func(a slog.Attr) bool {
 		if !a.Equal(slog.Attr{}) {
