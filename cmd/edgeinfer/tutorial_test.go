@@ -63,6 +63,7 @@ func readmeCommands(t *testing.T, heading string) [][]string {
 func TestTutorialQuantize(t *testing.T) {
 	testBatch := shareddata.Path(t, "cifar10/test_batch.bin")
 	meta := shareddata.Path(t, "cifar10/batches.meta.txt")
+	catImage := shareddata.Path(t, "imagenet/cat.bmp")
 	cmds := readmeCommands(t, "## Quantization")
 	if len(cmds) != 2 || cmds[0][0] != "quantize" || cmds[1][0] != "eval" {
 		t.Fatalf("README's quantization tutorial is %q, want quantize then eval", cmds)
@@ -117,7 +118,7 @@ func TestTutorialQuantize(t *testing.T) {
 		t.Fatalf("%q: exit %d\n%s%s", cmds[1], code, stdout, stderr)
 	}
 	// The class names came from batches.meta.txt: classify prints them.
-	code, stdout, stderr = cli(t, nil, "classify", "--model", "model.eim", "--top", "10", filepath.Join(scratch, "shared", "data", "imagenet", "cat.bmp"))
+	code, stdout, stderr = cli(t, nil, "classify", "--model", "model.eim", "--top", "10", catImage)
 	if code != 0 || !strings.Contains(stdout, "airplane") || !strings.Contains(stdout, "truck") {
 		t.Errorf("classify with the tutorial's model: exit %d, no CIFAR-10 names\n%s%s", code, stdout, stderr)
 	}
