@@ -17,6 +17,9 @@
 //	http://cam/video.mjpg#max_pixels=8388608&max_frame_bytes=4MiB&start_timeout=30s
 //	pattern:?size=640x480&fps=30&format=yu12   generated colour bars with a moving square
 //
+// A pattern: without fps= runs at Options.PatternFPS: PatternRate (30, as 'auto' runs it) for the
+// command-line tools, as fast as it is read for 'edgeinfer run'; fps=0 always means unthrottled.
+//
 // Formats are yuyv, mjpeg, nv12, yu12 (i420) and rgb24. V4L2 (package camera/v4l2, no cgo) streams
 // through mmap buffers and always returns the newest filled buffer; rpicam runs rpicam-vid -t 0 -n
 // --codec yuv420|mjpeg ... -o - and reads its standard output honouring the stride padding. Live

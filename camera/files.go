@@ -253,7 +253,7 @@ func (s *Files) readJPEG(path string, seq uint64) (*Frame, error) {
 	}
 	cfg, err := jpeg.DecodeConfig(bytes.NewReader(s.raw))
 	if err != nil {
-		return nil, fmt.Errorf("camera: %s: cannot decode image (JPEG, PNG and BMP are supported): %w", path, err)
+		return nil, decodeError(path, f, err)
 	}
 	if int64(cfg.Width)*int64(cfg.Height) > int64(s.o.MaxPixels) {
 		return nil, fmt.Errorf("camera: %s: image of %dx%d pixels is larger than the %d allowed (max_pixels)", path, cfg.Width, cfg.Height, s.o.MaxPixels)

@@ -2,6 +2,9 @@ package camera
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"image"
 	"image/draw"
@@ -30,7 +33,7 @@ func loadImage(path string, maxPixels int) (image.Image, error) {
 	// Refuse absurd dimensions before decoding allocates for them.
 	cfg, _, err := image.DecodeConfig(bufio.NewReader(f))
 	if err != nil {
-		return nil, fmt.Errorf("camera: %s: cannot decode image (JPEG, PNG and BMP are supported): %w", path, err)
+		return nil, decodeError(path, f, err)
 	}
 	if int64(cfg.Width)*int64(cfg.Height) > int64(maxPixels) {
 		return nil, fmt.Errorf("camera: %s: image of %dx%d pixels is larger than the %d allowed (max_pixels)", path, cfg.Width, cfg.Height, maxPixels)
@@ -40,12 +43,54 @@ func loadImage(path string, maxPixels int) (image.Image, error) {
 	}
 	img, format, err := image.Decode(bufio.NewReader(f))
 	if err != nil {
-		return nil, fmt.Errorf("camera: %s: cannot decode image (JPEG, PNG and BMP are supported): %w", path, err)
+		return nil, decodeError(path, f, err)
 	}
 	if b := img.Bounds(); b.Dx() <= 0 || b.Dy() <= 0 {
 		return nil, fmt.Errorf("camera: %s: empty %s image", path, format)
 	}
 	return img, nil
+}
+
+// decodeError describes the failed decoding of the image file f at path: not an image format at
+// all, "truncated" when the file ends before its image does (truncatedImage), else the decoder's
+// complaint.
+func decodeError(path string, f *os.File, err error) error {
+	switch {
+	case errors.Is(err, image.ErrFormat):
+		return fmt.Errorf("camera: %s: cannot decode image: not a JPEG, PNG or BMP file", path)
+	case truncatedImage(f, err):
+		return fmt.Errorf("camera: %s: cannot decode image: truncated (%w)", path, err)
+	}
+	return fmt.Errorf("camera: %s: cannot decode image (JPEG, PNG and BMP are supported): %w", path, err)
+}
+
+// truncatedImage reports whether the image file f was cut short: its decoder met the end of the
+// data, a JPEG lacks its end-of-image marker, a PNG its IEND chunk, or a BMP is shorter than its
+// header says.
+func truncatedImage(f *os.File, err error) bool {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return true
+	}
+	st, serr := f.Stat()
+	if serr != nil || st.Size() < 8 {
+		return serr == nil
+	}
+	var head, tail [8]byte
+	if _, err := f.ReadAt(head[:], 0); err != nil {
+		return false
+	}
+	if _, err := f.ReadAt(tail[:], st.Size()-8); err != nil {
+		return false
+	}
+	switch {
+	case head[0] == 0xff && head[1] == 0xd8: // JPEG: ends with FF D9 (perhaps padded)
+		return !bytes.Contains(tail[:], []byte{0xff, 0xd9})
+	case string(head[:8]) == "\x89PNG\r\n\x1a\n": // PNG: ends with the IEND chunk and its CRC
+		return string(tail[:]) != "IEND\xaeB`\x82"
+	case head[0] == 'B' && head[1] == 'M': // BMP: the header's file size
+		return int64(binary.LittleEndian.Uint32(head[2:6])) > st.Size()
+	}
+	return false
 }
 
 // toRGBA returns img as *image.RGBA, converting into buf (reused when large enough).

@@ -33,7 +33,14 @@ type Options struct {
 	MaxPixels int
 	// MaxFrameBytes bounds one JPEG of an MJPEG stream over HTTP (default DefaultMaxFrameBytes).
 	MaxFrameBytes int
+	// PatternFPS is the frame rate of a pattern: source without fps= (0: as fast as asked). The
+	// command-line tools set PatternRate, the rate 'edgeinfer camera list' advertises.
+	PatternFPS float64
 }
+
+// PatternRate is the test pattern's advertised frame rate: 'auto' without a camera runs the pattern
+// at it, and so do the command-line tools' pattern: sources without fps= (Options.PatternFPS).
+const PatternRate = 30
 
 // Spec is a parsed source string (see the package documentation for the syntax).
 type Spec struct {
@@ -235,7 +242,7 @@ func Open(ctx context.Context, source string, o Options) (Source, error) {
 		if o.Log != nil {
 			o.Log.Info("camera: no V4L2 camera found; using the test pattern")
 		}
-		return NewPattern(YUYV, 640, 480, 30)
+		return NewPattern(YUYV, 640, 480, PatternRate)
 	case "v4l2":
 		n := 0
 		if v := spec.Params.Get("buffers"); v != "" {
@@ -272,6 +279,9 @@ func Open(ctx context.Context, source string, o Options) (Source, error) {
 		}
 		if w == 0 {
 			w, h = 640, 480
+		}
+		if !spec.Params.Has("fps") {
+			fps = o.PatternFPS
 		}
 		return NewPattern(format, w, h, fps)
 	}

@@ -7,9 +7,12 @@ import (
 	"io"
 	"maps"
 	"os"
+	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -229,14 +232,19 @@ func (c *Config) Load(path string, data []byte) error {
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
-			return fmt.Errorf("pipeline: config %s: %s", path, joinLines(te.Errors))
+			msgs := make([]string, len(te.Errors))
+			for i, e := range te.Errors {
+				msgs[i] = yamlError(path, e)
+			}
+			return fmt.Errorf("pipeline: %s", joinLines(msgs))
 		}
-		if !strings.Contains(err.Error(), "line ") {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		if !strings.HasPrefix(msg, "line ") {
 			if n := errorLine(data); n > 0 {
-				return fmt.Errorf("pipeline: config %s: line %d: %s", path, n, strings.TrimPrefix(err.Error(), "yaml: "))
+				msg = fmt.Sprintf("line %d: %s", n, msg)
 			}
 		}
-		return fmt.Errorf("pipeline: config %s: %w", path, err)
+		return fmt.Errorf("pipeline: %s", yamlError(path, msg))
 	}
 	c.file = path
 	c.watchLines = nil
@@ -436,6 +444,139 @@ func errorLine(data []byte) int {
 		}
 	}
 	return 0
+}
+
+var (
+	yamlLine      = regexp.MustCompile(`^line ([0-9]+): (.*)$`)
+	fieldNotFound = regexp.MustCompile(`^field (.+) not found in type (\S+)$`)
+	cannotDecode  = regexp.MustCompile("^cannot unmarshal !!([a-z]+)(?: `(.*)`)? into (.+)$")
+)
+
+// yamlError rewrites one of yaml.v3's messages ("line 3: field wacth not found in type
+// pipeline.Config") as FILE:LINE: and words without Go types: an unknown key with the nearest
+// known one (`unknown key "wacth" (did you mean "watch"?)`), a value of the wrong kind with the
+// kind wanted.
+func yamlError(path, msg string) string {
+	where := path
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		where, msg = path+":"+m[1], m[2]
+	}
+	if m := fieldNotFound.FindStringSubmatch(msg); m != nil {
+		key, known := m[1], yamlKeys()[m[2]]
+		msg = fmt.Sprintf("unknown key %q", key)
+		if near := nearest(key, known); near != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", near)
+		} else if len(known) > 0 {
+			msg += " (known keys here: " + strings.Join(known, ", ") + ")"
+		}
+	} else if m := cannotDecode.FindStringSubmatch(msg); m != nil {
+		got := "a " + yamlKinds[m[1]]
+		if m[2] != "" {
+			got = strconv.Quote(m[2])
+		} else if yamlKinds[m[1]] == "" {
+			got = m[1]
+		}
+		want, ok := goKinds[m[3]]
+		if !ok {
+			switch {
+			case strings.HasPrefix(m[3], "[]"):
+				want = "a list"
+			case strings.HasPrefix(m[3], "map["), strings.Contains(m[3], "."):
+				want = "a mapping of keys"
+			default:
+				want = m[3]
+			}
+		}
+		msg = fmt.Sprintf("%s where %s is wanted", got, want)
+	}
+	return where + ": " + msg
+}
+
+// yamlKinds names YAML's tags, goKinds the Go types of Config's fields.
+var (
+	yamlKinds = map[string]string{"str": "string", "int": "number", "float": "number", "bool": "boolean",
+		"seq": "list", "map": "mapping", "null": "null"}
+	goKinds = map[string]string{"int": "a whole number", "float64": "a number", "bool": "true or false",
+		"string": "a string", "time.Duration": "a duration such as 30s or 500ms", "gpio.Kind": "led, pulse or buzzer"}
+)
+
+// yamlKeys maps the Go type names that yaml.v3 puts in its errors ("pipeline.Config",
+// "pipeline.MQTT", "gpio.Action") to the YAML keys their fields take, sorted.
+var yamlKeys = sync.OnceValue(func() map[string][]string {
+	keys := map[string][]string{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Map {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct || keys[t.String()] != nil {
+			return
+		}
+		var names []string
+		var fields func(t reflect.Type)
+		fields = func(t reflect.Type) {
+			for f := range t.Fields() {
+				name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+				if name == "-" || !f.IsExported() {
+					continue
+				}
+				if opts == "inline" {
+					fields(f.Type)
+					continue
+				}
+				if name == "" {
+					name = strings.ToLower(f.Name)
+				}
+				names = append(names, name)
+				walk(f.Type)
+			}
+		}
+		keys[t.String()] = []string{} // no revisit
+		fields(t)
+		slices.Sort(names)
+		keys[t.String()] = names
+	}
+	walk(reflect.TypeFor[Config]())
+	return keys
+})
+
+// nearest returns the key of known closest to key (case aside, a letter added, dropped, changed
+// or two swapped counting 1), if within 2 edits and closer than key is long; else "".
+func nearest(key string, known []string) string {
+	best, bestD := "", 3
+	for _, k := range known {
+		if d := editDistance(strings.ToLower(key), k); d < bestD && d < len(key) {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+// editDistance is the optimal string alignment distance between a and b: insertions, deletions,
+// substitutions and transpositions of adjacent letters.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
 }
 
 func joinLines(errs []string) string {

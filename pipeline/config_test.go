@@ -58,19 +58,28 @@ mqtt:
 
 func TestLoadFileErrors(t *testing.T) {
 	for _, tc := range []struct{ text, want string }{
-		{"model: m\nsorce: auto\n", "line 2: field sorce not found"},
-		{"mqtt:\n  broker: x\n  pasword: y\n", "line 3: field pasword not found"},
-		{"watch:\n  - class: cat\n    onn: 0.5\n", "line 3: field onn not found"},
-		{"threads: many\n", "line 1: cannot unmarshal !!str `many` into int"},
-		{"heartbeat: soon\n", "line 1"},
-		{"model: [\n", "line 1: did not find expected node content"},
-		{"model: m\nsource: pattern:\nthreads: 1\n", "line 2: mapping values are not allowed"},
+		{"model: m\nsorce: auto\n", `:2: unknown key "sorce" (did you mean "source"?)`},
+		{"wacth:\n  - class: cat\n", `:1: unknown key "wacth" (did you mean "watch"?)`},
+		{"Watch:\n  - class: cat\n", `:1: unknown key "Watch" (did you mean "watch"?)`},
+		{"mqtt:\n  broker: x\n  pasword: y\n", `:3: unknown key "pasword" (did you mean "password"?)`},
+		{"mqtt:\n  brokr: x\n", `:2: unknown key "brokr" (did you mean "broker"?)`},
+		{"watch:\n  - class: cat\n    onn: 0.5\n", `:3: unknown key "onn" (did you mean "on"?)`},
+		{"snapshot:\n  enabeld: true\n", `:2: unknown key "enabeld" (did you mean "enabled"?)`},
+		{"trigger:\n  pinn: GPIO4\n", `:2: unknown key "pinn" (did you mean "pin"?)`},
+		{"camera: x\n", `:1: unknown key "camera" (known keys here: actions, device, drain_timeout, groups, heartbeat, labels, listen, model, mqtt, off_delay, smoothing, snapshot, source, threads, top_k, trigger, watch)`},
+		{"threads: many\n", `:1: "many" where a whole number is wanted`},
+		{"heartbeat: soon\n", `:1: "soon" where a duration such as 30s or 500ms is wanted`},
+		{"mqtt: [1]\n", ":1: a list where a mapping of keys is wanted"},
+		{"model: [\n", ":1: did not find expected node content"},
+		{"model: m\nsource: pattern:\nthreads: 1\n", ":2: mapping values are not allowed"},
 	} {
 		p := writeConfig(t, tc.text)
 		var c Config
 		err := c.LoadFile(p)
-		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), p) {
-			t.Errorf("%q: error %v, want it to name %s and contain %q", tc.text, err, p, tc.want)
+		if err == nil || !strings.Contains(err.Error(), p+tc.want) {
+			t.Errorf("%q: error %v, want %q", tc.text, err, p+tc.want)
+		} else if strings.Contains(err.Error(), "pipeline.") || strings.Contains(err.Error(), "!!") {
+			t.Errorf("%q: error %v names a Go type or a YAML tag", tc.text, err)
 		}
 	}
 	var c Config

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/edgeinfer/edgeinfer/camera"
@@ -142,7 +143,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if cfg.Listen != "off" {
 		ln, err := net.Listen("tcp", cfg.Listen)
 		if err != nil {
-			return fmt.Errorf("pipeline: metrics and status server: %w", err)
+			return listenError(cfg.Listen, err)
 		}
 		srv := &http.Server{Handler: l.m.Handler(cfg.Device), ReadHeaderTimeout: 10 * time.Second}
 		go srv.Serve(ln)
@@ -591,4 +592,13 @@ func (l *loop) step(ctx context.Context, f *camera.Frame) error {
 		}
 	}
 	return nil
+}
+
+// listenError explains why the /metrics and status page server cannot listen on addr, naming the
+// setting that moves it: listen in edgeinfer.yaml, --listen on the command line.
+func listenError(addr string, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("pipeline: status page and /metrics: %s is in use (another edgeinfer run?): set --listen (listen: in edgeinfer.yaml) to another address, or off", addr)
+	}
+	return fmt.Errorf("pipeline: status page and /metrics on %s (--listen, listen: in edgeinfer.yaml): %w", addr, err)
 }

@@ -84,7 +84,7 @@ func runCameraList(ctx context.Context, e *env, args []string) error {
 	if !found {
 		fmt.Fprintln(e.stdout, "Raspberry Pi camera: rpicam-vid not installed")
 	}
-	fmt.Fprintln(e.stdout, "test pattern: --source pattern:?size=640x480&fps=30")
+	fmt.Fprintf(e.stdout, "test pattern: --source pattern:?size=640x480&fps=%d\n", camera.PatternRate)
 	return nil
 }
 
@@ -112,7 +112,7 @@ func runCameraSnap(ctx context.Context, e *env, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	src, err := camera.Open(ctx, *source, camera.Options{Log: e.log})
+	src, err := camera.Open(ctx, *source, camera.Options{Log: oneShotLog(e, "camera snap"), PatternFPS: camera.PatternRate})
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func runCameraSnap(ctx context.Context, e *env, args []string) error {
 	for n := 0; n <= *skip; {
 		f, err = src.Next(ctx)
 		if camera.IsFrameError(err) {
-			e.log.Warn("camera snap: bad frame", "err", err)
+			fmt.Fprintf(e.stderr, "edgeinfer camera snap: WARN: bad frame: %s\n", errorText(err))
 			continue
 		}
 		if err != nil {
@@ -163,7 +163,7 @@ type streamOptions struct {
 // arrive while one is classified are dropped), and prints one line per frame: sequence number, the
 // top labels, latency and frame rate. Bad frames are logged and skipped.
 func streamClassify(ctx context.Context, e *env, o streamOptions, it *runtime.Interpreter, pre *camera.Preprocessor, labels []string) error {
-	src, err := camera.Open(ctx, o.Source, camera.Options{Log: e.log})
+	src, err := camera.Open(ctx, o.Source, camera.Options{Log: oneShotLog(e, "classify"), PatternFPS: camera.PatternRate})
 	if err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ func streamClassify(ctx context.Context, e *env, o streamOptions, it *runtime.In
 			}
 			if f != nil || camera.IsFrameError(err) {
 				bad++
-				e.log.Warn("classify: bad frame", "err", err)
+				fmt.Fprintf(e.stderr, "edgeinfer classify: WARN: bad frame: %s\n", errorText(err))
 				continue
 			}
 			return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/edgeinfer/edgeinfer/camera"
 	"github.com/edgeinfer/edgeinfer/models/load"
@@ -96,7 +97,11 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			e.log.Error("classify", "image", imgPath, "err", err)
+			msg := errorText(err)
+			if !strings.Contains(msg, imgPath) {
+				msg = imgPath + ": " + msg
+			}
+			fmt.Fprintf(e.stderr, "edgeinfer classify: %s\n", msg)
 			failed++
 			continue
 		}

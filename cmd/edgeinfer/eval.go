@@ -61,7 +61,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	}
 	var c quantize.Classifier
 	if m == nil {
-		g, err := loadFloat(e, *modelPath)
+		g, err := loadFloat(e, "eval", *modelPath)
 		if err != nil {
 			return err
 		}

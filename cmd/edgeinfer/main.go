@@ -22,10 +22,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 )
 
@@ -90,9 +92,39 @@ func run(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "edgeinfer %s: interrupted\n", args[0])
 		return 130
 	default:
-		fmt.Fprintf(e.stderr, "edgeinfer %s: %v\n", args[0], err)
+		fmt.Fprintf(e.stderr, "edgeinfer %s: %s\n", args[0], errorText(err))
 		return 1
 	}
+}
+
+// pkgPrefixes are the package names that the libraries put before their errors: the user needs
+// the file and what went wrong, not which package noticed.
+var pkgPrefixes = []string{"camera: ", "models: ", "tflite: ", "load: ", "dataset: ", "zoo: ", "download: ", "onnx: ",
+	"tflitegraph: ", "quantize: ", "calibrate: ", "transform: ", "graph: ", "report: ", "runtime: ", "pipeline: "}
+
+// errorText is err as one-shot commands print it after "edgeinfer CMD: ": "FILE: what went wrong".
+// Package prefixes are dropped and an operating-system error on a file reads "PATH: reason" (not
+// "open PATH: reason").
+func errorText(err error) string {
+	s := err.Error()
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		s = strings.Replace(s, pe.Error(), pe.Path+": "+pe.Err.Error(), 1)
+	}
+	return trimPkgPrefixes(s)
+}
+
+// trimPkgPrefixes drops the package prefixes (pkgPrefixes) at the start of s.
+func trimPkgPrefixes(s string) string {
+	for again := true; again; {
+		again = false
+		for _, p := range pkgPrefixes {
+			if strings.HasPrefix(s, p) {
+				s, again = s[len(p):], true
+			}
+		}
+	}
+	return s
 }
 
 func printUsage(w io.Writer) {

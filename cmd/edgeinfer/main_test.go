@@ -157,7 +157,7 @@ func TestErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
-		{[]string{"classify", "--model", bad, "x.jpg"}, 1, "tflite: bad.tflite"},
+		{[]string{"classify", "--model", bad, "x.jpg"}, 1, bad + ": malformed flatbuffer"},
 		{[]string{"classify", "--model", junk, "x.jpg"}, 1, "neither an edgeinfer model file nor a TensorFlow Lite model"},
 		{[]string{"classify", "--resize", "cubic", "x.jpg"}, 2, "want bilinear or nearest"},
 		{[]string{"classify", "--top", "0", "x.jpg"}, 2, "--top must be at least 1"},

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -87,8 +88,9 @@ func (f floatFlags) input(g *graph.Graph) (quantize.Input, error) {
 	return quantize.ImageInput(g, pp, h, w)
 }
 
-// loadFloat reads a float model and simplifies it (BatchNorm folding, RepVGG fusion...).
-func loadFloat(e *env, path string) (*graph.Graph, error) {
+// loadFloat reads a float model and simplifies it (BatchNorm folding, RepVGG fusion...), saying so
+// on stderr as command cmd.
+func loadFloat(e *env, cmd, path string) (*graph.Graph, error) {
 	var g *graph.Graph
 	var err error
 	switch strings.ToLower(filepath.Ext(path)) {
@@ -107,7 +109,14 @@ func loadFloat(e *env, path string) (*graph.Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.log.Info("graph simplified", "model", path, "nodes", nodes, "after", len(g.Nodes), "rewrites", fmt.Sprint(counts))
+	var done []string
+	for name, n := range counts {
+		if n > 0 {
+			done = append(done, fmt.Sprintf("%s %d", name, n))
+		}
+	}
+	sort.Strings(done)
+	fmt.Fprintf(e.stderr, "edgeinfer %s: %s: %d graph nodes, %d after simplifying (%s)\n", cmd, path, nodes, len(g.Nodes), strings.Join(done, ", "))
 	return g, nil
 }
 
@@ -156,7 +165,7 @@ func (p *progress) update(done, total int) {
 func runQuantize(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "quantize", "--in M.onnx --calib PATH --out M.eim")
 	inPath := fs.String("in", "", "float model (.onnx, or float32 .tflite)")
-	calibPath := fs.String("calib", "", "calibration images: a directory with one subdirectory per class, or a CIFAR-10 .bin batch")
+	calibPath := fs.String("calib", "", "calibration images: a directory with one subdirectory per class, a directory of CIFAR-10 .bin batches (data_batch_*.bin; class names from its batches.meta.txt), or one .bin batch")
 	count := fs.Int("calib-count", 500, "number of calibration images, spread over the set (0: all)")
 	method := fs.String("method", "minmax", "activation ranges: minmax, percentile, kl or eq")
 	pct := fs.Float64("percentile", 99.99, "with --method percentile: the percentile of |x| kept")
@@ -183,7 +192,7 @@ func runQuantize(ctx context.Context, e *env, args []string) error {
 	default:
 		return usagef("--method %q: want minmax, percentile, kl or eq", *method)
 	}
-	g, err := loadFloat(e, *inPath)
+	g, err := loadFloat(e, "quantize", *inPath)
 	if err != nil {
 		return err
 	}
@@ -224,8 +233,10 @@ func runQuantize(ctx context.Context, e *env, args []string) error {
 		}
 		// The calibration set's class names belong to another task (ImageNet's 1000 outputs
 		// calibrated on CIFAR-10 pictures): keep none rather than wrong ones.
-		e.log.Warn("the calibration set's classes are not the model's: no labels stored (give --labels)", "set", *calibPath, "set_classes", len(m.Labels), "model_classes", classes)
+		fmt.Fprintf(e.stderr, "edgeinfer quantize: WARN: %s has %d classes, the model's output %d: no labels stored (give --labels FILE)\n", *calibPath, len(m.Labels), classes)
 		m.Labels = nil
+	} else if len(m.Labels) == 0 {
+		fmt.Fprintf(e.stderr, "edgeinfer quantize: WARN: %s: no class names (no batches.meta.txt beside CIFAR-10 batches, no class folders): %s will print class numbers; give --labels FILE, one name per line\n", *calibPath, *out)
 	}
 	if err := m.WriteFile(*out, models.WriteOptions{}); err != nil {
 		return err
@@ -238,13 +249,14 @@ func runQuantize(ctx context.Context, e *env, args []string) error {
 	if *reportPath == "" {
 		return nil
 	}
-	evalSet := set
-	if *reportData != "" {
+	evalSet, heldOut := set, false
+	if *reportData != "" && !samePath(*reportData, *calibPath) {
 		if evalSet, err = dataset.Open(*reportData); err != nil {
 			return err
 		}
+		heldOut = true
 	}
-	r, err := report.Build(ctx, report.Input{Graph: g, Calibration: cal, Model: m, Set: evalSet, Count: *reportCount,
+	r, err := report.Build(ctx, report.Input{Graph: g, Calibration: cal, Model: m, Set: evalSet, HeldOut: heldOut, Count: *reportCount,
 		Options: opt, Command: "edgeinfer " + strings.Join(append([]string{"quantize"}, args...), " "),
 		Progress: newProgress(e.stderr, "evaluating").update})
 	if err != nil {
@@ -253,8 +265,18 @@ func runQuantize(ctx context.Context, e *env, args []string) error {
 	if err := r.WriteFile(*reportPath); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "float %s\nint8  %s\nagreement %.2f%%; report %s\n", r.Float, r.Int8, r.AgreementPercent(), *reportPath)
+	fmt.Fprintf(e.stdout, "float %s\nint8  %s\nagreement %.2f%%, on %s; report %s\n", r.Float, r.Int8, r.AgreementPercent(), r.Source(), *reportPath)
 	return nil
+}
+
+// samePath reports whether a and b name the same file or directory.
+func samePath(a, b string) bool {
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	if errA != nil || errB != nil {
+		return filepath.Clean(a) == filepath.Clean(b)
+	}
+	return os.SameFile(sa, sb)
 }
 
 func describeMethod(o quantize.Options) string {

@@ -93,3 +93,79 @@ func TestQuantizeErrors(t *testing.T) {
 		}
 	}
 }
+
+// --calib with a directory of CIFAR-10 batches: class names from batches.meta.txt beside them, from
+// --labels, or none with a WARN; a report without --report-data says its figures are from the
+// calibration set.
+func TestQuantizeCIFARDirLabels(t *testing.T) {
+	dir := t.TempDir()
+	batches := filepath.Join(dir, "batches")
+	os.Mkdir(batches, 0o755)
+	rng := uint32(1)
+	var data []byte
+	for i := range 60 {
+		rec := make([]byte, 3073)
+		rec[0] = byte(i % 10)
+		for p := 1; p < len(rec); p++ {
+			rng = rng*1664525 + 1013904223
+			rec[p] = byte(rng >> 24)
+		}
+		data = append(data, rec...)
+	}
+	os.WriteFile(filepath.Join(batches, "data_batch_1.bin"), data[:30*3073], 0o644)
+	os.WriteFile(filepath.Join(batches, "data_batch_2.bin"), data[30*3073:], 0o644)
+	onnxBytes, err := onnxtest.MobileNetV2Net(3).Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	onnxPath := filepath.Join(dir, "m.onnx")
+	os.WriteFile(onnxPath, onnxBytes, 0o644)
+	out := filepath.Join(dir, "m.eim")
+	rep := filepath.Join(dir, "r.html")
+	quant := func(extra ...string) (string, string) {
+		t.Helper()
+		args := append([]string{"quantize", "--in", onnxPath, "--calib", batches, "--calib-count", "10", "--out", out}, extra...)
+		code, stdout, stderr := cli(t, nil, args...)
+		if code != 0 {
+			t.Fatalf("%q: exit %d\n%s", args, code, stderr)
+		}
+		return stdout, stderr
+	}
+	labelsOf := func() string {
+		t.Helper()
+		code, stdout, stderr := cli(t, nil, "inspect", out)
+		if code != 0 {
+			t.Fatalf("inspect: exit %d: %s", code, stderr)
+		}
+		return stdout
+	}
+
+	stdout, stderr := quant("--report", rep, "--report-count", "20")
+	if want := "edgeinfer quantize: WARN: " + batches + ": no class names"; !strings.Contains(stderr, want) || !strings.Contains(stderr, "--labels") {
+		t.Errorf("no WARN for a model without labels; stderr:\n%s", stderr)
+	}
+	if !strings.Contains(stdout, "on 10 images of "+batches) || !strings.Contains(stdout, "on the calibration set (not held out") {
+		t.Errorf("output does not say the figures are from the calibration set:\n%s", stdout)
+	}
+	if html, _ := os.ReadFile(rep); !strings.Contains(string(html), "Accuracy on the calibration set") {
+		t.Error("report does not say its figures are from the calibration set")
+	}
+
+	names := "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n"
+	os.WriteFile(filepath.Join(batches, "batches.meta.txt"), []byte(names), 0o644)
+	if _, stderr = quant(); strings.Contains(stderr, "WARN") {
+		t.Errorf("WARN with batches.meta.txt:\n%s", stderr)
+	}
+	if l := labelsOf(); !strings.Contains(l, "airplane") {
+		t.Errorf("batches.meta.txt's names not stored:\n%s", l)
+	}
+
+	labels := filepath.Join(dir, "labels.txt")
+	os.WriteFile(labels, []byte(strings.ToUpper(names)), 0o644)
+	if _, stderr = quant("--labels", labels); strings.Contains(stderr, "WARN") {
+		t.Errorf("WARN with --labels:\n%s", stderr)
+	}
+	if l := labelsOf(); !strings.Contains(l, "AIRPLANE") {
+		t.Errorf("--labels not stored:\n%s", l)
+	}
+}

@@ -52,7 +52,7 @@ func TestRunErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"run", "--config", bad}, 1, bad + ": line 3: field brokr not found"},
+		{[]string{"run", "--config", bad}, 1, bad + `:3: unknown key "brokr" (did you mean "broker"?)`},
 		{[]string{"run", "--config", unknown, "--model", model, "--labels", labels, "--mqtt-listen", "127.0.0.1:0"}, 1,
 			unknown + `:4: watch: unknown class "unicorn"`},
 		{[]string{"run", "--frames", "-1"}, 2, "--frames must not be negative"},

@@ -13,33 +13,46 @@ import (
 	"github.com/edgeinfer/edgeinfer/models"
 )
 
-// ReadFile reads the TensorFlow Lite model at path. Errors name the file's base name.
+// ReadFile reads the TensorFlow Lite model at path. Errors name path; the model's Name is the
+// file's base name without its extension.
 func ReadFile(path string) (*models.Model, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("tflite: %w", err)
 	}
-	return Read(b, filepath.Base(path))
+	return read(b, filepath.Base(path), path)
 }
 
 // Read converts the TensorFlow Lite flatbuffer b into a model. name, the file's base name, prefixes
 // errors; the model's Name is name without its extension. Constant tensors alias b, except the ones
 // converted from UINT8, which are copies: b must not be modified while the model is in use.
-func Read(b []byte, name string) (m *models.Model, err error) {
+func Read(b []byte, name string) (m *models.Model, err error) { return read(b, name, name) }
+
+// read is Read with errors prefixed by file instead of name.
+func read(b []byte, name, file string) (m *models.Model, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			m, err = nil, &panicError{file: name, value: p, stack: debug.Stack()}
+			m, err = nil, &panicError{file: file, value: p, stack: debug.Stack()}
 		}
 	}()
 	if err := verifyModel(b); err != nil {
-		return nil, fmt.Errorf("tflite: %s: %w", name, err)
+		return nil, fmt.Errorf("tflite: %s: %s%w", file, truncatedNote(b, err), err)
 	}
 	r := &reader{name: name, buf: b}
 	m, err = r.read()
 	if err != nil {
-		return nil, fmt.Errorf("tflite: %s: %w", r.name, err)
+		return nil, fmt.Errorf("tflite: %s: %s%w", file, truncatedNote(b, err), err)
 	}
 	return m, nil
+}
+
+// truncatedNote is "truncated? " for the error of a file whose offsets point past its end, as a
+// file cut short has: the rest of the message says which offset.
+func truncatedNote(b []byte, err error) string {
+	if strings.Contains(err.Error(), "outside the file") {
+		return fmt.Sprintf("truncated or corrupt (%d bytes): ", len(b))
+	}
+	return ""
 }
 
 // panicError reports a panic of the flatbuffer accessors that the checks before them missed.
@@ -297,7 +310,7 @@ func (r *reader) finish(inputs, outputs []int) (*models.Model, error) {
 	}
 	// The file format's structural rules too, so that every imported model can be converted.
 	if err := m.Validate(); err != nil {
-		return nil, fmt.Errorf("tflite: %s: %w", r.name, err)
+		return nil, err
 	}
 	return m, nil
 }

@@ -3,6 +3,7 @@ package tflite
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -322,6 +323,12 @@ func TestCorrupt(t *testing.T) {
 	}
 	check("empty", nil)
 	check("7 bytes", b[:7])
+	// A file cut short names its full path and says truncated.
+	cut := filepath.Join(t.TempDir(), "cut.tflite")
+	os.WriteFile(cut, b[:len(b)/2], 0o644)
+	if _, err := ReadFile(cut); err == nil || !strings.HasPrefix(err.Error(), "tflite: "+cut+": truncated or corrupt (") {
+		t.Errorf("file cut in half: error %v", err)
+	}
 	for _, n := range []int{8, 16, 100, 1000, len(b) / 2, len(b) - 1} {
 		check("truncated", b[:n])
 	}

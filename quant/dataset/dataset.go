@@ -27,14 +27,22 @@ type Set interface {
 // ErrEmpty is wrapped by the error for a set without images.
 var ErrEmpty = errors.New("no images")
 
-// Open opens a directory as an image folder, a file starting with "C10JPEG1" as a CIFAR-10
-// JPEG pack, and any other file as a CIFAR-10 binary batch.
+// Open opens a directory holding .bin files as CIFAR-10 binary batches (OpenCIFAR10Dir), any other
+// directory as an image folder, a file starting with "C10JPEG1" as a CIFAR-10 JPEG pack, and any
+// other file as a CIFAR-10 binary batch.
 func Open(path string) (Set, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("dataset: %w", err)
 	}
 	if st.IsDir() {
+		bins, err := filepath.Glob(filepath.Join(path, "*.bin"))
+		if err != nil {
+			return nil, fmt.Errorf("dataset: %w", err)
+		}
+		if len(bins) > 0 {
+			return OpenCIFAR10Dir(path)
+		}
 		return OpenFolder(path)
 	}
 	f, err := os.Open(path)
@@ -82,7 +90,7 @@ func OpenCIFAR10(path string) (*CIFAR10, error) {
 		return nil, fmt.Errorf("dataset: %s: %w", path, ErrEmpty)
 	}
 	if len(data)%cifarRecord != 0 {
-		return nil, fmt.Errorf("dataset: %s: %d bytes is not a whole number of CIFAR-10 records of %d bytes (1 label + 32x32x3 pixels)", path, len(data), cifarRecord)
+		return nil, fmt.Errorf("dataset: %s: truncated or not a CIFAR-10 batch: %d bytes is not a whole number of CIFAR-10 records of %d bytes (1 label + 32x32x3 pixels)", path, len(data), cifarRecord)
 	}
 	c := &CIFAR10{path: path, data: data}
 	for i := range c.Len() {
@@ -131,6 +139,69 @@ func (c *CIFAR10) Image(i int) (image.Image, int, error) {
 		img.Pix[4*p+3] = 255
 	}
 	return img, int(r[0]), nil
+}
+
+// CIFAR10Batches is a directory of CIFAR-10 binary batches read as one set, in file name order.
+type CIFAR10Batches struct {
+	dir     string
+	batches []*CIFAR10
+	start   []int // start[k] is the index of batches[k]'s first record
+	n       int
+	classes []string
+}
+
+// OpenCIFAR10Dir reads the CIFAR-10 binary batches in dir: data_batch_*.bin when there are any
+// (the training batches of CIFAR-10's cifar-10-batches-bin, so that test_batch.bin beside them
+// stays held out), else every *.bin file. The class names come from batches.meta.txt in dir when
+// it has 10 lines.
+func OpenCIFAR10Dir(dir string) (*CIFAR10Batches, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "data_batch_*.bin"))
+	if err == nil && len(files) == 0 {
+		files, err = filepath.Glob(filepath.Join(dir, "*.bin"))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("dataset: %w", err)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("dataset: %s: %w (want CIFAR-10 .bin batches)", dir, ErrEmpty)
+	}
+	sort.Strings(files)
+	b := &CIFAR10Batches{dir: dir}
+	for _, f := range files {
+		c, err := OpenCIFAR10(f)
+		if err != nil {
+			return nil, err
+		}
+		b.batches = append(b.batches, c)
+		b.start = append(b.start, b.n)
+		b.n += c.Len()
+		if b.classes == nil {
+			b.classes = c.classes
+		}
+	}
+	return b, nil
+}
+
+func (b *CIFAR10Batches) Len() int          { return b.n }
+func (b *CIFAR10Batches) Classes() []string { return b.classes }
+func (b *CIFAR10Batches) Name() string      { return b.dir }
+
+// Files lists the batch files read, in order.
+func (b *CIFAR10Batches) Files() []string {
+	names := make([]string, len(b.batches))
+	for k, c := range b.batches {
+		names[k] = c.path
+	}
+	return names
+}
+
+// Image returns record i of the batches taken one after the other.
+func (b *CIFAR10Batches) Image(i int) (image.Image, int, error) {
+	if i < 0 || i >= b.n {
+		return nil, -1, fmt.Errorf("dataset: %s: record %d out of range (%d records)", b.dir, i, b.n)
+	}
+	k := sort.Search(len(b.start), func(k int) bool { return b.start[k] > i }) - 1
+	return b.batches[k].Image(i - b.start[k])
 }
 
 // Folder is an ImageFolder: root/CLASS/IMAGE, classes in sorted order.

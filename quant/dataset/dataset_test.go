@@ -67,7 +67,7 @@ func TestErrors(t *testing.T) {
 	}
 	bad := filepath.Join(dir, "bad.bin")
 	os.WriteFile(bad, make([]byte, 3074), 0o644)
-	if _, err := Open(bad); err == nil || err.Error() != "dataset: "+bad+": 3074 bytes is not a whole number of CIFAR-10 records of 3073 bytes (1 label + 32x32x3 pixels)" {
+	if _, err := Open(bad); err == nil || err.Error() != "dataset: "+bad+": truncated or not a CIFAR-10 batch: 3074 bytes is not a whole number of CIFAR-10 records of 3073 bytes (1 label + 32x32x3 pixels)" {
 		t.Errorf("truncated batch: %v", err)
 	}
 	rec := make([]byte, 3073)
@@ -99,5 +99,53 @@ func TestFolder(t *testing.T) {
 	}
 	if _, l, err := set.Image(1); err != nil || l != 1 {
 		t.Errorf("image 1: label %d, %v", l, err)
+	}
+}
+
+// A directory of CIFAR-10 batches is one set: the training batches in name order, test_batch.bin
+// left out, class names from batches.meta.txt.
+func TestCIFAR10Dir(t *testing.T) {
+	dir := t.TempDir()
+	batch := func(name string, labels ...byte) {
+		var data []byte
+		for _, l := range labels {
+			rec := make([]byte, cifarRecord)
+			rec[0] = l
+			rec[1] = 10 * l // first pixel's red value marks the record
+			data = append(data, rec...)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	batch("data_batch_2.bin", 3, 4)
+	batch("data_batch_1.bin", 0, 1, 2)
+	batch("test_batch.bin", 9, 9, 9, 9)
+	set, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.Len() != 5 || set.Classes() != nil || set.Name() != dir {
+		t.Fatalf("%d records, classes %v, name %q", set.Len(), set.Classes(), set.Name())
+	}
+	for i := range 5 {
+		img, l, err := set.Image(i)
+		if err != nil || l != i || img.(*image.RGBA).Pix[0] != byte(10*i) {
+			t.Errorf("record %d: label %d, %v", i, l, err)
+		}
+	}
+	if _, _, err := set.Image(5); err == nil {
+		t.Error("record 5 of 5 accepted")
+	}
+	names := "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n"
+	os.WriteFile(filepath.Join(dir, "batches.meta.txt"), []byte(names), 0o644)
+	if set, err = Open(dir); err != nil || len(set.Classes()) != 10 || set.Classes()[3] != "cat" {
+		t.Fatalf("with batches.meta.txt: classes %v, %v", set.Classes(), err)
+	}
+	// Without training batches, every .bin file.
+	os.Remove(filepath.Join(dir, "data_batch_1.bin"))
+	os.Remove(filepath.Join(dir, "data_batch_2.bin"))
+	if set, err = Open(dir); err != nil || set.Len() != 4 {
+		t.Fatalf("test batch only: %v, %v", set, err)
 	}
 }

@@ -4,12 +4,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 
 	"github.com/x448/float16"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/edgeinfer/edgeinfer/quant/graph"
@@ -31,22 +33,45 @@ func ReadFile(path string) (*graph.Graph, error) {
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %w", err)
 	}
-	return Read(b, filepath.Base(path))
+	return read(b, filepath.Base(path), path)
 }
 
 // Read imports an ONNX model from its protobuf bytes; name identifies it in errors and becomes the
 // graph's name.
-func Read(b []byte, name string) (*graph.Graph, error) {
+func Read(b []byte, name string) (*graph.Graph, error) { return read(b, name, name) }
+
+// read is Read with errors naming file instead of name.
+func read(b []byte, name, file string) (*graph.Graph, error) {
 	var m pb.ModelProto
 	if err := proto.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("onnx: model %q: not an ONNX protobuf: %w", name, err)
+		if truncated(b) {
+			return nil, fmt.Errorf("onnx: %s: truncated: the file ends inside a field (%d bytes)", file, len(b))
+		}
+		return nil, fmt.Errorf("onnx: %s: not an ONNX protobuf: %w", file, err)
 	}
 	imp := &importer{model: name}
 	g, err := imp.model2graph(&m)
 	if err != nil {
-		return nil, fmt.Errorf("onnx: model %q: %w", name, err)
+		return nil, fmt.Errorf("onnx: %s: %w", file, err)
 	}
 	return g, nil
+}
+
+// truncated reports whether the protobuf b ends inside one of its top-level fields: a file cut short
+// (the graph, which holds the weights, is one large field).
+func truncated(b []byte) bool {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return protowire.ParseError(n) == io.ErrUnexpectedEOF
+		}
+		b = b[n:]
+		if n = protowire.ConsumeFieldValue(num, typ, b); n < 0 {
+			return protowire.ParseError(n) == io.ErrUnexpectedEOF
+		}
+		b = b[n:]
+	}
+	return false
 }
 
 type importer struct {

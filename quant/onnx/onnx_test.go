@@ -46,7 +46,7 @@ func TestReadErrors(t *testing.T) {
 			b.Op("LRN", "sm", nil, "r")
 			b.Output("sm")
 			return b
-		}, []string{`onnx: model "m.onnx": node 1 "sm" (LRN): op not supported`}},
+		}, []string{`onnx: m.onnx: node 1 "sm" (LRN): op not supported`}},
 		{"unsupported attribute", func() *onnxtest.Builder {
 			b := small(13)
 			b.Op("Conv", "c", onnxtest.Attrs{"bogus": 1}, "r", b.Random(rng, "w", 1, 2, 2, 1, 1))
@@ -297,6 +297,12 @@ func TestReadTruncated(t *testing.T) {
 	}
 	if _, err := onnx.Read(model[:len(model)-1], "cut.onnx"); err == nil {
 		t.Error("model without its last byte was accepted")
+	}
+	// Cut inside its graph (the weights), a file says "truncated" and its full path.
+	path := filepath.Join(t.TempDir(), "cut.onnx")
+	os.WriteFile(path, model[:len(model)/2], 0o644)
+	if _, err := onnx.ReadFile(path); err == nil || !strings.HasPrefix(err.Error(), "onnx: "+path+": truncated: ") {
+		t.Errorf("model cut in half: error %v, want %q", err, "onnx: "+path+": truncated: ...")
 	}
 	t.Logf("%d of %d prefixes rejected", failed, len(model))
 }

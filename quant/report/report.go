@@ -23,6 +23,10 @@ type Input struct {
 	Calibration *quantize.Calibration
 	Model       *models.Model
 	Set         dataset.Set
+	// HeldOut says Set is not the calibration set: its accuracy figures are on held-out images.
+	// Otherwise they are on the calibration set (images other than the calibration ones where the
+	// set has more, see EvalIndices), and the report says so.
+	HeldOut     bool
 	Count       int // evaluation images, spread over Set; 0 means 500
 	LayerImages int // images for the per-layer comparison; 0 means 32
 	Options     quantize.Options
@@ -44,6 +48,15 @@ type Report struct {
 	Worst     []quantize.LayerStat
 	Labelled  bool
 	CalibSize int
+	HeldOut   bool // the figures are on a held-out set (Input.HeldOut)
+}
+
+// Source says where the accuracy figures come from: held-out images, or the calibration set.
+func (r *Report) Source() string {
+	if r.HeldOut {
+		return "held-out images (not the calibration set)"
+	}
+	return "the calibration set (not held out: give --report-data for held-out images)"
 }
 
 // AgreementPercent is the share of images with the same top-1 class in float and int8.
@@ -77,7 +90,7 @@ func Build(ctx context.Context, in Input) (*Report, error) {
 	}
 	cal := in.Calibration
 	r := &Report{Model: in.Model.Name, Method: in.Options.Method, Command: in.Command, Data: in.Set.Name(),
-		Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), CalibSize: len(cal.Pixels)}
+		Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), CalibSize: len(cal.Pixels), HeldOut: in.HeldOut}
 	if r.Method == "" {
 		r.Method = quantize.MinMax
 	}
@@ -235,6 +248,7 @@ code{background:#f4f4f4;padding:2px 4px}.note{color:#666;font-size:.9em}
 <h1>{{.Model}}: float vs int8</h1>
 <p class="note">{{.Date}} · method: {{.Method}} · {{.CalibSize}} calibration images · data: <code>{{.Data}}</code><br>
 <code>{{.Command}}</code></p>
+<p>Accuracy on {{.Source}}.</p>
 <table>
 <tr><th class="l"></th><th>top-1</th><th>top-5</th><th>images</th></tr>
 <tr><td class="l">float</td><td class="big">{{if .Labelled}}{{pct .Float.Top1 .Float.N}}{{else}}–{{end}}</td><td>{{if .Labelled}}{{pct .Float.Top5 .Float.N}}{{else}}–{{end}}</td><td>{{.Float.N}}</td></tr>

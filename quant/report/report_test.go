@@ -29,6 +29,17 @@ func TestHTML(t *testing.T) {
 	if strings.Contains(page, "<a>") || strings.Contains(page, "<script") || strings.Contains(page, "http://") && !strings.Contains(page, `xmlns="http://www.w3.org/2000/svg"`) {
 		t.Error("page has unescaped names, a script or a fetched resource")
 	}
+	if !strings.Contains(page, "Accuracy on the calibration set (not held out") {
+		t.Error("page does not say its figures are from the calibration set")
+	}
+	r.HeldOut = true
+	b.Reset()
+	if err := r.HTML(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "Accuracy on held-out images") {
+		t.Error("page does not say its figures are from held-out images")
+	}
 	if r.AgreementPercent() != 75 {
 		t.Errorf("agreement %g%%", r.AgreementPercent())
 	}

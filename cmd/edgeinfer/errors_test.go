@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/image/bmp"
+
+	"github.com/edgeinfer/edgeinfer/camera"
+	"github.com/edgeinfer/edgeinfer/models/zoo"
+	"github.com/edgeinfer/edgeinfer/quant/onnx/onnxtest"
+)
+
+// goTypeName matches what a Go type name or a slog line looks like in a message.
+var goTypeName = regexp.MustCompile(`\*[a-z]+\.[A-Z]|level=|msg=|err=|&\{|%!`)
+
+// cutFile writes the first half of data to dir/name and returns its path.
+func cutFile(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data[:len(data)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// One error style for one-shot commands: "edgeinfer CMD: FILE: what went wrong", the path as
+// given, "truncated" for a file cut short, and no slog key=value lines, package prefixes or Go
+// type names.
+func TestErrorStyle(t *testing.T) {
+	t.Setenv("EDGEINFER_CACHE", t.TempDir())
+	dir := t.TempDir()
+	img := image.NewRGBA(image.Rect(0, 0, 64, 48))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 7)
+	}
+	img.Set(3, 3, color.RGBA{1, 2, 3, 255})
+	var jb, pb, bb bytes.Buffer
+	if err := jpeg.Encode(&jb, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(&pb, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := bmp.Encode(&bb, img); err != nil {
+		t.Fatal(err)
+	}
+	cutJPEG := cutFile(t, dir, "cut.jpg", jb.Bytes())
+	cutPNG := cutFile(t, dir, "cut.png", pb.Bytes())
+	cutBMP := cutFile(t, dir, "cut.bmp", bb.Bytes())
+	notImage := filepath.Join(dir, "notes.jpg")
+	os.WriteFile(notImage, []byte("shopping list"), 0o644)
+	missing := filepath.Join(dir, "missing.jpg")
+
+	// A model cut short, in each format the commands read.
+	eim, err := resolveModel(zoo.DefaultModel) // the embedded model, written to the cache
+	if err != nil {
+		t.Fatal(err)
+	}
+	eimData, err := os.ReadFile(eim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cutEIM := cutFile(t, dir, "cut.eim", eimData)
+	onnxData, err := onnxtest.MobileNetV2Net(3).Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cutONNX := cutFile(t, dir, "cut.onnx", onnxData)
+	cutBin := cutFile(t, dir, "cut.bin", make([]byte, 3*3073))
+	labelsMissing := filepath.Join(dir, "labels.txt")
+
+	for _, c := range []struct {
+		args []string
+		want []string // stderr lines, in order
+	}{
+		{[]string{"classify", "--model", eim, cutJPEG, cutPNG, cutBMP, notImage, missing}, []string{
+			"edgeinfer classify: " + cutJPEG + ": cannot decode image: truncated",
+			"edgeinfer classify: " + cutPNG + ": cannot decode image: truncated",
+			"edgeinfer classify: " + cutBMP + ": cannot decode image: truncated",
+			"edgeinfer classify: " + notImage + ": cannot decode image: not a JPEG, PNG or BMP file",
+			"edgeinfer classify: " + missing + ": no such file or directory",
+			"edgeinfer classify: 5 of 5 images failed",
+		}},
+		{[]string{"classify", "--model", cutEIM, missing}, []string{"edgeinfer classify: " + cutEIM + ": header at offset 16: truncated"}},
+		{[]string{"inspect", cutEIM}, []string{"edgeinfer inspect: " + cutEIM + ": header at offset 16: truncated"}},
+		{[]string{"classify", "--model", eim, "--labels", labelsMissing, missing}, []string{"edgeinfer classify: " + labelsMissing + ": no such file or directory"}},
+		{[]string{"quantize", "--in", cutONNX, "--calib", dir, "--out", filepath.Join(dir, "q.eim")}, []string{"edgeinfer quantize: " + cutONNX + ": truncated"}},
+		{[]string{"eval", "--model", eim, "--data", cutBin}, []string{"edgeinfer eval: " + cutBin + ": truncated"}},
+	} {
+		code, _, errs := cli(t, nil, c.args...)
+		lines := strings.Split(strings.TrimSpace(errs), "\n")
+		if code != 1 || len(lines) != len(c.want) {
+			t.Errorf("%q: exit %d, stderr:\n%s\nwant exit 1 and %d lines", c.args, code, errs, len(c.want))
+			continue
+		}
+		for i, w := range c.want {
+			if !strings.HasPrefix(lines[i], w) {
+				t.Errorf("%q: line %d is %q, want it to start with %q", c.args, i+1, lines[i], w)
+			}
+			if goTypeName.MatchString(lines[i]) {
+				t.Errorf("%q: line %q has a Go type name or a slog field", c.args, lines[i])
+			}
+		}
+	}
+}
+
+// classify --source pattern: runs at the test pattern's advertised rate (camera list's line);
+// fps= still sets another, fps=0 none.
+func TestClassifyPatternRate(t *testing.T) {
+	t.Setenv("EDGEINFER_CACHE", t.TempDir())
+	code, out, _ := cli(t, nil, "camera", "list")
+	if advert := "pattern:?size=640x480&fps=" + strconv.Itoa(camera.PatternRate); code != 0 || !strings.Contains(out, advert) {
+		t.Fatalf("camera list: exit %d, %q lacks %q", code, out, advert)
+	}
+	// fpsOf returns the rate classify reports after the last frame, how many frames it dropped and
+	// how long it took.
+	fpsOf := func(source string, frames int) (float64, int, time.Duration) {
+		t.Helper()
+		start := time.Now()
+		code, out, errs := cli(t, nil, "classify", "--model", zoo.DefaultModel, "--source", source, "--frames", strconv.Itoa(frames), "--top", "1")
+		took := time.Since(start)
+		m := regexp.MustCompile(`([0-9.]+) fps, ([0-9]+) dropped\]\n$`).FindStringSubmatch(out)
+		if code != 0 || m == nil {
+			t.Fatalf("classify --source %s: exit %d\n%s%s", source, code, out, errs)
+		}
+		if errs != "" {
+			t.Errorf("classify --source %s: stderr %q", source, errs)
+		}
+		fps, _ := strconv.ParseFloat(m[1], 64)
+		dropped, _ := strconv.Atoi(m[2])
+		return fps, dropped, took
+	}
+	// 16 frames at 30 fps: 15 intervals of 33 ms. (The lower bounds leave room for a loaded
+	// machine; the upper ones are the pacing.)
+	fps, dropped, took := fpsOf("pattern:?size=160x120", 16)
+	if fps < 15 || fps > 36 || took < 450*time.Millisecond {
+		t.Errorf("pattern: %.1f fps, %d dropped, 16 frames in %v; want %d fps", fps, dropped, took, camera.PatternRate)
+	}
+	if fps, _, _ := fpsOf("pattern:?size=160x120&fps=10", 4); fps < 6 || fps > 14 {
+		t.Errorf("pattern:?fps=10: %.1f fps", fps)
+	}
+	// Unthrottled, the pattern outruns inference: frames are dropped.
+	if _, dropped, _ := fpsOf("pattern:?size=160x120&fps=0", 16); dropped == 0 {
+		t.Error("pattern:?fps=0: no frame dropped, want the pattern unthrottled")
+	}
+}
+
+// A typo in edgeinfer.yaml names the file and line and suggests the nearest key.
+func TestConfigTypo(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "edgeinfer.yaml")
+	os.WriteFile(conf, []byte("source: \"pattern:\"\nwacth:\n  - class: cat\nmqtt:\n  brokr: tcp://x:1883\n"), 0o644)
+	code, _, errs := cli(t, nil, "run", "--config", conf)
+	want := "edgeinfer run: " + conf + `:2: unknown key "wacth" (did you mean "watch"?); ` + conf + `:5: unknown key "brokr" (did you mean "broker"?)` + "\n"
+	if code != 1 || errs != want {
+		t.Errorf("exit %d, stderr %q; want exit 1 and %q", code, errs, want)
+	}
+}
+
+// The status page's port taken: the error names the address and --listen.
+func TestRunListenInUse(t *testing.T) {
+	t.Setenv("EDGEINFER_CACHE", t.TempDir())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	addr := ln.Addr().String()
+	code, _, errs := cli(t, nil, "run", "--model", zoo.DefaultModel, "--source", "pattern:", "--mqtt-listen", "127.0.0.1:0",
+		"--listen", addr, "--frames", "1")
+	want := "edgeinfer run: status page and /metrics: " + addr + " is in use (another edgeinfer run?): set --listen"
+	if code != 1 || !strings.Contains(errs, want) {
+		t.Errorf("exit %d, stderr %q; want exit 1 and %q", code, errs, want)
+	}
+}
+
+// The libraries' log lines in one-shot commands read like their errors: no key=value fields, no
+// package prefixes.
+func TestOneShotLog(t *testing.T) {
+	var b strings.Builder
+	log := oneShotLog(&env{stderr: &b}, "classify").With("source", "v4l2:/dev/video0")
+	log.Info("camera: no V4L2 camera found; using the test pattern")
+	log.Warn("camera: reopening", "err", &os.PathError{Op: "open", Path: "/dev/video0", Err: os.ErrNotExist}, "in", 2*time.Second)
+	log.Debug("not shown")
+	want := "edgeinfer classify: no V4L2 camera found; using the test pattern (source v4l2:/dev/video0)\n" +
+		"edgeinfer classify: WARN: reopening (source v4l2:/dev/video0, err /dev/video0: file does not exist, in 2s)\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
