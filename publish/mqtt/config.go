@@ -51,7 +51,8 @@ type Config struct {
 	Inflight int
 	// OutboxFile, when set, keeps the outbox across a restart of the daemon: Close saves the
 	// messages it could not deliver there (at most Outbox of them, one JSON object per line), and
-	// Open loads them back, ahead of anything new, and removes the file. A crash loses them.
+	// Open loads them back, ahead of anything new, and removes the file. A crash loses them. A
+	// saved class state is delivered, then OFF (a new Publisher's classes start OFF).
 	OutboxFile string
 
 	DiscoveryPrefix string // Home Assistant discovery prefix; default "homeassistant"
