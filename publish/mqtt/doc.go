@@ -10,7 +10,8 @@
 //	                                  timestamp, seq, latency_ms, trigger when an input asked for
 //	                                  the frame, and watched: {"<slug>": score} of the watched
 //	                                  classes (State.Watched)
-//	edgeinfer/<device>/snapshot       a JPEG image (PublishSnapshot; QoS 0, not retained)
+//	edgeinfer/<device>/snapshot       a JPEG image (PublishSnapshot; QoS 0, not retained; the last
+//	                                  one again when Home Assistant comes online)
 //	edgeinfer/<device>/class/<slug>   "ON" or "OFF" (retained), one per watched class (see Slug);
 //	                                  "OFF" at every connection until PublishClass says otherwise
 //	edgeinfer/<device>/running        "ON" (retained) while classifying, "OFF" while paused

@@ -204,6 +204,15 @@ func TestHomeAssistantConformance(t *testing.T) {
 		return len(r) == 1 && r[0].payload == "OFF" && r[0].retained
 	})
 
+	// Home Assistant restarts: discovery again, and the last snapshot for its image entity.
+	if err := p.PublishSnapshot([]byte("\xff\xd8jpeg")); err != nil {
+		t.Fatal(err)
+	}
+	ctl.publish(t, "homeassistant/status", "online", false)
+	eventually(t, 5*time.Second, "discovery and the last snapshot again after homeassistant/status online", func() bool {
+		return len(w.on(disc+"image"+node+"snapshot/config")) == 2 && len(w.on(base+"snapshot")) == 2
+	})
+
 	// The camera source is lost: availability offline (retained), which every entity's
 	// availability_topic names; back: online.
 	if err := p.PublishSource(true, "camera gone"); err != nil {

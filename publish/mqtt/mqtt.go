@@ -175,6 +175,7 @@ type Publisher struct {
 	classState []string // last ON/OFF per watched class, "" before the first (OFF is published at connect)
 	running    string   // last ON/OFF of PublishRunning, "" before the first (ON is published at connect)
 	lastState  []byte   // last state payload
+	lastSnap   []byte   // last snapshot, sent again when Home Assistant comes online
 
 	delivered, connects, discoveries, commands, badCommands, undelivered atomic.Uint64
 	connectedAt                                                          atomic.Int64  // UnixNano of the last CONNACK
@@ -610,10 +611,13 @@ func (p *Publisher) route(_ paho.Client, m paho.Message) {
 				}
 			}
 			p.mu.Lock()
-			last := p.lastState
+			last, snap := p.lastState, p.lastSnap
 			p.mu.Unlock()
 			if last != nil && !p.closed.Load() {
 				p.push(message{topic: p.topics.state, payload: last, class: -1})
+			}
+			if snap != nil && !p.closed.Load() && p.client.IsConnectionOpen() {
+				p.client.Publish(p.topics.snapshot, 0, false, snap) // the image entity's picture
 			}
 		}()
 	}
@@ -857,11 +861,16 @@ var ErrNotConnected = errors.New("mqtt: not connected")
 
 // PublishSnapshot publishes a JPEG image on edgeinfer/<device>/snapshot, at QoS 0, not retained,
 // and without the outbox: a snapshot is worth something only now, so while the connection is down
-// it is dropped (ErrNotConnected) rather than queued ahead of labels.
+// it is dropped (ErrNotConnected) rather than queued ahead of labels. The last one is sent again
+// when Home Assistant comes online (its image entity then has a picture); jpeg must not be
+// modified afterwards.
 func (p *Publisher) PublishSnapshot(jpeg []byte) error {
 	if p.closed.Load() {
 		return ErrClosed
 	}
+	p.mu.Lock()
+	p.lastSnap = jpeg
+	p.mu.Unlock()
 	if !p.client.IsConnectionOpen() {
 		return ErrNotConnected
 	}
