@@ -20,6 +20,7 @@ import (
 	"github.com/edgeinfer/edgeinfer/gpio"
 	"github.com/edgeinfer/edgeinfer/models/zoo"
 	"github.com/edgeinfer/edgeinfer/pipeline/decide"
+	"github.com/edgeinfer/edgeinfer/publish/mqtt"
 )
 
 // Config configures Run. The zero value plus Defaults is a working configuration, given a model.
@@ -36,6 +37,9 @@ type Config struct {
 	Threads int `yaml:"threads"`
 	// Device names this device in MQTT topics and Home Assistant (default: the host name).
 	Device string `yaml:"device"`
+	// DeviceID identifies this device in Home Assistant for good, whatever its name: letters,
+	// digits, '_' and '-' (default: derived from the machine id, see DeviceID).
+	DeviceID string `yaml:"device_id"`
 	// Heartbeat is the longest time between two state messages while the label stays the same
 	// (default 30s).
 	Heartbeat time.Duration `yaml:"heartbeat"`
@@ -115,6 +119,9 @@ type Watch struct {
 	On        float64 `yaml:"on"`
 	Off       float64 `yaml:"off"`
 	MinFrames int     `yaml:"min_frames"`
+	// DeviceClass is the Home Assistant device_class of the class's binary sensor (default
+	// occupancy; "none" for none): one of mqtt.BinarySensorDeviceClasses.
+	DeviceClass string `yaml:"device_class"`
 }
 
 // MQTT is where labels are published.
@@ -257,8 +264,10 @@ func (c *Config) Load(path string, data []byte) error {
 			c.fieldLines[key] = m.Content[i].Line
 			switch {
 			case key == "watch" && val.Kind == yaml.SequenceNode:
-				for _, n := range val.Content {
+				for j, n := range val.Content {
 					c.watchLines = append(c.watchLines, n.Line)
+					c.fieldLines[fmt.Sprintf("watch[%d]", j)] = n.Line
+					fieldLines(c.fieldLines, fmt.Sprintf("watch[%d].", j), n)
 				}
 			case key == "actions" && val.Kind == yaml.SequenceNode:
 				for j, n := range val.Content {
@@ -411,6 +420,12 @@ func (c *Config) checkGPIO() error {
 		}
 		if prev, ok := used[p.Key()]; ok {
 			return fmt.Errorf("pipeline: %s: pin %s is %s's already", c.at("trigger.pin"), p, prev)
+		}
+	}
+	for i, w := range c.Watch {
+		if dc := w.DeviceClass; dc != "" && dc != "none" && !slices.Contains(mqtt.BinarySensorDeviceClasses, dc) {
+			return fmt.Errorf("pipeline: %s: %q: not a Home Assistant binary sensor device class (%s, or none)",
+				c.at(fmt.Sprintf("watch[%d].device_class", i)), dc, strings.Join(mqtt.BinarySensorDeviceClasses, ", "))
 		}
 	}
 	if c.Snapshot.MaxBytes < 0 {

@@ -13,7 +13,12 @@
 // message allocates (JSON).
 //
 // Commands on the MQTT set topic pause the loop (no frame is taken while paused), resume it, and
-// change the thresholds of watched classes. When ctx is cancelled (SIGTERM), Run stops taking
+// change the thresholds of watched classes; pause and resume are published on
+// edgeinfer/<device>/running (Home Assistant's Classify switch). Each state message carries the
+// watched classes' smoothed scores (Home Assistant's score sensors). Home Assistant knows the
+// device by Config.DeviceID, or else by DeviceID (from the machine id), so a renamed host keeps its
+// device and entities; its device page links to the status page when that listens on a
+// non-loopback address. When ctx is cancelled (SIGTERM), Run stops taking
 // frames, drains the MQTT outbox for at most Config.DrainTimeout, publishes "offline", and
 // returns nil.
 //

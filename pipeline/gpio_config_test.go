@@ -89,6 +89,7 @@ func TestLoadActionErrors(t *testing.T) {
 		{"trigger:\n  edge: both\n", `:1: trigger.pin: gpio: empty pin name`},
 		{"actions:\n  - class: cat\n    kind: led\n    pin: 17\ntrigger:\n  pin: GPIO17\n", `:6: trigger.pin: pin GPIO17 is actions[0].pin's already`},
 		{"snapshot:\n  enabled: true\n  quality: 101\n", `:3: snapshot.quality: 101: want 1..100`},
+		{"watch:\n  - class: cat\n  - class: dog\n    on: 0.7\n    device_class: dog\n", `:5: watch[1].device_class: "dog": not a Home Assistant binary sensor device class (battery, `},
 	} {
 		p := writeConfig(t, tc.text)
 		var c Config

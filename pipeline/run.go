@@ -140,11 +140,14 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		broker = b.URL()
 		log.Info("embedded MQTT broker", "addr", b.Addr())
 	}
+	confURL := ""
 	if cfg.Listen != "off" {
 		ln, err := net.Listen("tcp", cfg.Listen)
 		if err != nil {
 			return listenError(cfg.Listen, err)
 		}
+		addrs, _ := net.InterfaceAddrs()
+		confURL = configurationURL(ln.Addr(), addrs)
 		srv := &http.Server{Handler: l.m.Handler(cfg.Device), ReadHeaderTimeout: 10 * time.Second}
 		go srv.Serve(ln)
 		defer srv.Close()
@@ -155,8 +158,27 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	for i, c := range dc.Classes {
 		classes[i] = c.Name
 	}
+	deviceClass := map[string]string{}
+	for _, w := range cfg.Watch {
+		if w.DeviceClass != "" {
+			deviceClass[w.Class] = w.DeviceClass
+		}
+	}
+	l.watched = make([]float64, len(classes))
+	deviceID := cfg.DeviceID
+	if deviceID == "" && !cfg.MQTT.NoDiscovery {
+		id, from, err := DeviceID()
+		if err != nil {
+			// Home Assistant's device then follows the device name.
+			log.Warn("pipeline: no stable device id: Home Assistant's device is named by the device name (set device_id)", "err", err)
+		} else {
+			deviceID = id
+			log.Debug("device id", "id", id, "from", from)
+		}
+	}
 	pub, err := mqtt.Open(ctx, mqtt.Config{
-		Broker: broker, Device: cfg.Device,
+		Broker: broker, Device: cfg.Device, DeviceID: deviceID, DeviceClass: deviceClass,
+		Version: Version(), ConfigurationURL: confURL, Snapshot: cfg.Snapshot.Enabled,
 		Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
 		CAFile: cfg.MQTT.CAFile, CertFile: cfg.MQTT.CertFile, KeyFile: cfg.MQTT.KeyFile,
 		Classes: classes, Outbox: cfg.MQTT.Outbox, NoDiscovery: cfg.MQTT.NoDiscovery,
@@ -245,6 +267,7 @@ type loop struct {
 	lastState time.Time
 	cmds      chan mqtt.Command
 	paused    bool
+	watched   []float64 // the watched classes' scores sent with a state; nil: none
 
 	actions     Actuator      // nil: no GPIO actions
 	trig        chan struct{} // a token per trigger edge (coalescing)
@@ -400,6 +423,21 @@ func (l *loop) command(c mqtt.Command) {
 	}
 }
 
+// runningPublisher is a Publisher that shows whether the loop runs or is paused (*mqtt.Publisher:
+// the state of Home Assistant's Classify switch).
+type runningPublisher interface {
+	PublishRunning(running bool) error
+}
+
+// publishRunning publishes whether the loop runs (not paused).
+func (l *loop) publishRunning() {
+	if rp, ok := l.pub.(runningPublisher); ok {
+		if err := rp.PublishRunning(!l.paused); err != nil {
+			l.log.Warn("pipeline: publishing the running state", "err", err)
+		}
+	}
+}
+
 // maxNamesLogged is how many class names a log line of a command lists at most.
 const maxNamesLogged = 10
 
@@ -409,12 +447,14 @@ func (l *loop) apply(c mqtt.Command) {
 	case mqtt.CmdPause:
 		l.paused = true
 		l.log.Info("paused")
+		l.publishRunning()
 	case mqtt.CmdResume:
 		if l.paused {
 			l.paused = false
 			l.dec.Reset()
 			l.log.Info("resumed")
 		}
+		l.publishRunning()
 	case mqtt.CmdThresholds:
 		// One line for the classes set and one for those refused, however many the command
 		// names (a command may name thousands).
@@ -577,10 +617,15 @@ func (l *loop) step(ctx context.Context, f *camera.Frame) error {
 	for _, s := range res.TopK {
 		l.topk = append(l.topk, mqtt.Scored{Label: s.Label, Score: s.Score})
 	}
+	if l.watched != nil {
+		for i := range l.watched {
+			l.watched[i] = l.dec.Score(i)
+		}
+	}
 	latency := l.now().Sub(at)
 	l.m.publish.observe(latency)
 	if err := l.pub.PublishState(mqtt.State{Label: res.Top.Label, Score: res.Top.Score, TopK: l.topk,
-		Time: at, Seq: f.Sequence, Latency: latency, Trigger: trigger}); err != nil {
+		Time: at, Seq: f.Sequence, Latency: latency, Trigger: trigger, Watched: l.watched}); err != nil {
 		l.log.Warn("pipeline: publish state", "frame", f.Sequence, "err", err)
 	}
 	l.lastState = now

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -20,7 +21,12 @@ type Config struct {
 	// or 8883 for TLS.
 	Broker string
 	// Device names this device in topics and in Home Assistant: letters, digits, '_' and '-'.
-	Device   string
+	Device string
+	// DeviceID identifies this device in Home Assistant for good: the device's identifiers, the
+	// entities' unique_id and the discovery topics derive from it, so that a new Device name (a
+	// renamed host) keeps the same device and entities. Letters, digits, '_' and '-'; default
+	// Device. The daemon derives it from the machine id (see pipeline.DeviceID).
+	DeviceID string
 	ClientID string // MQTT client identifier; default "edgeinfer-" + Device
 
 	Username string
@@ -34,6 +40,9 @@ type Config struct {
 	// Classes are the watched classes (labels of the model): each gets a retained ON/OFF topic and a
 	// Home Assistant binary sensor. Topics name them by Slug.
 	Classes []string
+	// DeviceClass is the Home Assistant device_class of a watched class's binary sensor, by class
+	// name (default "occupancy"; "none" leaves it out). See BinarySensorDeviceClasses.
+	DeviceClass map[string]string
 
 	// Outbox is how many messages wait for the broker while it is unreachable (default 1000). When
 	// it is full the oldest state message is dropped (Stats.Dropped counts them).
@@ -42,12 +51,17 @@ type Config struct {
 	Inflight int
 	// OutboxFile, when set, keeps the outbox across a restart of the daemon: Close saves the
 	// messages it could not deliver there (at most Outbox of them, one JSON object per line), and
-	// Open loads them back, ahead of anything new, and removes the file. A crash loses them.
+	// Open loads them back, ahead of anything new, and removes the file. A crash loses them. A
+	// saved class state is delivered, then OFF (a new Publisher's classes start OFF).
 	OutboxFile string
 
 	DiscoveryPrefix string // Home Assistant discovery prefix; default "homeassistant"
 	NoDiscovery     bool   // do not publish Home Assistant discovery
-	Version         string // software version shown in Home Assistant's device page
+	Version         string // software version shown in Home Assistant's device page and origin
+	// ConfigurationURL is the device's page in Home Assistant (the status page); empty: none.
+	ConfigurationURL string
+	// Snapshot announces an image entity for the JPEG snapshots (PublishSnapshot).
+	Snapshot bool
 
 	// OnCommand receives the commands sent to the set topic, one at a time, in order, on a
 	// goroutine of the Publisher; it should return quickly.
@@ -82,6 +96,18 @@ const (
 	defaultMaxCmd    = 64 << 10
 )
 
+// DefaultDeviceClass is the device_class of a watched class's binary sensor by default.
+const DefaultDeviceClass = "occupancy"
+
+// BinarySensorDeviceClasses are the device classes Home Assistant knows for binary sensors
+// (https://www.home-assistant.io/integrations/binary_sensor/#device-class).
+var BinarySensorDeviceClasses = []string{
+	"battery", "battery_charging", "carbon_monoxide", "cold", "connectivity", "door", "garage_door",
+	"gas", "heat", "light", "lock", "moisture", "motion", "moving", "occupancy", "opening", "plug",
+	"power", "presence", "problem", "running", "safety", "smoke", "sound", "tamper", "update",
+	"vibration", "window",
+}
+
 // withDefaults checks c and fills in its defaults.
 func (c Config) withDefaults() (Config, error) {
 	if c.Device == "" {
@@ -97,6 +123,28 @@ func (c Config) withDefaults() (Config, error) {
 		return c, err
 	}
 	c.Broker = u
+	if c.DeviceID == "" {
+		c.DeviceID = c.Device
+	}
+	for _, r := range c.DeviceID {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return c, fmt.Errorf("mqtt: device id %q: only letters, digits, '_' and '-' may be used", c.DeviceID)
+		}
+	}
+	for name, dc := range c.DeviceClass {
+		if !slices.Contains(c.Classes, name) {
+			return c, fmt.Errorf("mqtt: device class for %q, which is not a watched class", name)
+		}
+		if dc != "" && dc != "none" && !slices.Contains(BinarySensorDeviceClasses, dc) {
+			return c, fmt.Errorf("mqtt: class %q: device class %q: not a Home Assistant binary sensor device class (%s, or none)",
+				name, dc, strings.Join(BinarySensorDeviceClasses, ", "))
+		}
+	}
+	if c.ConfigurationURL != "" {
+		if u, err := url.Parse(c.ConfigurationURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, fmt.Errorf("mqtt: configuration URL %q: want http://host[:port]/...", c.ConfigurationURL)
+		}
+	}
 	if c.ClientID == "" {
 		c.ClientID = "edgeinfer-" + c.Device
 	}

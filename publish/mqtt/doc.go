@@ -4,21 +4,47 @@
 // and keeps it connected. For a device named <device> it uses these topics:
 //
 //	edgeinfer/<device>/availability   "online" (retained) once connected; "offline" (retained) on
-//	                                  Close, and as the last will when the connection dies
+//	                                  Close, as the last will when the connection dies, and while
+//	                                  the camera source is lost (PublishSource)
 //	edgeinfer/<device>/state          a JSON State per published frame: label, score, top_k,
-//	                                  timestamp, seq, latency_ms, and trigger when an input asked
-//	                                  for the frame
-//	edgeinfer/<device>/snapshot       a JPEG image (PublishSnapshot; QoS 0, not retained)
-//	edgeinfer/<device>/class/<slug>   "ON" or "OFF" (retained), one per watched class (see Slug)
+//	                                  timestamp, seq, latency_ms, trigger when an input asked for
+//	                                  the frame, and watched: {"<slug>": score} of the watched
+//	                                  classes (State.Watched)
+//	edgeinfer/<device>/snapshot       a JPEG image (PublishSnapshot; QoS 0, not retained; the last
+//	                                  one again when Home Assistant comes online)
+//	edgeinfer/<device>/class/<slug>   "ON" or "OFF" (retained), one per watched class (see Slug);
+//	                                  "OFF" at every connection until PublishClass says otherwise
+//	edgeinfer/<device>/running        "ON" (retained) while classifying, "OFF" while paused
+//	                                  (PublishRunning; "ON" at connection until it is called)
+//	edgeinfer/<device>/source         the camera source's last loss or return (retained JSON)
 //	edgeinfer/<device>/set            commands to the device (see Command): pause, resume,
-//	                                  thresholds, delivered to Config.OnCommand
+//	                                  thresholds, delivered to Config.OnCommand; retained
+//	                                  messages are ignored with a warning (a retained pause would
+//	                                  pause every restart)
 //
 // and Home Assistant MQTT discovery (retained), published at every connection and again whenever
-// Home Assistant announces itself with "online" on homeassistant/status:
+// Home Assistant announces itself with "online" on homeassistant/status, on the topics
+// homeassistant/<component>/edgeinfer_<id>/<object>/config, <id> being Config.DeviceID:
 //
-//	homeassistant/sensor/<device>/label/config                 the label sensor: state from the
-//	        state topic's label, score/top_k/seq/latency_ms as attributes, the availability topic
-//	homeassistant/binary_sensor/<device>_<slug>/config         one per watched class
+//	sensor/…/label            the label sensor: state from the state topic's label;
+//	                          score/top_k/seq/latency_ms as attributes
+//	switch/…/classify         "Classify": on while classifying; it sends "resume" and "pause" to
+//	                          the set topic and reads edgeinfer/<device>/running
+//	image/…/snapshot          the snapshot (image_topic), when Config.Snapshot is set
+//	binary_sensor/…/<slug>    one per watched class, its device_class from Config.DeviceClass
+//	                          (default occupancy)
+//	sensor/…/<slug>_score     one per watched class: its score from the state's "watched"
+//	                          (state_class measurement, no unit)
+//
+// Every payload has unique_id edgeinfer_<id>_<object> and default_entity_id
+// <component>.edgeinfer_<device>_<object> (not the deprecated object_id), the device block
+// (identifiers edgeinfer_<id>, sw_version Config.Version, configuration_url
+// Config.ConfigurationURL when set), an origin block (name edgeinfer, sw_version, support_url) and
+// the availability topic, so that Home Assistant shows the entities unavailable while the device
+// or its camera is away. Since they are named by DeviceID, a device renamed (a new Device) keeps its
+// device and entities in Home Assistant. The discovery topics of earlier versions, named by Device
+// (homeassistant/sensor/<device>/label/config, homeassistant/binary_sensor/<device>_<slug>/config),
+// are cleared at every connection.
 //
 // # Delivery
 //
@@ -43,7 +69,8 @@
 //
 // The session is clean: after every connection (the first one and each reconnection) the
 // Publisher subscribes again to its set topic and to homeassistant/status, and publishes
-// availability, discovery and the class states the outbox does not already hold, since a
+// availability, discovery (and empty messages on the legacy discovery topics), and the class and
+// running states the outbox does not already hold (OFF and ON before any was given), since a
 // restarted broker may have lost them. The Publisher makes every connection itself: while the
 // broker cannot be reached it tries again after 100 ms, the wait doubling up to
 // Config.MaxReconnectInterval (default 250 ms), and from 100 ms again after every lost connection

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,16 +90,42 @@ type State struct {
 	// Trigger names the input that asked for this classification (a GPIO pin); empty for frames
 	// classified in the ordinary course, and then left out of the JSON.
 	Trigger string
+	// Watched are the scores of the watched classes (Config.Classes, in their order), published
+	// as "watched": {"<slug>": score, ...} for Home Assistant's score sensors; nil leaves it out.
+	Watched []float64
 }
 
 type stateJSON struct {
-	Label     string   `json:"label"`
-	Score     float64  `json:"score"`
-	TopK      []Scored `json:"top_k"`
-	Timestamp string   `json:"timestamp"`
-	Seq       uint64   `json:"seq"`
-	LatencyMS float64  `json:"latency_ms"`
-	Trigger   string   `json:"trigger,omitempty"`
+	Label     string       `json:"label"`
+	Score     float64      `json:"score"`
+	TopK      []Scored     `json:"top_k"`
+	Timestamp string       `json:"timestamp"`
+	Seq       uint64       `json:"seq"`
+	LatencyMS float64      `json:"latency_ms"`
+	Trigger   string       `json:"trigger,omitempty"`
+	Watched   *watchedJSON `json:"watched,omitempty"`
+}
+
+// watchedJSON encodes State.Watched as an object keyed by the classes' slugs, in class order.
+type watchedJSON struct {
+	slugs  []string
+	scores []float64
+}
+
+// MarshalJSON writes {"slug":score,...}.
+func (w *watchedJSON) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 2+len(w.scores)*24)
+	b = append(b, '{')
+	for i, s := range w.scores {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, w.slugs[i]...) // letters, digits and '_': nothing to escape
+		b = append(b, '"', ':')
+		b = strconv.AppendFloat(b, round(s, 1e4), 'f', -1, 64)
+	}
+	return append(b, '}'), nil
 }
 
 // Stats counts what a Publisher did.
@@ -112,13 +139,13 @@ type Stats struct {
 	Connects    uint64 // connections made (subscriptions included)
 	Discoveries uint64 // times the discovery messages were published
 	Commands    uint64 // commands handed to OnCommand
-	BadCommands uint64 // commands that could not be read, were too large, or were dropped while OnCommand was busy
+	BadCommands uint64 // commands that could not be read, were too large or retained, or were dropped while OnCommand was busy
 	Connected   bool   // the connection is up
 }
 
 type topics struct {
-	availability, state, set, haStatus, labelConfig, snapshot, source string
-	class, classConfig                                                []string
+	availability, state, set, haStatus, snapshot, source, running string
+	class                                                         []string
 }
 
 // pending is a message handed to paho and its token.
@@ -145,13 +172,17 @@ type Publisher struct {
 	lost      chan error    // gets the reason when the connection is lost
 
 	mu         sync.Mutex
-	classState []string // last ON/OFF per watched class, "" before the first
+	classState []string // last ON/OFF per watched class, "" before the first (OFF is published at connect)
+	running    string   // last ON/OFF of PublishRunning, "" before the first (ON is published at connect)
 	lastState  []byte   // last state payload
+	lastSnap   []byte   // last snapshot, sent again when Home Assistant comes online
 
 	delivered, connects, discoveries, commands, badCommands, undelivered atomic.Uint64
 	connectedAt                                                          atomic.Int64  // UnixNano of the last CONNACK
 	dropWarned                                                           atomic.Bool   // the outbox overflowed since the last summary
 	droppedSummarised                                                    atomic.Uint64 // Dropped at the last summary
+
+	slugs []string // Slug of each watched class
 
 	cmds   chan Command
 	closed atomic.Bool
@@ -198,11 +229,11 @@ func Open(ctx context.Context, cfg Config) (*Publisher, error) {
 		source:       base + "source",
 		set:          base + "set",
 		haStatus:     cfg.DiscoveryPrefix + "/status",
-		labelConfig:  cfg.DiscoveryPrefix + "/sensor/" + cfg.Device + "/label/config",
+		running:      base + "running",
 	}
 	for _, name := range cfg.Classes {
+		p.slugs = append(p.slugs, Slug(name))
 		p.topics.class = append(p.topics.class, base+"class/"+Slug(name))
-		p.topics.classConfig = append(p.topics.classConfig, cfg.DiscoveryPrefix+"/binary_sensor/"+cfg.Device+"_"+Slug(name)+"/config")
 	}
 	if cfg.Password != "" && tlsCfg == nil && !loopbackBroker(cfg.Broker) {
 		p.log.Warn("mqtt: the password goes unencrypted over plain TCP to a broker that is not on this machine; use ssl:// (mqtts://) with the broker's TLS port")
@@ -247,6 +278,14 @@ func Open(ctx context.Context, cfg Config) (*Publisher, error) {
 			p.log.Error("mqtt: the saved outbox could not be read whole", "err", err, "loaded", n)
 		} else if n > 0 {
 			p.log.Info("mqtt: loaded the messages saved at the last shutdown", "file", cfg.OutboxFile, "messages", n)
+		}
+		// A new Publisher starts with every watched class OFF: a class state saved by the last
+		// run is delivered, then OFF after it.
+		for i, v := range p.classState {
+			if v != "" {
+				p.classState[i] = Off
+				p.push(message{topic: p.topics.class[i], payload: []byte(Off), retained: true, class: i})
+			}
 		}
 	}
 
@@ -428,7 +467,31 @@ func (p *Publisher) onConnect(c paho.Client) {
 		avail = Offline // the camera is gone: the entities stay unavailable until it is back
 	}
 	toks := []paho.Token{c.SubscribeMultiple(filters, p.route), c.Publish(p.topics.availability, QoS, true, []byte(avail))}
+	if !p.cfg.NoDiscovery {
+		for _, t := range p.legacyDiscovery() {
+			toks = append(toks, c.Publish(t, QoS, true, []byte{}))
+		}
+	}
 	toks = append(toks, p.announce(c)...)
+	// The initial states: OFF for each watched class, ON (classifying) for the switch, until
+	// PublishClass and PublishRunning say otherwise, so that Home Assistant shows every entity's
+	// state from the start rather than "unknown" until the first change. They go out before the
+	// outbox's messages, so a newer state queued meanwhile arrives after them.
+	p.mu.Lock()
+	var initial []int
+	for i, v := range p.classState {
+		if v == "" {
+			initial = append(initial, i)
+		}
+	}
+	initRunning := p.running == ""
+	p.mu.Unlock()
+	for _, i := range initial {
+		toks = append(toks, c.Publish(p.topics.class[i], QoS, true, []byte(Off)))
+	}
+	if initRunning {
+		toks = append(toks, c.Publish(p.topics.running, QoS, true, []byte(On)))
+	}
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -451,6 +514,9 @@ func (p *Publisher) onConnect(c paho.Client) {
 	// The current state of a class whose message is still in the outbox is sent with it; the
 	// others are sent again first. Class states are set under p.mu before being queued.
 	p.mu.Lock()
+	if v := p.running; v != "" && !p.out.hasClass(p.runningSlot()) {
+		p.out.pushFront(message{topic: p.topics.running, payload: []byte(v), retained: true, class: p.runningSlot()})
+	}
 	for i := len(p.classState) - 1; i >= 0; i-- {
 		if v := p.classState[i]; v != "" && !p.out.hasClass(i) {
 			p.out.pushFront(message{topic: p.topics.class[i], payload: []byte(v), retained: true, class: i})
@@ -501,6 +567,17 @@ func (p *Publisher) announce(c paho.Client) []paho.Token {
 func (p *Publisher) route(_ paho.Client, m paho.Message) {
 	switch m.Topic() {
 	case p.topics.set:
+		if m.Retained() {
+			// A retained command would be carried out at every start (a retained pause would
+			// pause every restart): only commands sent while the device listens count.
+			p.badCommands.Add(1)
+			p.log.Warn("mqtt: ignoring a retained command: commands must not be retained (clear it: mosquitto_pub -r -n -t "+p.topics.set+")",
+				"topic", p.topics.set, "bytes", len(m.Payload()))
+			return
+		}
+		if len(m.Payload()) == 0 {
+			return // the clearing of a retained command
+		}
 		if n := len(m.Payload()); n > p.cfg.MaxCommandBytes {
 			p.badCommands.Add(1)
 			p.log.Warn("mqtt: ignoring command: payload too large", "bytes", n, "max_bytes", p.cfg.MaxCommandBytes)
@@ -534,10 +611,13 @@ func (p *Publisher) route(_ paho.Client, m paho.Message) {
 				}
 			}
 			p.mu.Lock()
-			last := p.lastState
+			last, snap := p.lastState, p.lastSnap
 			p.mu.Unlock()
 			if last != nil && !p.closed.Load() {
 				p.push(message{topic: p.topics.state, payload: last, class: -1})
+			}
+			if snap != nil && !p.closed.Load() && p.client.IsConnectionOpen() {
+				p.client.Publish(p.topics.snapshot, 0, false, snap) // the image entity's picture
 			}
 		}()
 	}
@@ -675,6 +755,17 @@ func (p *Publisher) PublishState(s State) error {
 		}
 		j.TopK[i] = Scored{Label: k.Label, Score: round(k.Score, 1e4)}
 	}
+	if s.Watched != nil {
+		if len(s.Watched) != len(p.cfg.Classes) {
+			return fmt.Errorf("mqtt: state of frame %d: %d watched scores for %d watched classes", s.Seq, len(s.Watched), len(p.cfg.Classes))
+		}
+		for i, v := range s.Watched {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("mqtt: state of frame %d: watched class %q: score %v", s.Seq, p.cfg.Classes[i], v)
+			}
+		}
+		j.Watched = &watchedJSON{slugs: p.slugs, scores: s.Watched}
+	}
 	b, err := json.Marshal(j)
 	if err != nil {
 		return fmt.Errorf("mqtt: state of frame %d: %w", s.Seq, err)
@@ -714,6 +805,28 @@ func (p *Publisher) PublishClass(name string, active bool) error {
 	return nil
 }
 
+// runningSlot is the outbox class index of the running state (past the watched classes and the
+// two of PublishSource): only the newest waits.
+func (p *Publisher) runningSlot() int { return len(p.cfg.Classes) + 2 }
+
+// PublishRunning queues the state of the Classify switch on edgeinfer/<device>/running: ON
+// (retained) while labels are published, OFF while paused. Until it is called, ON is published at
+// every connection.
+func (p *Publisher) PublishRunning(running bool) error {
+	if p.closed.Load() {
+		return ErrClosed
+	}
+	v := Off
+	if running {
+		v = On
+	}
+	p.mu.Lock()
+	p.running = v
+	p.mu.Unlock()
+	p.push(message{topic: p.topics.running, payload: []byte(v), retained: true, class: p.runningSlot()})
+	return nil
+}
+
 // PublishSource reports the camera source lost (lost true, with the reason) or back. While it is
 // lost, availability is offline — Home Assistant shows the device's entities as unavailable rather
 // than a stale label — and online again when it is back (also at every reconnection meanwhile).
@@ -748,11 +861,16 @@ var ErrNotConnected = errors.New("mqtt: not connected")
 
 // PublishSnapshot publishes a JPEG image on edgeinfer/<device>/snapshot, at QoS 0, not retained,
 // and without the outbox: a snapshot is worth something only now, so while the connection is down
-// it is dropped (ErrNotConnected) rather than queued ahead of labels.
+// it is dropped (ErrNotConnected) rather than queued ahead of labels. The last one is sent again
+// when Home Assistant comes online (its image entity then has a picture); jpeg must not be
+// modified afterwards.
 func (p *Publisher) PublishSnapshot(jpeg []byte) error {
 	if p.closed.Load() {
 		return ErrClosed
 	}
+	p.mu.Lock()
+	p.lastSnap = jpeg
+	p.mu.Unlock()
 	if !p.client.IsConnectionOpen() {
 		return ErrNotConnected
 	}

@@ -42,12 +42,16 @@ func TestStateClassesAndDiscovery(t *testing.T) {
 	p := open(t, Config{Broker: b.url(), Device: "cam1", Classes: []string{"cat", "n02099601 golden retriever"},
 		Version: "v0.test", Logger: log})
 	eventually(t, 5*time.Second, "publisher connected", func() bool { return p.Stats().Connects == 1 })
+	// The switch state is the last message published at connection: once it is there, the
+	// broker holds the retained messages published before it.
+	w0 := newWatcher(t, b.url(), "w0", false, "edgeinfer/cam1/running")
+	eventually(t, 5*time.Second, "the switch's initial state", func() bool { return len(w0.on("edgeinfer/cam1/running")) > 0 })
 
 	// Discovery and availability are retained: a client that subscribes now gets them.
 	w := newWatcher(t, b.url(), "watcher", false, "edgeinfer/#", "homeassistant/#")
-	labelCfg := "homeassistant/sensor/cam1/label/config"
-	catCfg := "homeassistant/binary_sensor/cam1_cat/config"
-	grCfg := "homeassistant/binary_sensor/cam1_n02099601_golden_retriever/config"
+	labelCfg := "homeassistant/sensor/edgeinfer_cam1/label/config"
+	catCfg := "homeassistant/binary_sensor/edgeinfer_cam1/cat/config"
+	grCfg := "homeassistant/binary_sensor/edgeinfer_cam1/n02099601_golden_retriever/config"
 	eventually(t, 5*time.Second, "retained discovery and availability", func() bool {
 		return len(w.on(labelCfg)) == 1 && len(w.on(catCfg)) == 1 && len(w.on(grCfg)) == 1 &&
 			len(w.on("edgeinfer/cam1/availability")) == 1
@@ -116,9 +120,10 @@ func TestStateClassesAndDiscovery(t *testing.T) {
 		t.Errorf("unwatched class: %v", err)
 	}
 	eventually(t, 5*time.Second, "class ON", func() bool {
-		return len(w.on("edgeinfer/cam1/class/n02099601_golden_retriever")) == 1
+		return len(w.on("edgeinfer/cam1/class/n02099601_golden_retriever")) == 2
 	})
-	if c := w.on("edgeinfer/cam1/class/n02099601_golden_retriever")[0]; c.payload != "ON" {
+	// The initial OFF (retained, published at connection), then ON.
+	if c := w.on("edgeinfer/cam1/class/n02099601_golden_retriever"); c[0].payload != "OFF" || !c[0].retained || c[1].payload != "ON" {
 		t.Errorf("class %+v", c)
 	}
 	w2 := newWatcher(t, b.url(), "late", false, "edgeinfer/cam1/class/#")

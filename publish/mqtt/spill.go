@@ -85,9 +85,10 @@ func (p *Publisher) unspill() (int, error) {
 			}
 		}
 		if class >= 0 {
+			// Delivered as history, followed by the new run's state (Open queues OFF after it).
 			p.classState[class] = string(s.Payload)
 		}
-		p.push(message{topic: s.Topic, payload: s.Payload, retained: s.Retained, class: class})
+		p.push(message{topic: s.Topic, payload: s.Payload, retained: s.Retained, class: -1})
 		n++
 	}
 	if err := sc.Err(); err != nil && bad == nil {
