@@ -17,6 +17,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/edgeinfer/edgeinfer/display"
 	"github.com/edgeinfer/edgeinfer/gpio"
 	"github.com/edgeinfer/edgeinfer/models/zoo"
 	"github.com/edgeinfer/edgeinfer/pipeline/decide"
@@ -69,6 +70,8 @@ type Config struct {
 	Trigger *Trigger `yaml:"trigger"`
 	// Snapshot publishes a JPEG of the frame on edgeinfer/<device>/snapshot when the label changes.
 	Snapshot Snapshot `yaml:"snapshot"`
+	// Display shows the current label on an SSD1306 OLED on the I2C bus (package display).
+	Display *Display `yaml:"display"`
 	// Lines opens the GPIO lines of Actions and Trigger (default gpio.Chardev{}). Not in the file:
 	// tests set a fake.
 	Lines gpio.Lines `yaml:"-"`
@@ -101,6 +104,20 @@ type Trigger struct {
 	// Only: classify no frame but those the trigger asks for (the camera keeps running; each
 	// trigger classifies the newest frame, with the moving average reset).
 	Only bool `yaml:"only"`
+}
+
+// Display configures the screen that shows the current label and its score, updated when the
+// label changes (package display: gobot's SSD1306 driver on periph's /dev/i2c-N).
+type Display struct {
+	// Bus is the I2C bus number, /dev/i2c-Bus (default 1: pins 3 and 5 of a Pi's header).
+	Bus *int `yaml:"bus"`
+	// Address is the screen's 7-bit I2C address (default 0x3C).
+	Address int `yaml:"address"`
+	// Width and Height are its pixels (default 128x64; 128x32 for the 0.91" modules).
+	Width  int `yaml:"width"`
+	Height int `yaml:"height"`
+	// Open opens the screen (default display.Open). Not in the file: tests set one on a fake bus.
+	Open func(display.Config) (display.Screen, error) `yaml:"-"`
 }
 
 // Snapshot configures the JPEG published when the label changes.
@@ -274,7 +291,7 @@ func (c *Config) Load(path string, data []byte) error {
 					c.fieldLines[fmt.Sprintf("actions[%d]", j)] = n.Line
 					fieldLines(c.fieldLines, fmt.Sprintf("actions[%d].", j), n)
 				}
-			case key == "trigger" || key == "snapshot" || key == "groups":
+			case key == "trigger" || key == "snapshot" || key == "groups" || key == "display":
 				fieldLines(c.fieldLines, key+".", val)
 			}
 		}

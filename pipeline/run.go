@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/edgeinfer/edgeinfer/camera"
+	"github.com/edgeinfer/edgeinfer/display"
 	"github.com/edgeinfer/edgeinfer/gpio"
 	"github.com/edgeinfer/edgeinfer/internal/ratelog"
 	"github.com/edgeinfer/edgeinfer/models"
@@ -121,6 +122,27 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 		defer func() { tcancel(); <-done }()
 		log.Info("GPIO trigger", "pin", t.Pin, "only", t.Only)
+	}
+	if d := cfg.Display; d != nil {
+		dc := display.Config{Bus: 1, Address: d.Address, Width: d.Width, Height: d.Height}
+		if d.Bus != nil {
+			dc.Bus = *d.Bus
+		}
+		open := d.Open
+		if open == nil {
+			open = func(c display.Config) (display.Screen, error) { return display.Open(c) }
+		}
+		scr, err := open(dc)
+		if err != nil {
+			return fmt.Errorf("pipeline: %s: %w", cfg.at("display"), err)
+		}
+		l.screen = display.NewAsync(scr, log)
+		defer func() {
+			if err := l.screen.Close(); err != nil {
+				log.Error("pipeline: closing the display", "err", err)
+			}
+		}()
+		log.Info("display", "bus", dc.Bus, "address", fmt.Sprintf("%#x", dc.Address))
 	}
 	if cfg.Listen != "off" || cfg.Snapshot.Enabled {
 		l.grab = &frameCopy{}
@@ -248,6 +270,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 // loop is the per-frame state of Run.
 type loop struct {
+	screen *display.Async // shows the label when it changes; nil: no display
 	it     *runtime.Interpreter
 	in     *runtime.Tensor
 	out    *runtime.Tensor
@@ -631,6 +654,9 @@ func (l *loop) step(ctx context.Context, f *camera.Frame) error {
 	l.lastState = now
 	if changed {
 		l.lastLabel = res.Top.Index
+		if l.screen != nil {
+			l.screen.Post(res.Top.Label, res.Top.Score)
+		}
 		if l.w != nil {
 			fmt.Fprintf(l.w, "frame %d: %s %.2f [inference %.1f ms, frame to publish %.1f ms]\n", f.Sequence,
 				res.Top.Label, res.Top.Score, float64(inference.Microseconds())/1000, float64(latency.Microseconds())/1000)
