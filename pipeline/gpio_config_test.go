@@ -101,14 +101,14 @@ func TestLoadActionErrors(t *testing.T) {
 }
 
 // TestExampleConfigCommented: the commented-out examples of edgeinfer.yaml (watch, groups,
-// actions, trigger) load once uncommented, and resolve against ImageNet's labels.
+// actions, trigger, display) load once uncommented, and resolve against ImageNet's labels.
 func TestExampleConfigCommented(t *testing.T) {
 	b, err := os.ReadFile("../edgeinfer.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
-	example := regexp.MustCompile(`^#( {2,}(- )?[a-z_]+:|trigger:|groups:)`)
+	example := regexp.MustCompile(`^#( {2,}(- )?[a-z_]+:|trigger:|groups:|display:)`)
 	for _, l := range strings.Split(string(b), "\n") {
 		switch {
 		case l == "watch: []" || l == "actions: []":
