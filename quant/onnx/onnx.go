@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/x448/float16"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -391,7 +393,8 @@ func (imp *importer) node(n *pb.NodeProto) error {
 	}
 	kinds, ok := attrKinds[op]
 	if !ok {
-		return fmt.Errorf("op %w", ErrUnsupported)
+		return fmt.Errorf("op %w: edgeinfer has no float or int8 form of %s (it imports %s; a model needing %s needs it added to quant/graph, quant/quantize and the runtime, or the layer replaced before export)",
+			ErrUnsupported, op, strings.Join(slices.Sorted(maps.Keys(attrKinds)), ", "), op)
 	}
 	ar := arity[op]
 	ins, outs := n.GetInput(), n.GetOutput()
