@@ -17,7 +17,7 @@ func init() {
 	preparers[models.OpHardSwish] = prepareHardSwish
 }
 
-// prepareLUT checks a one-input elementwise op and returns its scales and zero points.
+// lutOperands checks a one-input elementwise op and returns its scales and zero points.
 func (c *opContext) lutOperands() (in, out *Tensor, si float32, zi int32, so float32, zo int32, err error) {
 	if err = c.arity(1, 1, 1); err != nil {
 		return
@@ -48,14 +48,10 @@ func logisticTable(si float32, zi int32, so float32, zo int32, evenTies bool) *[
 	inv := 1 / so
 	for v := int32(-128); v <= 127; v++ {
 		x := si * float32(v-zi)
-		var y float32
-		if math.Signbit(float64(x)) {
-			y = 1 / (1 + float32(math.Exp(float64(-x))))
-		} else {
+		// XNNPACK's form keeps precision for positive x; TensorFlow Lite's kernel uses the plain one.
+		y := 1 / (1 + float32(math.Exp(float64(-x))))
+		if evenTies && !math.Signbit(float64(x)) {
 			y = 1 - 1/(1+float32(math.Exp(float64(x))))
-		}
-		if !evenTies {
-			y = 1 / (1 + float32(math.Exp(float64(-x))))
 		}
 		var r float64
 		if evenTies {

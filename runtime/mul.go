@@ -28,30 +28,6 @@ type broadcast struct {
 	n          int // elements of the output
 }
 
-// broadcastShape is NumPy's broadcast of shapes a and b, or ok false when they do not broadcast.
-func broadcastShapes(a, b []int) (out []int, ok bool) {
-	r := max(len(a), len(b))
-	out = make([]int, r)
-	for i := range r {
-		da, db := 1, 1
-		if j := i - (r - len(a)); j >= 0 {
-			da = a[j]
-		}
-		if j := i - (r - len(b)); j >= 0 {
-			db = b[j]
-		}
-		switch {
-		case da == db, db == 1:
-			out[i] = da
-		case da == 1:
-			out[i] = db
-		default:
-			return nil, false
-		}
-	}
-	return out, true
-}
-
 // newBroadcast plans out = f(a, b) for shapes that broadcast to out (checked by the caller).
 func newBroadcast(a, b, out []int) (*broadcast, bool) {
 	r := len(out)
@@ -146,7 +122,7 @@ func prepareMul(c *opContext, p *preparedOp) error {
 		return err
 	}
 	a, b, out := c.input(0), c.input(1), c.output(0)
-	shape, ok := broadcastShapes(a.Shape, b.Shape)
+	shape, ok := models.BroadcastShape(a.Shape, b.Shape)
 	if !ok {
 		return c.errorf("shapes %v and %v do not broadcast", a.Shape, b.Shape)
 	}

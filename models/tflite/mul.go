@@ -14,30 +14,6 @@ func init() {
 	builtinOps[tfl.BuiltinOperatorHARD_SWISH] = (*opCtx).elementwise
 }
 
-// broadcastShape is NumPy's broadcast of a and b, or ok false.
-func broadcastShape(a, b []int) (out []int, ok bool) {
-	r := max(len(a), len(b))
-	out = make([]int, r)
-	for i := range r {
-		da, db := 1, 1
-		if j := i - (r - len(a)); j >= 0 {
-			da = a[j]
-		}
-		if j := i - (r - len(b)); j >= 0 {
-			db = b[j]
-		}
-		switch {
-		case da == db, db == 1:
-			out[i] = da
-		case da == 1:
-			out[i] = db
-		default:
-			return nil, false
-		}
-	}
-	return out, true
-}
-
 func (c *opCtx) mul() (*models.Op, error) {
 	ins, err := c.inputs(2, 2)
 	if err != nil {
@@ -61,7 +37,7 @@ func (c *opCtx) mul() (*models.Op, error) {
 	if err := c.checkAct("input", b, a.t.Type); err != nil {
 		return nil, err
 	}
-	shape, ok := broadcastShape(a.t.Shape, b.t.Shape)
+	shape, ok := models.BroadcastShape(a.t.Shape, b.t.Shape)
 	if !ok {
 		return nil, c.errorf("inputs of shapes %v and %v do not broadcast", a.t.Shape, b.t.Shape)
 	}
