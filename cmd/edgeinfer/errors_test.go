@@ -142,14 +142,15 @@ func TestClassifyPatternRate(t *testing.T) {
 		dropped, _ := strconv.Atoi(m[2])
 		return fps, dropped, took
 	}
-	// 16 frames at 30 fps: 15 intervals of 33 ms. (The lower bounds leave room for a loaded
-	// machine; the upper ones are the pacing.)
+	// 16 frames at 30 fps: 15 intervals of 33 ms. Only the pacing is checked (no faster than the
+	// rate): a loaded machine (CI, -race) may classify far slower than 30 fps, which says nothing
+	// about the source.
 	fps, dropped, took := fpsOf("pattern:?size=160x120", 16)
-	if fps < 15 || fps > 36 || took < 450*time.Millisecond {
-		t.Errorf("pattern: %.1f fps, %d dropped, 16 frames in %v; want %d fps", fps, dropped, took, camera.PatternRate)
+	if fps > 36 || took < 450*time.Millisecond {
+		t.Errorf("pattern: %.1f fps, %d dropped, 16 frames in %v; want at most %d fps", fps, dropped, took, camera.PatternRate)
 	}
-	if fps, _, _ := fpsOf("pattern:?size=160x120&fps=10", 4); fps < 6 || fps > 14 {
-		t.Errorf("pattern:?fps=10: %.1f fps", fps)
+	if fps, _, _ := fpsOf("pattern:?size=160x120&fps=10", 4); fps > 14 {
+		t.Errorf("pattern:?fps=10: %.1f fps, want at most 10", fps)
 	}
 	// Unthrottled, the pattern outruns inference: frames are dropped.
 	if _, dropped, _ := fpsOf("pattern:?size=160x120&fps=0", 16); dropped == 0 {
