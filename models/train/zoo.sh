@@ -86,7 +86,7 @@ done
 	echo "- naive: \`--method minmax --per-tensor\` (one scale per weight tensor, activation min/max)."
 	echo "- Training (train.py): RepVGG-A0 10 epochs, MobileNetV2-0.5 12 epochs, SGD + one-cycle, on the 50,000 JPEG"
 	echo "  training images of ../shared/data/cifar10 (which score lower than the original CIFAR-10). The issue-13"
-	echo "  families were trained briefly (the budgets above \\`zoo.sh --train\\`: 1-2 epochs of 12,800-25,600 images), so"
+	echo "  families were trained briefly (zoo.sh --train's budgets: 1-2 epochs of 12,800-25,600 images), so"
 	echo "  their float accuracy is far from what the architectures reach; what the table measures is int8 against float"
 	echo "  on the same network. Their int8 models use the default method (minmax) and stay out of the repository."
 } > models/zoo/RESULTS.md
