@@ -26,48 +26,28 @@ func geluTanh(x float32) float32 {
 // lutInt8 fills table with f applied to every int8 value, as TensorFlow Lite's LUTPopulate does:
 // dequantize, transform in float32, multiply by the output's inverse scale, round half away from
 // zero, add the zero point, clamp. The table is indexed by the input byte (uint8(q)).
-func lutInt8(table *[256]int8, inScale float32, inZero int32, outScale float32, outZero int32, f func(float32) float32) {
+func lutInt8(table *[256]byte, inScale float32, inZero int32, outScale float32, outZero int32, f func(float32) float32) {
 	inv := 1 / outScale
 	for v := int32(-128); v <= 127; v++ {
 		x := inScale * float32(v-inZero)
 		y := float32(math.Round(float64(f(x) * inv)))
 		q := int32(y) + outZero
-		table[uint8(int8(v))] = int8(min(max(q, -128), 127))
+		table[uint8(int8(v))] = byte(int8(min(max(q, -128), 127)))
 	}
 }
 
 func prepareGelu(c *opContext, p *preparedOp) error {
-	if err := c.arity(1, 1, 1); err != nil {
-		return err
-	}
-	in, out := c.input(0), c.output(0)
-	if err := c.wantShape(out, in.Shape); err != nil {
-		return err
-	}
-	si, zi, err := c.quantized("input", in)
+	in, out, si, zi, so, zo, err := c.lutOperands()
 	if err != nil {
 		return err
 	}
-	so, zo, err := c.quantized("output", out)
-	if err != nil {
-		return err
-	}
-	table := new([256]int8)
+	table := new([256]byte)
 	f := geluExact
 	if c.op.Approximate {
 		f = geluTanh
 	}
 	lutInt8(table, si, zi, so, zo, f)
-	src, dst := in.Int8s(), out.Int8s()
+	runTable(p, table, in, out)
 	p.kernel = "lut-go"
-	p.run = func() { lookup(table, dst, src) }
 	return nil
-}
-
-// lookup maps every element of src through table.
-func lookup(table *[256]int8, dst, src []int8) {
-	dst = dst[:len(src)]
-	for i, v := range src {
-		dst[i] = table[uint8(v)]
-	}
 }

@@ -15,26 +15,8 @@ func init() {
 }
 
 func (c *opCtx) mul() (*models.Op, error) {
-	ins, err := c.inputs(2, 2)
+	a, b, out, err := c.binary()
 	if err != nil {
-		return nil, err
-	}
-	out, err := c.output()
-	if err != nil {
-		return nil, err
-	}
-	a, err := c.need(ins, 0)
-	if err != nil {
-		return nil, err
-	}
-	b, err := c.need(ins, 1)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkInOut(a, out); err != nil {
-		return nil, err
-	}
-	if err := c.checkAct("input", b, a.t.Type); err != nil {
 		return nil, err
 	}
 	shape, ok := models.BroadcastShape(a.t.Shape, b.t.Shape)
@@ -64,7 +46,7 @@ func (c *opCtx) mul() (*models.Op, error) {
 
 // elementwise converts LOGISTIC and HARD_SWISH: one input, the output of the same shape.
 func (c *opCtx) elementwise() (*models.Op, error) {
-	in, out, err := c.unary()
+	_, in, out, err := c.operands(1, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -79,17 +61,4 @@ func (c *opCtx) elementwise() (*models.Op, error) {
 		typ = models.OpHardSwish
 	}
 	return c.newOp(typ, out, in), nil
-}
-
-// unary returns the single input and the output of an op with no other operands.
-func (c *opCtx) unary() (in, out operand, err error) {
-	ins, err := c.inputs(1, 1)
-	if err != nil {
-		return in, out, err
-	}
-	if out, err = c.output(); err != nil {
-		return in, out, err
-	}
-	in, err = c.need(ins, 0)
-	return in, out, err
 }

@@ -100,6 +100,23 @@ func (c *opCtx) operands(lo, hi int) (ins []operand, in, out operand, err error)
 	return
 }
 
+// binary returns the two inputs and the output of an elementwise op of two operands (ADD, MUL):
+// both present, the output of the first one's type, the second one of that type too.
+func (c *opCtx) binary() (a, b, out operand, err error) {
+	var ins []operand
+	if ins, a, out, err = c.operands(2, 2); err != nil {
+		return
+	}
+	if b, err = c.need(ins, 1); err != nil {
+		return
+	}
+	if err = c.checkInOut(a, out); err != nil {
+		return
+	}
+	err = c.checkAct("input", b, a.t.Type)
+	return
+}
+
 // need returns input j, which must be present.
 func (c *opCtx) need(ins []operand, j int) (operand, error) {
 	if !ins[j].present() {
@@ -610,26 +627,8 @@ func (c *opCtx) mean() (*models.Op, error) {
 }
 
 func (c *opCtx) add() (*models.Op, error) {
-	ins, err := c.inputs(2, 2)
+	a, b, out, err := c.binary()
 	if err != nil {
-		return nil, err
-	}
-	out, err := c.output()
-	if err != nil {
-		return nil, err
-	}
-	a, err := c.need(ins, 0)
-	if err != nil {
-		return nil, err
-	}
-	b, err := c.need(ins, 1)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.checkInOut(a, out); err != nil {
-		return nil, err
-	}
-	if err := c.checkAct("input", b, a.t.Type); err != nil {
 		return nil, err
 	}
 	if !slices.Equal(a.t.Shape, b.t.Shape) {

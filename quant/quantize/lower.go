@@ -97,6 +97,19 @@ func (l *lowering) constant(name string, typ models.DType, shape []int, q *model
 }
 
 func (l *lowering) input(i int, n *graph.Node, k int) (int, error) {
+	t, err := l.computed(i, n, k)
+	if err != nil {
+		return 0, err
+	}
+	if _, ok := l.layout[n.Inputs[k]]; ok {
+		return l.materialize(n.Inputs[k])
+	}
+	return t, nil
+}
+
+// computed returns the model tensor of node input k, which must be a computed tensor quantized
+// before the node, in whatever layout it has.
+func (l *lowering) computed(i int, n *graph.Node, k int) (int, error) {
 	if k >= len(n.Inputs) || n.Inputs[k] == "" {
 		return 0, l.fail(i, "input %d missing", k)
 	}
@@ -106,9 +119,6 @@ func (l *lowering) input(i int, n *graph.Node, k int) (int, error) {
 	t, ok := l.tensor[n.Inputs[k]]
 	if !ok {
 		return 0, l.fail(i, "input %q is not quantized before it", n.Inputs[k])
-	}
-	if _, ok := l.layout[n.Inputs[k]]; ok {
-		return l.materialize(n.Inputs[k])
 	}
 	return t, nil
 }

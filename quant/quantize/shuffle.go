@@ -70,15 +70,9 @@ func permute(shape, p []int) []int {
 
 // rawInput returns the model tensor of input k as it is (any layout).
 func (l *lowering) rawInput(i int, n *graph.Node, k int) (int, error) {
-	if k >= len(n.Inputs) || n.Inputs[k] == "" {
-		return 0, l.fail(i, "input %d missing", k)
-	}
-	if l.g.Const(n.Inputs[k]) != nil {
-		return 0, l.fail(i, "input %d (%q) is a constant: only computed tensors are supported there", k, n.Inputs[k])
-	}
-	t, ok := l.tensor[n.Inputs[k]]
-	if !ok {
-		return 0, l.fail(i, "input %q is not quantized before it", n.Inputs[k])
+	t, err := l.computed(i, n, k)
+	if err != nil {
+		return 0, err
 	}
 	if chw, ok := l.flat[n.Inputs[k]]; ok {
 		return 0, l.fail(i, "input %q flattens a [C, H, W] = %v map, which the model holds in HWC order: %s of it is not supported", n.Inputs[k], chw, n.Op)
