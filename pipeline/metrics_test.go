@@ -1,12 +1,16 @@
 package pipeline
 
 import (
+	"encoding/json"
+	"errors"
 	"io"
+	"regexp"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/edgeinfer/edgeinfer/camera"
 	"github.com/edgeinfer/edgeinfer/publish/mqtt"
 )
 
@@ -20,6 +24,7 @@ func TestMetricsExposition(t *testing.T) {
 	m.observe(3*time.Millisecond, "cat <b>", 0.75, 41, now)
 	m.observe(30*time.Millisecond, "cat <b>", 0.8, 42, now.Add(100*time.Millisecond))
 	m.publish.observe(1500 * time.Millisecond)
+	m.setInfo("m.eim", "http://cam:secret@camera.local/video", "tcp://127.0.0.1:1883")
 	srv := httptest.NewServer(m.Handler("dev"))
 	defer srv.Close()
 
@@ -55,12 +60,26 @@ func TestMetricsExposition(t *testing.T) {
 			t.Errorf("/metrics lacks %q:\n%s", want, body)
 		}
 	}
-	// every non-comment line is "name{labels} value"
+	// The Prometheus client's collectors: process, Go runtime and build information, and the
+	// daemon's own info and source state.
+	for _, re := range []string{
+		`(?m)^go_goroutines \d+$`, `(?m)^go_memstats_heap_alloc_bytes \S+$`, `(?m)^process_resident_memory_bytes \S+$`,
+		`(?m)^process_open_fds \d+$`, `(?m)^go_build_info\{.*path="[^"]+".*\} 1$`,
+		`(?m)^edgeinfer_info\{broker="tcp://127.0.0.1:1883",goversion="go[^"]+",kernels="[a-z]+",model="m.eim",source="http://cam:xxxxx@camera.local/video",version="[^"]+"\} 1$`,
+		`(?m)^edgeinfer_source_up 1$`,
+	} {
+		if !regexp.MustCompile(re).MatchString(body) {
+			t.Errorf("/metrics lacks a line matching %s:\n%s", re, body)
+		}
+	}
+	// every non-comment line is "name{labels} value", from our metrics or the client's collectors
 	for _, line := range strings.Split(strings.TrimSpace(body), "\n") {
 		if strings.HasPrefix(line, "#") {
 			continue
 		}
-		if f := strings.Fields(line); len(f) != 2 || !strings.HasPrefix(f[0], "edgeinfer_") {
+		name, _, _ := strings.Cut(line, "{")
+		f := strings.Fields(line)
+		if len(f) < 2 || !(strings.HasPrefix(name, "edgeinfer_") || strings.HasPrefix(name, "go_") || strings.HasPrefix(name, "process_")) {
 			t.Errorf("malformed sample line %q", line)
 		}
 	}
@@ -84,5 +103,53 @@ func TestMetricsExposition(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 404 {
 		t.Errorf("/nothing: %d, want 404", resp.StatusCode)
+	}
+}
+
+// TestStatusJSON: the state the status page polls (/status.json) names the model, the source
+// (password redacted), the camera's state and the MQTT publisher's; the page itself no longer
+// reloads (no Refresh header) and polls it.
+func TestStatusJSON(t *testing.T) {
+	m := newMetrics()
+	m.MQTT = func() mqtt.Stats { return mqtt.Stats{Queued: 2, Delivered: 9, Dropped: 3, Undelivered: 1} }
+	lost := camera.State{Source: "v4l2:/dev/video0", Lost: true, Err: errors.New("no such device")}
+	m.Source = func() (camera.State, bool) { return lost, true }
+	m.setInfo("/models/cat.eim", "rtsp://u:p@cam/x", "tcp://broker.lan:1883")
+	m.observe(time.Millisecond, "cat", 0.5, 7, time.Unix(200, 0))
+	srv := httptest.NewServer(m.Handler("garden"))
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL + "/status.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s Status
+	err = json.NewDecoder(resp.Body).Decode(&s)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("content type %q", ct)
+	}
+	want := Status{Device: "garden", Model: "/models/cat.eim", Source: "rtsp://u:xxxxx@cam/x", Label: "cat", Score: 0.5,
+		Frames: 1, Seq: 7, At: "1970-01-01T00:03:20Z", SourceLost: true, SourceError: "no such device", Broker: "tcp://broker.lan:1883"}
+	want.MQTT.Queued, want.MQTT.Delivered, want.MQTT.Dropped = 2, 9, 4
+	if s != want {
+		t.Errorf("status.json\n got %+v\nwant %+v", s, want)
+	}
+	resp, err = srv.Client().Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if r := resp.Header.Get("Refresh"); r != "" {
+		t.Errorf("status page sends Refresh: %q (it polls /status.json instead)", r)
+	}
+	for _, w := range []string{`fetch('/status.json'`, `<td id="source_state">lost: no such device</td>`, `<td id="model">/models/cat.eim</td>`,
+		`<td id="mqtt">disconnected (tcp://broker.lan:1883)</td>`, `<td id="outbox">2 queued, 9 delivered, 4 dropped</td>`} {
+		if !strings.Contains(string(b), w) {
+			t.Errorf("status page lacks %q", w)
+		}
 	}
 }

@@ -162,6 +162,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		broker = b.URL()
 		log.Info("embedded MQTT broker", "addr", b.Addr())
 	}
+	l.m.setInfo(cfg.Model, cfg.Source, broker)
+	l.m.Source = l.SourceState
 	confURL := ""
 	if cfg.Listen != "off" {
 		ln, err := net.Listen("tcp", cfg.Listen)

@@ -88,6 +88,16 @@ func TestStatusPageChromium(t *testing.T) {
 		t.Errorf("DOM's label %q, want %q", m, label)
 	}
 
+	// The page updates itself: after a few seconds of (virtual) time its script has polled
+	// /status.json and filled the fields the server did not render (the update time), with the
+	// MQTT state of the embedded broker.
+	live := string(runChromium(t, bin, "--virtual-time-budget=4000", "--dump-dom", url))
+	for _, want := range []string{`<p id="updated">updated `, `<td id="mqtt">connected (`, `<td id="source_state">up</td>`} {
+		if !strings.Contains(live, want) {
+			t.Errorf("DOM after 4 s lacks %q (the page's polling of /status.json):\n%s", want, live)
+		}
+	}
+
 	shot := filepath.Join(t.TempDir(), "status.png")
 	runChromium(t, bin, "--screenshot="+shot, url)
 	f, err := os.Open(shot)
