@@ -58,7 +58,7 @@ func widen(t *testing.T, b []byte) []byte {
 // trained networks (models/zoo/onnx): RepVGG-A0 in its multi-branch training form and MobileNetV2.
 func TestORTTrainedModels(t *testing.T) {
 	home := ortHome(t)
-	for _, name := range []string{"repvgg_a0", "mobilenetv2_0.5"} {
+	for _, name := range onnxtest.Zoo() {
 		t.Run(name, func(t *testing.T) {
 			b, err := os.ReadFile(onnxtest.TrainedModel(t, name))
 			if err != nil {

@@ -279,7 +279,7 @@ func TestTrainedModels(t *testing.T) {
 	}
 	test := shareddata.Path(t, "cifar10/test_batch.bin")
 	train := shareddata.Path(t, "cifar10/train_jpeg.pack")
-	for _, name := range []string{"repvgg_a0", "mobilenetv2_0.5"} {
+	for _, name := range onnxtest.Zoo() {
 		t.Run(name, func(t *testing.T) {
 			path := onnxtest.TrainedModel(t, name)
 			g, err := onnx.ReadFile(path)

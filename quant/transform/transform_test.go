@@ -214,7 +214,7 @@ func TestBadBatchNorm(t *testing.T) {
 
 // The trained RepVGG-A0 of the zoo, if it has been trained here: fused vs unfused on real weights.
 func TestTrainedModels(t *testing.T) {
-	for _, name := range []string{"repvgg_a0", "mobilenetv2_0.5"} {
+	for _, name := range onnxtest.Shipped {
 		t.Run(name, func(t *testing.T) {
 			path := onnxtest.TrainedModel(t, name)
 			g, err := onnx.ReadFile(path)

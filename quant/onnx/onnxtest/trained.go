@@ -30,3 +30,14 @@ func TrainedModel(tb testing.TB, name string) string {
 	}
 	return path
 }
+
+// Shipped are the zoo's networks whose int8 models are shipped (models/zoo/*.eim); Families the
+// issue-13 architecture families trained by models/train (briefly: see models/zoo/RESULTS.md),
+// whose float ONNX copies are committed for the tests but whose int8 models are not shipped.
+var (
+	Shipped  = []string{"repvgg_a0", "mobilenetv2_0.5"}
+	Families = []string{"resnet20", "se_resnet20", "densenet_bc", "mobilenetv3_small", "shufflenetv2_1.0", "vit_tiny"}
+)
+
+// Zoo returns the names of every committed trained network: Shipped, then Families.
+func Zoo() []string { return append(append([]string(nil), Shipped...), Families...) }
