@@ -1,5 +1,5 @@
 # mca: group=dw3x3 macs=288 cpus=cortex-a72,cortex-a76
-# mca: what=ncnn convdw3x3s1 pack8 int8, 2 rows x 2 pixels x 8 channels loop (int32 out, no requantization)
+# mca: what=convdw3x3s1 pack8 int8, 2 rows x 2 pixels x 8 channels loop (int32 out, no requantization)
 # Source: github.com/Tencent/ncnn src/layer/arm/convolutiondepthwise_3x3_pack8_int8.h at commit
 # 396f9e0e1739f13c78b0bd736f3255884fe0449c (C intrinsics): convdw3x3s1_pack8_int8_neon's
 # `for (; j + 1 < outw; j += 2)` loop inside `for (; i + 1 < outh; i += 2)`. A listing derived from it

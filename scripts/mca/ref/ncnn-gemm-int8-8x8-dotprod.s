@@ -1,5 +1,5 @@
 # mca: group=gemm-sdot macs=512 cpus=cortex-a76
-# mca: what=ncnn int8 im2col GEMM 8x8 tile, dot-product loop (8 k x 8 rows x 8 columns)
+# mca: what=int8 im2col GEMM 8x8 tile, dot-product loop (8 k x 8 rows x 8 columns)
 # Source: github.com/Tencent/ncnn src/layer/arm/convolution_im2col_gemm_int8.h at commit
 # 0288237dc80217615612aa1c4270b30f749a7dca (C intrinsics): the 8x8 tile's `for (; kk + 7 < max_kk;
 # kk += 8)` loop under __ARM_FEATURE_DOTPROD. A listing derived from it for analysis by llvm-mca only:

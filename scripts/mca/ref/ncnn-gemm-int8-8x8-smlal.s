@@ -1,5 +1,5 @@
 # mca: group=gemm-smlal macs=256 cpus=cortex-a72,cortex-a76
-# mca: what=ncnn int8 im2col GEMM 8x8 tile, loop without dot product (4 k x 8 rows x 8 columns)
+# mca: what=int8 im2col GEMM 8x8 tile, loop without dot product (4 k x 8 rows x 8 columns)
 # Source: github.com/Tencent/ncnn src/layer/arm/convolution_im2col_gemm_int8.h at commit
 # 0288237dc80217615612aa1c4270b30f749a7dca (C intrinsics): the 8x8 tile's `for (; kk + 3 < max_kk;
 # kk += 4)` loop without __ARM_FEATURE_DOTPROD. A listing derived from it for analysis by llvm-mca

@@ -1,5 +1,5 @@
 # mca: group=dw3x3 macs=144 cpus=cortex-a72,cortex-a76
-# mca: what=XNNPACK qs8-qc8w dwconv 9p16c neonv8-mla8-ld64, 16-channel loop (one output pixel, 9 taps, fp32 requantization)
+# mca: what=qs8-qc8w dwconv 9p16c neonv8-mla8-ld64, 16-channel loop (one output pixel, 9 taps, fp32 requantization)
 # Source: github.com/google/XNNPACK src/qs8-qc8w-dwconv/gen/qs8-qc8w-dwconv-9p16c-minmax-fp32-neonv8-mla8-ld64.c
 # at commit 028aae4f5fcfe62ee20e310c3b304ea423087297 (C intrinsics). A listing derived from its
 # `for (; c >= 16; c -= 16)` loop for analysis by llvm-mca only: one instruction per intrinsic, in

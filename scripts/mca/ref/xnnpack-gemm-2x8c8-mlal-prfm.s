@@ -1,5 +1,5 @@
 # mca: group=gemm-smlal macs=256 cpus=cortex-a72,cortex-a76
-# mca: what=XNNPACK qs8-qc8w 2x8c8 neon-mlal-prfm main loop (16 k x 2 rows x 8 columns)
+# mca: what=qs8-qc8w 2x8c8 neon-mlal-prfm main loop (16 k x 2 rows x 8 columns)
 # Source: github.com/google/XNNPACK src/qs8-qc8w-gemm/gen/qs8-qc8w-gemm-2x8c8-minmax-fp32-asm-aarch64-neon-mlal-prfm.S
 # at commit 01a345b5a5651915a13e2db25cab5001708c78f2: the instructions of its main loop (label 1: to
 # B.HS 1b) as published, for analysis by llvm-mca only (not part of edgeinfer).

@@ -1,5 +1,5 @@
 # mca: group=gemm-sdot macs=1024 cpus=cortex-a76
-# mca: what=XNNPACK qs8-qc8w 4x16c4 neondot-ld128 main loop (16 k x 4 rows x 16 columns)
+# mca: what=qs8-qc8w 4x16c4 neondot-ld128 main loop (16 k x 4 rows x 16 columns)
 # Source: github.com/google/XNNPACK src/qs8-qc8w-gemm/gen/qs8-qc8w-gemm-4x16c4-minmax-fp32-asm-aarch64-neondot-ld128.S
 # at commit 01a345b5a5651915a13e2db25cab5001708c78f2: the instructions of its main loop (label 1: to
 # B.HS 1b) as published, for analysis by llvm-mca only (not part of edgeinfer).
