@@ -411,6 +411,21 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 	if y0 >= y1 {
 		return
 	}
+	c.RunPixels(dst, src, scratch, y0*c.outW, y1*c.outW)
+}
+
+// Pixels is the number of output pixels, OutH·OutW: the range of RunPixels.
+func (c *Conv) Pixels() int { return c.outH * c.outW }
+
+// RunPixels computes output pixels [m0, m1) (row-major, clamped to [0, Pixels())) of dst, as Run
+// does for whole rows: workers can share a layer by pixels rather than rows, so that a 7×7 output
+// splits into four near-equal parts. Ranges that start at a multiple of 4 keep the 4-pixel panels
+// of Run; any range is correct.
+func (c *Conv) RunPixels(dst, src, scratch []int8, m0, m1 int) {
+	m0, m1 = max(m0, 0), min(m1, c.outH*c.outW)
+	if m0 >= m1 {
+		return
+	}
 	if len(dst) < c.outH*c.outW*c.outC || len(src) < c.inH*c.inW*c.inC || len(scratch) < c.ScratchSize() {
 		panic(errShort)
 	}
@@ -424,7 +439,7 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 	if c.flags&flagWZ != 0 {
 		sums = &rs[0]
 	}
-	m, m1 := y0*c.outW, y1*c.outW
+	m := m0
 	if c.contig && (c.mode == modeTaps || c.mode == modeRows) && c.path != pathGeneric {
 		m = c.runContig(dst, src, &panel[0], tail, m, m1, sums != nil)
 	}

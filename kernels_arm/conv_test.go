@@ -104,10 +104,20 @@ func runConv(t testing.TB, r *rand.Rand, pth path, p *ConvParams, src []int8) []
 	}
 	dst := newGuarded(r, p.OutH*p.OutW*p.OutC)
 	scratch := newGuarded(r, c.ScratchSize())
-	a := r.IntN(p.OutH + 1)
-	b := a + r.IntN(p.OutH-a+1)
-	for _, rg := range [][2]int{{0, a}, {b, p.OutH + 3}, {a, b}} {
-		c.Run(dst.data(), src, scratch.data(), rg[0], rg[1])
+	if r.IntN(2) == 0 {
+		a := r.IntN(p.OutH + 1)
+		b := a + r.IntN(p.OutH-a+1)
+		for _, rg := range [][2]int{{0, a}, {b, p.OutH + 3}, {a, b}} {
+			c.Run(dst.data(), src, scratch.data(), rg[0], rg[1])
+		}
+	} else {
+		// By pixels (RunPixels), at any pixel, also past the ends.
+		np := c.Pixels()
+		a := r.IntN(np + 1)
+		b := a + r.IntN(np-a+1)
+		for _, rg := range [][2]int{{-2, a}, {b, np + 5}, {a, b}} {
+			c.RunPixels(dst.data(), src, scratch.data(), rg[0], rg[1])
+		}
 	}
 	dst.check(t, "conv dst")
 	scratch.check(t, "conv scratch")

@@ -126,9 +126,12 @@ func prepareConv(c *opContext, p *preparedOp) error {
 	if k, ok := c.fastConv(&cp, wt); ok {
 		it := c.it
 		p.kernel = "gemm-" + kernelName(k.Path())
+		// By output pixels, in whole panels of 4: rows would split a 7×7 or 14×14 layer 2:2:2:1
+		// or 4:3:4:3 over four workers (scripts/balance).
+		pixels := k.Pixels()
 		p.parts = func(part, n int) {
-			y0, y1 := span(g.outH, part, n)
-			k.Run(dst, src, it.scratch[part], y0, y1)
+			m0, m1 := spanAligned(pixels, part, n, 4)
+			k.RunPixels(dst, src, it.scratch[part], m0, m1)
 		}
 		return nil
 	}

@@ -53,3 +53,16 @@ func (w *workers) close() {
 func span(total, part, n int) (lo, hi int) {
 	return total * part / n, total * (part + 1) / n
 }
+
+// spanAligned returns the part-th of n near-equal slices of [0, total) whose inner bounds are
+// multiples of align (the nearest to total·part/n), so that a kernel working in blocks of align
+// splits without leftovers except at the end; parts may be empty when total < n·align.
+func spanAligned(total, part, n, align int) (lo, hi int) {
+	bound := func(p int) int {
+		if p >= n {
+			return total
+		}
+		return min((total*p+n*align/2)/(n*align)*align, total)
+	}
+	return bound(part), bound(part + 1)
+}
