@@ -49,6 +49,11 @@ type Depthwise struct {
 	flags  int
 	zrow   []int16 // a padded row of InZero
 
+	// int8 form (dw3x3b): w - wz all in [-127, 127]; rows copied, not widened
+	b8    bool
+	w8    []int8 // [block][tap][16], as w
+	zrow8 []int8 // a padded row of InZero
+
 	// SDOT form (dwdot): rows prepared by dwprep, [block][x][16][4] int8
 	dot    bool
 	wdot   []int8 // [block][ky][16][4], kx = 3 zero
@@ -90,6 +95,9 @@ func NewDepthwise(p DepthwiseParams) (*Depthwise, error) {
 		d.packFast()
 		if d.path == pathSDOT && dotOK(&p) {
 			d.packDot()
+		}
+		if !d.dot && d.path != pathGeneric && d.b8Fits() {
+			d.packB8()
 		}
 	} else {
 		d.wsub = make([]int32, len(p.Weights))
@@ -142,6 +150,32 @@ func (d *Depthwise) packFast() {
 	d.zrow = make([]int16, d.rowLen())
 	for i := range d.zrow {
 		d.zrow[i] = int16(p.InZero)
+	}
+}
+
+// b8Fits reports whether every packed weight w - wz is in [-127, 127], so that dw3x3b computes the
+// convolution exactly (see dw3x3b).
+func (d *Depthwise) b8Fits() bool {
+	for _, w := range d.w {
+		if w < -math.MaxInt8 || w > math.MaxInt8 {
+			return false
+		}
+	}
+	return true
+}
+
+// packB8 prepares the int8 form (dw3x3b): the weights of packFast as int8 and a padded row of
+// InZero. The parameters are packFast's: the input zero point is in the bias (Σ (a - zi)*w' =
+// Σ a*w' - zi*Σ w'), so the kernel multiplies the raw int8 inputs.
+func (d *Depthwise) packB8() {
+	d.b8 = true
+	d.w8 = make([]int8, len(d.w))
+	for i, w := range d.w {
+		d.w8[i] = int8(w)
+	}
+	d.zrow8 = make([]int8, d.rowLen())
+	for i := range d.zrow8 {
+		d.zrow8[i] = int8(d.p.InZero)
 	}
 }
 
@@ -239,6 +273,9 @@ func (d *Depthwise) ScratchSize() int {
 	if d.dot {
 		return 4*d.dotRowLen() + d.stageLen() + d.p.OutW*16 // a ring of 4 prepared rows (dwdot2)
 	}
+	if d.b8 {
+		return 3*d.rowLen() + d.p.OutW*16
+	}
 	return 1 + 3*2*d.rowLen() + d.p.OutW*16
 }
 
@@ -264,6 +301,10 @@ func (d *Depthwise) Run(dst, src, scratch []int8, y0, y1 int) {
 	}
 	if d.dot {
 		d.runDot(dst, src, scratch, y0, y1)
+		return
+	}
+	if d.b8 {
+		d.runB8(dst, src, scratch, y0, y1)
 		return
 	}
 	c, rl := p.InC, d.rowLen()
@@ -309,6 +350,63 @@ func (d *Depthwise) Run(dst, src, scratch []int8, y0, y1 int) {
 				copySmall(out[x*c+o:(x+1)*c], tailOut[16*x:16*x+d.tailC])
 			}
 		}
+	}
+}
+
+// runB8 is Run for the int8 form (dw3x3b): as Run, with a ring of three padded int8 rows into which
+// the input rows are copied.
+func (d *Depthwise) runB8(dst, src, scratch []int8, y0, y1 int) {
+	p := &d.p
+	c, rl := p.InC, d.rowLen()
+	ring := scratch[:3*rl]
+	tailOut := scratch[3*rl : 3*rl+p.OutW*16]
+	lo, hi := d.padCols()
+	for k := 0; k < 3; k++ {
+		row := ring[k*rl : (k+1)*rl]
+		copy(row[:lo*c], d.zrow8)
+		copy(row[hi*c:], d.zrow8)
+	}
+	held := [3]int{-1, -1, -1} // input row held by each ring slot
+	var rows [3][]int8
+	for oy := y0; oy < y1; oy++ {
+		for ky := 0; ky < 3; ky++ {
+			iy := oy*d.s - p.PadTop + ky
+			if iy < 0 || iy >= p.InH {
+				rows[ky] = d.zrow8
+				continue
+			}
+			k := iy % 3
+			rows[ky] = ring[k*rl : (k+1)*rl]
+			if held[k] != iy && hi > lo {
+				held[k] = iy
+				copy(rows[ky][lo*c:hi*c], src[(iy*p.InW+lo-p.PadLeft)*c:])
+			}
+		}
+		out := dst[oy*p.OutW*c : (oy+1)*p.OutW*c]
+		full := d.blocks // blocks of 16 channels written straight into dst, in one call
+		if d.tailC > 0 {
+			full--
+		}
+		if full > 0 {
+			d.kernelB8(&out[0], &rows[0][0], &rows[1][0], &rows[2][0], 0, c, full)
+		}
+		if d.tailC > 0 {
+			o := 16 * (d.blocks - 1)
+			d.kernelB8(&tailOut[0], &rows[0][o], &rows[1][o], &rows[2][o], d.blocks-1, 16, 1)
+			for x := 0; x < p.OutW; x++ {
+				copySmall(out[x*c+o:(x+1)*c], tailOut[16*x:16*x+d.tailC])
+			}
+		}
+	}
+}
+
+// kernelB8 runs dw3x3b on nb blocks from block b, outputs cout bytes apart.
+func (d *Depthwise) kernelB8(out *int8, r0, r1, r2 *int8, b, cout, nb int) {
+	w, p := &d.w8[b*9*16], &d.params[b*dwParams]
+	if d.path == pathGeneric {
+		dw3x3bGeneric(out, r0, r1, r2, w, p, &d.hdr[0], d.p.OutW, d.p.InC, d.s, cout, d.flags, nb)
+	} else {
+		dw3x3b(out, r0, r1, r2, w, p, &d.hdr[0], d.p.OutW, d.p.InC, d.s, cout, d.flags, nb)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -318,4 +319,111 @@ func TestDepthwiseDot(t *testing.T) {
 		}
 	}
 	t.Logf("%d runs of the SDOT form", n)
+}
+
+// randB8Depthwise returns a random 3x3 stride 1 or 2 depthwise convolution whose w - wz are all in
+// [-127, 127] (the int8 form, dw3x3b): symmetric per-channel weights (TFLite int8), weights near a
+// per-tensor zero point (uint8 models), or the extremes (inputs and input zero point -128 or 127,
+// weights ±127).
+func randB8Depthwise(r *rand.Rand) DepthwiseParams {
+	p := randDepthwise(r, true)
+	switch r.IntN(3) {
+	case 0:
+		p.WeightZero = []int32{0}
+		for i := range p.Weights {
+			p.Weights[i] = int8(r.IntN(255) - 127)
+		}
+	case 1:
+		wz := int32(r.IntN(256) - 128)
+		p.WeightZero = []int32{wz}
+		for i := range p.Weights {
+			p.Weights[i] = int8(min(max(wz+int32(r.IntN(255)-127), -128), 127))
+		}
+	default:
+		p.WeightZero = []int32{0}
+		sign := int8(1 - 2*r.IntN(2))
+		for i := range p.Weights {
+			p.Weights[i] = sign * math.MaxInt8
+		}
+		p.InZero = []int32{-128, 127}[r.IntN(2)]
+	}
+	return p
+}
+
+// TestDepthwiseB8 checks the int8 form (dw3x3b) against the formula on every path (forced on the
+// generic path, where NewDepthwise keeps dw3x3), with channel counts not multiples of 16, strides 1
+// and 2, padding, per-tensor and per-channel quantization, and the extremes of randB8Depthwise.
+func TestDepthwiseB8(t *testing.T) {
+	r := newRand(24)
+	n := 0
+	for i := 0; i < scale(t, 300); i++ {
+		p := randB8Depthwise(r)
+		src := newGuarded(r, p.InH*p.InW*p.InC)
+		copy(src.data(), randInt8s(r, p.InH*p.InW*p.InC))
+		if i%5 == 0 { // all -128: the largest products with ±127 weights
+			for j := range src.data() {
+				src.data()[j] = math.MinInt8
+			}
+		}
+		want := naiveDepthwise(&p, src.data())
+		for _, pth := range testPaths() {
+			var d *Depthwise
+			var err error
+			withPath(pth, func() { d, err = NewDepthwise(p) })
+			if err != nil {
+				t.Fatalf("%v: %v", &p, err)
+			}
+			if d.dot {
+				continue // the SDOT form: TestDepthwiseDot
+			}
+			if !d.b8 {
+				if pth != pathGeneric {
+					t.Fatalf("%v path %v: the int8 form not chosen, though every w - wz fits", &p, pth)
+				}
+				d.packB8()
+			}
+			n++
+			dst := newGuarded(r, p.OutH*p.OutW*p.InC)
+			scratch := newGuarded(r, d.ScratchSize())
+			a := r.IntN(p.OutH + 1)
+			for _, rg := range [][2]int{{a, p.OutH}, {-1, a}} {
+				d.Run(dst.data(), src.data(), scratch.data(), rg[0], rg[1])
+			}
+			dst.check(t, "depthwise dst")
+			scratch.check(t, "depthwise scratch")
+			diffInt8(t, fmt.Sprintf("case %d %v path %v (int8 form)", i, &p, pth), dst.data(), want)
+		}
+	}
+	t.Logf("%d runs of the int8 form", n)
+}
+
+// TestDepthwiseB8Selection: a weight of -128 (w - wz outside [-127, 127]) keeps dw3x3; the int8
+// form allocates nothing per Run.
+func TestDepthwiseB8Selection(t *testing.T) {
+	r := newRand(25)
+	for _, pth := range testPaths() {
+		if pth == pathGeneric {
+			continue
+		}
+		p := randB8Depthwise(r)
+		p.Mult, p.Shift, p.Scale = make([]int32, 1), make([]int32, 1), nil // not the SDOT form
+		p.Mult[0], p.Shift[0] = randQuant(r, 3*128*128)
+		var d *Depthwise
+		withPath(pth, func() { d, _ = NewDepthwise(p) })
+		if !d.b8 {
+			t.Fatalf("path %v, %v: the int8 form not chosen", pth, &p)
+		}
+		dst, src := make([]int8, p.OutH*p.OutW*p.InC), randInt8s(r, p.InH*p.InW*p.InC)
+		scratch := make([]int8, d.ScratchSize())
+		if n := testing.AllocsPerRun(10, func() { d.Run(dst, src, scratch, 0, p.OutH) }); n != 0 {
+			t.Errorf("path %v, %v: Run allocates %v times", pth, &p, n)
+		}
+		p.WeightZero = []int32{0}
+		p.Weights = slices.Clone(p.Weights)
+		p.Weights[r.IntN(len(p.Weights))] = math.MinInt8
+		withPath(pth, func() { d, _ = NewDepthwise(p) })
+		if d.b8 {
+			t.Errorf("path %v, %v: the int8 form chosen with a weight of -128", pth, &p)
+		}
+	}
 }

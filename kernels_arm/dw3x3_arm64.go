@@ -25,6 +25,17 @@ package kernels
 //go:noescape
 func dw3x3(out *int8, r0, r1, r2 *int16, w *int16, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int, nb int)
 
+// dw3x3b is dw3x3 on int8 input rows with int8 weights w (w - wz, each in [-127, 127]: never -128),
+// [nb][tap][16]; the rest as dw3x3. The reference loop is dw3x3's, with r_ky and w int8: the sum is
+// exact in int32 (dw3x3bGeneric). The assembly multiplies int8 by int8 and adds the products of two
+// taps in int16 before widening them into the int32 accumulators; that is exact because an input is
+// in [-128, 127] and a weight in [-127, 127], so one product is at most 128*127 = 16256 in magnitude
+// and a sum of two at most 32512 <= 32767 (a weight of -128 could make it 2*16384 = 32768, which
+// wraps: NewDepthwise then keeps dw3x3).
+//
+//go:noescape
+func dw3x3b(out *int8, r0, r1, r2 *int8, w *int8, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int, nb int)
+
 // widen16 sign-extends n blocks of 16 int8 to int16. The reference loop:
 //
 //	for i := range 16 * n {

@@ -462,6 +462,461 @@ dwfppx:
 	BNE dwfp
 	RET
 
+// func dw3x3b(out *int8, r0, r1, r2 *int8, w *int8, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int, nb int)
+TEXT ·dw3x3b(SB), NOSPLIT, $0-104
+	MOVD cin+64(FP), R19
+	MOVD s+72(FP), R20
+	MUL R19, R20, R20
+	// block bases: out R22, rows R23-R25; weights R10, parameters R11; nb in R21
+	MOVD r0+8(FP), R23
+	MOVD r1+16(FP), R24
+	MOVD r2+24(FP), R25
+	MOVD w+32(FP), R10
+	MOVD p+40(FP), R11
+	MOVD hdr+48(FP), R21
+	MOVW (R21), R22
+	VDUP R22, V28.S4
+	VDUP R22, V31.H8
+	MOVW 4(R21), R22
+	VDUP R22, V29.B16
+	MOVW 8(R21), R22
+	VDUP R22, V30.B16
+	MOVD cout+80(FP), R16
+	MOVD flags+88(FP), R17
+	MOVD nb+96(FP), R21
+	MOVD out+0(FP), R22
+	TBNZ $3, R17, dwbfp
+	TBNZ $2, R17, dwbfast
+	TBNZ $0, R17, dwblsh
+dwbloop:
+	// block setup: tap pointers, weights, parameter pointers, pixel count
+	MOVD R23, R1
+	ADD R19, R1, R2
+	ADD R19, R2, R3
+	MOVD R24, R4
+	ADD R19, R4, R5
+	ADD R19, R5, R6
+	MOVD R25, R7
+	ADD R19, R7, R8
+	ADD R19, R8, R9
+	VLD1.P 64(R10), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 16(R10), [V8.B16]
+	ADD $64, R11, R12
+	ADD $128, R11, R13
+	ADD $192, R11, R14
+	MOVD n+56(FP), R15
+	MOVD R22, R0
+dwblooppx:
+	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P (R1)(R20), [V9.B16]
+	VLD1.P (R2)(R20), [V10.B16]
+	WORD $0x0e20c132 // smull v18.8h, v9.8b, v0.8b
+	WORD $0x4e20c133 // smull2 v19.8h, v9.16b, v0.16b
+	WORD $0x0e218152 // smlal v18.8h, v10.8b, v1.8b
+	WORD $0x4e218153 // smlal2 v19.8h, v10.16b, v1.16b
+	WORD $0x0e721318 // saddw v24.4s, v24.4s, v18.4h
+	WORD $0x4e721339 // saddw2 v25.4s, v25.4s, v18.8h
+	WORD $0x0e73135a // saddw v26.4s, v26.4s, v19.4h
+	WORD $0x4e73137b // saddw2 v27.4s, v27.4s, v19.8h
+	VLD1.P (R3)(R20), [V11.B16]
+	VLD1.P (R4)(R20), [V12.B16]
+	WORD $0x0e22c174 // smull v20.8h, v11.8b, v2.8b
+	WORD $0x4e22c175 // smull2 v21.8h, v11.16b, v2.16b
+	WORD $0x0e238194 // smlal v20.8h, v12.8b, v3.8b
+	WORD $0x4e238195 // smlal2 v21.8h, v12.16b, v3.16b
+	WORD $0x0e741318 // saddw v24.4s, v24.4s, v20.4h
+	WORD $0x4e741339 // saddw2 v25.4s, v25.4s, v20.8h
+	WORD $0x0e75135a // saddw v26.4s, v26.4s, v21.4h
+	WORD $0x4e75137b // saddw2 v27.4s, v27.4s, v21.8h
+	VLD1.P (R5)(R20), [V13.B16]
+	VLD1.P (R6)(R20), [V14.B16]
+	WORD $0x0e24c1b2 // smull v18.8h, v13.8b, v4.8b
+	WORD $0x4e24c1b3 // smull2 v19.8h, v13.16b, v4.16b
+	WORD $0x0e2581d2 // smlal v18.8h, v14.8b, v5.8b
+	WORD $0x4e2581d3 // smlal2 v19.8h, v14.16b, v5.16b
+	WORD $0x0e721318 // saddw v24.4s, v24.4s, v18.4h
+	WORD $0x4e721339 // saddw2 v25.4s, v25.4s, v18.8h
+	WORD $0x0e73135a // saddw v26.4s, v26.4s, v19.4h
+	WORD $0x4e73137b // saddw2 v27.4s, v27.4s, v19.8h
+	VLD1.P (R7)(R20), [V15.B16]
+	VLD1.P (R8)(R20), [V16.B16]
+	WORD $0x0e26c1f4 // smull v20.8h, v15.8b, v6.8b
+	WORD $0x4e26c1f5 // smull2 v21.8h, v15.16b, v6.16b
+	WORD $0x0e278214 // smlal v20.8h, v16.8b, v7.8b
+	WORD $0x4e278215 // smlal2 v21.8h, v16.16b, v7.16b
+	WORD $0x0e741318 // saddw v24.4s, v24.4s, v20.4h
+	WORD $0x4e741339 // saddw2 v25.4s, v25.4s, v20.8h
+	WORD $0x0e75135a // saddw v26.4s, v26.4s, v21.4h
+	WORD $0x4e75137b // saddw2 v27.4s, v27.4s, v21.8h
+	VLD1.P (R9)(R20), [V17.B16]
+	WORD $0x0e28c232 // smull v18.8h, v17.8b, v8.8b
+	WORD $0x4e28c233 // smull2 v19.8h, v17.16b, v8.16b
+	WORD $0x0e721318 // saddw v24.4s, v24.4s, v18.4h
+	WORD $0x4e721339 // saddw2 v25.4s, v25.4s, v18.8h
+	WORD $0x0e73135a // saddw v26.4s, v26.4s, v19.4h
+	WORD $0x4e73137b // saddw2 v27.4s, v27.4s, v19.8h
+	VLD1 (R12), [V18.S4, V19.S4, V20.S4, V21.S4]
+	WORD $0x6eb2b718 // sqrdmulh v24.4s, v24.4s, v18.4s
+	WORD $0x6eb3b739 // sqrdmulh v25.4s, v25.4s, v19.4s
+	WORD $0x6eb4b75a // sqrdmulh v26.4s, v26.4s, v20.4s
+	WORD $0x6eb5b77b // sqrdmulh v27.4s, v27.4s, v21.4s
+	VLD1 (R13), [V18.S4, V19.S4, V20.S4, V21.S4]
+	VAND V18.B16, V24.B16, V22.B16
+	VAND V19.B16, V25.B16, V23.B16
+	WORD $0x4f2116d8 // ssra v24.4s, v22.4s, #31
+	WORD $0x4f2116f9 // ssra v25.4s, v23.4s, #31
+	VAND V20.B16, V26.B16, V22.B16
+	VAND V21.B16, V27.B16, V23.B16
+	WORD $0x4f2116da // ssra v26.4s, v22.4s, #31
+	WORD $0x4f2116fb // ssra v27.4s, v23.4s, #31
+	WORD $0x4eb25718 // srshl v24.4s, v24.4s, v18.4s
+	WORD $0x4eb35739 // srshl v25.4s, v25.4s, v19.4s
+	WORD $0x4eb4575a // srshl v26.4s, v26.4s, v20.4s
+	WORD $0x4eb5577b // srshl v27.4s, v27.4s, v21.4s
+	VADD V28.S4, V24.S4, V24.S4
+	VADD V28.S4, V25.S4, V25.S4
+	VADD V28.S4, V26.S4, V26.S4
+	VADD V28.S4, V27.S4, V27.S4
+	WORD $0x0e614b16 // sqxtn v22.4h, v24.4s
+	WORD $0x4e614b36 // sqxtn2 v22.8h, v25.4s
+	WORD $0x0e614b57 // sqxtn v23.4h, v26.4s
+	WORD $0x4e614b77 // sqxtn2 v23.8h, v27.4s
+	WORD $0x0e214ad6 // sqxtn v22.8b, v22.8h
+	WORD $0x4e214af6 // sqxtn2 v22.16b, v23.8h
+	WORD $0x4e3d66d6 // smax v22.16b, v22.16b, v29.16b
+	WORD $0x4e3e6ed6 // smin v22.16b, v22.16b, v30.16b
+	VST1.P [V22.B16], (R0)(R16)
+	SUBS $1, R15
+	BNE dwblooppx
+	ADD $16, R22
+	ADD $16, R23
+	ADD $16, R24
+	ADD $16, R25
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwbloop
+	RET
+dwblsh:
+	// block setup: tap pointers, weights, parameter pointers, pixel count
+	MOVD R23, R1
+	ADD R19, R1, R2
+	ADD R19, R2, R3
+	MOVD R24, R4
+	ADD R19, R4, R5
+	ADD R19, R5, R6
+	MOVD R25, R7
+	ADD R19, R7, R8
+	ADD R19, R8, R9
+	VLD1.P 64(R10), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 16(R10), [V8.B16]
+	ADD $64, R11, R12
+	ADD $128, R11, R13
+	ADD $192, R11, R14
+	MOVD n+56(FP), R15
+	MOVD R22, R0
+dwblshpx:
+	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P (R1)(R20), [V9.B16]
+	VLD1.P (R2)(R20), [V10.B16]
+	WORD $0x0e20c132 // smull v18.8h, v9.8b, v0.8b
+	WORD $0x4e20c133 // smull2 v19.8h, v9.16b, v0.16b
+	WORD $0x0e218152 // smlal v18.8h, v10.8b, v1.8b
+	WORD $0x4e218153 // smlal2 v19.8h, v10.16b, v1.16b
+	WORD $0x0e721318 // saddw v24.4s, v24.4s, v18.4h
+	WORD $0x4e721339 // saddw2 v25.4s, v25.4s, v18.8h
+	WORD $0x0e73135a // saddw v26.4s, v26.4s, v19.4h
+	WORD $0x4e73137b // saddw2 v27.4s, v27.4s, v19.8h
+	VLD1.P (R3)(R20), [V11.B16]
+	VLD1.P (R4)(R20), [V12.B16]
+	WORD $0x0e22c174 // smull v20.8h, v11.8b, v2.8b
+	WORD $0x4e22c175 // smull2 v21.8h, v11.16b, v2.16b
+	WORD $0x0e238194 // smlal v20.8h, v12.8b, v3.8b
+	WORD $0x4e238195 // smlal2 v21.8h, v12.16b, v3.16b
+	WORD $0x0e741318 // saddw v24.4s, v24.4s, v20.4h
+	WORD $0x4e741339 // saddw2 v25.4s, v25.4s, v20.8h
+	WORD $0x0e75135a // saddw v26.4s, v26.4s, v21.4h
+	WORD $0x4e75137b // saddw2 v27.4s, v27.4s, v21.8h
+	VLD1.P (R5)(R20), [V13.B16]
+	VLD1.P (R6)(R20), [V14.B16]
+	WORD $0x0e24c1b2 // smull v18.8h, v13.8b, v4.8b
+	WORD $0x4e24c1b3 // smull2 v19.8h, v13.16b, v4.16b
+	WORD $0x0e2581d2 // smlal v18.8h, v14.8b, v5.8b
+	WORD $0x4e2581d3 // smlal2 v19.8h, v14.16b, v5.16b
+	WORD $0x0e721318 // saddw v24.4s, v24.4s, v18.4h
+	WORD $0x4e721339 // saddw2 v25.4s, v25.4s, v18.8h
+	WORD $0x0e73135a // saddw v26.4s, v26.4s, v19.4h
+	WORD $0x4e73137b // saddw2 v27.4s, v27.4s, v19.8h
+	VLD1.P (R7)(R20), [V15.B16]
+	VLD1.P (R8)(R20), [V16.B16]
+	WORD $0x0e26c1f4 // smull v20.8h, v15.8b, v6.8b
+	WORD $0x4e26c1f5 // smull2 v21.8h, v15.16b, v6.16b
+	WORD $0x0e278214 // smlal v20.8h, v16.8b, v7.8b
+	WORD $0x4e278215 // smlal2 v21.8h, v16.16b, v7.16b
+	WORD $0x0e741318 // saddw v24.4s, v24.4s, v20.4h
+	WORD $0x4e741339 // saddw2 v25.4s, v25.4s, v20.8h
+	WORD $0x0e75135a // saddw v26.4s, v26.4s, v21.4h
+	WORD $0x4e75137b // saddw2 v27.4s, v27.4s, v21.8h
+	VLD1.P (R9)(R20), [V17.B16]
+	WORD $0x0e28c232 // smull v18.8h, v17.8b, v8.8b
+	WORD $0x4e28c233 // smull2 v19.8h, v17.16b, v8.16b
+	WORD $0x0e721318 // saddw v24.4s, v24.4s, v18.4h
+	WORD $0x4e721339 // saddw2 v25.4s, v25.4s, v18.8h
+	WORD $0x0e73135a // saddw v26.4s, v26.4s, v19.4h
+	WORD $0x4e73137b // saddw2 v27.4s, v27.4s, v19.8h
+	VLD1 (R14), [V18.S4, V19.S4, V20.S4, V21.S4]
+	WORD $0x4eb24718 // sshl v24.4s, v24.4s, v18.4s
+	WORD $0x4eb34739 // sshl v25.4s, v25.4s, v19.4s
+	WORD $0x4eb4475a // sshl v26.4s, v26.4s, v20.4s
+	WORD $0x4eb5477b // sshl v27.4s, v27.4s, v21.4s
+	VLD1 (R12), [V18.S4, V19.S4, V20.S4, V21.S4]
+	WORD $0x6eb2b718 // sqrdmulh v24.4s, v24.4s, v18.4s
+	WORD $0x6eb3b739 // sqrdmulh v25.4s, v25.4s, v19.4s
+	WORD $0x6eb4b75a // sqrdmulh v26.4s, v26.4s, v20.4s
+	WORD $0x6eb5b77b // sqrdmulh v27.4s, v27.4s, v21.4s
+	VLD1 (R13), [V18.S4, V19.S4, V20.S4, V21.S4]
+	VAND V18.B16, V24.B16, V22.B16
+	VAND V19.B16, V25.B16, V23.B16
+	WORD $0x4f2116d8 // ssra v24.4s, v22.4s, #31
+	WORD $0x4f2116f9 // ssra v25.4s, v23.4s, #31
+	VAND V20.B16, V26.B16, V22.B16
+	VAND V21.B16, V27.B16, V23.B16
+	WORD $0x4f2116da // ssra v26.4s, v22.4s, #31
+	WORD $0x4f2116fb // ssra v27.4s, v23.4s, #31
+	WORD $0x4eb25718 // srshl v24.4s, v24.4s, v18.4s
+	WORD $0x4eb35739 // srshl v25.4s, v25.4s, v19.4s
+	WORD $0x4eb4575a // srshl v26.4s, v26.4s, v20.4s
+	WORD $0x4eb5577b // srshl v27.4s, v27.4s, v21.4s
+	VADD V28.S4, V24.S4, V24.S4
+	VADD V28.S4, V25.S4, V25.S4
+	VADD V28.S4, V26.S4, V26.S4
+	VADD V28.S4, V27.S4, V27.S4
+	WORD $0x0e614b16 // sqxtn v22.4h, v24.4s
+	WORD $0x4e614b36 // sqxtn2 v22.8h, v25.4s
+	WORD $0x0e614b57 // sqxtn v23.4h, v26.4s
+	WORD $0x4e614b77 // sqxtn2 v23.8h, v27.4s
+	WORD $0x0e214ad6 // sqxtn v22.8b, v22.8h
+	WORD $0x4e214af6 // sqxtn2 v22.16b, v23.8h
+	WORD $0x4e3d66d6 // smax v22.16b, v22.16b, v29.16b
+	WORD $0x4e3e6ed6 // smin v22.16b, v22.16b, v30.16b
+	VST1.P [V22.B16], (R0)(R16)
+	SUBS $1, R15
+	BNE dwblshpx
+	ADD $16, R22
+	ADD $16, R23
+	ADD $16, R24
+	ADD $16, R25
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwblsh
+	RET
+dwbfast:
+	// block setup: tap pointers, weights, parameter pointers, pixel count
+	MOVD R23, R1
+	ADD R19, R1, R2
+	ADD R19, R2, R3
+	MOVD R24, R4
+	ADD R19, R4, R5
+	ADD R19, R5, R6
+	MOVD R25, R7
+	ADD R19, R7, R8
+	ADD R19, R8, R9
+	VLD1.P 64(R10), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 16(R10), [V8.B16]
+	ADD $64, R11, R12
+	ADD $128, R11, R13
+	ADD $192, R11, R14
+	MOVD n+56(FP), R15
+	MOVD R22, R0
+dwbfastpx:
+	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P (R1)(R20), [V9.B16]
+	VLD1.P (R2)(R20), [V10.B16]
+	WORD $0x0e20c132 // smull v18.8h, v9.8b, v0.8b
+	WORD $0x4e20c133 // smull2 v19.8h, v9.16b, v0.16b
+	WORD $0x0e218152 // smlal v18.8h, v10.8b, v1.8b
+	WORD $0x4e218153 // smlal2 v19.8h, v10.16b, v1.16b
+	WORD $0x0e721318 // saddw v24.4s, v24.4s, v18.4h
+	WORD $0x4e721339 // saddw2 v25.4s, v25.4s, v18.8h
+	WORD $0x0e73135a // saddw v26.4s, v26.4s, v19.4h
+	WORD $0x4e73137b // saddw2 v27.4s, v27.4s, v19.8h
+	VLD1.P (R3)(R20), [V11.B16]
+	VLD1.P (R4)(R20), [V12.B16]
+	WORD $0x0e22c174 // smull v20.8h, v11.8b, v2.8b
+	WORD $0x4e22c175 // smull2 v21.8h, v11.16b, v2.16b
+	WORD $0x0e238194 // smlal v20.8h, v12.8b, v3.8b
+	WORD $0x4e238195 // smlal2 v21.8h, v12.16b, v3.16b
+	WORD $0x0e741318 // saddw v24.4s, v24.4s, v20.4h
+	WORD $0x4e741339 // saddw2 v25.4s, v25.4s, v20.8h
+	WORD $0x0e75135a // saddw v26.4s, v26.4s, v21.4h
+	WORD $0x4e75137b // saddw2 v27.4s, v27.4s, v21.8h
+	VLD1.P (R5)(R20), [V13.B16]
+	VLD1.P (R6)(R20), [V14.B16]
+	WORD $0x0e24c1b2 // smull v18.8h, v13.8b, v4.8b
+	WORD $0x4e24c1b3 // smull2 v19.8h, v13.16b, v4.16b
+	WORD $0x0e2581d2 // smlal v18.8h, v14.8b, v5.8b
+	WORD $0x4e2581d3 // smlal2 v19.8h, v14.16b, v5.16b
+	WORD $0x0e721318 // saddw v24.4s, v24.4s, v18.4h
+	WORD $0x4e721339 // saddw2 v25.4s, v25.4s, v18.8h
+	WORD $0x0e73135a // saddw v26.4s, v26.4s, v19.4h
+	WORD $0x4e73137b // saddw2 v27.4s, v27.4s, v19.8h
+	VLD1.P (R7)(R20), [V15.B16]
+	VLD1.P (R8)(R20), [V16.B16]
+	WORD $0x0e26c1f4 // smull v20.8h, v15.8b, v6.8b
+	WORD $0x4e26c1f5 // smull2 v21.8h, v15.16b, v6.16b
+	WORD $0x0e278214 // smlal v20.8h, v16.8b, v7.8b
+	WORD $0x4e278215 // smlal2 v21.8h, v16.16b, v7.16b
+	WORD $0x0e741318 // saddw v24.4s, v24.4s, v20.4h
+	WORD $0x4e741339 // saddw2 v25.4s, v25.4s, v20.8h
+	WORD $0x0e75135a // saddw v26.4s, v26.4s, v21.4h
+	WORD $0x4e75137b // saddw2 v27.4s, v27.4s, v21.8h
+	VLD1.P (R9)(R20), [V17.B16]
+	WORD $0x0e28c232 // smull v18.8h, v17.8b, v8.8b
+	WORD $0x4e28c233 // smull2 v19.8h, v17.16b, v8.16b
+	WORD $0x0e721318 // saddw v24.4s, v24.4s, v18.4h
+	WORD $0x4e721339 // saddw2 v25.4s, v25.4s, v18.8h
+	WORD $0x0e73135a // saddw v26.4s, v26.4s, v19.4h
+	WORD $0x4e73137b // saddw2 v27.4s, v27.4s, v19.8h
+	VLD1 (R12), [V18.S4, V19.S4, V20.S4, V21.S4]
+	WORD $0x6eb2b718 // sqrdmulh v24.4s, v24.4s, v18.4s
+	WORD $0x6eb3b739 // sqrdmulh v25.4s, v25.4s, v19.4s
+	WORD $0x6eb4b75a // sqrdmulh v26.4s, v26.4s, v20.4s
+	WORD $0x6eb5b77b // sqrdmulh v27.4s, v27.4s, v21.4s
+	VLD1 (R13), [V18.S4, V19.S4, V20.S4, V21.S4]
+	WORD $0x4f211718 // ssra v24.4s, v24.4s, #31
+	WORD $0x4f211739 // ssra v25.4s, v25.4s, #31
+	WORD $0x4f21175a // ssra v26.4s, v26.4s, #31
+	WORD $0x4f21177b // ssra v27.4s, v27.4s, #31
+	WORD $0x4eb25718 // srshl v24.4s, v24.4s, v18.4s
+	WORD $0x4eb35739 // srshl v25.4s, v25.4s, v19.4s
+	WORD $0x4eb4575a // srshl v26.4s, v26.4s, v20.4s
+	WORD $0x4eb5577b // srshl v27.4s, v27.4s, v21.4s
+	WORD $0x0e614b16 // sqxtn v22.4h, v24.4s
+	WORD $0x4e614b36 // sqxtn2 v22.8h, v25.4s
+	WORD $0x0e614b57 // sqxtn v23.4h, v26.4s
+	WORD $0x4e614b77 // sqxtn2 v23.8h, v27.4s
+	WORD $0x4e7f0ed6 // sqadd v22.8h, v22.8h, v31.8h
+	WORD $0x4e7f0ef7 // sqadd v23.8h, v23.8h, v31.8h
+	WORD $0x0e214ad6 // sqxtn v22.8b, v22.8h
+	WORD $0x4e214af6 // sqxtn2 v22.16b, v23.8h
+	WORD $0x4e3d66d6 // smax v22.16b, v22.16b, v29.16b
+	WORD $0x4e3e6ed6 // smin v22.16b, v22.16b, v30.16b
+	VST1.P [V22.B16], (R0)(R16)
+	SUBS $1, R15
+	BNE dwbfastpx
+	ADD $16, R22
+	ADD $16, R23
+	ADD $16, R24
+	ADD $16, R25
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwbfast
+	RET
+dwbfp:
+	// block setup: tap pointers, weights, parameter pointers, pixel count
+	MOVD R23, R1
+	ADD R19, R1, R2
+	ADD R19, R2, R3
+	MOVD R24, R4
+	ADD R19, R4, R5
+	ADD R19, R5, R6
+	MOVD R25, R7
+	ADD R19, R7, R8
+	ADD R19, R8, R9
+	VLD1.P 64(R10), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1.P 16(R10), [V8.B16]
+	ADD $64, R11, R12
+	ADD $128, R11, R13
+	ADD $192, R11, R14
+	MOVD n+56(FP), R15
+	MOVD R22, R0
+dwbfppx:
+	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P (R1)(R20), [V9.B16]
+	VLD1.P (R2)(R20), [V10.B16]
+	WORD $0x0e20c132 // smull v18.8h, v9.8b, v0.8b
+	WORD $0x4e20c133 // smull2 v19.8h, v9.16b, v0.16b
+	WORD $0x0e218152 // smlal v18.8h, v10.8b, v1.8b
+	WORD $0x4e218153 // smlal2 v19.8h, v10.16b, v1.16b
+	WORD $0x0e721318 // saddw v24.4s, v24.4s, v18.4h
+	WORD $0x4e721339 // saddw2 v25.4s, v25.4s, v18.8h
+	WORD $0x0e73135a // saddw v26.4s, v26.4s, v19.4h
+	WORD $0x4e73137b // saddw2 v27.4s, v27.4s, v19.8h
+	VLD1.P (R3)(R20), [V11.B16]
+	VLD1.P (R4)(R20), [V12.B16]
+	WORD $0x0e22c174 // smull v20.8h, v11.8b, v2.8b
+	WORD $0x4e22c175 // smull2 v21.8h, v11.16b, v2.16b
+	WORD $0x0e238194 // smlal v20.8h, v12.8b, v3.8b
+	WORD $0x4e238195 // smlal2 v21.8h, v12.16b, v3.16b
+	WORD $0x0e741318 // saddw v24.4s, v24.4s, v20.4h
+	WORD $0x4e741339 // saddw2 v25.4s, v25.4s, v20.8h
+	WORD $0x0e75135a // saddw v26.4s, v26.4s, v21.4h
+	WORD $0x4e75137b // saddw2 v27.4s, v27.4s, v21.8h
+	VLD1.P (R5)(R20), [V13.B16]
+	VLD1.P (R6)(R20), [V14.B16]
+	WORD $0x0e24c1b2 // smull v18.8h, v13.8b, v4.8b
+	WORD $0x4e24c1b3 // smull2 v19.8h, v13.16b, v4.16b
+	WORD $0x0e2581d2 // smlal v18.8h, v14.8b, v5.8b
+	WORD $0x4e2581d3 // smlal2 v19.8h, v14.16b, v5.16b
+	WORD $0x0e721318 // saddw v24.4s, v24.4s, v18.4h
+	WORD $0x4e721339 // saddw2 v25.4s, v25.4s, v18.8h
+	WORD $0x0e73135a // saddw v26.4s, v26.4s, v19.4h
+	WORD $0x4e73137b // saddw2 v27.4s, v27.4s, v19.8h
+	VLD1.P (R7)(R20), [V15.B16]
+	VLD1.P (R8)(R20), [V16.B16]
+	WORD $0x0e26c1f4 // smull v20.8h, v15.8b, v6.8b
+	WORD $0x4e26c1f5 // smull2 v21.8h, v15.16b, v6.16b
+	WORD $0x0e278214 // smlal v20.8h, v16.8b, v7.8b
+	WORD $0x4e278215 // smlal2 v21.8h, v16.16b, v7.16b
+	WORD $0x0e741318 // saddw v24.4s, v24.4s, v20.4h
+	WORD $0x4e741339 // saddw2 v25.4s, v25.4s, v20.8h
+	WORD $0x0e75135a // saddw v26.4s, v26.4s, v21.4h
+	WORD $0x4e75137b // saddw2 v27.4s, v27.4s, v21.8h
+	VLD1.P (R9)(R20), [V17.B16]
+	WORD $0x0e28c232 // smull v18.8h, v17.8b, v8.8b
+	WORD $0x4e28c233 // smull2 v19.8h, v17.16b, v8.16b
+	WORD $0x0e721318 // saddw v24.4s, v24.4s, v18.4h
+	WORD $0x4e721339 // saddw2 v25.4s, v25.4s, v18.8h
+	WORD $0x0e73135a // saddw v26.4s, v26.4s, v19.4h
+	WORD $0x4e73137b // saddw2 v27.4s, v27.4s, v19.8h
+	VLD1 (R12), [V18.S4, V19.S4, V20.S4, V21.S4]
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x6e32df18 // fmul v24.4s, v24.4s, v18.4s
+	WORD $0x6e33df39 // fmul v25.4s, v25.4s, v19.4s
+	WORD $0x6e34df5a // fmul v26.4s, v26.4s, v20.4s
+	WORD $0x6e35df7b // fmul v27.4s, v27.4s, v21.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x0e614b16 // sqxtn v22.4h, v24.4s
+	WORD $0x4e614b36 // sqxtn2 v22.8h, v25.4s
+	WORD $0x0e614b57 // sqxtn v23.4h, v26.4s
+	WORD $0x4e614b77 // sqxtn2 v23.8h, v27.4s
+	WORD $0x4e7f0ed6 // sqadd v22.8h, v22.8h, v31.8h
+	WORD $0x4e7f0ef7 // sqadd v23.8h, v23.8h, v31.8h
+	WORD $0x0e214ad6 // sqxtn v22.8b, v22.8h
+	WORD $0x4e214af6 // sqxtn2 v22.16b, v23.8h
+	WORD $0x4e3d66d6 // smax v22.16b, v22.16b, v29.16b
+	WORD $0x4e3e6ed6 // smin v22.16b, v22.16b, v30.16b
+	VST1.P [V22.B16], (R0)(R16)
+	SUBS $1, R15
+	BNE dwbfppx
+	ADD $16, R22
+	ADD $16, R23
+	ADD $16, R24
+	ADD $16, R25
+	ADD $256, R11
+	SUBS $1, R21
+	BNE dwbfp
+	RET
+
 // func widen16(dst *int16, src *int8, n int)
 TEXT ·widen16(SB), NOSPLIT, $0-24
 	MOVD dst+0(FP), R0

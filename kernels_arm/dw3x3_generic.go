@@ -60,6 +60,42 @@ func dw3x3Block(out *int8, r0, r1, r2 *int16, w *int16, p *int32, hdr *int32, n 
 	}
 }
 
+// dw3x3bGeneric is the pure-Go twin of dw3x3b: dw3x3Block on int8 rows and weights, summed in int32.
+func dw3x3bGeneric(out *int8, r0, r1, r2 *int8, w *int8, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int, nb int) {
+	span := ((n-1)*s+2)*cin + 16*nb
+	rows := [3][]int8{unsafe.Slice(r0, span), unsafe.Slice(r1, span), unsafe.Slice(r2, span)}
+	W := unsafe.Slice(w, 9*16*nb)
+	P := unsafe.Slice(p, dwParams*nb)
+	H := unsafe.Slice(hdr, 3)
+	O := unsafe.Slice(out, (n-1)*cout+16*nb)
+	for b := 0; b < nb; b++ {
+		for x := 0; x < n; x++ {
+			var acc [16]int32
+			copy(acc[:], P[dwParams*b:dwParams*b+16]) // the bias
+			for t := 0; t < 9; t++ {
+				o := (s*x+t%3)*cin + 16*b
+				in := rows[t/3][o : o+16]
+				wt := W[(9*b+t)*16 : (9*b+t)*16+16]
+				for ch := range acc {
+					acc[ch] += int32(in[ch]) * int32(wt[ch])
+				}
+			}
+			for ch, v := range acc {
+				q := P[dwParams*b:]
+				if flags&flagFP32 != 0 {
+					O[x*cout+16*b+ch] = requantFP32(v, math.Float32frombits(uint32(q[16+ch])), H[0], H[1], H[2])
+					continue
+				}
+				lsh := 0
+				if flags&flagLSH != 0 {
+					lsh = int(q[48+ch])
+				}
+				O[x*cout+16*b+ch] = requant(v, q[16+ch], lsh, int(-q[32+ch]), H[0], H[1], H[2])
+			}
+		}
+	}
+}
+
 // widen16Generic is the pure-Go twin of widen16.
 func widen16Generic(dst *int16, src *int8, n int) {
 	D, S := unsafe.Slice(dst, 16*n), unsafe.Slice(src, 16*n)

@@ -6,6 +6,10 @@ func dw3x3(out *int8, r0, r1, r2 *int16, w *int16, p *int32, hdr *int32, n int, 
 	dw3x3Generic(out, r0, r1, r2, w, p, hdr, n, cin, s, cout, flags, nb)
 }
 
+func dw3x3b(out *int8, r0, r1, r2 *int8, w *int8, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int, nb int) {
+	dw3x3bGeneric(out, r0, r1, r2, w, p, hdr, n, cin, s, cout, flags, nb)
+}
+
 func widen16(dst *int16, src *int8, n int) { widen16Generic(dst, src, n) }
 
 func dwdot(out *int8, r0, r1, r2 *int8, w *int8, p *int32, hdr *int32, n int, cout int, flags int, nb int) {

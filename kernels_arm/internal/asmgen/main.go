@@ -962,10 +962,27 @@ func packA4Rot(g *gen, rot bool) {
 // input rows (widened once per row by widen16). Weights (w - wz, int16) of tap t in V(2t) (channels 0-7) and
 // V(2t+1) (8-15); accumulators V24-V27; input V18-V19 / V20-V21 alternating; V28 output zero point,
 // V29/V30 activation min/max.
-func dw3x3(g *gen) {
-	g.text("dw3x3", "dw3x3(out *int8, r0, r1, r2 *int16, w *int16, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int, nb int)", 104)
+func dw3x3(g *gen) { dw3x3Gen(g, false) }
+
+// dw3x3b emits dw3x3 for int8 input rows and int8 weights (w - wz in [-127, 127]): per 16 channels,
+// two taps are multiplied and summed in int16 (SMULL/SMULL2 + SMLAL/SMLAL2 .8h: 8 MACs per multiply,
+// twice dw3x3's 4) and the int16 sums added to the int32 accumulators (SADDW/SADDW2); the ninth tap
+// alone. Exact: |x*w| <= 128*127 = 16256, so a sum of two products is at most 32512 < 32767.
+// Weights of tap t in V(t) (16 channels), input taps V9-V17, int16 sums V18-V19 / V20-V21
+// alternating; accumulators, parameters and epilogue as dw3x3.
+func dw3x3b(g *gen) { dw3x3Gen(g, true) }
+
+// dw3x3Gen emits dw3x3 (b8 false) or dw3x3b (b8 true).
+func dw3x3Gen(g *gen, b8 bool) {
+	name, elem, pfx := "dw3x3", "int16", "dw"
+	if b8 {
+		name, elem, pfx = "dw3x3b", "int8", "dwb"
+	}
+	g.text(name, fmt.Sprintf("%s(out *int8, r0, r1, r2 *%s, w *%s, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int, nb int)", name, elem, elem), 104)
 	g.p("MOVD cin+64(FP), R19")
-	g.p("LSL $1, R19") // bytes per input pixel
+	if !b8 {
+		g.p("LSL $1, R19") // bytes per input pixel
+	}
 	g.p("MOVD s+72(FP), R20")
 	g.p("MUL R19, R20, R20")
 	g.comment("block bases: out R22, rows R23-R25; weights R10, parameters R11; nb in R21")
@@ -986,14 +1003,18 @@ func dw3x3(g *gen) {
 	g.p("MOVD flags+88(FP), R17")
 	g.p("MOVD nb+96(FP), R21")
 	g.p("MOVD out+0(FP), R22") // after the header constants, which use R22
-	g.p("TBNZ $3, R17, dwfp")
-	g.p("TBNZ $2, R17, dwfast")
-	g.p("TBNZ $0, R17, dwlsh")
-	nextBlock := func(pfx string) { // the next 16 channels: 16 bytes of output, 32 of each row
+	g.p("TBNZ $3, R17, %sfp", pfx)
+	g.p("TBNZ $2, R17, %sfast", pfx)
+	g.p("TBNZ $0, R17, %slsh", pfx)
+	rowStep := 32
+	if b8 {
+		rowStep = 16
+	}
+	nextBlock := func(pfx string) { // the next 16 channels: 16 bytes of output, 16 channels of each row
 		g.p("ADD $16, R22")
-		g.p("ADD $32, R23")
-		g.p("ADD $32, R24")
-		g.p("ADD $32, R25")
+		g.p("ADD $%d, R23", rowStep)
+		g.p("ADD $%d, R24", rowStep)
+		g.p("ADD $%d, R25", rowStep)
 		g.p("ADD $256, R11")
 		g.p("SUBS $1, R21")
 		g.p("BNE %s", pfx)
@@ -1029,10 +1050,16 @@ func dw3x3(g *gen) {
 			g.p("ADD R19, R%d, R%d", base, base+1)
 			g.p("ADD R19, R%d, R%d", base+1, base+2)
 		}
-		for i := 0; i < 4; i++ {
-			g.p("VLD1.P 64(R10), %s", vlist(4*i, 4, "H8"))
+		if b8 {
+			g.p("VLD1.P 64(R10), %s", vlist(0, 4, "B16"))
+			g.p("VLD1.P 64(R10), %s", vlist(4, 4, "B16"))
+			g.p("VLD1.P 16(R10), [V8.B16]")
+		} else {
+			for i := 0; i < 4; i++ {
+				g.p("VLD1.P 64(R10), %s", vlist(4*i, 4, "H8"))
+			}
+			g.p("VLD1.P 32(R10), [V16.H8, V17.H8]")
 		}
-		g.p("VLD1.P 32(R10), [V16.H8, V17.H8]")
 		g.p("ADD $64, R11, R12")
 		g.p("ADD $128, R11, R13")
 		g.p("ADD $192, R11, R14")
@@ -1040,13 +1067,34 @@ func dw3x3(g *gen) {
 		g.p("MOVD R22, R0")
 		g.label(pfx + "px")
 		g.p("VLD1 (R11), %s", vlist(24, 4, "S4"))
-		for t := 0; t < 9; t++ {
-			b := 18 + 2*(t%2)
-			g.p("VLD1.P (R%d)(R20), [V%d.H8, V%d.H8]", 1+t, b, b+1)
-			g.w(smlal4S(24, b, 2*t, false))
-			g.w(smlal4S(25, b, 2*t, true))
-			g.w(smlal4S(26, b+1, 2*t+1, false))
-			g.w(smlal4S(27, b+1, 2*t+1, true))
+		if b8 {
+			// taps (0,1), (2,3), (4,5), (6,7) summed in int16, then tap 8 alone
+			for k, t := 0, 0; t < 9; k, t = k+1, t+2 {
+				h := 18 + 2*(k%2)
+				g.p("VLD1.P (R%d)(R20), [V%d.B16]", 1+t, 9+t)
+				if t+1 < 9 {
+					g.p("VLD1.P (R%d)(R20), [V%d.B16]", 2+t, 10+t)
+				}
+				g.w(smull8H(h, 9+t, t, false))
+				g.w(smull8H(h+1, 9+t, t, true))
+				if t+1 < 9 {
+					g.w(smlal8H(h, 10+t, t+1, false))
+					g.w(smlal8H(h+1, 10+t, t+1, true))
+				}
+				g.w(saddw4S(24, 24, h, false))
+				g.w(saddw4S(25, 25, h, true))
+				g.w(saddw4S(26, 26, h+1, false))
+				g.w(saddw4S(27, 27, h+1, true))
+			}
+		} else {
+			for t := 0; t < 9; t++ {
+				b := 18 + 2*(t%2)
+				g.p("VLD1.P (R%d)(R20), [V%d.H8, V%d.H8]", 1+t, b, b+1)
+				g.w(smlal4S(24, b, 2*t, false))
+				g.w(smlal4S(25, b, 2*t, true))
+				g.w(smlal4S(26, b+1, 2*t+1, false))
+				g.w(smlal4S(27, b+1, 2*t+1, true))
+			}
 		}
 		if lsh {
 			g.p("VLD1 (R14), %s", vlist(18, 4, "S4"))
@@ -1093,10 +1141,10 @@ func dw3x3(g *gen) {
 		}
 		narrowStore(pfx, false)
 	}
-	body("dwloop", false, false, false)
-	body("dwlsh", true, false, false)
-	body("dwfast", false, true, false)
-	body("dwfp", false, false, true)
+	body(pfx+"loop", false, false, false)
+	body(pfx+"lsh", true, false, false)
+	body(pfx+"fast", false, true, false)
+	body(pfx+"fp", false, false, true)
 }
 
 // dwdot emits the SDOT depthwise 3x3 kernel (fp32 requantization) for nb consecutive 16-channel
@@ -1562,7 +1610,7 @@ func main() {
 				func(g *gen) { gemmSDOT(g, 4, true) }, func(g *gen) { gemmMLAL(g, 4, true) }, gemmSDOT6P,
 			}},
 		{"pack_arm64.s", "A-panel packing for the GEMM kernels; the modeGather row gather.", []func(*gen){packA4, packA4R, gatherA4, gatherRun}},
-		{"dw3x3_arm64.s", "Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening; the SDOT form and its row preparation.", []func(*gen){dw3x3, widen16, dwdot, dwdot2, dwprep, dwprep4}},
+		{"dw3x3_arm64.s", "Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening; the SDOT form and its row preparation.", []func(*gen){dw3x3, dw3x3b, widen16, dwdot, dwdot2, dwprep, dwprep4}},
 		{"add_arm64.s", "Elementwise int8 addition: TFLite's requantization (addInt8) and XNNPACK's (addXNNPACK).", []func(*gen){add, addX}},
 		{"pool_arm64.s", "Per-channel sums for average pooling.", []func(*gen){pool}},
 	}
