@@ -511,51 +511,51 @@ dwblooppx:
 	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
 	VLD1.P (R1)(R20), [V9.B16]
 	VLD1.P (R2)(R20), [V10.B16]
-	WORD $0x0e20c132 // smull v18.8h, v9.8b, v0.8b
-	WORD $0x4e20c133 // smull2 v19.8h, v9.16b, v0.16b
-	WORD $0x0e218152 // smlal v18.8h, v10.8b, v1.8b
-	WORD $0x4e218153 // smlal2 v19.8h, v10.16b, v1.16b
-	WORD $0x0e721318 // saddw v24.4s, v24.4s, v18.4h
-	WORD $0x4e721339 // saddw2 v25.4s, v25.4s, v18.8h
-	WORD $0x0e73135a // saddw v26.4s, v26.4s, v19.4h
-	WORD $0x4e73137b // saddw2 v27.4s, v27.4s, v19.8h
 	VLD1.P (R3)(R20), [V11.B16]
 	VLD1.P (R4)(R20), [V12.B16]
-	WORD $0x0e22c174 // smull v20.8h, v11.8b, v2.8b
-	WORD $0x4e22c175 // smull2 v21.8h, v11.16b, v2.16b
-	WORD $0x0e238194 // smlal v20.8h, v12.8b, v3.8b
-	WORD $0x4e238195 // smlal2 v21.8h, v12.16b, v3.16b
-	WORD $0x0e741318 // saddw v24.4s, v24.4s, v20.4h
-	WORD $0x4e741339 // saddw2 v25.4s, v25.4s, v20.8h
-	WORD $0x0e75135a // saddw v26.4s, v26.4s, v21.4h
-	WORD $0x4e75137b // saddw2 v27.4s, v27.4s, v21.8h
 	VLD1.P (R5)(R20), [V13.B16]
 	VLD1.P (R6)(R20), [V14.B16]
-	WORD $0x0e24c1b2 // smull v18.8h, v13.8b, v4.8b
-	WORD $0x4e24c1b3 // smull2 v19.8h, v13.16b, v4.16b
-	WORD $0x0e2581d2 // smlal v18.8h, v14.8b, v5.8b
-	WORD $0x4e2581d3 // smlal2 v19.8h, v14.16b, v5.16b
-	WORD $0x0e721318 // saddw v24.4s, v24.4s, v18.4h
-	WORD $0x4e721339 // saddw2 v25.4s, v25.4s, v18.8h
-	WORD $0x0e73135a // saddw v26.4s, v26.4s, v19.4h
-	WORD $0x4e73137b // saddw2 v27.4s, v27.4s, v19.8h
 	VLD1.P (R7)(R20), [V15.B16]
 	VLD1.P (R8)(R20), [V16.B16]
-	WORD $0x0e26c1f4 // smull v20.8h, v15.8b, v6.8b
-	WORD $0x4e26c1f5 // smull2 v21.8h, v15.16b, v6.16b
-	WORD $0x0e278214 // smlal v20.8h, v16.8b, v7.8b
-	WORD $0x4e278215 // smlal2 v21.8h, v16.16b, v7.16b
-	WORD $0x0e741318 // saddw v24.4s, v24.4s, v20.4h
-	WORD $0x4e741339 // saddw2 v25.4s, v25.4s, v20.8h
-	WORD $0x0e75135a // saddw v26.4s, v26.4s, v21.4h
-	WORD $0x4e75137b // saddw2 v27.4s, v27.4s, v21.8h
 	VLD1.P (R9)(R20), [V17.B16]
-	WORD $0x0e28c232 // smull v18.8h, v17.8b, v8.8b
-	WORD $0x4e28c233 // smull2 v19.8h, v17.16b, v8.16b
-	WORD $0x0e721318 // saddw v24.4s, v24.4s, v18.4h
-	WORD $0x4e721339 // saddw2 v25.4s, v25.4s, v18.8h
-	WORD $0x0e73135a // saddw v26.4s, v26.4s, v19.4h
-	WORD $0x4e73137b // saddw2 v27.4s, v27.4s, v19.8h
+	WORD $0x4e20c132 // smull2 v18.8h, v9.16b, v0.16b
+	WORD $0x0e20c129 // smull v9.8h, v9.8b, v0.8b
+	WORD $0x0e218149 // smlal v9.8h, v10.8b, v1.8b
+	WORD $0x4e218152 // smlal2 v18.8h, v10.16b, v1.16b
+	WORD $0x4e22c173 // smull2 v19.8h, v11.16b, v2.16b
+	WORD $0x0e22c16b // smull v11.8h, v11.8b, v2.8b
+	WORD $0x0e23818b // smlal v11.8h, v12.8b, v3.8b
+	WORD $0x4e238193 // smlal2 v19.8h, v12.16b, v3.16b
+	WORD $0x4e24c1b4 // smull2 v20.8h, v13.16b, v4.16b
+	WORD $0x0e24c1ad // smull v13.8h, v13.8b, v4.8b
+	WORD $0x0e2581cd // smlal v13.8h, v14.8b, v5.8b
+	WORD $0x4e2581d4 // smlal2 v20.8h, v14.16b, v5.16b
+	WORD $0x4e26c1f5 // smull2 v21.8h, v15.16b, v6.16b
+	WORD $0x0e26c1ef // smull v15.8h, v15.8b, v6.8b
+	WORD $0x0e27820f // smlal v15.8h, v16.8b, v7.8b
+	WORD $0x4e278215 // smlal2 v21.8h, v16.16b, v7.16b
+	WORD $0x4e28c236 // smull2 v22.8h, v17.16b, v8.16b
+	WORD $0x0e28c231 // smull v17.8h, v17.8b, v8.8b
+	WORD $0x0e6b012a // saddl v10.4s, v9.4h, v11.4h
+	WORD $0x4e6b012c // saddl2 v12.4s, v9.8h, v11.8h
+	WORD $0x0e73024e // saddl v14.4s, v18.4h, v19.4h
+	WORD $0x4e730250 // saddl2 v16.4s, v18.8h, v19.8h
+	WORD $0x0e6f01a9 // saddl v9.4s, v13.4h, v15.4h
+	WORD $0x4e6f01ab // saddl2 v11.4s, v13.8h, v15.8h
+	WORD $0x0e750292 // saddl v18.4s, v20.4h, v21.4h
+	WORD $0x4e750293 // saddl2 v19.4s, v20.8h, v21.8h
+	WORD $0x0e711318 // saddw v24.4s, v24.4s, v17.4h
+	WORD $0x4e711339 // saddw2 v25.4s, v25.4s, v17.8h
+	WORD $0x0e76135a // saddw v26.4s, v26.4s, v22.4h
+	WORD $0x4e76137b // saddw2 v27.4s, v27.4s, v22.8h
+	VADD V9.S4, V10.S4, V10.S4
+	VADD V11.S4, V12.S4, V12.S4
+	VADD V18.S4, V14.S4, V14.S4
+	VADD V19.S4, V16.S4, V16.S4
+	VADD V10.S4, V24.S4, V24.S4
+	VADD V12.S4, V25.S4, V25.S4
+	VADD V14.S4, V26.S4, V26.S4
+	VADD V16.S4, V27.S4, V27.S4
 	VLD1 (R12), [V18.S4, V19.S4, V20.S4, V21.S4]
 	WORD $0x6eb2b718 // sqrdmulh v24.4s, v24.4s, v18.4s
 	WORD $0x6eb3b739 // sqrdmulh v25.4s, v25.4s, v19.4s
@@ -620,51 +620,51 @@ dwblshpx:
 	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
 	VLD1.P (R1)(R20), [V9.B16]
 	VLD1.P (R2)(R20), [V10.B16]
-	WORD $0x0e20c132 // smull v18.8h, v9.8b, v0.8b
-	WORD $0x4e20c133 // smull2 v19.8h, v9.16b, v0.16b
-	WORD $0x0e218152 // smlal v18.8h, v10.8b, v1.8b
-	WORD $0x4e218153 // smlal2 v19.8h, v10.16b, v1.16b
-	WORD $0x0e721318 // saddw v24.4s, v24.4s, v18.4h
-	WORD $0x4e721339 // saddw2 v25.4s, v25.4s, v18.8h
-	WORD $0x0e73135a // saddw v26.4s, v26.4s, v19.4h
-	WORD $0x4e73137b // saddw2 v27.4s, v27.4s, v19.8h
 	VLD1.P (R3)(R20), [V11.B16]
 	VLD1.P (R4)(R20), [V12.B16]
-	WORD $0x0e22c174 // smull v20.8h, v11.8b, v2.8b
-	WORD $0x4e22c175 // smull2 v21.8h, v11.16b, v2.16b
-	WORD $0x0e238194 // smlal v20.8h, v12.8b, v3.8b
-	WORD $0x4e238195 // smlal2 v21.8h, v12.16b, v3.16b
-	WORD $0x0e741318 // saddw v24.4s, v24.4s, v20.4h
-	WORD $0x4e741339 // saddw2 v25.4s, v25.4s, v20.8h
-	WORD $0x0e75135a // saddw v26.4s, v26.4s, v21.4h
-	WORD $0x4e75137b // saddw2 v27.4s, v27.4s, v21.8h
 	VLD1.P (R5)(R20), [V13.B16]
 	VLD1.P (R6)(R20), [V14.B16]
-	WORD $0x0e24c1b2 // smull v18.8h, v13.8b, v4.8b
-	WORD $0x4e24c1b3 // smull2 v19.8h, v13.16b, v4.16b
-	WORD $0x0e2581d2 // smlal v18.8h, v14.8b, v5.8b
-	WORD $0x4e2581d3 // smlal2 v19.8h, v14.16b, v5.16b
-	WORD $0x0e721318 // saddw v24.4s, v24.4s, v18.4h
-	WORD $0x4e721339 // saddw2 v25.4s, v25.4s, v18.8h
-	WORD $0x0e73135a // saddw v26.4s, v26.4s, v19.4h
-	WORD $0x4e73137b // saddw2 v27.4s, v27.4s, v19.8h
 	VLD1.P (R7)(R20), [V15.B16]
 	VLD1.P (R8)(R20), [V16.B16]
-	WORD $0x0e26c1f4 // smull v20.8h, v15.8b, v6.8b
-	WORD $0x4e26c1f5 // smull2 v21.8h, v15.16b, v6.16b
-	WORD $0x0e278214 // smlal v20.8h, v16.8b, v7.8b
-	WORD $0x4e278215 // smlal2 v21.8h, v16.16b, v7.16b
-	WORD $0x0e741318 // saddw v24.4s, v24.4s, v20.4h
-	WORD $0x4e741339 // saddw2 v25.4s, v25.4s, v20.8h
-	WORD $0x0e75135a // saddw v26.4s, v26.4s, v21.4h
-	WORD $0x4e75137b // saddw2 v27.4s, v27.4s, v21.8h
 	VLD1.P (R9)(R20), [V17.B16]
-	WORD $0x0e28c232 // smull v18.8h, v17.8b, v8.8b
-	WORD $0x4e28c233 // smull2 v19.8h, v17.16b, v8.16b
-	WORD $0x0e721318 // saddw v24.4s, v24.4s, v18.4h
-	WORD $0x4e721339 // saddw2 v25.4s, v25.4s, v18.8h
-	WORD $0x0e73135a // saddw v26.4s, v26.4s, v19.4h
-	WORD $0x4e73137b // saddw2 v27.4s, v27.4s, v19.8h
+	WORD $0x4e20c132 // smull2 v18.8h, v9.16b, v0.16b
+	WORD $0x0e20c129 // smull v9.8h, v9.8b, v0.8b
+	WORD $0x0e218149 // smlal v9.8h, v10.8b, v1.8b
+	WORD $0x4e218152 // smlal2 v18.8h, v10.16b, v1.16b
+	WORD $0x4e22c173 // smull2 v19.8h, v11.16b, v2.16b
+	WORD $0x0e22c16b // smull v11.8h, v11.8b, v2.8b
+	WORD $0x0e23818b // smlal v11.8h, v12.8b, v3.8b
+	WORD $0x4e238193 // smlal2 v19.8h, v12.16b, v3.16b
+	WORD $0x4e24c1b4 // smull2 v20.8h, v13.16b, v4.16b
+	WORD $0x0e24c1ad // smull v13.8h, v13.8b, v4.8b
+	WORD $0x0e2581cd // smlal v13.8h, v14.8b, v5.8b
+	WORD $0x4e2581d4 // smlal2 v20.8h, v14.16b, v5.16b
+	WORD $0x4e26c1f5 // smull2 v21.8h, v15.16b, v6.16b
+	WORD $0x0e26c1ef // smull v15.8h, v15.8b, v6.8b
+	WORD $0x0e27820f // smlal v15.8h, v16.8b, v7.8b
+	WORD $0x4e278215 // smlal2 v21.8h, v16.16b, v7.16b
+	WORD $0x4e28c236 // smull2 v22.8h, v17.16b, v8.16b
+	WORD $0x0e28c231 // smull v17.8h, v17.8b, v8.8b
+	WORD $0x0e6b012a // saddl v10.4s, v9.4h, v11.4h
+	WORD $0x4e6b012c // saddl2 v12.4s, v9.8h, v11.8h
+	WORD $0x0e73024e // saddl v14.4s, v18.4h, v19.4h
+	WORD $0x4e730250 // saddl2 v16.4s, v18.8h, v19.8h
+	WORD $0x0e6f01a9 // saddl v9.4s, v13.4h, v15.4h
+	WORD $0x4e6f01ab // saddl2 v11.4s, v13.8h, v15.8h
+	WORD $0x0e750292 // saddl v18.4s, v20.4h, v21.4h
+	WORD $0x4e750293 // saddl2 v19.4s, v20.8h, v21.8h
+	WORD $0x0e711318 // saddw v24.4s, v24.4s, v17.4h
+	WORD $0x4e711339 // saddw2 v25.4s, v25.4s, v17.8h
+	WORD $0x0e76135a // saddw v26.4s, v26.4s, v22.4h
+	WORD $0x4e76137b // saddw2 v27.4s, v27.4s, v22.8h
+	VADD V9.S4, V10.S4, V10.S4
+	VADD V11.S4, V12.S4, V12.S4
+	VADD V18.S4, V14.S4, V14.S4
+	VADD V19.S4, V16.S4, V16.S4
+	VADD V10.S4, V24.S4, V24.S4
+	VADD V12.S4, V25.S4, V25.S4
+	VADD V14.S4, V26.S4, V26.S4
+	VADD V16.S4, V27.S4, V27.S4
 	VLD1 (R14), [V18.S4, V19.S4, V20.S4, V21.S4]
 	WORD $0x4eb24718 // sshl v24.4s, v24.4s, v18.4s
 	WORD $0x4eb34739 // sshl v25.4s, v25.4s, v19.4s
@@ -734,51 +734,51 @@ dwbfastpx:
 	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
 	VLD1.P (R1)(R20), [V9.B16]
 	VLD1.P (R2)(R20), [V10.B16]
-	WORD $0x0e20c132 // smull v18.8h, v9.8b, v0.8b
-	WORD $0x4e20c133 // smull2 v19.8h, v9.16b, v0.16b
-	WORD $0x0e218152 // smlal v18.8h, v10.8b, v1.8b
-	WORD $0x4e218153 // smlal2 v19.8h, v10.16b, v1.16b
-	WORD $0x0e721318 // saddw v24.4s, v24.4s, v18.4h
-	WORD $0x4e721339 // saddw2 v25.4s, v25.4s, v18.8h
-	WORD $0x0e73135a // saddw v26.4s, v26.4s, v19.4h
-	WORD $0x4e73137b // saddw2 v27.4s, v27.4s, v19.8h
 	VLD1.P (R3)(R20), [V11.B16]
 	VLD1.P (R4)(R20), [V12.B16]
-	WORD $0x0e22c174 // smull v20.8h, v11.8b, v2.8b
-	WORD $0x4e22c175 // smull2 v21.8h, v11.16b, v2.16b
-	WORD $0x0e238194 // smlal v20.8h, v12.8b, v3.8b
-	WORD $0x4e238195 // smlal2 v21.8h, v12.16b, v3.16b
-	WORD $0x0e741318 // saddw v24.4s, v24.4s, v20.4h
-	WORD $0x4e741339 // saddw2 v25.4s, v25.4s, v20.8h
-	WORD $0x0e75135a // saddw v26.4s, v26.4s, v21.4h
-	WORD $0x4e75137b // saddw2 v27.4s, v27.4s, v21.8h
 	VLD1.P (R5)(R20), [V13.B16]
 	VLD1.P (R6)(R20), [V14.B16]
-	WORD $0x0e24c1b2 // smull v18.8h, v13.8b, v4.8b
-	WORD $0x4e24c1b3 // smull2 v19.8h, v13.16b, v4.16b
-	WORD $0x0e2581d2 // smlal v18.8h, v14.8b, v5.8b
-	WORD $0x4e2581d3 // smlal2 v19.8h, v14.16b, v5.16b
-	WORD $0x0e721318 // saddw v24.4s, v24.4s, v18.4h
-	WORD $0x4e721339 // saddw2 v25.4s, v25.4s, v18.8h
-	WORD $0x0e73135a // saddw v26.4s, v26.4s, v19.4h
-	WORD $0x4e73137b // saddw2 v27.4s, v27.4s, v19.8h
 	VLD1.P (R7)(R20), [V15.B16]
 	VLD1.P (R8)(R20), [V16.B16]
-	WORD $0x0e26c1f4 // smull v20.8h, v15.8b, v6.8b
-	WORD $0x4e26c1f5 // smull2 v21.8h, v15.16b, v6.16b
-	WORD $0x0e278214 // smlal v20.8h, v16.8b, v7.8b
-	WORD $0x4e278215 // smlal2 v21.8h, v16.16b, v7.16b
-	WORD $0x0e741318 // saddw v24.4s, v24.4s, v20.4h
-	WORD $0x4e741339 // saddw2 v25.4s, v25.4s, v20.8h
-	WORD $0x0e75135a // saddw v26.4s, v26.4s, v21.4h
-	WORD $0x4e75137b // saddw2 v27.4s, v27.4s, v21.8h
 	VLD1.P (R9)(R20), [V17.B16]
-	WORD $0x0e28c232 // smull v18.8h, v17.8b, v8.8b
-	WORD $0x4e28c233 // smull2 v19.8h, v17.16b, v8.16b
-	WORD $0x0e721318 // saddw v24.4s, v24.4s, v18.4h
-	WORD $0x4e721339 // saddw2 v25.4s, v25.4s, v18.8h
-	WORD $0x0e73135a // saddw v26.4s, v26.4s, v19.4h
-	WORD $0x4e73137b // saddw2 v27.4s, v27.4s, v19.8h
+	WORD $0x4e20c132 // smull2 v18.8h, v9.16b, v0.16b
+	WORD $0x0e20c129 // smull v9.8h, v9.8b, v0.8b
+	WORD $0x0e218149 // smlal v9.8h, v10.8b, v1.8b
+	WORD $0x4e218152 // smlal2 v18.8h, v10.16b, v1.16b
+	WORD $0x4e22c173 // smull2 v19.8h, v11.16b, v2.16b
+	WORD $0x0e22c16b // smull v11.8h, v11.8b, v2.8b
+	WORD $0x0e23818b // smlal v11.8h, v12.8b, v3.8b
+	WORD $0x4e238193 // smlal2 v19.8h, v12.16b, v3.16b
+	WORD $0x4e24c1b4 // smull2 v20.8h, v13.16b, v4.16b
+	WORD $0x0e24c1ad // smull v13.8h, v13.8b, v4.8b
+	WORD $0x0e2581cd // smlal v13.8h, v14.8b, v5.8b
+	WORD $0x4e2581d4 // smlal2 v20.8h, v14.16b, v5.16b
+	WORD $0x4e26c1f5 // smull2 v21.8h, v15.16b, v6.16b
+	WORD $0x0e26c1ef // smull v15.8h, v15.8b, v6.8b
+	WORD $0x0e27820f // smlal v15.8h, v16.8b, v7.8b
+	WORD $0x4e278215 // smlal2 v21.8h, v16.16b, v7.16b
+	WORD $0x4e28c236 // smull2 v22.8h, v17.16b, v8.16b
+	WORD $0x0e28c231 // smull v17.8h, v17.8b, v8.8b
+	WORD $0x0e6b012a // saddl v10.4s, v9.4h, v11.4h
+	WORD $0x4e6b012c // saddl2 v12.4s, v9.8h, v11.8h
+	WORD $0x0e73024e // saddl v14.4s, v18.4h, v19.4h
+	WORD $0x4e730250 // saddl2 v16.4s, v18.8h, v19.8h
+	WORD $0x0e6f01a9 // saddl v9.4s, v13.4h, v15.4h
+	WORD $0x4e6f01ab // saddl2 v11.4s, v13.8h, v15.8h
+	WORD $0x0e750292 // saddl v18.4s, v20.4h, v21.4h
+	WORD $0x4e750293 // saddl2 v19.4s, v20.8h, v21.8h
+	WORD $0x0e711318 // saddw v24.4s, v24.4s, v17.4h
+	WORD $0x4e711339 // saddw2 v25.4s, v25.4s, v17.8h
+	WORD $0x0e76135a // saddw v26.4s, v26.4s, v22.4h
+	WORD $0x4e76137b // saddw2 v27.4s, v27.4s, v22.8h
+	VADD V9.S4, V10.S4, V10.S4
+	VADD V11.S4, V12.S4, V12.S4
+	VADD V18.S4, V14.S4, V14.S4
+	VADD V19.S4, V16.S4, V16.S4
+	VADD V10.S4, V24.S4, V24.S4
+	VADD V12.S4, V25.S4, V25.S4
+	VADD V14.S4, V26.S4, V26.S4
+	VADD V16.S4, V27.S4, V27.S4
 	VLD1 (R12), [V18.S4, V19.S4, V20.S4, V21.S4]
 	WORD $0x6eb2b718 // sqrdmulh v24.4s, v24.4s, v18.4s
 	WORD $0x6eb3b739 // sqrdmulh v25.4s, v25.4s, v19.4s
@@ -837,51 +837,51 @@ dwbfppx:
 	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
 	VLD1.P (R1)(R20), [V9.B16]
 	VLD1.P (R2)(R20), [V10.B16]
-	WORD $0x0e20c132 // smull v18.8h, v9.8b, v0.8b
-	WORD $0x4e20c133 // smull2 v19.8h, v9.16b, v0.16b
-	WORD $0x0e218152 // smlal v18.8h, v10.8b, v1.8b
-	WORD $0x4e218153 // smlal2 v19.8h, v10.16b, v1.16b
-	WORD $0x0e721318 // saddw v24.4s, v24.4s, v18.4h
-	WORD $0x4e721339 // saddw2 v25.4s, v25.4s, v18.8h
-	WORD $0x0e73135a // saddw v26.4s, v26.4s, v19.4h
-	WORD $0x4e73137b // saddw2 v27.4s, v27.4s, v19.8h
 	VLD1.P (R3)(R20), [V11.B16]
 	VLD1.P (R4)(R20), [V12.B16]
-	WORD $0x0e22c174 // smull v20.8h, v11.8b, v2.8b
-	WORD $0x4e22c175 // smull2 v21.8h, v11.16b, v2.16b
-	WORD $0x0e238194 // smlal v20.8h, v12.8b, v3.8b
-	WORD $0x4e238195 // smlal2 v21.8h, v12.16b, v3.16b
-	WORD $0x0e741318 // saddw v24.4s, v24.4s, v20.4h
-	WORD $0x4e741339 // saddw2 v25.4s, v25.4s, v20.8h
-	WORD $0x0e75135a // saddw v26.4s, v26.4s, v21.4h
-	WORD $0x4e75137b // saddw2 v27.4s, v27.4s, v21.8h
 	VLD1.P (R5)(R20), [V13.B16]
 	VLD1.P (R6)(R20), [V14.B16]
-	WORD $0x0e24c1b2 // smull v18.8h, v13.8b, v4.8b
-	WORD $0x4e24c1b3 // smull2 v19.8h, v13.16b, v4.16b
-	WORD $0x0e2581d2 // smlal v18.8h, v14.8b, v5.8b
-	WORD $0x4e2581d3 // smlal2 v19.8h, v14.16b, v5.16b
-	WORD $0x0e721318 // saddw v24.4s, v24.4s, v18.4h
-	WORD $0x4e721339 // saddw2 v25.4s, v25.4s, v18.8h
-	WORD $0x0e73135a // saddw v26.4s, v26.4s, v19.4h
-	WORD $0x4e73137b // saddw2 v27.4s, v27.4s, v19.8h
 	VLD1.P (R7)(R20), [V15.B16]
 	VLD1.P (R8)(R20), [V16.B16]
-	WORD $0x0e26c1f4 // smull v20.8h, v15.8b, v6.8b
-	WORD $0x4e26c1f5 // smull2 v21.8h, v15.16b, v6.16b
-	WORD $0x0e278214 // smlal v20.8h, v16.8b, v7.8b
-	WORD $0x4e278215 // smlal2 v21.8h, v16.16b, v7.16b
-	WORD $0x0e741318 // saddw v24.4s, v24.4s, v20.4h
-	WORD $0x4e741339 // saddw2 v25.4s, v25.4s, v20.8h
-	WORD $0x0e75135a // saddw v26.4s, v26.4s, v21.4h
-	WORD $0x4e75137b // saddw2 v27.4s, v27.4s, v21.8h
 	VLD1.P (R9)(R20), [V17.B16]
-	WORD $0x0e28c232 // smull v18.8h, v17.8b, v8.8b
-	WORD $0x4e28c233 // smull2 v19.8h, v17.16b, v8.16b
-	WORD $0x0e721318 // saddw v24.4s, v24.4s, v18.4h
-	WORD $0x4e721339 // saddw2 v25.4s, v25.4s, v18.8h
-	WORD $0x0e73135a // saddw v26.4s, v26.4s, v19.4h
-	WORD $0x4e73137b // saddw2 v27.4s, v27.4s, v19.8h
+	WORD $0x4e20c132 // smull2 v18.8h, v9.16b, v0.16b
+	WORD $0x0e20c129 // smull v9.8h, v9.8b, v0.8b
+	WORD $0x0e218149 // smlal v9.8h, v10.8b, v1.8b
+	WORD $0x4e218152 // smlal2 v18.8h, v10.16b, v1.16b
+	WORD $0x4e22c173 // smull2 v19.8h, v11.16b, v2.16b
+	WORD $0x0e22c16b // smull v11.8h, v11.8b, v2.8b
+	WORD $0x0e23818b // smlal v11.8h, v12.8b, v3.8b
+	WORD $0x4e238193 // smlal2 v19.8h, v12.16b, v3.16b
+	WORD $0x4e24c1b4 // smull2 v20.8h, v13.16b, v4.16b
+	WORD $0x0e24c1ad // smull v13.8h, v13.8b, v4.8b
+	WORD $0x0e2581cd // smlal v13.8h, v14.8b, v5.8b
+	WORD $0x4e2581d4 // smlal2 v20.8h, v14.16b, v5.16b
+	WORD $0x4e26c1f5 // smull2 v21.8h, v15.16b, v6.16b
+	WORD $0x0e26c1ef // smull v15.8h, v15.8b, v6.8b
+	WORD $0x0e27820f // smlal v15.8h, v16.8b, v7.8b
+	WORD $0x4e278215 // smlal2 v21.8h, v16.16b, v7.16b
+	WORD $0x4e28c236 // smull2 v22.8h, v17.16b, v8.16b
+	WORD $0x0e28c231 // smull v17.8h, v17.8b, v8.8b
+	WORD $0x0e6b012a // saddl v10.4s, v9.4h, v11.4h
+	WORD $0x4e6b012c // saddl2 v12.4s, v9.8h, v11.8h
+	WORD $0x0e73024e // saddl v14.4s, v18.4h, v19.4h
+	WORD $0x4e730250 // saddl2 v16.4s, v18.8h, v19.8h
+	WORD $0x0e6f01a9 // saddl v9.4s, v13.4h, v15.4h
+	WORD $0x4e6f01ab // saddl2 v11.4s, v13.8h, v15.8h
+	WORD $0x0e750292 // saddl v18.4s, v20.4h, v21.4h
+	WORD $0x4e750293 // saddl2 v19.4s, v20.8h, v21.8h
+	WORD $0x0e711318 // saddw v24.4s, v24.4s, v17.4h
+	WORD $0x4e711339 // saddw2 v25.4s, v25.4s, v17.8h
+	WORD $0x0e76135a // saddw v26.4s, v26.4s, v22.4h
+	WORD $0x4e76137b // saddw2 v27.4s, v27.4s, v22.8h
+	VADD V9.S4, V10.S4, V10.S4
+	VADD V11.S4, V12.S4, V12.S4
+	VADD V18.S4, V14.S4, V14.S4
+	VADD V19.S4, V16.S4, V16.S4
+	VADD V10.S4, V24.S4, V24.S4
+	VADD V12.S4, V25.S4, V25.S4
+	VADD V14.S4, V26.S4, V26.S4
+	VADD V16.S4, V27.S4, V27.S4
 	VLD1 (R12), [V18.S4, V19.S4, V20.S4, V21.S4]
 	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
 	WORD $0x4e21db39 // scvtf v25.4s, v25.4s

@@ -107,6 +107,14 @@ func saddw8H(d, n, m int, second bool) insn {
 	return mk(threeDiff(0, 0, 0, 0b0001, d, n, m), "saddw v%d.8h, v%d.8h, v%d.8b", d, n, m)
 }
 
+// saddl vd.4s, vn.4h, vm.4h (second: saddl2 vd.4s, vn.8h, vm.8h).
+func saddl4S(d, n, m int, second bool) insn {
+	if second {
+		return mk(threeDiff(1, 0, 1, 0b0000, d, n, m), "saddl2 v%d.4s, v%d.8h, v%d.8h", d, n, m)
+	}
+	return mk(threeDiff(0, 0, 1, 0b0000, d, n, m), "saddl v%d.4s, v%d.4h, v%d.4h", d, n, m)
+}
+
 // saddw vd.4s, vn.4s, vm.4h (second: saddw2 vd.4s, vn.4s, vm.8h).
 func saddw4S(d, n, m int, second bool) insn {
 	if second {

@@ -966,10 +966,10 @@ func dw3x3(g *gen) { dw3x3Gen(g, false) }
 
 // dw3x3b emits dw3x3 for int8 input rows and int8 weights (w - wz in [-127, 127]): per 16 channels,
 // two taps are multiplied and summed in int16 (SMULL/SMULL2 + SMLAL/SMLAL2 .8h: 8 MACs per multiply,
-// twice dw3x3's 4) and the int16 sums added to the int32 accumulators (SADDW/SADDW2); the ninth tap
-// alone. Exact: |x*w| <= 128*127 = 16256, so a sum of two products is at most 32512 < 32767.
-// Weights of tap t in V(t) (16 channels), input taps V9-V17, int16 sums V18-V19 / V20-V21
-// alternating; accumulators, parameters and epilogue as dw3x3.
+// twice dw3x3's 4) and the int16 sums widened into the int32 accumulators (SADDL/SADDW, ADD); the
+// ninth tap alone. Exact: |x*w| <= 128*127 = 16256, so a sum of two products is at most 32512 < 32767.
+// Weights of tap t in V(t) (16 channels), input taps V9-V17 (then the sums: see the loop);
+// accumulators, parameters and epilogue as dw3x3.
 func dw3x3b(g *gen) { dw3x3Gen(g, true) }
 
 // dw3x3Gen emits dw3x3 (b8 false) or dw3x3b (b8 true).
@@ -1068,23 +1068,39 @@ func dw3x3Gen(g *gen, b8 bool) {
 		g.label(pfx + "px")
 		g.p("VLD1 (R11), %s", vlist(24, 4, "S4"))
 		if b8 {
-			// taps (0,1), (2,3), (4,5), (6,7) summed in int16, then tap 8 alone
-			for k, t := 0, 0; t < 9; k, t = k+1, t+2 {
-				h := 18 + 2*(k%2)
+			// All nine loads first (the in-order A53 then never waits on one), then the int16 sums
+			// of taps (0,1), (2,3), (4,5), (6,7) and tap 8 alone: channels 0-7 in the first tap's
+			// register V(9+t), 8-15 in V18-V22 (SMULL2 before SMULL, which overwrites its source);
+			// then a tree: SADDL of two sums into int32 (V10, V12, V14, V16 and V9, V11, V18, V19),
+			// the ninth tap by SADDW into the accumulators, and the ADDs.
+			for t := 0; t < 9; t++ {
 				g.p("VLD1.P (R%d)(R20), [V%d.B16]", 1+t, 9+t)
+			}
+			for k, t := 0, 0; t < 9; k, t = k+1, t+2 {
+				g.w(smull8H(18+k, 9+t, t, true))
+				g.w(smull8H(9+t, 9+t, t, false))
 				if t+1 < 9 {
-					g.p("VLD1.P (R%d)(R20), [V%d.B16]", 2+t, 10+t)
+					g.w(smlal8H(9+t, 10+t, t+1, false))
+					g.w(smlal8H(18+k, 10+t, t+1, true))
 				}
-				g.w(smull8H(h, 9+t, t, false))
-				g.w(smull8H(h+1, 9+t, t, true))
-				if t+1 < 9 {
-					g.w(smlal8H(h, 10+t, t+1, false))
-					g.w(smlal8H(h+1, 10+t, t+1, true))
-				}
-				g.w(saddw4S(24, 24, h, false))
-				g.w(saddw4S(25, 25, h, true))
-				g.w(saddw4S(26, 26, h+1, false))
-				g.w(saddw4S(27, 27, h+1, true))
+			}
+			g.w(saddl4S(10, 9, 11, false))
+			g.w(saddl4S(12, 9, 11, true))
+			g.w(saddl4S(14, 18, 19, false))
+			g.w(saddl4S(16, 18, 19, true))
+			g.w(saddl4S(9, 13, 15, false))
+			g.w(saddl4S(11, 13, 15, true))
+			g.w(saddl4S(18, 20, 21, false))
+			g.w(saddl4S(19, 20, 21, true))
+			g.w(saddw4S(24, 24, 17, false))
+			g.w(saddw4S(25, 25, 17, true))
+			g.w(saddw4S(26, 26, 22, false))
+			g.w(saddw4S(27, 27, 22, true))
+			for _, q := range [][2]int{{10, 9}, {12, 11}, {14, 18}, {16, 19}} {
+				g.p("VADD V%d.S4, V%d.S4, V%d.S4", q[1], q[0], q[0])
+			}
+			for i, q := range []int{10, 12, 14, 16} {
+				g.p("VADD V%d.S4, V%d.S4, V%d.S4", q, 24+i, 24+i)
 			}
 		} else {
 			for t := 0; t < 9; t++ {
