@@ -19,6 +19,7 @@ import (
 //	EDGEINFER_INSN=conv1x1:2:0:1     the same with fp32 requantization (args: weight zero point, fp32)
 //	EDGEINFER_INSN=dw3x3:2           Depthwise 3x3 stride 1, 112x112x32, SAME padding
 //	EDGEINFER_INSN=dw3x3:2:0:1       the same with fp32 requantization
+//	EDGEINFER_INSN=dw3x3:2:0:1:1     the same with weights in [-127, 127] (TFLite int8: dw3x3b on neon)
 //
 // The kernel path is the one init chose (QEMU_CPU, GODEBUG=cpu.asimddp=off).
 func TestInsnHarness(t *testing.T) {
@@ -99,6 +100,11 @@ func TestInsnHarness(t *testing.T) {
 		if arg(3, 0) != 0 {
 			p.Mult, p.Shift, p.Scale = nil, nil, fp32Scales(32)
 		}
+		if arg(4, 0) != 0 { // symmetric int8 weights, as TFLite's int8 models have
+			for i, w := range p.Weights {
+				p.Weights[i] = max(w, -127)
+			}
+		}
 		d, err := NewDepthwise(p)
 		if err != nil {
 			t.Fatal(err)
@@ -107,7 +113,7 @@ func TestInsnHarness(t *testing.T) {
 		for i := 0; i < reps; i++ {
 			d.Run(dst, src, scratch, 0, 112)
 		}
-		t.Logf("dw3x3 path %s fp32 %v: %d runs, %d MACs each", d.Path(), p.Scale != nil, reps, 112*112*32*9)
+		t.Logf("dw3x3 path %s int8 form %v fp32 %v: %d runs, %d MACs each", d.Path(), d.b8, p.Scale != nil, reps, 112*112*32*9)
 	default:
 		t.Fatalf("unknown workload %q", f[0])
 	}
