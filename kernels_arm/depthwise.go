@@ -28,7 +28,10 @@ type DepthwiseParams struct {
 // Depthwise is a depthwise convolution prepared for one instruction path. The 3x3 stride 1 and
 // stride 2 convolutions with multiplier 1 and no dilation run the dw3x3 kernel on three padded input
 // rows, widened to int16 once per input row (a ring of three rows in scratch) with the padding
-// filled in, so the kernel has no per-pixel branches; the others run a plain Go loop. On the sdot
+// filled in, so the kernel has no per-pixel branches; the others run a plain Go loop. When every
+// w - wz is in [-127, 127] (TFLite's symmetric int8 weights), the assembly paths run dw3x3b instead:
+// the rows are copied as int8 into a ring of three, and two taps' int8 products are summed in int16
+// (exact: see dw3x3b), twice the MACs per multiply of dw3x3. On the sdot
 // path, with fp32 requantization, they run dwdot (dwdot2 for two output rows at stride 1, without
 // weight zero point) instead, on rows prepared by dwprep (four SDOTs per kernel row and 16 channels,
 // eight with a weight zero point).
