@@ -1,0 +1,251 @@
+package graph
+
+import (
+	"runtime"
+	"sync"
+	"weak"
+)
+
+// convInto computes an NCHW convolution into out, already shaped [N, M, OH, OW]: depthwise
+// convolutions (one input channel per group) by a direct loop, all others per image and group as
+// im2col followed by sgemm (a 1x1 stride-1 unpadded convolution reads its input as the GEMM operand
+// directly). The weights are packed once and kept in n (nil: packed on each call); s holds the
+// reusable buffers: nothing is allocated once they have grown and the weights are packed.
+func convInto(n *Node, x, wt *Tensor, bias []float32, out *Tensor, ws [2]window, group int, s *gemmScratch) {
+	N, C, H, W := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	M, CG, KH, KW := wt.Shape[0], wt.Shape[1], wt.Shape[2], wt.Shape[3]
+	if CG == 1 {
+		convDepthwise(x, wt, bias, out, ws)
+		return
+	}
+	P := ws[0].out * ws[1].out
+	MG := M / group
+	K := CG * KH * KW
+	tr := gemmTransposed(MG, P)
+	var pk *convPack
+	if n != nil {
+		pk = n.convPacked(wt.Data, MG, K, group, tr)
+	}
+	pointwise := KH == 1 && KW == 1 && ws[0].stride == 1 && ws[1].stride == 1 &&
+		ws[0].padBegin == 0 && ws[0].padEnd == 0 && ws[1].padBegin == 0 && ws[1].padEnd == 0
+	for b := range N {
+		for g := range group {
+			xg := x.Data[(b*C+g*CG)*H*W : (b*C+(g+1)*CG)*H*W]
+			col := mat{xg, P, 1}
+			if !pointwise {
+				s.col = grow(s.col, K*P)
+				im2col(s.col, xg, CG, H, W, KH, KW, ws)
+				col = mat{s.col, P, 1}
+			}
+			o := mat{out.Data[(b*M+g*MG)*P : (b*M+(g+1)*MG)*P], P, 1}
+			wg := mat{wt.Data[g*MG*K : (g+1)*MG*K], K, 1}
+			switch {
+			case pk == nil:
+				sgemm(MG, P, K, wg, col, o, s)
+			case tr:
+				sgemmPacked(P, MG, K, col.t(), wg.t(), o.t(), nil, pk.groups[g], s)
+			default:
+				sgemmPacked(MG, P, K, wg, col, o, pk.groups[g], nil, s)
+			}
+			if bias != nil {
+				od := o.data
+				for m := range MG {
+					bv := bias[g*MG+m]
+					for i := range od[m*P : (m+1)*P] {
+						od[m*P+i] += bv
+					}
+				}
+			}
+		}
+	}
+}
+
+// convPack is a Conv's weights packed for sgemmPacked, one operand per group: A (MG×K) or, when
+// the product is computed transposed, B (K×MG).
+type convPack struct {
+	w          []float32 // the weights it was packed from
+	group      int
+	transposed bool
+	groups     []*packed
+}
+
+// convPacks holds each Conv node's packed weights, keyed by a weak pointer to the node so that an
+// entry goes when its node does (graphs are built and dropped freely, as quantize's searches do).
+// Keeping the packs beside the graph rather than in Node leaves Node a plain, copyable value.
+var convPacks sync.Map // weak.Pointer[Node] → *convPack
+
+// convPacked returns n's packed weights w (MG×K per group), packing them on first use or when the
+// weights (their backing array) or the orientation changed: replace an initializer to change
+// weights, an in-place change of its values is not seen. Concurrent Runs may both pack; either
+// result is the same.
+func (n *Node) convPacked(w []float32, MG, K, group int, transposed bool) *convPack {
+	key := weak.Make(n)
+	v, found := convPacks.Load(key)
+	if p, _ := v.(*convPack); p != nil && len(p.w) == len(w) && len(w) > 0 && &p.w[0] == &w[0] &&
+		p.group == group && p.transposed == transposed {
+		return p
+	}
+	p := &convPack{w: w, group: group, transposed: transposed, groups: make([]*packed, group)}
+	for g := range group {
+		wg := mat{w[g*MG*K : (g+1)*MG*K], K, 1}
+		if transposed {
+			p.groups[g] = packAll(wg.t(), K, MG, false)
+		} else {
+			p.groups[g] = packAll(wg, MG, K, true)
+		}
+	}
+	convPacks.Store(key, p)
+	if !found {
+		runtime.AddCleanup(n, func(k weak.Pointer[Node]) { convPacks.Delete(k) }, key)
+	}
+	return p
+}
+
+// im2col writes the K×P matrix of input patches of one group (C channels of H×W) to dst: row
+// (c·KH + kh)·KW + kw holds, for each output pixel, the input value its tap (c, kh, kw) reads, or 0
+// where it reads padding. Row order is the weights' (c, kh, kw) order.
+func im2col(dst, x []float32, C, H, W, KH, KW int, ws [2]window) {
+	OH, OW := ws[0].out, ws[1].out
+	P := OH * OW
+	sh, sw := ws[0].stride, ws[1].stride
+	for c := range C {
+		xc := x[c*H*W : (c+1)*H*W]
+		for kh := range KH {
+			for kw := range KW {
+				r := dst[((c*KH+kh)*KW+kw)*P : ((c*KH+kh)*KW+kw+1)*P]
+				off := kw*ws[1].dil - ws[1].padBegin
+				// Valid ow: 0 <= ow*sw + off < W.
+				ow0 := 0
+				if off < 0 {
+					ow0 = min(OW, (-off+sw-1)/sw)
+				}
+				ow1 := OW
+				if lim := W - off; lim <= 0 {
+					ow1 = 0
+				} else if e := (lim + sw - 1) / sw; e < ow1 {
+					ow1 = e
+				}
+				ow1 = max(ow0, ow1)
+				for oh := range OH {
+					row := r[oh*OW : (oh+1)*OW]
+					ih := oh*sh - ws[0].padBegin + kh*ws[0].dil
+					if ih < 0 || ih >= H {
+						clear(row)
+						continue
+					}
+					clear(row[:ow0])
+					clear(row[ow1:])
+					xr := xc[ih*W : (ih+1)*W]
+					if sw == 1 {
+						copy(row[ow0:ow1], xr[ow0+off:ow1+off])
+						continue
+					}
+					for ow := ow0; ow < ow1; ow++ {
+						row[ow] = xr[ow*sw+off]
+					}
+				}
+			}
+		}
+	}
+}
+
+// convDepthwise computes a convolution with one input channel per group (depthwise, with any
+// channel multiplier) directly: each output is bias + Σ_{kh, kw} w·x over the taps inside the
+// input, in (kh, kw) order, with the padding tests only on the border columns.
+func convDepthwise(x, wt *Tensor, bias []float32, out *Tensor, ws [2]window) {
+	N, C, H, W := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	M, KH, KW := wt.Shape[0], wt.Shape[2], wt.Shape[3]
+	OH, OW := ws[0].out, ws[1].out
+	MG := M / C
+	sh, sw := ws[0].stride, ws[1].stride
+	dh, dw := ws[0].dil, ws[1].dil
+	ph, pw := ws[0].padBegin, ws[1].padBegin
+	// Columns [lo, hi) read only inside the row: ow*sw - pw >= 0 and ow*sw - pw + (KW-1)*dw < W.
+	lo := min(OW, (pw+sw-1)/sw)
+	hi := lo
+	if last := W - 1 - (KW-1)*dw + pw; last >= 0 {
+		hi = min(OW, last/sw+1)
+	}
+	hi = max(lo, hi)
+	for b := range N {
+		for m := range M {
+			xc := x.Data[(b*C+m/MG)*H*W : (b*C+m/MG+1)*H*W]
+			w := wt.Data[m*KH*KW : (m+1)*KH*KW]
+			plane := out.Data[(b*M+m)*OH*OW : (b*M+m+1)*OH*OW]
+			var bv float32
+			if bias != nil {
+				bv = bias[m]
+			}
+			for oh := range OH {
+				row := plane[oh*OW : (oh+1)*OW]
+				ih0 := oh*sh - ph
+				edge := func(ow int) {
+					acc := bv
+					for kh := range KH {
+						ih := ih0 + kh*dh
+						if ih < 0 || ih >= H {
+							continue
+						}
+						for kw := range KW {
+							iw := ow*sw - pw + kw*dw
+							if iw >= 0 && iw < W {
+								acc += w[kh*KW+kw] * xc[ih*W+iw]
+							}
+						}
+					}
+					row[ow] = acc
+				}
+				for ow := range lo {
+					edge(ow)
+				}
+				for ow := hi; ow < OW; ow++ {
+					edge(ow)
+				}
+				if KW == 3 {
+					depthwiseRow3(row[lo:hi], bv, xc, w, H, W, ih0, KH, dh, sw, lo*sw-pw, dw)
+					continue
+				}
+				for ow := lo; ow < hi; ow++ {
+					acc := bv
+					for kh := range KH {
+						ih := ih0 + kh*dh
+						if ih < 0 || ih >= H {
+							continue
+						}
+						xr := xc[ih*W+ow*sw-pw:]
+						wr := w[kh*KW : (kh+1)*KW]
+						for kw, wv := range wr {
+							acc += wv * xr[kw*dw]
+						}
+					}
+					row[ow] = acc
+				}
+			}
+		}
+	}
+}
+
+// depthwiseRow3 is convDepthwise's interior for three taps across: dst[i] = bias + Σ_kh (w0·x +
+// w1·x + w2·x) over the rows inside the input, the first tap of dst[i] at column iw0 + i*sw.
+func depthwiseRow3(dst []float32, bias float32, xc, w []float32, H, W, ih0, KH, dh, sw, iw0, dw int) {
+	for i := range dst {
+		dst[i] = bias
+	}
+	for kh := range KH {
+		ih := ih0 + kh*dh
+		if ih < 0 || ih >= H {
+			continue
+		}
+		w0, w1, w2 := w[kh*3], w[kh*3+1], w[kh*3+2]
+		xr := xc[ih*W : (ih+1)*W]
+		iw := iw0
+		for i := range dst {
+			acc := dst[i]
+			acc += w0 * xr[iw]
+			acc += w1 * xr[iw+dw]
+			acc += w2 * xr[iw+2*dw]
+			dst[i] = acc
+			iw += sw
+		}
+	}
+}
