@@ -677,20 +677,19 @@ func gemm(n *Node, ins []*Tensor) (*Tensor, error) {
 		}
 		cs = broadcastStrides(c.Shape, out.Shape)
 	}
+	am, bm := mat{a.Data, a.Shape[1], 1}, mat{b.Data, b.Shape[1], 1}
+	if ta {
+		am = am.t()
+	}
+	if tb {
+		bm = bm.t()
+	}
+	s := gemmPool.Get().(*gemmScratch)
+	sgemm(M, N, K, am, bm, mat{out.Data, N, 1}, s)
+	gemmPool.Put(s)
 	for i := range M {
 		for j := range N {
-			var acc float32
-			for k := range K {
-				ia, ib := i*a.Shape[1]+k, k*b.Shape[1]+j
-				if ta {
-					ia = k*a.Shape[1] + i
-				}
-				if tb {
-					ib = j*b.Shape[1] + k
-				}
-				acc += a.Data[ia] * b.Data[ib]
-			}
-			acc *= alpha
+			acc := out.Data[i*N+j] * alpha
 			if c != nil {
 				acc += beta * c.Data[i*cs[0]+j*cs[1]]
 			}
@@ -737,6 +736,8 @@ func matmul(ins []*Tensor) (*Tensor, error) {
 	sa := broadcastStrides(as[:len(as)-2], batch)
 	sb := broadcastStrides(bs[:len(bs)-2], batch)
 	idx := make([]int, len(batch))
+	s := gemmPool.Get().(*gemmScratch)
+	defer gemmPool.Put(s)
 	for p := range ShapeLen(batch) {
 		oa, ob := 0, 0
 		for d := range batch {
@@ -746,15 +747,7 @@ func matmul(ins []*Tensor) (*Tensor, error) {
 		A := a.Data[oa*M*K : (oa+1)*M*K]
 		B := b.Data[ob*K*N : (ob+1)*K*N]
 		O := out.Data[p*M*N : (p+1)*M*N]
-		for i := range M {
-			for j := range N {
-				var acc float32
-				for k := range K {
-					acc += A[i*K+k] * B[k*N+j]
-				}
-				O[i*N+j] = acc
-			}
-		}
+		sgemm(M, N, K, mat{A, K, 1}, mat{B, N, 1}, mat{O, N, 1}, s)
 		for d := len(batch) - 1; d >= 0; d-- {
 			if idx[d]++; idx[d] < batch[d] {
 				break
