@@ -15,7 +15,7 @@ func convInto(n *Node, x, wt *Tensor, bias []float32, out *Tensor, ws [2]window,
 	N, C, H, W := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
 	M, CG, KH, KW := wt.Shape[0], wt.Shape[1], wt.Shape[2], wt.Shape[3]
 	if CG == 1 {
-		convDepthwise(x, wt, bias, out, ws)
+		convDepthwise(x, wt, bias, out, ws, s)
 		return
 	}
 	P := ws[0].out * ws[1].out
@@ -150,9 +150,10 @@ func im2col(dst, x []float32, C, H, W, KH, KW int, ws [2]window) {
 }
 
 // convDepthwise computes a convolution with one input channel per group (depthwise, with any
-// channel multiplier) directly: each output is bias + Σ_{kh, kw} w·x over the taps inside the
-// input, in (kh, kw) order, with the padding tests only on the border columns.
-func convDepthwise(x, wt *Tensor, bias []float32, out *Tensor, ws [2]window) {
+// channel multiplier) directly: each output is bias + Σ_{kh, kw} w·x, in (kh, kw) order. A padded
+// input plane is first copied into s with its zero border, so that the loops need no bounds tests;
+// the padding's taps then add w·0, which changes no sum (only, at most, the sign of a zero).
+func convDepthwise(x, wt *Tensor, bias []float32, out *Tensor, ws [2]window, s *gemmScratch) {
 	N, C, H, W := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
 	M, KH, KW := wt.Shape[0], wt.Shape[2], wt.Shape[3]
 	OH, OW := ws[0].out, ws[1].out
@@ -160,16 +161,28 @@ func convDepthwise(x, wt *Tensor, bias []float32, out *Tensor, ws [2]window) {
 	sh, sw := ws[0].stride, ws[1].stride
 	dh, dw := ws[0].dil, ws[1].dil
 	ph, pw := ws[0].padBegin, ws[1].padBegin
-	// Columns [lo, hi) read only inside the row: ow*sw - pw >= 0 and ow*sw - pw + (KW-1)*dw < W.
-	lo := min(OW, (pw+sw-1)/sw)
-	hi := lo
-	if last := W - 1 - (KW-1)*dw + pw; last >= 0 {
-		hi = min(OW, last/sw+1)
-	}
-	hi = max(lo, hi)
+	// The padded input the windows read: HP×WP from (-ph, -pw).
+	HP := (OH-1)*sh + (KH-1)*dh + 1
+	WP := (OW-1)*sw + (KW-1)*dw + 1
+	direct := ph == 0 && pw == 0 && HP <= H && WP <= W
+	src, stride := []float32(nil), W
 	for b := range N {
 		for m := range M {
 			xc := x.Data[(b*C+m/MG)*H*W : (b*C+m/MG+1)*H*W]
+			switch {
+			case direct:
+				src = xc
+			case m%MG == 0: // a new input channel
+				s.col = grow(s.col, HP*WP)
+				clear(s.col)
+				q0, q1 := pw, min(WP, W+pw)
+				for r := range HP {
+					if ih := r - ph; ih >= 0 && ih < H && q0 < q1 {
+						copy(s.col[r*WP+q0:r*WP+q1], xc[ih*W:ih*W+q1-pw])
+					}
+				}
+				src, stride = s.col, WP
+			}
 			w := wt.Data[m*KH*KW : (m+1)*KH*KW]
 			plane := out.Data[(b*M+m)*OH*OW : (b*M+m+1)*OH*OW]
 			var bv float32
@@ -178,74 +191,41 @@ func convDepthwise(x, wt *Tensor, bias []float32, out *Tensor, ws [2]window) {
 			}
 			for oh := range OH {
 				row := plane[oh*OW : (oh+1)*OW]
-				ih0 := oh*sh - ph
-				edge := func(ow int) {
-					acc := bv
-					for kh := range KH {
-						ih := ih0 + kh*dh
-						if ih < 0 || ih >= H {
-							continue
-						}
-						for kw := range KW {
-							iw := ow*sw - pw + kw*dw
-							if iw >= 0 && iw < W {
-								acc += w[kh*KW+kw] * xc[ih*W+iw]
-							}
-						}
+				for i := range row {
+					row[i] = bv
+				}
+				for kh := range KH {
+					xr := src[(oh*sh+kh*dh)*stride:]
+					if KW == 3 {
+						depthwiseRow3(row, xr, w[kh*3], w[kh*3+1], w[kh*3+2], sw, dw)
+						continue
 					}
-					row[ow] = acc
-				}
-				for ow := range lo {
-					edge(ow)
-				}
-				for ow := hi; ow < OW; ow++ {
-					edge(ow)
-				}
-				if KW == 3 {
-					depthwiseRow3(row[lo:hi], bv, xc, w, H, W, ih0, KH, dh, sw, lo*sw-pw, dw)
-					continue
-				}
-				for ow := lo; ow < hi; ow++ {
-					acc := bv
-					for kh := range KH {
-						ih := ih0 + kh*dh
-						if ih < 0 || ih >= H {
-							continue
-						}
-						xr := xc[ih*W+ow*sw-pw:]
-						wr := w[kh*KW : (kh+1)*KW]
+					wr := w[kh*KW : (kh+1)*KW]
+					for i := range row {
+						acc := row[i]
 						for kw, wv := range wr {
-							acc += wv * xr[kw*dw]
+							acc += wv * xr[i*sw+kw*dw]
 						}
+						row[i] = acc
 					}
-					row[ow] = acc
 				}
 			}
 		}
 	}
 }
 
-// depthwiseRow3 is convDepthwise's interior for three taps across: dst[i] = bias + Σ_kh (w0·x +
-// w1·x + w2·x) over the rows inside the input, the first tap of dst[i] at column iw0 + i*sw.
-func depthwiseRow3(dst []float32, bias float32, xc, w []float32, H, W, ih0, KH, dh, sw, iw0, dw int) {
-	for i := range dst {
-		dst[i] = bias
+// depthwiseRow3 adds one kernel row of three taps to dst: dst[i] += w0·x[i·sw] + w1·x[i·sw+dw] +
+// w2·x[i·sw+2dw], left to right.
+func depthwiseRow3(dst, x []float32, w0, w1, w2 float32, sw, dw int) {
+	if len(dst) == 0 {
+		return
 	}
-	for kh := range KH {
-		ih := ih0 + kh*dh
-		if ih < 0 || ih >= H {
-			continue
-		}
-		w0, w1, w2 := w[kh*3], w[kh*3+1], w[kh*3+2]
-		xr := xc[ih*W : (ih+1)*W]
-		iw := iw0
-		for i := range dst {
-			acc := dst[i]
-			acc += w0 * xr[iw]
-			acc += w1 * xr[iw+dw]
-			acc += w2 * xr[iw+2*dw]
-			dst[i] = acc
-			iw += sw
-		}
+	x = x[:(len(dst)-1)*sw+2*dw+1]
+	for i := range dst {
+		acc := dst[i]
+		acc += w0 * x[i*sw]
+		acc += w1 * x[i*sw+dw]
+		acc += w2 * x[i*sw+2*dw]
+		dst[i] = acc
 	}
 }
