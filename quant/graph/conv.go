@@ -18,47 +18,61 @@ func convInto(n *Node, x, wt *Tensor, bias []float32, out *Tensor, ws [2]window,
 		convDepthwise(x, wt, bias, out, ws, s)
 		return
 	}
-	P := ws[0].out * ws[1].out
+	OH, OW := ws[0].out, ws[1].out
+	P := OH * OW
 	MG := M / group
 	K := CG * KH * KW
-	tr := gemmTransposed(MG, P)
+	pointwise := KH == 1 && KW == 1 && ws[0].stride == 1 && ws[1].stride == 1 &&
+		ws[0].padBegin == 0 && ws[0].padEnd == 0 && ws[1].padBegin == 0 && ws[1].padEnd == 0
+	// im2col goes by chunks of output rows, at most im2colBudget values at a time (at least one row).
+	rows := OH
+	if per := int64(K) * int64(OW); !pointwise && per > 0 && int64(OH)*per > im2colBudget {
+		rows = int(max(1, im2colBudget/per))
+	}
+	tr := gemmTransposed(MG, rows*OW) // every chunk in the orientation of a whole one
 	var pk *convPack
 	if n != nil {
 		pk = n.convPacked(wt.Data, MG, K, group, tr)
 	}
-	pointwise := KH == 1 && KW == 1 && ws[0].stride == 1 && ws[1].stride == 1 &&
-		ws[0].padBegin == 0 && ws[0].padEnd == 0 && ws[1].padBegin == 0 && ws[1].padEnd == 0
 	for b := range N {
 		for g := range group {
 			xg := x.Data[(b*C+g*CG)*H*W : (b*C+(g+1)*CG)*H*W]
-			col := mat{xg, P, 1}
-			if !pointwise {
-				s.col = grow(s.col, K*P)
-				im2col(s.col, xg, CG, H, W, KH, KW, ws)
-				col = mat{s.col, P, 1}
-			}
-			o := mat{out.Data[(b*M+g*MG)*P : (b*M+(g+1)*MG)*P], P, 1}
 			wg := mat{wt.Data[g*MG*K : (g+1)*MG*K], K, 1}
-			switch {
-			case pk == nil:
-				sgemm(MG, P, K, wg, col, o, s)
-			case tr:
-				sgemmPacked(P, MG, K, col.t(), wg.t(), o.t(), nil, pk.groups[g], s)
-			default:
-				sgemmPacked(MG, P, K, wg, col, o, pk.groups[g], nil, s)
-			}
-			if bias != nil {
-				od := o.data
-				for m := range MG {
-					bv := bias[g*MG+m]
-					for i := range od[m*P : (m+1)*P] {
-						od[m*P+i] += bv
+			for oh0 := 0; oh0 < OH; oh0 += rows {
+				oh1 := min(OH, oh0+rows)
+				np := (oh1 - oh0) * OW
+				col := mat{xg, P, 1}
+				if !pointwise {
+					s.col = grow(s.col, K*np)
+					im2col(s.col, xg, CG, H, W, KH, KW, ws, oh0, oh1)
+					col = mat{s.col, np, 1}
+				}
+				base := (b*M+g*MG)*P + oh0*OW
+				o := mat{out.Data[base : (b*M+(g+1)*MG)*P], P, 1}
+				switch {
+				case pk == nil:
+					sgemm(MG, np, K, wg, col, o, s)
+				case tr:
+					sgemmPacked(np, MG, K, col.t(), wg.t(), o.t(), nil, pk.groups[g], s)
+				default:
+					sgemmPacked(MG, np, K, wg, col, o, pk.groups[g], nil, s)
+				}
+				if bias != nil {
+					for m := range MG {
+						bv := bias[g*MG+m]
+						r := o.data[m*P : m*P+np]
+						for i := range r {
+							r[i] += bv
+						}
 					}
 				}
 			}
 		}
 	}
 }
+
+// im2colBudget bounds the im2col buffer (values); a variable so that tests can force the chunks.
+var im2colBudget int64 = 1 << 21
 
 // convPack is a Conv's weights packed for sgemmPacked, one operand per group: A (MG×K) or, when
 // the product is computed transposed, B (K×MG).
@@ -101,12 +115,13 @@ func (n *Node) convPacked(w []float32, MG, K, group int, transposed bool) *convP
 	return p
 }
 
-// im2col writes the K×P matrix of input patches of one group (C channels of H×W) to dst: row
-// (c·KH + kh)·KW + kw holds, for each output pixel, the input value its tap (c, kh, kw) reads, or 0
-// where it reads padding. Row order is the weights' (c, kh, kw) order.
-func im2col(dst, x []float32, C, H, W, KH, KW int, ws [2]window) {
-	OH, OW := ws[0].out, ws[1].out
-	P := OH * OW
+// im2col writes the K×P matrix of input patches of one group (C channels of H×W), for output rows
+// oh0 to oh1 (P = (oh1-oh0)·OW pixels), to dst: row (c·KH + kh)·KW + kw holds, for each output
+// pixel, the input value its tap (c, kh, kw) reads, or 0 where it reads padding. Row order is the
+// weights' (c, kh, kw) order.
+func im2col(dst, x []float32, C, H, W, KH, KW int, ws [2]window, oh0, oh1 int) {
+	OW := ws[1].out
+	P := (oh1 - oh0) * OW
 	sh, sw := ws[0].stride, ws[1].stride
 	for c := range C {
 		xc := x[c*H*W : (c+1)*H*W]
@@ -126,8 +141,8 @@ func im2col(dst, x []float32, C, H, W, KH, KW int, ws [2]window) {
 					ow1 = e
 				}
 				ow1 = max(ow0, ow1)
-				for oh := range OH {
-					row := r[oh*OW : (oh+1)*OW]
+				for oh := oh0; oh < oh1; oh++ {
+					row := r[(oh-oh0)*OW : (oh-oh0+1)*OW]
 					ih := oh*sh - ws[0].padBegin + kh*ws[0].dil
 					if ih < 0 || ih >= H {
 						clear(row)

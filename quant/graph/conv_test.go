@@ -86,7 +86,17 @@ func naiveConv(cc convCase, x, w, bias []float32) (out, abs []float64, oh, ow in
 // twice on one node (the second run uses the packed weights it kept), then with new weights on the
 // same node (they must be repacked).
 func TestConv(t *testing.T) {
-	kernels(t, func(t *testing.T) {
+	kernels(t, testConv)
+	// im2col in chunks of output rows (one row, then three, at a time).
+	defer func(b int64) { im2colBudget = b }(im2colBudget)
+	for _, b := range []int64{1, 3 * 9 * 8 * 48} {
+		im2colBudget = b
+		t.Run(fmt.Sprintf("budget %d", b), testConv)
+	}
+}
+
+func testConv(t *testing.T) {
+	{
 		r := rand.New(rand.NewPCG(3, 3))
 		for _, cc := range convCases() {
 			n := cc.node()
@@ -120,7 +130,7 @@ func TestConv(t *testing.T) {
 				}
 			}
 		}
-	})
+	}
 }
 
 // TestDepthwiseExact: the direct depthwise loop sums in the textbook order (bias, then the taps in
