@@ -212,7 +212,7 @@ func convDepthwise(x, wt *Tensor, bias []float32, out *Tensor, ws [2]window, s *
 				for kh := range KH {
 					xr := src[(oh*sh+kh*dh)*stride:]
 					if KW == 3 {
-						depthwiseRow3(row, xr, w[kh*3], w[kh*3+1], w[kh*3+2], sw, dw)
+						depthwiseRow3(row, xr, w[kh*3:kh*3+3], sw, dw)
 						continue
 					}
 					wr := w[kh*KW : (kh+1)*KW]
@@ -230,13 +230,20 @@ func convDepthwise(x, wt *Tensor, bias []float32, out *Tensor, ws [2]window, s *
 }
 
 // depthwiseRow3 adds one kernel row of three taps to dst: dst[i] += w0·x[i·sw] + w1·x[i·sw+dw] +
-// w2·x[i·sw+2dw], left to right.
-func depthwiseRow3(dst, x []float32, w0, w1, w2 float32, sw, dw int) {
+// w2·x[i·sw+2dw], left to right. With stride 1 the AVX2 kernel takes whole groups of eight (fused
+// multiply-adds: one rounding per tap instead of two), this loop the rest.
+func depthwiseRow3(dst, x []float32, w []float32, sw, dw int) {
 	if len(dst) == 0 {
 		return
 	}
 	x = x[:(len(dst)-1)*sw+2*dw+1]
-	for i := range dst {
+	w0, w1, w2 := w[0], w[1], w[2]
+	i := 0
+	if sw == 1 && useFloatAsm && len(dst) >= 8 {
+		i = len(dst) &^ 7
+		depthwiseRow3Asm(i, &dst[0], &x[0], (*[3]float32)(w), dw)
+	}
+	for ; i < len(dst); i++ {
 		acc := dst[i]
 		acc += w0 * x[i*sw]
 		acc += w1 * x[i*sw+dw]

@@ -134,9 +134,12 @@ func testConv(t *testing.T) {
 }
 
 // TestDepthwiseExact: the direct depthwise loop sums in the textbook order (bias, then the taps in
-// (kh, kw) order), so it equals that loop in float32 bit for bit: the padding's w·0 terms it adds
-// change nothing (the sign of a zero at most, which this data does not produce).
+// (kh, kw) order), so with the Go loops it equals that loop in float32 bit for bit: the padding's
+// w·0 terms it adds change nothing (the sign of a zero at most, which this data does not produce).
+// (The AVX2 row kernel rounds once per tap instead: TestConv and TestDepthwiseRow3 check it.)
 func TestDepthwiseExact(t *testing.T) {
+	defer func(v bool) { useFloatAsm = v }(useFloatAsm)
+	useFloatAsm = false
 	r := rand.New(rand.NewPCG(6, 6))
 	for _, cc := range convCases() {
 		if cc.c/cc.group != 1 {
@@ -201,6 +204,50 @@ func TestConvNoAllocs(t *testing.T) {
 		convInto(n, x, w, bias, out, ws, cc.group, s)
 		if a := testing.AllocsPerRun(5, func() { convInto(n, x, w, bias, out, ws, cc.group, s) }); a != 0 {
 			t.Errorf("%v: %v allocations per convolution", cc, a)
+		}
+	}
+}
+
+// TestDepthwiseRow3: the AVX2 row kernel against the Go loop (the same order; one rounding per tap
+// instead of two: within 2^-22 of the terms' magnitude) on lengths around the vector width, tap
+// spacings 1–3, operands at offsets 0–7, with guard values after dst that must stay untouched.
+func TestDepthwiseRow3(t *testing.T) {
+	if !floatAsmOK {
+		t.Skip("no AVX2/FMA assembly kernel on this CPU or platform")
+	}
+	defer func(v bool) { useFloatAsm = v }(useFloatAsm)
+	r := rand.New(rand.NewPCG(8, 8))
+	for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 31, 64, 100} {
+		for dw := 1; dw <= 3; dw++ {
+			for off := range 8 {
+				x := randFloats(r, off+n+2*dw)[off:]
+				w := randFloats(r, 3)
+				base := randFloats(r, off+n+4)
+				var got, want []float32
+				for _, asm := range []bool{false, true} {
+					useFloatAsm = asm
+					d := append([]float32(nil), base...)
+					depthwiseRow3(d[off:off+n], x, w, 1, dw)
+					if asm {
+						got = d
+					} else {
+						want = d
+					}
+				}
+				for i := range got {
+					if i < off || i >= off+n {
+						if got[i] != base[i] {
+							t.Fatalf("n %d dw %d off %d: guard %d changed", n, dw, off, i)
+						}
+						continue
+					}
+					j := i - off
+					abs := math.Abs(float64(base[i])) + math.Abs(float64(w[0]*x[j])) + math.Abs(float64(w[1]*x[j+dw])) + math.Abs(float64(w[2]*x[j+2*dw]))
+					if math.Abs(float64(got[i]-want[i])) > 0x1p-22*abs {
+						t.Fatalf("n %d dw %d off %d: output %d asm %v, Go %v", n, dw, off, j, got[i], want[i])
+					}
+				}
+			}
 		}
 	}
 }

@@ -6,7 +6,7 @@ package graph
 // sgemmKernelGo.
 func sgemmKernel(kc int, a, b []float32, tile *[gemmMR * gemmNR]float32) {
 	a, b = a[:kc*gemmMR], b[:kc*gemmNR] // the bounds the assembly relies on
-	if useSgemmAsm && kc > 0 {
+	if useFloatAsm && kc > 0 {
 		sgemmKernelAsm(kc, &a[0], &b[0], tile)
 		return
 	}

@@ -11,14 +11,14 @@ import (
 // assembly where the CPU runs it.
 func kernels(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
-	defer func(v bool) { useSgemmAsm = v }(useSgemmAsm)
-	useSgemmAsm = false
+	defer func(v bool) { useFloatAsm = v }(useFloatAsm)
+	useFloatAsm = false
 	t.Run("go", f)
-	if !sgemmAsmOK {
+	if !floatAsmOK {
 		t.Log("no AVX2/FMA assembly kernel on this CPU or platform: only the Go kernel ran")
 		return
 	}
-	useSgemmAsm = true
+	useFloatAsm = true
 	t.Run("asm", f)
 }
 
@@ -48,7 +48,7 @@ func TestSgemmKernel(t *testing.T) {
 			ap, bp := a[off:off+kc*gemmMR], b[off:off+kc*gemmNR]
 			var goTile, asmTile [gemmMR * gemmNR]float32
 			sgemmKernelGo(kc, ap, bp, &goTile)
-			if sgemmAsmOK {
+			if floatAsmOK {
 				sgemmKernelAsm(kc, &ap[0], &bp[0], &asmTile)
 			}
 			for i := range gemmMR {
@@ -62,7 +62,7 @@ func TestSgemmKernel(t *testing.T) {
 					if g := goTile[i*gemmNR+j]; !within(g, want, abs, kc) {
 						t.Fatalf("kc %d off %d: Go tile[%d][%d] = %v, want %v", kc, off, i, j, g, want)
 					}
-					if g := asmTile[i*gemmNR+j]; sgemmAsmOK && !within(g, want, abs, kc) {
+					if g := asmTile[i*gemmNR+j]; floatAsmOK && !within(g, want, abs, kc) {
 						t.Fatalf("kc %d off %d: asm tile[%d][%d] = %v, want %v (Go %v)", kc, off, i, j, g, want, goTile[i*gemmNR+j])
 					}
 				}
@@ -152,7 +152,7 @@ func FuzzSgemmKernel(f *testing.F) {
 	f.Add(uint16(1), uint64(1))
 	f.Add(uint16(257), uint64(7))
 	f.Fuzz(func(t *testing.T, kc16 uint16, seed uint64) {
-		if !sgemmAsmOK {
+		if !floatAsmOK {
 			t.Skip("no assembly kernel on this CPU or platform")
 		}
 		kc := int(kc16%600) + 1
