@@ -123,40 +123,52 @@ func im2col(dst, x []float32, C, H, W, KH, KW int, ws [2]window, oh0, oh1 int) {
 	OW := ws[1].out
 	P := (oh1 - oh0) * OW
 	sh, sw := ws[0].stride, ws[1].stride
-	for c := range C {
-		xc := x[c*H*W : (c+1)*H*W]
-		for kh := range KH {
-			for kw := range KW {
-				r := dst[((c*KH+kh)*KW+kw)*P : ((c*KH+kh)*KW+kw+1)*P]
-				off := kw*ws[1].dil - ws[1].padBegin
-				// Valid ow: 0 <= ow*sw + off < W.
-				ow0 := 0
-				if off < 0 {
-					ow0 = min(OW, (-off+sw-1)/sw)
-				}
-				ow1 := OW
-				if lim := W - off; lim <= 0 {
-					ow1 = 0
-				} else if e := (lim + sw - 1) / sw; e < ow1 {
-					ow1 = e
-				}
-				ow1 = max(ow0, ow1)
-				for oh := oh0; oh < oh1; oh++ {
-					row := r[(oh-oh0)*OW : (oh-oh0+1)*OW]
-					ih := oh*sh - ws[0].padBegin + kh*ws[0].dil
-					if ih < 0 || ih >= H {
+	// The geometry of a tap (kh, kw) and an output row is the same for every channel: work it
+	// out once and walk the channels innermost (convolutions with few output pixels and many
+	// channels would otherwise spend their time here, not on the copies).
+	for kh := range KH {
+		for kw := range KW {
+			off := kw*ws[1].dil - ws[1].padBegin
+			// Valid ow: 0 <= ow*sw + off < W.
+			ow0 := 0
+			if off < 0 {
+				ow0 = min(OW, (-off+sw-1)/sw)
+			}
+			ow1 := OW
+			if lim := W - off; lim <= 0 {
+				ow1 = 0
+			} else if e := (lim + sw - 1) / sw; e < ow1 {
+				ow1 = e
+			}
+			ow1 = max(ow0, ow1)
+			for oh := oh0; oh < oh1; oh++ {
+				ih := oh*sh - ws[0].padBegin + kh*ws[0].dil
+				inside := ih >= 0 && ih < H
+				at := (kh*KW+kw)*P + (oh-oh0)*OW // row (c, kh, kw) of channel c is at + c*KH*KW*P
+				for c := range C {
+					row := dst[at+c*KH*KW*P : at+c*KH*KW*P+OW]
+					if !inside {
 						clear(row)
 						continue
 					}
-					clear(row[:ow0])
-					clear(row[ow1:])
-					xr := xc[ih*W : (ih+1)*W]
-					if sw == 1 {
-						copy(row[ow0:ow1], xr[ow0+off:ow1+off])
-						continue
+					for i := range ow0 {
+						row[i] = 0
 					}
-					for ow := ow0; ow < ow1; ow++ {
-						row[ow] = xr[ow*sw+off]
+					for i := ow1; i < OW; i++ {
+						row[i] = 0
+					}
+					xr := x[c*H*W+ih*W : c*H*W+(ih+1)*W]
+					switch {
+					case sw == 1 && ow1-ow0 >= 16:
+						copy(row[ow0:ow1], xr[ow0+off:ow1+off])
+					case sw == 1:
+						for i := ow0; i < ow1; i++ {
+							row[i] = xr[i+off]
+						}
+					default:
+						for i := ow0; i < ow1; i++ {
+							row[i] = xr[i*sw+off]
+						}
 					}
 				}
 			}
