@@ -37,16 +37,15 @@ type Preprocessor struct {
 	// Geometry for the last frame size and crop rectangle.
 	geo     geoKey
 	xs      []int32   // source columns gathered for each output row
-	wx      []float32 // bilinear: weight of the right neighbour; area: column weights
-	ys      []int32   // nearest: source row; bilinear: rows y0, y1; area: first row and count
-	wy      []float32 // bilinear: weight of the lower row; area: row weights
+	wx      []float32 // area: column weights
+	ys      []int32   // nearest: source row; area: first row and count
+	wy      []float32 // area: row weights
 	xn      []int32   // area: first source column (relative to the crop) and count, per output column
-	rowA    []byte    // gathered RGB rows
-	rowB    []byte
+	rowA    []byte    // gathered RGB row
 	rowAy   int
-	rowBy   int
 	acc     []float32 // area accumulators
 	gathers gatherFunc
+	bil     bilState // the bilinear resize's tables and rows (bilinear.go)
 }
 
 type geoKey struct {
@@ -112,7 +111,7 @@ func NewPreprocessor(typ models.DType, shape []int, q *models.Quant, pp *models.
 			p.lut[c][v] = byte(q)
 		}
 	}
-	p.rowAy, p.rowBy = -1, -1
+	p.rowAy = -1
 	return p, nil
 }
 
@@ -160,19 +159,20 @@ func (p *Preprocessor) FillFrame(dst []byte, f *Frame) error {
 		return p.Fill(dst, img)
 	}
 	r := p.cropRect(f.Width, f.Height)
+	p.gathers = gatherer(f.Format)
+	if p.method == Bilinear {
+		p.bilinear(dst, f, r)
+		return nil
+	}
 	if k := (geoKey{f.Width, f.Height, r}); k != p.geo || p.xs == nil {
 		p.prepare(r)
 		p.geo = k
 	}
-	p.gathers = gatherer(f.Format)
-	p.rowAy, p.rowBy = -1, -1
-	switch p.method {
-	case Nearest:
+	p.rowAy = -1
+	if p.method == Nearest {
 		p.nearest(dst, f)
-	case Area:
+	} else {
 		p.area(dst, f)
-	default:
-		p.bilinear(dst, f)
 	}
 	return nil
 }
@@ -202,7 +202,7 @@ func grow[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-// prepare computes the sampling tables for crop rectangle r.
+// prepare computes the nearest and area sampling tables for crop rectangle r.
 func (p *Preprocessor) prepare(r image.Rectangle) {
 	switch p.method {
 	case Nearest:
@@ -252,46 +252,7 @@ func (p *Preprocessor) prepare(r image.Rectangle) {
 		}
 		p.rowA = grow(p.rowA, 3*r.Dx())
 		p.acc = grow(p.acc, 3*p.w)
-	default:
-		// Half-pixel centres; a neighbour outside the crop is clamped to its edge.
-		p.xs, p.wx = grow(p.xs, 2*p.w), grow(p.wx, p.w)
-		fx := float32(r.Dx()) / float32(p.w)
-		for x := 0; x < p.w; x++ {
-			sx := (float32(x)+0.5)*fx - 0.5
-			x0 := int(math.Floor(float64(sx)))
-			p.wx[x] = sx - float32(x0)
-			x1 := max(min(x0+1, r.Dx()-1), 0)
-			x0 = max(x0, 0)
-			p.xs[2*x], p.xs[2*x+1] = int32(r.Min.X+x0), int32(r.Min.X+x1)
-		}
-		p.ys, p.wy = grow(p.ys, 2*p.h), grow(p.wy, p.h)
-		fy := float32(r.Dy()) / float32(p.h)
-		for y := 0; y < p.h; y++ {
-			sy := (float32(y)+0.5)*fy - 0.5
-			y0 := int(math.Floor(float64(sy)))
-			p.wy[y] = sy - float32(y0)
-			y1 := max(min(y0+1, r.Dy()-1), 0)
-			y0 = max(y0, 0)
-			p.ys[2*y], p.ys[2*y+1] = int32(r.Min.Y+y0), int32(r.Min.Y+y1)
-		}
-		p.rowA, p.rowB = grow(p.rowA, 6*p.w), grow(p.rowB, 6*p.w)
 	}
-}
-
-// row returns the gathered RGB row for source row y, reusing the two rows kept.
-func (p *Preprocessor) row(f *Frame, y int) []byte {
-	switch y {
-	case p.rowAy:
-		return p.rowA
-	case p.rowBy:
-		return p.rowB
-	}
-	// Replace the row not used by the previous output row's other neighbour.
-	p.rowA, p.rowB = p.rowB, p.rowA
-	p.rowAy, p.rowBy = p.rowBy, p.rowAy
-	p.gathers(f, y, p.xs, p.rowA)
-	p.rowAy = y
-	return p.rowA
 }
 
 func (p *Preprocessor) put(d []byte, r, g, b byte) {
@@ -311,31 +272,6 @@ func (p *Preprocessor) nearest(dst []byte, f *Frame) {
 		row := p.rowA[:3*p.w]
 		for x := 0; x < 3*p.w; x += 3 {
 			p.put(out[x:x+3:x+3], row[x], row[x+1], row[x+2])
-		}
-	}
-}
-
-// bilinear interpolates with half-pixel centres, rounding each channel to 8 bits before
-// normalisation (as if the image had been resized first). The products are rounded to float32 one
-// by one (no fused multiply-add), so every architecture gives the same bytes.
-func (p *Preprocessor) bilinear(dst []byte, f *Frame) {
-	for y := 0; y < p.h; y++ {
-		top := p.row(f, int(p.ys[2*y]))
-		bot := p.row(f, int(p.ys[2*y+1]))
-		wy := p.wy[y]
-		out := dst[3*p.w*y : 3*p.w*(y+1)]
-		for x := 0; x < p.w; x++ {
-			wx := p.wx[x]
-			a := top[6*x : 6*x+6 : 6*x+6]
-			c := bot[6*x : 6*x+6 : 6*x+6]
-			var px [3]byte
-			for ch := 0; ch < 3; ch++ {
-				t := float32(float32(a[ch])*(1-wx)) + float32(float32(a[3+ch])*wx)
-				b := float32(float32(c[ch])*(1-wx)) + float32(float32(c[3+ch])*wx)
-				v := float32(float32(t*(1-wy))+float32(b*wy)) + 0.5
-				px[ch] = byte(max(0, min(255, v)))
-			}
-			p.put(out[3*x:3*x+3:3*x+3], px[0], px[1], px[2])
 		}
 	}
 }
