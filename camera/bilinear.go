@@ -1,9 +1,6 @@
 package camera
 
-import (
-	"image"
-	"unsafe"
-)
+import "image"
 
 // The bilinear resize in fixed point, as separable stages that NEON reproduces bit for bit:
 //
@@ -182,6 +179,9 @@ func (g *bilGeom) windows(f *Frame, groups []bilGroup) bool {
 	return true
 }
 
+// useWindows lets tests turn off the windowed path, to compare it with the gathering one.
+var useWindows = true
+
 // bilState is the bilinear resize's per-geometry state: tables, the two horizontal rows kept and
 // the output row's planes.
 type bilState struct {
@@ -212,7 +212,7 @@ func (s *bilState) prepare(p *Preprocessor, f *Frame, r image.Rectangle) {
 		ng := (p.w + 7) / 8
 		s.geom.prepare(r, p.w, p.h)
 		s.groups = grow(s.groups, ng)
-		s.win = s.geom.windows(f, s.groups)
+		s.win = useWindows && s.geom.windows(f, s.groups)
 		s.hA, s.hB = grow(s.hA, 24*ng), grow(s.hB, 24*ng)
 		s.vout = grow(s.vout, 24*ng)
 		s.rgb = grow(s.rgb, 48*ng)
@@ -300,4 +300,28 @@ func (p *Preprocessor) bilinear(dst []byte, f *Frame, r image.Rectangle) {
 	}
 }
 
-var _ = unsafe.Sizeof(bilGroup{}) // the assembly's layout: 80 bytes (checked in the tests)
+// The kernels, dispatched on useNEON.
+
+func hrowYUV(h *uint16, y, u, v *byte, g *bilGroup, n int, k *yuvConsts) {
+	if useNEON {
+		hrowYUVNEON(h, y, u, v, g, n, k)
+		return
+	}
+	hrowYUVGeneric(h, y, u, v, g, n, k)
+}
+
+func vlut(out *byte, top, bot *uint16, n int, wy uint, tab *[256]byte) {
+	if useNEON {
+		vlutNEON(out, top, bot, n, wy, tab)
+		return
+	}
+	vlutGeneric(out, top, bot, n, wy, tab)
+}
+
+func interleave3(dst, src *byte, n int) {
+	if useNEON {
+		interleave3NEON(dst, src, n)
+		return
+	}
+	interleave3Generic(dst, src, n)
+}
