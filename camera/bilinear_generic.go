@@ -91,3 +91,40 @@ func interleave3Generic(dst, src *byte, n int) {
 		}
 	}
 }
+
+// vaccGeneric adds w times each of n bytes of p to acc: acc[i] += w*p[i].
+func vaccGeneric(acc *uint32, p *byte, n int, w uint32) {
+	a, s := unsafe.Slice(acc, n), unsafe.Slice(p, n)
+	for i := range a {
+		a[i] += w * uint32(s[i])
+	}
+}
+
+// rowYUYVGeneric converts 32*n pixels of a YUYV row into R, G, B planes.
+func rowYUYVGeneric(r, g, b, row *byte, n int, k *yuvConsts) {
+	rp, gp, bp := unsafe.Slice(r, 32*n), unsafe.Slice(g, 32*n), unsafe.Slice(b, 32*n)
+	s := unsafe.Slice(row, 64*n)
+	for i := range rp {
+		x := i &^ 1
+		rp[i], gp[i], bp[i] = yuvPixel(k, s[2*i], s[2*x+1], s[2*x+3])
+	}
+}
+
+// rowYU12Generic converts 32*n pixels of planar rows (Y, and U and V at half width).
+func rowYU12Generic(r, g, b, y, u, v *byte, n int, k *yuvConsts) {
+	rp, gp, bp := unsafe.Slice(r, 32*n), unsafe.Slice(g, 32*n), unsafe.Slice(b, 32*n)
+	ys, us, vs := unsafe.Slice(y, 32*n), unsafe.Slice(u, 16*n), unsafe.Slice(v, 16*n)
+	for i := range rp {
+		rp[i], gp[i], bp[i] = yuvPixel(k, ys[i], us[i>>1], vs[i>>1])
+	}
+}
+
+// rowNV12Generic converts 32*n pixels of a Y row and its interleaved U V row.
+func rowNV12Generic(r, g, b, y, uv *byte, n int, k *yuvConsts) {
+	rp, gp, bp := unsafe.Slice(r, 32*n), unsafe.Slice(g, 32*n), unsafe.Slice(b, 32*n)
+	ys, cs := unsafe.Slice(y, 32*n), unsafe.Slice(uv, 32*n)
+	for i := range rp {
+		c := i &^ 1
+		rp[i], gp[i], bp[i] = yuvPixel(k, ys[i], cs[c], cs[c+1])
+	}
+}
