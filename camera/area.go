@@ -161,28 +161,10 @@ func (p *Preprocessor) area(dst []byte, f *Frame, r image.Rectangle) {
 		}
 		yw = yw[n:]
 		out := dst[3*p.w*y : 3*p.w*(y+1)]
-		for oc := 0; oc < 3; oc++ {
-			sc := oc
-			if p.bgr {
-				sc = 2 - oc
-			}
-			hsum(out[oc:], acc[sc*st:(sc+1)*st], s.xf, s.xn, s.xw, s.d, &p.lut[oc])
+		pl := [3]*uint32{&acc[0], &acc[st], &acc[2*st]}
+		if p.bgr {
+			pl[0], pl[2] = pl[2], pl[0]
 		}
-	}
-}
-
-// hsum writes, for each output column x, tab[round(sum of w*acc over the column's footprint / d)]
-// to out[3x].
-func hsum(out []byte, acc []uint32, xf, xn []int32, xw []uint32, d uint64, tab *[256]byte) {
-	d2 := 2 * d
-	for x := range xf {
-		n := int(xn[x])
-		a := acc[xf[x] : int(xf[x])+n]
-		var sum uint64
-		for i, w := range xw[:n] {
-			sum += uint64(w) * uint64(a[i])
-		}
-		xw = xw[n:]
-		out[3*x] = tab[byte((2*sum+d)/d2)]
+		hsum(&out[0], pl[0], pl[1], pl[2], &s.xf[0], &s.xn[0], &s.xw[0], p.w, s.d, &p.lut)
 	}
 }

@@ -24,3 +24,8 @@ func rowYU12NEON(rp, gp, bp, y, u, v *byte, n int, k *yuvConsts)
 //
 //go:noescape
 func rowNV12NEON(rp, gp, bp, y, uv *byte, n int, k *yuvConsts)
+
+// hsumNEON is hsumGeneric (scalar AArch64: the three channels share each weight load).
+//
+//go:noescape
+func hsumNEON(out *byte, rp, gp, bp *uint32, xf, xn *int32, xw *uint32, n int, d uint64, tab *[3][256]byte)

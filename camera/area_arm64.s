@@ -482,3 +482,59 @@ nloop:
 	BNE nloop
 ndone:
 	RET
+
+// func hsumNEON(out *byte, rp, gp, bp *uint32, xf, xn *int32, xw *uint32, n int, d uint64, tab *[3][256]byte)
+//
+// Scalar: each output pixel's three channels share the footprint's column weights, so one weight
+// load serves three multiply-adds into 64-bit sums; then (2S + d) / 2d and the channel's table.
+TEXT ·hsumNEON(SB), NOSPLIT, $0-80
+	MOVD out+0(FP), R0
+	MOVD rp+8(FP), R1
+	MOVD gp+16(FP), R2
+	MOVD bp+24(FP), R3
+	MOVD xf+32(FP), R4
+	MOVD xn+40(FP), R5
+	MOVD xw+48(FP), R6
+	MOVD n+56(FP), R7
+	MOVD d+64(FP), R8
+	MOVD tab+72(FP), R9
+	CBZ R7, sdone
+	ADD R8<<1, ZR, R19 // 2d
+	ADD $256, R9, R20
+	ADD $512, R9, R21
+sloop:
+	MOVW.P 4(R4), R10
+	MOVW.P 4(R5), R11
+	ADD R10<<2, R1, R12
+	ADD R10<<2, R2, R13
+	ADD R10<<2, R3, R14
+	MOVD ZR, R16
+	MOVD ZR, R17
+	MOVD ZR, R22
+tloop:
+	MOVWU.P 4(R6), R23
+	MOVWU.P 4(R12), R24
+	MOVWU.P 4(R13), R25
+	MOVWU.P 4(R14), R15
+	WORD $0x9bb842f0 // umaddl x16, w23, w24, x16
+	WORD $0x9bb946f1 // umaddl x17, w23, w25, x17
+	WORD $0x9baf5af6 // umaddl x22, w23, w15, x22
+	SUBS $1, R11
+	BNE tloop
+	ADD R16<<1, R8, R16
+	ADD R17<<1, R8, R17
+	ADD R22<<1, R8, R22
+	UDIV R19, R16, R16
+	UDIV R19, R17, R17
+	UDIV R19, R22, R22
+	MOVBU (R9)(R16), R16
+	MOVBU (R20)(R17), R17
+	MOVBU (R21)(R22), R22
+	MOVB R16, 0(R0)
+	MOVB R17, 1(R0)
+	MOVB R22, 2(R0)
+	ADD $3, R0
+	SUBS $1, R7
+	BNE sloop
+sdone:
+	RET

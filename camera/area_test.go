@@ -181,3 +181,42 @@ func FuzzArea(f *testing.F) {
 		}
 	})
 }
+
+// The horizontal sums against their twin: real coverage weights for random widths, sums as large
+// as the vertical pass makes them.
+func TestHsumMatchesGeneric(t *testing.T) {
+	needAsm(t)
+	rng := rand.New(rand.NewPCG(38, 39))
+	for it := 0; it < 300; it++ {
+		dx, w := 1+rng.IntN(2000), 1+rng.IntN(300)
+		dy := 1 + rng.IntN(3000)
+		var xw []uint32
+		xf, xn := make([]int32, w+1), make([]int32, w+1)
+		for x := 0; x < w; x++ {
+			var f, n int
+			f, n, xw = coverage(x, w, dx, xw)
+			xf[x], xn[x] = int32(f), int32(n)
+		}
+		xw = append(xw, 0)
+		var planes [3][]uint32
+		for c := range planes {
+			planes[c] = make([]uint32, dx)
+			for i := range planes[c] {
+				planes[c][i] = uint32(rng.IntN(255*dy + 1))
+			}
+		}
+		var tab [3][256]byte
+		for c := range tab {
+			fillRand(rng, tab[c][:])
+		}
+		a, b := make([]byte, 3*w+guard), make([]byte, 3*w+guard)
+		fillRand(rng, a)
+		copy(b, a)
+		d := uint64(dx) * uint64(dy)
+		hsumNEON(&a[0], &planes[0][0], &planes[1][0], &planes[2][0], &xf[0], &xn[0], &xw[0], w, d, &tab)
+		hsumGeneric(&b[0], &planes[0][0], &planes[1][0], &planes[2][0], &xf[0], &xn[0], &xw[0], w, d, &tab)
+		if i := firstDiff(a, b); i >= 0 {
+			t.Fatalf("%d columns to %d, d %d: byte %d is %d from the assembly, %d from Go", dx, w, d, i, a[i], b[i])
+		}
+	}
+}

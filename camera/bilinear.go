@@ -357,3 +357,11 @@ func rowNV12(r, g, b, y, uv *byte, n int, k *yuvConsts) {
 	}
 	rowNV12Generic(r, g, b, y, uv, n, k)
 }
+
+func hsum(out *byte, rp, gp, bp *uint32, xf, xn *int32, xw *uint32, n int, d uint64, tab *[3][256]byte) {
+	if useNEON {
+		hsumNEON(out, rp, gp, bp, xf, xn, xw, n, d, tab)
+		return
+	}
+	hsumGeneric(out, rp, gp, bp, xf, xn, xw, n, d, tab)
+}

@@ -128,3 +128,36 @@ func rowNV12Generic(r, g, b, y, uv *byte, n int, k *yuvConsts) {
 		rp[i], gp[i], bp[i] = yuvPixel(k, ys[i], cs[c], cs[c+1])
 	}
 }
+
+// hsumGeneric writes n output pixels of the area resize: for pixel x and channel c, with the
+// x-th footprint's columns xf[x] to xf[x]+xn[x]-1 of plane c (rp, gp, bp) and their weights
+// taken in order from xw,
+//
+//	S = sum(w * plane[col]); out[3x+c] = tab[c][(2S + d) / 2d]
+func hsumGeneric(out *byte, rp, gp, bp *uint32, xf, xn *int32, xw *uint32, n int, d uint64, tab *[3][256]byte) {
+	if n == 0 {
+		return
+	}
+	fs, ns := unsafe.Slice(xf, n), unsafe.Slice(xn, n)
+	end, taps := 0, 0
+	for x := range ns {
+		end = max(end, int(fs[x]+ns[x]))
+		taps += int(ns[x])
+	}
+	planes := [3][]uint32{unsafe.Slice(rp, end), unsafe.Slice(gp, end), unsafe.Slice(bp, end)}
+	ws, o := unsafe.Slice(xw, taps), unsafe.Slice(out, 3*n)
+	d2 := 2 * d
+	for x := range fs {
+		f, c := int(fs[x]), int(ns[x])
+		w := ws[:c]
+		ws = ws[c:]
+		for ch, pl := range planes {
+			a := pl[f : f+c]
+			var sum uint64
+			for i, wt := range w {
+				sum += uint64(wt) * uint64(a[i])
+			}
+			o[3*x+ch] = tab[ch][byte((2*sum+d)/d2)]
+		}
+	}
+}

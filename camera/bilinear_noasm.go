@@ -23,3 +23,7 @@ func rowYU12NEON(r, g, b, y, u, v *byte, n int, k *yuvConsts) {
 }
 
 func rowNV12NEON(r, g, b, y, uv *byte, n int, k *yuvConsts) { rowNV12Generic(r, g, b, y, uv, n, k) }
+
+func hsumNEON(out *byte, rp, gp, bp *uint32, xf, xn *int32, xw *uint32, n int, d uint64, tab *[3][256]byte) {
+	hsumGeneric(out, rp, gp, bp, xf, xn, xw, n, d, tab)
+}
