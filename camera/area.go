@@ -5,7 +5,7 @@ import "image"
 // The area (box) resize in exact integer arithmetic, as stages NEON runs:
 //
 //  1. each source row of the crop is converted to planar R, G, B bytes (rowYUYV, rowYU12, rowNV12;
-//     other formats through their gatherFunc);
+//     RGB24 and RGBA split by deinterleave; decoded JPEGs through their gatherFunc);
 //  2. the rows under an output row are summed with their integer coverage weights into 32-bit
 //     accumulators per source column (vacc);
 //  3. each output pixel sums the accumulators under it with the columns' coverage weights and
@@ -128,6 +128,12 @@ func (s *areaState) convert(p *Preprocessor, f *Frame, y int) {
 		for i := done; i < s.span; i++ {
 			rp[i], gp[i], bp[i] = yuvPixel(&s.cst, yr[i], ur[step*(i>>1)], vr[step*(i>>1)])
 		}
+	case RGB24, rgba32:
+		bpp := 3
+		if f.Format == rgba32 {
+			bpp = 4
+		}
+		deinterleave(rp[:s.span], gp[:s.span], bp[:s.span], f.Data[y*f.Stride+bpp*s.x0:], bpp)
 	default:
 		p.gathers(f, y, s.xs, s.rgb)
 		for i := 0; i < s.span; i++ {

@@ -16,11 +16,13 @@ import "image"
 // the same bytes. Against the real-valued bilinear interpolation the 8-bit result is within 0.51
 // (0.5 of rounding plus under 0.01 of weight and intermediate rounding), as the tests check.
 //
-// Output columns go in groups of 8 (the last one padded by repeating the last column). For YUV
-// frames whose rows are at least 64 bytes long and whose groups each read within 64 bytes of a
-// row (every downscale up to about 8x), a group gathers its 16 source pixels from three 64-byte
-// windows, one of each plane's row (bilGroup): one NEON table lookup each. Other frames gather the
-// pixels with the format's gatherFunc and mix them in Go.
+// Output columns go in groups of 8 (the last one padded by repeating the last column). For frames
+// whose rows are at least 64 pixels wide and whose groups each read within 64 bytes of a row (every
+// downscale up to about 8x), a group gathers its 16 source pixels from three 64-byte windows, one
+// of each plane's row (bilGroup): one NEON table lookup each. YUV frames are read in place and
+// converted after the gather (hrowYUV); RGB24 and RGBA rows are split into planes first
+// (deinterleave, hrowPlanar). Other frames gather the pixels with the format's gatherFunc and mix
+// them in Go.
 
 // bilGroup describes one group of 8 output columns for a source row: the window starts of the Y, U
 // and V rows (bytes from the row's start), the offsets in the windows of the 16 samples of each
@@ -130,6 +132,8 @@ func yuvCols(f *Frame) (planeCols, bool) {
 			}
 			return 2*(x>>1) + 1
 		}, [3]int{w, n, n}}, true
+	case RGB24, rgba32: // read from the planes the row is split into first
+		return planeCols{func(pl, x int) int { return x }, [3]int{w, w, w}}, true
 	case ycbcr:
 		c := f.ycc
 		x0, y0 := c.Rect.Min.X, c.Rect.Min.Y
@@ -190,6 +194,7 @@ type bilState struct {
 	groups   []bilGroup
 	win      bool // groups hold windows for this frame layout
 	rgb      []byte
+	planes   []byte // an RGB24 or RGBA row split into R, G, B planes of Width bytes
 	hA, hB   []uint16
 	hAy, hBy int
 	vout     []byte
@@ -216,6 +221,9 @@ func (s *bilState) prepare(p *Preprocessor, f *Frame, r image.Rectangle) {
 		s.hA, s.hB = grow(s.hA, 24*ng), grow(s.hB, 24*ng)
 		s.vout = grow(s.vout, 24*ng)
 		s.rgb = grow(s.rgb, 48*ng)
+		if f.Format == RGB24 || f.Format == rgba32 {
+			s.planes = grow(s.planes, 3*f.Width)
+		}
 		s.key = k
 	}
 	s.hAy, s.hBy = -1, -1
@@ -244,6 +252,16 @@ func (s *bilState) hrow(p *Preprocessor, f *Frame, y int) []uint16 {
 	}
 	var yr, ur, vr []byte
 	switch f.Format {
+	case RGB24, rgba32:
+		bpp := 3
+		if f.Format == rgba32 {
+			bpp = 4
+		}
+		w := f.Width
+		rp, gp, bp := s.planes[:w], s.planes[w:2*w], s.planes[2*w:3*w]
+		deinterleave(rp, gp, bp, f.Data[y*f.Stride:y*f.Stride+bpp*w], bpp)
+		hrowPlanar(&s.hA[0], &rp[0], &gp[0], &bp[0], &s.groups[0], len(s.groups))
+		return s.hA
 	case YUYV:
 		yr = f.Data[y*f.Stride : y*f.Stride+2*(f.Width+f.Width%2)]
 		ur, vr = yr, yr
@@ -364,4 +382,34 @@ func hsum(out *byte, rp, gp, bp *uint32, xf, xn *int32, xw *uint32, n int, d uin
 		return
 	}
 	hsumGeneric(out, rp, gp, bp, xf, xn, xw, n, d, tab)
+}
+
+func hrowPlanar(h *uint16, rp, gp, bp *byte, grp *bilGroup, n int) {
+	if useNEON {
+		hrowPlanarNEON(h, rp, gp, bp, grp, n)
+		return
+	}
+	hrowPlanarGeneric(h, rp, gp, bp, grp, n)
+}
+
+// deinterleave splits the pixels of an RGB24 (bpp 3) or RGBA (4) row into R, G, B planes.
+func deinterleave(rp, gp, bp, src []byte, bpp int) {
+	n := len(rp)
+	blocks := n / 16
+	if blocks > 0 {
+		switch {
+		case bpp == 3 && useNEON:
+			deinterleave3NEON(&rp[0], &gp[0], &bp[0], &src[0], blocks)
+		case bpp == 3:
+			deinterleave3Generic(&rp[0], &gp[0], &bp[0], &src[0], blocks)
+		case useNEON:
+			deinterleave4NEON(&rp[0], &gp[0], &bp[0], &src[0], blocks)
+		default:
+			deinterleave4Generic(&rp[0], &gp[0], &bp[0], &src[0], blocks)
+		}
+	}
+	s := src[:bpp*n]
+	for i := 16 * blocks; i < n; i++ {
+		rp[i], gp[i], bp[i] = s[bpp*i], s[bpp*i+1], s[bpp*i+2]
+	}
 }

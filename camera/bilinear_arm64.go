@@ -23,3 +23,19 @@ func vlutNEON(out *byte, top, bot *uint16, n int, wy uint, tab *[256]byte)
 //
 //go:noescape
 func interleave3NEON(dst, src *byte, n int)
+
+// hrowPlanarNEON is hrowPlanarGeneric: hrowYUVNEON's gather and horizontal mix from R, G, B planes,
+// without a conversion.
+//
+//go:noescape
+func hrowPlanarNEON(h *uint16, rp, gp, bp *byte, grp *bilGroup, n int)
+
+// deinterleave3NEON is deinterleave3Generic: r[i], g[i], b[i] = src[3i], src[3i+1], src[3i+2], i < 16*n.
+//
+//go:noescape
+func deinterleave3NEON(rp, gp, bp, src *byte, n int)
+
+// deinterleave4NEON is deinterleave4Generic: r[i], g[i], b[i] = src[4i], src[4i+1], src[4i+2], i < 16*n.
+//
+//go:noescape
+func deinterleave4NEON(rp, gp, bp, src *byte, n int)

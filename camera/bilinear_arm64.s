@@ -220,3 +220,102 @@ iloop:
 	BNE iloop
 idone:
 	RET
+
+// func hrowPlanarNEON(h *uint16, rp, gp, bp *byte, grp *bilGroup, n int)
+TEXT ·hrowPlanarNEON(SB), NOSPLIT, $0-48
+	MOVD h+0(FP), R0
+	MOVD rp+8(FP), R1
+	MOVD gp+16(FP), R2
+	MOVD bp+24(FP), R3
+	MOVD grp+32(FP), R4
+	MOVD n+40(FP), R5
+	CBZ R5, pdone2
+	VEOR V31.B16, V31.B16, V31.B16
+ploop2:
+	MOVWU 0(R4), R7
+	MOVWU 4(R4), R8
+	MOVWU 8(R4), R9
+	ADD R7, R1, R7
+	ADD R8, R2, R8
+	ADD R9, R3, R9
+	VLD1 (R7), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VLD1 (R8), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VLD1 (R9), [V8.B16, V9.B16, V10.B16, V11.B16]
+	ADD $16, R4, R10
+	VLD1 (R10), [V12.B16, V13.B16, V14.B16, V15.B16] // indices R, G, B; weights
+	ADD $80, R4
+	VTBL V12.B16, [V0.B16, V1.B16, V2.B16, V3.B16], V16.B16
+	VTBL V13.B16, [V4.B16, V5.B16, V6.B16, V7.B16], V17.B16
+	VTBL V14.B16, [V8.B16, V9.B16, V10.B16, V11.B16], V18.B16
+	// h = (a*(65536-w) + b*w + 128) >> 8 per channel, a in slots 0-7, b in 8-15, w in V15.
+	VUXTL V16.B8, V0.H8
+	VUXTL2 V16.B16, V1.H8
+	VZIP1 V0.H8, V31.H8, V2.H8
+	VZIP2 V0.H8, V31.H8, V3.H8
+	WORD $0x2e6fa002 // umlsl v2.4s, v0.4h, v15.4h
+	WORD $0x6e6fa003 // umlsl2 v3.4s, v0.8h, v15.8h
+	WORD $0x2e6f8022 // umlal v2.4s, v1.4h, v15.4h
+	WORD $0x6e6f8023 // umlal2 v3.4s, v1.8h, v15.8h
+	WORD $0x0f188c44 // rshrn v4.4h, v2.4s, #8
+	WORD $0x4f188c64 // rshrn2 v4.8h, v3.4s, #8
+	VUXTL V17.B8, V0.H8
+	VUXTL2 V17.B16, V1.H8
+	VZIP1 V0.H8, V31.H8, V2.H8
+	VZIP2 V0.H8, V31.H8, V3.H8
+	WORD $0x2e6fa002 // umlsl v2.4s, v0.4h, v15.4h
+	WORD $0x6e6fa003 // umlsl2 v3.4s, v0.8h, v15.8h
+	WORD $0x2e6f8022 // umlal v2.4s, v1.4h, v15.4h
+	WORD $0x6e6f8023 // umlal2 v3.4s, v1.8h, v15.8h
+	WORD $0x0f188c45 // rshrn v5.4h, v2.4s, #8
+	WORD $0x4f188c65 // rshrn2 v5.8h, v3.4s, #8
+	VUXTL V18.B8, V0.H8
+	VUXTL2 V18.B16, V1.H8
+	VZIP1 V0.H8, V31.H8, V2.H8
+	VZIP2 V0.H8, V31.H8, V3.H8
+	WORD $0x2e6fa002 // umlsl v2.4s, v0.4h, v15.4h
+	WORD $0x6e6fa003 // umlsl2 v3.4s, v0.8h, v15.8h
+	WORD $0x2e6f8022 // umlal v2.4s, v1.4h, v15.4h
+	WORD $0x6e6f8023 // umlal2 v3.4s, v1.8h, v15.8h
+	WORD $0x0f188c46 // rshrn v6.4h, v2.4s, #8
+	WORD $0x4f188c66 // rshrn2 v6.8h, v3.4s, #8
+	VST1.P [V4.B16, V5.B16, V6.B16], 48(R0)
+	SUBS $1, R5
+	BNE ploop2
+pdone2:
+	RET
+
+// func deinterleave3NEON(rp, gp, bp, src *byte, n int)
+TEXT ·deinterleave3NEON(SB), NOSPLIT, $0-40
+	MOVD rp+0(FP), R0
+	MOVD gp+8(FP), R1
+	MOVD bp+16(FP), R2
+	MOVD src+24(FP), R3
+	MOVD n+32(FP), R4
+	CBZ R4, d3done
+d3loop:
+	VLD3.P 48(R3), [V0.B16, V1.B16, V2.B16]
+	VST1.P [V0.B16], 16(R0)
+	VST1.P [V1.B16], 16(R1)
+	VST1.P [V2.B16], 16(R2)
+	SUBS $1, R4
+	BNE d3loop
+d3done:
+	RET
+
+// func deinterleave4NEON(rp, gp, bp, src *byte, n int)
+TEXT ·deinterleave4NEON(SB), NOSPLIT, $0-40
+	MOVD rp+0(FP), R0
+	MOVD gp+8(FP), R1
+	MOVD bp+16(FP), R2
+	MOVD src+24(FP), R3
+	MOVD n+32(FP), R4
+	CBZ R4, d4done
+d4loop:
+	VLD4.P 64(R3), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VST1.P [V0.B16], 16(R0)
+	VST1.P [V1.B16], 16(R1)
+	VST1.P [V2.B16], 16(R2)
+	SUBS $1, R4
+	BNE d4loop
+d4done:
+	RET

@@ -161,3 +161,39 @@ func hsumGeneric(out *byte, rp, gp, bp *uint32, xf, xn *int32, xw *uint32, n int
 		}
 	}
 }
+
+// hrowPlanarGeneric is hrowYUVGeneric without the conversion: the 16 samples of each group are
+// read from the windows of the R, G and B planes.
+func hrowPlanarGeneric(h *uint16, rp, gp, bp *byte, g *bilGroup, n int) {
+	groups := unsafe.Slice(g, n)
+	out := unsafe.Slice(h, 24*n)
+	planes := [3]*byte{rp, gp, bp}
+	for i := range groups {
+		gr := &groups[i]
+		o := out[24*i : 24*i+24 : 24*i+24]
+		for c, pl := range planes {
+			win := unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(pl), gr.base[c])), 64)
+			for j := 0; j < 8; j++ {
+				w := uint32(gr.w[j])
+				a, b := uint32(tbl(win, gr.idx[c][j])), uint32(tbl(win, gr.idx[c][j+8]))
+				o[8*c+j] = uint16((a*(65536-w) + b*w + 128) >> 8)
+			}
+		}
+	}
+}
+
+// deinterleave3Generic splits 16*n pixels of R, G, B bytes into planes.
+func deinterleave3Generic(rp, gp, bp, src *byte, n int) {
+	r, g, b, s := unsafe.Slice(rp, 16*n), unsafe.Slice(gp, 16*n), unsafe.Slice(bp, 16*n), unsafe.Slice(src, 48*n)
+	for i := range r {
+		r[i], g[i], b[i] = s[3*i], s[3*i+1], s[3*i+2]
+	}
+}
+
+// deinterleave4Generic splits 16*n pixels of R, G, B, A bytes into R, G, B planes.
+func deinterleave4Generic(rp, gp, bp, src *byte, n int) {
+	r, g, b, s := unsafe.Slice(rp, 16*n), unsafe.Slice(gp, 16*n), unsafe.Slice(bp, 16*n), unsafe.Slice(src, 64*n)
+	for i := range r {
+		r[i], g[i], b[i] = s[4*i], s[4*i+1], s[4*i+2]
+	}
+}

@@ -27,3 +27,11 @@ func rowNV12NEON(r, g, b, y, uv *byte, n int, k *yuvConsts) { rowNV12Generic(r, 
 func hsumNEON(out *byte, rp, gp, bp *uint32, xf, xn *int32, xw *uint32, n int, d uint64, tab *[3][256]byte) {
 	hsumGeneric(out, rp, gp, bp, xf, xn, xw, n, d, tab)
 }
+
+func hrowPlanarNEON(h *uint16, rp, gp, bp *byte, grp *bilGroup, n int) {
+	hrowPlanarGeneric(h, rp, gp, bp, grp, n)
+}
+
+func deinterleave3NEON(rp, gp, bp, src *byte, n int) { deinterleave3Generic(rp, gp, bp, src, n) }
+
+func deinterleave4NEON(rp, gp, bp, src *byte, n int) { deinterleave4Generic(rp, gp, bp, src, n) }

@@ -285,3 +285,90 @@ func FuzzBilinear(f *testing.F) {
 		}
 	})
 }
+
+func TestHrowPlanarMatchesGeneric(t *testing.T) {
+	needAsm(t)
+	rng := rand.New(rand.NewPCG(41, 42))
+	for it := 0; it < 300; it++ {
+		n := rng.IntN(10)
+		rowLen := 64 + rng.IntN(200)
+		rows := make([][]byte, 3)
+		for i := range rows {
+			rows[i] = make([]byte, rowLen)
+			fillRand(rng, rows[i])
+		}
+		gs := make([]bilGroup, n+1)
+		for i := range gs[:n] {
+			for pl := 0; pl < 3; pl++ {
+				gs[i].base[pl] = int32(rng.IntN(rowLen - 63))
+				for j := range gs[i].idx[pl] {
+					gs[i].idx[pl][j] = uint8(rng.IntN(64))
+				}
+			}
+			for j := range gs[i].w {
+				gs[i].w[j] = uint16(rng.Uint32())
+			}
+		}
+		a, b := make([]uint16, 24*n+guard), make([]uint16, 24*n+guard)
+		for i := range a {
+			a[i] = uint16(i * 5)
+			b[i] = a[i]
+		}
+		hrowPlanarNEON(&a[0], &rows[0][0], &rows[1][0], &rows[2][0], &gs[0], n)
+		hrowPlanarGeneric(&b[0], &rows[0][0], &rows[1][0], &rows[2][0], &gs[0], n)
+		for i := range a {
+			if a[i] != b[i] {
+				t.Fatalf("iteration %d (%d groups): h[%d] is %d from NEON, %d from Go", it, n, i, a[i], b[i])
+			}
+		}
+	}
+}
+
+func TestDeinterleaveMatchesGeneric(t *testing.T) {
+	needAsm(t)
+	rng := rand.New(rand.NewPCG(43, 44))
+	for n := 0; n < 12; n++ {
+		for _, bpp := range []int{3, 4} {
+			src := make([]byte, 16*bpp*n+1)
+			fillRand(rng, src)
+			var out [2][3][]byte
+			for v := range out {
+				for c := range out[v] {
+					out[v][c] = make([]byte, 16*n+guard)
+				}
+			}
+			o, g := &out[0], &out[1]
+			if bpp == 3 {
+				deinterleave3NEON(&o[0][0], &o[1][0], &o[2][0], &src[0], n)
+				deinterleave3Generic(&g[0][0], &g[1][0], &g[2][0], &src[0], n)
+			} else {
+				deinterleave4NEON(&o[0][0], &o[1][0], &o[2][0], &src[0], n)
+				deinterleave4Generic(&g[0][0], &g[1][0], &g[2][0], &src[0], n)
+			}
+			for c := 0; c < 3; c++ {
+				if d := firstDiff(o[c], g[c]); d >= 0 {
+					t.Fatalf("%d bytes a pixel, %d blocks: channel %d byte %d differs", bpp, n, c, d)
+				}
+			}
+		}
+	}
+}
+
+// Images (RGBA, as Fill converts other images to) take the planar paths of both resizes.
+func TestRGBAImagePathsAgree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(45, 46))
+	for it := 0; it < 30; it++ {
+		img := image.NewRGBA(image.Rect(0, 0, 1+rng.IntN(400), 1+rng.IntN(90)))
+		fillRand(rng, img.Pix)
+		ow, oh := 1+rng.IntN(130), 1+rng.IntN(30)
+		for _, method := range []string{Bilinear, Area} {
+			p, _ := NewPreprocessor(models.UInt8, []int{1, oh, ow, 3}, nil, nil, method)
+			name := fmt.Sprintf("RGBA %v to %dx%d %s", img.Rect, ow, oh, method)
+			if method == Bilinear {
+				checkNear(t, name, bilinearBoth(t, name, p, nil, img), refBilinear(img, img.Rect, oh, ow))
+			} else {
+				checkNear(t, name, areaBoth(t, name, p, nil, img), refArea(img, img.Rect, oh, ow))
+			}
+		}
+	}
+}
