@@ -81,7 +81,7 @@ func (s *areaState) prepare(p *Preprocessor, f *Frame, r image.Rectangle) {
 	if f.Format == ycbcr {
 		cs = JPEG
 	}
-	s.cst = matrices[cs].consts()
+	s.cst = matrices[cs].k
 }
 
 // convert fills s.row with frame row y, columns x0 to x0+span, as R, G, B planes.
@@ -94,6 +94,7 @@ func (s *areaState) convert(p *Preprocessor, f *Frame, y int) {
 	rp, gp, bp := s.row[:st], s.row[st:2*st], s.row[2*st:]
 	blocks := s.span / 32
 	done := 32 * blocks
+	m := matrixOf(&s.cst)
 	switch f.Format {
 	case YUYV:
 		row := f.Data[y*f.Stride : y*f.Stride+2*(f.Width+f.Width%2)][2*s.x0:]
@@ -102,7 +103,7 @@ func (s *areaState) convert(p *Preprocessor, f *Frame, y int) {
 		}
 		for i := done; i < s.span; i++ {
 			x := i &^ 1
-			rp[i], gp[i], bp[i] = yuvPixel(&s.cst, row[2*i], row[2*x+1], row[2*x+3])
+			rp[i], gp[i], bp[i] = yuvPixel(m, &s.cst, row[2*i], row[2*x+1], row[2*x+3])
 		}
 	case YU12, NV12:
 		yr := f.Data[y*f.Stride : y*f.Stride+f.Width][s.x0:]
@@ -126,7 +127,7 @@ func (s *areaState) convert(p *Preprocessor, f *Frame, y int) {
 			}
 		}
 		for i := done; i < s.span; i++ {
-			rp[i], gp[i], bp[i] = yuvPixel(&s.cst, yr[i], ur[step*(i>>1)], vr[step*(i>>1)])
+			rp[i], gp[i], bp[i] = yuvPixel(m, &s.cst, yr[i], ur[step*(i>>1)], vr[step*(i>>1)])
 		}
 	case RGB24, rgba32:
 		bpp := 3
@@ -142,12 +143,26 @@ func (s *areaState) convert(p *Preprocessor, f *Frame, y int) {
 	}
 }
 
-// yuvPixel converts one pixel with the constants k: convert.go's arithmetic.
-func yuvPixel(k *yuvConsts, y, u, v byte) (r, g, b byte) {
+// yuvPixel converts one pixel with the constants k: convert.go's arithmetic. With m, the colour
+// space whose constants k are (matrixOf), it reads m's tables instead, which hold the same.
+func yuvPixel(m *yuvMatrix, k *yuvConsts, y, u, v byte) (r, g, b byte) {
+	if m != nil {
+		return m.rgb(y, u, v)
+	}
 	d := int32(y) - k[0]
 	yy := d<<16 + d*k[1] + 1<<15
 	cu, cv := int32(u)-128, int32(v)-128
 	return clamp8((yy + k[2]*cv) >> 16), clamp8((yy + k[3]*cu + k[4]*cv) >> 16), clamp8((yy + k[5]*cu) >> 16)
+}
+
+// matrixOf returns the colour space whose constants are k, or nil.
+func matrixOf(k *yuvConsts) *yuvMatrix {
+	for i := range matrices {
+		if matrices[i].k == *k {
+			return &matrices[i]
+		}
+	}
+	return nil
 }
 
 // area averages, for each output pixel, the source pixels its footprint covers, weighted by the

@@ -220,3 +220,22 @@ func TestHsumMatchesGeneric(t *testing.T) {
 		}
 	}
 }
+
+// The constants the kernels take give convert.go's conversion: yuvPixel's arithmetic (what the
+// NEON kernels compute) equals the tables for every colour space, Y, U and V.
+func TestYUVConstsMatchTables(t *testing.T) {
+	for cs := range matrices {
+		m := &matrices[cs]
+		for y := 0; y < 256; y++ {
+			for u := 0; u < 256; u++ {
+				for v := 0; v < 256; v += 5 {
+					r, g, b := yuvPixel(nil, &m.k, byte(y), byte(u), byte(v))
+					r2, g2, b2 := m.rgb(byte(y), byte(u), byte(v))
+					if r != r2 || g != g2 || b != b2 {
+						t.Fatalf("colour space %d, YUV %d %d %d: %d %d %d from the constants, %d %d %d from the tables", cs, y, u, v, r, g, b, r2, g2, b2)
+					}
+				}
+			}
+		}
+	}
+}

@@ -231,7 +231,7 @@ func (s *bilState) prepare(p *Preprocessor, f *Frame, r image.Rectangle) {
 	if f.Format == ycbcr {
 		cs = JPEG
 	}
-	s.cst = matrices[cs].consts()
+	s.cst = matrices[cs].k
 }
 
 // hrow returns the horizontal pass of source row y, reusing the two rows kept.

@@ -14,7 +14,7 @@ import "unsafe"
 func hrowYUVGeneric(h *uint16, y, u, v *byte, g *bilGroup, n int, k *yuvConsts) {
 	groups := unsafe.Slice(g, n)
 	out := unsafe.Slice(h, 24*n)
-	yOff, cyLo, crR, cbG, crG, cbB := k[0], k[1], k[2], k[3], k[4], k[5]
+	m := matrixOf(k)
 	for i := range groups {
 		gr := &groups[i]
 		ys := unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(y), gr.base[0])), 64)
@@ -22,12 +22,8 @@ func hrowYUVGeneric(h *uint16, y, u, v *byte, g *bilGroup, n int, k *yuvConsts) 
 		vs := unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(v), gr.base[2])), 64)
 		var px [3][16]uint32
 		for j := 0; j < 16; j++ {
-			d := tbl(ys, gr.idx[0][j]) - yOff
-			yy := d<<16 + d*cyLo + 1<<15
-			cu, cv := tbl(us, gr.idx[1][j])-128, tbl(vs, gr.idx[2][j])-128
-			px[0][j] = uint32(clamp8((yy + crR*cv) >> 16))
-			px[1][j] = uint32(clamp8((yy + cbG*cu + crG*cv) >> 16))
-			px[2][j] = uint32(clamp8((yy + cbB*cu) >> 16))
+			r, g, b := yuvPixel(m, k, tbl(ys, gr.idx[0][j]), tbl(us, gr.idx[1][j]), tbl(vs, gr.idx[2][j]))
+			px[0][j], px[1][j], px[2][j] = uint32(r), uint32(g), uint32(b)
 		}
 		o := out[24*i : 24*i+24 : 24*i+24]
 		for c := 0; c < 3; c++ {
@@ -40,11 +36,11 @@ func hrowYUVGeneric(h *uint16, y, u, v *byte, g *bilGroup, n int, k *yuvConsts) 
 }
 
 // tbl reads a window as NEON's TBL does: an offset past its 64 bytes gives 0.
-func tbl(win []byte, i uint8) int32 {
+func tbl(win []byte, i uint8) byte {
 	if i >= 64 {
 		return 0
 	}
-	return int32(win[i])
+	return win[i]
 }
 
 // hrowRGB mixes gathered RGB pixels (3 bytes each, in bilGeom.slots order) as hrowYUVGeneric
@@ -102,30 +98,33 @@ func vaccGeneric(acc *uint32, p *byte, n int, w uint32) {
 
 // rowYUYVGeneric converts 32*n pixels of a YUYV row into R, G, B planes.
 func rowYUYVGeneric(r, g, b, row *byte, n int, k *yuvConsts) {
+	m := matrixOf(k)
 	rp, gp, bp := unsafe.Slice(r, 32*n), unsafe.Slice(g, 32*n), unsafe.Slice(b, 32*n)
 	s := unsafe.Slice(row, 64*n)
 	for i := range rp {
 		x := i &^ 1
-		rp[i], gp[i], bp[i] = yuvPixel(k, s[2*i], s[2*x+1], s[2*x+3])
+		rp[i], gp[i], bp[i] = yuvPixel(m, k, s[2*i], s[2*x+1], s[2*x+3])
 	}
 }
 
 // rowYU12Generic converts 32*n pixels of planar rows (Y, and U and V at half width).
 func rowYU12Generic(r, g, b, y, u, v *byte, n int, k *yuvConsts) {
+	m := matrixOf(k)
 	rp, gp, bp := unsafe.Slice(r, 32*n), unsafe.Slice(g, 32*n), unsafe.Slice(b, 32*n)
 	ys, us, vs := unsafe.Slice(y, 32*n), unsafe.Slice(u, 16*n), unsafe.Slice(v, 16*n)
 	for i := range rp {
-		rp[i], gp[i], bp[i] = yuvPixel(k, ys[i], us[i>>1], vs[i>>1])
+		rp[i], gp[i], bp[i] = yuvPixel(m, k, ys[i], us[i>>1], vs[i>>1])
 	}
 }
 
 // rowNV12Generic converts 32*n pixels of a Y row and its interleaved U V row.
 func rowNV12Generic(r, g, b, y, uv *byte, n int, k *yuvConsts) {
+	m := matrixOf(k)
 	rp, gp, bp := unsafe.Slice(r, 32*n), unsafe.Slice(g, 32*n), unsafe.Slice(b, 32*n)
 	ys, cs := unsafe.Slice(y, 32*n), unsafe.Slice(uv, 32*n)
 	for i := range rp {
 		c := i &^ 1
-		rp[i], gp[i], bp[i] = yuvPixel(k, ys[i], cs[c], cs[c+1])
+		rp[i], gp[i], bp[i] = yuvPixel(m, k, ys[i], cs[c], cs[c+1])
 	}
 }
 
