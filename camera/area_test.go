@@ -239,3 +239,22 @@ func TestYUVConstsMatchTables(t *testing.T) {
 		}
 	}
 }
+
+// Images (RGBA and decoded JPEGs) take the planar and windowed paths without allocating per image.
+func TestFillImagesAllocateNothing(t *testing.T) {
+	rgba := image.NewRGBA(image.Rect(0, 0, 320, 240))
+	ycc := image.NewYCbCr(image.Rect(0, 0, 320, 240), image.YCbCrSubsampleRatio420)
+	for _, method := range []string{Bilinear, Area} {
+		for _, img := range []image.Image{rgba, ycc} {
+			p, _ := NewPreprocessor(models.Int8, []int{1, 96, 96, 3}, &models.Quant{Scale: []float32{1. / 128}, ZeroPoint: []int32{0}},
+				&models.Preprocess{Mean: [3]float32{.5, .5, .5}, Std: [3]float32{.5, .5, .5}}, method)
+			dst := make([]byte, 96*96*3)
+			if err := p.Fill(dst, img); err != nil {
+				t.Fatal(err)
+			}
+			if n := testing.AllocsPerRun(5, func() { p.Fill(dst, img) }); n != 0 {
+				t.Errorf("%s %T: %v allocations per image", method, img, n)
+			}
+		}
+	}
+}
