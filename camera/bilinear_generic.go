@@ -22,7 +22,12 @@ func hrowYUVGeneric(h *uint16, y, u, v *byte, g *bilGroup, n int, k *yuvConsts) 
 		vs := unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(v), gr.base[2])), 64)
 		var px [3][16]uint32
 		for j := 0; j < 16; j++ {
-			r, g, b := yuvPixel(m, k, tbl(ys, gr.idx[0][j]), tbl(us, gr.idx[1][j]), tbl(vs, gr.idx[2][j]))
+			var r, g, b byte
+			if y, u, v := tbl(ys, gr.idx[0][j]), tbl(us, gr.idx[1][j]), tbl(vs, gr.idx[2][j]); m != nil {
+				r, g, b = m.rgb(y, u, v) // inlined: the tables, without a call per pixel
+			} else {
+				r, g, b = yuvPixel(nil, k, y, u, v)
+			}
 			px[0][j], px[1][j], px[2][j] = uint32(r), uint32(g), uint32(b)
 		}
 		o := out[24*i : 24*i+24 : 24*i+24]
