@@ -5,7 +5,8 @@ import "image"
 // The area (box) resize in exact integer arithmetic, as stages NEON runs:
 //
 //  1. each source row of the crop is converted to planar R, G, B bytes (rowYUYV, rowYU12, rowNV12;
-//     RGB24 and RGBA split by deinterleave; decoded JPEGs through their gatherFunc);
+//     RGB24 and RGBA split by deinterleave; decoded JPEGs with 4:2:0 or 4:2:2 chroma as YU12 rows,
+//     others through their gatherFunc);
 //  2. the rows under an output row are summed with their integer coverage weights into 32-bit
 //     accumulators per source column (vacc);
 //  3. each output pixel sums the accumulators under it with the columns' coverage weights and
@@ -135,6 +136,25 @@ func (s *areaState) convert(p *Preprocessor, f *Frame, y int) {
 			bpp = 4
 		}
 		deinterleave(rp[:s.span], gp[:s.span], bp[:s.span], f.Data[y*f.Stride+bpp*s.x0:], bpp)
+	case ycbcr:
+		c := f.ycc
+		ax, ay := c.Rect.Min.X+s.x0, c.Rect.Min.Y+y
+		if !useWindows || ax%2 != 0 || (c.SubsampleRatio != image.YCbCrSubsampleRatio420 && c.SubsampleRatio != image.YCbCrSubsampleRatio422) {
+			p.gathers(f, y, s.xs, s.rgb)
+			for i := 0; i < s.span; i++ {
+				rp[i], gp[i], bp[i] = s.rgb[3*i], s.rgb[3*i+1], s.rgb[3*i+2]
+			}
+			return
+		}
+		// Chroma at half the width, from an even column: a YU12 row.
+		yr, ci := c.Y[c.YOffset(ax, ay):][:s.span], c.COffset(ax, ay)
+		ur, vr := c.Cb[ci:][:(s.span+1)/2], c.Cr[ci:][:(s.span+1)/2]
+		if blocks > 0 {
+			rowYU12(&rp[0], &gp[0], &bp[0], &yr[0], &ur[0], &vr[0], blocks, &s.cst)
+		}
+		for i := done; i < s.span; i++ {
+			rp[i], gp[i], bp[i] = yuvPixel(m, &s.cst, yr[i], ur[i>>1], vr[i>>1])
+		}
 	default:
 		p.gathers(f, y, s.xs, s.rgb)
 		for i := 0; i < s.span; i++ {

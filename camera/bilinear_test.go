@@ -244,7 +244,7 @@ func TestBilinearPathsAgree(t *testing.T) {
 	}
 }
 
-// Decoded JPEGs (every chroma subsampling, sub-images) take the same paths.
+// Decoded JPEGs (every chroma subsampling, sub-images at odd and even columns) take the same paths.
 func TestBilinearYCbCrPathsAgree(t *testing.T) {
 	rng := rand.New(rand.NewPCG(19, 20))
 	for _, ratio := range []image.YCbCrSubsampleRatio{image.YCbCrSubsampleRatio420, image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio440, image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410} {
@@ -252,9 +252,21 @@ func TestBilinearYCbCrPathsAgree(t *testing.T) {
 		for _, b := range [][]byte{full.Y, full.Cb, full.Cr} {
 			fillRand(rng, b)
 		}
-		for _, img := range []*image.YCbCr{full, full.SubImage(image.Rect(5, 3, 301, 90)).(*image.YCbCr), full.SubImage(image.Rect(1, 1, 40, 20)).(*image.YCbCr)} {
+		for _, img := range []*image.YCbCr{full, full.SubImage(image.Rect(5, 3, 301, 90)).(*image.YCbCr), full.SubImage(image.Rect(6, 3, 301, 90)).(*image.YCbCr), full.SubImage(image.Rect(1, 1, 40, 20)).(*image.YCbCr)} {
+			name := fmt.Sprintf("%v %v", ratio, img.Rect)
 			p, _ := NewPreprocessor(models.UInt8, []int{1, 29, 57, 3}, nil, nil, Bilinear)
-			bilinearBoth(t, fmt.Sprintf("%v %v", ratio, img.Rect), p, nil, img)
+			bilinearBoth(t, name, p, nil, img)
+			// Area: NEON and Go, and the row conversion against the gathering (useWindows off).
+			pa, _ := NewPreprocessor(models.UInt8, []int{1, 29, 57, 3}, nil, nil, Area)
+			a := areaBoth(t, name+" area", pa, nil, img)
+			useWindows = false
+			pa.ar.key = bilKey{}
+			b := areaBoth(t, name+" area, gathered", pa, nil, img)
+			useWindows = true
+			pa.ar.key = bilKey{}
+			if d := firstDiff(a, b); d >= 0 {
+				t.Fatalf("%s area: byte %d is %d from the row conversion, %d gathered", name, d, a[d], b[d])
+			}
 		}
 	}
 }

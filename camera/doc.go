@@ -68,7 +68,7 @@
 // 16-bit weights, within 0.51 of the real-valued interpolation of the converted pixels; area with
 // integer coverage weights, the exact box average rounded to nearest. On arm64 (GOARCH=arm64, gc,
 // not purego) the stages run NEON assembly for YUYV, YU12, NV12, RGB24, RGBA images and decoded
-// JPEGs (bilinear) —
+// JPEGs (area: 4:2:0 and 4:2:2 chroma) —
 // bilinear_arm64.s, area_arm64.s — giving the same bytes as the pure-Go twins (bilinear_generic.go)
 // that run elsewhere; the tests compare the two under qemu-aarch64 for each CPU model. A YUYV
 // 640x480 frame to a 224x224 int8 input takes about 2.1 M instructions bilinear and 5.1 M area on a
