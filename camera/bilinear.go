@@ -344,46 +344,6 @@ func interleave3(dst, src *byte, n int) {
 	interleave3Generic(dst, src, n)
 }
 
-func vacc(acc *uint32, p *byte, n int, w uint32) {
-	if useNEON && n%16 == 0 && w < 1<<16 {
-		vaccNEON(acc, p, n, w)
-		return
-	}
-	vaccGeneric(acc, p, n, w)
-}
-
-func rowYUYV(r, g, b, row *byte, n int, k *yuvConsts) {
-	if useNEON {
-		rowYUYVNEON(r, g, b, row, n, k)
-		return
-	}
-	rowYUYVGeneric(r, g, b, row, n, k)
-}
-
-func rowYU12(r, g, b, y, u, v *byte, n int, k *yuvConsts) {
-	if useNEON {
-		rowYU12NEON(r, g, b, y, u, v, n, k)
-		return
-	}
-	rowYU12Generic(r, g, b, y, u, v, n, k)
-}
-
-func rowNV12(r, g, b, y, uv *byte, n int, k *yuvConsts) {
-	if useNEON {
-		rowNV12NEON(r, g, b, y, uv, n, k)
-		return
-	}
-	rowNV12Generic(r, g, b, y, uv, n, k)
-}
-
-func hsum(out *byte, rp, gp, bp *uint32, xf, xn *int32, xw *uint32, n int, d uint64, tab *[3][256]byte) {
-	if useNEON {
-		hsumNEON(out, rp, gp, bp, xf, xn, xw, n, d, tab)
-		return
-	}
-	hsumGeneric(out, rp, gp, bp, xf, xn, xw, n, d, tab)
-}
-
 func hrowPlanar(h *uint16, rp, gp, bp *byte, grp *bilGroup, n int) {
 	if useNEON {
 		hrowPlanarNEON(h, rp, gp, bp, grp, n)
