@@ -64,6 +64,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := cfg.checkGPIO(); err != nil {
 		return err
 	}
+	creds, err := cfg.credentials()
+	if err != nil {
+		return err
+	}
 	m, closer, err := load.Model(cfg.Model)
 	if err != nil {
 		return err
@@ -152,15 +156,24 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 	}
 
-	broker := cfg.MQTT.Broker
+	broker, username, password := cfg.MQTT.Broker, cfg.MQTT.Username, cfg.MQTT.Password
 	if broker == "" {
-		b, err := StartBroker(cfg.MQTT.Listen, log)
+		var b *Broker
+		if creds != nil {
+			b, err = StartBrokerAuth(cfg.MQTT.Listen, *creds, log)
+			username, password = creds.Username, creds.Password
+		} else {
+			b, err = StartBroker(cfg.MQTT.Listen, log)
+		}
 		if err != nil {
 			return err
 		}
 		defer b.Close()
 		broker = b.URL()
-		log.Info("embedded MQTT broker", "addr", b.Addr())
+		if h, p, err := net.SplitHostPort(b.Addr()); err == nil && net.ParseIP(h).IsUnspecified() {
+			broker = "tcp://" + net.JoinHostPort("127.0.0.1", p) // the daemon's own client
+		}
+		log.Info("embedded MQTT broker", "addr", b.Addr(), "auth", creds != nil)
 	}
 	confURL := ""
 	if cfg.Listen != "off" {
@@ -170,10 +183,14 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 		addrs, _ := net.InterfaceAddrs()
 		confURL = configurationURL(ln.Addr(), addrs)
-		srv := &http.Server{Handler: l.m.Handler(cfg.Device), ReadHeaderTimeout: 10 * time.Second}
+		h := l.m.Handler(cfg.Device)
+		if creds != nil {
+			h = BasicAuth(*creds, h)
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		go srv.Serve(ln)
 		defer srv.Close()
-		log.Info("metrics and status page", "url", "http://"+ln.Addr().String()+"/")
+		log.Info("metrics and status page", "url", "http://"+ln.Addr().String()+"/", "auth", creds != nil)
 	}
 
 	classes := make([]string, len(dc.Classes))
@@ -201,7 +218,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	pub, err := mqtt.Open(ctx, mqtt.Config{
 		Broker: broker, Device: cfg.Device, DeviceID: deviceID, DeviceClass: deviceClass,
 		Version: Version(), ConfigurationURL: confURL, Snapshot: cfg.Snapshot.Enabled,
-		Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
+		Username: username, Password: password,
 		CAFile: cfg.MQTT.CAFile, CertFile: cfg.MQTT.CertFile, KeyFile: cfg.MQTT.KeyFile,
 		Classes: classes, Outbox: cfg.MQTT.Outbox, NoDiscovery: cfg.MQTT.NoDiscovery,
 		KeepAlive: cfg.MQTT.KeepAlive, MaxCommandBytes: cfg.MQTT.MaxCommandBytes, OutboxFile: cfg.MQTT.OutboxFile,
