@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/edgeinfer/edgeinfer/camera"
 	"github.com/edgeinfer/edgeinfer/publish/mqtt"
 )
 
@@ -31,11 +31,8 @@ type Metrics struct {
 	MQTT    func() mqtt.Stats
 	// frameJPEG encodes the latest copied frame for the status page; nil: no image.
 	frameJPEG func() ([]byte, error)
-	// sourceState is the source's last change of state (ok false: none yet); nil: none known.
-	sourceState func() (camera.State, bool)
 
 	mu      sync.Mutex
-	info    StatusInfo
 	label   string
 	score   float64
 	seq     uint64
@@ -157,24 +154,29 @@ func (m *Metrics) Handler(device string) http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		w.Write(b)
 	})
-	mux.HandleFunc("GET /status.json", m.serveStatus(device))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		st := m.Status(device)
-		when := st.At
-		if when == "" {
-			when = "-"
+		m.mu.Lock()
+		label, score, seq, at, fps := m.label, m.score, m.seq, m.at, m.fps
+		m.mu.Unlock()
+		if label == "" {
+			label = "(no frame yet)"
+		}
+		if math.IsNaN(score) {
+			score = 0
+		}
+		when := "-"
+		if !at.IsZero() {
+			when = at.UTC().Format(time.RFC3339)
 		}
 		img := ""
 		if m.frameJPEG != nil {
 			img = `<p><img id="frame" src="/frame.jpg" alt="latest frame"></p>
 `
 		}
-		e := html.EscapeString
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Refresh", "2")
 		fmt.Fprintf(w, `<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>edgeinfer %[1]s</title>
-<noscript><meta http-equiv="refresh" content="2"></noscript></head>
+<html><head><meta charset="utf-8"><title>edgeinfer %[1]s</title></head>
 <body>
 <h1>edgeinfer %[1]s</h1>
 <table>
@@ -183,19 +185,10 @@ func (m *Metrics) Handler(device string) http.Handler {
 <tr><th>fps</th><td id="fps">%.1[4]f</td></tr>
 <tr><th>frames</th><td id="frames">%[5]d</td></tr>
 <tr><th>frame</th><td id="seq">%[6]d at %[7]s</td></tr>
-<tr><th>model</th><td id="model">%[9]s</td></tr>
-<tr><th>source</th><td id="source">%[10]s</td></tr>
-<tr><th>source state</th><td id="source_state">%[11]s</td></tr>
-<tr><th>MQTT</th><td id="mqtt">%[12]s</td></tr>
-<tr><th>broker</th><td id="broker">%[13]s</td></tr>
-<tr><th>outbox</th><td id="outbox">%[14]d queued, %[15]d delivered, %[16]d dropped</td></tr>
-<tr><th>updated</th><td id="updated">-</td></tr>
 </table>
-%[8]s<p><a href="/metrics">metrics</a> · <a href="/status.json">status.json</a></p>
-%[17]s</body></html>
-`, e(device), e(st.labelText()), st.Score, st.FPS, st.Frames, st.Seq, when, img,
-			e(st.Model), e(st.Source.Spec), e(st.sourceText()), st.mqttText(), e(st.MQTT.Broker),
-			st.MQTT.Queued, st.MQTT.Delivered, st.MQTT.Dropped, statusScript)
+%[8]s<p><a href="/metrics">metrics</a></p>
+</body></html>
+`, html.EscapeString(device), html.EscapeString(label), score, fps, m.frames.Load(), seq, when, img)
 	})
 	return mux
 }

@@ -175,16 +175,6 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 		log.Info("embedded MQTT broker", "addr", b.Addr(), "auth", creds != nil)
 	}
-	l.m.SetInfo(StatusInfo{Model: cfg.Model, Source: cfg.Source, Broker: broker})
-	l.m.sourceState = l.SourceState
-	// The publisher starts after the page: until then, its counters are zero.
-	var pubStats atomic.Pointer[mqtt.Publisher]
-	l.m.MQTT = func() mqtt.Stats {
-		if p := pubStats.Load(); p != nil {
-			return p.Stats()
-		}
-		return mqtt.Stats{}
-	}
 	confURL := ""
 	if cfg.Listen != "off" {
 		ln, err := net.Listen("tcp", cfg.Listen)
@@ -238,7 +228,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	l.pub = pub
-	pubStats.Store(pub)
+	l.m.MQTT = pub.Stats
 	closePub := func() error {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.DrainTimeout)
 		defer cancel()

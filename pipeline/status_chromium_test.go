@@ -79,7 +79,7 @@ func TestStatusPageChromium(t *testing.T) {
 			break
 		}
 	}
-	for _, want := range []string{`<h1>edgeinfer chromium</h1>`, `<td id="score">0.`, `<img id="frame" src="/frame.jpg` /* ?seq=N once the script ran */} {
+	for _, want := range []string{`<h1>edgeinfer chromium</h1>`, `<td id="score">0.`, `<img id="frame" src="/frame.jpg"`} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("DOM lacks %q:\n%s", want, dom)
 		}
@@ -117,16 +117,6 @@ func TestStatusPageChromium(t *testing.T) {
 	}
 	if counts[[3]int{255, 255, 255}] > total*99/100 {
 		t.Error("screenshot is blank")
-	}
-
-	// The page updates itself from /status.json: after a few seconds of (virtual) time its
-	// script has filled in the cells only it sets, without a reload.
-	dom = string(runChromium(t, bin, "--virtual-time-budget=5000", "--dump-dom", url))
-	for _, want := range []string{`<td id="updated">live, `, `<td id="mqtt">connected</td>`, `<td id="model">` + mp + `</td>`,
-		`<td id="source_state">ok</td>`, `<img id="frame" src="/frame.jpg?seq=`} {
-		if !strings.Contains(dom, want) {
-			t.Errorf("DOM after the script ran lacks %q:\n%s", want, dom)
-		}
 	}
 	cancel()
 	if err := <-done; err != nil {
