@@ -271,8 +271,8 @@ func TestBootPi3QEMU(t *testing.T) {
 		{"regdomain", `msg="edgeinfer init: WiFi: regulatory domain set" country=GB`},
 		{"wifi", `msg="edgeinfer init: WiFi: waiting for a wireless interface"`},
 		{"dhcp", `msg="edgeinfer init: DHCP" if=usb0`},
-		{"broker", `:1883 auth=true`}, // addr=[::]:1883: every interface
-		{"page", `:9108/ auth=true`},
+		{"broker", `msg="embedded MQTT broker: clients must authenticate" addr=[::]:1883`}, // every interface
+		{"page", `msg="metrics and status page: clients must authenticate" credentials=` + DataCredentials},
 	}
 	sc := bufio.NewScanner(stdout)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)

@@ -78,8 +78,26 @@ func startBroker(addr string, auth mochi.Hook, log *slog.Logger) (*Broker, error
 // Addr is the address the broker listens on.
 func (b *Broker) Addr() string { return b.addr }
 
-// URL is the broker's address for clients.
-func (b *Broker) URL() string { return "tcp://" + b.addr }
+// URL is the broker's address for clients on this machine: its address, or 127.0.0.1 and its port
+// when it listens on every interface.
+func (b *Broker) URL() string {
+	if h, p, err := net.SplitHostPort(b.addr); err == nil && net.ParseIP(h).IsUnspecified() {
+		return "tcp://" + net.JoinHostPort("127.0.0.1", p)
+	}
+	return "tcp://" + b.addr
+}
+
+// startEmbedded starts Run's embedded broker on addr: StartBrokerAuth with creds, else StartBroker.
+func startEmbedded(addr string, creds *credentials.Credentials, log *slog.Logger) (*Broker, error) {
+	if creds == nil {
+		return StartBroker(addr, log)
+	}
+	b, err := StartBrokerAuth(addr, *creds, log)
+	if err == nil {
+		log.Info("embedded MQTT broker: clients must authenticate", "addr", b.Addr())
+	}
+	return b, err
+}
 
 // Close stops the broker and disconnects its clients.
 func (b *Broker) Close() error { return b.srv.Close() }

@@ -156,24 +156,19 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 	}
 
-	broker, username, password := cfg.MQTT.Broker, cfg.MQTT.Username, cfg.MQTT.Password
+	username, password := cfg.MQTT.Username, cfg.MQTT.Password
+	if cfg.MQTT.Broker == "" && creds != nil {
+		username, password = creds.Username, creds.Password // the embedded broker asks its own client too
+	}
+	broker := cfg.MQTT.Broker
 	if broker == "" {
-		var b *Broker
-		if creds != nil {
-			b, err = StartBrokerAuth(cfg.MQTT.Listen, *creds, log)
-			username, password = creds.Username, creds.Password
-		} else {
-			b, err = StartBroker(cfg.MQTT.Listen, log)
-		}
+		b, err := startEmbedded(cfg.MQTT.Listen, creds, log)
 		if err != nil {
 			return err
 		}
 		defer b.Close()
 		broker = b.URL()
-		if h, p, err := net.SplitHostPort(b.Addr()); err == nil && net.ParseIP(h).IsUnspecified() {
-			broker = "tcp://" + net.JoinHostPort("127.0.0.1", p) // the daemon's own client
-		}
-		log.Info("embedded MQTT broker", "addr", b.Addr(), "auth", creds != nil)
+		log.Info("embedded MQTT broker", "addr", b.Addr())
 	}
 	confURL := ""
 	if cfg.Listen != "off" {
@@ -190,7 +185,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		go srv.Serve(ln)
 		defer srv.Close()
-		log.Info("metrics and status page", "url", "http://"+ln.Addr().String()+"/", "auth", creds != nil)
+		log.Info("metrics and status page", "url", "http://"+ln.Addr().String()+"/")
+		if creds != nil {
+			log.Info("metrics and status page: clients must authenticate", "credentials", cfg.Credentials)
+		}
 	}
 
 	classes := make([]string, len(dc.Classes))
