@@ -91,7 +91,9 @@ func TestFirmwareBuild(t *testing.T) {
 		t.Error("the summary shows the WiFi passphrase")
 	}
 	// No --broker: credentials generated, printed once, and the same on the data partition.
-	checkPrintedCredentials(t, out, img)
+	if c := checkPrintedCredentials(t, out, img); strings.Contains(errs, c.Password) {
+		t.Error("the password is in the log on stderr")
+	}
 	if code, _, errs := cli(t, nil, "firmware", "build", "--board", "pi5", "--model", eim, "--binary", bin, "--ntp", "a b", "-o", img+"2"); code == 0 || !strings.Contains(errs, `NTP server "a b"`) {
 		t.Errorf("--ntp 'a b': exit %d, %s", code, errs)
 	}
@@ -120,7 +122,7 @@ func TestFirmwareBuild(t *testing.T) {
 
 // checkPrintedCredentials finds the username and password that firmware build printed in out and
 // checks that the image's data partition holds the same in credentials.yaml.
-func checkPrintedCredentials(t *testing.T, out, img string) {
+func checkPrintedCredentials(t *testing.T, out, img string) credentials.Credentials {
 	t.Helper()
 	var printed credentials.Credentials
 	for _, line := range strings.Split(out, "\n") {
@@ -158,4 +160,5 @@ func checkPrintedCredentials(t *testing.T, out, img string) {
 	if err != nil || onImage != printed {
 		t.Errorf("data:/credentials.yaml %+v, %v; printed %+v", onImage, err, printed)
 	}
+	return printed
 }
