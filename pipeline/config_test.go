@@ -66,7 +66,7 @@ func TestLoadFileErrors(t *testing.T) {
 		{"watch:\n  - class: cat\n    onn: 0.5\n", `:3: unknown key "onn" (did you mean "on"?)`},
 		{"snapshot:\n  enabeld: true\n", `:2: unknown key "enabeld" (did you mean "enabled"?)`},
 		{"trigger:\n  pinn: GPIO4\n", `:2: unknown key "pinn" (did you mean "pin"?)`},
-		{"camera: x\n", `:1: unknown key "camera" (known keys here: actions, device, device_id, display, drain_timeout, groups, heartbeat, labels, listen, model, mqtt, off_delay, smoothing, snapshot, source, threads, top_k, trigger, watch)`},
+		{"camera: x\n", `:1: unknown key "camera" (known keys here: actions, credentials, device, device_id, display, drain_timeout, groups, heartbeat, labels, listen, model, mqtt, off_delay, smoothing, snapshot, source, threads, top_k, trigger, watch)`},
 		{"threads: many\n", `:1: "many" where a whole number is wanted`},
 		{"heartbeat: soon\n", `:1: "soon" where a duration such as 30s or 500ms is wanted`},
 		{"mqtt: [1]\n", ":1: a list where a mapping of keys is wanted"},

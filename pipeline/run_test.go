@@ -355,7 +355,7 @@ func TestRunEmbeddedBroker(t *testing.T) {
 		}
 	}
 	page := get(t, "http://"+httpAddr+"/")
-	if !strings.Contains(page, "edgeinfer testdev") || !strings.Contains(page, `<td id="fps">`) || strings.Contains(page, "(no frame yet)") ||
+	if !strings.Contains(page, "edgeinfer testdev") || !strings.Contains(page, `<td id="fps">`) || strings.Contains(page, `<td id="label">(no frame yet)</td>`) ||
 		!strings.Contains(page, `<img id="frame" src="/frame.jpg"`) {
 		t.Errorf("status page:\n%s", page)
 	}

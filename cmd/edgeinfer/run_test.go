@@ -58,6 +58,13 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"run", "--frames", "-1"}, 2, "--frames must not be negative"},
 		{[]string{"run", "extra"}, 2, "run takes no arguments"},
 		{[]string{"run", "--config", filepath.Join(dir, "missing.yaml")}, 1, "missing.yaml"},
+		// Beyond loopback only with credentials: the flag that set it is named, and the fix.
+		{[]string{"run", "--model", model, "--labels", labels, "--listen", "0.0.0.0:0", "--mqtt-listen", "127.0.0.1:0"}, 1,
+			"edgeinfer run: listen (--listen) 0.0.0.0:0 is reachable from the network and there are no credentials"},
+		{[]string{"run", "--model", model, "--labels", labels, "--mqtt-listen", "0.0.0.0:0"}, 1,
+			"set credentials: (--credentials) to a file with username: and password:"},
+		{[]string{"run", "--model", model, "--labels", labels, "--mqtt-listen", "0.0.0.0:0", "--credentials", filepath.Join(dir, "nocreds.yaml")}, 1,
+			"edgeinfer run: credentials (--credentials): open " + filepath.Join(dir, "nocreds.yaml")},
 	} {
 		code, _, errs := cli(t, nil, tc.args...)
 		if code != tc.code || !strings.Contains(errs, tc.want) {
