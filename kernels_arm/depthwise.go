@@ -88,7 +88,7 @@ func NewDepthwise(p DepthwiseParams) (*Depthwise, error) {
 		p.DilH == 1 && p.DilW == 1 && p.Multiplier == 1
 	if d.fast {
 		d.packFast()
-		if d.path == pathSDOT && dotOK(&p) {
+		if d.path == pathSDOT && haveDWDot && dotOK(&p) {
 			d.packDot()
 		}
 	} else {

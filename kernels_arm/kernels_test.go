@@ -12,11 +12,12 @@ import (
 )
 
 // These tests call each assembly kernel and its pure-Go twin on the same random packed operands and
-// compare every output byte. They need the assembly (arm64): run them under qemu-aarch64 with
-// QEMU_CPU=cortex-a53, cortex-a72 and cortex-a76 (README.md).
+// compare every output byte. They need the assembly: on arm64 run them under qemu-aarch64 with
+// QEMU_CPU=cortex-a53, cortex-a72 and cortex-a76 (README.md); on amd64 they run natively (AVX2), the
+// kernels that have no amd64 form skipping (needNEON).
 
 func needAsm(t testing.TB) {
-	if !haveAsm || !hwNEON {
+	if !haveAsm || !hwNEON && !hwSDOT {
 		t.Skip("assembly kernels not built for this GOARCH (or purego): twins are covered by the op tests")
 	}
 }
@@ -112,7 +113,10 @@ type gemmKernel struct {
 }
 
 func gemmKernels() []gemmKernel {
-	ks := []gemmKernel{{"gemmMLAL4", 4, mlalNR, false, gemmMLAL4}, {"gemmMLAL1", 1, mlalNR, false, gemmMLAL1}}
+	var ks []gemmKernel
+	if hwNEON {
+		ks = append(ks, gemmKernel{"gemmMLAL4", 4, mlalNR, false, gemmMLAL4}, gemmKernel{"gemmMLAL1", 1, mlalNR, false, gemmMLAL1})
+	}
 	if hwSDOT {
 		ks = append(ks, gemmKernel{"gemmSDOT4", 4, sdotNR, true, gemmSDOT4}, gemmKernel{"gemmSDOT1", 1, sdotNR, true, gemmSDOT1})
 	}
@@ -229,6 +233,7 @@ func TestGemmKernels(t *testing.T) {
 
 func TestPackA4(t *testing.T) {
 	needAsm(t)
+	needNEON(t)
 	r := newRand(11)
 	for i := 0; i < scale(t, 200); i++ {
 		ntaps, kc := 1+r.IntN(5), 1+r.IntN(6)
@@ -261,6 +266,7 @@ func TestPackA4(t *testing.T) {
 
 func TestGatherA4Kernel(t *testing.T) {
 	needAsm(t)
+	needNEON(t)
 	r := newRand(15)
 	for i := 0; i < scale(t, 300); i++ {
 		kc := 1 + r.IntN(3)
@@ -287,6 +293,7 @@ func TestGatherA4Kernel(t *testing.T) {
 
 func TestDw3x3Kernel(t *testing.T) {
 	needAsm(t)
+	needNEON(t)
 	r := newRand(12)
 	for i := 0; i < scale(t, 1000); i++ {
 		n, s, nb := 1+r.IntN(60), 1+r.IntN(3), 1+r.IntN(3) // n: every group of the sliding windows; s 3: the plain loop // nb blocks of 16 channels
@@ -356,6 +363,7 @@ func TestDw3x3Kernel(t *testing.T) {
 
 func TestWiden16Kernel(t *testing.T) {
 	needAsm(t)
+	needNEON(t)
 	r := newRand(16)
 	for i := 0; i < scale(t, 50); i++ {
 		n := 1 + r.IntN(20)
@@ -389,6 +397,7 @@ func randAddParams(r *rand.Rand) AddParams {
 
 func TestAddKernel(t *testing.T) {
 	needAsm(t)
+	needNEON(t)
 	r := newRand(13)
 	for i := 0; i < scale(t, 300); i++ {
 		n := 1 + r.IntN(6)
@@ -427,6 +436,7 @@ func randAddXParams(r *rand.Rand) AddParams {
 
 func TestAddXNNPACKKernel(t *testing.T) {
 	needAsm(t)
+	needNEON(t)
 	r := newRand(17)
 	for i := 0; i < scale(t, 300); i++ {
 		n := 1 + r.IntN(6)
@@ -443,6 +453,7 @@ func TestAddXNNPACKKernel(t *testing.T) {
 
 func TestSumPixelsKernel(t *testing.T) {
 	needAsm(t)
+	needNEON(t)
 	r := newRand(14)
 	for i := 0; i < scale(t, 100); i++ {
 		n, stride := 1+r.IntN(256), 16+r.IntN(40)
@@ -505,6 +516,7 @@ func TestRequantFP32MatchesNaive(t *testing.T) {
 
 func TestDwdotKernel(t *testing.T) {
 	needAsm(t)
+	needNEON(t)
 	if !hwSDOT {
 		t.Skip("no dot product on this CPU: dwdot is chosen on the sdot path only")
 	}
@@ -581,6 +593,7 @@ func TestDwdotKernel(t *testing.T) {
 
 func TestDwprepKernel(t *testing.T) {
 	needAsm(t)
+	needNEON(t)
 	r := newRand(14)
 	for i := 0; i < scale(t, 500); i++ {
 		n, s, nb := 1+r.IntN(60), 1+r.IntN(3), 1+r.IntN(3) // n: every group of the sliding windows; s 3: the plain loop
@@ -605,7 +618,10 @@ func TestGemmPanelsKernel(t *testing.T) {
 		asm  func(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int)
 		rows int // per panel
 	}
-	ks := []kern{{"gemmMLAL4P", true, gemmMLAL4P, 4}}
+	var ks []kern
+	if hwNEON {
+		ks = append(ks, kern{"gemmMLAL4P", true, gemmMLAL4P, 4})
+	}
 	if hwSDOT {
 		ks = append(ks, kern{"gemmSDOT4P", false, gemmSDOT4P, 4}, kern{"gemmSDOT6P", false, gemmSDOT6P, 6})
 	}
@@ -682,6 +698,7 @@ func TestGemmPanelsKernel(t *testing.T) {
 
 func TestGatherRunKernel(t *testing.T) {
 	needAsm(t)
+	needNEON(t)
 	r := newRand(17)
 	for i := 0; i < scale(t, 300); i++ {
 		kc, npix := 1+r.IntN(3), 1+r.IntN(9)
@@ -741,6 +758,7 @@ func TestGemmSDOT6PGeneric(t *testing.T) {
 
 func TestDwprep4Kernel(t *testing.T) {
 	needAsm(t)
+	needNEON(t)
 	r := newRand(19)
 	for i := 0; i < scale(t, 300); i++ {
 		nb := 1 + r.IntN(4)
@@ -756,5 +774,12 @@ func TestDwprep4Kernel(t *testing.T) {
 		dwprep4Generic(&want[0], &p, nb, bstride)
 		got.check(t, "dwprep4")
 		diffInt8(t, fmt.Sprintf("dwprep4 nb %d bstride %d", nb, bstride), got.data(), want)
+	}
+}
+
+// needNEON skips kernels that exist only on arm64 (their amd64 names call the twins).
+func needNEON(t testing.TB) {
+	if !hwNEON {
+		t.Skip("arm64 kernel: on this GOARCH the name calls its twin")
 	}
 }
