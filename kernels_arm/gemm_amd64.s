@@ -1,6 +1,7 @@
 //go:build amd64 && gc && !purego
 
 #include "textflag.h"
+#include "requant_amd64.h"
 
 // gemmAVX2 (gemm_amd64.go). Registers:
 //	SI a (row pointers), R8 astride, R9 kc, DI the tile's weights, R10 the tile's parameters,
@@ -22,9 +23,6 @@ DATA avxHaddPerm<>+24(SB)/4, $6
 DATA avxHaddPerm<>+28(SB)/4, $7
 GLOBL avxHaddPerm<>(SB), RODATA|NOPTR, $32
 
-// 2^30, the rounding term of SaturatingRoundingDoublingHighMul on the 64-bit product
-DATA avxRound30<>+0(SB)/8, $0x40000000
-GLOBL avxRound30<>(SB), RODATA|NOPTR, $8
 
 // GROUP multiplies k-group g (qword g of Y8, Y9: VPERMQ imm) by the 16 columns' weights at off(DX).
 #define GROUP(imm, off) \
@@ -50,48 +48,6 @@ GLOBL avxRound30<>(SB), RODATA|NOPTR, $8
 	VPMADDWD Y12, Y11, Y14 \
 	VPADDD Y13, Y3, Y3 \
 	VPADDD Y14, Y7, Y7
-
-// FP32 is requantFP32 of the 8 accumulators in X with the scales at off(R10); Y11 holds the zero
-// point, Y12 and Y13 the bounds less it, as float32.
-#define FP32(X, off) \
-	VCVTDQ2PS X, X \
-	VMULPS off(R10), X, X \
-	VMAXPS Y12, X, X \
-	VMINPS Y13, X, X \
-	VCVTPS2DQ X, X \
-	VPADDD Y11, X, X
-
-// FIXED is requant of the 8 accumulators in X (shifted left by lsh already) with the parameters of
-// their columns at off(R10) (mult at +64, rsh at +128): SaturatingRoundingDoublingHighMul by mult as
-// (X*mult + 2^30) >> 31 on the int64 products (mult >= 0: no saturation), then RoundingDivideByPOT
-// by e = -rsh as (X >> e) + ((X & mask) > (mask >> 1) + (X < 0)), mask = 2^e - 1.
-#define FIXED(X, off) \
-	VMOVDQU off+64(R10), Y8 \
-	VPMULDQ Y8, X, Y9 \
-	VPSRLQ $32, X, Y10 \
-	VPSRLQ $32, Y8, Y8 \
-	VPMULDQ Y8, Y10, Y10 \
-	VPBROADCASTQ avxRound30<>(SB), Y8 \
-	VPADDQ Y8, Y9, Y9 \
-	VPADDQ Y8, Y10, Y10 \
-	VPSRLQ $31, Y9, Y9 \
-	VPSLLQ $1, Y10, Y10 \
-	VPBLENDD $0xaa, Y10, Y9, X \
-	VPXOR Y14, Y14, Y14 \
-	VPSUBD off+128(R10), Y14, Y14 \
-	VPCMPEQD Y15, Y15, Y15 \
-	VPSLLVD Y14, Y15, Y8 \
-	VPXOR Y15, Y8, Y8 \
-	VPAND Y8, X, Y9 \
-	VPSRLD $1, Y8, Y8 \
-	VPSRAD $31, X, Y10 \
-	VPSUBD Y10, Y8, Y8 \
-	VPSRAVD Y14, X, X \
-	VPCMPGTD Y8, Y9, Y9 \
-	VPSUBD Y9, X, X \
-	VPADDD Y11, X, X \
-	VPMAXSD Y12, X, X \
-	VPMINSD Y13, X, X
 
 // func gemmAVX2(a **int8, astride int, kc int, w *int8, p *int32, hdr *int32, rs *int32, c **int8, mr int, ntiles int, flags int)
 TEXT ·gemmAVX2(SB), NOSPLIT, $0-88
@@ -172,8 +128,8 @@ nowz:
 	VPSUBD       Y11, Y13, Y13
 	VCVTDQ2PS    Y12, Y12
 	VCVTDQ2PS    Y13, Y13
-	FP32(Y0, 64)
-	FP32(Y2, 96)
+	FP32(Y0, 64(R10))
+	FP32(Y2, 96(R10))
 	JMP          pack
 
 fixed:
@@ -185,8 +141,8 @@ fixed:
 	VPSLLVD Y8, Y2, Y2
 
 nolsh:
-	FIXED(Y0, 0)
-	FIXED(Y2, 32)
+	FIXED(Y0, 64(R10), 128(R10))
+	FIXED(Y2, 96(R10), 160(R10))
 
 pack:
 	VPACKSSDW    Y2, Y0, Y0   // [c0-3 c8-11 | c4-7 c12-15] int16
@@ -218,3 +174,7 @@ pairdone:
 done:
 	VZEROUPPER
 	RET
+
+// 2^30, the rounding term of SaturatingRoundingDoublingHighMul on the 64-bit product (FIXED)
+DATA ·avxRound30+0(SB)/8, $0x40000000
+GLOBL ·avxRound30(SB), RODATA|NOPTR, $8

@@ -293,7 +293,6 @@ func TestGatherA4Kernel(t *testing.T) {
 
 func TestDw3x3Kernel(t *testing.T) {
 	needAsm(t)
-	needNEON(t)
 	r := newRand(12)
 	for i := 0; i < scale(t, 1000); i++ {
 		n, s, nb := 1+r.IntN(60), 1+r.IntN(3), 1+r.IntN(3) // n: every group of the sliding windows; s 3: the plain loop // nb blocks of 16 channels
@@ -363,7 +362,6 @@ func TestDw3x3Kernel(t *testing.T) {
 
 func TestWiden16Kernel(t *testing.T) {
 	needAsm(t)
-	needNEON(t)
 	r := newRand(16)
 	for i := 0; i < scale(t, 50); i++ {
 		n := 1 + r.IntN(20)
