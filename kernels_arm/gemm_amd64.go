@@ -51,21 +51,24 @@ func gemmRowsAVX2(src *int8, inC int, dst *int8, n int, rows int, kc int, w *int
 			a[r] = (*int8)(unsafe.Add(unsafe.Pointer(src), (r0+r)*inC))
 			c[r] = (*int8)(unsafe.Add(unsafe.Pointer(dst), (r0+r)*n))
 			if flags&flagWZ != 0 {
-				rs[r] = rowSum(a[r], kc*16)
+				rs[r] = sumBytes(a[r], kc)
 			}
 		}
 		gemmAVX2(&a[0], 16, kc, w, p, hdr, &rs[0], &c[0], mr, ntiles, flags)
 	}
 }
 
-// rowSum is the sum of the n bytes at a.
-func rowSum(a *int8, n int) int32 {
-	var s int32
-	for _, x := range unsafe.Slice(a, n) {
-		s += int32(x)
-	}
-	return s
-}
+// sumBytes returns the sum of the 16*kc int8 at a (VPSADBW of the bytes offset by 128). The
+// reference loop:
+//
+//	var s int32
+//	for _, x := range a[:16*kc] {
+//		s += int32(x)
+//	}
+//	return s
+//
+//go:noescape
+func sumBytes(a *int8, kc int) int32
 
 func gemmSDOT4(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int) {
 	ap := [4]*int8{a, (*int8)(unsafe.Add(unsafe.Pointer(a), 16)), (*int8)(unsafe.Add(unsafe.Pointer(a), 32)), (*int8)(unsafe.Add(unsafe.Pointer(a), 48))}

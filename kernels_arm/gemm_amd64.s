@@ -178,3 +178,29 @@ done:
 // 2^30, the rounding term of SaturatingRoundingDoublingHighMul on the 64-bit product (FIXED)
 DATA ·avxRound30+0(SB)/8, $0x40000000
 GLOBL ·avxRound30(SB), RODATA|NOPTR, $8
+
+// func sumBytes(a *int8, kc int) int32
+TEXT ·sumBytes(SB), NOSPLIT, $0-20
+	MOVQ         a+0(FP), SI
+	MOVQ         kc+8(FP), CX
+	MOVQ         CX, DX
+	SHLQ         $11, DX       // 128 * 16 * kc: the offset to take away
+	MOVL         $0x80808080, AX
+	MOVL         AX, X1
+	VPBROADCASTD X1, X1
+	VPXOR        X2, X2, X2    // zero
+	VPXOR        X3, X3, X3    // the two sums
+
+sum:
+	VPXOR   (SI), X1, X0       // x + 128 as uint8
+	VPSADBW X2, X0, X0
+	VPADDQ  X0, X3, X3
+	ADDQ    $16, SI
+	DECQ    CX
+	JNZ     sum
+	VPSHUFD $0x4e, X3, X0
+	VPADDQ  X0, X3, X3
+	MOVQ    X3, AX
+	SUBQ    DX, AX
+	MOVL    AX, ret+16(FP)
+	RET
