@@ -1,0 +1,109 @@
+package onnx_test
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/edgeinfer/edgeinfer/models/arch"
+	"github.com/edgeinfer/edgeinfer/quant/onnx/onnxtest"
+	"github.com/edgeinfer/edgeinfer/runtime"
+)
+
+// BenchmarkORTMobileNetV2 times MobileNetV2 1.0 224 with ONNX Runtime (float, one thread,
+// onnxtest.MobileNetV2Full) and with edgeinfer (int8, one thread, models/arch's
+// mobilenet_v2_1.0_224: the same layers) in one run, alternating rounds of 10 inferences each so
+// that both see the same load, and reports the medians (ort-ms, edgeinfer-ms) and their ratio.
+// Run it with -benchtime 1x (each b.N repeats the whole comparison):
+//
+//	go test ./quant/onnx -run XXX -bench ORTMobileNetV2 -benchtime 1x -timeout 20m
+func BenchmarkORTMobileNetV2(b *testing.B) {
+	home := ortHome(b)
+	script, err := filepath.Abs(filepath.Join("testdata", "ort_bench.js"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	data, err := onnxtest.MobileNetV2Full(1).Bytes()
+	if err != nil {
+		b.Fatal(err)
+	}
+	model := filepath.Join(b.TempDir(), "mobilenet_v2_1.0_224.onnx")
+	if err := os.WriteFile(model, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	m, err := arch.Build("mobilenet_v2_1.0_224", 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	it, err := runtime.New(m, runtime.Options{Threads: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer it.Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	in := it.Input(0).Bytes()
+	for j := range in {
+		in[j] = byte(rng.IntN(256))
+	}
+	const rounds, per = 3, 10
+	ctx := context.Background()
+	for range b.N {
+		var ort, ei []float64
+		for r := 0; r < rounds; r++ {
+			cmd := exec.Command("node", script, model, "x", "1,3,224,224", "10", "2")
+			cmd.Env = append(os.Environ(), "EDGEINFER_ORT_HOME="+home)
+			cmd.Stderr = os.Stderr
+			out, err := cmd.Output()
+			if err != nil {
+				b.Fatalf("ort_bench.js: %v", err)
+			}
+			var res struct {
+				Times []float64 `json:"times_ms"`
+			}
+			if err := json.Unmarshal(out, &res); err != nil {
+				b.Fatalf("ort_bench.js output %q: %v", out, err)
+			}
+			ort = append(ort, res.Times...)
+			for i := 0; i < per+2; i++ {
+				start := time.Now()
+				if err := it.Run(ctx); err != nil {
+					b.Fatal(err)
+				}
+				if i >= 2 { // two warm-up runs per round, as for ONNX Runtime
+					ei = append(ei, float64(time.Since(start))/1e6)
+				}
+			}
+		}
+		om, em := median(ort), median(ei)
+		b.ReportMetric(om, "ort-ms")
+		b.ReportMetric(em, "edgeinfer-ms")
+		b.ReportMetric(em/om, "edgeinfer/ort")
+		b.Logf("MobileNetV2 1.0 224, one thread, medians of %d: ONNX Runtime float %.2f ms (min %.2f), edgeinfer int8 (%s kernels) %.2f ms (min %.2f): %.2fx",
+			len(ort), om, slices.Min(ort), kernelsOf(it), em, slices.Min(ei), em/om)
+	}
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// kernelsOf names the GEMM kernel path the interpreter's first convolution was prepared for.
+func kernelsOf(it *runtime.Interpreter) string {
+	for _, op := range it.Ops() {
+		if len(op.Kernel) > 5 && op.Kernel[:5] == "gemm-" {
+			return op.Kernel
+		}
+	}
+	return "unknown"
+}
