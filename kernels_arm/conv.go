@@ -359,6 +359,9 @@ func (c *Conv) pack(p *ConvParams) {
 	case fast:
 		c.flags |= flagFastRQ
 	}
+	if c.path == pathSDOT && useVNNI {
+		c.flags |= flagVNNI
+	}
 	if p.ActMin == math.MinInt8 {
 		c.flags |= flagNoMin
 	}

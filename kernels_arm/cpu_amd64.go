@@ -19,4 +19,7 @@ func init() {
 	// cpu.X86.HasAVX2 includes the operating system's support for the YMM state (XGETBV), and
 	// GODEBUG=cpu.avx2=off clears it.
 	useSDOT = cpu.X86.HasAVX2
+	// VPDPBUSD on YMM registers: AVX512_VNNI with AVX512VL (x/sys/cpu clears both without the
+	// operating system's AVX-512 state; GODEBUG=cpu.avx512vnni=off turns it off).
+	useVNNI = useSDOT && cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX512VL
 }

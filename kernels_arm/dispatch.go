@@ -6,6 +6,10 @@ package kernels
 // flip them to run every path on one machine.
 var useSDOT, useNEON bool
 
+// useVNNI selects, on amd64's sdot path, the AVX-512 VNNI loop (VPDPBUSD) of the GEMM kernel for the
+// layers prepared after it is set (flagVNNI); init sets it from golang.org/x/sys/cpu.
+var useVNNI bool
+
 // path is the instruction path a layer was prepared for.
 type path uint8
 

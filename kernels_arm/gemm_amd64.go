@@ -33,8 +33,13 @@ import "unsafe"
 // tile. VPMADDWD of sign-extended int8 cannot saturate (|a*w + a'*w'| <= 2*128*128), unlike
 // VPMADDUBSW.
 //
+// With flags&flagVNNI (AVX-512 VNNI and VL) it takes VPDPBUSD instead, four products into an int32
+// lane without intermediate saturation: the weights offset by 128 as the unsigned operand (w^0x80),
+// the row's 4 bytes broadcast from memory as the signed one, so the sums gain 128*rowsum, which the
+// epilogue takes away: us holds the mr row sums for it (read with flags&flagVNNI only).
+//
 //go:noescape
-func gemmAVX2(a **int8, astride int, kc int, w *int8, p *int32, hdr *int32, rs *int32, c **int8, mr int, ntiles int, flags int)
+func gemmAVX2(a **int8, astride int, kc int, w *int8, p *int32, hdr *int32, rs *int32, us *int32, c **int8, mr int, ntiles int, flags int)
 
 // avxMaxRows is the most rows one gemmAVX2 call takes from gemmRowsAVX2: each column tile's weights
 // (kc*256 bytes) are read from L1 for every pair of rows.
@@ -50,40 +55,52 @@ func gemmRowsAVX2(src *int8, inC int, dst *int8, n int, rows int, kc int, w *int
 		for r := 0; r < mr; r++ {
 			a[r] = (*int8)(unsafe.Add(unsafe.Pointer(src), (r0+r)*inC))
 			c[r] = (*int8)(unsafe.Add(unsafe.Pointer(dst), (r0+r)*n))
-			if flags&flagWZ != 0 {
-				rs[r] = sumBytes(a[r], kc)
+			if flags&(flagWZ|flagVNNI) != 0 {
+				rs[r] = sumBytes(a[r], kc, 16)
 			}
 		}
-		gemmAVX2(&a[0], 16, kc, w, p, hdr, &rs[0], &c[0], mr, ntiles, flags)
+		gemmAVX2(&a[0], 16, kc, w, p, hdr, &rs[0], &rs[0], &c[0], mr, ntiles, flags)
 	}
 }
 
-// sumBytes returns the sum of the 16*kc int8 at a (VPSADBW of the bytes offset by 128). The
-// reference loop:
+// sumBytes returns the sum of kc chunks of 16 int8, stride bytes apart from a (VPSADBW of the bytes
+// offset by 128). The reference loop:
 //
 //	var s int32
-//	for _, x := range a[:16*kc] {
-//		s += int32(x)
+//	for c := range kc {
+//		for _, x := range a[c*stride:][:16] {
+//			s += int32(x)
+//		}
 //	}
 //	return s
 //
 //go:noescape
-func sumBytes(a *int8, kc int) int32
+func sumBytes(a *int8, kc int, stride int) int32
 
 func gemmSDOT4(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int) {
 	ap := [4]*int8{a, (*int8)(unsafe.Add(unsafe.Pointer(a), 16)), (*int8)(unsafe.Add(unsafe.Pointer(a), 32)), (*int8)(unsafe.Add(unsafe.Pointer(a), 48))}
 	cp := [4]*int8{c0, c1, c2, c3}
-	gemmAVX2(&ap[0], 64, kc, w, p, hdr, rs, &cp[0], 4, ntiles, flags)
+	var us [4]int32
+	if flags&flagVNNI != 0 { // the VNNI loop's row sums
+		for r, q := range ap {
+			us[r] = sumBytes(q, kc, 64)
+		}
+	}
+	gemmAVX2(&ap[0], 64, kc, w, p, hdr, rs, &us[0], &cp[0], 4, ntiles, flags)
 }
 
 // gemmSDOT1 computes its row twice (gemmAVX2 takes pairs), storing the same bytes twice.
 func gemmSDOT1(a *int8, kc int, w *int8, p *int32, hdr *int32, rs *int32, c0, c1, c2, c3 *int8, ntiles int, flags int) {
 	ap, cp := [2]*int8{a, a}, [2]*int8{c0, c0}
-	var rs2 [2]int32
+	var rs2, us [2]int32
 	if flags&flagWZ != 0 {
 		rs2[0], rs2[1] = *rs, *rs
 	}
-	gemmAVX2(&ap[0], 16, kc, w, p, hdr, &rs2[0], &cp[0], 2, ntiles, flags)
+	if flags&flagVNNI != 0 {
+		us[0] = sumBytes(a, kc, 16)
+		us[1] = us[0]
+	}
+	gemmAVX2(&ap[0], 16, kc, w, p, hdr, &rs2[0], &us[0], &cp[0], 2, ntiles, flags)
 }
 
 // gemmSDOT4P reads the A rows straight from src: no panel is packed (panel is unused).

@@ -49,8 +49,18 @@ GLOBL avxHaddPerm<>(SB), RODATA|NOPTR, $32
 	VPADDD Y13, Y3, Y3 \
 	VPADDD Y14, Y7, Y7
 
-// func gemmAVX2(a **int8, astride int, kc int, w *int8, p *int32, hdr *int32, rs *int32, c **int8, mr int, ntiles int, flags int)
-TEXT ·gemmAVX2(SB), NOSPLIT, $0-88
+// VNNIGROUP adds k-group g of the pair's chunk (4 bytes at 4g(AX), 4g(BX), broadcast) times the 16
+// columns' weights at 64g(DX), offset by 128 (Y15: 0x80 bytes).
+#define VNNIGROUP(g) \
+	VPXOR         (64*g)(DX), Y15, Y12 \
+	VPXOR         (64*g+32)(DX), Y15, Y13 \
+	VPDPBUSD.BCST (4*g)(AX), Y12, Y0 \
+	VPDPBUSD.BCST (4*g)(BX), Y12, Y4 \
+	VPDPBUSD.BCST (4*g)(AX), Y13, Y2 \
+	VPDPBUSD.BCST (4*g)(BX), Y13, Y6
+
+// func gemmAVX2(a **int8, astride int, kc int, w *int8, p *int32, hdr *int32, rs *int32, us *int32, c **int8, mr int, ntiles int, flags int)
+TEXT ·gemmAVX2(SB), NOSPLIT, $0-96
 	MOVQ a+0(FP), SI
 	MOVQ astride+8(FP), R8
 	MOVQ kc+16(FP), R9
@@ -60,7 +70,7 @@ TEXT ·gemmAVX2(SB), NOSPLIT, $0-88
 	XORQ R13, R13
 
 tile:
-	CMPQ R12, ntiles+72(FP)
+	CMPQ R12, ntiles+80(FP)
 	JGE  done
 	XORQ R11, R11
 
@@ -77,6 +87,8 @@ pair:
 	VPXOR Y5, Y5, Y5
 	VPXOR Y6, Y6, Y6
 	VPXOR Y7, Y7, Y7
+	TESTQ $128, flags+88(FP) // flagVNNI
+	JNZ   vnni
 
 chunk:
 	VPMOVSXBW (AX), Y8
@@ -101,9 +113,11 @@ chunk:
 	VPERMD  Y2, Y15, Y2
 	VPERMD  Y4, Y15, Y4
 	VPERMD  Y6, Y15, Y6
+
+rows:
 	MOVQ    R11, AX
 	MOVQ    $2, DX
-	MOVQ    flags+80(FP), CX
+	MOVQ    flags+88(FP), CX
 
 epilogue:
 	VPADDD 0(R10), Y0, Y0 // the bias
@@ -149,7 +163,7 @@ pack:
 	VPERMQ       $0xd8, Y0, Y0
 	VEXTRACTI128 $1, Y0, X1
 	VPACKSSWB    X1, X0, X0
-	MOVQ         c+56(FP), BX
+	MOVQ         c+64(FP), BX
 	MOVQ         (BX)(AX*8), BX
 	VMOVDQU      X0, (BX)(R13*1)
 	DECQ         DX
@@ -159,9 +173,35 @@ pack:
 	INCQ         AX
 	JMP          epilogue
 
+vnni:
+	// Row 0 in Y0 (columns 0-7), Y2 (8-15), row 1 in Y4, Y6; Y12, Y13 the weights plus 128.
+	VPBROADCASTD avx80<>(SB), Y15
+
+vchunk:
+	VNNIGROUP(0)
+	VNNIGROUP(1)
+	VNNIGROUP(2)
+	VNNIGROUP(3)
+	ADDQ R8, AX
+	ADDQ R8, BX
+	ADDQ $256, DX
+	DECQ CX
+	JNZ  vchunk
+	// Take away 128*rowsum.
+	MOVQ         us+56(FP), BX
+	VPBROADCASTD (BX)(R11*4), Y8
+	VPBROADCASTD 4(BX)(R11*4), Y9
+	VPSLLD       $7, Y8, Y8
+	VPSLLD       $7, Y9, Y9
+	VPSUBD       Y8, Y0, Y0
+	VPSUBD       Y8, Y2, Y2
+	VPSUBD       Y9, Y4, Y4
+	VPSUBD       Y9, Y6, Y6
+	JMP          rows
+
 pairdone:
 	ADDQ $2, R11
-	CMPQ R11, mr+64(FP)
+	CMPQ R11, mr+72(FP)
 	JLT  pair
 	MOVQ R9, CX
 	SHLQ $8, CX
@@ -175,14 +215,19 @@ done:
 	VZEROUPPER
 	RET
 
+// 0x80 bytes, the offset of the weights in the VNNI loop
+DATA avx80<>+0(SB)/4, $0x80808080
+GLOBL avx80<>(SB), RODATA|NOPTR, $4
+
 // 2^30, the rounding term of SaturatingRoundingDoublingHighMul on the 64-bit product (FIXED)
 DATA ·avxRound30+0(SB)/8, $0x40000000
 GLOBL ·avxRound30(SB), RODATA|NOPTR, $8
 
-// func sumBytes(a *int8, kc int) int32
-TEXT ·sumBytes(SB), NOSPLIT, $0-20
+// func sumBytes(a *int8, kc int, stride int) int32
+TEXT ·sumBytes(SB), NOSPLIT, $0-28
 	MOVQ         a+0(FP), SI
 	MOVQ         kc+8(FP), CX
+	MOVQ         stride+16(FP), R8
 	MOVQ         CX, DX
 	SHLQ         $11, DX       // 128 * 16 * kc: the offset to take away
 	MOVL         $0x80808080, AX
@@ -195,12 +240,12 @@ sum:
 	VPXOR   (SI), X1, X0       // x + 128 as uint8
 	VPSADBW X2, X0, X0
 	VPADDQ  X0, X3, X3
-	ADDQ    $16, SI
+	ADDQ    R8, SI
 	DECQ    CX
 	JNZ     sum
 	VPSHUFD $0x4e, X3, X0
 	VPADDQ  X0, X3, X3
 	MOVQ    X3, AX
 	SUBQ    DX, AX
-	MOVL    AX, ret+16(FP)
+	MOVL    AX, ret+24(FP)
 	RET

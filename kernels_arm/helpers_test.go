@@ -17,6 +17,7 @@ import (
 var (
 	hwNEON = haveAsm && runtime.GOARCH == "arm64" && cpu.ARM64.HasASIMD
 	hwSDOT = hwNEON && cpu.ARM64.HasASIMDDP || haveAsm && runtime.GOARCH == "amd64" && cpu.X86.HasAVX2
+	hwVNNI = hwSDOT && runtime.GOARCH == "amd64" && cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX512VL
 )
 
 // testPaths lists the paths this machine can run: the generic twins always, the assembly paths when

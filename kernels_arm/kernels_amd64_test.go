@@ -25,13 +25,30 @@ func TestSumBytesKernel(t *testing.T) {
 				a[j] = math.MaxInt8
 			}
 		}
-		off := r.IntN(len(a) - 16*kc + 1)
+		stride := 16 * (1 + r.IntN(4))
+		a = append(a, randInt8s(r, (kc-1)*(stride-16))...)
+		off := r.IntN(len(a) - (kc-1)*stride - 16 + 1)
 		var want int32
-		for _, x := range a[off : off+16*kc] {
-			want += int32(x)
+		for c := 0; c < kc; c++ {
+			for _, x := range a[off+c*stride:][:16] {
+				want += int32(x)
+			}
 		}
-		if got := sumBytes(&a[off], kc); got != want {
-			t.Fatalf("sumBytes kc %d offset %d: %d, want %d", kc, off, got, want)
+		if got := sumBytes(&a[off], kc, stride); got != want {
+			t.Fatalf("sumBytes kc %d stride %d offset %d: %d, want %d", kc, stride, off, got, want)
 		}
 	}
+}
+
+// TestConvAVX2Loop runs TestConvMatchesNaive and TestConvMobileNetShapes with the AVX2 loop of
+// gemmAVX2 where the CPU would take its VNNI loop (the op tests prepare layers with useVNNI as
+// x/sys/cpu set it; GODEBUG=cpu.avx512vnni=off does the same for a whole run).
+func TestConvAVX2Loop(t *testing.T) {
+	if !useVNNI {
+		t.Skip("no AVX-512 VNNI: the op tests already run the AVX2 loop")
+	}
+	defer func() { useVNNI = true }()
+	useVNNI = false
+	t.Run("MatchesNaive", TestConvMatchesNaive)
+	t.Run("MobileNetShapes", TestConvMobileNetShapes)
 }

@@ -152,6 +152,9 @@ func checkGemm(t testing.TB, r *rand.Rand, k gemmKernel, kc, ntiles, flags int) 
 			clear(a)
 		}
 	}
+	if k.sdot && hwVNNI && r.IntN(2) == 0 { // amd64: the AVX-512 VNNI loop
+		flags |= flagVNNI
+	}
 	fp32 := flags&flagFP32 != 0
 	if tie && fp32 {
 		clear(a)
@@ -670,6 +673,9 @@ func TestGemmPanelsKernel(t *testing.T) {
 			}
 			if k.mlal && r.IntN(2) == 0 {
 				flags |= flagSafe
+			}
+			if !k.mlal && hwVNNI && r.IntN(2) == 0 { // amd64: the AVX-512 VNNI loop
+				flags |= flagVNNI
 			}
 			h := randHdr(r)
 			hdr := makeHdr(h[0], h[1], h[2])
