@@ -22,7 +22,7 @@ const (
 	flagNoMin  = 32 // fast and fp32 epilogues: ActMin is -128, the clamp to it cannot bind (skipped)
 	flagNoMax  = 64 // fast and fp32 epilogues: ActMax is 127, the clamp to it cannot bind (skipped)
 
-	flagVNNI   = 128 // amd64: gemmAVX2 takes its AVX-512 VNNI loop (set at prepare time when useVNNI)
+	flagVNNI = 128 // amd64: gemmAVX2 takes its AVX-512 VNNI loop (set at prepare time when useVNNI)
 
 	mlalTileSafe = 1 // SMLAL tile flag: a weight is -128, take the one-product-per-lane loop
 )
