@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,7 +20,8 @@ import (
 // BenchmarkORTMobileNetV2 times MobileNetV2 1.0 224 with ONNX Runtime (float, one thread,
 // onnxtest.MobileNetV2Full) and with edgeinfer (int8, one thread, models/arch's
 // mobilenet_v2_1.0_224: the same layers) in one run, alternating rounds of 10 inferences each so
-// that both see the same load, and reports the medians (ort-ms, edgeinfer-ms) and their ratio.
+// that both see the same load, and reports the medians of the wall times (ort-ms, edgeinfer-ms) and
+// of the processes' CPU times (user + system: ort-cpu-ms, edgeinfer-cpu-ms), and their ratios.
 // Run it with -benchtime 1x (each b.N repeats the whole comparison):
 //
 //	go test ./quant/onnx -run XXX -bench ORTMobileNetV2 -benchtime 1x -timeout 20m
@@ -54,7 +56,7 @@ func BenchmarkORTMobileNetV2(b *testing.B) {
 	const rounds, per = 3, 10
 	ctx := context.Background()
 	for range b.N {
-		var ort, ei []float64
+		var ort, ei, ortCPU, eiCPU []float64
 		for r := 0; r < rounds; r++ {
 			cmd := exec.Command("node", script, model, "x", "1,3,224,224", "10", "2")
 			cmd.Env = append(os.Environ(), "EDGEINFER_ORT_HOME="+home)
@@ -65,28 +67,44 @@ func BenchmarkORTMobileNetV2(b *testing.B) {
 			}
 			var res struct {
 				Times []float64 `json:"times_ms"`
+				CPU   []float64 `json:"cpu_ms"`
 			}
 			if err := json.Unmarshal(out, &res); err != nil {
 				b.Fatalf("ort_bench.js output %q: %v", out, err)
 			}
-			ort = append(ort, res.Times...)
+			ort, ortCPU = append(ort, res.Times...), append(ortCPU, res.CPU...)
 			for i := 0; i < per+2; i++ {
+				c0 := cpuTime(b)
 				start := time.Now()
 				if err := it.Run(ctx); err != nil {
 					b.Fatal(err)
 				}
 				if i >= 2 { // two warm-up runs per round, as for ONNX Runtime
 					ei = append(ei, float64(time.Since(start))/1e6)
+					eiCPU = append(eiCPU, float64(cpuTime(b)-c0)/1e6)
 				}
 			}
 		}
 		om, em := median(ort), median(ei)
+		oc, ec := median(ortCPU), median(eiCPU)
 		b.ReportMetric(om, "ort-ms")
 		b.ReportMetric(em, "edgeinfer-ms")
 		b.ReportMetric(em/om, "edgeinfer/ort")
-		b.Logf("MobileNetV2 1.0 224, one thread, medians of %d: ONNX Runtime float %.2f ms (min %.2f), edgeinfer int8 (%s kernels) %.2f ms (min %.2f): %.2fx",
-			len(ort), om, slices.Min(ort), kernelsOf(it), em, slices.Min(ei), em/om)
+		b.ReportMetric(oc, "ort-cpu-ms")
+		b.ReportMetric(ec, "edgeinfer-cpu-ms")
+		b.ReportMetric(ec/oc, "edgeinfer/ort-cpu")
+		b.Logf("MobileNetV2 1.0 224, one thread, medians of %d: ONNX Runtime float %.2f ms (min %.2f; CPU %.2f ms), edgeinfer int8 (%s kernels) %.2f ms (min %.2f; CPU %.2f ms): %.2fx wall, %.2fx CPU",
+			len(ort), om, slices.Min(ort), oc, kernelsOf(it), em, slices.Min(ei), ec, em/om, ec/oc)
 	}
+}
+
+// cpuTime is the process's CPU time so far (user + system), in nanoseconds.
+func cpuTime(b *testing.B) int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 func median(v []float64) float64 {

@@ -4,7 +4,9 @@
 //
 //   node ort_bench.js model.onnx input_name d0,d1,... iterations warmup
 //
-// The input is random float32 in [-1, 1). stdout gets {"times_ms": [...]}, one per timed run.
+// The input is random float32 in [-1, 1). stdout gets {"times_ms": [...], "cpu_ms": [...]}, one
+// per timed run: wall time, and the process's CPU time (user + system, process.cpuUsage), which a
+// loaded machine inflates less.
 // onnxruntime-node is loaded from $EDGEINFER_ORT_HOME (default ~/.cache/edgeinfer/ort).
 "use strict";
 const os = require("os");
@@ -32,12 +34,16 @@ async function main() {
     await session.run(feeds);
   }
   const times = [];
+  const cpu = [];
   for (let i = 0; i < Number(itArg); i++) {
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     await session.run(feeds);
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1e3);
   }
-  process.stdout.write(JSON.stringify({ times_ms: times }) + "\n");
+  process.stdout.write(JSON.stringify({ times_ms: times, cpu_ms: cpu }) + "\n");
 }
 
 main().catch((err) => {
