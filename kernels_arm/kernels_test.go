@@ -236,7 +236,6 @@ func TestGemmKernels(t *testing.T) {
 
 func TestPackA4(t *testing.T) {
 	needAsm(t)
-	needNEON(t)
 	r := newRand(11)
 	for i := 0; i < scale(t, 200); i++ {
 		ntaps, kc := 1+r.IntN(5), 1+r.IntN(6)
