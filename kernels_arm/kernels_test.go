@@ -436,11 +436,16 @@ func randAddXParams(r *rand.Rand) AddParams {
 
 func TestAddXNNPACKKernel(t *testing.T) {
 	needAsm(t)
-	needNEON(t)
 	r := newRand(17)
 	for i := 0; i < scale(t, 300); i++ {
 		n := 1 + r.IntN(6)
 		a, b := randInt8s(r, 16*n), randInt8s(r, 16*n)
+		if r.IntN(4) == 0 { // the extremes: -128 and 127 in either operand
+			for j := range a {
+				a[j] = []int8{math.MinInt8, math.MaxInt8}[r.IntN(2)]
+				b[j] = []int8{math.MinInt8, math.MaxInt8}[r.IntN(2)]
+			}
+		}
 		p := randAddXParams(r)
 		k := p.constsX()
 		got, want := newGuarded(r, 16*n), make([]int8, 16*n)
