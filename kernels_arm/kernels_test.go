@@ -706,7 +706,6 @@ func TestGemmPanelsKernel(t *testing.T) {
 
 func TestGatherRunKernel(t *testing.T) {
 	needAsm(t)
-	needNEON(t)
 	r := newRand(17)
 	for i := 0; i < scale(t, 300); i++ {
 		kc, npix := 1+r.IntN(3), 1+r.IntN(9)

@@ -71,3 +71,52 @@ sums:
 
 done:
 	RET
+
+// func gatherRunAVX2(dst *int8, p *[4]*int8, steps *[4]int, masks *byte, kc int, npix int)
+//
+// Registers: DI dst, R8-R11 the four rows at pixel j, BX steps, SI masks, R12 kc, R13 the pixels
+// left, CX the chunks left, DX the chunk's masks.
+TEXT ·gatherRunAVX2(SB), NOSPLIT, $0-48
+	MOVQ  dst+0(FP), DI
+	MOVQ  p+8(FP), AX
+	MOVQ  0(AX), R8
+	MOVQ  8(AX), R9
+	MOVQ  16(AX), R10
+	MOVQ  24(AX), R11
+	MOVQ  steps+16(FP), BX
+	MOVQ  masks+24(FP), SI
+	MOVQ  kc+32(FP), R12
+	MOVQ  npix+40(FP), R13
+	TESTQ R13, R13
+	JZ    gdone
+
+pixel:
+	VMOVDQU (R8), X0
+	VMOVDQU (R9), X1
+	VMOVDQU (R10), X2
+	VMOVDQU (R11), X3
+	MOVQ    R12, CX
+	MOVQ    SI, DX
+
+gchunk:
+	VPSHUFB 0(DX), X0, X4
+	VPSHUFB 16(DX), X1, X5
+	VPOR    X5, X4, X4
+	VPSHUFB 32(DX), X2, X5
+	VPOR    X5, X4, X4
+	VPSHUFB 48(DX), X3, X5
+	VPOR    X5, X4, X4
+	VMOVDQU X4, (DI)
+	ADDQ    $16, DI
+	ADDQ    $64, DX
+	DECQ    CX
+	JNZ     gchunk
+	ADDQ    0(BX), R8
+	ADDQ    8(BX), R9
+	ADDQ    16(BX), R10
+	ADDQ    24(BX), R11
+	DECQ    R13
+	JNZ     pixel
+
+gdone:
+	RET
