@@ -360,7 +360,11 @@ func (c *Conv) pack(p *ConvParams) {
 		c.flags |= flagFastRQ
 	}
 	if c.path == pathSDOT && useVNNI {
+		// amd64's VNNI loop: the weights stored plus 128 (w^0x80), its unsigned operand.
 		c.flags |= flagVNNI
+		for i := range c.w {
+			c.w[i] ^= math.MinInt8
+		}
 	}
 	if p.ActMin == math.MinInt8 {
 		c.flags |= flagNoMin

@@ -33,10 +33,11 @@ import "unsafe"
 // tile. VPMADDWD of sign-extended int8 cannot saturate (|a*w + a'*w'| <= 2*128*128), unlike
 // VPMADDUBSW.
 //
-// With flags&flagVNNI (AVX-512 VNNI and VL) it takes VPDPBUSD instead, four products into an int32
-// lane without intermediate saturation: the weights offset by 128 as the unsigned operand (w^0x80),
-// the row's 4 bytes broadcast from memory as the signed one, so the sums gain 128*rowsum, which the
-// epilogue takes away: us holds the mr row sums for it (read with flags&flagVNNI only).
+// With flags&flagVNNI (AVX-512 VNNI and VL) the weights are stored plus 128 (w^0x80, as the twins
+// read them then too: Conv.pack stores them so) and it takes VPDPBUSD instead, four products into an
+// int32 lane without intermediate saturation: the weights as the unsigned operand, the row's 4
+// bytes broadcast as the signed one, so the sums gain 128*rowsum, which the epilogue takes away: us
+// holds the mr row sums for it (read with flags&flagVNNI only).
 //
 //go:noescape
 func gemmAVX2(a **int8, astride int, kc int, w *int8, p *int32, hdr *int32, rs *int32, us *int32, c **int8, mr int, ntiles int, flags int)

@@ -50,14 +50,16 @@ GLOBL avxHaddPerm<>(SB), RODATA|NOPTR, $32
 	VPADDD Y14, Y7, Y7
 
 // VNNIGROUP adds k-group g of the pair's chunk (4 bytes at 4g(AX), 4g(BX), broadcast) times the 16
-// columns' weights at 64g(DX), offset by 128 (Y15: 0x80 bytes).
+// columns' weights at 64g(DX), stored plus 128 (w^0x80, flagVNNI).
 #define VNNIGROUP(g) \
-	VPXOR         (64*g)(DX), Y15, Y12 \
-	VPXOR         (64*g+32)(DX), Y15, Y13 \
-	VPDPBUSD.BCST (4*g)(AX), Y12, Y0 \
-	VPDPBUSD.BCST (4*g)(BX), Y12, Y4 \
-	VPDPBUSD.BCST (4*g)(AX), Y13, Y2 \
-	VPDPBUSD.BCST (4*g)(BX), Y13, Y6
+	VMOVDQU      (64*g)(DX), Y12 \
+	VMOVDQU      (64*g+32)(DX), Y13 \
+	VPBROADCASTD (4*g)(AX), Y10 \
+	VPBROADCASTD (4*g)(BX), Y11 \
+	VPDPBUSD     Y10, Y12, Y0 \
+	VPDPBUSD     Y11, Y12, Y4 \
+	VPDPBUSD     Y10, Y13, Y2 \
+	VPDPBUSD     Y11, Y13, Y6
 
 // func gemmAVX2(a **int8, astride int, kc int, w *int8, p *int32, hdr *int32, rs *int32, us *int32, c **int8, mr int, ntiles int, flags int)
 TEXT ·gemmAVX2(SB), NOSPLIT, $0-96
@@ -175,7 +177,6 @@ pack:
 
 vnni:
 	// Row 0 in Y0 (columns 0-7), Y2 (8-15), row 1 in Y4, Y6; Y12, Y13 the weights plus 128.
-	VPBROADCASTD avx80<>(SB), Y15
 
 vchunk:
 	VNNIGROUP(0)
@@ -214,10 +215,6 @@ pairdone:
 done:
 	VZEROUPPER
 	RET
-
-// 0x80 bytes, the offset of the weights in the VNNI loop
-DATA avx80<>+0(SB)/4, $0x80808080
-GLOBL avx80<>(SB), RODATA|NOPTR, $4
 
 // 2^30, the rounding term of SaturatingRoundingDoublingHighMul on the 64-bit product (FIXED)
 DATA ·avxRound30+0(SB)/8, $0x40000000
