@@ -405,7 +405,7 @@ func (c *Conv) gatherRuns() bool {
 	return c.mode == modeGather && c.path != pathGeneric && c.tailN == 0
 }
 
-// Path names the instruction path the convolution was prepared for: "sdot", "neon" or "generic".
+// Path names the instruction path the convolution was prepared for: "sdot", "neon", "avx2" or "generic".
 func (c *Conv) Path() string { return c.path.String() }
 
 // errShort is the panic value of Run when a buffer is too short: a caller bug, not bad model data.

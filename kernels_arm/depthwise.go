@@ -242,7 +242,7 @@ func (d *Depthwise) ScratchSize() int {
 	return 1 + 3*2*d.rowLen() + d.p.OutW*16
 }
 
-// Path names the instruction path the convolution was prepared for: "sdot", "neon" or "generic"
+// Path names the instruction path the convolution was prepared for: "sdot", "neon", "avx2" or "generic"
 // (the sdot path runs dwdot for fp32 requantization with weight zero points other than -128, dw3x3
 // otherwise).
 func (d *Depthwise) Path() string { return d.path.String() }
