@@ -359,6 +359,13 @@ func (c *Conv) pack(p *ConvParams) {
 	case fast:
 		c.flags |= flagFastRQ
 	}
+	if c.path == pathSDOT && useVNNI {
+		// amd64's VNNI loop: the weights stored plus 128 (w^0x80), its unsigned operand.
+		c.flags |= flagVNNI
+		for i := range c.w {
+			c.w[i] ^= math.MinInt8
+		}
+	}
 	if p.ActMin == math.MinInt8 {
 		c.flags |= flagNoMin
 	}
@@ -398,7 +405,7 @@ func (c *Conv) gatherRuns() bool {
 	return c.mode == modeGather && c.path != pathGeneric && c.tailN == 0
 }
 
-// Path names the instruction path the convolution was prepared for: "sdot", "neon" or "generic".
+// Path names the instruction path the convolution was prepared for: "sdot", "neon", "avx2" or "generic".
 func (c *Conv) Path() string { return c.path.String() }
 
 // errShort is the panic value of Run when a buffer is too short: a caller bug, not bad model data.

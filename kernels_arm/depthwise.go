@@ -88,7 +88,7 @@ func NewDepthwise(p DepthwiseParams) (*Depthwise, error) {
 		p.DilH == 1 && p.DilW == 1 && p.Multiplier == 1
 	if d.fast {
 		d.packFast()
-		if d.path == pathSDOT && dotOK(&p) {
+		if d.path == pathSDOT && haveDWDot && dotOK(&p) {
 			d.packDot()
 		}
 	} else {
@@ -242,7 +242,7 @@ func (d *Depthwise) ScratchSize() int {
 	return 1 + 3*2*d.rowLen() + d.p.OutW*16
 }
 
-// Path names the instruction path the convolution was prepared for: "sdot", "neon" or "generic"
+// Path names the instruction path the convolution was prepared for: "sdot", "neon", "avx2" or "generic"
 // (the sdot path runs dwdot for fp32 requantization with weight zero points other than -128, dw3x3
 // otherwise).
 func (d *Depthwise) Path() string { return d.path.String() }

@@ -12,11 +12,12 @@ import (
 )
 
 // These tests call each assembly kernel and its pure-Go twin on the same random packed operands and
-// compare every output byte. They need the assembly (arm64): run them under qemu-aarch64 with
-// QEMU_CPU=cortex-a53, cortex-a72 and cortex-a76 (README.md).
+// compare every output byte. They need the assembly: on arm64 run them under qemu-aarch64 with
+// QEMU_CPU=cortex-a53, cortex-a72 and cortex-a76 (README.md); on amd64 they run natively (AVX2), the
+// kernels that have no amd64 form skipping (needNEON).
 
 func needAsm(t testing.TB) {
-	if !haveAsm || !hwNEON {
+	if !haveAsm || !hwNEON && !hwSDOT {
 		t.Skip("assembly kernels not built for this GOARCH (or purego): twins are covered by the op tests")
 	}
 }
@@ -112,7 +113,10 @@ type gemmKernel struct {
 }
 
 func gemmKernels() []gemmKernel {
-	ks := []gemmKernel{{"gemmMLAL4", 4, mlalNR, false, gemmMLAL4}, {"gemmMLAL1", 1, mlalNR, false, gemmMLAL1}}
+	var ks []gemmKernel
+	if hwNEON {
+		ks = append(ks, gemmKernel{"gemmMLAL4", 4, mlalNR, false, gemmMLAL4}, gemmKernel{"gemmMLAL1", 1, mlalNR, false, gemmMLAL1})
+	}
 	if hwSDOT {
 		ks = append(ks, gemmKernel{"gemmSDOT4", 4, sdotNR, true, gemmSDOT4}, gemmKernel{"gemmSDOT1", 1, sdotNR, true, gemmSDOT1})
 	}
@@ -147,6 +151,9 @@ func checkGemm(t testing.TB, r *rand.Rand, k gemmKernel, kc, ntiles, flags int) 
 		if tie {
 			clear(a)
 		}
+	}
+	if k.sdot && hwVNNI && r.IntN(2) == 0 { // amd64: the AVX-512 VNNI loop
+		flags |= flagVNNI
 	}
 	fp32 := flags&flagFP32 != 0
 	if tie && fp32 {
@@ -261,6 +268,7 @@ func TestPackA4(t *testing.T) {
 
 func TestGatherA4Kernel(t *testing.T) {
 	needAsm(t)
+	needNEON(t)
 	r := newRand(15)
 	for i := 0; i < scale(t, 300); i++ {
 		kc := 1 + r.IntN(3)
@@ -389,6 +397,7 @@ func randAddParams(r *rand.Rand) AddParams {
 
 func TestAddKernel(t *testing.T) {
 	needAsm(t)
+	needNEON(t)
 	r := newRand(13)
 	for i := 0; i < scale(t, 300); i++ {
 		n := 1 + r.IntN(6)
@@ -431,6 +440,12 @@ func TestAddXNNPACKKernel(t *testing.T) {
 	for i := 0; i < scale(t, 300); i++ {
 		n := 1 + r.IntN(6)
 		a, b := randInt8s(r, 16*n), randInt8s(r, 16*n)
+		if r.IntN(4) == 0 { // the extremes: -128 and 127 in either operand
+			for j := range a {
+				a[j] = []int8{math.MinInt8, math.MaxInt8}[r.IntN(2)]
+				b[j] = []int8{math.MinInt8, math.MaxInt8}[r.IntN(2)]
+			}
+		}
 		p := randAddXParams(r)
 		k := p.constsX()
 		got, want := newGuarded(r, 16*n), make([]int8, 16*n)
@@ -443,6 +458,7 @@ func TestAddXNNPACKKernel(t *testing.T) {
 
 func TestSumPixelsKernel(t *testing.T) {
 	needAsm(t)
+	needNEON(t)
 	r := newRand(14)
 	for i := 0; i < scale(t, 100); i++ {
 		n, stride := 1+r.IntN(256), 16+r.IntN(40)
@@ -505,6 +521,7 @@ func TestRequantFP32MatchesNaive(t *testing.T) {
 
 func TestDwdotKernel(t *testing.T) {
 	needAsm(t)
+	needNEON(t)
 	if !hwSDOT {
 		t.Skip("no dot product on this CPU: dwdot is chosen on the sdot path only")
 	}
@@ -581,6 +598,7 @@ func TestDwdotKernel(t *testing.T) {
 
 func TestDwprepKernel(t *testing.T) {
 	needAsm(t)
+	needNEON(t)
 	r := newRand(14)
 	for i := 0; i < scale(t, 500); i++ {
 		n, s, nb := 1+r.IntN(60), 1+r.IntN(3), 1+r.IntN(3) // n: every group of the sliding windows; s 3: the plain loop
@@ -605,7 +623,10 @@ func TestGemmPanelsKernel(t *testing.T) {
 		asm  func(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int)
 		rows int // per panel
 	}
-	ks := []kern{{"gemmMLAL4P", true, gemmMLAL4P, 4}}
+	var ks []kern
+	if hwNEON {
+		ks = append(ks, kern{"gemmMLAL4P", true, gemmMLAL4P, 4})
+	}
 	if hwSDOT {
 		ks = append(ks, kern{"gemmSDOT4P", false, gemmSDOT4P, 4}, kern{"gemmSDOT6P", false, gemmSDOT6P, 6})
 	}
@@ -656,6 +677,9 @@ func TestGemmPanelsKernel(t *testing.T) {
 			}
 			if k.mlal && r.IntN(2) == 0 {
 				flags |= flagSafe
+			}
+			if !k.mlal && hwVNNI && r.IntN(2) == 0 { // amd64: the AVX-512 VNNI loop
+				flags |= flagVNNI
 			}
 			h := randHdr(r)
 			hdr := makeHdr(h[0], h[1], h[2])
@@ -741,6 +765,7 @@ func TestGemmSDOT6PGeneric(t *testing.T) {
 
 func TestDwprep4Kernel(t *testing.T) {
 	needAsm(t)
+	needNEON(t)
 	r := newRand(19)
 	for i := 0; i < scale(t, 300); i++ {
 		nb := 1 + r.IntN(4)
@@ -756,5 +781,12 @@ func TestDwprep4Kernel(t *testing.T) {
 		dwprep4Generic(&want[0], &p, nb, bstride)
 		got.check(t, "dwprep4")
 		diffInt8(t, fmt.Sprintf("dwprep4 nb %d bstride %d", nb, bstride), got.data(), want)
+	}
+}
+
+// needNEON skips kernels that exist only on arm64 (their amd64 names call the twins).
+func needNEON(t testing.TB) {
+	if !hwNEON {
+		t.Skip("arm64 kernel: on this GOARCH the name calls its twin")
 	}
 }
