@@ -224,6 +224,7 @@ func (b *testBroker) url() string { return "tcp://127.0.0.1:" + strconv.Itoa(b.p
 type rec struct {
 	topic, payload string
 	retained       bool
+	dup            bool // the DUP flag: the broker sent this message to the watcher before
 }
 
 // watcher is a plain paho client that records what it receives.
@@ -243,7 +244,7 @@ func newWatcher(t testing.TB, url, id string, persistent bool, filters ...string
 		SetConnectTimeout(2 * time.Second).
 		SetDefaultPublishHandler(func(_ paho.Client, m paho.Message) {
 			w.mu.Lock()
-			w.msgs = append(w.msgs, rec{m.Topic(), string(m.Payload()), m.Retained()})
+			w.msgs = append(w.msgs, rec{m.Topic(), string(m.Payload()), m.Retained(), m.Duplicate()})
 			w.mu.Unlock()
 		})
 	w.c = paho.NewClient(opts)
