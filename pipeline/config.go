@@ -168,6 +168,9 @@ type MQTT struct {
 	// reach subscribers twice: 1 keeps that to at most one message per lost connection, at the
 	// cost of one round trip per message (about 1/RTT messages per second).
 	Inflight int `yaml:"inflight"`
+	// Session publishes at QoS 2 in a persistent session: no duplicates from the daemon to a
+	// broker that keeps the session (mosquitto with persistence; see publish/mqtt's Config.Session).
+	Session bool `yaml:"session"`
 	// OutboxFile, when set, is where messages still undelivered at shutdown are saved, to be sent
 	// after the next start (a graceful restart of the daemon loses nothing the outbox held).
 	OutboxFile string `yaml:"outbox_file"`

@@ -47,7 +47,9 @@ func TestSoakFaults(t *testing.T) {
 	}
 	b := startBroker(t, brokerOpts{persist: true})
 	log, logs := testLogger()
-	p := open(t, Config{Broker: b.url(), Device: "soak", Logger: log, Outbox: outbox, KeepAlive: keepAlive, PingTimeout: ping, Inflight: inflight})
+	session := os.Getenv("EDGEINFER_MQTT_SOAK_SESSION") == "1"
+	p := open(t, Config{Broker: b.url(), Device: "soak", Logger: log, Outbox: outbox, KeepAlive: keepAlive, PingTimeout: ping,
+		Inflight: inflight, Session: session})
 	w := newWatcher(t, b.url(), "soak-watcher", true, "edgeinfer/soak/state")
 	eventually(t, 5*time.Second, "publisher connected", func() bool { return p.Stats().Connects == 1 })
 	end := stream(t, p, time.Second/30)
@@ -93,8 +95,11 @@ func TestSoakFaults(t *testing.T) {
 	for _, row := range rows {
 		t.Log(row)
 	}
-	t.Logf("%d labels published: %v; outbox %d, in-flight window %d, dropped (counted) %d, retried %d, connects %d",
-		n, r, outbox, p.cfg.Inflight, st.Dropped, st.Retried, st.Connects)
+	t.Logf("%d labels published: %v; outbox %d, in-flight window %d, session (QoS 2) %v, dropped (counted) %d, retried %d, connects %d",
+		n, r, outbox, p.cfg.Inflight, session, st.Dropped, st.Retried, st.Connects)
+	if session && r.publisherDups != 0 {
+		t.Errorf("%d duplicates from the publisher with a persistent QoS 2 session; want 0", r.publisherDups)
+	}
 	if uint64(r.publisherDups) > st.Retried {
 		t.Errorf("%d duplicates sent again by the publisher, but only %d messages counted as retried", r.publisherDups, st.Retried)
 	}
