@@ -238,6 +238,12 @@ type watcher struct {
 // subscriptions and the QoS 1 messages for it) survives a broker restart with persistence.
 func newWatcher(t testing.TB, url, id string, persistent bool, filters ...string) *watcher {
 	t.Helper()
+	return newWatcherQoS(t, url, id, persistent, 1, filters...)
+}
+
+// newWatcherQoS is newWatcher subscribing at qos.
+func newWatcherQoS(t testing.TB, url, id string, persistent bool, qos byte, filters ...string) *watcher {
+	t.Helper()
 	w := &watcher{}
 	opts := paho.NewClientOptions().AddBroker(url).SetClientID(id).SetCleanSession(!persistent).
 		SetProtocolVersion(4).SetAutoReconnect(true).SetMaxReconnectInterval(200 * time.Millisecond).
@@ -253,7 +259,7 @@ func newWatcher(t testing.TB, url, id string, persistent bool, filters ...string
 	}
 	m := map[string]byte{}
 	for _, f := range filters {
-		m[f] = 1
+		m[f] = qos
 	}
 	if tok := w.c.SubscribeMultiple(m, nil); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		t.Fatalf("watcher subscribe: %v", tok.Error())

@@ -451,7 +451,8 @@ func TestPasswordOverPlainTCP(t *testing.T) {
 // their Dup flag while its sender goroutine may be encoding the same packet (a data race,
 // eclipse-paho/paho.mqtt.golang#703, seen in TestBrokerRestart under -race). resume runs only for
 // a persistent session (Connect) or an automatic reconnection: the Publisher uses neither, and
-// resends from its own outbox. The race itself is rare (not reproduced in 13 runs of the old
+// resends from its own outbox (Config.Session does use resume, from a store that hands it copies:
+// TestSessionStore). The race itself is rare (not reproduced in 13 runs of the old
 // code under -race), so this checks the configuration that rules it out.
 func TestNoPahoResume(t *testing.T) {
 	log, _ := testLogger()

@@ -27,7 +27,8 @@ const (
 	Off     = "OFF"
 )
 
-// QoS is the quality of service of everything the Publisher sends and subscribes to.
+// QoS is the quality of service of everything the Publisher sends and subscribes to, except with
+// Config.Session: the outbox's messages then go at QoS 2 and the subscriptions at QoS 0.
 const QoS = 1
 
 var (

@@ -94,7 +94,7 @@ func TestSessionNoPublisherDuplicates(t *testing.T) {
 	b := startBroker(t, brokerOpts{persist: true})
 	log, logs := testLogger()
 	p := open(t, Config{Broker: b.url(), Device: "sess", Logger: log, Session: true, KeepAlive: 2 * time.Second, PingTimeout: time.Second})
-	w := newWatcher(t, b.url(), "sess-watcher", true, "edgeinfer/sess/state")
+	w := newWatcherQoS(t, b.url(), "sess-watcher", true, 2, "edgeinfer/sess/state")
 	eventually(t, 5*time.Second, "publisher connected", func() bool { return p.Stats().Connects == 1 })
 	end := stream(t, p, 10*time.Millisecond)
 	for i := range 3 {

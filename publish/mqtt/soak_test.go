@@ -50,7 +50,11 @@ func TestSoakFaults(t *testing.T) {
 	session := os.Getenv("EDGEINFER_MQTT_SOAK_SESSION") == "1"
 	p := open(t, Config{Broker: b.url(), Device: "soak", Logger: log, Outbox: outbox, KeepAlive: keepAlive, PingTimeout: ping,
 		Inflight: inflight, Session: session})
-	w := newWatcher(t, b.url(), "soak-watcher", true, "edgeinfer/soak/state")
+	subQoS := byte(1)
+	if os.Getenv("EDGEINFER_MQTT_SOAK_SUBQOS") == "2" {
+		subQoS = 2
+	}
+	w := newWatcherQoS(t, b.url(), "soak-watcher", true, subQoS, "edgeinfer/soak/state")
 	eventually(t, 5*time.Second, "publisher connected", func() bool { return p.Stats().Connects == 1 })
 	end := stream(t, p, time.Second/30)
 
@@ -95,8 +99,8 @@ func TestSoakFaults(t *testing.T) {
 	for _, row := range rows {
 		t.Log(row)
 	}
-	t.Logf("%d labels published: %v; outbox %d, in-flight window %d, session (QoS 2) %v, dropped (counted) %d, retried %d, connects %d",
-		n, r, outbox, p.cfg.Inflight, session, st.Dropped, st.Retried, st.Connects)
+	t.Logf("%d labels published: %v; outbox %d, in-flight window %d, session (QoS 2) %v, subscriber QoS %d, dropped (counted) %d, retried %d, connects %d",
+		n, r, outbox, p.cfg.Inflight, session, subQoS, st.Dropped, st.Retried, st.Connects)
 	if session && r.publisherDups != 0 {
 		t.Errorf("%d duplicates from the publisher with a persistent QoS 2 session; want 0", r.publisherDups)
 	}
