@@ -37,7 +37,6 @@ import (
 
 const (
 	partitionDevice    = "vmpart"
-	partitionFrames    = 300 // states published by the guest (fps 5: at least 60 s)
 	partitionOutbox    = 20
 	partitionKeepAlive = 4 * time.Second // ping timeout 2 s: a silent broker is given up after about 6-7 s
 	partitionShort     = 2 * time.Second // less than the keep-alive: the connection survives
@@ -120,6 +119,7 @@ type guestReports struct {
 	mu      sync.Mutex
 	metrics map[string]float64
 	at      time.Time
+	stop    bool // answer "stop": the guest ends Run
 }
 
 func (g *guestReports) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -138,7 +138,11 @@ func (g *guestReports) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	g.mu.Lock()
 	g.metrics, g.at = m, time.Now()
+	stop := g.stop
 	g.mu.Unlock()
+	if stop {
+		io.WriteString(w, "stop")
+	}
 }
 
 // get returns the value of a metric in the newest report posted after since, waiting for one.
@@ -176,6 +180,7 @@ func (g *guestReports) waitMetric(ctx context.Context, name string, ok func(floa
 }
 
 const (
+	metricFrames    = "edgeinfer_frames_total"
 	metricDropped   = `edgeinfer_mqtt_dropped_total{reason="outbox_full"}`
 	metricConnects  = "edgeinfer_mqtt_connects_total"
 	metricOutbox    = "edgeinfer_mqtt_outbox_messages"
@@ -185,12 +190,14 @@ const (
 
 func TestVMNetworkPartition(t *testing.T) {
 	var (
-		env     map[string]string
-		rec     *stateRecorder
-		reports = &guestReports{}
-		rows    []string // what the host measured, logged at the end
-		dropped float64  // outbox_full drops when the guest's stream ended
-		shortDr float64  // ... after the short partition
+		env       map[string]string
+		rec       *stateRecorder
+		reports   = &guestReports{}
+		rows      []string // what the host measured, logged at the end
+		dropped   float64  // outbox_full drops when the guest's stream ended
+		shortDr   float64  // ... after the short partition
+		frames    float64  // frames classified, each published (heartbeat 1 ms), when paused
+		brokerURL string   // the broker as the host reaches it
 	)
 	if !vmtest.InGuest() {
 		vmtest.RequireVM(t)
@@ -206,6 +213,7 @@ func TestVMNetworkPartition(t *testing.T) {
 		t.Cleanup(func() { srv.Close() })
 		env["E2E_REPORT"] = fmt.Sprintf("http://%s:%d/report", vmtest.HostIP, ln.Addr().(*net.TCPAddr).Port)
 		b := vmtest.StartMosquitto(t)
+		brokerURL = b.HostURL()
 		env["E2E_BROKER"] = b.GuestURL()
 		rec = recordStates(t, b.HostURL(), "edgeinfer/"+partitionDevice+"/state")
 	}
@@ -295,14 +303,40 @@ func TestVMNetworkPartition(t *testing.T) {
 			if c2 <= c1 {
 				return fmt.Errorf("connections made %v before and %v after a %v partition: want a reconnection", c1, c2, partitionLong)
 			}
-			// The guest's stream ends on its own; the last report is the one before Run drained.
+			// The end: pause the daemon over MQTT (a command on its set topic), wait until the
+			// frames it classified, each published, stop changing and the outbox is empty, then
+			// tell the guest to end Run. However fast the emulated guest ran, the count is exact.
+			c := paho.NewClient(paho.NewClientOptions().AddBroker(brokerURL).SetClientID(fmt.Sprintf("pause-%d", os.Getpid())))
+			if tok := c.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+				return fmt.Errorf("pausing: %v", tok.Error())
+			}
+			tok := c.Publish("edgeinfer/"+partitionDevice+"/set", 1, false, `{"command":"pause"}`)
+			if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+				return fmt.Errorf("pausing: %v", tok.Error())
+			}
+			c.Disconnect(100)
+			var last map[string]float64
+			for stable := 0; stable < 3; {
+				prev := frames
+				if _, err := reports.get(ctx, time.Now().Add(time.Second), metricFrames); err != nil {
+					return err
+				}
+				reports.mu.Lock()
+				last = reports.metrics
+				reports.mu.Unlock()
+				frames = last[metricFrames]
+				if frames == prev && last[metricOutbox] == 0 {
+					stable++
+				} else {
+					stable = 0
+				}
+			}
+			reports.mu.Lock()
+			reports.stop = true
+			reports.mu.Unlock()
 			if err := vm.WaitEvent(ctx, "stream-ended"); err != nil {
 				return err
 			}
-			var last map[string]float64
-			reports.mu.Lock()
-			last = reports.metrics
-			reports.mu.Unlock()
 			dropped = last[metricDropped]
 			rows = append(rows, fmt.Sprintf("guest /metrics at the end: delivered %v, dropped (outbox_full) %v, retried %v, connections %v",
 				last[metricDelivered], last[metricDropped], last[metricRetried], last[metricConnects]))
@@ -322,7 +356,7 @@ func TestVMNetworkPartition(t *testing.T) {
 			got = append(got, a.seq)
 		}
 		r = analyseSparse(got)
-		if uint64(r.unique)+uint64(dropped) >= partitionFrames || time.Now().After(deadline) {
+		if float64(r.unique)+dropped >= frames || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -330,11 +364,11 @@ func TestVMNetworkPartition(t *testing.T) {
 	for _, row := range rows {
 		t.Log(row)
 	}
-	lost := partitionFrames - r.unique
-	t.Logf("%d states published, %d received (%d unique): lost %d, counted as dropped %v; duplicates %d, out of order %d",
-		partitionFrames, r.received, r.unique, lost, dropped, r.dups, r.outOfOrder)
-	if float64(lost) != dropped {
-		t.Errorf("lost %d states, /metrics counted %v dropped from the full outbox: want every loss counted", lost, dropped)
+	lost := frames - float64(r.unique)
+	t.Logf("%v states published, %d received (%d unique): lost %v, counted as dropped %v; duplicates %d, out of order %d",
+		frames, r.received, r.unique, lost, dropped, r.dups, r.outOfOrder)
+	if frames == 0 || lost != dropped {
+		t.Errorf("lost %v states, /metrics counted %v dropped from the full outbox: want every loss counted", lost, dropped)
 	}
 	if shortDr != 0 {
 		t.Errorf("%v states dropped in a %v partition (outbox %d): want none", shortDr, partitionShort, partitionOutbox)
@@ -370,8 +404,8 @@ func analyseSparse(got []uint64) seqCount {
 	return r
 }
 
-// guestPartition runs the daemon for partitionFrames frames and posts its /metrics to the host
-// every 200 ms (the posts made while the cable is out fail, and are not retried).
+// guestPartition runs the daemon and posts its /metrics to the host every 200 ms (the posts made
+// while the cable is out fail, and are not retried) until the host answers "stop".
 func guestPartition(t *testing.T) {
 	dir := t.TempDir()
 	mp, lp := filepath.Join(dir, "model.tflite"), filepath.Join(dir, "labels.txt")
@@ -386,10 +420,12 @@ func guestPartition(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	const listen = "127.0.0.1:9108"
 	cfg := Config{Model: mp, Labels: labels, Source: "pattern:?size=160x120&fps=5", Listen: listen,
-		Device: partitionDevice, Heartbeat: time.Millisecond, Frames: partitionFrames, DrainTimeout: 30 * time.Second,
+		Device: partitionDevice, Heartbeat: time.Millisecond, DrainTimeout: 30 * time.Second,
 		MQTT: MQTT{Broker: os.Getenv("E2E_BROKER"), Outbox: partitionOutbox, KeepAlive: partitionKeepAlive, NoDiscovery: true}}
 	done := make(chan error, 1)
-	go func() { done <- Run(context.Background(), cfg, log) }()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { done <- Run(ctx, cfg, log) }()
 	client := &http.Client{Timeout: time.Second}
 	streaming := false
 	for ended := false; !ended; {
@@ -410,8 +446,11 @@ func guestPartition(t *testing.T) {
 			vmtest.Event("streaming")
 		}
 		if resp, err := client.Post(os.Getenv("E2E_REPORT"), "text/plain", strings.NewReader(m)); err == nil {
-			io.Copy(io.Discard, resp.Body)
+			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
+			if string(b) == "stop" {
+				cancel() // Run drains the outbox and returns
+			}
 		}
 	}
 	vmtest.Event("stream-ended")
