@@ -170,6 +170,14 @@ type MQTT struct {
 	KeepAlive time.Duration `yaml:"keepalive"`
 	// MaxCommandBytes is the largest command payload read from the set topic (default 65536).
 	MaxCommandBytes int `yaml:"max_command_bytes"`
+	// Inflight is how many messages may wait for the broker's acknowledgement at once (default
+	// 8). After a lost connection those are sent again, and any the broker had already taken
+	// reach subscribers twice: 1 keeps that to at most one message per lost connection, at the
+	// cost of one round trip per message (about 1/RTT messages per second).
+	Inflight int `yaml:"inflight"`
+	// Session publishes at QoS 2 in a persistent session: no duplicates from the daemon to a
+	// broker that keeps the session (mosquitto with persistence; see publish/mqtt's Config.Session).
+	Session bool `yaml:"session"`
 	// OutboxFile, when set, is where messages still undelivered at shutdown are saved, to be sent
 	// after the next start (a graceful restart of the daemon loses nothing the outbox held).
 	OutboxFile string `yaml:"outbox_file"`

@@ -35,13 +35,16 @@ watch:
 mqtt:
   broker: tcp://broker:1883
   username: u
+  inflight: 1
+  session: true
 `)
 	var c Config
 	if err := c.LoadFile(p); err != nil {
 		t.Fatal(err)
 	}
 	if c.Model != "m.tflite" || c.Source != "pattern:?size=64x48" || c.Heartbeat != 10*time.Second ||
-		len(c.Watch) != 2 || c.Watch[0].Off != 0.4 || c.MQTT.Broker != "tcp://broker:1883" || c.MQTT.Username != "u" {
+		len(c.Watch) != 2 || c.Watch[0].Off != 0.4 || c.MQTT.Broker != "tcp://broker:1883" || c.MQTT.Username != "u" ||
+		c.MQTT.Inflight != 1 || !c.MQTT.Session {
 		t.Fatalf("loaded %+v", c)
 	}
 	if len(c.watchLines) != 2 || c.watchLines[0] != 6 || c.watchLines[1] != 9 {

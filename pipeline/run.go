@@ -221,7 +221,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Username: username, Password: password,
 		CAFile: cfg.MQTT.CAFile, CertFile: cfg.MQTT.CertFile, KeyFile: cfg.MQTT.KeyFile,
 		Classes: classes, Outbox: cfg.MQTT.Outbox, NoDiscovery: cfg.MQTT.NoDiscovery,
-		KeepAlive: cfg.MQTT.KeepAlive, MaxCommandBytes: cfg.MQTT.MaxCommandBytes, OutboxFile: cfg.MQTT.OutboxFile,
+		KeepAlive: cfg.MQTT.KeepAlive, Inflight: cfg.MQTT.Inflight, Session: cfg.MQTT.Session, MaxCommandBytes: cfg.MQTT.MaxCommandBytes, OutboxFile: cfg.MQTT.OutboxFile,
 		OnCommand: l.command, Logger: log,
 	})
 	if err != nil {
