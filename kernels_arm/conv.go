@@ -89,6 +89,7 @@ type Conv struct {
 	tapEnd    int    // bytes read from the first tap's start to the end of the last tap's read
 	gidx      []byte // modeGather: the TBL indices, kc*16 (0xff: a zero byte)
 	gOff      [4]int // modeGather: tapOff, 0 beyond KH
+	wg        *wino  // Winograd F(2,3) when chosen (winograd.go); the direct kernel's fields unused
 }
 
 // errorf returns an error prefixed with the package name.
@@ -272,6 +273,10 @@ func newConv(what string, p ConvParams) (*Conv, error) {
 		}
 	}
 	c.pack(&p)
+	if wgEligible(&p) && (winogradUse == wgForce || winogradUse == wgAuto && c.path == pathNEON && wgWins(&p)) {
+		c.wg = newWino(&p)
+		c.w, c.params = nil, nil // the direct kernel's packing is not used
+	}
 	return c, nil
 }
 
@@ -383,6 +388,9 @@ func (c *Conv) panelLen() int {
 // ScratchSize is the number of bytes of scratch one concurrent Run needs: the A panel, 4 rows to
 // build A rows in, the column tail tile.
 func (c *Conv) ScratchSize() int {
+	if c.wg != nil {
+		return c.wgScratch()
+	}
 	n := c.panelLen() + 4*c.kc*16 + 4*c.nr
 	if c.gatherRuns() {
 		n += gatherPix * c.kc * 16
@@ -413,6 +421,10 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 	}
 	if len(dst) < c.outH*c.outW*c.outC || len(src) < c.inH*c.inW*c.inC || len(scratch) < c.ScratchSize() {
 		panic(errShort)
+	}
+	if c.wg != nil {
+		c.runWino(dst, src, scratch, y0, y1)
+		return
 	}
 	kp, pl := c.kc*16, c.panelLen()
 	panel := scratch[:pl]
