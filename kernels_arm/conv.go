@@ -273,7 +273,10 @@ func newConv(what string, p ConvParams) (*Conv, error) {
 		}
 	}
 	c.pack(&p)
-	if wgEligible(&p) && (winogradUse == wgForce || winogradUse == wgAuto && c.path == pathNEON && wgWins(&p)) {
+	// Winograd where it wins on the SMLAL path: fp32 requantization, InC % 8 == 0 and OutC % 4 == 0
+	// (the assembly transforms; other layers would take the slower Go ones).
+	auto := c.path == pathNEON && p.Scale != nil && p.InC%8 == 0 && p.OutC%4 == 0 && wgWins(&p)
+	if wgEligible(&p) && (winogradUse == wgForce || winogradUse == wgAuto && auto) {
 		c.wg = newWino(&p)
 		c.w, c.params = nil, nil // the direct kernel's packing is not used
 	}

@@ -1,6 +1,9 @@
 package kernels
 
-import "unsafe"
+import (
+	"math"
+	"unsafe"
+)
 
 // Winograd F(2,3) for 3x3 stride-1 convolutions, in exact integer arithmetic.
 //
@@ -165,10 +168,11 @@ func wgWeightTransform(g *[3][3]int32) [4][4]int32 {
 func (c *Conv) wgScratch() int {
 	wg := c.wg
 	ntp := (wg.band*wg.tw + 3) / 4 * 4
-	return 16*ntp*wg.icp*2 + ntp*16*wg.ocp*4 + 16
+	return 16*ntp*wg.icp*2 + ntp*16*wg.ocp*4 + 16 + wg.ocp
 }
 
-// wgBuffers returns V and M in scratch (wgScratch bytes), 16-byte aligned.
+// wgBuffers returns V and M in scratch (wgScratch bytes), 16-byte aligned (the last OutC bytes of
+// scratch are runWino's dummy output pixel).
 func (c *Conv) wgBuffers(scratch []int8) ([]int16, []int32) {
 	wg := c.wg
 	ntp := (wg.band*wg.tw + 3) / 4 * 4
@@ -187,6 +191,9 @@ func (c *Conv) runWino(dst, src, scratch []int8, y0, y1 int) {
 	wg := c.wg
 	ocp := wg.ocp
 	v, m := c.wgBuffers(scratch)
+	dummy := scratch[len(scratch)-wg.ocp:]
+	// wgOutput (and its twin) stores whole groups of 4 channels with the fp32 epilogue.
+	fast := c.flags&flagFP32 != 0 && c.outC%4 == 0
 	for ty0 := y0 / 2; ty0 <= (y1-1)/2; ty0 += wg.band {
 		ty1 := min(ty0+wg.band, (y1+1)/2)
 		nt := c.wgBandM(v, m, src, ty0, ty1)
@@ -196,7 +203,25 @@ func (c *Conv) runWino(dst, src, scratch []int8, y0, y1 int) {
 			oy, ox := 2*ty, 2*tx
 			r0, r1 := max(oy, y0), min(oy+2, y1)
 			cw := min(2, c.outW-ox)
-			c.wgOutputTile(dst, m[t*16*ocp:(t+1)*16*ocp], oy, ox, r0-oy, r1-oy, cw)
+			mt := m[t*16*ocp : (t+1)*16*ocp]
+			if !fast {
+				c.wgOutputTile(dst, mt, oy, ox, r0-oy, r1-oy, cw)
+				continue
+			}
+			// The 4 pixels of the tile; those outside the range or the output write to dummy.
+			var d [4]*int8
+			for i := range d {
+				r, q := i/2, i%2
+				d[i] = &dummy[0]
+				if oy+r >= r0 && oy+r < r1 && q < cw {
+					d[i] = &dst[((oy+r)*c.outW+ox+q)*c.outC]
+				}
+			}
+			if c.path != pathGeneric {
+				wgOutput(&mt[0], &wg.params[0], &c.hdr[0], &d, c.outC/4)
+			} else {
+				wgOutputGeneric(&mt[0], &wg.params[0], &c.hdr[0], &d, c.outC/4)
+			}
 		}
 	}
 }
@@ -215,7 +240,38 @@ func (c *Conv) wgBandM(v []int16, m []int32, src []int8, ty0, ty1 int) int {
 			continue
 		}
 		ty, tx := ty0+t/wg.tw, t%wg.tw
-		c.wgInputTile(v, ntp, src, t, 2*ty-c.pt, 2*tx-c.pl)
+		iy, ix := 2*ty-c.pt, 2*tx-c.pl
+		if c.inC%8 != 0 {
+			c.wgInputTile(v, ntp, src, t, iy, ix)
+			continue
+		}
+		// The 16 pixels of the patch (the row of InZero outside the input), 8 channels per step.
+		var ptrs [16]*int8
+		if iy >= 0 && iy+4 <= c.inH && ix >= 0 && ix+4 <= c.inW {
+			px := src[(iy*c.inW+ix)*c.inC:]
+			rs := c.inW * c.inC
+			_ = px[3*rs+4*c.inC-1]
+			for r := 0; r < 4; r++ {
+				for q := 0; q < 4; q++ {
+					ptrs[4*r+q] = &px[r*rs+q*c.inC]
+				}
+			}
+		} else {
+			for r := 0; r < 4; r++ {
+				for q := 0; q < 4; q++ {
+					ptrs[4*r+q] = &c.zrow[0]
+					if y, x := iy+r, ix+q; y >= 0 && y < c.inH && x >= 0 && x < c.inW {
+						ptrs[4*r+q] = &src[(y*c.inW+x)*c.inC]
+					}
+				}
+			}
+		}
+		vt := &v[t/4*icp*4+t%4*8]
+		if c.path != pathGeneric {
+			wgInput(&ptrs, vt, 2*ntp*icp, icp/8)
+		} else {
+			wgInputGeneric(&ptrs, vt, 2*ntp*icp, icp/8)
+		}
 	}
 	for xi := 0; xi < 16; xi++ {
 		vp, up, mp := &v[xi*ntp*icp], &wg.u[xi*ocp*icp], &m[xi*4]
@@ -353,6 +409,47 @@ func wgGEMMGeneric(v, u *int16, m *int32, ngroups, icg, nob, mstride int) {
 					M[(4*tg+t)*mstride+(4*ob+o/4)*64+o%4] = acc[t][o]
 				}
 			}
+		}
+	}
+}
+
+// wgInputGeneric is the pure-Go twin of wgInput (whose doc comment is the reference loop).
+func wgInputGeneric(ptrs *[16]*int8, v *int16, xs, icg int) {
+	V := unsafe.Slice(v, 15*xs/2+(icg-1)*32+8)
+	var px [16][]int8
+	for i, p := range ptrs {
+		px[i] = unsafe.Slice(p, icg*8)
+	}
+	for ic := 0; ic < icg*8; ic++ {
+		var d [4][4]int32
+		for i := range px {
+			d[i/4][i%4] = int32(px[i][ic])
+		}
+		vt := wgInputTransform(&d)
+		for xi := 0; xi < 16; xi++ {
+			V[xi*xs/2+ic/8*32+ic%8] = int16(vt[xi/4][xi%4])
+		}
+	}
+}
+
+// wgOutputGeneric is the pure-Go twin of wgOutput (whose doc comment is the reference loop).
+func wgOutputGeneric(m, p *int32, hdr *int32, dst *[4]*int8, n4 int) {
+	M := unsafe.Slice(m, n4*64)
+	P := unsafe.Slice(p, n4*16)
+	H := unsafe.Slice(hdr, 3)
+	var D [4][]int8
+	for i, d := range dst {
+		D[i] = unsafe.Slice(d, n4*4)
+	}
+	for o := 0; o < n4*4; o++ {
+		var mm [4][4]int32
+		for xi := 0; xi < 16; xi++ {
+			mm[xi/4][xi%4] = M[o/4*64+xi*4+o%4]
+		}
+		y := wgOutputTransform(&mm)
+		bias, scale := P[o/4*16+o%4], math.Float32frombits(uint32(P[o/4*16+4+o%4]))
+		for i := range D {
+			D[i][o] = requantFP32(bias+y[i/2][i%2]>>2, scale, H[0], H[1], H[2])
 		}
 	}
 }

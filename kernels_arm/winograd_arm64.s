@@ -2,7 +2,7 @@
 
 //go:build arm64 && gc && !purego
 
-// Winograd F(2,3): the int16 GEMM of the transformed tiles (SMLAL by element).
+// Winograd F(2,3): the int16 GEMM of the transformed tiles (SMLAL by element), the input and output transforms.
 
 #include "textflag.h"
 
@@ -202,4 +202,168 @@ wgic:
 	ADD $1024, R2, R2
 	SUBS $1, R5, R5
 	BNE wgob
+	RET
+
+// func wgInput(ptrs *[16]*int8, v *int16, xs int, icg int)
+TEXT ·wgInput(SB), NOSPLIT, $0-32
+	MOVD ptrs+0(FP), R19
+	MOVD v+8(FP), R20
+	MOVD xs+16(FP), R21
+	MOVD icg+24(FP), R22
+	LDP 0(R19), (R0, R1)
+	LDP 16(R19), (R2, R3)
+	LDP 32(R19), (R4, R5)
+	LDP 48(R19), (R6, R7)
+	LDP 64(R19), (R8, R9)
+	LDP 80(R19), (R10, R11)
+	LDP 96(R19), (R12, R13)
+	LDP 112(R19), (R14, R15)
+wginloop:
+	VLD1.P 8(R0), [V0.B8]
+	VLD1.P 8(R1), [V1.B8]
+	VLD1.P 8(R2), [V2.B8]
+	VLD1.P 8(R3), [V3.B8]
+	VLD1.P 8(R4), [V4.B8]
+	VLD1.P 8(R5), [V5.B8]
+	VLD1.P 8(R6), [V6.B8]
+	VLD1.P 8(R7), [V7.B8]
+	VLD1.P 8(R8), [V8.B8]
+	VLD1.P 8(R9), [V9.B8]
+	VLD1.P 8(R10), [V10.B8]
+	VLD1.P 8(R11), [V11.B8]
+	VLD1.P 8(R12), [V12.B8]
+	VLD1.P 8(R13), [V13.B8]
+	VLD1.P 8(R14), [V14.B8]
+	VLD1.P 8(R15), [V15.B8]
+	WORD $0x0e282010 // ssubl v16.8h, v0.8b, v8.8b
+	WORD $0x0e280094 // saddl v20.8h, v4.8b, v8.8b
+	WORD $0x0e242118 // ssubl v24.8h, v8.8b, v4.8b
+	WORD $0x0e2c209c // ssubl v28.8h, v4.8b, v12.8b
+	WORD $0x0e292031 // ssubl v17.8h, v1.8b, v9.8b
+	WORD $0x0e2900b5 // saddl v21.8h, v5.8b, v9.8b
+	WORD $0x0e252139 // ssubl v25.8h, v9.8b, v5.8b
+	WORD $0x0e2d20bd // ssubl v29.8h, v5.8b, v13.8b
+	WORD $0x0e2a2052 // ssubl v18.8h, v2.8b, v10.8b
+	WORD $0x0e2a00d6 // saddl v22.8h, v6.8b, v10.8b
+	WORD $0x0e26215a // ssubl v26.8h, v10.8b, v6.8b
+	WORD $0x0e2e20de // ssubl v30.8h, v6.8b, v14.8b
+	WORD $0x0e2b2073 // ssubl v19.8h, v3.8b, v11.8b
+	WORD $0x0e2b00f7 // saddl v23.8h, v7.8b, v11.8b
+	WORD $0x0e27217b // ssubl v27.8h, v11.8b, v7.8b
+	WORD $0x0e2f20ff // ssubl v31.8h, v7.8b, v15.8b
+	VSUB V18.H8, V16.H8, V0.H8
+	VADD V18.H8, V17.H8, V1.H8
+	VSUB V17.H8, V18.H8, V2.H8
+	VSUB V19.H8, V17.H8, V3.H8
+	VSUB V22.H8, V20.H8, V4.H8
+	VADD V22.H8, V21.H8, V5.H8
+	VSUB V21.H8, V22.H8, V6.H8
+	VSUB V23.H8, V21.H8, V7.H8
+	VSUB V26.H8, V24.H8, V8.H8
+	VADD V26.H8, V25.H8, V9.H8
+	VSUB V25.H8, V26.H8, V10.H8
+	VSUB V27.H8, V25.H8, V11.H8
+	VSUB V30.H8, V28.H8, V12.H8
+	VADD V30.H8, V29.H8, V13.H8
+	VSUB V29.H8, V30.H8, V14.H8
+	VSUB V31.H8, V29.H8, V15.H8
+	MOVD R20, R23
+	VST1.P [V0.H8], (R23)(R21)
+	VST1.P [V1.H8], (R23)(R21)
+	VST1.P [V2.H8], (R23)(R21)
+	VST1.P [V3.H8], (R23)(R21)
+	VST1.P [V4.H8], (R23)(R21)
+	VST1.P [V5.H8], (R23)(R21)
+	VST1.P [V6.H8], (R23)(R21)
+	VST1.P [V7.H8], (R23)(R21)
+	VST1.P [V8.H8], (R23)(R21)
+	VST1.P [V9.H8], (R23)(R21)
+	VST1.P [V10.H8], (R23)(R21)
+	VST1.P [V11.H8], (R23)(R21)
+	VST1.P [V12.H8], (R23)(R21)
+	VST1.P [V13.H8], (R23)(R21)
+	VST1.P [V14.H8], (R23)(R21)
+	VST1.P [V15.H8], (R23)(R21)
+	ADD $64, R20, R20
+	SUBS $1, R22, R22
+	BNE wginloop
+	RET
+
+// func wgOutput(m *int32, p *int32, hdr *int32, dst *[4]*int8, n4 int)
+TEXT ·wgOutput(SB), NOSPLIT, $0-40
+	MOVD m+0(FP), R0
+	MOVD p+8(FP), R1
+	MOVD hdr+16(FP), R2
+	MOVD dst+24(FP), R3
+	MOVD n4+32(FP), R8
+	ADD $16, R2, R2
+	VLD3R (R2), [V12.S4, V13.S4, V14.S4]
+	LDP 0(R3), (R4, R5)
+	LDP 16(R3), (R6, R7)
+wgoutloop:
+	VLD1.P 64(R0), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R0), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P 64(R0), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R0), [V28.S4, V29.S4, V30.S4, V31.S4]
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VADD V20.S4, V16.S4, V16.S4
+	VADD V24.S4, V16.S4, V16.S4
+	VSUB V24.S4, V20.S4, V20.S4
+	VSUB V28.S4, V20.S4, V20.S4
+	VADD V21.S4, V17.S4, V17.S4
+	VADD V25.S4, V17.S4, V17.S4
+	VSUB V25.S4, V21.S4, V21.S4
+	VSUB V29.S4, V21.S4, V21.S4
+	VADD V22.S4, V18.S4, V18.S4
+	VADD V26.S4, V18.S4, V18.S4
+	VSUB V26.S4, V22.S4, V22.S4
+	VSUB V30.S4, V22.S4, V22.S4
+	VADD V23.S4, V19.S4, V19.S4
+	VADD V27.S4, V19.S4, V19.S4
+	VSUB V27.S4, V23.S4, V23.S4
+	VSUB V31.S4, V23.S4, V23.S4
+	VADD V17.S4, V16.S4, V16.S4
+	VADD V18.S4, V16.S4, V16.S4
+	VSUB V18.S4, V17.S4, V17.S4
+	VSUB V19.S4, V17.S4, V17.S4
+	VADD V21.S4, V20.S4, V20.S4
+	VADD V22.S4, V20.S4, V20.S4
+	VSUB V22.S4, V21.S4, V21.S4
+	VSUB V23.S4, V21.S4, V21.S4
+	WORD $0x4f3e0604 // sshr v4.4s, v16.4s, #2
+	WORD $0x4f3e0625 // sshr v5.4s, v17.4s, #2
+	WORD $0x4f3e0686 // sshr v6.4s, v20.4s, #2
+	WORD $0x4f3e06a7 // sshr v7.4s, v21.4s, #2
+	VADD V0.S4, V4.S4, V4.S4
+	VADD V0.S4, V5.S4, V5.S4
+	VADD V0.S4, V6.S4, V6.S4
+	VADD V0.S4, V7.S4, V7.S4
+	WORD $0x4e21d884 // scvtf v4.4s, v4.4s
+	WORD $0x4e21d8a5 // scvtf v5.4s, v5.4s
+	WORD $0x4e21d8c6 // scvtf v6.4s, v6.4s
+	WORD $0x4e21d8e7 // scvtf v7.4s, v7.4s
+	WORD $0x6e21dc84 // fmul v4.4s, v4.4s, v1.4s
+	WORD $0x6e21dca5 // fmul v5.4s, v5.4s, v1.4s
+	WORD $0x6e21dcc6 // fmul v6.4s, v6.4s, v1.4s
+	WORD $0x6e21dce7 // fmul v7.4s, v7.4s, v1.4s
+	WORD $0x4e21a884 // fcvtns v4.4s, v4.4s
+	WORD $0x4e21a8a5 // fcvtns v5.4s, v5.4s
+	WORD $0x4e21a8c6 // fcvtns v6.4s, v6.4s
+	WORD $0x4e21a8e7 // fcvtns v7.4s, v7.4s
+	WORD $0x0e614888 // sqxtn v8.4h, v4.4s
+	WORD $0x4e6148a8 // sqxtn2 v8.8h, v5.4s
+	WORD $0x0e6148c9 // sqxtn v9.4h, v6.4s
+	WORD $0x4e6148e9 // sqxtn2 v9.8h, v7.4s
+	WORD $0x4e6c0d08 // sqadd v8.8h, v8.8h, v12.8h
+	WORD $0x4e6c0d29 // sqadd v9.8h, v9.8h, v12.8h
+	WORD $0x0e214908 // sqxtn v8.8b, v8.8h
+	WORD $0x4e214928 // sqxtn2 v8.16b, v9.8h
+	WORD $0x4e2d6508 // smax v8.16b, v8.16b, v13.16b
+	WORD $0x4e2e6d08 // smin v8.16b, v8.16b, v14.16b
+	WORD $0x0d9f8088 // st1 {v8.s}[0], [x4], #4
+	WORD $0x0d9f90a8 // st1 {v8.s}[1], [x5], #4
+	WORD $0x4d9f80c8 // st1 {v8.s}[2], [x6], #4
+	WORD $0x4d9f90e8 // st1 {v8.s}[3], [x7], #4
+	SUBS $1, R8, R8
+	BNE wgoutloop
 	RET

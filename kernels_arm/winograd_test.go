@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -21,6 +22,9 @@ func randWinoConv(r *rand.Rand, maxMACs int) ConvParams {
 		p.InC, p.OutC = 1+r.IntN(67), 1+r.IntN(67)
 		if r.IntN(2) == 0 {
 			p.InC = 8 * (1 + r.IntN(8))
+		}
+		if r.IntN(2) == 0 { // the assembly output transform
+			p.OutC = 4 * (1 + r.IntN(16))
 		}
 		p.KH, p.KW, p.StrideH, p.StrideW, p.DilH, p.DilW = 3, 3, 1, 1, 1, 1
 		p.InH, p.InW = 1+r.IntN(20), 1+r.IntN(20)
@@ -246,14 +250,17 @@ func TestWinogradSelection(t *testing.T) {
 			KH: 3, KW: 3, StrideH: stride, StrideW: stride, DilH: 1, DilW: 1, PadTop: 1, PadLeft: 1}
 		fillConvQuant(r, &p)
 		p.WeightZero = []int32{wz}
+		p.Scale = randScales(r, p.OutC, 9*float64(inC)*64*64) // fp32: what the assembly output transform does
 		return p
 	}
+	q31 := mk(14, 192, 192, 1, 0)
+	q31.Scale, q31.Mult, q31.Shift = nil, []int32{1 << 30}, []int32{-10}
 	for _, k := range []struct {
 		p    ConvParams
 		want bool
 	}{
 		{mk(56, 48, 48, 1, 0), true}, {mk(28, 96, 96, 1, 0), true}, {mk(14, 192, 192, 1, 0), true},
-		{mk(14, 192, 192, 2, 0), false}, {mk(14, 192, 192, 1, 3), false},
+		{mk(14, 192, 192, 2, 0), false}, {mk(14, 192, 192, 1, 3), false}, {q31, false}, {mk(14, 20, 192, 1, 0), false},
 	} {
 		for _, pth := range testPaths() {
 			var c *Conv
@@ -266,5 +273,74 @@ func TestWinogradSelection(t *testing.T) {
 	}
 	if !wgWins(&ConvParams{InH: 14, InW: 14, InC: 192, OutH: 14, OutW: 14, OutC: 192, KH: 3, KW: 3}) {
 		t.Errorf("cost model: Winograd does not win for RepVGG's 14x14x192 layer")
+	}
+}
+
+// TestWgTransformKernels compares wgInput and wgOutput with their twins over random sizes and
+// extreme values, with guard bands.
+func TestWgTransformKernels(t *testing.T) {
+	needAsm(t)
+	r := newRand(21)
+	for i := 0; i < scale(t, 200); i++ {
+		icg, n4 := 1+r.IntN(9), 1+r.IntN(9)
+		// Input: 16 pixels of icg*8 channels, some the same (the row of InZero).
+		pix := make([][]int8, 16)
+		for j := range pix {
+			pix[j] = randInt8s(r, icg*8)
+			if i%3 == 0 {
+				for k := range pix[j] {
+					pix[j][k] = []int8{-128, 127}[r.IntN(2)]
+				}
+			}
+		}
+		var ptrs [16]*int8
+		for j := range ptrs {
+			ptrs[j] = &pix[r.IntN(16)][0]
+		}
+		xs := 2 * (icg*32 + 8*r.IntN(4))
+		n := 15*xs/2 + icg*32 + 32
+		want, got := make([]int16, n), make([]int16, n)
+		for j := range want {
+			want[j] = int16(r.Uint32())
+			got[j] = want[j]
+		}
+		wgInputGeneric(&ptrs, &want[8], xs, icg)
+		wgInput(&ptrs, &got[8], xs, icg)
+		for j := range want {
+			if got[j] != want[j] {
+				t.Fatalf("wgInput icg %d xs %d: v[%d] = %d, want %d", icg, xs, j-8, got[j], want[j])
+			}
+		}
+		// Output: random M (large magnitudes included), parameters and header.
+		m := make([]int32, n4*64)
+		for j := range m {
+			m[j] = int32(r.Uint32()) >> r.IntN(31)
+		}
+		p := make([]int32, n4*16)
+		for j := range p {
+			p[j] = int32(r.Uint32()) >> r.IntN(31)
+			if j%16 >= 4 && j%16 < 8 {
+				_, sc := randEpilogueFP32(r, i%2 == 0)
+				p[j] = int32(math.Float32bits(sc))
+			}
+		}
+		oz, lo, hi := randActRange(r)
+		hdr := makeHdr(oz, lo, hi)
+		var dw, dg [4]*int8
+		bufW, bufG := make([]int8, 4*n4*4+32), make([]int8, 4*n4*4+32)
+		fill := int8(r.Uint32())
+		for j := range bufW {
+			bufW[j], bufG[j] = fill, fill
+		}
+		for j := range dw {
+			dw[j], dg[j] = &bufW[8+j*n4*4], &bufG[8+j*n4*4]
+		}
+		wgOutputGeneric(&m[0], &p[0], &hdr[0], &dw, n4)
+		wgOutput(&m[0], &p[0], &hdr[0], &dg, n4)
+		for j := range bufW {
+			if bufG[j] != bufW[j] {
+				t.Fatalf("wgOutput n4 %d: byte %d = %d, want %d", n4, j-8, bufG[j], bufW[j])
+			}
+		}
 	}
 }
