@@ -101,10 +101,16 @@ func wgWins(p *ConvParams) bool {
 	return win < direct
 }
 
-// wgBand is the number of tile rows computed together: enough for about 64 tiles, so that few
-// are padding (the GEMM takes 4 at a time) and the per-band work is spread.
+// wgBand is the number of tile rows computed together: about 64 tiles, a multiple of 4 if one is
+// near (wgGEMM takes 4 at a time, wgGEMM1 the rest one by one), the whole layer if it has fewer.
 func wgBand(tw, th int) int {
-	return min(th, (64+tw-1)/tw)
+	b := min(th, (64+tw-1)/tw)
+	for c := b; c >= 1 && c >= b-2 && b < th; c-- {
+		if c*tw%4 == 0 {
+			return c
+		}
+	}
+	return b
 }
 
 // newWino transforms the weights of an eligible layer (wgEligible) and folds its epilogue
@@ -234,11 +240,7 @@ func (c *Conv) wgBandM(v []int16, m []int32, src []int8, ty0, ty1 int) int {
 	icp, ocp := wg.icp, wg.ocp
 	nt := (ty1 - ty0) * wg.tw
 	ntp := (nt + 3) / 4 * 4
-	for t := 0; t < ntp; t++ {
-		if t >= nt {
-			wgZeroTile(v, ntp, icp, t)
-			continue
-		}
+	for t := 0; t < nt; t++ {
 		ty, tx := ty0+t/wg.tw, t%wg.tw
 		iy, ix := 2*ty-c.pt, 2*tx-c.pl
 		if c.inC%8 != 0 {
@@ -273,25 +275,28 @@ func (c *Conv) wgBandM(v []int16, m []int32, src []int8, ty0, ty1 int) int {
 			wgInputGeneric(&ptrs, vt, 2*ntp*icp, icp/8)
 		}
 	}
+	// Groups of 4 tiles by wgGEMM, the last nt%4 tiles one by one by wgGEMM1 (their slots in the
+	// last group of V: the others are not read).
+	ng := nt / 4
 	for xi := 0; xi < 16; xi++ {
-		vp, up, mp := &v[xi*ntp*icp], &wg.u[xi*ocp*icp], &m[xi*4]
-		if c.path != pathGeneric {
-			wgGEMM(vp, up, mp, ntp/4, icp/8, ocp/16, 16*ocp)
-		} else {
-			wgGEMMGeneric(vp, up, mp, ntp/4, icp/8, ocp/16, 16*ocp)
+		vp, up, mp := v[xi*ntp*icp:], &wg.u[xi*ocp*icp], m[xi*4:]
+		if ng > 0 {
+			if c.path != pathGeneric {
+				wgGEMM(&vp[0], up, &mp[0], ng, icp/8, ocp/16, 16*ocp)
+			} else {
+				wgGEMMGeneric(&vp[0], up, &mp[0], ng, icp/8, ocp/16, 16*ocp)
+			}
+		}
+		for t := 4 * ng; t < nt; t++ {
+			v1, m1 := &vp[ng*icp*4+t%4*8], &mp[t*16*ocp]
+			if c.path != pathGeneric {
+				wgGEMM1(v1, up, m1, 1, icp/8, ocp/16, 16*ocp)
+			} else {
+				wgGEMM1Generic(v1, up, m1, icp/8, ocp/16)
+			}
 		}
 	}
 	return nt
-}
-
-// wgZeroTile zeroes tile t of V (all ξ and channels).
-func wgZeroTile(v []int16, ntp, icp, t int) {
-	for xi := 0; xi < 16; xi++ {
-		base := xi*ntp*icp + t/4*icp*4 + t%4*8
-		for g := 0; g < icp/8; g++ {
-			clear(v[base+g*32 : base+g*32+8])
-		}
-	}
 }
 
 // wgInputTile writes V = Bᵀ d B of tile t for every input channel, d the 4x4 input patch with
@@ -409,6 +414,27 @@ func wgGEMMGeneric(v, u *int16, m *int32, ngroups, icg, nob, mstride int) {
 					M[(4*tg+t)*mstride+(4*ob+o/4)*64+o%4] = acc[t][o]
 				}
 			}
+		}
+	}
+}
+
+// wgGEMM1Generic is the pure-Go twin of wgGEMM1: wgGEMMGeneric for one tile, whose 8-channel
+// groups are 32 int16 apart in V.
+func wgGEMM1Generic(v, u *int16, m *int32, icg, nob int) {
+	icp := icg * 8
+	V := unsafe.Slice(v, (icg-1)*32+8)
+	U := unsafe.Slice(u, nob*icp*16)
+	M := unsafe.Slice(m, (nob*4-1)*64+4)
+	for ob := 0; ob < nob; ob++ {
+		var acc [16]int32
+		for ic := 0; ic < icp; ic++ {
+			x := int32(V[ic/8*32+ic%8])
+			for o, w := range U[(ob*icp+ic)*16:][:16] {
+				acc[o] += x * int32(w)
+			}
+		}
+		for o, a := range acc {
+			M[(4*ob+o/4)*64+o%4] = a
 		}
 	}
 }

@@ -16,30 +16,149 @@ TEXT ·wgGEMM(SB), NOSPLIT, $0-56
 	MOVD nob+40(FP), R5
 	MOVD mstride+48(FP), R6
 	LSL $2, R6, R6
-wgob:
+	MOVD $64, R13
+wggemmob:
 	MOVD R0, R7
 	MOVD R2, R10
 	MOVD R3, R12
-wgtg:
+wggemmtg:
 	MOVD R1, R8
-	MOVD R4, R9
-	VEOR V16.B16, V16.B16, V16.B16
-	VEOR V17.B16, V17.B16, V17.B16
-	VEOR V18.B16, V18.B16, V18.B16
-	VEOR V19.B16, V19.B16, V19.B16
-	VEOR V20.B16, V20.B16, V20.B16
-	VEOR V21.B16, V21.B16, V21.B16
-	VEOR V22.B16, V22.B16, V22.B16
-	VEOR V23.B16, V23.B16, V23.B16
-	VEOR V24.B16, V24.B16, V24.B16
-	VEOR V25.B16, V25.B16, V25.B16
-	VEOR V26.B16, V26.B16, V26.B16
-	VEOR V27.B16, V27.B16, V27.B16
-	VEOR V28.B16, V28.B16, V28.B16
-	VEOR V29.B16, V29.B16, V29.B16
-	VEOR V30.B16, V30.B16, V30.B16
-	VEOR V31.B16, V31.B16, V31.B16
-wgic:
+	SUB $1, R4, R9
+	VLD1.P 64(R7), [V0.H8, V1.H8, V2.H8, V3.H8]
+	VLD1.P 64(R8), [V4.H8, V5.H8, V6.H8, V7.H8]
+	VLD1.P 64(R8), [V8.H8, V9.H8, V10.H8, V11.H8]
+	WORD $0x0f40a090 // smull v16.4s, v4.4h, v0.h[0]
+	WORD $0x4f40a091 // smull2 v17.4s, v4.8h, v0.h[0]
+	WORD $0x0f40a0b2 // smull v18.4s, v5.4h, v0.h[0]
+	WORD $0x4f40a0b3 // smull2 v19.4s, v5.8h, v0.h[0]
+	WORD $0x0f41a094 // smull v20.4s, v4.4h, v1.h[0]
+	WORD $0x4f41a095 // smull2 v21.4s, v4.8h, v1.h[0]
+	WORD $0x0f41a0b6 // smull v22.4s, v5.4h, v1.h[0]
+	WORD $0x4f41a0b7 // smull2 v23.4s, v5.8h, v1.h[0]
+	WORD $0x0f42a098 // smull v24.4s, v4.4h, v2.h[0]
+	WORD $0x4f42a099 // smull2 v25.4s, v4.8h, v2.h[0]
+	WORD $0x0f42a0ba // smull v26.4s, v5.4h, v2.h[0]
+	WORD $0x4f42a0bb // smull2 v27.4s, v5.8h, v2.h[0]
+	WORD $0x0f43a09c // smull v28.4s, v4.4h, v3.h[0]
+	WORD $0x4f43a09d // smull2 v29.4s, v4.8h, v3.h[0]
+	WORD $0x0f43a0be // smull v30.4s, v5.4h, v3.h[0]
+	WORD $0x4f43a0bf // smull2 v31.4s, v5.8h, v3.h[0]
+	WORD $0x0f5020d0 // smlal v16.4s, v6.4h, v0.h[1]
+	WORD $0x4f5020d1 // smlal2 v17.4s, v6.8h, v0.h[1]
+	WORD $0x0f5020f2 // smlal v18.4s, v7.4h, v0.h[1]
+	WORD $0x4f5020f3 // smlal2 v19.4s, v7.8h, v0.h[1]
+	WORD $0x0f5120d4 // smlal v20.4s, v6.4h, v1.h[1]
+	WORD $0x4f5120d5 // smlal2 v21.4s, v6.8h, v1.h[1]
+	WORD $0x0f5120f6 // smlal v22.4s, v7.4h, v1.h[1]
+	WORD $0x4f5120f7 // smlal2 v23.4s, v7.8h, v1.h[1]
+	WORD $0x0f5220d8 // smlal v24.4s, v6.4h, v2.h[1]
+	WORD $0x4f5220d9 // smlal2 v25.4s, v6.8h, v2.h[1]
+	WORD $0x0f5220fa // smlal v26.4s, v7.4h, v2.h[1]
+	WORD $0x4f5220fb // smlal2 v27.4s, v7.8h, v2.h[1]
+	WORD $0x0f5320dc // smlal v28.4s, v6.4h, v3.h[1]
+	WORD $0x4f5320dd // smlal2 v29.4s, v6.8h, v3.h[1]
+	WORD $0x0f5320fe // smlal v30.4s, v7.4h, v3.h[1]
+	WORD $0x4f5320ff // smlal2 v31.4s, v7.8h, v3.h[1]
+	WORD $0x0f602110 // smlal v16.4s, v8.4h, v0.h[2]
+	WORD $0x4f602111 // smlal2 v17.4s, v8.8h, v0.h[2]
+	WORD $0x0f602132 // smlal v18.4s, v9.4h, v0.h[2]
+	WORD $0x4f602133 // smlal2 v19.4s, v9.8h, v0.h[2]
+	WORD $0x0f612114 // smlal v20.4s, v8.4h, v1.h[2]
+	WORD $0x4f612115 // smlal2 v21.4s, v8.8h, v1.h[2]
+	WORD $0x0f612136 // smlal v22.4s, v9.4h, v1.h[2]
+	WORD $0x4f612137 // smlal2 v23.4s, v9.8h, v1.h[2]
+	WORD $0x0f622118 // smlal v24.4s, v8.4h, v2.h[2]
+	WORD $0x4f622119 // smlal2 v25.4s, v8.8h, v2.h[2]
+	WORD $0x0f62213a // smlal v26.4s, v9.4h, v2.h[2]
+	WORD $0x4f62213b // smlal2 v27.4s, v9.8h, v2.h[2]
+	WORD $0x0f63211c // smlal v28.4s, v8.4h, v3.h[2]
+	WORD $0x4f63211d // smlal2 v29.4s, v8.8h, v3.h[2]
+	WORD $0x0f63213e // smlal v30.4s, v9.4h, v3.h[2]
+	WORD $0x4f63213f // smlal2 v31.4s, v9.8h, v3.h[2]
+	WORD $0x0f702150 // smlal v16.4s, v10.4h, v0.h[3]
+	WORD $0x4f702151 // smlal2 v17.4s, v10.8h, v0.h[3]
+	WORD $0x0f702172 // smlal v18.4s, v11.4h, v0.h[3]
+	WORD $0x4f702173 // smlal2 v19.4s, v11.8h, v0.h[3]
+	WORD $0x0f712154 // smlal v20.4s, v10.4h, v1.h[3]
+	WORD $0x4f712155 // smlal2 v21.4s, v10.8h, v1.h[3]
+	WORD $0x0f712176 // smlal v22.4s, v11.4h, v1.h[3]
+	WORD $0x4f712177 // smlal2 v23.4s, v11.8h, v1.h[3]
+	WORD $0x0f722158 // smlal v24.4s, v10.4h, v2.h[3]
+	WORD $0x4f722159 // smlal2 v25.4s, v10.8h, v2.h[3]
+	WORD $0x0f72217a // smlal v26.4s, v11.4h, v2.h[3]
+	WORD $0x4f72217b // smlal2 v27.4s, v11.8h, v2.h[3]
+	WORD $0x0f73215c // smlal v28.4s, v10.4h, v3.h[3]
+	WORD $0x4f73215d // smlal2 v29.4s, v10.8h, v3.h[3]
+	WORD $0x0f73217e // smlal v30.4s, v11.4h, v3.h[3]
+	WORD $0x4f73217f // smlal2 v31.4s, v11.8h, v3.h[3]
+	VLD1.P 64(R8), [V4.H8, V5.H8, V6.H8, V7.H8]
+	VLD1.P 64(R8), [V8.H8, V9.H8, V10.H8, V11.H8]
+	WORD $0x0f402890 // smlal v16.4s, v4.4h, v0.h[4]
+	WORD $0x4f402891 // smlal2 v17.4s, v4.8h, v0.h[4]
+	WORD $0x0f4028b2 // smlal v18.4s, v5.4h, v0.h[4]
+	WORD $0x4f4028b3 // smlal2 v19.4s, v5.8h, v0.h[4]
+	WORD $0x0f412894 // smlal v20.4s, v4.4h, v1.h[4]
+	WORD $0x4f412895 // smlal2 v21.4s, v4.8h, v1.h[4]
+	WORD $0x0f4128b6 // smlal v22.4s, v5.4h, v1.h[4]
+	WORD $0x4f4128b7 // smlal2 v23.4s, v5.8h, v1.h[4]
+	WORD $0x0f422898 // smlal v24.4s, v4.4h, v2.h[4]
+	WORD $0x4f422899 // smlal2 v25.4s, v4.8h, v2.h[4]
+	WORD $0x0f4228ba // smlal v26.4s, v5.4h, v2.h[4]
+	WORD $0x4f4228bb // smlal2 v27.4s, v5.8h, v2.h[4]
+	WORD $0x0f43289c // smlal v28.4s, v4.4h, v3.h[4]
+	WORD $0x4f43289d // smlal2 v29.4s, v4.8h, v3.h[4]
+	WORD $0x0f4328be // smlal v30.4s, v5.4h, v3.h[4]
+	WORD $0x4f4328bf // smlal2 v31.4s, v5.8h, v3.h[4]
+	WORD $0x0f5028d0 // smlal v16.4s, v6.4h, v0.h[5]
+	WORD $0x4f5028d1 // smlal2 v17.4s, v6.8h, v0.h[5]
+	WORD $0x0f5028f2 // smlal v18.4s, v7.4h, v0.h[5]
+	WORD $0x4f5028f3 // smlal2 v19.4s, v7.8h, v0.h[5]
+	WORD $0x0f5128d4 // smlal v20.4s, v6.4h, v1.h[5]
+	WORD $0x4f5128d5 // smlal2 v21.4s, v6.8h, v1.h[5]
+	WORD $0x0f5128f6 // smlal v22.4s, v7.4h, v1.h[5]
+	WORD $0x4f5128f7 // smlal2 v23.4s, v7.8h, v1.h[5]
+	WORD $0x0f5228d8 // smlal v24.4s, v6.4h, v2.h[5]
+	WORD $0x4f5228d9 // smlal2 v25.4s, v6.8h, v2.h[5]
+	WORD $0x0f5228fa // smlal v26.4s, v7.4h, v2.h[5]
+	WORD $0x4f5228fb // smlal2 v27.4s, v7.8h, v2.h[5]
+	WORD $0x0f5328dc // smlal v28.4s, v6.4h, v3.h[5]
+	WORD $0x4f5328dd // smlal2 v29.4s, v6.8h, v3.h[5]
+	WORD $0x0f5328fe // smlal v30.4s, v7.4h, v3.h[5]
+	WORD $0x4f5328ff // smlal2 v31.4s, v7.8h, v3.h[5]
+	WORD $0x0f602910 // smlal v16.4s, v8.4h, v0.h[6]
+	WORD $0x4f602911 // smlal2 v17.4s, v8.8h, v0.h[6]
+	WORD $0x0f602932 // smlal v18.4s, v9.4h, v0.h[6]
+	WORD $0x4f602933 // smlal2 v19.4s, v9.8h, v0.h[6]
+	WORD $0x0f612914 // smlal v20.4s, v8.4h, v1.h[6]
+	WORD $0x4f612915 // smlal2 v21.4s, v8.8h, v1.h[6]
+	WORD $0x0f612936 // smlal v22.4s, v9.4h, v1.h[6]
+	WORD $0x4f612937 // smlal2 v23.4s, v9.8h, v1.h[6]
+	WORD $0x0f622918 // smlal v24.4s, v8.4h, v2.h[6]
+	WORD $0x4f622919 // smlal2 v25.4s, v8.8h, v2.h[6]
+	WORD $0x0f62293a // smlal v26.4s, v9.4h, v2.h[6]
+	WORD $0x4f62293b // smlal2 v27.4s, v9.8h, v2.h[6]
+	WORD $0x0f63291c // smlal v28.4s, v8.4h, v3.h[6]
+	WORD $0x4f63291d // smlal2 v29.4s, v8.8h, v3.h[6]
+	WORD $0x0f63293e // smlal v30.4s, v9.4h, v3.h[6]
+	WORD $0x4f63293f // smlal2 v31.4s, v9.8h, v3.h[6]
+	WORD $0x0f702950 // smlal v16.4s, v10.4h, v0.h[7]
+	WORD $0x4f702951 // smlal2 v17.4s, v10.8h, v0.h[7]
+	WORD $0x0f702972 // smlal v18.4s, v11.4h, v0.h[7]
+	WORD $0x4f702973 // smlal2 v19.4s, v11.8h, v0.h[7]
+	WORD $0x0f712954 // smlal v20.4s, v10.4h, v1.h[7]
+	WORD $0x4f712955 // smlal2 v21.4s, v10.8h, v1.h[7]
+	WORD $0x0f712976 // smlal v22.4s, v11.4h, v1.h[7]
+	WORD $0x4f712977 // smlal2 v23.4s, v11.8h, v1.h[7]
+	WORD $0x0f722958 // smlal v24.4s, v10.4h, v2.h[7]
+	WORD $0x4f722959 // smlal2 v25.4s, v10.8h, v2.h[7]
+	WORD $0x0f72297a // smlal v26.4s, v11.4h, v2.h[7]
+	WORD $0x4f72297b // smlal2 v27.4s, v11.8h, v2.h[7]
+	WORD $0x0f73295c // smlal v28.4s, v10.4h, v3.h[7]
+	WORD $0x4f73295d // smlal2 v29.4s, v10.8h, v3.h[7]
+	WORD $0x0f73297e // smlal v30.4s, v11.4h, v3.h[7]
+	WORD $0x4f73297f // smlal2 v31.4s, v11.8h, v3.h[7]
+	CBZ R9, wggemmstore
+wggemmic:
 	VLD1.P 64(R7), [V0.H8, V1.H8, V2.H8, V3.H8]
 	VLD1.P 64(R8), [V4.H8, V5.H8, V6.H8, V7.H8]
 	VLD1.P 64(R8), [V8.H8, V9.H8, V10.H8, V11.H8]
@@ -174,7 +293,8 @@ wgic:
 	WORD $0x0f73297e // smlal v30.4s, v11.4h, v3.h[7]
 	WORD $0x4f73297f // smlal2 v31.4s, v11.8h, v3.h[7]
 	SUBS $1, R9, R9
-	BNE wgic
+	BNE wggemmic
+wggemmstore:
 	MOVD R10, R11
 	FMOVQ F16, 0(R11)
 	FMOVQ F17, 256(R11)
@@ -197,11 +317,122 @@ wgic:
 	FMOVQ F31, 768(R11)
 	ADD R6<<2, R10, R10
 	SUBS $1, R12, R12
-	BNE wgtg
+	BNE wggemmtg
 	MOVD R8, R1
 	ADD $1024, R2, R2
 	SUBS $1, R5, R5
-	BNE wgob
+	BNE wggemmob
+	RET
+
+// func wgGEMM1(v, u *int16, m *int32, ngroups, icg, nob, mstride int)
+TEXT ·wgGEMM1(SB), NOSPLIT, $0-56
+	MOVD v+0(FP), R0
+	MOVD u+8(FP), R1
+	MOVD m+16(FP), R2
+	MOVD ngroups+24(FP), R3
+	MOVD icg+32(FP), R4
+	MOVD nob+40(FP), R5
+	MOVD mstride+48(FP), R6
+	LSL $2, R6, R6
+	MOVD $64, R13
+wggemm1ob:
+	MOVD R0, R7
+	MOVD R2, R10
+	MOVD R3, R12
+wggemm1tg:
+	MOVD R1, R8
+	SUB $1, R4, R9
+	VLD1.P (R7)(R13), [V0.H8]
+	VLD1.P 64(R8), [V4.H8, V5.H8, V6.H8, V7.H8]
+	VLD1.P 64(R8), [V8.H8, V9.H8, V10.H8, V11.H8]
+	WORD $0x0f40a090 // smull v16.4s, v4.4h, v0.h[0]
+	WORD $0x4f40a091 // smull2 v17.4s, v4.8h, v0.h[0]
+	WORD $0x0f40a0b2 // smull v18.4s, v5.4h, v0.h[0]
+	WORD $0x4f40a0b3 // smull2 v19.4s, v5.8h, v0.h[0]
+	WORD $0x0f5020d0 // smlal v16.4s, v6.4h, v0.h[1]
+	WORD $0x4f5020d1 // smlal2 v17.4s, v6.8h, v0.h[1]
+	WORD $0x0f5020f2 // smlal v18.4s, v7.4h, v0.h[1]
+	WORD $0x4f5020f3 // smlal2 v19.4s, v7.8h, v0.h[1]
+	WORD $0x0f602110 // smlal v16.4s, v8.4h, v0.h[2]
+	WORD $0x4f602111 // smlal2 v17.4s, v8.8h, v0.h[2]
+	WORD $0x0f602132 // smlal v18.4s, v9.4h, v0.h[2]
+	WORD $0x4f602133 // smlal2 v19.4s, v9.8h, v0.h[2]
+	WORD $0x0f702150 // smlal v16.4s, v10.4h, v0.h[3]
+	WORD $0x4f702151 // smlal2 v17.4s, v10.8h, v0.h[3]
+	WORD $0x0f702172 // smlal v18.4s, v11.4h, v0.h[3]
+	WORD $0x4f702173 // smlal2 v19.4s, v11.8h, v0.h[3]
+	VLD1.P 64(R8), [V4.H8, V5.H8, V6.H8, V7.H8]
+	VLD1.P 64(R8), [V8.H8, V9.H8, V10.H8, V11.H8]
+	WORD $0x0f402890 // smlal v16.4s, v4.4h, v0.h[4]
+	WORD $0x4f402891 // smlal2 v17.4s, v4.8h, v0.h[4]
+	WORD $0x0f4028b2 // smlal v18.4s, v5.4h, v0.h[4]
+	WORD $0x4f4028b3 // smlal2 v19.4s, v5.8h, v0.h[4]
+	WORD $0x0f5028d0 // smlal v16.4s, v6.4h, v0.h[5]
+	WORD $0x4f5028d1 // smlal2 v17.4s, v6.8h, v0.h[5]
+	WORD $0x0f5028f2 // smlal v18.4s, v7.4h, v0.h[5]
+	WORD $0x4f5028f3 // smlal2 v19.4s, v7.8h, v0.h[5]
+	WORD $0x0f602910 // smlal v16.4s, v8.4h, v0.h[6]
+	WORD $0x4f602911 // smlal2 v17.4s, v8.8h, v0.h[6]
+	WORD $0x0f602932 // smlal v18.4s, v9.4h, v0.h[6]
+	WORD $0x4f602933 // smlal2 v19.4s, v9.8h, v0.h[6]
+	WORD $0x0f702950 // smlal v16.4s, v10.4h, v0.h[7]
+	WORD $0x4f702951 // smlal2 v17.4s, v10.8h, v0.h[7]
+	WORD $0x0f702972 // smlal v18.4s, v11.4h, v0.h[7]
+	WORD $0x4f702973 // smlal2 v19.4s, v11.8h, v0.h[7]
+	CBZ R9, wggemm1store
+wggemm1ic:
+	VLD1.P (R7)(R13), [V0.H8]
+	VLD1.P 64(R8), [V4.H8, V5.H8, V6.H8, V7.H8]
+	VLD1.P 64(R8), [V8.H8, V9.H8, V10.H8, V11.H8]
+	WORD $0x0f402090 // smlal v16.4s, v4.4h, v0.h[0]
+	WORD $0x4f402091 // smlal2 v17.4s, v4.8h, v0.h[0]
+	WORD $0x0f4020b2 // smlal v18.4s, v5.4h, v0.h[0]
+	WORD $0x4f4020b3 // smlal2 v19.4s, v5.8h, v0.h[0]
+	WORD $0x0f5020d0 // smlal v16.4s, v6.4h, v0.h[1]
+	WORD $0x4f5020d1 // smlal2 v17.4s, v6.8h, v0.h[1]
+	WORD $0x0f5020f2 // smlal v18.4s, v7.4h, v0.h[1]
+	WORD $0x4f5020f3 // smlal2 v19.4s, v7.8h, v0.h[1]
+	WORD $0x0f602110 // smlal v16.4s, v8.4h, v0.h[2]
+	WORD $0x4f602111 // smlal2 v17.4s, v8.8h, v0.h[2]
+	WORD $0x0f602132 // smlal v18.4s, v9.4h, v0.h[2]
+	WORD $0x4f602133 // smlal2 v19.4s, v9.8h, v0.h[2]
+	WORD $0x0f702150 // smlal v16.4s, v10.4h, v0.h[3]
+	WORD $0x4f702151 // smlal2 v17.4s, v10.8h, v0.h[3]
+	WORD $0x0f702172 // smlal v18.4s, v11.4h, v0.h[3]
+	WORD $0x4f702173 // smlal2 v19.4s, v11.8h, v0.h[3]
+	VLD1.P 64(R8), [V4.H8, V5.H8, V6.H8, V7.H8]
+	VLD1.P 64(R8), [V8.H8, V9.H8, V10.H8, V11.H8]
+	WORD $0x0f402890 // smlal v16.4s, v4.4h, v0.h[4]
+	WORD $0x4f402891 // smlal2 v17.4s, v4.8h, v0.h[4]
+	WORD $0x0f4028b2 // smlal v18.4s, v5.4h, v0.h[4]
+	WORD $0x4f4028b3 // smlal2 v19.4s, v5.8h, v0.h[4]
+	WORD $0x0f5028d0 // smlal v16.4s, v6.4h, v0.h[5]
+	WORD $0x4f5028d1 // smlal2 v17.4s, v6.8h, v0.h[5]
+	WORD $0x0f5028f2 // smlal v18.4s, v7.4h, v0.h[5]
+	WORD $0x4f5028f3 // smlal2 v19.4s, v7.8h, v0.h[5]
+	WORD $0x0f602910 // smlal v16.4s, v8.4h, v0.h[6]
+	WORD $0x4f602911 // smlal2 v17.4s, v8.8h, v0.h[6]
+	WORD $0x0f602932 // smlal v18.4s, v9.4h, v0.h[6]
+	WORD $0x4f602933 // smlal2 v19.4s, v9.8h, v0.h[6]
+	WORD $0x0f702950 // smlal v16.4s, v10.4h, v0.h[7]
+	WORD $0x4f702951 // smlal2 v17.4s, v10.8h, v0.h[7]
+	WORD $0x0f702972 // smlal v18.4s, v11.4h, v0.h[7]
+	WORD $0x4f702973 // smlal2 v19.4s, v11.8h, v0.h[7]
+	SUBS $1, R9, R9
+	BNE wggemm1ic
+wggemm1store:
+	MOVD R10, R11
+	FMOVQ F16, 0(R11)
+	FMOVQ F17, 256(R11)
+	FMOVQ F18, 512(R11)
+	FMOVQ F19, 768(R11)
+	ADD R6<<2, R10, R10
+	SUBS $1, R12, R12
+	BNE wggemm1tg
+	MOVD R8, R1
+	ADD $1024, R2, R2
+	SUBS $1, R5, R5
+	BNE wggemm1ob
 	RET
 
 // func wgInput(ptrs *[16]*int8, v *int16, xs int, icg int)

@@ -186,7 +186,7 @@ func TestWinogradAccumulators(t *testing.T) {
 	}
 }
 
-// TestWgGEMMKernel compares wgGEMM with its twin over random sizes, with guard bands around M.
+// TestWgGEMMKernel compares wgGEMM and wgGEMM1 with their twins over random sizes, with guard bands around M.
 func TestWgGEMMKernel(t *testing.T) {
 	needAsm(t)
 	r := newRand(18)
@@ -220,6 +220,16 @@ func TestWgGEMMKernel(t *testing.T) {
 		for j := range want {
 			if got[j] != want[j] {
 				t.Fatalf("ngroups %d icg %d nob %d mstride %d: M[%d] = %d, want %d", ngroups, icg, nob, mstride, j-16, got[j], want[j])
+			}
+		}
+		// One tile of the last group (wgGEMM1).
+		slot := r.IntN(4)
+		v1 := v[(ngroups-1)*icg*32+slot*8:]
+		wgGEMM1Generic(&v1[0], &u[0], &want[16], icg, nob)
+		wgGEMM1(&v1[0], &u[0], &got[16], 1, icg, nob, mstride)
+		for j := range want {
+			if got[j] != want[j] {
+				t.Fatalf("wgGEMM1 icg %d nob %d: M[%d] = %d, want %d", icg, nob, j-16, got[j], want[j])
 			}
 		}
 	}
