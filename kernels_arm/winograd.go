@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"math"
+	"os"
 	"unsafe"
 )
 
@@ -64,6 +65,17 @@ const (
 )
 
 var winogradUse = wgAuto
+
+// EDGEINFER_WINOGRAD=off keeps every layer on the direct kernels, =force takes Winograd for every
+// eligible layer on every path: to compare the two (outputs, instruction counts) on one binary.
+func init() {
+	switch os.Getenv("EDGEINFER_WINOGRAD") {
+	case "off":
+		winogradUse = wgOff
+	case "force":
+		winogradUse = wgForce
+	}
+}
 
 // wgEligible reports whether the layer can take Winograd F(2,3) exactly.
 func wgEligible(p *ConvParams) bool {

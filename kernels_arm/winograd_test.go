@@ -274,7 +274,7 @@ func TestWinogradSelection(t *testing.T) {
 	} {
 		for _, pth := range testPaths() {
 			var c *Conv
-			withPath(pth, func() { c, _ = NewConv(k.p) })
+			withWinograd(wgAuto, func() { withPath(pth, func() { c, _ = NewConv(k.p) }) })
 			want := k.want && pth == pathNEON
 			if c.Winograd() != want {
 				t.Errorf("%v path %v: Winograd %v, want %v", &k.p, pth, c.Winograd(), want)

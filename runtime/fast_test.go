@@ -36,6 +36,13 @@ func TestFastKernelsMatchGeneric(t *testing.T) {
 			t.Fatal(err)
 		}
 		nets = append(nets, net{"arch/mobilenet_v1_1.0_224", m})
+		// All 3x3 convolutions: on the SMLAL path (Cortex-A72/A53) the stride-1 ones run Winograd
+		// F(2,3) (kernels_arm/winograd.go), which must give the direct kernels' bytes.
+		m, err = arch.Build("repvgg_a0_224", 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nets = append(nets, net{"arch/repvgg_a0_224", m})
 	}
 	for _, n := range nets {
 		for _, mode := range []runtime.Requantization{runtime.XNNPACK, runtime.Reference} {
