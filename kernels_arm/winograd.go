@@ -90,27 +90,37 @@ func wgEligible(p *ConvParams) bool {
 	return true
 }
 
-// wgWins is the instruction-count model of the choice on the SMLAL path (kernels_arm/README.md,
-// "Winograd"): the direct 4x16 SMLAL tile costs about 201 instructions per k-chunk of 16 and 4x16
-// outputs, plus about 100 per tile beyond the loop; Winograd costs per band its 16 GEMMs (about
-// 133 instructions per 8 input channels, 4 tiles and 16 output channels), the input transform
-// and the output transform with the epilogue.
+// wgWins reports whether Winograd takes fewer instructions than the direct kernel on the SMLAL path,
+// by the model of wgCost.
 func wgWins(p *ConvParams) bool {
+	win, direct := wgCost(p)
+	return win < direct
+}
+
+// wgCost is an instruction-count model of a 3x3 stride-1 layer on the SMLAL path: Winograd and the
+// direct kernel. Its constants come from the kernels' loops (wgGEMM: 133 instructions per 8 input
+// channels, 4 tiles and 16 output channels, about 40 per register tile beyond; wgGEMM1: 37 and 20;
+// wgInput 64 per tile and 8 channels; wgOutput about 70 per tile and 4 channels; the direct 4x16
+// SMLAL tile 201 per k-chunk and about 100 per tile, the 1x16 one 57 and 40), the direct ones
+// scaled by 1.35, the ratio of measured to modelled counts. Measured against
+// `kernels_arm/insncount.sh cortex-a72 conv3x3 100 :HW:InC:OutC:1` (direct) and `:2` (Winograd) for
+// HW:InC:OutC = 1:64:64, 2:64:64, 3:32:32, 5:128:128, 14:192:192, 1:256:256: within 12% on both, and
+// the choice right on each (README.md, "Winograd").
+func wgCost(p *ConvParams) (win, direct float64) {
 	tw, th := (p.OutW+1)/2, (p.OutH+1)/2
 	band := wgBand(tw, th)
-	icp, ocp := (p.InC+7)/8*8, (p.OutC+15)/16*16
-	ntp := (band*tw + 3) / 4 * 4
-	bands := (th + band - 1) / band
-	// Winograd, per band.
-	gemm := 16 * float64(ntp/4) * float64(ocp/16) * (float64(icp/8)*133 + 40)
-	input := float64(ntp) * float64(icp/8) * 90
-	output := float64(ntp) * float64(ocp/4) * 80
-	win := float64(bands)*(gemm+input+output+2000) + 500
-	// Direct: 4-pixel panels of the output, 16-column tiles.
+	icg, ob, oc4 := float64((p.InC+7)/8), float64((p.OutC+15)/16), float64((p.OutC+3)/4)
+	for ty := 0; ty < th; ty += band {
+		nt := min(band, th-ty) * tw
+		ng, singles := float64(nt/4), float64(nt%4)
+		gemm := 16 * ob * (ng*(icg*133+40) + singles*(icg*37+20))
+		win += gemm + float64(nt)*(icg*64+oc4*70+60) + 1500
+	}
+	win += 500
 	kc := float64((9*p.InC + 15) / 16)
-	panels := float64((p.OutH*p.OutW + 3) / 4)
-	direct := panels * (float64(ocp/16)*(kc*201+100) + kc*20 + 100)
-	return win < direct
+	m := p.OutH * p.OutW
+	direct = 1.35 * (float64(m/4)*(ob*(kc*201+100)+kc*20+100) + float64(m%4)*ob*(kc*57+40))
+	return win, direct
 }
 
 // wgBand is the number of tile rows computed together: about 64 tiles, a multiple of 4 if one is

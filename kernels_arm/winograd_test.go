@@ -281,8 +281,16 @@ func TestWinogradSelection(t *testing.T) {
 			}
 		}
 	}
-	if !wgWins(&ConvParams{InH: 14, InW: 14, InC: 192, OutH: 14, OutW: 14, OutC: 192, KH: 3, KW: 3}) {
-		t.Errorf("cost model: Winograd does not win for RepVGG's 14x14x192 layer")
+	// The model against the counts measured under qemu (README.md, "Winograd"), HW:InC:OutC.
+	for _, k := range []struct {
+		hw, inC, outC int
+		want          bool
+	}{{1, 64, 64, false}, {1, 256, 256, false}, {2, 64, 64, true}, {3, 32, 32, true}, {5, 128, 128, true}, {14, 192, 192, true}, {56, 48, 48, true}} {
+		p := ConvParams{InH: k.hw, InW: k.hw, InC: k.inC, OutH: k.hw, OutW: k.hw, OutC: k.outC, KH: 3, KW: 3}
+		if wgWins(&p) != k.want {
+			win, direct := wgCost(&p)
+			t.Errorf("cost model %dx%dx%d->%d: Winograd %.0f, direct %.0f: Winograd wins %v, measured %v", k.hw, k.hw, k.inC, k.outC, win, direct, !k.want, k.want)
+		}
 	}
 }
 
