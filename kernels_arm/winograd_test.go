@@ -362,3 +362,28 @@ func TestWgTransformKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradRepVGGShapes runs RepVGG-A0's stride-1 layer shapes (14x14x192, 28x28x96, 56x56x48,
+// fp32, the ReLU clamp) through Winograd and the direct kernels of every path: the same bytes.
+func TestWinogradRepVGGShapes(t *testing.T) {
+	r := newRand(22)
+	for _, s := range [][2]int{{14, 192}, {28, 96}, {56, 48}} {
+		hw, ch := s[0], s[1]
+		p := ConvParams{InH: hw, InW: hw, InC: ch, OutH: hw, OutW: hw, OutC: ch, KH: 3, KW: 3, StrideH: 1, StrideW: 1,
+			DilH: 1, DilW: 1, PadTop: 1, PadLeft: 1}
+		fillConvQuant(r, &p)
+		p.Mult, p.Shift = nil, nil
+		p.Scale = randScales(r, ch, 9*float64(ch)*64*64)
+		p.ActMin = min(p.OutZero, p.ActMax)
+		src := randInt8s(r, hw*hw*ch)
+		for _, pth := range testPaths() {
+			if pth == pathGeneric && haveAsm {
+				continue // the twins' run of these shapes is the native (amd64) one: slow under qemu
+			}
+			var got, want []int8
+			withWinograd(wgForce, func() { got = runConv(t, r, pth, &p, src) })
+			withWinograd(wgOff, func() { want = runConv(t, r, pth, &p, src) })
+			diffInt8(t, fmt.Sprintf("%v path %v", &p, pth), got, want)
+		}
+	}
+}
