@@ -1565,6 +1565,7 @@ func main() {
 		{"dw3x3_arm64.s", "Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening; the SDOT form and its row preparation.", []func(*gen){dw3x3, widen16, dwdot, dwdot2, dwprep, dwprep4}},
 		{"add_arm64.s", "Elementwise int8 addition: TFLite's requantization (addInt8) and XNNPACK's (addXNNPACK).", []func(*gen){add, addX}},
 		{"pool_arm64.s", "Per-channel sums for average pooling.", []func(*gen){pool}},
+		{"winograd_arm64.s", "Winograd F(2,3): the int16 GEMM of the transformed tiles (SMLAL by element), the input and output transforms.", []func(*gen){wgGEMM, wgGEMM1, wgInput, wgOutput}},
 	}
 	for _, f := range files {
 		g := &gen{}
