@@ -381,11 +381,9 @@ func requantizeXNNPACK(p *quantizeParams, dst, src []byte, signed bool) {
 	}
 }
 
-// requantizeTable sets dst[i] = table[src[i]].
+// requantizeTable sets dst[i] = table[src[i]] (kernels.Lookup: TBL/TBX on arm64).
 func requantizeTable(table *[256]byte, dst, src []byte) {
-	for i, b := range src {
-		dst[i] = table[b]
-	}
+	kernels.Lookup(dst, src, table)
 }
 
 // byteOffset reports whether table adds one constant d to every byte, modulo 256: the requantization

@@ -1565,6 +1565,50 @@ func widen16(g *gen) {
 	g.p("RET")
 }
 
+// lut emits the 256-entry byte table lookup (dst[i] = table[src[i]]) of n blocks of 16 bytes: the
+// table in V16-V31, and per 16 bytes one TBL over the first 64 entries and three TBX over the others
+// with the index lowered by 64 each time (TBX leaves the lanes whose index is out of range alone),
+// two blocks per iteration.
+func lut(g *gen) {
+	g.text("lut16", "lut16(dst *byte, src *byte, table *[256]byte, n int)", 32)
+	g.p("MOVD dst+0(FP), R0")
+	g.p("MOVD src+8(FP), R1")
+	g.p("MOVD table+16(FP), R2")
+	g.p("MOVD n+24(FP), R3")
+	for i := 0; i < 4; i++ {
+		g.p("VLD1.P 64(R2), %s", vlist(16+4*i, 4, "B16"))
+	}
+	g.p("MOVD $64, R4")
+	g.p("VDUP R4, V7.B16")
+	g.p("LSR $1, R3, R5")
+	g.p("AND $1, R3")
+	g.p("CBZ R5, lutrem")
+	g.label("lut2")
+	g.p("VLD1.P 32(R1), [V0.B16, V1.B16]")
+	g.p("VTBL V0.B16, %s, V2.B16", vlist(16, 4, "B16"))
+	g.p("VTBL V1.B16, %s, V3.B16", vlist(16, 4, "B16"))
+	for q := 1; q < 4; q++ {
+		g.p("VSUB V7.B16, V0.B16, V0.B16")
+		g.p("VSUB V7.B16, V1.B16, V1.B16")
+		g.p("VTBX V0.B16, %s, V2.B16", vlist(16+4*q, 4, "B16"))
+		g.p("VTBX V1.B16, %s, V3.B16", vlist(16+4*q, 4, "B16"))
+	}
+	g.p("VST1.P [V2.B16, V3.B16], 32(R0)")
+	g.p("SUBS $1, R5")
+	g.p("BNE lut2")
+	g.label("lutrem")
+	g.p("CBZ R3, lutdone")
+	g.p("VLD1 (R1), [V0.B16]")
+	g.p("VTBL V0.B16, %s, V2.B16", vlist(16, 4, "B16"))
+	for q := 1; q < 4; q++ {
+		g.p("VSUB V7.B16, V0.B16, V0.B16")
+		g.p("VTBX V0.B16, %s, V2.B16", vlist(16+4*q, 4, "B16"))
+	}
+	g.p("VST1 [V2.B16], (R0)")
+	g.label("lutdone")
+	g.p("RET")
+}
+
 // add emits the elementwise int8 addition of 16-element blocks (TFLite integer_ops/add.h).
 func add(g *gen) {
 	g.text("addInt8", "addInt8(dst, a, b *int8, n int, p *int32)", 40)
@@ -1723,6 +1767,7 @@ func main() {
 		{"pack_arm64.s", "A-panel packing for the GEMM kernels; the modeGather row gather.", []func(*gen){packA4, packA4R, gatherA4, gatherRun}},
 		{"dw3x3_arm64.s", "Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening; the SDOT form and its row preparation.", []func(*gen){dw3x3, widen16, dwdot, dwdot2, dwprep, dwprep4}},
 		{"dw5x5_arm64.s", "Depthwise 5x5 convolution of one output row, 16 channels, requantization fused.", []func(*gen){dw5x5}},
+		{"lut_arm64.s", "Byte table lookup (8-bit activations as tables: Logistic, HardSwish, QUANTIZE).", []func(*gen){lut}},
 		{"add_arm64.s", "Elementwise int8 addition: TFLite's requantization (addInt8) and XNNPACK's (addXNNPACK).", []func(*gen){add, addX}},
 		{"pool_arm64.s", "Per-channel sums for average pooling.", []func(*gen){pool}},
 	}
