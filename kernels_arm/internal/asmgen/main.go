@@ -1609,6 +1609,40 @@ func lut(g *gen) {
 	g.p("RET")
 }
 
+// mulX emits XNNPACK's qs8-vmul with fp32 requantization over n blocks of 16 elements: per block
+// SSUBL of the zero points (int16), SMULL to int32, SCVTF, FMUL by the scale, FCVTNS, then the
+// narrowing with the output zero point and the clamps of the GEMM epilogue. Constants: input zero
+// points V20, V21 (.16b), output zero point V22 (.8h), activation min/max V23, V24, scale V25.
+func mulX(g *gen) {
+	g.text("mulX", "mulX(dst, a, b *int8, n int, p *int32)", 40)
+	g.p("MOVD dst+0(FP), R0")
+	g.p("MOVD a+8(FP), R1")
+	g.p("MOVD b+16(FP), R2")
+	g.p("MOVD n+24(FP), R3")
+	g.p("MOVD p+32(FP), R4")
+	for i, arr := range []string{"B16", "B16", "H8", "B16", "B16", "S4"} {
+		g.p("MOVW %d(R4), R5", 4*i)
+		g.p("VDUP R5, V%d.%s", 20+i, arr)
+	}
+	g.label("mulloop")
+	g.p("VLD1.P 16(R1), [V0.B16]")
+	g.p("VLD1.P 16(R2), [V1.B16]")
+	g.w(ssubl8H(2, 0, 20, false))
+	g.w(ssubl8H(3, 0, 20, true))
+	g.w(ssubl8H(4, 1, 21, false))
+	g.w(ssubl8H(5, 1, 21, true))
+	g.w(smull4S(16, 2, 4, false))
+	g.w(smull4S(17, 2, 4, true))
+	g.w(smull4S(18, 3, 5, false))
+	g.w(smull4S(19, 3, 5, true))
+	requantFP32(g, []int{16, 17, 18, 19}, []int{25, 25, 25, 25})
+	narrowClampR(g, 6, [4]int{16, 17, 18, 19}, 22, true, true, 23, 24)
+	g.p("VST1.P [V6.B16], 16(R0)")
+	g.p("SUBS $1, R3")
+	g.p("BNE mulloop")
+	g.p("RET")
+}
+
 // add emits the elementwise int8 addition of 16-element blocks (TFLite integer_ops/add.h).
 func add(g *gen) {
 	g.text("addInt8", "addInt8(dst, a, b *int8, n int, p *int32)", 40)
@@ -1768,6 +1802,7 @@ func main() {
 		{"dw3x3_arm64.s", "Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening; the SDOT form and its row preparation.", []func(*gen){dw3x3, widen16, dwdot, dwdot2, dwprep, dwprep4}},
 		{"dw5x5_arm64.s", "Depthwise 5x5 convolution of one output row, 16 channels, requantization fused.", []func(*gen){dw5x5}},
 		{"lut_arm64.s", "Byte table lookup (8-bit activations as tables: Logistic, HardSwish, QUANTIZE).", []func(*gen){lut}},
+		{"mul_arm64.s", "Elementwise int8 multiplication: XNNPACK's qs8-vmul with fp32 requantization.", []func(*gen){mulX}},
 		{"add_arm64.s", "Elementwise int8 addition: TFLite's requantization (addInt8) and XNNPACK's (addXNNPACK).", []func(*gen){add, addX}},
 		{"pool_arm64.s", "Per-channel sums for average pooling.", []func(*gen){pool}},
 	}
