@@ -161,7 +161,7 @@ func prepareMul(c *opContext, p *preparedOp) error {
 	p.macs = int64(bc.n)
 	const L = maxBroadcastRank - 1
 	switch {
-	case mp.xnnpack && bc.aStr[L] == 1 && bc.bStr[L] == 1:
+	case mp.xnnpack && bc.aStr[L] == 1 && bc.bStr[L] == 1 && !c.opt.Generic:
 		// Rows contiguous in both inputs (equal shapes, squeeze-excitation's channel rows): the
 		// NEON kernel (kernels.Mul), the same arithmetic.
 		kp, err := kernels.NewMulParams(z1, z2, zo, mp.lo, mp.hi, mp.scale)
@@ -169,6 +169,7 @@ func prepareMul(c *opContext, p *preparedOp) error {
 			return c.errorf("%v", err)
 		}
 		n := bc.dims[L]
+		p.kernel = "mul-" + kernelName(kernels.Path())
 		p.run = func() {
 			bc.each(func(o, i, j int) { kernels.Mul(dst[o:o+n], x[i:i+n], y[j:j+n], kp) })
 		}

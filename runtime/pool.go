@@ -234,6 +234,9 @@ func (c *opContext) meanTFLite(mp *meanParams, in *Tensor, axes []int, inScale, 
 		ratio >= 0x1p-8 && ratio < 0x1p8 {
 		mp.xnnpack = true
 		mp.scale = inScale / (outScale * float32(mp.reduced))
+		if c.opt.Generic {
+			return func() { meanXNNPACKGeneric(mp, dst, src) }
+		}
 		mp.sums = make([]int32, mp.inner)
 		return func() { meanXNNPACK(mp, dst, src) }
 	}
@@ -299,12 +302,29 @@ func meanFloat(p *meanParams, dst, src []int8) {
 	}
 }
 
-// meanXNNPACK is XNNPACK's QS8 global average pooling with fp32 requantization
+// meanXNNPACKGeneric is XNNPACK's QS8 global average pooling with fp32 requantization
 // (qs8-gavgpool-minmax-fp32, the variant of x86 and WebAssembly; Arm builds use rndnu):
 // out = clamp(roundHalfEven(float32(Σ in - n*inZero) * scale) + outZero) with
 // scale = inScale / (outScale * n) in float32.
 //
-// The sums run channels innermost (kernels.SumChannels: SADDW on arm64) into p.sums.
+// This is the generic form; meanXNNPACK sums the channels innermost.
+func meanXNNPACKGeneric(p *meanParams, dst, src []int8) {
+	bias := -p.inZero * int32(p.reduced)
+	lo, hi := float32(-128-p.outZero), float32(127-p.outZero)
+	for o := 0; o < p.outer; o++ {
+		for i := 0; i < p.inner; i++ {
+			acc := bias
+			for r := 0; r < p.reduced; r++ {
+				acc += int32(src[(o*p.reduced+r)*p.inner+i])
+			}
+			v := min(max(float32(acc)*p.scale, lo), hi)
+			dst[o*p.inner+i] = int8(int32(math.RoundToEven(float64(v))) + p.outZero)
+		}
+	}
+}
+
+// meanXNNPACK is meanXNNPACKGeneric with the sums taken channels innermost (kernels.SumChannels:
+// SADDW on arm64) into p.sums.
 func meanXNNPACK(p *meanParams, dst, src []int8) {
 	bias := -p.inZero * int32(p.reduced)
 	lo, hi := float32(-128-p.outZero), float32(127-p.outZero)
