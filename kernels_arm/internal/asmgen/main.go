@@ -1643,6 +1643,54 @@ func mulX(g *gen) {
 	g.p("RET")
 }
 
+// dotRows4 emits the dot products of one int8 row a with n4 groups of four rows of b (bstride bytes
+// apart), kc chunks of 16 bytes each: per chunk one load of a, and per row of b one load, SMULL,
+// SMULL2 and two SADALP (one product per int16 lane: exact for any int8, -128·-128 included) into
+// the row's accumulator (V16-V19); then three ADDP leave the four sums in one vector, stored as
+// int32.
+func dotRows4(g *gen) {
+	g.text("dotRows4", "dotRows4(dst *int32, a *int8, b *int8, kc int, n4 int, bstride int)", 48)
+	g.p("MOVD dst+0(FP), R0")
+	g.p("MOVD a+8(FP), R1")
+	g.p("MOVD b+16(FP), R2")
+	g.p("MOVD kc+24(FP), R3")
+	g.p("MOVD n4+32(FP), R4")
+	g.p("MOVD bstride+40(FP), R5")
+	g.label("dotgroup")
+	g.p("MOVD R2, R6")
+	g.p("ADD R5, R6, R7")
+	g.p("ADD R5, R7, R8")
+	g.p("ADD R5, R8, R9")
+	g.p("ADD R5<<2, R2, R2")
+	g.p("MOVD R1, R10")
+	g.p("MOVD R3, R11")
+	for r := 0; r < 4; r++ {
+		g.p("VEOR V%d.B16, V%d.B16, V%d.B16", 16+r, 16+r, 16+r)
+	}
+	g.label("dotchunk")
+	g.p("VLD1.P 16(R10), [V0.B16]")
+	for r := 0; r < 4; r++ {
+		g.p("VLD1.P 16(R%d), [V%d.B16]", 6+r, 1+r)
+	}
+	for r := 0; r < 4; r++ {
+		g.w(smull8H(8+2*r, 0, 1+r, false))
+		g.w(smull8H(9+2*r, 0, 1+r, true))
+	}
+	for r := 0; r < 4; r++ {
+		g.w(sadalp4S(16+r, 8+2*r))
+		g.w(sadalp4S(16+r, 9+2*r))
+	}
+	g.p("SUBS $1, R11")
+	g.p("BNE dotchunk")
+	g.p("VADDP V17.S4, V16.S4, V20.S4")
+	g.p("VADDP V19.S4, V18.S4, V21.S4")
+	g.p("VADDP V21.S4, V20.S4, V22.S4")
+	g.p("VST1.P [V22.S4], 16(R0)")
+	g.p("SUBS $1, R4")
+	g.p("BNE dotgroup")
+	g.p("RET")
+}
+
 // add emits the elementwise int8 addition of 16-element blocks (TFLite integer_ops/add.h).
 func add(g *gen) {
 	g.text("addInt8", "addInt8(dst, a, b *int8, n int, p *int32)", 40)
@@ -1803,6 +1851,7 @@ func main() {
 		{"dw5x5_arm64.s", "Depthwise 5x5 convolution of one output row, 16 channels, requantization fused.", []func(*gen){dw5x5}},
 		{"lut_arm64.s", "Byte table lookup (8-bit activations as tables: Logistic, HardSwish, QUANTIZE).", []func(*gen){lut}},
 		{"mul_arm64.s", "Elementwise int8 multiplication: XNNPACK's qs8-vmul with fp32 requantization.", []func(*gen){mulX}},
+		{"dot_arm64.s", "Dot products of one int8 row with groups of four rows (activation x activation matrix products).", []func(*gen){dotRows4}},
 		{"add_arm64.s", "Elementwise int8 addition: TFLite's requantization (addInt8) and XNNPACK's (addXNNPACK).", []func(*gen){add, addX}},
 		{"pool_arm64.s", "Per-channel sums for average pooling.", []func(*gen){pool}},
 	}
