@@ -362,6 +362,78 @@ func TestDw3x3Kernel(t *testing.T) {
 	}
 }
 
+// TestDw5x5Kernel compares dw5x5 with its twin: pixel counts 1-60, strides 1-3, 1-3 blocks, channel
+// strides beyond the blocks, int16 inputs and weights beyond int8, the three epilogues, ties.
+func TestDw5x5Kernel(t *testing.T) {
+	needAsm(t)
+	r := newRand(17)
+	for i := 0; i < scale(t, 600); i++ {
+		n, s, nb := 1+r.IntN(60), 1+r.IntN(3), 1+r.IntN(3)
+		cin := 16*nb + r.IntN(40)
+		cout := cin
+		if nb == 1 && r.IntN(3) == 0 {
+			cout = 16
+		}
+		span := ((n-1)*s+4)*cin + 16*nb
+		var rows [5][]int16
+		for k := range rows {
+			rows[k] = make([]int16, span)
+			for j := range rows[k] {
+				rows[k][j] = int16(int8(r.Uint32()))
+				if r.IntN(8) == 0 {
+					rows[k][j] = int16(r.Uint32()) // beyond int8: the kernel is exact on any int16
+				}
+			}
+			if r.IntN(4) == 0 {
+				for j := range rows[k] {
+					rows[k][j] = math.MinInt8
+				}
+			}
+		}
+		w := make([]int16, nb*25*16)
+		for j := range w {
+			if r.IntN(4) == 0 {
+				w[j] = int16(r.Uint32()) // the sums wrap in int32 alike in both
+			} else {
+				w[j] = int16(r.IntN(511) - 255)
+			}
+		}
+		tie := r.IntN(3) == 0
+		if tie {
+			clear(w)
+		}
+		p := make([]int32, nb*dwParams)
+		flags := r.IntN(2)
+		switch r.IntN(3) {
+		case 0:
+			flags = flagFastRQ
+		case 1:
+			flags |= flagFP32
+		}
+		for blk := 0; blk < nb; blk++ {
+			p := p[blk*dwParams:]
+			for ch := 0; ch < 16; ch++ {
+				p[ch], p[16+ch], p[32+ch], p[48+ch] = randEpilogue(r, tie)
+				if flags&flagFastRQ != 0 && p[32+ch] == 0 {
+					p[32+ch] = -1 - int32(r.IntN(31))
+				}
+				if flags&flagFP32 != 0 {
+					b, sc := randEpilogueFP32(r, tie)
+					p[ch], p[16+ch] = b, int32(math.Float32bits(sc))
+				}
+			}
+		}
+		hdr := randHdr(r)
+		got := newGuarded(r, (n-1)*cout+16*nb)
+		want := slices.Clone(got.all)
+		rp := [5]*int16{&rows[0][0], &rows[1][0], &rows[2][0], &rows[3][0], &rows[4][0]}
+		dw5x5(&got.data()[0], &rp, &w[0], &p[0], &hdr[0], n, cin, s, cout, flags, nb)
+		dw5x5Generic(&want[got.lo], &rp, &w[0], &p[0], &hdr[0], n, cin, s, cout, flags, nb)
+		got.check(t, "dw5x5")
+		diffInt8(t, fmt.Sprintf("dw5x5 n %d s %d cin %d cout %d flags %d nb %d", n, s, cin, cout, flags, nb), got.all, want)
+	}
+}
+
 func TestWiden16Kernel(t *testing.T) {
 	needAsm(t)
 	r := newRand(16)

@@ -115,10 +115,6 @@ func saddl8H(d, n, m int) insn {
 	return mk(threeDiff(0, 0, 0, 0b0000, d, n, m), "saddl v%d.8h, v%d.8b, v%d.8b", d, n, m)
 }
 
-func ssubl8H(d, n, m int) insn {
-	return mk(threeDiff(0, 0, 0, 0b0010, d, n, m), "ssubl v%d.8h, v%d.8b, v%d.8b", d, n, m)
-}
-
 // sshr vd.4s, vn.4s, #sh
 func sshr4S(d, n, sh int) insn {
 	return mk(shiftImm(1, 0, uint32(64-sh), 0b00000, d, n), "sshr v%d.4s, v%d.4s, #%d", d, n, sh)
@@ -151,10 +147,10 @@ func wgInput(g *gen) {
 	d := func(r, q int) int { return 4*r + q }
 	tt := func(r, q int) int { return 16 + 4*r + q }
 	for q := 0; q < 4; q++ {
-		g.w(ssubl8H(tt(0, q), d(0, q), d(2, q))) // d0 - d2
+		g.w(ssubl8H(tt(0, q), d(0, q), d(2, q), false)) // d0 - d2
 		g.w(saddl8H(tt(1, q), d(1, q), d(2, q))) // d1 + d2
-		g.w(ssubl8H(tt(2, q), d(2, q), d(1, q))) // d2 - d1
-		g.w(ssubl8H(tt(3, q), d(1, q), d(3, q))) // d1 - d3
+		g.w(ssubl8H(tt(2, q), d(2, q), d(1, q), false)) // d2 - d1
+		g.w(ssubl8H(tt(3, q), d(1, q), d(3, q), false)) // d1 - d3
 	}
 	for r := 0; r < 4; r++ { // Go's VSUB Vm, Vn, Vd is Vd = Vn - Vm
 		g.p("VSUB V%d.H8, V%d.H8, V%d.H8", tt(r, 2), tt(r, 0), d(r, 0)) // t0 - t2
