@@ -148,7 +148,7 @@ func wgInput(g *gen) {
 	tt := func(r, q int) int { return 16 + 4*r + q }
 	for q := 0; q < 4; q++ {
 		g.w(ssubl8H(tt(0, q), d(0, q), d(2, q), false)) // d0 - d2
-		g.w(saddl8H(tt(1, q), d(1, q), d(2, q))) // d1 + d2
+		g.w(saddl8H(tt(1, q), d(1, q), d(2, q)))        // d1 + d2
 		g.w(ssubl8H(tt(2, q), d(2, q), d(1, q), false)) // d2 - d1
 		g.w(ssubl8H(tt(3, q), d(1, q), d(3, q), false)) // d1 - d3
 	}
