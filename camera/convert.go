@@ -17,6 +17,7 @@ type yuvMatrix struct {
 	// The products, tabulated: yt[Y] = (Y-yOff)*cy + 1<<15, rv[V] = crR*(V-128),
 	// gu[U] = -cbG*(U-128), gv[V] = -crG*(V-128), bu[U] = cbB*(U-128).
 	yt, rv, gu, gv, bu [256]int32
+	k                  yuvConsts // the coefficients as the NEON kernels take them
 }
 
 var matrices [3]yuvMatrix
@@ -46,6 +47,7 @@ func init() {
 			m.gv[v] = -m.crG * (v - 128)
 			m.bu[v] = m.cbB * (v - 128)
 		}
+		m.k = m.consts()
 	}
 }
 

@@ -99,33 +99,46 @@ func refConvert(f *Frame) *image.RGBA {
 	return img
 }
 
-// refBilinear resizes the crop r of img to h x w, half-pixel centres, then maps through lut: the
-// "resize, then quantize" steps done separately.
-func refBilinear(img *image.RGBA, r image.Rectangle, h, w int, lut *[3][256]byte) []byte {
-	out := make([]byte, 0, h*w*3)
-	fy, fx := float32(r.Dy())/float32(h), float32(r.Dx())/float32(w)
-	at := func(x, y, c int) float32 {
+// refBilinear resizes the crop r of img to h x w, half-pixel centres, in float64: the real-valued
+// interpolation of the converted pixels, before rounding and normalisation.
+func refBilinear(img *image.RGBA, r image.Rectangle, h, w int) []float64 {
+	out := make([]float64, 0, h*w*3)
+	fy, fx := float64(r.Dy())/float64(h), float64(r.Dx())/float64(w)
+	at := func(x, y, c int) float64 {
 		x = max(0, min(r.Dx()-1, x))
 		y = max(0, min(r.Dy()-1, y))
-		return float32(img.Pix[img.PixOffset(r.Min.X+x, r.Min.Y+y)+c])
+		return float64(img.Pix[img.PixOffset(r.Min.X+x, r.Min.Y+y)+c])
 	}
 	for y := 0; y < h; y++ {
-		sy := (float32(y)+0.5)*fy - 0.5
-		y0 := int(math.Floor(float64(sy)))
-		wy := sy - float32(y0)
+		sy := (float64(y)+0.5)*fy - 0.5
+		y0 := int(math.Floor(sy))
+		wy := sy - float64(y0)
 		for x := 0; x < w; x++ {
-			sx := (float32(x)+0.5)*fx - 0.5
-			x0 := int(math.Floor(float64(sx)))
-			wx := sx - float32(x0)
+			sx := (float64(x)+0.5)*fx - 0.5
+			x0 := int(math.Floor(sx))
+			wx := sx - float64(x0)
 			for c := 0; c < 3; c++ {
-				t := float32(at(x0, y0, c)*(1-wx)) + float32(at(x0+1, y0, c)*wx)
-				b := float32(at(x0, y0+1, c)*(1-wx)) + float32(at(x0+1, y0+1, c)*wx)
-				v := float32(float32(t*(1-wy))+float32(b*wy)) + 0.5
-				out = append(out, lut[c][byte(max(0, min(255, v)))])
+				t := at(x0, y0, c)*(1-wx) + at(x0+1, y0, c)*wx
+				b := at(x0, y0+1, c)*(1-wx) + at(x0+1, y0+1, c)*wx
+				out = append(out, t*(1-wy)+b*wy)
 			}
 		}
 	}
 	return out
+}
+
+// checkNear fails unless each byte of got is within 0.51 of the real value want (0.5 of rounding,
+// 0.01 for the fixed-point weights and intermediate rounding).
+func checkNear(t *testing.T, name string, got []byte, want []float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d bytes, want %d", name, len(got), len(want))
+	}
+	for i, v := range want {
+		if math.Abs(float64(got[i])-v) > 0.51 {
+			t.Fatalf("%s: byte %d is %d, real value %.4f", name, i, got[i], v)
+		}
+	}
 }
 
 // refArea averages, in float64, the source area under each output pixel.
@@ -174,17 +187,25 @@ func TestFusedMatchesSeparateSteps(t *testing.T) {
 						name := fmt.Sprintf("%s/%dx%d+%d/to%dx%d/crop%g", format, sz[0], sz[1], pad, o[0], o[1], crop)
 						ppc := *pp
 						ppc.CropFraction = crop
+						// Bilinear in raw mode: within 0.51 of the real-valued interpolation; normalised:
+						// the raw bytes through the channels' tables.
 						p, err := NewPreprocessor(models.Int8, []int{1, o[1], o[0], 3}, q, &ppc, Bilinear)
 						if err != nil {
 							t.Fatal(err)
 						}
-						got := make([]byte, o[0]*o[1]*3)
+						pr, _ := NewPreprocessor(models.UInt8, []int{1, o[1], o[0], 3}, nil, &models.Preprocess{Raw: true, CropFraction: crop}, Bilinear)
+						got, raw := make([]byte, o[0]*o[1]*3), make([]byte, o[0]*o[1]*3)
 						if err := p.FillFrame(got, f); err != nil {
 							t.Fatalf("%s: %v", name, err)
 						}
-						want := refBilinear(ref, p.cropRect(f.Width, f.Height), o[1], o[0], &p.lut)
-						if d := firstDiff(got, want); d >= 0 {
-							t.Fatalf("%s: bilinear byte %d is %d, separate steps give %d", name, d, int8(got[d]), int8(want[d]))
+						if err := pr.FillFrame(raw, f); err != nil {
+							t.Fatalf("%s: %v", name, err)
+						}
+						checkNear(t, name+"/bilinear", raw, refBilinear(ref, p.cropRect(f.Width, f.Height), o[1], o[0]))
+						for i := range raw {
+							if want := p.lut[i%3][raw[i]]; got[i] != want {
+								t.Fatalf("%s: normalised bilinear byte %d is %d, the table gives %d", name, i, int8(got[i]), int8(want))
+							}
 						}
 						// Nearest: the same as Fill of the converted image (PIL-exact, TestNearestMatchesPIL).
 						pn, _ := NewPreprocessor(models.Int8, []int{1, o[1], o[0], 3}, q, &ppc, Nearest)
@@ -234,10 +255,7 @@ func TestRegionOfInterest(t *testing.T) {
 	if err := p.FillFrame(got, f); err != nil {
 		t.Fatal(err)
 	}
-	want := refBilinear(refConvert(f), roi, 8, 8, &p.lut)
-	if d := firstDiff(got, want); d >= 0 {
-		t.Fatalf("byte %d differs from resizing the region alone", d)
-	}
+	checkNear(t, "region", got, refBilinear(refConvert(f), roi, 8, 8))
 }
 
 func TestBadFrames(t *testing.T) {

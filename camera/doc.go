@@ -63,4 +63,14 @@
 // normalisation and quantization. The crop is the model's central fraction, or a region of interest
 // (SetRegion). After the first frame of a size nothing is allocated. YUV is converted with BT.601 or
 // BT.709 limited range or JPEG full range, in 16.16 fixed point (see convert.go), as the frame says.
+//
+// The resizes are exact integer arithmetic in separable stages (bilinear.go, area.go): bilinear with
+// 16-bit weights, within 0.51 of the real-valued interpolation of the converted pixels; area with
+// integer coverage weights, the exact box average rounded to nearest. On arm64 (GOARCH=arm64, gc,
+// not purego) the stages run NEON assembly for YUYV, YU12, NV12, RGB24, RGBA images and decoded
+// JPEGs (area: 4:2:0 and 4:2:2 chroma) —
+// bilinear_arm64.s, area_arm64.s — giving the same bytes as the pure-Go twins (bilinear_generic.go)
+// that run elsewhere; the tests compare the two under qemu-aarch64 for each CPU model. A YUYV
+// 640x480 frame to a 224x224 int8 input takes about 2.1 M instructions bilinear and 5.1 M area on a
+// Cortex-A72 (camera/insncount.sh; README.md, Performance).
 package camera

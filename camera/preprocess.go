@@ -36,17 +36,13 @@ type Preprocessor struct {
 
 	// Geometry for the last frame size and crop rectangle.
 	geo     geoKey
-	xs      []int32   // source columns gathered for each output row
-	wx      []float32 // bilinear: weight of the right neighbour; area: column weights
-	ys      []int32   // nearest: source row; bilinear: rows y0, y1; area: first row and count
-	wy      []float32 // bilinear: weight of the lower row; area: row weights
-	xn      []int32   // area: first source column (relative to the crop) and count, per output column
-	rowA    []byte    // gathered RGB rows
-	rowB    []byte
+	xs      []int32 // nearest: source columns gathered for each output row
+	ys      []int32 // nearest: source row
+	rowA    []byte  // gathered RGB row
 	rowAy   int
-	rowBy   int
-	acc     []float32 // area accumulators
 	gathers gatherFunc
+	bil     bilState  // the bilinear resize's tables and rows (bilinear.go)
+	ar      areaState // the area resize's (area.go)
 }
 
 type geoKey struct {
@@ -112,7 +108,7 @@ func NewPreprocessor(typ models.DType, shape []int, q *models.Quant, pp *models.
 			p.lut[c][v] = byte(q)
 		}
 	}
-	p.rowAy, p.rowBy = -1, -1
+	p.rowAy = -1
 	return p, nil
 }
 
@@ -160,20 +156,21 @@ func (p *Preprocessor) FillFrame(dst []byte, f *Frame) error {
 		return p.Fill(dst, img)
 	}
 	r := p.cropRect(f.Width, f.Height)
+	p.gathers = gatherer(f.Format)
+	switch p.method {
+	case Bilinear:
+		p.bilinear(dst, f, r)
+		return nil
+	case Area:
+		p.area(dst, f, r)
+		return nil
+	}
 	if k := (geoKey{f.Width, f.Height, r}); k != p.geo || p.xs == nil {
 		p.prepare(r)
 		p.geo = k
 	}
-	p.gathers = gatherer(f.Format)
-	p.rowAy, p.rowBy = -1, -1
-	switch p.method {
-	case Nearest:
-		p.nearest(dst, f)
-	case Area:
-		p.area(dst, f)
-	default:
-		p.bilinear(dst, f)
-	}
+	p.rowAy = -1
+	p.nearest(dst, f)
 	return nil
 }
 
@@ -202,96 +199,24 @@ func grow[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-// prepare computes the sampling tables for crop rectangle r.
+// prepare computes the nearest-neighbour sampling tables for crop rectangle r.
 func (p *Preprocessor) prepare(r image.Rectangle) {
-	switch p.method {
-	case Nearest:
-		// The source coordinate steps by repeated addition in float64 from s/2 (s = in/out) and is
-		// truncated, as PIL's Image.NEAREST does (Imaging's ImagingScaleAffine), so that the bytes
-		// equal those PIL gives.
-		p.xs, p.ys = grow(p.xs, p.w), grow(p.ys, p.h)
-		sx, sy := float64(r.Dx())/float64(p.w), float64(r.Dy())/float64(p.h)
-		xo := sx * 0.5
-		for x := range p.xs {
-			p.xs[x] = int32(r.Min.X + min(int(xo), r.Dx()-1))
-			xo += sx
-		}
-		yo := sy * 0.5
-		for y := range p.ys {
-			p.ys[y] = int32(r.Min.Y + min(int(yo), r.Dy()-1))
-			yo += sy
-		}
-		p.rowA = grow(p.rowA, 3*p.w)
-	case Area:
-		p.xs = grow(p.xs, r.Dx())
-		for i := range p.xs {
-			p.xs[i] = int32(r.Min.X + i)
-		}
-		p.xn = grow(p.xn, 2*p.w)
-		p.wx = p.wx[:0]
-		fx := float64(r.Dx()) / float64(p.w)
-		for x := 0; x < p.w; x++ {
-			lo, hi := float64(x)*fx, float64(x+1)*fx
-			first, n := int(lo), 0
-			for c := first; float64(c) < hi && c < r.Dx(); c++ {
-				p.wx = append(p.wx, float32((min(hi, float64(c+1))-max(lo, float64(c)))/fx))
-				n++
-			}
-			p.xn[2*x], p.xn[2*x+1] = int32(first), int32(n)
-		}
-		p.ys, p.wy = p.ys[:0], p.wy[:0]
-		fy := float64(r.Dy()) / float64(p.h)
-		for y := 0; y < p.h; y++ {
-			lo, hi := float64(y)*fy, float64(y+1)*fy
-			first, n := int(lo), 0
-			for c := first; float64(c) < hi && c < r.Dy(); c++ {
-				p.wy = append(p.wy, float32((min(hi, float64(c+1))-max(lo, float64(c)))/fy))
-				n++
-			}
-			p.ys = append(p.ys, int32(r.Min.Y+first), int32(n))
-		}
-		p.rowA = grow(p.rowA, 3*r.Dx())
-		p.acc = grow(p.acc, 3*p.w)
-	default:
-		// Half-pixel centres; a neighbour outside the crop is clamped to its edge.
-		p.xs, p.wx = grow(p.xs, 2*p.w), grow(p.wx, p.w)
-		fx := float32(r.Dx()) / float32(p.w)
-		for x := 0; x < p.w; x++ {
-			sx := (float32(x)+0.5)*fx - 0.5
-			x0 := int(math.Floor(float64(sx)))
-			p.wx[x] = sx - float32(x0)
-			x1 := max(min(x0+1, r.Dx()-1), 0)
-			x0 = max(x0, 0)
-			p.xs[2*x], p.xs[2*x+1] = int32(r.Min.X+x0), int32(r.Min.X+x1)
-		}
-		p.ys, p.wy = grow(p.ys, 2*p.h), grow(p.wy, p.h)
-		fy := float32(r.Dy()) / float32(p.h)
-		for y := 0; y < p.h; y++ {
-			sy := (float32(y)+0.5)*fy - 0.5
-			y0 := int(math.Floor(float64(sy)))
-			p.wy[y] = sy - float32(y0)
-			y1 := max(min(y0+1, r.Dy()-1), 0)
-			y0 = max(y0, 0)
-			p.ys[2*y], p.ys[2*y+1] = int32(r.Min.Y+y0), int32(r.Min.Y+y1)
-		}
-		p.rowA, p.rowB = grow(p.rowA, 6*p.w), grow(p.rowB, 6*p.w)
+	// The source coordinate steps by repeated addition in float64 from s/2 (s = in/out) and is
+	// truncated, as PIL's Image.NEAREST does (Imaging's ImagingScaleAffine), so that the bytes
+	// equal those PIL gives.
+	p.xs, p.ys = grow(p.xs, p.w), grow(p.ys, p.h)
+	sx, sy := float64(r.Dx())/float64(p.w), float64(r.Dy())/float64(p.h)
+	xo := sx * 0.5
+	for x := range p.xs {
+		p.xs[x] = int32(r.Min.X + min(int(xo), r.Dx()-1))
+		xo += sx
 	}
-}
-
-// row returns the gathered RGB row for source row y, reusing the two rows kept.
-func (p *Preprocessor) row(f *Frame, y int) []byte {
-	switch y {
-	case p.rowAy:
-		return p.rowA
-	case p.rowBy:
-		return p.rowB
+	yo := sy * 0.5
+	for y := range p.ys {
+		p.ys[y] = int32(r.Min.Y + min(int(yo), r.Dy()-1))
+		yo += sy
 	}
-	// Replace the row not used by the previous output row's other neighbour.
-	p.rowA, p.rowB = p.rowB, p.rowA
-	p.rowAy, p.rowBy = p.rowBy, p.rowAy
-	p.gathers(f, y, p.xs, p.rowA)
-	p.rowAy = y
-	return p.rowA
+	p.rowA = grow(p.rowA, 3*p.w)
 }
 
 func (p *Preprocessor) put(d []byte, r, g, b byte) {
@@ -314,68 +239,3 @@ func (p *Preprocessor) nearest(dst []byte, f *Frame) {
 		}
 	}
 }
-
-// bilinear interpolates with half-pixel centres, rounding each channel to 8 bits before
-// normalisation (as if the image had been resized first). The products are rounded to float32 one
-// by one (no fused multiply-add), so every architecture gives the same bytes.
-func (p *Preprocessor) bilinear(dst []byte, f *Frame) {
-	for y := 0; y < p.h; y++ {
-		top := p.row(f, int(p.ys[2*y]))
-		bot := p.row(f, int(p.ys[2*y+1]))
-		wy := p.wy[y]
-		out := dst[3*p.w*y : 3*p.w*(y+1)]
-		for x := 0; x < p.w; x++ {
-			wx := p.wx[x]
-			a := top[6*x : 6*x+6 : 6*x+6]
-			c := bot[6*x : 6*x+6 : 6*x+6]
-			var px [3]byte
-			for ch := 0; ch < 3; ch++ {
-				t := float32(float32(a[ch])*(1-wx)) + float32(float32(a[3+ch])*wx)
-				b := float32(float32(c[ch])*(1-wx)) + float32(float32(c[3+ch])*wx)
-				v := float32(float32(t*(1-wy))+float32(b*wy)) + 0.5
-				px[ch] = byte(max(0, min(255, v)))
-			}
-			p.put(out[3*x:3*x+3:3*x+3], px[0], px[1], px[2])
-		}
-	}
-}
-
-// area averages, for each output pixel, the source pixels its footprint covers, weighted by the
-// fraction covered.
-func (p *Preprocessor) area(dst []byte, f *Frame) {
-	wy := p.wy
-	for y := 0; y < p.h; y++ {
-		first, n := int(p.ys[2*y]), int(p.ys[2*y+1])
-		acc := p.acc[:3*p.w]
-		clear(acc)
-		for k := 0; k < n; k++ {
-			p.gathers(f, first+k, p.xs, p.rowA)
-			row := p.rowA
-			w := wy[k]
-			wx := p.wx
-			for x := 0; x < p.w; x++ {
-				var r, g, b float32
-				first, n := int(p.xn[2*x]), int(p.xn[2*x+1])
-				for j, cw := range wx[:n] {
-					px := row[3*(first+j) : 3*(first+j)+3 : 3*(first+j)+3]
-					r += float32(float32(px[0]) * cw)
-					g += float32(float32(px[1]) * cw)
-					b += float32(float32(px[2]) * cw)
-				}
-				wx = wx[n:]
-				a := acc[3*x : 3*x+3 : 3*x+3]
-				a[0] += float32(r * w)
-				a[1] += float32(g * w)
-				a[2] += float32(b * w)
-			}
-		}
-		wy = wy[n:]
-		out := dst[3*p.w*y : 3*p.w*(y+1)]
-		for x := 0; x < p.w; x++ {
-			a := acc[3*x : 3*x+3 : 3*x+3]
-			p.put(out[3*x:3*x+3:3*x+3], round8(a[0]), round8(a[1]), round8(a[2]))
-		}
-	}
-}
-
-func round8(v float32) byte { return byte(max(0, min(255, v+0.5))) }

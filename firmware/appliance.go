@@ -22,6 +22,7 @@ import (
 	"github.com/diskfs/go-diskfs/filesystem"
 	"github.com/diskfs/go-diskfs/filesystem/squashfs"
 	"github.com/diskfs/go-diskfs/partition/mbr"
+	"github.com/edgeinfer/edgeinfer/internal/credentials"
 )
 
 const (
@@ -40,6 +41,14 @@ const (
 	RootInitConfig = "/etc/edgeinfer/init.json"
 	DataMount      = "/data"
 	DataConfig     = "/data/edgeinfer.yaml" // on the data partition: overrides RootConfig when present
+	// DataCredentials holds the username and password of an image built without a broker
+	// (ApplianceOptions.Credentials): its embedded MQTT broker and status page ask for them.
+	DataCredentials = "/data/credentials.yaml"
+
+	// ApplianceListen and ApplianceMQTTListen are where the status page and the embedded MQTT
+	// broker of an image with Credentials listen: every interface.
+	ApplianceListen     = "0.0.0.0:9108"
+	ApplianceMQTTListen = "0.0.0.0:1883"
 
 	bootLabel = "EIBOOT"
 	dataLabel = "EIDATA"
@@ -82,7 +91,15 @@ type ApplianceOptions struct {
 	WiFiFirmware string
 	// NTPServers set the clock at boot and hourly; nil: DefaultNTPServers; empty (non-nil): none.
 	NTPServers []string
-	Log        *slog.Logger
+	// Broker, when set, is the MQTT broker the appliance publishes to (mqtt.broker, --broker).
+	Broker string
+	// Credentials, when set (and Broker is not), make the appliance reachable: its embedded MQTT
+	// broker and status page listen on every interface (ApplianceMQTTListen, ApplianceListen) and
+	// ask for these, written to DataCredentials. Nil: both stay on loopback, as the configuration
+	// says. The image depends on them, so they are an input like any other: 'edgeinfer firmware
+	// build' generates fresh ones (credentials.Generate) for each image.
+	Credentials *credentials.Credentials
+	Log         *slog.Logger
 
 	wifiNet *InitWiFi // WiFi as stored, set by check
 }
@@ -195,6 +212,13 @@ type InitConfig struct {
 	// WiFi says the image has the WiFi radios' firmware and drivers; Network, when set, is the
 	// network to join (DataWiFi replaces it).
 	WiFi *InitWiFiSupport `json:"wifi,omitempty"`
+	// Broker, Listen, MQTTListen and Credentials are passed to 'edgeinfer run' as --broker,
+	// --listen, --mqtt-listen and --credentials, each unless the configuration in use sets it
+	// (see runArgs); empty: not passed.
+	Broker      string `json:"broker,omitempty"`
+	Listen      string `json:"listen,omitempty"`
+	MQTTListen  string `json:"mqtt_listen,omitempty"`
+	Credentials string `json:"credentials,omitempty"`
 }
 
 // InitWiFiSupport is InitConfig's WiFi part.
@@ -286,6 +310,14 @@ func (o *ApplianceOptions) check() error {
 	}
 	if err := o.Payload.check(o.Board); err != nil {
 		return err
+	}
+	if o.Broker != "" && o.Credentials != nil {
+		return errors.New("firmware: a broker and credentials: the credentials guard the embedded broker, which an image with a broker does not start")
+	}
+	if c := o.Credentials; c != nil {
+		if _, err := credentials.Parse("ApplianceOptions.Credentials", c.Marshal("")); err != nil {
+			return fmt.Errorf("firmware: %w", err)
+		}
 	}
 	if o.DataSize == 0 {
 		o.DataSize = DefaultDataSize
@@ -413,6 +445,15 @@ func BuildAppliance(ctx context.Context, out string, o ApplianceOptions) (*Summa
 	if o.NTPServers == nil {
 		initCfg.NTP = DefaultNTPServers
 	}
+	dataFiles := []fileSpec{{dst: "/README.txt", mode: 0o644, data: []byte(dataReadme)}}
+	switch {
+	case o.Broker != "":
+		initCfg.Broker = o.Broker
+	case o.Credentials != nil:
+		initCfg.Listen, initCfg.MQTTListen, initCfg.Credentials = ApplianceListen, ApplianceMQTTListen, DataCredentials
+		dataFiles = append(dataFiles, fileSpec{dst: "/" + path.Base(DataCredentials), mode: 0o600,
+			data: o.Credentials.Marshal(CredentialsNote)})
+	}
 	ij, _ := json.MarshalIndent(initCfg, "", "  ")
 	rootFiles = append(rootFiles,
 		fileSpec{dst: RootInitConfig, data: append(ij, '\n'), mode: 0o644},
@@ -425,7 +466,6 @@ func BuildAppliance(ctx context.Context, out string, o ApplianceOptions) (*Summa
 	if err != nil {
 		return nil, err
 	}
-	dataFiles := []fileSpec{{dst: "/README.txt", mode: 0o644, data: []byte(dataReadme)}}
 
 	// Everything the image depends on, for its IDs.
 	ih := newInputHash()
@@ -578,7 +618,14 @@ built into the image, e.g.
   {"ssid": "My network", "psk": "my passphrase", "country": "GB"}
 (psk: the passphrase, 8 to 63 characters, or the 64 hex digits wpa_passphrase prints; country: the
 two-letter code of the country the device is in). It is read at boot.
+
+credentials.yaml (images built without --broker): the username and password that the MQTT broker
+(port 1883) and the status page (http://DEVICE:9108/) ask for. To change them, edit both lines
+(password: at least 12 characters) and restart the device.
 `
+
+// CredentialsNote is the comment of DataCredentials that says what the credentials are for.
+const CredentialsNote = "For the MQTT broker (port 1883) and the status page and /metrics (http://DEVICE:9108/)."
 
 // fat32FitSize returns the largest size <= size (in whole sectors) for which go-diskfs v1.9.4 makes
 // a FAT big enough for all clusters. Its closed-form sectors-per-FAT leaves out the two reserved

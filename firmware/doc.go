@@ -18,6 +18,10 @@
 //     the uvcvideo kernel module and its dependencies, and mount points.
 //  3. data, FAT32 (64 MiB, or the rest of --size): mounted at /data. An edgeinfer.yaml put there
 //     (from any PC) replaces the built-in configuration; pulled models are cached in /data/cache.
+//     With ApplianceOptions.Credentials, credentials.yaml (DataCredentials): the username and
+//     password of the embedded MQTT broker and the status page, which then listen on every
+//     interface (ApplianceMQTTListen, ApplianceListen; init passes them to 'edgeinfer run' unless
+//     the configuration sets them). With ApplianceOptions.Broker, that broker instead.
 //
 // Every supported board has a 64-bit CPU, so the image always carries a linux/arm64 edgeinfer
 // (Board.GOARCH); none needs GOARM. The kernel starts edgeinfer as process 1: RunInit mounts

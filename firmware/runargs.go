@@ -2,6 +2,7 @@ package firmware
 
 import (
 	"os"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -10,36 +11,71 @@ import (
 // dataConfig (on the data partition) when that file exists, else the image's. The image's model and
 // labels are passed as flags, which override the configuration (whose model: may be a path on the
 // machine that built the image), unless the data partition's configuration names a model itself
-// (model: /data/other.tflite).
+// (model: /data/other.tflite). So are the image's network settings (cfg.Broker, cfg.Listen,
+// cfg.MQTTListen, cfg.Credentials), each unless the configuration in use sets its key: a
+// configuration that says where to listen or which broker to use is obeyed.
 func runArgs(cfg InitConfig, dataConfig string) []string {
 	config := cfg.Config
 	if _, err := os.Stat(dataConfig); err == nil {
 		config = dataConfig
 	}
 	args := []string{"run", "--config", config}
-	if config == dataConfig && configNamesModel(config) {
-		return args
+	sets := configKeys(config)
+	if config != dataConfig || !sets["model"] {
+		if cfg.Model != "" {
+			args = append(args, "--model", cfg.Model)
+		}
+		if cfg.Labels != "" {
+			args = append(args, "--labels", cfg.Labels)
+		}
 	}
-	if cfg.Model != "" {
-		args = append(args, "--model", cfg.Model)
-	}
-	if cfg.Labels != "" {
-		args = append(args, "--labels", cfg.Labels)
+	external := sets["mqtt.broker"] || cfg.Broker != ""
+	for _, f := range []struct {
+		key, flag, value string
+		skip             bool
+	}{
+		{"mqtt.broker", "--broker", cfg.Broker, false},
+		{"mqtt.listen", "--mqtt-listen", cfg.MQTTListen, external},
+		{"listen", "--listen", cfg.Listen, false},
+		{"credentials", "--credentials", cfg.Credentials, false},
+	} {
+		if f.value != "" && !f.skip && !sets[f.key] {
+			args = append(args, f.flag, f.value)
+		}
 	}
 	return args
 }
 
-// configNamesModel reports whether the YAML file at path sets model: to something. A file that
-// does not parse names none ('edgeinfer run' reports the error itself).
-func configNamesModel(path string) bool {
+// configKeys returns the keys that the YAML file at path sets to something other than an empty
+// string or null, the keys of mappings as "parent.key" ("mqtt.broker"). A file that does not parse
+// sets none ('edgeinfer run' reports the error itself).
+func configKeys(path string) map[string]bool {
+	set := map[string]bool{}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return false
+		return set
 	}
 	var m map[string]any
 	if yaml.Unmarshal(b, &m) != nil {
-		return false
+		return set
 	}
-	s, ok := m["model"].(string)
-	return ok && s != ""
+	var walk func(prefix string, m map[string]any)
+	walk = func(prefix string, m map[string]any) {
+		for k, v := range m {
+			switch v := v.(type) {
+			case nil:
+			case string:
+				if strings.TrimSpace(v) != "" {
+					set[prefix+k] = true
+				}
+			case map[string]any:
+				set[prefix+k] = true
+				walk(prefix+k+".", v)
+			default:
+				set[prefix+k] = true
+			}
+		}
+	}
+	walk("", m)
+	return set
 }

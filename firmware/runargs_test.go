@@ -37,3 +37,42 @@ func TestRunArgs(t *testing.T) {
 	}
 	check("data config that does not parse", append([]string{"run", "--config", data}, withModel...))
 }
+
+// The network settings of an image built without --broker are flags unless the configuration in
+// use sets their keys; --broker's makes mqtt.listen moot.
+func TestRunArgsNetwork(t *testing.T) {
+	dir := t.TempDir()
+	image := filepath.Join(dir, "image.yaml")
+	data := filepath.Join(dir, "data.yaml")
+	if err := os.WriteFile(image, []byte("source: auto\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := InitConfig{Config: image, Model: "/m.tflite", Listen: ApplianceListen, MQTTListen: ApplianceMQTTListen, Credentials: DataCredentials}
+	base := []string{"run", "--config", image, "--model", "/m.tflite"}
+	check := func(name string, cfg InitConfig, want []string) {
+		t.Helper()
+		if got := runArgs(cfg, data); !slices.Equal(got, want) {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+	check("reachable", cfg, append(slices.Clip(base), "--mqtt-listen", ApplianceMQTTListen, "--listen", ApplianceListen, "--credentials", DataCredentials))
+	ext := InitConfig{Config: image, Model: "/m.tflite", Broker: "tcp://ha.lan:1883"}
+	check("--broker", ext, append(slices.Clip(base), "--broker", "tcp://ha.lan:1883"))
+
+	dataBase := []string{"run", "--config", data, "--model", "/m.tflite"}
+	for _, tc := range []struct {
+		yaml string
+		want []string
+	}{
+		{"listen: 127.0.0.1:9108\n", []string{"--mqtt-listen", ApplianceMQTTListen, "--credentials", DataCredentials}},
+		{"mqtt:\n  listen: 127.0.0.1:1883\n", []string{"--listen", ApplianceListen, "--credentials", DataCredentials}},
+		{"mqtt:\n  broker: tcp://ha.lan:1883\n", []string{"--listen", ApplianceListen, "--credentials", DataCredentials}},
+		{"mqtt:\n  broker: \"\"\n", []string{"--mqtt-listen", ApplianceMQTTListen, "--listen", ApplianceListen, "--credentials", DataCredentials}},
+		{"credentials: /data/mine.yaml\n", []string{"--mqtt-listen", ApplianceMQTTListen, "--listen", ApplianceListen}},
+	} {
+		if err := os.WriteFile(data, []byte(tc.yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		check(tc.yaml, cfg, append(slices.Clip(dataBase), tc.want...))
+	}
+}

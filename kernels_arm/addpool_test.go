@@ -219,3 +219,47 @@ func TestAddPoolNoAlloc(t *testing.T) {
 		t.Errorf("Add/GlobalAveragePool allocate %v times", n)
 	}
 }
+
+// TestSumChannels compares SumChannels on every path with the sums in Go: channel counts 1-70 (whole
+// blocks and tails), pixel counts 0-600 (several calls of 256 pixels), extreme values.
+func TestSumChannels(t *testing.T) {
+	r := newRand(50)
+	for i := 0; i < scale(t, 200); i++ {
+		c, n := 1+r.IntN(70), r.IntN(601)
+		src := randInt8s(r, n*c)
+		if r.IntN(4) == 0 {
+			v := int8(-128 + 255*r.IntN(2))
+			for j := range src {
+				src[j] = v
+			}
+		}
+		want := make([]int32, c)
+		for j, v := range src {
+			want[j%c] += int32(v)
+		}
+		for _, pth := range testPaths() {
+			got := make([]int32, c+1)
+			for j := range got {
+				got[j] = int32(r.Uint32())
+			}
+			last := got[c]
+			withPath(pth, func() { SumChannels(got, src, n, c) })
+			if got[c] != last {
+				t.Fatalf("c %d n %d path %v: wrote past c", c, n, pth)
+			}
+			for ch := range want {
+				if got[ch] != want[ch] {
+					t.Fatalf("c %d n %d path %v: channel %d sum %d, want %d", c, n, pth, ch, got[ch], want[ch])
+				}
+			}
+		}
+	}
+	src, sums := make([]int8, 49*72), make([]int32, 72)
+	for _, pth := range testPaths() {
+		withPath(pth, func() {
+			if a := testing.AllocsPerRun(10, func() { SumChannels(sums, src, 49, 72) }); a != 0 {
+				t.Errorf("path %v: SumChannels allocates %v times", pth, a)
+			}
+		})
+	}
+}

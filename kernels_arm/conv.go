@@ -89,6 +89,7 @@ type Conv struct {
 	tapEnd    int    // bytes read from the first tap's start to the end of the last tap's read
 	gidx      []byte // modeGather: the TBL indices, kc*16 (0xff: a zero byte)
 	gOff      [4]int // modeGather: tapOff, 0 beyond KH
+	wg        *wino  // Winograd F(2,3) when chosen (winograd.go); the direct kernel's fields unused
 }
 
 // errorf returns an error prefixed with the package name.
@@ -272,6 +273,13 @@ func newConv(what string, p ConvParams) (*Conv, error) {
 		}
 	}
 	c.pack(&p)
+	// Winograd where it wins on the SMLAL path: fp32 requantization, InC % 8 == 0 and OutC % 4 == 0
+	// (the assembly transforms; other layers would take the slower Go ones).
+	auto := c.path == pathNEON && p.Scale != nil && p.InC%8 == 0 && p.OutC%4 == 0 && wgWins(&p)
+	if wgEligible(&p) && (winogradUse == wgForce || winogradUse == wgAuto && auto) {
+		c.wg = newWino(&p)
+		c.w, c.params = nil, nil // the direct kernel's packing is not used
+	}
 	return c, nil
 }
 
@@ -359,6 +367,13 @@ func (c *Conv) pack(p *ConvParams) {
 	case fast:
 		c.flags |= flagFastRQ
 	}
+	if c.path == pathSDOT && useVNNI {
+		// amd64's VNNI loop: the weights stored plus 128 (w^0x80), its unsigned operand.
+		c.flags |= flagVNNI
+		for i := range c.w {
+			c.w[i] ^= math.MinInt8
+		}
+	}
 	if p.ActMin == math.MinInt8 {
 		c.flags |= flagNoMin
 	}
@@ -383,6 +398,9 @@ func (c *Conv) panelLen() int {
 // ScratchSize is the number of bytes of scratch one concurrent Run needs: the A panel, 4 rows to
 // build A rows in, the column tail tile.
 func (c *Conv) ScratchSize() int {
+	if c.wg != nil {
+		return c.wgScratch()
+	}
 	n := c.panelLen() + 4*c.kc*16 + 4*c.nr
 	if c.gatherRuns() {
 		n += gatherPix * c.kc * 16
@@ -398,7 +416,7 @@ func (c *Conv) gatherRuns() bool {
 	return c.mode == modeGather && c.path != pathGeneric && c.tailN == 0
 }
 
-// Path names the instruction path the convolution was prepared for: "sdot", "neon" or "generic".
+// Path names the instruction path the convolution was prepared for: "sdot", "neon", "avx2" or "generic".
 func (c *Conv) Path() string { return c.path.String() }
 
 // errShort is the panic value of Run when a buffer is too short: a caller bug, not bad model data.
@@ -411,6 +429,13 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 	if y0 >= y1 {
 		return
 	}
+	if c.wg != nil {
+		if len(dst) < c.outH*c.outW*c.outC || len(src) < c.inH*c.inW*c.inC || len(scratch) < c.ScratchSize() {
+			panic(errShort)
+		}
+		c.runWino(dst, src, scratch, y0, y1)
+		return
+	}
 	c.RunPixels(dst, src, scratch, y0*c.outW, y1*c.outW)
 }
 
@@ -420,7 +445,8 @@ func (c *Conv) Pixels() int { return c.outH * c.outW }
 // RunPixels computes output pixels [m0, m1) (row-major, clamped to [0, Pixels())) of dst, as Run
 // does for whole rows: workers can share a layer by pixels rather than rows, so that a 7×7 output
 // splits into four near-equal parts. Ranges that start at a multiple of 4 keep the 4-pixel panels
-// of Run; any range is correct.
+// of Run; any range is correct. A Winograd layer (see Winograd) computes the whole rows that hold
+// the range.
 func (c *Conv) RunPixels(dst, src, scratch []int8, m0, m1 int) {
 	m0, m1 = max(m0, 0), min(m1, c.outH*c.outW)
 	if m0 >= m1 {
@@ -428,6 +454,11 @@ func (c *Conv) RunPixels(dst, src, scratch []int8, m0, m1 int) {
 	}
 	if len(dst) < c.outH*c.outW*c.outC || len(src) < c.inH*c.inW*c.inC || len(scratch) < c.ScratchSize() {
 		panic(errShort)
+	}
+	if c.wg != nil {
+		// Winograd works in whole rows (tiles of 2): the rows that hold [m0, m1), all of them.
+		c.runWino(dst, src, scratch, m0/c.outW, (m1+c.outW-1)/c.outW)
+		return
 	}
 	kp, pl := c.kc*16, c.panelLen()
 	panel := scratch[:pl]

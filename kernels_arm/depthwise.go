@@ -25,13 +25,14 @@ type DepthwiseParams struct {
 	Scale                                []float32 // if not nil: fp32 requantization (ConvParams.Scale)
 }
 
-// Depthwise is a depthwise convolution prepared for one instruction path. The 3x3 stride 1 and
-// stride 2 convolutions with multiplier 1 and no dilation run the dw3x3 kernel on three padded input
-// rows, widened to int16 once per input row (a ring of three rows in scratch) with the padding
-// filled in, so the kernel has no per-pixel branches; the others run a plain Go loop. When every
-// w - wz is in [-127, 127] (TFLite's symmetric int8 weights), the assembly paths run dw3x3b instead:
-// the rows are copied as int8 into a ring of three, and two taps' int8 products are summed in int16
-// (exact: see dw3x3b), twice the MACs per multiply of dw3x3. On the sdot
+// Depthwise is a depthwise convolution prepared for one instruction path. The 3x3 and 5x5 stride 1
+// and stride 2 convolutions with multiplier 1 and no dilation run the dw3x3 (dw5x5) kernel on three
+// (five) padded input rows, widened to int16 once per input row (a ring of three or five rows in
+// scratch) with the padding filled in, so the kernel has no per-pixel branches; the others run a
+// plain Go loop. When every w - wz of a 3x3 layer is in [-127, 127] (TFLite's symmetric int8
+// weights), the arm64 paths run dw3x3b instead: the rows are copied as int8 into a ring of three,
+// and two taps' int8 products are summed in int16 (exact: see dw3x3b), twice the MACs per multiply
+// of dw3x3. On the sdot
 // path, with fp32 requantization, they run dwdot (dwdot2 for two output rows at stride 1, without
 // weight zero point) instead, on rows prepared by dwprep (four SDOTs per kernel row and 16 channels,
 // eight with a weight zero point).
@@ -42,11 +43,12 @@ type Depthwise struct {
 	fast bool
 
 	// fast path
+	k      int // window: 3 (dw3x3) or 5 (dw5x5)
 	s      int
 	blocks int // 16-channel blocks, the last one partial when tailC > 0
 	tailC  int
-	wp     int // padded input row width in pixels: (OutW-1)*s + 3
-	w      []int16
+	wp     int     // padded input row width in pixels: (OutW-1)*s + k
+	w      []int16 // [block][k*k taps][16]
 	params []int32
 	hdr    [4]int32
 	flags  int
@@ -67,8 +69,8 @@ type Depthwise struct {
 	wsub []int32 // w - wz
 }
 
-// NewDepthwise validates p, packs its weights and picks the kernel: the dw3x3 fast path for 3x3
-// stride 1 or 2, multiplier 1, no dilation; a generic loop otherwise.
+// NewDepthwise validates p, packs its weights and picks the kernel: the dw3x3 (dw5x5) fast path for
+// 3x3 (5x5) stride 1 or 2, multiplier 1, no dilation; a generic loop otherwise.
 func NewDepthwise(p DepthwiseParams) (*Depthwise, error) {
 	if p.InH <= 0 || p.InW <= 0 || p.InC <= 0 || p.OutH <= 0 || p.OutW <= 0 || p.Multiplier <= 0 {
 		return nil, errorf("depthwise: non-positive shape %dx%dx%d -> %dx%d, multiplier %d", p.InH, p.InW, p.InC, p.OutH, p.OutW, p.Multiplier)
@@ -92,14 +94,14 @@ func NewDepthwise(p DepthwiseParams) (*Depthwise, error) {
 	}
 	d := &Depthwise{p: p, outC: outC, path: currentPath()}
 	d.hdr = [4]int32{p.OutZero, p.ActMin, p.ActMax, 0}
-	d.fast = p.KH == 3 && p.KW == 3 && p.StrideH == p.StrideW && (p.StrideH == 1 || p.StrideH == 2) &&
+	d.fast = p.KH == p.KW && (p.KH == 3 || p.KH == 5) && p.StrideH == p.StrideW && (p.StrideH == 1 || p.StrideH == 2) &&
 		p.DilH == 1 && p.DilW == 1 && p.Multiplier == 1
 	if d.fast {
 		d.packFast()
-		if d.path == pathSDOT && dotOK(&p) {
+		if d.k == 3 && d.path == pathSDOT && haveDWDot && dotOK(&p) {
 			d.packDot()
 		}
-		if !d.dot && d.path != pathGeneric && d.b8Fits() {
+		if d.k == 3 && haveDW3x3b && !d.dot && d.path != pathGeneric && d.b8Fits() {
 			d.packB8()
 		}
 	} else {
@@ -114,19 +116,20 @@ func NewDepthwise(p DepthwiseParams) (*Depthwise, error) {
 func (d *Depthwise) packFast() {
 	p := &d.p
 	c := p.InC
-	d.s = p.StrideH
+	d.k, d.s = p.KH, p.StrideH
+	taps := d.k * d.k
 	d.blocks, d.tailC = (c+15)/16, c%16
-	d.wp = (p.OutW-1)*d.s + 3
-	d.w = make([]int16, d.blocks*9*16)
+	d.wp = (p.OutW-1)*d.s + d.k
+	d.w = make([]int16, d.blocks*taps*16)
 	d.params = make([]int32, d.blocks*dwParams)
 	fast := true
 	for ch := 0; ch < c; ch++ {
 		b, l := ch/16, ch%16
 		wz := at(p.WeightZero, ch)
 		var sum int32
-		for t := 0; t < 9; t++ {
+		for t := 0; t < taps; t++ {
 			w := int32(p.Weights[t*c+ch]) - wz
-			d.w[(b*9+t)*16+l] = int16(w)
+			d.w[(b*taps+t)*16+l] = int16(w)
 			sum += w
 		}
 		var bias int32
@@ -279,10 +282,10 @@ func (d *Depthwise) ScratchSize() int {
 	if d.b8 {
 		return 3*d.rowLen() + d.p.OutW*16
 	}
-	return 1 + 3*2*d.rowLen() + d.p.OutW*16
+	return 1 + d.k*2*d.rowLen() + d.p.OutW*16
 }
 
-// Path names the instruction path the convolution was prepared for: "sdot", "neon" or "generic"
+// Path names the instruction path the convolution was prepared for: "sdot", "neon", "avx2" or "generic"
 // (the sdot path runs dwdot for fp32 requantization with weight zero points other than -128, dw3x3
 // otherwise).
 func (d *Depthwise) Path() string { return d.path.String() }
@@ -310,28 +313,28 @@ func (d *Depthwise) Run(dst, src, scratch []int8, y0, y1 int) {
 		d.runB8(dst, src, scratch, y0, y1)
 		return
 	}
-	c, rl := p.InC, d.rowLen()
-	// The int16 ring of three rows starts at the first even address of scratch.
+	c, rl, kk := p.InC, d.rowLen(), d.k
+	// The int16 ring of k rows starts at the first even address of scratch.
 	skip := int(uintptr(unsafe.Pointer(&scratch[0])) & 1)
-	ring := unsafe.Slice((*int16)(unsafe.Pointer(&scratch[skip])), 3*rl)
-	tailOut := scratch[skip+6*rl : skip+6*rl+p.OutW*16]
+	ring := unsafe.Slice((*int16)(unsafe.Pointer(&scratch[skip])), kk*rl)
+	tailOut := scratch[skip+2*kk*rl : skip+2*kk*rl+p.OutW*16]
 	// Padding columns are the same in every row: fill them once per Run.
 	lo, hi := d.padCols()
-	for k := 0; k < 3; k++ {
+	for k := 0; k < kk; k++ {
 		row := ring[k*rl : (k+1)*rl]
 		copy(row[:lo*c], d.zrow)
 		copy(row[hi*c:], d.zrow)
 	}
-	held := [3]int{-1, -1, -1} // input row held by each ring slot
-	var rows [3][]int16
+	held := [5]int{-1, -1, -1, -1, -1} // input row held by each ring slot
+	var rows [5][]int16
 	for oy := y0; oy < y1; oy++ {
-		for ky := 0; ky < 3; ky++ {
+		for ky := 0; ky < kk; ky++ {
 			iy := oy*d.s - p.PadTop + ky
 			if iy < 0 || iy >= p.InH {
 				rows[ky] = d.zrow
 				continue
 			}
-			k := iy % 3
+			k := iy % kk
 			rows[ky] = ring[k*rl : (k+1)*rl]
 			if held[k] != iy && hi > lo {
 				held[k] = iy
@@ -344,11 +347,11 @@ func (d *Depthwise) Run(dst, src, scratch []int8, y0, y1 int) {
 			full--
 		}
 		if full > 0 {
-			d.kernel(&out[0], &rows[0][0], &rows[1][0], &rows[2][0], 0, c, full)
+			d.kernel(&out[0], &rows, 0, c, full)
 		}
 		if d.tailC > 0 {
+			d.kernel(&tailOut[0], &rows, d.blocks-1, 16, 1)
 			o := 16 * (d.blocks - 1)
-			d.kernel(&tailOut[0], &rows[0][o], &rows[1][o], &rows[2][o], d.blocks-1, 16, 1)
 			for x := 0; x < p.OutW; x++ {
 				copySmall(out[x*c+o:(x+1)*c], tailOut[16*x:16*x+d.tailC])
 			}
@@ -580,9 +583,20 @@ func (d *Depthwise) widenRow(dst []int16, src []int8) {
 	}
 }
 
-// kernel runs dw3x3 on nb blocks from block b, outputs cout bytes apart.
-func (d *Depthwise) kernel(out *int8, r0, r1, r2 *int16, b, cout, nb int) {
-	w, p := &d.w[b*9*16], &d.params[b*dwParams]
+// kernel runs dw3x3 or dw5x5 on nb blocks from block b of the input rows, outputs cout bytes apart.
+func (d *Depthwise) kernel(out *int8, rows *[5][]int16, b, cout, nb int) {
+	o := 16 * b
+	w, p := &d.w[b*d.k*d.k*16], &d.params[b*dwParams]
+	if d.k == 5 {
+		r := [5]*int16{&rows[0][o], &rows[1][o], &rows[2][o], &rows[3][o], &rows[4][o]}
+		if d.path == pathGeneric {
+			dw5x5Generic(out, &r, w, p, &d.hdr[0], d.p.OutW, d.p.InC, d.s, cout, d.flags, nb)
+		} else {
+			dw5x5(out, &r, w, p, &d.hdr[0], d.p.OutW, d.p.InC, d.s, cout, d.flags, nb)
+		}
+		return
+	}
+	r0, r1, r2 := &rows[0][o], &rows[1][o], &rows[2][o]
 	if d.path == pathGeneric {
 		dw3x3Generic(out, r0, r1, r2, w, p, &d.hdr[0], d.p.OutW, d.p.InC, d.s, cout, d.flags, nb)
 	} else {
@@ -590,8 +604,8 @@ func (d *Depthwise) kernel(out *int8, r0, r1, r2 *int16, b, cout, nb int) {
 	}
 }
 
-// runGeneric is the direct loop for the shapes without a fast kernel (5x5 and 7x7 windows,
-// multipliers above one, dilation). For each output pixel it takes the window's taps one at a time
+// runGeneric is the direct loop for the shapes without a fast kernel (7x7 and non-square windows,
+// strides above 2, multipliers above one, dilation). For each output pixel it takes the window's taps one at a time
 // (bounds checked once per tap, not per channel) and accumulates a block of channels in a row of
 // int32 on the stack, so that the inner loop walks input, weights and accumulators contiguously.
 func (d *Depthwise) runGeneric(dst, src []int8, y0, y1 int) {

@@ -42,13 +42,19 @@ func naiveDepthwiseAcc(p *DepthwiseParams, src []int8) []int32 {
 	return out
 }
 
-// randDepthwise returns a random valid depthwise convolution; fast the 3x3 s1/s2 kernel.
+// randDepthwise returns a random valid depthwise convolution; fast one for the 3x3 or 5x5 s1/s2
+// kernels (each half of the time).
 func randDepthwise(r *rand.Rand, fast bool) DepthwiseParams {
+	return randDepthwiseK(r, fast, 3+2*r.IntN(2))
+}
+
+// randDepthwiseK is randDepthwise with a fast kernel of k x k.
+func randDepthwiseK(r *rand.Rand, fast bool, k int) DepthwiseParams {
 	for {
 		var p DepthwiseParams
 		p.InC = 1 + r.IntN(67)
 		p.Multiplier = 1
-		p.KH, p.KW, p.DilH, p.DilW = 3, 3, 1, 1
+		p.KH, p.KW, p.DilH, p.DilW = k, k, 1, 1
 		p.StrideH = 1 + r.IntN(2)
 		p.StrideW = p.StrideH
 		if !fast {
@@ -143,24 +149,26 @@ func TestDepthwiseMatchesNaive(t *testing.T) {
 	}
 }
 
-// TestDepthwiseMobileNetShapes: MobileNet's depthwise layers (spatially scaled down), SAME padding.
+// TestDepthwiseMobileNetShapes: MobileNet's depthwise layers (spatially scaled down), SAME padding;
+// the 5x5 ones of MobileNetV3 and EfficientNet.
 func TestDepthwiseMobileNetShapes(t *testing.T) {
 	r := newRand(21)
-	for i, sh := range []struct{ h, c, s int }{{10, 32, 1}, {9, 96, 2}, {6, 144, 1}, {5, 960, 1}, {8, 8, 2}, {7, 24, 1},
-		{10, 32, 1}, {9, 96, 2}, {5, 960, 1}} {
-		p := DepthwiseParams{InH: sh.h, InW: sh.h, InC: sh.c, KH: 3, KW: 3, StrideH: sh.s, StrideW: sh.s, DilH: 1, DilW: 1,
-			Multiplier: 1, InZero: -128, Weights: randInt8s(r, 9*sh.c), WeightZero: []int32{int32(r.IntN(100) - 50)}}
+	for i, sh := range []struct{ h, c, s, k int }{{10, 32, 1, 3}, {9, 96, 2, 3}, {6, 144, 1, 3}, {5, 960, 1, 3}, {8, 8, 2, 3},
+		{7, 24, 1, 3}, {14, 72, 2, 5}, {7, 96, 1, 5}, {4, 576, 1, 5}, {8, 240, 2, 5}, {10, 32, 1, 3}, {9, 96, 2, 3},
+		{5, 960, 1, 3}, {14, 72, 2, 5}, {7, 120, 1, 5}, {4, 1152, 1, 5}, {9, 240, 2, 5}} {
+		p := DepthwiseParams{InH: sh.h, InW: sh.h, InC: sh.c, KH: sh.k, KW: sh.k, StrideH: sh.s, StrideW: sh.s, DilH: 1, DilW: 1,
+			Multiplier: 1, InZero: -128, Weights: randInt8s(r, sh.k*sh.k*sh.c), WeightZero: []int32{int32(r.IntN(100) - 50)}}
 		p.OutH = (sh.h + sh.s - 1) / sh.s
 		p.OutW = p.OutH
-		pad := max((p.OutH-1)*sh.s+3-sh.h, 0)
+		pad := max((p.OutH-1)*sh.s+sh.k-sh.h, 0)
 		p.PadTop, p.PadLeft = pad/2, pad/2
 		p.Bias, p.Mult, p.Shift = make([]int32, sh.c), make([]int32, sh.c), make([]int32, sh.c)
 		for j := range p.Mult {
 			p.Bias[j] = int32(r.IntN(20000) - 10000)
-			p.Mult[j], p.Shift[j] = randQuant(r, 3*128*128)
+			p.Mult[j], p.Shift[j] = randQuant(r, float64(sh.k)*128*128)
 		}
-		if i >= 6 { // fp32 requantization
-			p.Mult, p.Shift, p.Scale = nil, nil, randScales(r, sh.c, 3*128*128)
+		if i >= 10 { // fp32 requantization
+			p.Mult, p.Shift, p.Scale = nil, nil, randScales(r, sh.c, float64(sh.k)*128*128)
 		}
 		p.OutZero, p.ActMin, p.ActMax = -128, -128, 127
 		src := randInt8s(r, p.InH*p.InW*p.InC)
@@ -174,11 +182,11 @@ func TestDepthwiseMobileNetShapes(t *testing.T) {
 func TestDepthwiseNoAlloc(t *testing.T) {
 	r := newRand(22)
 	for _, pth := range testPaths() {
-		for i := 0; i < 4; i++ {
-			p := randDepthwise(r, true)
-			if i%2 == 1 { // the SDOT form (dwdot): fp32 requantization, padding
+		for i := 0; i < 8; i++ {
+			p := randDepthwiseK(r, true, 3+2*(i/4)) // 3x3, then 5x5 (dw5x5)
+			if i%2 == 1 {                           // the SDOT form (dwdot) for 3x3: fp32 requantization, padding
 				p.Mult, p.Shift, p.Scale = nil, nil, randScales(r, p.InC, 3*128*128)
-				p.WeightZero = []int32{int32(i/2) * 9}
+				p.WeightZero = []int32{int32(i/2%2) * 9}
 			}
 			var d *Depthwise
 			withPath(pth, func() { d, _ = NewDepthwise(p) })
@@ -258,7 +266,7 @@ func TestDepthwiseDot(t *testing.T) {
 	r := newRand(21)
 	n := 0
 	for i := 0; i < scale(t, 400); i++ {
-		p := randDepthwise(r, true)
+		p := randDepthwiseK(r, true, 3)
 		switch r.IntN(3) { // none, per tensor (TF1 uint8 models), per channel; -128 takes dw3x3
 		case 0:
 			p.WeightZero = []int32{0}
@@ -326,7 +334,7 @@ func TestDepthwiseDot(t *testing.T) {
 // per-tensor zero point (uint8 models), or the extremes (inputs and input zero point -128 or 127,
 // weights ±127).
 func randB8Depthwise(r *rand.Rand) DepthwiseParams {
-	p := randDepthwise(r, true)
+	p := randDepthwiseK(r, true, 3)
 	switch r.IntN(3) {
 	case 0:
 		p.WeightZero = []int32{0}
@@ -377,7 +385,7 @@ func TestDepthwiseB8(t *testing.T) {
 				continue // the SDOT form: TestDepthwiseDot
 			}
 			if !d.b8 {
-				if pth != pathGeneric {
+				if pth != pathGeneric && haveDW3x3b {
 					t.Fatalf("%v path %v: the int8 form not chosen, though every w - wz fits", &p, pth)
 				}
 				d.packB8()
@@ -401,6 +409,9 @@ func TestDepthwiseB8(t *testing.T) {
 // form allocates nothing per Run.
 func TestDepthwiseB8Selection(t *testing.T) {
 	r := newRand(25)
+	if !haveDW3x3b {
+		t.Skip("dw3x3b is not chosen on this GOARCH (dw3x3 runs in AVX2 on amd64)")
+	}
 	for _, pth := range testPaths() {
 		if pth == pathGeneric {
 			continue

@@ -11,8 +11,9 @@
 //
 // The directory is kernels_arm because its hot loops are hand-scheduled arm64 assembly; the package
 // is named kernels because it is also the portable implementation: every assembly kernel has a
-// pure-Go twin (k_generic.go) that computes the same bytes and is what runs on amd64, on 32-bit arm
-// and under the purego build tag. Callers import it as
+// pure-Go twin (k_generic.go) that computes the same bytes and is what runs on 32-bit arm, under the
+// purego build tag and on amd64 without AVX2. On amd64 with AVX2 the hot kernels have x86 forms
+// (k_amd64.s, hand-written) behind the same names and contracts. Callers import it as
 //
 //	import "github.com/edgeinfer/edgeinfer/kernels_arm"   // package kernels
 //
@@ -27,8 +28,13 @@
 //     the A chunk in four byte rotations so that each int32 lane is one output column.
 //   - generic: the Go twins (other architectures, purego, or both flags off).
 //
-// GODEBUG=cpu.asimddp=off selects the SMLAL path on a dot-product CPU. The variables useSDOT and
-// useNEON hold the choice so tests can run every path; Path reports it.
+// On amd64 the sdot path, named "avx2", keeps the SDOT path's packed layouts and computes them with
+// AVX2 (cpu.X86.HasAVX2: VPMOVSXBW + VPMADDWD, which cannot saturate on widened int8), its GEMM with
+// AVX-512 VNNI's VPDPBUSD where present (useVNNI, flagVNNI: the weights are then stored plus 128).
+//
+// GODEBUG=cpu.asimddp=off selects the SMLAL path on a dot-product CPU, cpu.avx512vnni=off the AVX2
+// loop and cpu.avx2=off the twins on amd64. The variables useSDOT, useNEON and useVNNI hold the
+// choice so tests can run every path; Path reports it.
 //
 // # Layout
 //

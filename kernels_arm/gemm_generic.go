@@ -22,6 +22,8 @@ const (
 	flagNoMin  = 32 // fast and fp32 epilogues: ActMin is -128, the clamp to it cannot bind (skipped)
 	flagNoMax  = 64 // fast and fp32 epilogues: ActMax is 127, the clamp to it cannot bind (skipped)
 
+	flagVNNI = 128 // amd64: gemmAVX2 takes its AVX-512 VNNI loop (set at prepare time when useVNNI)
+
 	mlalTileSafe = 1 // SMLAL tile flag: a weight is -128, take the one-product-per-lane loop
 )
 
@@ -62,6 +64,7 @@ func gemmSDOTGeneric(mr int, a *int8, kc int, w *int8, p *int32, hdr *int32, rs 
 		R = unsafe.Slice(rs, mr)
 	}
 	rows := [4]*int8{c0, c1, c2, c3}
+	wx := vnniXor(flags)
 	for m := 0; m < mr; m++ {
 		out := unsafe.Slice(rows[m], ntiles*sdotNR)
 		for j := 0; j < ntiles; j++ {
@@ -76,7 +79,7 @@ func gemmSDOTGeneric(mr int, a *int8, kc int, w *int8, p *int32, hdr *int32, rs 
 					wg := wt[c*256+i*64 : c*256+i*64+64]
 					for n := range acc {
 						w4 := wg[4*n : 4*n+4]
-						acc[n] += a0*int32(w4[0]) + a1*int32(w4[1]) + a2*int32(w4[2]) + a3*int32(w4[3])
+						acc[n] += a0*int32(w4[0]^wx) + a1*int32(w4[1]^wx) + a2*int32(w4[2]^wx) + a3*int32(w4[3]^wx)
 					}
 				}
 			}
@@ -85,6 +88,15 @@ func gemmSDOTGeneric(mr int, a *int8, kc int, w *int8, p *int32, hdr *int32, rs 
 			}
 		}
 	}
+}
+
+// vnniXor is what the SDOT layout's stored weights are xored with: 0x80 with flagVNNI (amd64's VNNI
+// loop takes them as the unsigned operand w+128 of VPDPBUSD), 0 otherwise.
+func vnniXor(flags int) int8 {
+	if flags&flagVNNI != 0 {
+		return math.MinInt8
+	}
+	return 0
 }
 
 func gemmEpilogue(acc int32, flags int, R []int32, m int, mult, rsh, lsh, wz int32, H []int32) int8 {
@@ -203,6 +215,7 @@ func gemmSDOT6PGeneric(src *int8, inC int, dst *int8, n int, npanels int, panel 
 	W := unsafe.Slice(w, ntiles*kc*256)
 	P := unsafe.Slice(p, ntiles*sdotParams)
 	H := unsafe.Slice(hdr, 3)
+	wx := vnniXor(flags)
 	for q := 0; q < npanels; q++ {
 		var a [6]*int8
 		for r := range a {
@@ -228,7 +241,7 @@ func gemmSDOT6PGeneric(src *int8, inC int, dst *int8, n int, npanels int, panel 
 						wg := wt[c*256+kg*64 : c*256+kg*64+64]
 						for n := range acc {
 							for b := 0; b < 4; b++ {
-								acc[n] += int32(a4[b]) * int32(wg[4*n+b])
+								acc[n] += int32(a4[b]) * int32(wg[4*n+b]^wx)
 							}
 						}
 					}

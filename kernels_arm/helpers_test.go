@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"strconv"
 	"testing"
 
@@ -11,10 +12,12 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-// hwSDOT and hwNEON say what this CPU (as golang.org/x/sys/cpu sees it, GODEBUG included) can run.
+// hwSDOT and hwNEON say what this CPU (as golang.org/x/sys/cpu sees it, GODEBUG included) can run:
+// on amd64 the sdot path is AVX2's.
 var (
-	hwNEON = haveAsm && cpu.ARM64.HasASIMD
-	hwSDOT = hwNEON && cpu.ARM64.HasASIMDDP
+	hwNEON = haveAsm && runtime.GOARCH == "arm64" && cpu.ARM64.HasASIMD
+	hwSDOT = hwNEON && cpu.ARM64.HasASIMDDP || haveAsm && runtime.GOARCH == "amd64" && cpu.X86.HasAVX2
+	hwVNNI = hwSDOT && runtime.GOARCH == "amd64" && cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX512VL
 )
 
 // testPaths lists the paths this machine can run: the generic twins always, the assembly paths when

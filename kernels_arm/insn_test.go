@@ -20,6 +20,8 @@ import (
 //	EDGEINFER_INSN=dw3x3:2           Depthwise 3x3 stride 1, 112x112x32, SAME padding
 //	EDGEINFER_INSN=dw3x3:2:0:1       the same with fp32 requantization
 //	EDGEINFER_INSN=dw3x3:2:0:1:1     the same with weights in [-127, 127] (TFLite int8: dw3x3b on neon)
+//	EDGEINFER_INSN=conv3x3:2:14:192:192:1  Conv 3x3 stride 1 SAME, 14x14x192 -> 192, fp32; the last
+//	                                 argument 0 lets the cost model choose, 1 is direct, 2 Winograd
 //
 // The kernel path is the one init chose (QEMU_CPU, GODEBUG=cpu.asimddp=off).
 func TestInsnHarness(t *testing.T) {
@@ -114,6 +116,23 @@ func TestInsnHarness(t *testing.T) {
 			d.Run(dst, src, scratch, 0, 112)
 		}
 		t.Logf("dw3x3 path %s int8 form %v fp32 %v: %d runs, %d MACs each", d.Path(), d.b8, p.Scale != nil, reps, 112*112*32*9)
+	case "conv3x3":
+		// args: H (= W), InC, OutC, Winograd (0 auto, 1 off, 2 force): a 3x3 stride-1 SAME layer, fp32.
+		hw, inC, outC := arg(2, 14), arg(3, 192), arg(4, 192)
+		p := ConvParams{InH: hw, InW: hw, InC: inC, OutH: hw, OutW: hw, OutC: outC, KH: 3, KW: 3, StrideH: 1, StrideW: 1,
+			DilH: 1, DilW: 1, PadTop: 1, PadLeft: 1, InZero: -3, Weights: randInt8s(r, outC*9*inC), WeightZero: []int32{0},
+			Scale: fp32Scales(outC), OutZero: 0, ActMin: -128, ActMax: 127}
+		var c *Conv
+		var err error
+		withWinograd(arg(5, wgAuto), func() { c, err = NewConv(p) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst, src, scratch := make([]int8, hw*hw*outC), randInt8s(r, hw*hw*inC), make([]int8, c.ScratchSize())
+		for i := 0; i < reps; i++ {
+			c.Run(dst, src, scratch, 0, hw)
+		}
+		t.Logf("conv3x3 %dx%dx%d->%d path %s Winograd %v: %d runs, %d MACs each", hw, hw, inC, outC, c.Path(), c.Winograd(), reps, hw*hw*outC*9*inC)
 	default:
 		t.Fatalf("unknown workload %q", f[0])
 	}

@@ -12,11 +12,12 @@ import (
 )
 
 // These tests call each assembly kernel and its pure-Go twin on the same random packed operands and
-// compare every output byte. They need the assembly (arm64): run them under qemu-aarch64 with
-// QEMU_CPU=cortex-a53, cortex-a72 and cortex-a76 (README.md).
+// compare every output byte. They need the assembly: on arm64 run them under qemu-aarch64 with
+// QEMU_CPU=cortex-a53, cortex-a72 and cortex-a76 (README.md); on amd64 they run natively (AVX2), the
+// kernels that have no amd64 form skipping (needNEON).
 
 func needAsm(t testing.TB) {
-	if !haveAsm || !hwNEON {
+	if !haveAsm || !hwNEON && !hwSDOT {
 		t.Skip("assembly kernels not built for this GOARCH (or purego): twins are covered by the op tests")
 	}
 }
@@ -112,7 +113,10 @@ type gemmKernel struct {
 }
 
 func gemmKernels() []gemmKernel {
-	ks := []gemmKernel{{"gemmMLAL4", 4, mlalNR, false, gemmMLAL4}, {"gemmMLAL1", 1, mlalNR, false, gemmMLAL1}}
+	var ks []gemmKernel
+	if hwNEON {
+		ks = append(ks, gemmKernel{"gemmMLAL4", 4, mlalNR, false, gemmMLAL4}, gemmKernel{"gemmMLAL1", 1, mlalNR, false, gemmMLAL1})
+	}
 	if hwSDOT {
 		ks = append(ks, gemmKernel{"gemmSDOT4", 4, sdotNR, true, gemmSDOT4}, gemmKernel{"gemmSDOT1", 1, sdotNR, true, gemmSDOT1})
 	}
@@ -147,6 +151,9 @@ func checkGemm(t testing.TB, r *rand.Rand, k gemmKernel, kc, ntiles, flags int) 
 		if tie {
 			clear(a)
 		}
+	}
+	if k.sdot && hwVNNI && r.IntN(2) == 0 { // amd64: the AVX-512 VNNI loop
+		flags |= flagVNNI
 	}
 	fp32 := flags&flagFP32 != 0
 	if tie && fp32 {
@@ -261,6 +268,7 @@ func TestPackA4(t *testing.T) {
 
 func TestGatherA4Kernel(t *testing.T) {
 	needAsm(t)
+	needNEON(t)
 	r := newRand(15)
 	for i := 0; i < scale(t, 300); i++ {
 		kc := 1 + r.IntN(3)
@@ -354,6 +362,78 @@ func TestDw3x3Kernel(t *testing.T) {
 	}
 }
 
+// TestDw5x5Kernel compares dw5x5 with its twin: pixel counts 1-60, strides 1-3, 1-3 blocks, channel
+// strides beyond the blocks, int16 inputs and weights beyond int8, the three epilogues, ties.
+func TestDw5x5Kernel(t *testing.T) {
+	needAsm(t)
+	r := newRand(17)
+	for i := 0; i < scale(t, 600); i++ {
+		n, s, nb := 1+r.IntN(60), 1+r.IntN(3), 1+r.IntN(3)
+		cin := 16*nb + r.IntN(40)
+		cout := cin
+		if nb == 1 && r.IntN(3) == 0 {
+			cout = 16
+		}
+		span := ((n-1)*s+4)*cin + 16*nb
+		var rows [5][]int16
+		for k := range rows {
+			rows[k] = make([]int16, span)
+			for j := range rows[k] {
+				rows[k][j] = int16(int8(r.Uint32()))
+				if r.IntN(8) == 0 {
+					rows[k][j] = int16(r.Uint32()) // beyond int8: the kernel is exact on any int16
+				}
+			}
+			if r.IntN(4) == 0 {
+				for j := range rows[k] {
+					rows[k][j] = math.MinInt8
+				}
+			}
+		}
+		w := make([]int16, nb*25*16)
+		for j := range w {
+			if r.IntN(4) == 0 {
+				w[j] = int16(r.Uint32()) // the sums wrap in int32 alike in both
+			} else {
+				w[j] = int16(r.IntN(511) - 255)
+			}
+		}
+		tie := r.IntN(3) == 0
+		if tie {
+			clear(w)
+		}
+		p := make([]int32, nb*dwParams)
+		flags := r.IntN(2)
+		switch r.IntN(3) {
+		case 0:
+			flags = flagFastRQ
+		case 1:
+			flags |= flagFP32
+		}
+		for blk := 0; blk < nb; blk++ {
+			p := p[blk*dwParams:]
+			for ch := 0; ch < 16; ch++ {
+				p[ch], p[16+ch], p[32+ch], p[48+ch] = randEpilogue(r, tie)
+				if flags&flagFastRQ != 0 && p[32+ch] == 0 {
+					p[32+ch] = -1 - int32(r.IntN(31))
+				}
+				if flags&flagFP32 != 0 {
+					b, sc := randEpilogueFP32(r, tie)
+					p[ch], p[16+ch] = b, int32(math.Float32bits(sc))
+				}
+			}
+		}
+		hdr := randHdr(r)
+		got := newGuarded(r, (n-1)*cout+16*nb)
+		want := slices.Clone(got.all)
+		rp := [5]*int16{&rows[0][0], &rows[1][0], &rows[2][0], &rows[3][0], &rows[4][0]}
+		dw5x5(&got.data()[0], &rp, &w[0], &p[0], &hdr[0], n, cin, s, cout, flags, nb)
+		dw5x5Generic(&want[got.lo], &rp, &w[0], &p[0], &hdr[0], n, cin, s, cout, flags, nb)
+		got.check(t, "dw5x5")
+		diffInt8(t, fmt.Sprintf("dw5x5 n %d s %d cin %d cout %d flags %d nb %d", n, s, cin, cout, flags, nb), got.all, want)
+	}
+}
+
 func TestWiden16Kernel(t *testing.T) {
 	needAsm(t)
 	r := newRand(16)
@@ -389,6 +469,7 @@ func randAddParams(r *rand.Rand) AddParams {
 
 func TestAddKernel(t *testing.T) {
 	needAsm(t)
+	needNEON(t)
 	r := newRand(13)
 	for i := 0; i < scale(t, 300); i++ {
 		n := 1 + r.IntN(6)
@@ -431,6 +512,12 @@ func TestAddXNNPACKKernel(t *testing.T) {
 	for i := 0; i < scale(t, 300); i++ {
 		n := 1 + r.IntN(6)
 		a, b := randInt8s(r, 16*n), randInt8s(r, 16*n)
+		if r.IntN(4) == 0 { // the extremes: -128 and 127 in either operand
+			for j := range a {
+				a[j] = []int8{math.MinInt8, math.MaxInt8}[r.IntN(2)]
+				b[j] = []int8{math.MinInt8, math.MaxInt8}[r.IntN(2)]
+			}
+		}
 		p := randAddXParams(r)
 		k := p.constsX()
 		got, want := newGuarded(r, 16*n), make([]int8, 16*n)
@@ -443,6 +530,7 @@ func TestAddXNNPACKKernel(t *testing.T) {
 
 func TestSumPixelsKernel(t *testing.T) {
 	needAsm(t)
+	needNEON(t)
 	r := newRand(14)
 	for i := 0; i < scale(t, 100); i++ {
 		n, stride := 1+r.IntN(256), 16+r.IntN(40)
@@ -505,6 +593,7 @@ func TestRequantFP32MatchesNaive(t *testing.T) {
 
 func TestDwdotKernel(t *testing.T) {
 	needAsm(t)
+	needNEON(t)
 	if !hwSDOT {
 		t.Skip("no dot product on this CPU: dwdot is chosen on the sdot path only")
 	}
@@ -581,6 +670,7 @@ func TestDwdotKernel(t *testing.T) {
 
 func TestDwprepKernel(t *testing.T) {
 	needAsm(t)
+	needNEON(t)
 	r := newRand(14)
 	for i := 0; i < scale(t, 500); i++ {
 		n, s, nb := 1+r.IntN(60), 1+r.IntN(3), 1+r.IntN(3) // n: every group of the sliding windows; s 3: the plain loop
@@ -605,7 +695,10 @@ func TestGemmPanelsKernel(t *testing.T) {
 		asm  func(src *int8, inC int, dst *int8, n int, npanels int, panel *int8, kc int, w *int8, p *int32, hdr *int32, ntiles int, flags int)
 		rows int // per panel
 	}
-	ks := []kern{{"gemmMLAL4P", true, gemmMLAL4P, 4}}
+	var ks []kern
+	if hwNEON {
+		ks = append(ks, kern{"gemmMLAL4P", true, gemmMLAL4P, 4})
+	}
 	if hwSDOT {
 		ks = append(ks, kern{"gemmSDOT4P", false, gemmSDOT4P, 4}, kern{"gemmSDOT6P", false, gemmSDOT6P, 6})
 	}
@@ -656,6 +749,9 @@ func TestGemmPanelsKernel(t *testing.T) {
 			}
 			if k.mlal && r.IntN(2) == 0 {
 				flags |= flagSafe
+			}
+			if !k.mlal && hwVNNI && r.IntN(2) == 0 { // amd64: the AVX-512 VNNI loop
+				flags |= flagVNNI
 			}
 			h := randHdr(r)
 			hdr := makeHdr(h[0], h[1], h[2])
@@ -741,6 +837,7 @@ func TestGemmSDOT6PGeneric(t *testing.T) {
 
 func TestDwprep4Kernel(t *testing.T) {
 	needAsm(t)
+	needNEON(t)
 	r := newRand(19)
 	for i := 0; i < scale(t, 300); i++ {
 		nb := 1 + r.IntN(4)
@@ -836,5 +933,12 @@ func TestDw3x3bKernel(t *testing.T) {
 		dw3x3b(&got.data()[0], &rows[0][0], &rows[1][0], &rows[2][0], &w[0], &p[0], &hdr[0], n, cin, s, cout, flags, nb)
 		got.check(t, "dw3x3b")
 		diffInt8(t, what, got.all, want)
+	}
+}
+
+// needNEON skips kernels that exist only on arm64 (their amd64 names call the twins).
+func needNEON(t testing.TB) {
+	if !hwNEON {
+		t.Skip("arm64 kernel: on this GOARCH the name calls its twin")
 	}
 }

@@ -50,6 +50,41 @@ func GlobalAveragePool(dst, src []int8, p *PoolParams) error {
 	return nil
 }
 
+// SumChannels sets dst[ch] = Σ_i src[i*c+ch] for ch < c, i < pixels: the per-channel sums of an NHWC
+// image of pixels pixels of c channels (global average pooling, MEAN over the spatial axes). Whole
+// blocks of 16 channels run in assembly (sumPixels16, SADDW, 256 pixels per call), the other channels
+// in Go. It does not allocate; it panics if dst or src is too short.
+func SumChannels(dst []int32, src []int8, pixels, c int) {
+	dst, src = dst[:c], src[:pixels*c]
+	if pixels <= 0 {
+		clear(dst)
+		return
+	}
+	generic := currentPath() == pathGeneric
+	b := 0
+	for ; b+16 <= c; b += 16 {
+		sum := (*[16]int32)(dst[b:])
+		clear(sum[:])
+		for i := 0; i < pixels; i += 256 {
+			if generic {
+				sumPixels16Generic(&sum[0], &src[i*c+b], min(256, pixels-i), c)
+			} else {
+				sumPixels16(&sum[0], &src[i*c+b], min(256, pixels-i), c)
+			}
+		}
+	}
+	if b < c {
+		tail := dst[b:c]
+		clear(tail)
+		for i := 0; i < pixels; i++ {
+			row := src[i*c+b : (i+1)*c]
+			for ch, v := range row {
+				tail[ch] += int32(v)
+			}
+		}
+	}
+}
+
 // poolRound is TensorFlow Lite's rounding of the average: half away from zero with C division, or
 // half up with floor division (RoundHalfUp: the uint8 kernel's (acc + n/2) / n on acc + 128n >= 0).
 func poolRound(acc int32, n int, p *PoolParams) int8 {

@@ -12,6 +12,8 @@ import (
 	mochi "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/edgeinfer/edgeinfer/internal/credentials"
 )
 
 // Broker is the embedded MQTT broker.
@@ -28,6 +30,20 @@ const BrokerMaxPacket = 1 << 20
 // StartBroker starts an MQTT broker on addr (host:port; port 0 picks a free one) that accepts
 // anonymous clients from loopback addresses only, and packets of at most BrokerMaxPacket bytes.
 func StartBroker(addr string, log *slog.Logger) (*Broker, error) {
+	return startBroker(addr, new(localOnly), log)
+}
+
+// StartBrokerAuth starts an MQTT broker on addr, as StartBroker does, that accepts the clients
+// whose CONNECT carries the username and password of c, from any address, loopback included, and
+// no others: it is the broker to listen beyond loopback with (see IsLoopbackAddr).
+func StartBrokerAuth(addr string, c credentials.Credentials, log *slog.Logger) (*Broker, error) {
+	if c.Username == "" || c.Password == "" {
+		return nil, errors.New("pipeline: embedded MQTT broker: empty username or password")
+	}
+	return startBroker(addr, &passwordAuth{c: c}, log)
+}
+
+func startBroker(addr string, auth mochi.Hook, log *slog.Logger) (*Broker, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
@@ -44,7 +60,7 @@ func StartBroker(addr string, log *slog.Logger) (*Broker, error) {
 	caps := mochi.NewDefaultServerCapabilities()
 	caps.MaximumPacketSize = BrokerMaxPacket
 	srv := mochi.New(&mochi.Options{Logger: blog, Capabilities: caps})
-	if err := srv.AddHook(new(localOnly), nil); err != nil {
+	if err := srv.AddHook(auth, nil); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("pipeline: embedded MQTT broker: %w", err)
 	}
@@ -62,8 +78,26 @@ func StartBroker(addr string, log *slog.Logger) (*Broker, error) {
 // Addr is the address the broker listens on.
 func (b *Broker) Addr() string { return b.addr }
 
-// URL is the broker's address for clients.
-func (b *Broker) URL() string { return "tcp://" + b.addr }
+// URL is the broker's address for clients on this machine: its address, or 127.0.0.1 and its port
+// when it listens on every interface.
+func (b *Broker) URL() string {
+	if h, p, err := net.SplitHostPort(b.addr); err == nil && net.ParseIP(h).IsUnspecified() {
+		return "tcp://" + net.JoinHostPort("127.0.0.1", p)
+	}
+	return "tcp://" + b.addr
+}
+
+// startEmbedded starts Run's embedded broker on addr: StartBrokerAuth with creds, else StartBroker.
+func startEmbedded(addr string, creds *credentials.Credentials, log *slog.Logger) (*Broker, error) {
+	if creds == nil {
+		return StartBroker(addr, log)
+	}
+	b, err := StartBrokerAuth(addr, *creds, log)
+	if err == nil {
+		log.Info("embedded MQTT broker: clients must authenticate", "addr", b.Addr())
+	}
+	return b, err
+}
 
 // Close stops the broker and disconnects its clients.
 func (b *Broker) Close() error { return b.srv.Close() }
@@ -104,6 +138,41 @@ func isLoopback(remote string) bool {
 	host, _, err := net.SplitHostPort(remote)
 	if err != nil {
 		host = remote
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// passwordAuth lets in the clients that give its username and password (compared in constant
+// time), wherever they connect from.
+type passwordAuth struct {
+	mochi.HookBase
+	c credentials.Credentials
+}
+
+func (h *passwordAuth) ID() string { return "edgeinfer-password" }
+
+func (h *passwordAuth) Provides(b byte) bool {
+	return bytes.Contains([]byte{mochi.OnConnectAuthenticate, mochi.OnACLCheck}, []byte{b})
+}
+
+func (h *passwordAuth) OnConnectAuthenticate(cl *mochi.Client, pk packets.Packet) bool {
+	return pk.Connect.UsernameFlag && pk.Connect.PasswordFlag && h.c.Check(pk.Connect.Username, pk.Connect.Password)
+}
+
+// OnACLCheck: every client that got in was authenticated (or is the broker's own inline client).
+func (h *passwordAuth) OnACLCheck(*mochi.Client, string, bool) bool { return true }
+
+// IsLoopbackAddr reports whether a listen address (host:port) takes connections from this machine
+// only: its host is a loopback IP or "localhost". An empty host, 0.0.0.0, [::], a LAN address or
+// a host name are reachable from the network; so is anything that does not parse.
+func IsLoopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()

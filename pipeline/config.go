@@ -19,6 +19,7 @@ import (
 
 	"github.com/edgeinfer/edgeinfer/display"
 	"github.com/edgeinfer/edgeinfer/gpio"
+	"github.com/edgeinfer/edgeinfer/internal/credentials"
 	"github.com/edgeinfer/edgeinfer/models/zoo"
 	"github.com/edgeinfer/edgeinfer/pipeline/decide"
 	"github.com/edgeinfer/edgeinfer/publish/mqtt"
@@ -45,8 +46,12 @@ type Config struct {
 	// (default 30s).
 	Heartbeat time.Duration `yaml:"heartbeat"`
 	// Listen is the address of the /metrics and status HTTP server (default 127.0.0.1:9108;
-	// "off" disables it).
+	// "off" disables it). Beyond loopback (0.0.0.0:9108, a LAN address) it needs Credentials.
 	Listen string `yaml:"listen"`
+	// Credentials is a file with the username: and password: (see internal/credentials) that the
+	// status page (HTTP basic authentication) and the embedded MQTT broker ask for. Required when
+	// either listens beyond loopback; when set, both ask for them on any address.
+	Credentials string `yaml:"credentials"`
 
 	// Smoothing, OffDelay and TopK are decide.Config's.
 	Smoothing int           `yaml:"smoothing"`
@@ -146,7 +151,9 @@ type MQTT struct {
 	// Broker is the broker's URL (tcp://host:1883, ssl://host:8883, ...); empty starts the embedded
 	// broker on Listen.
 	Broker string `yaml:"broker"`
-	// Listen is the embedded broker's address (default 127.0.0.1:1883).
+	// Listen is the embedded broker's address (default 127.0.0.1:1883). Beyond loopback
+	// (0.0.0.0:1883, a LAN address) it needs the top-level credentials:, which its clients must
+	// then give; so does this daemon's own client (Username and Password apply to Broker only).
 	Listen   string `yaml:"listen"`
 	Username string `yaml:"username"`
 	Password string `yaml:"password"`
@@ -163,6 +170,14 @@ type MQTT struct {
 	KeepAlive time.Duration `yaml:"keepalive"`
 	// MaxCommandBytes is the largest command payload read from the set topic (default 65536).
 	MaxCommandBytes int `yaml:"max_command_bytes"`
+	// Inflight is how many messages may wait for the broker's acknowledgement at once (default
+	// 8). After a lost connection those are sent again, and any the broker had already taken
+	// reach subscribers twice: 1 keeps that to at most one message per lost connection, at the
+	// cost of one round trip per message (about 1/RTT messages per second).
+	Inflight int `yaml:"inflight"`
+	// Session publishes at QoS 2 in a persistent session: no duplicates from the daemon to a
+	// broker that keeps the session (mosquitto with persistence; see publish/mqtt's Config.Session).
+	Session bool `yaml:"session"`
 	// OutboxFile, when set, is where messages still undelivered at shutdown are saved, to be sent
 	// after the next start (a graceful restart of the daemon loses nothing the outbox held).
 	OutboxFile string `yaml:"outbox_file"`
@@ -291,7 +306,7 @@ func (c *Config) Load(path string, data []byte) error {
 					c.fieldLines[fmt.Sprintf("actions[%d]", j)] = n.Line
 					fieldLines(c.fieldLines, fmt.Sprintf("actions[%d].", j), n)
 				}
-			case key == "trigger" || key == "snapshot" || key == "groups" || key == "display":
+			case key == "trigger" || key == "snapshot" || key == "groups" || key == "display" || key == "mqtt":
 				fieldLines(c.fieldLines, key+".", val)
 			}
 		}
@@ -626,7 +641,7 @@ func joinLines(errs []string) string {
 var Env = []string{
 	"EDGEINFER_MODEL", "EDGEINFER_LABELS", "EDGEINFER_SOURCE", "EDGEINFER_DEVICE", "EDGEINFER_THREADS",
 	"EDGEINFER_LISTEN", "EDGEINFER_MQTT_BROKER", "EDGEINFER_MQTT_LISTEN", "EDGEINFER_MQTT_USERNAME",
-	"EDGEINFER_MQTT_PASSWORD",
+	"EDGEINFER_MQTT_PASSWORD", "EDGEINFER_CREDENTIALS",
 }
 
 // ApplyEnv overrides c with the EDGEINFER_* environment variables that are set (see Env).
@@ -645,6 +660,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	set("EDGEINFER_MQTT_LISTEN", &c.MQTT.Listen)
 	set("EDGEINFER_MQTT_USERNAME", &c.MQTT.Username)
 	set("EDGEINFER_MQTT_PASSWORD", &c.MQTT.Password)
+	set("EDGEINFER_CREDENTIALS", &c.Credentials)
 	if v := getenv("EDGEINFER_THREADS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
@@ -653,6 +669,33 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 		c.Threads = n
 	}
 	return nil
+}
+
+// credentials loads Credentials, and checks that nothing listens beyond loopback without them: the
+// embedded broker (mqtt.listen, when mqtt.broker is empty) and the status page (listen). nil
+// when no credentials file is set (and nothing needs one).
+func (c *Config) credentials() (*credentials.Credentials, error) {
+	var creds *credentials.Credentials
+	if c.Credentials != "" {
+		cr, err := credentials.Load(c.Credentials)
+		if err != nil {
+			return nil, fmt.Errorf("pipeline: %s (--credentials): %s", c.at("credentials"), strings.TrimPrefix(err.Error(), "credentials: "))
+		}
+		creds = &cr
+	}
+	if creds != nil {
+		return creds, nil
+	}
+	const fix = "set credentials: (--credentials) to a file with username: and password: (see README, \"Reaching the appliance\"), or listen on 127.0.0.1"
+	if c.MQTT.Broker == "" && !IsLoopbackAddr(c.MQTT.Listen) {
+		return nil, fmt.Errorf("pipeline: %s (--mqtt-listen) %s is reachable from the network and there are no credentials: the embedded MQTT broker would take anyone: %s",
+			c.at("mqtt.listen"), c.MQTT.Listen, fix)
+	}
+	if c.Listen != "off" && !IsLoopbackAddr(c.Listen) {
+		return nil, fmt.Errorf("pipeline: %s (--listen) %s is reachable from the network and there are no credentials: the status page (camera frames) and /metrics would be open to anyone: %s",
+			c.at("listen"), c.Listen, fix)
+	}
+	return nil, nil
 }
 
 // decideConfig checks the watched classes and those of the actions against the labels and the

@@ -35,13 +35,16 @@ watch:
 mqtt:
   broker: tcp://broker:1883
   username: u
+  inflight: 1
+  session: true
 `)
 	var c Config
 	if err := c.LoadFile(p); err != nil {
 		t.Fatal(err)
 	}
 	if c.Model != "m.tflite" || c.Source != "pattern:?size=64x48" || c.Heartbeat != 10*time.Second ||
-		len(c.Watch) != 2 || c.Watch[0].Off != 0.4 || c.MQTT.Broker != "tcp://broker:1883" || c.MQTT.Username != "u" {
+		len(c.Watch) != 2 || c.Watch[0].Off != 0.4 || c.MQTT.Broker != "tcp://broker:1883" || c.MQTT.Username != "u" ||
+		c.MQTT.Inflight != 1 || !c.MQTT.Session {
 		t.Fatalf("loaded %+v", c)
 	}
 	if len(c.watchLines) != 2 || c.watchLines[0] != 6 || c.watchLines[1] != 9 {
@@ -66,7 +69,7 @@ func TestLoadFileErrors(t *testing.T) {
 		{"watch:\n  - class: cat\n    onn: 0.5\n", `:3: unknown key "onn" (did you mean "on"?)`},
 		{"snapshot:\n  enabeld: true\n", `:2: unknown key "enabeld" (did you mean "enabled"?)`},
 		{"trigger:\n  pinn: GPIO4\n", `:2: unknown key "pinn" (did you mean "pin"?)`},
-		{"camera: x\n", `:1: unknown key "camera" (known keys here: actions, device, device_id, display, drain_timeout, groups, heartbeat, labels, listen, model, mqtt, off_delay, smoothing, snapshot, source, threads, top_k, trigger, watch)`},
+		{"camera: x\n", `:1: unknown key "camera" (known keys here: actions, credentials, device, device_id, display, drain_timeout, groups, heartbeat, labels, listen, model, mqtt, off_delay, smoothing, snapshot, source, threads, top_k, trigger, watch)`},
 		{"threads: many\n", `:1: "many" where a whole number is wanted`},
 		{"heartbeat: soon\n", `:1: "soon" where a duration such as 30s or 500ms is wanted`},
 		{"mqtt: [1]\n", ":1: a list where a mapping of keys is wanted"},

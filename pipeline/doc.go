@@ -59,14 +59,19 @@
 // With no broker configured (Config.MQTT.Broker empty) Run starts an embedded MQTT broker
 // (github.com/mochi-mqtt/server/v2) on Config.MQTT.Listen, 127.0.0.1:1883 by default. It accepts
 // anonymous clients from loopback addresses only; a port already taken is an error that says to
-// set mqtt.broker to the broker already running there.
+// set mqtt.broker to the broker already running there. With Config.Credentials (a file with
+// username: and password:, see internal/credentials) it accepts the clients that give them, from
+// anywhere, and no others (StartBrokerAuth); the daemon's own client gives them too. Listening
+// beyond loopback (IsLoopbackAddr) without credentials is refused: Run names mqtt.listen.
 //
 // # HTTP
 //
 // Config.Listen (127.0.0.1:9108 by default; "off" disables it) serves /metrics in the Prometheus
 // text format (frames, dropped frames, bad frames, histograms of the inference time and of the
 // time from frame capture to state message, the MQTT outbox depth) and / a plain HTML status page
-// with the latest frame (/frame.jpg), label, score and frame rate.
+// with the latest frame (/frame.jpg), label, score and frame rate. With Config.Credentials the
+// whole server asks for them by HTTP basic authentication (BasicAuth, constant-time); beyond
+// loopback without them Run refuses to start, naming listen.
 //
 // # Configuration
 //
@@ -75,7 +80,7 @@
 //
 //	EDGEINFER_MODEL  EDGEINFER_LABELS  EDGEINFER_SOURCE  EDGEINFER_DEVICE  EDGEINFER_THREADS
 //	EDGEINFER_LISTEN  EDGEINFER_MQTT_BROKER  EDGEINFER_MQTT_LISTEN  EDGEINFER_MQTT_USERNAME
-//	EDGEINFER_MQTT_PASSWORD
+//	EDGEINFER_MQTT_PASSWORD  EDGEINFER_CREDENTIALS
 //
 // and the command line's flags override both.
 package pipeline

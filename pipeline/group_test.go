@@ -46,7 +46,7 @@ groups:
 	go func() { done <- Run(ctx, cfg, quietLog()) }()
 	msgs := subscribe(t, "tcp://"+brokerAddr, "edgeinfer/grouptest/class/#")
 	on := map[string]bool{}
-	deadline := time.After(60 * time.Second)
+	deadline := time.After(slowdown * 60 * time.Second)
 	for !on["cat"] || !on["cat_flap"] {
 		select {
 		case m := <-msgs:
@@ -57,7 +57,7 @@ groups:
 		case err := <-done:
 			t.Fatalf("Run ended early: %v", err)
 		case <-deadline:
-			t.Fatalf("after 60 s: ON for %v, want cat and cat_flap", on)
+			t.Fatalf("after %v: ON for %v, want cat and cat_flap", slowdown*60*time.Second, on)
 		}
 	}
 	cancel()

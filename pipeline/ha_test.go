@@ -77,7 +77,7 @@ func TestRunHomeAssistant(t *testing.T) {
 		"homeassistant/switch" + node + "classify/config": func(m map[string]any) bool { return m["command_topic"] == "edgeinfer/hadev/set" },
 		"homeassistant/image" + node + "snapshot/config":  func(m map[string]any) bool { return m["image_topic"] == "edgeinfer/hadev/snapshot" },
 	}
-	deadline := time.After(30 * time.Second)
+	deadline := time.After(slowdown * 30 * time.Second)
 	for len(want) > 0 {
 		select {
 		case m := <-disc:
@@ -126,7 +126,7 @@ func TestRunHomeAssistant(t *testing.T) {
 		case err := <-done:
 			t.Fatalf("Run ended early: %v", err)
 		case <-deadline:
-			t.Fatalf("after 30 s: %d states, running %v", states, running)
+			t.Fatalf("after %v: %d states, running %v", slowdown*30*time.Second, states, running)
 		}
 	}
 	if strings.Join(running, " ") != "ON OFF ON" {

@@ -65,7 +65,7 @@ func TestMetricsExposition(t *testing.T) {
 	for _, re := range []string{
 		`(?m)^go_goroutines \d+$`, `(?m)^go_memstats_heap_alloc_bytes \S+$`, `(?m)^process_resident_memory_bytes \S+$`,
 		`(?m)^process_open_fds \d+$`, `(?m)^go_build_info\{.*path="[^"]+".*\} 1$`,
-		`(?m)^edgeinfer_info\{broker="tcp://127.0.0.1:1883",goversion="go[^"]+",kernels="[a-z]+",model="m.eim",source="http://cam:xxxxx@camera.local/video",version="[^"]+"\} 1$`,
+		`(?m)^edgeinfer_info\{broker="tcp://127.0.0.1:1883",goversion="go[^"]+",kernels="[a-z0-9]+",model="m.eim",source="http://cam:xxxxx@camera.local/video",version="[^"]+"\} 1$`,
 		`(?m)^edgeinfer_source_up 1$`,
 	} {
 		if !regexp.MustCompile(re).MatchString(body) {

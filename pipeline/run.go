@@ -64,6 +64,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := cfg.checkGPIO(); err != nil {
 		return err
 	}
+	creds, err := cfg.credentials()
+	if err != nil {
+		return err
+	}
 	m, closer, err := load.Model(cfg.Model)
 	if err != nil {
 		return err
@@ -152,9 +156,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 	}
 
+	username, password := cfg.MQTT.Username, cfg.MQTT.Password
+	if cfg.MQTT.Broker == "" && creds != nil {
+		username, password = creds.Username, creds.Password // the embedded broker asks its own client too
+	}
 	broker := cfg.MQTT.Broker
 	if broker == "" {
-		b, err := StartBroker(cfg.MQTT.Listen, log)
+		b, err := startEmbedded(cfg.MQTT.Listen, creds, log)
 		if err != nil {
 			return err
 		}
@@ -172,10 +180,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 		addrs, _ := net.InterfaceAddrs()
 		confURL = configurationURL(ln.Addr(), addrs)
-		srv := &http.Server{Handler: l.m.Handler(cfg.Device), ReadHeaderTimeout: 10 * time.Second}
+		h := l.m.Handler(cfg.Device)
+		if creds != nil {
+			h = BasicAuth(*creds, h)
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		go srv.Serve(ln)
 		defer srv.Close()
 		log.Info("metrics and status page", "url", "http://"+ln.Addr().String()+"/")
+		if creds != nil {
+			log.Info("metrics and status page: clients must authenticate", "credentials", cfg.Credentials)
+		}
 	}
 
 	classes := make([]string, len(dc.Classes))
@@ -203,10 +218,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	pub, err := mqtt.Open(ctx, mqtt.Config{
 		Broker: broker, Device: cfg.Device, DeviceID: deviceID, DeviceClass: deviceClass,
 		Version: Version(), ConfigurationURL: confURL, Snapshot: cfg.Snapshot.Enabled,
-		Username: cfg.MQTT.Username, Password: cfg.MQTT.Password,
+		Username: username, Password: password,
 		CAFile: cfg.MQTT.CAFile, CertFile: cfg.MQTT.CertFile, KeyFile: cfg.MQTT.KeyFile,
 		Classes: classes, Outbox: cfg.MQTT.Outbox, NoDiscovery: cfg.MQTT.NoDiscovery,
-		KeepAlive: cfg.MQTT.KeepAlive, MaxCommandBytes: cfg.MQTT.MaxCommandBytes, OutboxFile: cfg.MQTT.OutboxFile,
+		KeepAlive: cfg.MQTT.KeepAlive, Inflight: cfg.MQTT.Inflight, Session: cfg.MQTT.Session, MaxCommandBytes: cfg.MQTT.MaxCommandBytes, OutboxFile: cfg.MQTT.OutboxFile,
 		OnCommand: l.command, Logger: log,
 	})
 	if err != nil {

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"github.com/edgeinfer/edgeinfer/internal/fixedpoint"
+	kernels "github.com/edgeinfer/edgeinfer/kernels_arm"
 	"github.com/edgeinfer/edgeinfer/models"
 )
 
@@ -31,6 +32,7 @@ type batchMatMulParams struct {
 	transA, transB bool     // A must be transposed (adj_x), B must be (not adj_y)
 	aT, bT         []int8   // scratch for the transposed matrices
 	colSum         []int32  // scratch: Σ_k B[k, n] of the current matrix
+	dots           []int32  // scratch of batchMatMulFast: one output row's Σ a·b
 	constB         [][]int8 // B already transposed per matrix, when B is a constant
 }
 
@@ -155,8 +157,14 @@ func prepareBatchMatMul(c *opContext, p *preparedOp) error {
 	}
 	p.macs = int64(bp.batches) * int64(M) * int64(N) * int64(K)
 	src0, src1, dst := a.Int8s(), b.Int8s(), out.Int8s()
-	p.kernel = "batchmatmul-go"
-	p.run = func() { batchMatMulGeneric(bp, dst, src0, src1) }
+	if c.opt.Generic {
+		p.kernel = "batchmatmul-go"
+		p.run = func() { batchMatMulGeneric(bp, dst, src0, src1) }
+		return nil
+	}
+	bp.dots = make([]int32, N)
+	p.kernel = "batchmatmul-" + kernelName(kernels.Path())
+	p.run = func() { batchMatMulFast(bp, dst, src0, src1) }
 	return nil
 }
 
@@ -231,6 +239,54 @@ func batchMatMulGeneric(p *batchMatMulParams, dst, a, b []int8) {
 			orow := o[i*N:][:N]
 			for j := range N {
 				orow[j] = p.finish(dotOffset(x, bm[j*K:][:K], 0, 0)+rowTerm-p.aZero*colSum[j], bias, j)
+			}
+		}
+	}
+}
+
+// matrices returns output batch q's A as [M, K] rows and B as [N, K] rows (transposed into scratch
+// when needed), and its bias row or nil.
+func (p *batchMatMulParams) matrices(q int, a, b []int8) (am, bm []int8, bias []int32) {
+	M, K, N := p.m, p.k, p.n
+	am = a[p.aOff[q]:][:M*K]
+	if p.transA { // A is stored [K, M]
+		transpose2D(p.aT, am, K, M)
+		am = p.aT
+	}
+	bm = b[p.bOff[q]:][:K*N] // [N, K] with adj_y
+	if p.transB {
+		if p.constB != nil {
+			bm = p.constB[p.bOff[q]/(K*N)]
+		} else {
+			transpose2D(p.bT, bm, K, N)
+			bm = p.bT
+		}
+	}
+	if p.biasOff != nil {
+		bias = p.bias[p.biasOff[q]:][:N]
+	}
+	return am, bm, bias
+}
+
+// batchMatMulFast is batchMatMulGeneric with each output row's dot products taken by
+// kernels.DotRows (NEON on arm64), the same arithmetic.
+func batchMatMulFast(p *batchMatMulParams, dst, a, b []int8) {
+	M, K, N := p.m, p.k, p.n
+	dots, colSum := p.dots[:N], p.colSum[:N]
+	kzz := int32(K) * p.aZero * p.bZero
+	for q := range p.batches {
+		am, bm, bias := p.matrices(q, a, b)
+		for j := range N {
+			colSum[j] = sumInt8(bm[j*K:][:K])
+		}
+		o := dst[q*M*N:][:M*N]
+		for i := range M {
+			x := am[i*K:][:K]
+			rowTerm := kzz - p.bZero*sumInt8(x)
+			kernels.DotRows(dots, x, bm, N, K)
+			orow := o[i*N:][:N]
+			for j, s := range dots {
+				orow[j] = p.finish(s+rowTerm-p.aZero*colSum[j], bias, j)
 			}
 		}
 	}

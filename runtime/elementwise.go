@@ -320,8 +320,10 @@ func prepareQuantize(c *opContext, p *preparedOp) error {
 		}
 		if d, ok := byteOffset(&qp.table); ok {
 			p.run = func() { addBytes(d, dst[:n], src[:n]) }
-		} else {
+		} else if c.opt.Generic {
 			p.run = func() { requantizeTable(&qp.table, dst[:n], src[:n]) }
+		} else {
+			p.run = func() { kernels.Lookup(dst[:n], src[:n], &qp.table) }
 		}
 	default:
 		return c.unsupported("input type %s", in.Type)
@@ -381,7 +383,7 @@ func requantizeXNNPACK(p *quantizeParams, dst, src []byte, signed bool) {
 	}
 }
 
-// requantizeTable sets dst[i] = table[src[i]].
+// requantizeTable sets dst[i] = table[src[i]] (the generic form of kernels.Lookup).
 func requantizeTable(table *[256]byte, dst, src []byte) {
 	for i, b := range src {
 		dst[i] = table[b]

@@ -75,7 +75,7 @@ func (c *opContext) fastFullyConnected(cp *convParams, w []int8) (*kernels.Fully
 	return k, true
 }
 
-// kernelName names a fast kernel's instruction path for inspect: "sdot", "neon" or "go".
+// kernelName names a fast kernel's instruction path for inspect: "sdot", "neon", "avx2" or "go".
 func kernelName(path string) string {
 	if path == "generic" {
 		return "go"

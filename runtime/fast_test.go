@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	"github.com/edgeinfer/edgeinfer/internal/shareddata"
@@ -36,6 +37,17 @@ func TestFastKernelsMatchGeneric(t *testing.T) {
 			t.Fatal(err)
 		}
 		nets = append(nets, net{"arch/mobilenet_v1_1.0_224", m})
+	}
+	// All 3x3 convolutions: on the SMLAL path (Cortex-A72/A53) the stride-1 ones run Winograd F(2,3)
+	// (kernels_arm/winograd.go), which must give the generic kernels' bytes. The generic network
+	// takes minutes under qemu, so this runs on request (kernels_arm's tests cover the layer shapes
+	// on every CI run): EDGEINFER_TEST_REPVGG=1 qemu-aarch64 runtime.test -test.run FastKernels.
+	if os.Getenv("EDGEINFER_TEST_REPVGG") == "1" {
+		m, err := arch.Build("repvgg_a0_224", 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nets = append(nets, net{"arch/repvgg_a0_224", m})
 	}
 	for _, n := range nets {
 		for _, mode := range []runtime.Requantization{runtime.XNNPACK, runtime.Reference} {

@@ -47,7 +47,6 @@ func prepareGelu(c *opContext, p *preparedOp) error {
 		f = geluTanh
 	}
 	lutInt8(table, si, zi, so, zo, f)
-	runTable(p, table, in, out)
-	p.kernel = "lut-go"
+	c.runTable(p, table, in, out)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/edgeinfer/edgeinfer/internal/fixedpoint"
+	kernels "github.com/edgeinfer/edgeinfer/kernels_arm"
 	"github.com/edgeinfer/edgeinfer/models"
 )
 
@@ -33,10 +34,17 @@ func (c *opContext) lutOperands() (in, out *Tensor, si float32, zi int32, so flo
 	return
 }
 
-// runTable sets p.run to the lookup of table.
-func runTable(p *preparedOp, table *[256]byte, in, out *Tensor) {
+// runTable sets p.run to the lookup of table: kernels.Lookup (TBL/TBX on arm64), or with
+// Options.Generic the loop in Go.
+func (c *opContext) runTable(p *preparedOp, table *[256]byte, in, out *Tensor) {
 	src, dst := in.Bytes(), out.Bytes()
-	p.run = func() { requantizeTable(table, dst, src) }
+	if c.opt.Generic {
+		p.kernel = "lut-go"
+		p.run = func() { requantizeTable(table, dst, src) }
+		return
+	}
+	p.kernel = "lut-" + kernelName(kernels.Path())
+	p.run = func() { kernels.Lookup(dst, src, table) }
 }
 
 // logisticTable is the 8-bit sigmoid as a table. TensorFlow Lite's XNNPACK engine (create_lut_elementwise
@@ -70,7 +78,7 @@ func prepareLogistic(c *opContext, p *preparedOp) error {
 	if err != nil {
 		return err
 	}
-	runTable(p, logisticTable(si, zi, so, zo, c.opt.Requantization == XNNPACK), in, out)
+	c.runTable(p, logisticTable(si, zi, so, zo, c.opt.Requantization == XNNPACK), in, out)
 	return nil
 }
 
@@ -167,7 +175,7 @@ func prepareHardSwish(c *opContext, p *preparedOp) error {
 	for v := -128; v <= 127; v++ {
 		t[uint8(int8(v))] = byte(hp.hardSwish(int8(v)))
 	}
-	runTable(p, &t, in, out)
+	c.runTable(p, &t, in, out)
 	return nil
 }
 
@@ -190,6 +198,6 @@ func prepareTable(c *opContext, p *preparedOp) error {
 		return err
 	}
 	t := (*[256]byte)(tab.Bytes())
-	runTable(p, t, in, out)
+	c.runTable(p, t, in, out)
 	return nil
 }

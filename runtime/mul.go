@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/edgeinfer/edgeinfer/internal/fixedpoint"
+	kernels "github.com/edgeinfer/edgeinfer/kernels_arm"
 	"github.com/edgeinfer/edgeinfer/models"
 )
 
@@ -158,7 +159,20 @@ func prepareMul(c *opContext, p *preparedOp) error {
 	}
 	x, y, dst := a.Int8s(), b.Int8s(), out.Int8s()
 	p.macs = int64(bc.n)
+	const L = maxBroadcastRank - 1
 	switch {
+	case mp.xnnpack && bc.aStr[L] == 1 && bc.bStr[L] == 1 && !c.opt.Generic:
+		// Rows contiguous in both inputs (equal shapes, squeeze-excitation's channel rows): the
+		// NEON kernel (kernels.Mul), the same arithmetic.
+		kp, err := kernels.NewMulParams(z1, z2, zo, mp.lo, mp.hi, mp.scale)
+		if err != nil {
+			return c.errorf("%v", err)
+		}
+		n := bc.dims[L]
+		p.kernel = "mul-" + kernelName(kernels.Path())
+		p.run = func() {
+			bc.each(func(o, i, j int) { kernels.Mul(dst[o:o+n], x[i:i+n], y[j:j+n], kp) })
+		}
 	case mp.xnnpack:
 		p.run = func() {
 			bc.each(func(o, i, j int) { mulRowXNNPACK(mp, dst[o:o+bc.dims[maxBroadcastRank-1]], x, y, i, j, bc) })

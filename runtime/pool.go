@@ -146,6 +146,7 @@ type meanParams struct {
 	// meanFloat's.
 	xnnpack bool
 	scale   float32
+	sums    []int32 // meanXNNPACK's scratch: the inner sums of one outer index
 }
 
 func prepareMean(c *opContext, p *preparedOp) error {
@@ -233,6 +234,10 @@ func (c *opContext) meanTFLite(mp *meanParams, in *Tensor, axes []int, inScale, 
 		ratio >= 0x1p-8 && ratio < 0x1p8 {
 		mp.xnnpack = true
 		mp.scale = inScale / (outScale * float32(mp.reduced))
+		if c.opt.Generic {
+			return func() { meanXNNPACKGeneric(mp, dst, src) }
+		}
+		mp.sums = make([]int32, mp.inner)
 		return func() { meanXNNPACK(mp, dst, src) }
 	}
 	if inScale == outScale && mp.inZero == mp.outZero {
@@ -297,11 +302,13 @@ func meanFloat(p *meanParams, dst, src []int8) {
 	}
 }
 
-// meanXNNPACK is XNNPACK's QS8 global average pooling with fp32 requantization
+// meanXNNPACKGeneric is XNNPACK's QS8 global average pooling with fp32 requantization
 // (qs8-gavgpool-minmax-fp32, the variant of x86 and WebAssembly; Arm builds use rndnu):
 // out = clamp(roundHalfEven(float32(Σ in - n*inZero) * scale) + outZero) with
 // scale = inScale / (outScale * n) in float32.
-func meanXNNPACK(p *meanParams, dst, src []int8) {
+//
+// This is the generic form; meanXNNPACK sums the channels innermost.
+func meanXNNPACKGeneric(p *meanParams, dst, src []int8) {
 	bias := -p.inZero * int32(p.reduced)
 	lo, hi := float32(-128-p.outZero), float32(127-p.outZero)
 	for o := 0; o < p.outer; o++ {
@@ -312,6 +319,22 @@ func meanXNNPACK(p *meanParams, dst, src []int8) {
 			}
 			v := min(max(float32(acc)*p.scale, lo), hi)
 			dst[o*p.inner+i] = int8(int32(math.RoundToEven(float64(v))) + p.outZero)
+		}
+	}
+}
+
+// meanXNNPACK is meanXNNPACKGeneric with the sums taken channels innermost (kernels.SumChannels:
+// SADDW on arm64) into p.sums.
+func meanXNNPACK(p *meanParams, dst, src []int8) {
+	bias := -p.inZero * int32(p.reduced)
+	lo, hi := float32(-128-p.outZero), float32(127-p.outZero)
+	sums := p.sums[:p.inner]
+	for o := 0; o < p.outer; o++ {
+		kernels.SumChannels(sums, src[o*p.reduced*p.inner:], p.reduced, p.inner)
+		out := dst[o*p.inner:][:p.inner]
+		for i, s := range sums {
+			v := min(max(float32(s+bias)*p.scale, lo), hi)
+			out[i] = int8(int32(math.RoundToEven(float64(v))) + p.outZero)
 		}
 	}
 }

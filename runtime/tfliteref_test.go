@@ -463,6 +463,8 @@ var refCases = []refCase{
 	// CONV_2D: odd sizes, strides, SAME (asymmetric padding) and VALID, dilation, per-channel int8 and
 	// per-tensor uint8 with a non-zero weight zero point, fused activations.
 	{name: "conv/i8/perchannel/same/s1/relu", build: convSpec{perChannel: true, h: 9, w: 11, c: 3, kh: 3, kw: 3, outC: 5, stride: [2]int{1, 1}, pad: same, act: relu}.build},
+	{name: "conv/i8/perchannel/same/s1/c16", build: convSpec{perChannel: true, h: 10, w: 9, c: 16, kh: 3, kw: 3, outC: 12, stride: [2]int{1, 1}, pad: same, act: relu}.build},
+	{name: "conv/i8/perchannel/valid/s1/c8", build: convSpec{perChannel: true, h: 9, w: 12, c: 8, kh: 3, kw: 3, outC: 8, stride: [2]int{1, 1}, pad: valid, act: none}.build},
 	{name: "conv/i8/perchannel/same/s2/relu6", build: convSpec{perChannel: true, h: 9, w: 10, c: 4, kh: 3, kw: 3, outC: 6, stride: [2]int{2, 2}, pad: same, act: relu6}.build},
 	{name: "conv/i8/perchannel/valid/s2/5x3", build: convSpec{perChannel: true, h: 13, w: 12, c: 3, kh: 5, kw: 3, outC: 7, stride: [2]int{2, 2}, pad: valid, act: none}.build},
 	{name: "conv/i8/perchannel/same/dilation2", build: convSpec{perChannel: true, h: 11, w: 12, c: 3, kh: 3, kw: 3, outC: 4, stride: [2]int{1, 1}, dilation: 2, pad: same, act: none}.build},

@@ -24,6 +24,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	dataPath := fs.String("data", "", "labelled images: a directory with one subdirectory per class, or a CIFAR-10 .bin batch")
 	count := fs.Int("count", 0, "number of images, spread over the set (0: all)")
 	threads := fs.Int("threads", 1, "worker goroutines per int8 inference")
+	jobs := fs.Int("jobs", quantize.Workers(), "images scored at once by a float model (one goroutine each)")
 	ff := addFloatFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -33,6 +34,9 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	}
 	if *threads < 1 {
 		return usagef("--threads must be at least 1")
+	}
+	if *jobs < 1 {
+		return usagef("--jobs must be at least 1")
 	}
 	if *count < 0 {
 		return usagef("--count must not be negative")
@@ -59,7 +63,10 @@ func runEval(ctx context.Context, e *env, args []string) error {
 			m = nil
 		}
 	}
-	var c quantize.Classifier
+	// A float classifier per worker (each keeps its own buffers; the graph is shared), one int8
+	// classifier (its interpreter has its own --threads).
+	var newClassifier func() (quantize.Classifier, error)
+	workers := 1
 	if m == nil {
 		g, err := loadFloat(e, "eval", *modelPath)
 		if err != nil {
@@ -76,9 +83,11 @@ func runEval(ctx context.Context, e *env, args []string) error {
 				}
 			}
 		}
-		if c, err = quantize.NewFloatClassifier(g, in); err != nil {
+		if _, err := quantize.NewFloatClassifier(g, in); err != nil {
 			return err
 		}
+		newClassifier = func() (quantize.Classifier, error) { return quantize.NewFloatClassifier(g, in) }
+		workers = *jobs
 	} else {
 		if err := checkClasses(*modelPath, outputClasses(m), set); err != nil {
 			return err
@@ -88,30 +97,13 @@ func runEval(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer qc.Close()
-		c = qc
+		newClassifier = func() (quantize.Classifier, error) { return qc, nil }
 	}
 	idx := dataset.Spread(set.Len(), *count)
 	bar := newProgress(e.stderr, "evaluating")
-	var acc quantize.Accuracy
-	unlabelled := 0
-	for k, i := range idx {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		img, label, err := set.Image(i)
-		if err != nil {
-			return err
-		}
-		scores, err := c.Scores(ctx, img)
-		if err != nil {
-			return err
-		}
-		if label < 0 {
-			unlabelled++
-		} else {
-			acc.Add(scores, label)
-		}
-		bar.update(k+1, len(idx))
+	acc, unlabelled, err := quantize.Evaluate(ctx, newClassifier, set, idx, quantize.EvalOptions{Workers: workers, Progress: bar.update})
+	if err != nil {
+		return err
 	}
 	if acc.N == 0 {
 		return fmt.Errorf("%s: no labelled images (want CLASS/IMAGE files or a CIFAR-10 batch)", *dataPath)

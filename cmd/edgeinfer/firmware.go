@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/edgeinfer/edgeinfer/firmware"
+	"github.com/edgeinfer/edgeinfer/internal/credentials"
 	"github.com/edgeinfer/edgeinfer/models/load"
 	"github.com/edgeinfer/edgeinfer/pipeline"
 )
@@ -27,6 +29,10 @@ edgeinfer as init, FAT32 data partition at /data; Ethernet by DHCP, USB webcams,
 WiFi (--wifi-ssid, --wifi-psk, --wifi-country): the on-board radio joins that WPA2-Personal network,
 its firmware taken from Debian's firmware-brcm80211 and wireless-regdb packages (downloaded once and
 verified by SHA-256, or from --wifi-firmware DIR); wifi.json on the data partition can change it later.
+MQTT: --broker URL publishes to that broker. Without it the device is reachable on the network: its
+embedded MQTT broker (port 1883) and its status page and /metrics (port 9108) listen on every
+interface and ask for a username and password generated now, printed once at the end and written to
+credentials.yaml on the data partition (see README, "Reaching the appliance").
 With --base raspios-lite.img: a copy of that Raspberry Pi OS Lite image with edgeinfer installed on first boot
 (systemd unit, WiFi and host name applied like Raspberry Pi Imager does).
 
@@ -55,6 +61,7 @@ func runFirmware(ctx context.Context, e *env, args []string) error {
 	labels := fs.String("labels", "", "labels file (default: the config's, or NAME.labels.txt beside the model)")
 	binary := fs.String("binary", "", "linux executable of edgeinfer for the board (default: see above)")
 	hostname := fs.String("hostname", "", "host name of the device (default: edgeinfer)")
+	broker := fs.String("broker", "", "appliance: MQTT broker URL to publish to, e.g. tcp://homeassistant.lan:1883 (default: the config's mqtt.broker, else the embedded broker, reachable with generated credentials)")
 	ssid := fs.String("wifi-ssid", "", "WiFi network (WPA2-Personal) to join")
 	psk := fs.String("wifi-psk", "", "WiFi passphrase, 8 to 63 characters (stored only as its WPA PSK)")
 	country := fs.String("wifi-country", "", "WiFi regulatory country, two letters, e.g. GB, DE, US (required with --wifi-ssid)")
@@ -92,6 +99,9 @@ func runFirmware(ctx context.Context, e *env, args []string) error {
 	}
 	if (*ssid == "") != (*psk == "") {
 		return usagef("--wifi-ssid and --wifi-psk go together")
+	}
+	if *broker != "" && *base != "" {
+		return usagef("--broker applies to appliance images only (for --base, set mqtt.broker in --config)")
 	}
 	if *wifiFW != "" && *base != "" {
 		return usagef("--wifi-firmware applies to appliance images only (Raspberry Pi OS has its own)")
@@ -162,19 +172,53 @@ func runFirmware(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	payload := firmware.Payload{Binary: bin, Model: modelPath, Labels: labelsPath, Config: cfgData, Hostname: *hostname}
+	// No broker anywhere: the embedded one, reachable, with credentials made for this image.
+	var creds *credentials.Credentials
+	if *base == "" && *broker == "" && cfg.MQTT.Broker == "" {
+		c, err := credentials.Generate()
+		if err != nil {
+			return fmt.Errorf("firmware: %w", err)
+		}
+		creds = &c
+	}
 	var s *firmware.Summary
 	if *base != "" {
 		s, err = firmware.CustomizeRaspiOS(ctx, *out, firmware.RaspiOSOptions{Base: *base, Board: board, Payload: payload,
 			WiFi: wifiNet, BootMount: *bootMount, Log: e.log})
 	} else {
 		s, err = firmware.BuildAppliance(ctx, *out, firmware.ApplianceOptions{Board: board, Payload: payload,
-			KernelDir: *kernelDir, FirmwareDir: *firmwareDir, Size: imgSize, WiFi: wifiNet, WiFiFirmware: *wifiFW, NTPServers: ntpServers, Log: e.log})
+			KernelDir: *kernelDir, FirmwareDir: *firmwareDir, Size: imgSize, WiFi: wifiNet, WiFiFirmware: *wifiFW, NTPServers: ntpServers,
+			Broker: *broker, Credentials: creds, Log: e.log})
 	}
 	if err != nil {
 		return err
 	}
 	s.Write(e.stdout)
+	if creds != nil {
+		writeCredentials(e.stdout, *creds, payload.Hostname)
+	}
 	return nil
+}
+
+// writeCredentials prints the credentials of a new appliance image, once, with where they apply.
+func writeCredentials(w io.Writer, c credentials.Credentials, host string) {
+	if host == "" {
+		host = "edgeinfer"
+	}
+	fmt.Fprintf(w, `
+The device's MQTT broker (port 1883) and status page (port 9108) ask for these credentials. They
+were generated for this image and are shown only now; the image keeps a copy in credentials.yaml
+on its data partition (EIDATA), where they can be read or changed later.
+
+  username: %[1]s
+  password: %[2]s
+
+  mosquitto_sub -h DEVICE -p 1883 -u '%[1]s' -P '%[2]s' -t 'edgeinfer/#' -v
+  status page:  http://DEVICE:9108/
+
+DEVICE is the device's IP address (the router's list of DHCP clients shows it as %[3]s), or
+its host name where the local DNS knows it.
+`, c.Username, c.Password, host)
 }
 
 // findBinary picks the edgeinfer executable for board: this one when it fits, else one built from

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -9,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	diskfs "github.com/diskfs/go-diskfs"
+
 	"github.com/edgeinfer/edgeinfer/firmware"
+	"github.com/edgeinfer/edgeinfer/internal/credentials"
 	"github.com/edgeinfer/edgeinfer/internal/shareddata"
 )
 
@@ -27,6 +31,7 @@ func TestFirmwareUsageErrors(t *testing.T) {
 		{[]string{"firmware", "build", "--board", "pi3", "-o", "x.img", "--size", "12X"}, "--size"},
 		{[]string{"firmware", "build", "--board", "pi3", "-o", "x.img", "--wifi-firmware", "/lib/firmware", "--base", "b.img"}, "--wifi-firmware applies to appliance images only"},
 		{[]string{"firmware", "build", "--board", "pi3", "-o", "x.img", "--size", "1G", "--base", "b.img"}, "--size applies to appliance images only"},
+		{[]string{"firmware", "build", "--board", "pi3", "-o", "x.img", "--broker", "tcp://h:1883", "--base", "b.img"}, "--broker applies to appliance images only"},
 		{[]string{"firmware", "build", "--board", "pi3", "-o", "x.img", "--model", model}, "has no labels"},
 	} {
 		code, _, errs := cli(t, nil, c.args...)
@@ -85,6 +90,10 @@ func TestFirmwareBuild(t *testing.T) {
 	if strings.Contains(out, "correct horse") {
 		t.Error("the summary shows the WiFi passphrase")
 	}
+	// No --broker: credentials generated, printed once, and the same on the data partition.
+	if c := checkPrintedCredentials(t, out, img); strings.Contains(errs, c.Password) {
+		t.Error("the password is in the log on stderr")
+	}
 	if code, _, errs := cli(t, nil, "firmware", "build", "--board", "pi5", "--model", eim, "--binary", bin, "--ntp", "a b", "-o", img+"2"); code == 0 || !strings.Contains(errs, `NTP server "a b"`) {
 		t.Errorf("--ntp 'a b': exit %d, %s", code, errs)
 	}
@@ -95,8 +104,9 @@ func TestFirmwareBuild(t *testing.T) {
 	// No --model: the default model, fetched into the cache (here from a directory mirror), and its
 	// labels go into the image.
 	t.Setenv("EDGEINFER_CACHE", t.TempDir())
+	// With --broker: no credentials.
 	code, out, errs = cli(t, map[string]string{"EDGEINFER_MODELS_URL": imagenetMirror(t)}, "firmware", "build", "--board", "pi5",
-		"--binary", bin, "--wifi-firmware", wifiFW, "-o", img+"3")
+		"--binary", bin, "--wifi-firmware", wifiFW, "--broker", "tcp://ha.lan:1883", "-o", img+"3")
 	if code != 0 || !strings.Contains(errs, "fetched the default model mobilenet_v2_1.0_224_quant") {
 		t.Fatalf("default model: exit %d: %s", code, errs)
 	}
@@ -105,4 +115,50 @@ func TestFirmwareBuild(t *testing.T) {
 			t.Errorf("default model: the summary lacks %q:\n%s", want, out)
 		}
 	}
+	if strings.Contains(out, "password:") || strings.Contains(out, "credentials.yaml") {
+		t.Errorf("--broker: credentials made:\n%s", out)
+	}
+}
+
+// checkPrintedCredentials finds the username and password that firmware build printed in out and
+// checks that the image's data partition holds the same in credentials.yaml.
+func checkPrintedCredentials(t *testing.T, out, img string) credentials.Credentials {
+	t.Helper()
+	var printed credentials.Credentials
+	for _, line := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "username: "); ok {
+			printed.Username = v
+		}
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "password: "); ok {
+			printed.Password = v
+		}
+	}
+	if !strings.HasPrefix(printed.Username, credentials.UserPrefix) || len(printed.Password) != credentials.PasswordLen {
+		t.Fatalf("no credentials printed:\n%s", out)
+	}
+	if n := strings.Count(out, printed.Password); n != 2 { // the line, and the mosquitto_sub example
+		t.Errorf("the password is printed %d times, want 2 (its line and the example)", n)
+	}
+	d, err := diskfs.Open(img, diskfs.WithOpenMode(diskfs.ReadOnly))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	fsys, err := d.GetFilesystem(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := fsys.OpenFile("/credentials.yaml", os.O_RDONLY)
+	if err != nil {
+		t.Fatalf("data partition: %v", err)
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onImage, err := credentials.Parse("credentials.yaml", b)
+	if err != nil || onImage != printed {
+		t.Errorf("data:/credentials.yaml %+v, %v; printed %+v", onImage, err, printed)
+	}
+	return printed
 }

@@ -28,6 +28,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	broker := fs.String("broker", "", "MQTT broker URL, e.g. tcp://host:1883 (default: start the embedded broker)")
 	mqttListen := fs.String("mqtt-listen", pipeline.DefaultMQTTListen, "address of the embedded MQTT broker")
 	listen := fs.String("listen", pipeline.DefaultListen, "address of /metrics and the status page; off to disable")
+	creds := fs.String("credentials", "", "file with the username: and password: the status page and the embedded broker ask for (required to listen beyond loopback)")
 	heartbeat := fs.Duration("heartbeat", pipeline.DefaultHeartbeat, "longest time between two state messages")
 	frames := fs.Int("frames", 0, "stop after this many classified frames (0: until SIGTERM or the source ends)")
 	if err := parse(fs, args); err != nil {
@@ -70,6 +71,8 @@ func runRun(ctx context.Context, e *env, args []string) error {
 			cfg.MQTT.Listen = *mqttListen
 		case "listen":
 			cfg.Listen = *listen
+		case "credentials":
+			cfg.Credentials = *creds
 		case "heartbeat":
 			if *heartbeat <= 0 {
 				bad = usagef("--heartbeat must be positive")

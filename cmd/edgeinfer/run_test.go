@@ -1,10 +1,16 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -58,6 +64,13 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"run", "--frames", "-1"}, 2, "--frames must not be negative"},
 		{[]string{"run", "extra"}, 2, "run takes no arguments"},
 		{[]string{"run", "--config", filepath.Join(dir, "missing.yaml")}, 1, "missing.yaml"},
+		// Beyond loopback only with credentials: the flag that set it is named, and the fix.
+		{[]string{"run", "--model", model, "--labels", labels, "--listen", "0.0.0.0:0", "--mqtt-listen", "127.0.0.1:0"}, 1,
+			"edgeinfer run: listen (--listen) 0.0.0.0:0 is reachable from the network and there are no credentials"},
+		{[]string{"run", "--model", model, "--labels", labels, "--mqtt-listen", "0.0.0.0:0"}, 1,
+			"set credentials: (--credentials) to a file with username: and password:"},
+		{[]string{"run", "--model", model, "--labels", labels, "--mqtt-listen", "0.0.0.0:0", "--credentials", filepath.Join(dir, "nocreds.yaml")}, 1,
+			"edgeinfer run: credentials (--credentials): open " + filepath.Join(dir, "nocreds.yaml")},
 	} {
 		code, _, errs := cli(t, nil, tc.args...)
 		if code != tc.code || !strings.Contains(errs, tc.want) {
@@ -208,4 +221,82 @@ func (l *lockedBuilder) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestRunMetricsAndStatus scrapes a running 'edgeinfer run': /metrics is the Prometheus client's
+// exposition (the daemon's counters, edgeinfer_info, the process and Go runtime collectors) and
+// /status.json, which the status page polls, names the model, the source and the MQTT state.
+func TestRunMetricsAndStatus(t *testing.T) {
+	model := shareddata.Path(t, "imagenet/mobilenet_v1_0.25_128_quant.tflite")
+	labels := shareddata.Path(t, "imagenet/imagenet_labels.txt")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	done := make(chan int, 1)
+	go func() {
+		code, _, _ := cli(t, nil, "run", "--model", model, "--labels", labels, "--source", "pattern:?size=160x120&fps=30",
+			"--mqtt-listen", "127.0.0.1:0", "--listen", addr, "--frames", "150")
+		done <- code
+	}()
+	get := func(path string) (string, error) {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			return "", fmt.Errorf("%s: %s", path, resp.Status)
+		}
+		return string(b), err
+	}
+	var metrics, status string
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		select {
+		case code := <-done:
+			t.Fatalf("run exited (%d) before /metrics showed classified frames", code)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no classified frame on /metrics within 2 minutes:\n%s", metrics)
+		}
+		m, err := get("/metrics")
+		if err != nil || !regexp.MustCompile(`(?m)^edgeinfer_frames_total [1-9]`).MatchString(m) ||
+			!strings.Contains(m, "edgeinfer_mqtt_connected 1") {
+			metrics = m
+			continue
+		}
+		metrics = m
+		if status, err = get("/status.json"); err == nil {
+			break
+		}
+	}
+	for _, want := range []string{"go_goroutines ", "process_resident_memory_bytes ", "go_build_info{", "edgeinfer_source_up 1",
+		`edgeinfer_info{broker="tcp://127.0.0.1:`, `model="` + model + `"`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, metrics)
+		}
+	}
+	var s struct {
+		Model, Source, Label string
+		MQTT                 struct{ Connected bool }
+	}
+	if err := json.Unmarshal([]byte(status), &s); err != nil {
+		t.Fatalf("/status.json: %v: %s", err, status)
+	}
+	if s.Model != model || !strings.HasPrefix(s.Source, "pattern:") || s.Label == "" || !s.MQTT.Connected {
+		t.Errorf("/status.json: %s", status)
+	}
+	t.Logf("status: %s", status)
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("run: exit %d", code)
+		}
+	case <-time.After(3 * time.Minute):
+		t.Error("run did not end after its 150 frames")
+	}
 }

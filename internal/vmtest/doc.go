@@ -7,7 +7,8 @@
 //     never loaded, so the line stays free for the test;
 //   - eth0 at 10.0.2.15/24 with a default route via 10.0.2.2 (QEMU user networking). The host's 127.0.0.1
 //     is HostIP (10.0.2.2) from the guest: a broker that StartMosquitto started on the host's loopback at
-//     port P is tcp://10.0.2.2:P in the guest.
+//     port P is tcp://10.0.2.2:P in the guest. VM.SetLink pulls and reconnects its cable (a network
+//     partition: frames are dropped both ways and neither end is told).
 //
 // # How a test uses it
 //

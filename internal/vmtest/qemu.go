@@ -125,6 +125,32 @@ func (vm *VM) PowerButton(ctx context.Context) error {
 	return err
 }
 
+// netdevID is the QEMU id of the guest's network backend (user networking, eth0 in the guest).
+const netdevID = "n0"
+
+// SetLink connects (up) or disconnects the guest's network cable (HMP set_link): while it is down
+// the virtio NIC reports no carrier and every frame either way is dropped, as when a cable is pulled
+// or a switch fails; TCP connections are not told (no RST, no FIN), so both ends find out only by
+// their own timeouts, and packets sent meanwhile are lost and retransmitted after it is up again.
+func (vm *VM) SetLink(ctx context.Context, up bool) error {
+	state := "off"
+	if up {
+		state = "on"
+	}
+	cmd := "set_link " + netdevID + " " + state
+	out, err := vm.Monitor(ctx, cmd)
+	if err != nil {
+		return err
+	}
+	// The monitor echoes the command; anything else it prints is an error ("Device 'n0' not found").
+	for _, l := range strings.Split(out, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.Contains(l, cmd) {
+			return fmt.Errorf("vmtest: %s: %s", cmd, l)
+		}
+	}
+	return nil
+}
+
 // bootResult is the outcome of one guest boot.
 type bootResult struct {
 	exit int    // the guest test binary's exit code
@@ -146,7 +172,7 @@ func (r *rig) qemuArgs(initrd, monitor string, opts Options) []string {
 		"-append", strings.Join(cmdline, " "),
 	}
 	if !opts.NoNetwork {
-		args = append(args, "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,romfile=")
+		args = append(args, "-netdev", "user,id="+netdevID, "-device", "virtio-net-pci,netdev="+netdevID+",romfile=")
 	}
 	return args
 }

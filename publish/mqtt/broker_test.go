@@ -224,6 +224,7 @@ func (b *testBroker) url() string { return "tcp://127.0.0.1:" + strconv.Itoa(b.p
 type rec struct {
 	topic, payload string
 	retained       bool
+	dup            bool // the DUP flag: the broker sent this message to the watcher before
 }
 
 // watcher is a plain paho client that records what it receives.
@@ -237,13 +238,19 @@ type watcher struct {
 // subscriptions and the QoS 1 messages for it) survives a broker restart with persistence.
 func newWatcher(t testing.TB, url, id string, persistent bool, filters ...string) *watcher {
 	t.Helper()
+	return newWatcherQoS(t, url, id, persistent, 1, filters...)
+}
+
+// newWatcherQoS is newWatcher subscribing at qos.
+func newWatcherQoS(t testing.TB, url, id string, persistent bool, qos byte, filters ...string) *watcher {
+	t.Helper()
 	w := &watcher{}
 	opts := paho.NewClientOptions().AddBroker(url).SetClientID(id).SetCleanSession(!persistent).
 		SetProtocolVersion(4).SetAutoReconnect(true).SetMaxReconnectInterval(200 * time.Millisecond).
 		SetConnectTimeout(2 * time.Second).
 		SetDefaultPublishHandler(func(_ paho.Client, m paho.Message) {
 			w.mu.Lock()
-			w.msgs = append(w.msgs, rec{m.Topic(), string(m.Payload()), m.Retained()})
+			w.msgs = append(w.msgs, rec{m.Topic(), string(m.Payload()), m.Retained(), m.Duplicate()})
 			w.mu.Unlock()
 		})
 	w.c = paho.NewClient(opts)
@@ -252,7 +259,7 @@ func newWatcher(t testing.TB, url, id string, persistent bool, filters ...string
 	}
 	m := map[string]byte{}
 	for _, f := range filters {
-		m[f] = 1
+		m[f] = qos
 	}
 	if tok := w.c.SubscribeMultiple(m, nil); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		t.Fatalf("watcher subscribe: %v", tok.Error())

@@ -49,6 +49,14 @@ type Config struct {
 	Outbox int
 	// Inflight is how many messages may wait for their PUBACK at once (default 8).
 	Inflight int
+	// Session publishes the outbox's messages at QoS 2 in a persistent session (clean session
+	// off): after a lost connection paho sends the unacknowledged ones again with their packet
+	// identifiers, so a broker that kept the session (mosquitto with persistence across its own
+	// restarts) passes each on once: no duplicates from the publisher. The subscriptions (commands,
+	// Home Assistant's status) are then made at QoS 0, so that commands sent while the device was
+	// away are not replayed when it returns. Without it (the default) messages go at QoS 1 in a
+	// clean session and are resent as new after a lost connection: at least once.
+	Session bool
 	// OutboxFile, when set, keeps the outbox across a restart of the daemon: Close saves the
 	// messages it could not deliver there (at most Outbox of them, one JSON object per line), and
 	// Open loads them back, ahead of anything new, and removes the file. A crash loses them. A
@@ -110,6 +118,9 @@ var BinarySensorDeviceClasses = []string{
 
 // withDefaults checks c and fills in its defaults.
 func (c Config) withDefaults() (Config, error) {
+	if c.Session && (strings.HasPrefix(c.Broker, "ws://") || strings.HasPrefix(c.Broker, "wss://")) {
+		return c, fmt.Errorf("mqtt: session: broker %s: a persistent QoS 2 session needs tcp:// or ssl:// (not WebSocket)", c.Broker)
+	}
 	if c.Device == "" {
 		return c, errors.New("mqtt: no device name")
 	}

@@ -1,6 +1,7 @@
 // Package mqtt publishes edgeinfer's labels to an MQTT broker, ready for Home Assistant.
 //
-// Open connects a Publisher (github.com/eclipse/paho.mqtt.golang, MQTT 3.1.1, QoS 1 throughout)
+// Open connects a Publisher (github.com/eclipse/paho.mqtt.golang, MQTT 3.1.1, QoS 1 throughout
+// unless Config.Session)
 // and keeps it connected. For a device named <device> it uses these topics:
 //
 //	edgeinfer/<device>/availability   "online" (retained) once connected; "offline" (retained) on
@@ -57,6 +58,25 @@
 // once: a message whose PUBACK was lost may arrive twice; Stats.Retried counts messages sent
 // again). paho's own store never resends anything (a clean session, no automatic reconnection),
 // which also avoids its data race between resume and the sender (eclipse-paho/paho.mqtt.golang#703).
+//
+// Duplicates: under QoS 1 a message the broker received, and passed on, but whose PUBACK was lost
+// with the connection is sent again as a new message, and subscribers get it twice (MQTT 3.1.1,
+// 4.3.2: at least once). A smaller Config.Inflight bounds how many per lost connection, not
+// whether. Config.Session removes them between the Publisher and a broker that keeps the session:
+// the outbox's messages go at QoS 2 with clean session off, and after a lost connection paho's
+// resume sends the unacknowledged PUBLISHes again with their packet identifiers (DUP set), which
+// the broker recognises, and the PUBRELs of those it had acknowledged with PUBREC. Two paho v1.5.1
+// defects are worked around for it (see sessionStore): its MemoryStore hands resume the packet
+// the sender may be encoding (#703) in map order, and it never stores the PUBREL it sends, so it
+// would resend the PUBLISH of a message the broker had already released (a duplicate); the
+// Publisher's own store copies packets, keeps their order, and replaces a PUBLISH by its PUBREL
+// when the broker's PUBREC goes by on the connection (pubrecConn). What remains: the broker must
+// keep the session (mosquitto: across its restarts only with persistence, and a SIGKILL loses
+// what it had not saved — a message whose PUBREC the broker sent before losing the session is
+// then lost, which the Publisher logs); duplicates between the broker and a subscriber depend on
+// the subscriber's own QoS and session; and a daemon restart starts a new packet-identifier
+// space (the outbox file's messages are sent as new). Subscribers can drop duplicates by the
+// state's seq in any case.
 //
 // When the outbox is full the OLDEST WAITING STATE MESSAGE is dropped (messages in flight are
 // kept, they may have arrived); class states are never dropped for state messages: a new ON/OFF

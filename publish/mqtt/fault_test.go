@@ -36,6 +36,22 @@ func (b *testBroker) resume() { b.cmd.Process.Signal(syscall.SIGCONT) }
 func seqs(t testing.TB, w *watcher, topic string) []uint64 {
 	t.Helper()
 	var out []uint64
+	for _, a := range arrivals(t, w, topic) {
+		out = append(out, a.seq)
+	}
+	return out
+}
+
+// seqArrival is a state message as the watcher received it: its seq and its DUP flag.
+type seqArrival struct {
+	seq uint64
+	dup bool
+}
+
+// arrivals reads the seq and DUP flag of every state message the watcher received on topic.
+func arrivals(t testing.TB, w *watcher, topic string) []seqArrival {
+	t.Helper()
+	var out []seqArrival
 	for _, r := range w.on(topic) {
 		var s struct {
 			Seq uint64 `json:"seq"`
@@ -43,7 +59,7 @@ func seqs(t testing.TB, w *watcher, topic string) []uint64 {
 		if err := json.Unmarshal([]byte(r.payload), &s); err != nil {
 			t.Fatalf("state %q: %v", r.payload, err)
 		}
-		out = append(out, s.Seq)
+		out = append(out, seqArrival{s.Seq, r.dup})
 	}
 	return out
 }
@@ -51,11 +67,41 @@ func seqs(t testing.TB, w *watcher, topic string) []uint64 {
 // seqReport is what a subscriber saw of labels 1..n.
 type seqReport struct {
 	received, unique, lost, dups, outOfOrder int
-	missing                                  []uint64
+	// Of dups: redelivered by the broker to the subscriber (DUP flag set: the broker's QoS 1
+	// delivery to the subscriber was not acknowledged before the connection went) and sent again
+	// by the publisher (DUP clear: a new publication of a message whose PUBACK the publisher never
+	// got). Set by analyseArrivals only.
+	brokerDups, publisherDups int
+	missing                   []uint64
 }
 
 func (r seqReport) String() string {
-	return fmt.Sprintf("received %d (unique %d), lost %d, duplicates %d, out of order %d", r.received, r.unique, r.lost, r.dups, r.outOfOrder)
+	s := fmt.Sprintf("received %d (unique %d), lost %d, duplicates %d, out of order %d", r.received, r.unique, r.lost, r.dups, r.outOfOrder)
+	if r.brokerDups+r.publisherDups > 0 {
+		s += fmt.Sprintf(" (duplicates sent again by the publisher %d, redelivered by the broker to the subscriber %d)", r.publisherDups, r.brokerDups)
+	}
+	return s
+}
+
+// analyseArrivals is analyse, with the duplicates told apart by their DUP flag.
+func analyseArrivals(got []seqArrival, n uint64) seqReport {
+	s := make([]uint64, len(got))
+	for i, a := range got {
+		s[i] = a.seq
+	}
+	r := analyse(s, n)
+	seen := map[uint64]bool{}
+	for _, a := range got {
+		if seen[a.seq] {
+			if a.dup {
+				r.brokerDups++
+			} else {
+				r.publisherDups++
+			}
+		}
+		seen[a.seq] = true
+	}
+	return r
 }
 
 // analyse compares received seqs with 1..n: lost, duplicated, and out of order (a first arrival
@@ -405,7 +451,8 @@ func TestPasswordOverPlainTCP(t *testing.T) {
 // their Dup flag while its sender goroutine may be encoding the same packet (a data race,
 // eclipse-paho/paho.mqtt.golang#703, seen in TestBrokerRestart under -race). resume runs only for
 // a persistent session (Connect) or an automatic reconnection: the Publisher uses neither, and
-// resends from its own outbox. The race itself is rare (not reproduced in 13 runs of the old
+// resends from its own outbox (Config.Session does use resume, from a store that hands it copies:
+// TestSessionStore). The race itself is rare (not reproduced in 13 runs of the old
 // code under -race), so this checks the configuration that rules it out.
 func TestNoPahoResume(t *testing.T) {
 	log, _ := testLogger()

@@ -27,7 +27,8 @@ const (
 	Off     = "OFF"
 )
 
-// QoS is the quality of service of everything the Publisher sends and subscribes to.
+// QoS is the quality of service of everything the Publisher sends and subscribes to, except with
+// Config.Session: the outbox's messages then go at QoS 2 and the subscriptions at QoS 0.
 const QoS = 1
 
 var (
@@ -163,6 +164,7 @@ type Publisher struct {
 	client     paho.Client
 	topics     topics
 	out        *outbox
+	store      *sessionStore // Config.Session only
 
 	inflight  chan pending
 	sendMu    sync.Mutex    // held by send while handing over a message, and by onConnect to rewind
@@ -239,6 +241,9 @@ func Open(ctx context.Context, cfg Config) (*Publisher, error) {
 		p.log.Warn("mqtt: the password goes unencrypted over plain TCP to a broker that is not on this machine; use ssl:// (mqtts://) with the broker's TLS port")
 	}
 
+	if cfg.Session {
+		p.store = newSessionStore(p.sessionAcked)
+	}
 	opts := paho.NewClientOptions().
 		AddBroker(cfg.Broker).
 		SetClientID(cfg.ClientID).
@@ -265,6 +270,11 @@ func Open(ctx context.Context, cfg Config) (*Publisher, error) {
 			default:
 			}
 		})
+	if cfg.Session {
+		// The broker keeps the session; paho's resume sends the stored packets again in order,
+		// from a store that copies them (see sessionStore: this avoids the #703 race).
+		opts.SetCleanSession(false).SetStore(p.store).SetCustomOpenConnectionFn(p.dialSession)
+	}
 	if cfg.Username != "" {
 		opts.SetUsername(cfg.Username).SetPassword(cfg.Password)
 	}
@@ -347,6 +357,16 @@ func (p *Publisher) connectLoop(first chan<- error) {
 		err := tok.Error()
 		if err == nil {
 			p.connectedAt.Store(time.Now().UnixNano())
+			if ct, ok := tok.(*paho.ConnectToken); ok && p.store != nil && !ct.SessionPresent() && p.connects.Load() > 0 {
+				// mosquitto passes a QoS 2 message on when it gets the PUBREL: one it had
+				// acknowledged (PUBREC) in the session it lost is lost with it.
+				if n := p.store.releasing(); n > 0 {
+					p.log.Warn("mqtt: the broker did not keep the session: messages it had received but not yet released may be lost",
+						"messages", n)
+				} else {
+					p.log.Info("mqtt: the broker did not keep the session; unacknowledged messages are sent again")
+				}
+			}
 			if attempts > 0 || p.connects.Load() > 0 {
 				p.log.Info("mqtt: broker reached", "attempts", attempts+1, "down_for", time.Since(downSince).Round(time.Millisecond))
 			}
@@ -452,13 +472,19 @@ func (p *Publisher) permanent(tok paho.Token, err error) error {
 func (p *Publisher) onConnect(c paho.Client) {
 	p.sendMu.Lock()
 	p.ready.Store(false)
-	p.out.rewind() // what was in flight on the previous connection is sent again, in order
+	if p.store == nil {
+		p.out.rewind() // what was in flight on the previous connection is sent again, in order
+	} // else paho's resume has sent it again, with the same packet identifiers
 	n := p.conns()
 	p.sendMu.Unlock()
 
-	filters := map[string]byte{p.topics.set: QoS}
+	subQoS := byte(QoS)
+	if p.store != nil {
+		subQoS = 0 // the broker keeps no QoS 0 command for a device that is away
+	}
+	filters := map[string]byte{p.topics.set: subQoS}
 	if !p.cfg.NoDiscovery {
-		filters[p.topics.haStatus] = QoS
+		filters[p.topics.haStatus] = subQoS
 	}
 	// These go out before the outbox's messages (paho sends in order); the outbox does not wait
 	// for their acknowledgements, a goroutine checks them.
@@ -679,6 +705,19 @@ func (p *Publisher) sendOne() bool {
 		p.sendMu.Unlock()
 		return false
 	}
+	if p.store != nil {
+		// QoS 2: acknowledged when the store's packet is deleted (sessionAcked), not by the
+		// token, which resume completes early.
+		p.store.expectMsg(m.id)
+		p.client.Publish(m.topic, 2, m.retained, m.payload)
+		if !p.store.taken() {
+			p.out.unsend(m.id)
+			p.sendMu.Unlock()
+			return false
+		}
+		p.sendMu.Unlock()
+		return true
+	}
 	pd := pending{id: m.id, conn: p.conn.Load(), tok: p.client.Publish(m.topic, QoS, m.retained, m.payload)}
 	p.sendMu.Unlock()
 	select {
@@ -726,6 +765,19 @@ func (p *Publisher) ack() {
 			return
 		}
 	}
+}
+
+// sessionAcked is the store's word that the broker completed message id (PUBCOMP).
+func (p *Publisher) sessionAcked(id uint64) {
+	if p.out.ack(id) {
+		p.delivered.Add(1)
+	}
+	if p.dropWarned.Load() {
+		if n, _ := p.out.len(); n <= p.cfg.Outbox/2 {
+			p.summariseDrops()
+		}
+	}
+	p.out.signal()
 }
 
 // PublishState queues a frame's result for the state topic. It does not block; when the outbox is
@@ -884,6 +936,9 @@ func (p *Publisher) Connected() bool { return p.client.IsConnectionOpen() }
 // Stats returns the counters.
 func (p *Publisher) Stats() Stats {
 	q, inflight, d, r := p.out.counts()
+	if p.store != nil {
+		r += p.store.resends()
+	}
 	return Stats{
 		Queued:      q,
 		Inflight:    inflight,

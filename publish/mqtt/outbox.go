@@ -159,6 +159,17 @@ func (o *outbox) next(window int) (message, bool) {
 	return *p, true
 }
 
+// unsend makes the last message handed over wait again, if it is id: the client did not take it
+// (Config.Session).
+func (o *outbox) unsend(id uint64) {
+	o.mu.Lock()
+	if o.sent > 0 && o.at(o.sent-1).id == id {
+		o.sent--
+		o.at(o.sent).tries--
+	}
+	o.mu.Unlock()
+}
+
 // ack removes the message with id, acknowledged by the broker. It reports whether it was there
 // (a message sent twice is acknowledged twice).
 func (o *outbox) ack(id uint64) bool {

@@ -3,6 +3,7 @@ package mqtt
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -37,10 +38,23 @@ func TestSoakFaults(t *testing.T) {
 		gap, overflow, outbox = time.Second, 10*time.Second, 200
 		keepAlive, ping = 2*time.Second, time.Second
 	}
+	inflight := 0 // the default window
+	if v := os.Getenv("EDGEINFER_MQTT_SOAK_INFLIGHT"); v != "" {
+		var err error
+		if inflight, err = strconv.Atoi(v); err != nil {
+			t.Fatalf("EDGEINFER_MQTT_SOAK_INFLIGHT=%q: %v", v, err)
+		}
+	}
 	b := startBroker(t, brokerOpts{persist: true})
 	log, logs := testLogger()
-	p := open(t, Config{Broker: b.url(), Device: "soak", Logger: log, Outbox: outbox, KeepAlive: keepAlive, PingTimeout: ping})
-	w := newWatcher(t, b.url(), "soak-watcher", true, "edgeinfer/soak/state")
+	session := os.Getenv("EDGEINFER_MQTT_SOAK_SESSION") == "1"
+	p := open(t, Config{Broker: b.url(), Device: "soak", Logger: log, Outbox: outbox, KeepAlive: keepAlive, PingTimeout: ping,
+		Inflight: inflight, Session: session})
+	subQoS := byte(1)
+	if os.Getenv("EDGEINFER_MQTT_SOAK_SUBQOS") == "2" {
+		subQoS = 2
+	}
+	w := newWatcherQoS(t, b.url(), "soak-watcher", true, subQoS, "edgeinfer/soak/state")
 	eventually(t, 5*time.Second, "publisher connected", func() bool { return p.Stats().Connects == 1 })
 	end := stream(t, p, time.Second/30)
 
@@ -81,12 +95,18 @@ func TestSoakFaults(t *testing.T) {
 		return uint64(r.lost) <= st.Dropped
 	})
 	time.Sleep(time.Second) // stragglers, duplicates
-	r = analyse(seqs(t, w, "edgeinfer/soak/state"), n)
+	r = analyseArrivals(arrivals(t, w, "edgeinfer/soak/state"), n)
 	for _, row := range rows {
 		t.Log(row)
 	}
-	t.Logf("%d labels published: %v; outbox %d, dropped (counted) %d, retried %d, connects %d",
-		n, r, outbox, st.Dropped, st.Retried, st.Connects)
+	t.Logf("%d labels published: %v; outbox %d, in-flight window %d, session (QoS 2) %v, subscriber QoS %d, dropped (counted) %d, retried %d, connects %d",
+		n, r, outbox, p.cfg.Inflight, session, subQoS, st.Dropped, st.Retried, st.Connects)
+	if session && r.publisherDups != 0 {
+		t.Errorf("%d duplicates from the publisher with a persistent QoS 2 session; want 0", r.publisherDups)
+	}
+	if uint64(r.publisherDups) > st.Retried {
+		t.Errorf("%d duplicates sent again by the publisher, but only %d messages counted as retried", r.publisherDups, st.Retried)
+	}
 	if uint64(r.lost) != st.Dropped || st.Dropped == 0 {
 		t.Errorf("lost %d, counted as dropped %d: want every loss counted, and some (the last outage outlasts the outbox)", r.lost, st.Dropped)
 	}

@@ -156,7 +156,19 @@ func (g *Graph) Describe(i int) string {
 // output of an earlier node; every tensor is produced once; every graph output is produced;
 // initializer data matches its shape.
 func (g *Graph) Validate() error {
-	have := map[string]string{}
+	// Where each tensor comes from: a node's index, or fromInput, fromInitializer (described only
+	// in an error message: Run validates on every call).
+	const fromInput, fromInitializer = -1, -2
+	have := make(map[string]int, len(g.Inputs)+len(g.Initializers)+len(g.Nodes))
+	source := func(i int) string {
+		switch i {
+		case fromInput:
+			return "graph input"
+		case fromInitializer:
+			return "initializer"
+		}
+		return g.Describe(i)
+	}
 	for _, t := range g.Inputs {
 		if t == nil || t.Name == "" {
 			return fmt.Errorf("graph: %q: unnamed input", g.Name)
@@ -164,7 +176,7 @@ func (g *Graph) Validate() error {
 		if _, dup := have[t.Name]; dup {
 			return fmt.Errorf("graph: %q: input %q declared twice", g.Name, t.Name)
 		}
-		have[t.Name] = "graph input"
+		have[t.Name] = fromInput
 	}
 	names := make([]string, 0, len(g.Initializers))
 	for name := range g.Initializers {
@@ -182,7 +194,7 @@ func (g *Graph) Validate() error {
 		if _, dup := have[name]; dup {
 			return fmt.Errorf("graph: %q: %q is both a graph input and an initializer", g.Name, name)
 		}
-		have[name] = "initializer"
+		have[name] = fromInitializer
 	}
 	for i, n := range g.Nodes {
 		if n == nil {
@@ -201,9 +213,9 @@ func (g *Graph) Validate() error {
 				continue
 			}
 			if by, dup := have[out]; dup {
-				return fmt.Errorf("graph: %q: %s: output %q already comes from %s", g.Name, g.Describe(i), out, by)
+				return fmt.Errorf("graph: %q: %s: output %q already comes from %s", g.Name, g.Describe(i), out, source(by))
 			}
-			have[out] = g.Describe(i)
+			have[out] = i
 		}
 	}
 	for _, t := range g.Outputs {

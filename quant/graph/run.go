@@ -438,128 +438,10 @@ func conv(n *Node, ins []*Tensor) (*Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	if group == 1 && KH*KW*C >= 16 {
-		convDense(x, wt, bias, out, ws)
-		return out, nil
-	}
-	MG := M / group
-	// Each output plane accumulates bias + Σ_{c, kh, kw} w * shifted input row, in that order for
-	// every element (as the textbook loop would), with the valid output columns of each tap
-	// computed once instead of tested per element.
-	sh, sw := ws[0].stride, ws[1].stride
-	for b := range N {
-		for m := range M {
-			g := m / MG
-			plane := out.Data[(b*M+m)*OH*OW : (b*M+m+1)*OH*OW]
-			if bias != nil {
-				for i := range plane {
-					plane[i] = bias[m]
-				}
-			}
-			for c := range CG {
-				ic := g*CG + c
-				xc := x.Data[(b*C+ic)*H*W : (b*C+ic+1)*H*W]
-				for kh := range KH {
-					for kw := range KW {
-						wv := wt.Data[((m*CG+c)*KH+kh)*KW+kw]
-						off := kw*ws[1].dil - ws[1].padBegin
-						// Valid ow: 0 <= ow*sw + off < W.
-						ow0 := 0
-						if off < 0 {
-							ow0 = (-off + sw - 1) / sw
-						}
-						ow1 := OW
-						if lim := W - off; lim <= 0 {
-							ow1 = 0
-						} else if e := (lim + sw - 1) / sw; e < ow1 {
-							ow1 = e
-						}
-						if ow0 >= ow1 {
-							continue
-						}
-						for oh := range OH {
-							ih := oh*sh - ws[0].padBegin + kh*ws[0].dil
-							if ih < 0 || ih >= H {
-								continue
-							}
-							row := plane[oh*OW : (oh+1)*OW]
-							xr := xc[ih*W : (ih+1)*W]
-							if sw == 1 {
-								xs := xr[ow0+off : ow1+off]
-								dst := row[ow0:ow1]
-								for i := range dst {
-									dst[i] += wv * xs[i]
-								}
-								continue
-							}
-							for ow := ow0; ow < ow1; ow++ {
-								row[ow] += wv * xr[ow*sw+off]
-							}
-						}
-					}
-				}
-			}
-		}
-	}
+	s := gemmPool.Get().(*gemmScratch)
+	defer gemmPool.Put(s)
+	convInto(n, x, wt, bias, out, ws, group, s)
 	return out, nil
-}
-
-// convDense computes an ungrouped convolution as dot products: each output pixel's input patch
-// is gathered once (zeros where it reads padding) into a row of length K = C*KH*KW, in the
-// weights' (c, kh, kw) order, then dotted with each output channel's weights.
-func convDense(x, wt *Tensor, bias []float32, out *Tensor, ws [2]window) {
-	N, C, H, W := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
-	M, KH, KW := wt.Shape[0], wt.Shape[2], wt.Shape[3]
-	OH, OW := ws[0].out, ws[1].out
-	K := C * KH * KW
-	patch := make([]float32, K)
-	for b := range N {
-		for oh := range OH {
-			for ow := range OW {
-				clear(patch)
-				for c := range C {
-					xc := x.Data[(b*C+c)*H*W:]
-					for kh := range KH {
-						ih := oh*ws[0].stride - ws[0].padBegin + kh*ws[0].dil
-						if ih < 0 || ih >= H {
-							continue
-						}
-						row := patch[(c*KH+kh)*KW : (c*KH+kh+1)*KW]
-						for kw := range KW {
-							iw := ow*ws[1].stride - ws[1].padBegin + kw*ws[1].dil
-							if iw >= 0 && iw < W {
-								row[kw] = xc[ih*W+iw]
-							}
-						}
-					}
-				}
-				for m := range M {
-					acc := dot(wt.Data[m*K:(m+1)*K], patch)
-					if bias != nil {
-						acc += bias[m]
-					}
-					out.Data[((b*M+m)*OH+oh)*OW+ow] = acc
-				}
-			}
-		}
-	}
-}
-
-// dot is Σ a[i]*b[i] in four interleaved partial sums.
-func dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(a); i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return (s0 + s1) + (s2 + s3)
 }
 
 func batchNorm(n *Node, ins []*Tensor) (*Tensor, error) {
@@ -795,20 +677,19 @@ func gemm(n *Node, ins []*Tensor) (*Tensor, error) {
 		}
 		cs = broadcastStrides(c.Shape, out.Shape)
 	}
+	am, bm := mat{a.Data, a.Shape[1], 1}, mat{b.Data, b.Shape[1], 1}
+	if ta {
+		am = am.t()
+	}
+	if tb {
+		bm = bm.t()
+	}
+	s := gemmPool.Get().(*gemmScratch)
+	sgemm(M, N, K, am, bm, mat{out.Data, N, 1}, s)
+	gemmPool.Put(s)
 	for i := range M {
 		for j := range N {
-			var acc float32
-			for k := range K {
-				ia, ib := i*a.Shape[1]+k, k*b.Shape[1]+j
-				if ta {
-					ia = k*a.Shape[1] + i
-				}
-				if tb {
-					ib = j*b.Shape[1] + k
-				}
-				acc += a.Data[ia] * b.Data[ib]
-			}
-			acc *= alpha
+			acc := out.Data[i*N+j] * alpha
 			if c != nil {
 				acc += beta * c.Data[i*cs[0]+j*cs[1]]
 			}
@@ -855,6 +736,8 @@ func matmul(ins []*Tensor) (*Tensor, error) {
 	sa := broadcastStrides(as[:len(as)-2], batch)
 	sb := broadcastStrides(bs[:len(bs)-2], batch)
 	idx := make([]int, len(batch))
+	s := gemmPool.Get().(*gemmScratch)
+	defer gemmPool.Put(s)
 	for p := range ShapeLen(batch) {
 		oa, ob := 0, 0
 		for d := range batch {
@@ -864,15 +747,7 @@ func matmul(ins []*Tensor) (*Tensor, error) {
 		A := a.Data[oa*M*K : (oa+1)*M*K]
 		B := b.Data[ob*K*N : (ob+1)*K*N]
 		O := out.Data[p*M*N : (p+1)*M*N]
-		for i := range M {
-			for j := range N {
-				var acc float32
-				for k := range K {
-					acc += A[i*K+k] * B[k*N+j]
-				}
-				O[i*N+j] = acc
-			}
-		}
+		sgemm(M, N, K, mat{A, K, 1}, mat{B, N, 1}, mat{O, N, 1}, s)
 		for d := len(batch) - 1; d >= 0; d-- {
 			if idx[d]++; idx[d] < batch[d] {
 				break

@@ -22,7 +22,7 @@ const ortTolerance = 1e-4
 
 // ortHome returns the directory where .ci/onnxruntime-setup.sh installed onnxruntime-node, skipping
 // the test (failing it when EDGEINFER_REQUIRE_DATA=1) when node or the package is missing.
-func ortHome(t *testing.T) string {
+func ortHome(t testing.TB) string {
 	t.Helper()
 	missing := func(why string) {
 		t.Helper()

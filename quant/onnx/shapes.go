@@ -37,6 +37,18 @@ func (imp *importer) intNode(n *pb.NodeProto) (done bool, err error) {
 	switch {
 	case op == "Shape" && len(ins) == 1:
 		t, err = imp.shapeOf(ins[0], n)
+	case op == "Expand" && len(ins) == 2 && imp.floats[ins[0]] != nil && imp.ints[ins[1]] != nil:
+		// A constant broadcast to a folded shape (a ViT's class token, cls.expand(b, -1, -1)).
+		if imp.isConst(outs[0]) {
+			return true, fmt.Errorf("output %q redefines a constant", outs[0])
+		}
+		c, err := expandFloats(imp.floats[ins[0]], imp.ints[ins[1]])
+		if err != nil {
+			return true, err
+		}
+		c.Name = outs[0]
+		imp.floats[outs[0]] = c
+		return true, nil
 	case !allInts:
 		return false, nil
 	case op == "Gather" && len(ins) == 2:
@@ -62,6 +74,16 @@ func (imp *importer) intNode(n *pb.NodeProto) (done bool, err error) {
 		t = imp.ints[ins[0]]
 	case op == "Identity":
 		t = imp.ints[ins[0]]
+	case op == "Slice":
+		t, err = sliceInts(imp.ints, n)
+	case op == "Reshape" && len(ins) == 2:
+		t, err = reshapeInts(imp.ints[ins[0]], imp.ints[ins[1]])
+	case op == "ConstantOfShape" && len(ins) == 1:
+		return true, imp.constantOfShape(n, imp.ints[ins[0]])
+	case op == "Equal" && len(ins) == 2:
+		t, err = compareInts(imp.ints[ins[0]], imp.ints[ins[1]])
+	case op == "Where" && len(ins) == 3:
+		t, err = whereInts(imp.ints[ins[0]], imp.ints[ins[1]], imp.ints[ins[2]])
 	default:
 		return false, nil
 	}
@@ -260,4 +282,244 @@ func arithInts(op string, a, b *intTensor) (*intTensor, error) {
 		}
 	}
 	return out, nil
+}
+
+// sliceInts is Slice of a 1-D integer tensor (x.shape[1:], x.shape[-2:]): starts, ends, axes and
+// steps from the inputs (opset 10 and later) or the attributes (before).
+func sliceInts(ints map[string]*intTensor, n *pb.NodeProto) (*intTensor, error) {
+	ins := n.GetInput()
+	x := ints[ins[0]]
+	if len(x.shape) != 1 {
+		return nil, fmt.Errorf("Slice of integers of shape %v: only 1-D is %w", x.shape, ErrUnsupported)
+	}
+	arg := func(i int, attr string) []int64 {
+		if i < len(ins) && ins[i] != "" {
+			return ints[ins[i]].data
+		}
+		return attrInts(n, attr)
+	}
+	starts, ends, axes, steps := arg(1, "starts"), arg(2, "ends"), arg(3, "axes"), arg(4, "")
+	if len(starts) != 1 || len(ends) != 1 || len(axes) > 1 || len(steps) > 1 {
+		return nil, fmt.Errorf("Slice of a 1-D integer tensor with starts %v, ends %v, axes %v: %w", starts, ends, axes, ErrUnsupported)
+	}
+	if len(axes) == 1 && axes[0] != 0 && axes[0] != -1 {
+		return nil, fmt.Errorf("Slice of a 1-D integer tensor on axis %d", axes[0])
+	}
+	step := int64(1)
+	if len(steps) == 1 {
+		step = steps[0]
+	}
+	if step == 0 {
+		return nil, fmt.Errorf("Slice with step 0")
+	}
+	size := int64(len(x.data))
+	clamp := func(v, lo, hi int64) int64 {
+		if v < 0 {
+			v += size
+		}
+		return min(max(v, lo), hi)
+	}
+	out := &intTensor{}
+	if step > 0 {
+		for i := clamp(starts[0], 0, size); i < clamp(ends[0], 0, size); i += step {
+			out.data = append(out.data, x.data[i])
+		}
+	} else {
+		for i := clamp(starts[0], -1, size-1); i > clamp(ends[0], -1, size-1); i += step {
+			out.data = append(out.data, x.data[i])
+		}
+	}
+	out.shape = []int{len(out.data)}
+	return out, nil
+}
+
+// reshapeInts is Reshape of an integer tensor (0 keeps a dimension, -1 takes the rest).
+func reshapeInts(x, shape *intTensor) (*intTensor, error) {
+	if len(shape.shape) != 1 {
+		return nil, fmt.Errorf("Reshape to a shape of shape %v", shape.shape)
+	}
+	out, infer, known := make([]int, len(shape.data)), -1, 1
+	for i, d := range shape.data {
+		switch {
+		case d == -1 && infer < 0:
+			infer = i
+			continue
+		case d == 0 && i < len(x.shape):
+			d = int64(x.shape[i])
+		case d <= 0:
+			return nil, fmt.Errorf("Reshape of integers to %v", shape.data)
+		}
+		out[i] = int(d)
+		known *= int(d)
+	}
+	if infer >= 0 {
+		if known == 0 || len(x.data)%known != 0 {
+			return nil, fmt.Errorf("Reshape of %d integers to %v", len(x.data), shape.data)
+		}
+		out[infer] = len(x.data) / known
+		known *= out[infer]
+	}
+	if known != len(x.data) {
+		return nil, fmt.Errorf("Reshape of %d integers to %v", len(x.data), shape.data)
+	}
+	return &intTensor{shape: out, data: x.data}, nil
+}
+
+// constantOfShape is ConstantOfShape of a folded shape: an integer constant, or a float one when
+// its value attribute is a float (the default is float 0).
+func (imp *importer) constantOfShape(n *pb.NodeProto, shape *intTensor) error {
+	if len(shape.shape) != 1 {
+		return fmt.Errorf("ConstantOfShape of a shape of shape %v", shape.shape)
+	}
+	dims, size := make([]int, len(shape.data)), 1
+	for i, d := range shape.data {
+		if d < 0 || d > maxShapeRunElements {
+			return fmt.Errorf("ConstantOfShape of shape %v", shape.data)
+		}
+		dims[i] = int(d)
+		size *= int(d)
+		if size > maxShapeRunElements {
+			return fmt.Errorf("ConstantOfShape of shape %v: too large", shape.data)
+		}
+	}
+	out := n.GetOutput()[0]
+	if imp.isConst(out) {
+		return fmt.Errorf("output %q redefines a constant", out)
+	}
+	var value *pb.TensorProto
+	for _, a := range n.GetAttribute() {
+		if a.GetName() == "value" {
+			value = a.GetT()
+		}
+	}
+	var iv int64
+	var fv float32
+	isInt := false
+	if value != nil {
+		const tmp = "\x00ConstantOfShape value"
+		if err := imp.constant(value, tmp); err != nil {
+			return fmt.Errorf("ConstantOfShape value: %w", err)
+		}
+		switch it, ft := imp.ints[tmp], imp.floats[tmp]; {
+		case it != nil && len(it.data) == 1:
+			iv, isInt = it.data[0], true
+		case ft != nil && len(ft.Data) == 1:
+			fv = ft.Data[0]
+		default:
+			return fmt.Errorf("ConstantOfShape value: want one number")
+		}
+		delete(imp.ints, tmp)
+		delete(imp.floats, tmp)
+	}
+	if isInt {
+		data := make([]int64, size)
+		for i := range data {
+			data[i] = iv
+		}
+		imp.ints[out] = &intTensor{shape: dims, data: data}
+		return nil
+	}
+	data := make([]float32, size)
+	for i := range data {
+		data[i] = fv
+	}
+	imp.floats[out] = &graph.Tensor{Name: out, Shape: dims, Data: data}
+	return nil
+}
+
+// compareInts is Equal of two integer tensors (NumPy broadcasting of a scalar), 1 for true.
+func compareInts(a, b *intTensor) (*intTensor, error) {
+	n := max(len(a.data), len(b.data))
+	if (len(a.data) != n && len(a.data) != 1) || (len(b.data) != n && len(b.data) != 1) {
+		return nil, fmt.Errorf("integer Equal of shapes %v and %v: %w", a.shape, b.shape, ErrUnsupported)
+	}
+	shape := a.shape
+	if len(b.data) == n && len(b.shape) >= len(a.shape) {
+		shape = b.shape
+	}
+	out := &intTensor{shape: slices.Clone(shape), data: make([]int64, n)}
+	for i := range n {
+		if a.data[min(i, len(a.data)-1)] == b.data[min(i, len(b.data)-1)] {
+			out.data[i] = 1
+		}
+	}
+	return out, nil
+}
+
+// whereInts is Where on integer tensors of one shape (or scalars).
+func whereInts(c, a, b *intTensor) (*intTensor, error) {
+	n := max(len(c.data), len(a.data), len(b.data))
+	for _, t := range []*intTensor{c, a, b} {
+		if len(t.data) != n && len(t.data) != 1 {
+			return nil, fmt.Errorf("integer Where of shapes %v, %v and %v: %w", c.shape, a.shape, b.shape, ErrUnsupported)
+		}
+	}
+	shape := c.shape
+	for _, t := range []*intTensor{a, b} {
+		if len(t.data) == n && len(t.shape) > len(shape) {
+			shape = t.shape
+		}
+	}
+	out := &intTensor{shape: slices.Clone(shape), data: make([]int64, n)}
+	for i := range n {
+		if c.data[min(i, len(c.data)-1)] != 0 {
+			out.data[i] = a.data[min(i, len(a.data)-1)]
+		} else {
+			out.data[i] = b.data[min(i, len(b.data)-1)]
+		}
+	}
+	return out, nil
+}
+
+// expandFloats is Expand of a float constant to shape (NumPy broadcasting both ways).
+func expandFloats(x *graph.Tensor, shape *intTensor) (*graph.Tensor, error) {
+	if len(shape.shape) != 1 {
+		return nil, fmt.Errorf("Expand to a shape of shape %v", shape.shape)
+	}
+	r := max(len(x.Shape), len(shape.data))
+	out := make([]int, r)
+	size := 1
+	for i := range r {
+		a, b := 1, int64(1)
+		if j := i - (r - len(x.Shape)); j >= 0 {
+			a = x.Shape[j]
+		}
+		if j := i - (r - len(shape.data)); j >= 0 {
+			b = shape.data[j]
+		}
+		switch {
+		case int64(a) == b || b == 1:
+			out[i] = a
+		case a == 1 && b > 0:
+			out[i] = int(b)
+		default:
+			return nil, fmt.Errorf("Expand of shape %v to %v", x.Shape, shape.data)
+		}
+		size *= out[i]
+		if size > maxShapeRunElements {
+			return nil, fmt.Errorf("Expand of shape %v to %v: too large", x.Shape, shape.data)
+		}
+	}
+	data := make([]float32, size)
+	idx := make([]int, r)
+	for k := range data {
+		// k's index in out, mapped to x's (size-1 dimensions of x stay at 0)
+		src, stride := 0, 1
+		for i := r - 1; i >= 0; i-- {
+			if j := i - (r - len(x.Shape)); j >= 0 {
+				if x.Shape[j] != 1 {
+					src += idx[i] * stride
+				}
+				stride *= x.Shape[j]
+			}
+		}
+		data[k] = x.Data[src]
+		for i := r - 1; i >= 0; i-- {
+			if idx[i]++; idx[i] < out[i] {
+				break
+			}
+			idx[i] = 0
+		}
+	}
+	return &graph.Tensor{Shape: out, Data: data}, nil
 }

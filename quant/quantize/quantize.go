@@ -135,6 +135,7 @@ func (cal *Calibration) floatRun(i int) (map[string]*graph.Tensor, error) {
 type CalibrateOptions struct {
 	Samples  int                   // full runs kept for the eq search; 0 means 8
 	Progress func(done, total int) // called after each image, if set
+	Workers  int                   // images run at once; 0 means Workers() (results do not depend on it)
 }
 
 // Calibrate runs g over set's images idx and collects statistics of every tensor.
@@ -155,44 +156,59 @@ func Calibrate(ctx context.Context, g *graph.Graph, in Input, set dataset.Set, i
 			return nil, fmt.Errorf("quantize: graph %q: %w", g.Name, err)
 		}
 	}
-	px, err := NewPixels(in)
-	if err != nil {
+	if _, err := NewPixels(in); err != nil {
 		return nil, err
 	}
+	if opt.Workers == 0 {
+		opt.Workers = Workers()
+	}
 	cal := &Calibration{Graph: g, Input: in, Obs: calibrate.NewObserver(), Shapes: map[string][]int{}}
-	for k, i := range idx {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		img, label, err := set.Image(i)
-		if err != nil {
-			return nil, err
-		}
-		p, err := px.Of(img)
-		if err != nil {
-			return nil, err
-		}
-		vals, err := g.RunAll(map[string]*graph.Tensor{in.Name: in.FloatInput(p)})
-		if err != nil {
-			return nil, fmt.Errorf("quantize: calibration image %d of %s: %w", i, set.Name(), err)
-		}
-		for name, t := range vals {
-			if g.Const(name) != nil {
-				continue
+	type run struct {
+		vals  map[string]*graph.Tensor
+		px    []byte
+		label int
+	}
+	// The float runs go on in parallel (one Pixels per worker); the observer sees them in
+	// image order, so the statistics do not depend on the worker count.
+	err := inOrder(ctx, len(idx), opt.Workers, func() (*Pixels, error) { return NewPixels(in) },
+		func(px *Pixels, k int) (run, error) {
+			i := idx[k]
+			img, label, err := set.Image(i)
+			if err != nil {
+				return run{}, err
 			}
-			cal.Obs.Observe(name, t.Data)
-			if k == 0 {
-				cal.Shapes[name] = slices.Clone(t.Shape)
+			p, err := px.Of(img)
+			if err != nil {
+				return run{}, err
 			}
-		}
-		if len(cal.Samples) < opt.Samples {
-			cal.Samples = append(cal.Samples, vals)
-		}
-		cal.Pixels = append(cal.Pixels, p)
-		cal.Labels = append(cal.Labels, label)
-		if opt.Progress != nil {
-			opt.Progress(k+1, len(idx))
-		}
+			vals, err := g.RunAll(map[string]*graph.Tensor{in.Name: in.FloatInput(p)})
+			if err != nil {
+				return run{}, fmt.Errorf("quantize: calibration image %d of %s: %w", i, set.Name(), err)
+			}
+			return run{vals, p, label}, nil
+		},
+		func(k int, r run) error {
+			for name, t := range r.vals {
+				if g.Const(name) != nil {
+					continue
+				}
+				cal.Obs.Observe(name, t.Data)
+				if k == 0 {
+					cal.Shapes[name] = slices.Clone(t.Shape)
+				}
+			}
+			if len(cal.Samples) < opt.Samples {
+				cal.Samples = append(cal.Samples, r.vals)
+			}
+			cal.Pixels = append(cal.Pixels, r.px)
+			cal.Labels = append(cal.Labels, r.label)
+			if opt.Progress != nil {
+				opt.Progress(k+1, len(idx))
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, err
 	}
 	for _, name := range cal.Obs.Names() {
 		if s := cal.Obs.Stats[name]; math.IsNaN(float64(s.Min)) || math.IsNaN(float64(s.Max)) || math.IsInf(float64(s.Min), 0) || math.IsInf(float64(s.Max), 0) {

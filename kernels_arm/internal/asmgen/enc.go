@@ -83,6 +83,22 @@ func smull8H(d, n, m int, second bool) insn {
 	return mk(threeDiff(0, 0, 0, 0b1100, d, n, m), "smull v%d.8h, v%d.8b, v%d.8b", d, n, m)
 }
 
+// smull vd.4s, vn.4h, vm.4h (second: smull2 vd.4s, vn.8h, vm.8h).
+func smull4S(d, n, m int, second bool) insn {
+	if second {
+		return mk(threeDiff(1, 0, 1, 0b1100, d, n, m), "smull2 v%d.4s, v%d.8h, v%d.8h", d, n, m)
+	}
+	return mk(threeDiff(0, 0, 1, 0b1100, d, n, m), "smull v%d.4s, v%d.4h, v%d.4h", d, n, m)
+}
+
+// ssubl vd.8h, vn.8b, vm.8b (second: ssubl2 vd.8h, vn.16b, vm.16b).
+func ssubl8H(d, n, m int, second bool) insn {
+	if second {
+		return mk(threeDiff(1, 0, 0, 0b0010, d, n, m), "ssubl2 v%d.8h, v%d.16b, v%d.16b", d, n, m)
+	}
+	return mk(threeDiff(0, 0, 0, 0b0010, d, n, m), "ssubl v%d.8h, v%d.8b, v%d.8b", d, n, m)
+}
+
 // smlal vd.8h, vn.8b, vm.8b (second: smlal2 on the high halves).
 func smlal8H(d, n, m int, second bool) insn {
 	if second {

@@ -1163,6 +1163,165 @@ func dw3x3Gen(g *gen, b8 bool) {
 	body(pfx+"fp", false, false, true)
 }
 
+// dw5x5 emits the depthwise 5x5 row kernel for nb consecutive blocks of 16 channels, on int16 input
+// rows as dw3x3 (five rows, padded, widened by widen16). 25 taps of weights do not fit the register
+// file beside the accumulators: taps 0-7 stay in V0-V15 for the whole block (tap t in V(2t), V(2t+1)),
+// taps 8-24 are loaded per pixel (32 bytes each, alternately into V16-V17 and V22-V23). Each input row
+// is read through one pointer (R1-R5) that walks the five taps by post-increments of one pixel (R19)
+// and, after the fifth, of R8 = s*pixel - 4*pixel, so it ends at the next output pixel's window.
+// Accumulators V24-V27; input V18-V19 / V20-V21 alternating; V28 output zero point (.4s), V31 (.8h),
+// V29/V30 activation min/max. Per pixel and 16 channels: 1 bias load, 25 input and 17 weight loads,
+// 100 SMLAL/SMLAL2, the epilogue of dw3x3.
+func dw5x5(g *gen) {
+	g.text("dw5x5", "dw5x5(out *int8, rows *[5]*int16, w *int16, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int, nb int)", 88)
+	g.p("MOVD cin+48(FP), R19")
+	g.p("LSL $1, R19") // bytes per input pixel
+	g.p("MOVD s+56(FP), R20")
+	g.p("MUL R19, R20, R20")
+	g.p("SUB R19<<2, R20, R8") // the fifth tap's post-increment: to the next window
+	g.comment("block bases: out R22, rows R23-R26, R7; weights R10, parameters R11; nb in R21")
+	g.p("MOVD rows+8(FP), R9")
+	g.p("MOVD 0(R9), R23")
+	g.p("MOVD 8(R9), R24")
+	g.p("MOVD 16(R9), R25")
+	g.p("MOVD 24(R9), R26")
+	g.p("MOVD 32(R9), R7")
+	g.p("MOVD w+16(FP), R10")
+	g.p("MOVD p+24(FP), R11")
+	g.p("MOVD hdr+32(FP), R21")
+	g.p("MOVW (R21), R22")
+	g.p("VDUP R22, V28.S4")
+	g.p("VDUP R22, V31.H8")
+	g.p("MOVW 4(R21), R22")
+	g.p("VDUP R22, V29.B16")
+	g.p("MOVW 8(R21), R22")
+	g.p("VDUP R22, V30.B16")
+	g.p("MOVD cout+64(FP), R16")
+	g.p("MOVD flags+72(FP), R17")
+	g.p("MOVD nb+80(FP), R21")
+	g.p("MOVD out+0(FP), R22") // after the header constants, which use R22
+	g.p("TBNZ $3, R17, dw5fp")
+	g.p("TBNZ $2, R17, dw5fast")
+	g.p("TBNZ $0, R17, dw5lsh")
+	rowBase := []int{23, 24, 25, 26, 7}
+	nextBlock := func(pfx string) { // the next 16 channels: 16 bytes of output, 32 of each row
+		g.p("ADD $16, R22")
+		for _, r := range rowBase {
+			g.p("ADD $32, R%d", r)
+		}
+		g.p("ADD $%d, R10", 25*32-8*32) // R10 points at tap 8 of this block
+		g.p("ADD $256, R11")
+		g.p("SUBS $1, R21")
+		g.p("BNE %s", pfx)
+		g.p("RET")
+	}
+	narrowStore := func(pfx string, zp16 bool) {
+		g.w(sqxtnH(22, 24, false))
+		g.w(sqxtnH(22, 25, true))
+		g.w(sqxtnH(23, 26, false))
+		g.w(sqxtnH(23, 27, true))
+		if zp16 {
+			g.w(sqadd8H(22, 22, 31))
+			g.w(sqadd8H(23, 23, 31))
+		}
+		g.w(sqxtnB(22, 22, false))
+		g.w(sqxtnB(22, 23, true))
+		g.w(smax16B(22, 22, 29))
+		g.w(smin16B(22, 22, 30))
+		g.p("VST1.P [V22.B16], (R0)(R16)")
+		g.p("SUBS $1, R15")
+		g.p("BNE %spx", pfx)
+		nextBlock(pfx)
+	}
+	body := func(pfx string, lsh, fast, fp bool) {
+		g.label(pfx)
+		g.comment("block setup: row pointers, resident weights (taps 0-7), parameter pointers, pixel count")
+		for ky, r := range rowBase {
+			g.p("MOVD R%d, R%d", r, 1+ky)
+		}
+		for i := 0; i < 4; i++ {
+			g.p("VLD1.P 64(R10), %s", vlist(4*i, 4, "H8"))
+		}
+		g.p("ADD $64, R11, R12")
+		g.p("ADD $128, R11, R13")
+		g.p("ADD $192, R11, R14")
+		g.p("MOVD n+40(FP), R15")
+		g.p("MOVD R22, R0")
+		g.label(pfx + "px")
+		g.p("VLD1 (R11), %s", vlist(24, 4, "S4"))
+		g.p("MOVD R10, R6")
+		for t := 0; t < 25; t++ {
+			ky, kx := t/5, t%5
+			b := 18 + 2*(t%2)
+			inc := "R19"
+			if kx == 4 {
+				inc = "R8"
+			}
+			g.p("VLD1.P (R%d)(%s), [V%d.H8, V%d.H8]", 1+ky, inc, b, b+1)
+			wr := 2 * t
+			if t >= 8 {
+				wr = 16
+				if t%2 == 1 {
+					wr = 22
+				}
+				g.p("VLD1.P 32(R6), [V%d.H8, V%d.H8]", wr, wr+1)
+			}
+			g.w(smlal4S(24, b, wr, false))
+			g.w(smlal4S(25, b, wr, true))
+			g.w(smlal4S(26, b+1, wr+1, false))
+			g.w(smlal4S(27, b+1, wr+1, true))
+		}
+		if lsh {
+			g.p("VLD1 (R14), %s", vlist(18, 4, "S4"))
+			for q := 0; q < 4; q++ {
+				g.w(sshl4S(24+q, 24+q, 18+q))
+			}
+		}
+		accs := []int{24, 25, 26, 27}
+		g.p("VLD1 (R12), %s", vlist(18, 4, "S4"))
+		if fp {
+			requantFP32(g, accs, []int{18, 19, 20, 21}) // the scales, in the multipliers' place
+		} else {
+			for _, a := range accs {
+				g.w(sqrdmulh4S(a, a, 18+a-24))
+			}
+			g.p("VLD1 (R13), %s", vlist(18, 4, "S4"))
+		}
+		if fast || fp {
+			if fast {
+				for _, a := range accs {
+					g.w(ssra4S(a, a, 31))
+				}
+				for i, a := range accs {
+					g.w(srshl4S(a, a, 18+i))
+				}
+			}
+			narrowStore(pfx, true)
+			return
+		}
+		temps := []int{22, 23}
+		for lo := 0; lo < 4; lo += 2 {
+			for i := lo; i < lo+2; i++ {
+				g.p("VAND V%d.B16, V%d.B16, V%d.B16", 18+i, accs[i], temps[i-lo])
+			}
+			for i := lo; i < lo+2; i++ {
+				g.w(ssra4S(accs[i], temps[i-lo], 31))
+			}
+		}
+		for i, a := range accs {
+			g.w(srshl4S(a, a, 18+i))
+		}
+		for _, a := range accs {
+			g.p("VADD V28.S4, V%d.S4, V%d.S4", a, a)
+		}
+		narrowStore(pfx, false)
+	}
+	body("dw5loop", false, false, false)
+	body("dw5lsh", true, false, false)
+	body("dw5fast", false, true, false)
+	body("dw5fp", false, false, true)
+}
+
 // dwdot emits the SDOT depthwise 3x3 kernel (fp32 requantization) for nb consecutive 16-channel
 // blocks of one output row. The input rows are prepared by dwprep: [block][x][16 channels][4 taps],
 // tap kx of channel c at byte 4c+kx (the fourth tap meets a zero weight), so each row of the 3x3
@@ -1470,6 +1629,132 @@ func widen16(g *gen) {
 	g.p("RET")
 }
 
+// lut emits the 256-entry byte table lookup (dst[i] = table[src[i]]) of n blocks of 16 bytes: the
+// table in V16-V31, and per 16 bytes one TBL over the first 64 entries and three TBX over the others
+// with the index lowered by 64 each time (TBX leaves the lanes whose index is out of range alone),
+// two blocks per iteration.
+func lut(g *gen) {
+	g.text("lut16", "lut16(dst *byte, src *byte, table *[256]byte, n int)", 32)
+	g.p("MOVD dst+0(FP), R0")
+	g.p("MOVD src+8(FP), R1")
+	g.p("MOVD table+16(FP), R2")
+	g.p("MOVD n+24(FP), R3")
+	for i := 0; i < 4; i++ {
+		g.p("VLD1.P 64(R2), %s", vlist(16+4*i, 4, "B16"))
+	}
+	g.p("MOVD $64, R4")
+	g.p("VDUP R4, V7.B16")
+	g.p("LSR $1, R3, R5")
+	g.p("AND $1, R3")
+	g.p("CBZ R5, lutrem")
+	g.label("lut2")
+	g.p("VLD1.P 32(R1), [V0.B16, V1.B16]")
+	g.p("VTBL V0.B16, %s, V2.B16", vlist(16, 4, "B16"))
+	g.p("VTBL V1.B16, %s, V3.B16", vlist(16, 4, "B16"))
+	for q := 1; q < 4; q++ {
+		g.p("VSUB V7.B16, V0.B16, V0.B16")
+		g.p("VSUB V7.B16, V1.B16, V1.B16")
+		g.p("VTBX V0.B16, %s, V2.B16", vlist(16+4*q, 4, "B16"))
+		g.p("VTBX V1.B16, %s, V3.B16", vlist(16+4*q, 4, "B16"))
+	}
+	g.p("VST1.P [V2.B16, V3.B16], 32(R0)")
+	g.p("SUBS $1, R5")
+	g.p("BNE lut2")
+	g.label("lutrem")
+	g.p("CBZ R3, lutdone")
+	g.p("VLD1 (R1), [V0.B16]")
+	g.p("VTBL V0.B16, %s, V2.B16", vlist(16, 4, "B16"))
+	for q := 1; q < 4; q++ {
+		g.p("VSUB V7.B16, V0.B16, V0.B16")
+		g.p("VTBX V0.B16, %s, V2.B16", vlist(16+4*q, 4, "B16"))
+	}
+	g.p("VST1 [V2.B16], (R0)")
+	g.label("lutdone")
+	g.p("RET")
+}
+
+// mulX emits XNNPACK's qs8-vmul with fp32 requantization over n blocks of 16 elements: per block
+// SSUBL of the zero points (int16), SMULL to int32, SCVTF, FMUL by the scale, FCVTNS, then the
+// narrowing with the output zero point and the clamps of the GEMM epilogue. Constants: input zero
+// points V20, V21 (.16b), output zero point V22 (.8h), activation min/max V23, V24, scale V25.
+func mulX(g *gen) {
+	g.text("mulX", "mulX(dst, a, b *int8, n int, p *int32)", 40)
+	g.p("MOVD dst+0(FP), R0")
+	g.p("MOVD a+8(FP), R1")
+	g.p("MOVD b+16(FP), R2")
+	g.p("MOVD n+24(FP), R3")
+	g.p("MOVD p+32(FP), R4")
+	for i, arr := range []string{"B16", "B16", "H8", "B16", "B16", "S4"} {
+		g.p("MOVW %d(R4), R5", 4*i)
+		g.p("VDUP R5, V%d.%s", 20+i, arr)
+	}
+	g.label("mulloop")
+	g.p("VLD1.P 16(R1), [V0.B16]")
+	g.p("VLD1.P 16(R2), [V1.B16]")
+	g.w(ssubl8H(2, 0, 20, false))
+	g.w(ssubl8H(3, 0, 20, true))
+	g.w(ssubl8H(4, 1, 21, false))
+	g.w(ssubl8H(5, 1, 21, true))
+	g.w(smull4S(16, 2, 4, false))
+	g.w(smull4S(17, 2, 4, true))
+	g.w(smull4S(18, 3, 5, false))
+	g.w(smull4S(19, 3, 5, true))
+	requantFP32(g, []int{16, 17, 18, 19}, []int{25, 25, 25, 25})
+	narrowClampR(g, 6, [4]int{16, 17, 18, 19}, 22, true, true, 23, 24)
+	g.p("VST1.P [V6.B16], 16(R0)")
+	g.p("SUBS $1, R3")
+	g.p("BNE mulloop")
+	g.p("RET")
+}
+
+// dotRows4 emits the dot products of one int8 row a with n4 groups of four rows of b (bstride bytes
+// apart), kc chunks of 16 bytes each: per chunk one load of a, and per row of b one load, SMULL,
+// SMULL2 and two SADALP (one product per int16 lane: exact for any int8, -128·-128 included) into
+// the row's accumulator (V16-V19); then three ADDP leave the four sums in one vector, stored as
+// int32.
+func dotRows4(g *gen) {
+	g.text("dotRows4", "dotRows4(dst *int32, a *int8, b *int8, kc int, n4 int, bstride int)", 48)
+	g.p("MOVD dst+0(FP), R0")
+	g.p("MOVD a+8(FP), R1")
+	g.p("MOVD b+16(FP), R2")
+	g.p("MOVD kc+24(FP), R3")
+	g.p("MOVD n4+32(FP), R4")
+	g.p("MOVD bstride+40(FP), R5")
+	g.label("dotgroup")
+	g.p("MOVD R2, R6")
+	g.p("ADD R5, R6, R7")
+	g.p("ADD R5, R7, R8")
+	g.p("ADD R5, R8, R9")
+	g.p("ADD R5<<2, R2, R2")
+	g.p("MOVD R1, R10")
+	g.p("MOVD R3, R11")
+	for r := 0; r < 4; r++ {
+		g.p("VEOR V%d.B16, V%d.B16, V%d.B16", 16+r, 16+r, 16+r)
+	}
+	g.label("dotchunk")
+	g.p("VLD1.P 16(R10), [V0.B16]")
+	for r := 0; r < 4; r++ {
+		g.p("VLD1.P 16(R%d), [V%d.B16]", 6+r, 1+r)
+	}
+	for r := 0; r < 4; r++ {
+		g.w(smull8H(8+2*r, 0, 1+r, false))
+		g.w(smull8H(9+2*r, 0, 1+r, true))
+	}
+	for r := 0; r < 4; r++ {
+		g.w(sadalp4S(16+r, 8+2*r))
+		g.w(sadalp4S(16+r, 9+2*r))
+	}
+	g.p("SUBS $1, R11")
+	g.p("BNE dotchunk")
+	g.p("VADDP V17.S4, V16.S4, V20.S4")
+	g.p("VADDP V19.S4, V18.S4, V21.S4")
+	g.p("VADDP V21.S4, V20.S4, V22.S4")
+	g.p("VST1.P [V22.S4], 16(R0)")
+	g.p("SUBS $1, R4")
+	g.p("BNE dotgroup")
+	g.p("RET")
+}
+
 // add emits the elementwise int8 addition of 16-element blocks (TFLite integer_ops/add.h).
 func add(g *gen) {
 	g.text("addInt8", "addInt8(dst, a, b *int8, n int, p *int32)", 40)
@@ -1627,8 +1912,13 @@ func main() {
 			}},
 		{"pack_arm64.s", "A-panel packing for the GEMM kernels; the modeGather row gather.", []func(*gen){packA4, packA4R, gatherA4, gatherRun}},
 		{"dw3x3_arm64.s", "Depthwise 3x3 convolution of one output row, 16 channels, requantization fused; row widening; the SDOT form and its row preparation.", []func(*gen){dw3x3, dw3x3b, widen16, dwdot, dwdot2, dwprep, dwprep4}},
+		{"dw5x5_arm64.s", "Depthwise 5x5 convolution of one output row, 16 channels, requantization fused.", []func(*gen){dw5x5}},
+		{"lut_arm64.s", "Byte table lookup (8-bit activations as tables: Logistic, HardSwish, QUANTIZE).", []func(*gen){lut}},
+		{"mul_arm64.s", "Elementwise int8 multiplication: XNNPACK's qs8-vmul with fp32 requantization.", []func(*gen){mulX}},
+		{"dot_arm64.s", "Dot products of one int8 row with groups of four rows (activation x activation matrix products).", []func(*gen){dotRows4}},
 		{"add_arm64.s", "Elementwise int8 addition: TFLite's requantization (addInt8) and XNNPACK's (addXNNPACK).", []func(*gen){add, addX}},
 		{"pool_arm64.s", "Per-channel sums for average pooling.", []func(*gen){pool}},
+		{"winograd_arm64.s", "Winograd F(2,3): the int16 GEMM of the transformed tiles (SMLAL by element), the input and output transforms.", []func(*gen){wgGEMM, wgGEMM1, wgInput, wgOutput}},
 	}
 	for _, f := range files {
 		g := &gen{}

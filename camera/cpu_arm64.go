@@ -1,0 +1,11 @@
+//go:build arm64 && gc && !purego
+
+package camera
+
+import "golang.org/x/sys/cpu"
+
+// haveAsm reports whether the NEON preprocessing kernels are built.
+const haveAsm = true
+
+// useNEON selects the NEON kernels; tests clear it to run the Go twins on the same machine.
+var useNEON = cpu.ARM64.HasASIMD

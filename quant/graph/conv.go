@@ -1,0 +1,265 @@
+package graph
+
+import (
+	"runtime"
+	"sync"
+	"weak"
+)
+
+// convInto computes an NCHW convolution into out, already shaped [N, M, OH, OW]: depthwise
+// convolutions (one input channel per group) by a direct loop, all others per image and group as
+// im2col followed by sgemm (a 1x1 stride-1 unpadded convolution reads its input as the GEMM operand
+// directly). The weights are packed once and kept in n (nil: packed on each call); s holds the
+// reusable buffers: nothing is allocated once they have grown and the weights are packed.
+func convInto(n *Node, x, wt *Tensor, bias []float32, out *Tensor, ws [2]window, group int, s *gemmScratch) {
+	N, C, H, W := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	M, CG, KH, KW := wt.Shape[0], wt.Shape[1], wt.Shape[2], wt.Shape[3]
+	if CG == 1 {
+		convDepthwise(x, wt, bias, out, ws, s)
+		return
+	}
+	OH, OW := ws[0].out, ws[1].out
+	P := OH * OW
+	MG := M / group
+	K := CG * KH * KW
+	pointwise := KH == 1 && KW == 1 && ws[0].stride == 1 && ws[1].stride == 1 &&
+		ws[0].padBegin == 0 && ws[0].padEnd == 0 && ws[1].padBegin == 0 && ws[1].padEnd == 0
+	// im2col goes by chunks of output rows, at most im2colBudget values at a time (at least one row).
+	rows := OH
+	if per := int64(K) * int64(OW); !pointwise && per > 0 && int64(OH)*per > im2colBudget {
+		rows = int(max(1, im2colBudget/per))
+	}
+	tr := gemmTransposed(MG, rows*OW) // every chunk in the orientation of a whole one
+	var pk *convPack
+	if n != nil {
+		pk = n.convPacked(wt.Data, MG, K, group, tr)
+	}
+	for b := range N {
+		for g := range group {
+			xg := x.Data[(b*C+g*CG)*H*W : (b*C+(g+1)*CG)*H*W]
+			wg := mat{wt.Data[g*MG*K : (g+1)*MG*K], K, 1}
+			for oh0 := 0; oh0 < OH; oh0 += rows {
+				oh1 := min(OH, oh0+rows)
+				np := (oh1 - oh0) * OW
+				col := mat{xg, P, 1}
+				if !pointwise {
+					s.col = grow(s.col, K*np)
+					im2col(s.col, xg, CG, H, W, KH, KW, ws, oh0, oh1)
+					col = mat{s.col, np, 1}
+				}
+				base := (b*M+g*MG)*P + oh0*OW
+				o := mat{out.Data[base : (b*M+(g+1)*MG)*P], P, 1}
+				switch {
+				case pk == nil:
+					sgemm(MG, np, K, wg, col, o, s)
+				case tr:
+					sgemmPacked(np, MG, K, col.t(), wg.t(), o.t(), nil, pk.groups[g], s)
+				default:
+					sgemmPacked(MG, np, K, wg, col, o, pk.groups[g], nil, s)
+				}
+				if bias != nil {
+					for m := range MG {
+						bv := bias[g*MG+m]
+						r := o.data[m*P : m*P+np]
+						for i := range r {
+							r[i] += bv
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// im2colBudget bounds the im2col buffer (values); a variable so that tests can force the chunks.
+var im2colBudget int64 = 1 << 21
+
+// convPack is a Conv's weights packed for sgemmPacked, one operand per group: A (MG×K) or, when
+// the product is computed transposed, B (K×MG).
+type convPack struct {
+	w          []float32 // the weights it was packed from
+	group      int
+	transposed bool
+	groups     []*packed
+}
+
+// convPacks holds each Conv node's packed weights, keyed by a weak pointer to the node so that an
+// entry goes when its node does (graphs are built and dropped freely, as quantize's searches do).
+// Keeping the packs beside the graph rather than in Node leaves Node a plain, copyable value.
+var convPacks sync.Map // weak.Pointer[Node] → *convPack
+
+// convPacked returns n's packed weights w (MG×K per group), packing them on first use or when the
+// weights (their backing array) or the orientation changed: replace an initializer to change
+// weights, an in-place change of its values is not seen. Concurrent Runs may both pack; either
+// result is the same.
+func (n *Node) convPacked(w []float32, MG, K, group int, transposed bool) *convPack {
+	key := weak.Make(n)
+	v, found := convPacks.Load(key)
+	if p, _ := v.(*convPack); p != nil && len(p.w) == len(w) && len(w) > 0 && &p.w[0] == &w[0] &&
+		p.group == group && p.transposed == transposed {
+		return p
+	}
+	p := &convPack{w: w, group: group, transposed: transposed, groups: make([]*packed, group)}
+	for g := range group {
+		wg := mat{w[g*MG*K : (g+1)*MG*K], K, 1}
+		if transposed {
+			p.groups[g] = packAll(wg.t(), K, MG, false)
+		} else {
+			p.groups[g] = packAll(wg, MG, K, true)
+		}
+	}
+	convPacks.Store(key, p)
+	if !found {
+		runtime.AddCleanup(n, func(k weak.Pointer[Node]) { convPacks.Delete(k) }, key)
+	}
+	return p
+}
+
+// im2col writes the K×P matrix of input patches of one group (C channels of H×W), for output rows
+// oh0 to oh1 (P = (oh1-oh0)·OW pixels), to dst: row (c·KH + kh)·KW + kw holds, for each output
+// pixel, the input value its tap (c, kh, kw) reads, or 0 where it reads padding. Row order is the
+// weights' (c, kh, kw) order.
+func im2col(dst, x []float32, C, H, W, KH, KW int, ws [2]window, oh0, oh1 int) {
+	OW := ws[1].out
+	P := (oh1 - oh0) * OW
+	sh, sw := ws[0].stride, ws[1].stride
+	// The geometry of a tap (kh, kw) and an output row is the same for every channel: work it
+	// out once and walk the channels innermost (convolutions with few output pixels and many
+	// channels would otherwise spend their time here, not on the copies).
+	for kh := range KH {
+		for kw := range KW {
+			off := kw*ws[1].dil - ws[1].padBegin
+			// Valid ow: 0 <= ow*sw + off < W.
+			ow0 := 0
+			if off < 0 {
+				ow0 = min(OW, (-off+sw-1)/sw)
+			}
+			ow1 := OW
+			if lim := W - off; lim <= 0 {
+				ow1 = 0
+			} else if e := (lim + sw - 1) / sw; e < ow1 {
+				ow1 = e
+			}
+			ow1 = max(ow0, ow1)
+			for oh := oh0; oh < oh1; oh++ {
+				ih := oh*sh - ws[0].padBegin + kh*ws[0].dil
+				inside := ih >= 0 && ih < H
+				at := (kh*KW+kw)*P + (oh-oh0)*OW // row (c, kh, kw) of channel c is at + c*KH*KW*P
+				for c := range C {
+					row := dst[at+c*KH*KW*P : at+c*KH*KW*P+OW]
+					if !inside {
+						clear(row)
+						continue
+					}
+					for i := range ow0 {
+						row[i] = 0
+					}
+					for i := ow1; i < OW; i++ {
+						row[i] = 0
+					}
+					xr := x[c*H*W+ih*W : c*H*W+(ih+1)*W]
+					switch {
+					case sw == 1 && ow1-ow0 >= 16:
+						copy(row[ow0:ow1], xr[ow0+off:ow1+off])
+					case sw == 1:
+						for i := ow0; i < ow1; i++ {
+							row[i] = xr[i+off]
+						}
+					default:
+						for i := ow0; i < ow1; i++ {
+							row[i] = xr[i*sw+off]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// convDepthwise computes a convolution with one input channel per group (depthwise, with any
+// channel multiplier) directly: each output is bias + Σ_{kh, kw} w·x, in (kh, kw) order. A padded
+// input plane is first copied into s with its zero border, so that the loops need no bounds tests;
+// the padding's taps then add w·0, which changes no sum (only, at most, the sign of a zero).
+func convDepthwise(x, wt *Tensor, bias []float32, out *Tensor, ws [2]window, s *gemmScratch) {
+	N, C, H, W := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
+	M, KH, KW := wt.Shape[0], wt.Shape[2], wt.Shape[3]
+	OH, OW := ws[0].out, ws[1].out
+	MG := M / C
+	sh, sw := ws[0].stride, ws[1].stride
+	dh, dw := ws[0].dil, ws[1].dil
+	ph, pw := ws[0].padBegin, ws[1].padBegin
+	// The padded input the windows read: HP×WP from (-ph, -pw).
+	HP := (OH-1)*sh + (KH-1)*dh + 1
+	WP := (OW-1)*sw + (KW-1)*dw + 1
+	direct := ph == 0 && pw == 0 && HP <= H && WP <= W
+	src, stride := []float32(nil), W
+	for b := range N {
+		for m := range M {
+			xc := x.Data[(b*C+m/MG)*H*W : (b*C+m/MG+1)*H*W]
+			switch {
+			case direct:
+				src = xc
+			case m%MG == 0: // a new input channel
+				s.col = grow(s.col, HP*WP)
+				clear(s.col)
+				q0, q1 := pw, min(WP, W+pw)
+				for r := range HP {
+					if ih := r - ph; ih >= 0 && ih < H && q0 < q1 {
+						copy(s.col[r*WP+q0:r*WP+q1], xc[ih*W:ih*W+q1-pw])
+					}
+				}
+				src, stride = s.col, WP
+			}
+			w := wt.Data[m*KH*KW : (m+1)*KH*KW]
+			plane := out.Data[(b*M+m)*OH*OW : (b*M+m+1)*OH*OW]
+			var bv float32
+			if bias != nil {
+				bv = bias[m]
+			}
+			for oh := range OH {
+				row := plane[oh*OW : (oh+1)*OW]
+				for i := range row {
+					row[i] = bv
+				}
+				for kh := range KH {
+					xr := src[(oh*sh+kh*dh)*stride:]
+					if KW == 3 {
+						depthwiseRow3(row, xr, w[kh*3:kh*3+3], sw, dw)
+						continue
+					}
+					wr := w[kh*KW : (kh+1)*KW]
+					for i := range row {
+						acc := row[i]
+						for kw, wv := range wr {
+							acc += wv * xr[i*sw+kw*dw]
+						}
+						row[i] = acc
+					}
+				}
+			}
+		}
+	}
+}
+
+// depthwiseRow3 adds one kernel row of three taps to dst: dst[i] += w0·x[i·sw] + w1·x[i·sw+dw] +
+// w2·x[i·sw+2dw], left to right. With stride 1 the AVX2 kernel takes whole groups of eight (fused
+// multiply-adds: one rounding per tap instead of two), this loop the rest.
+func depthwiseRow3(dst, x []float32, w []float32, sw, dw int) {
+	if len(dst) == 0 {
+		return
+	}
+	x = x[:(len(dst)-1)*sw+2*dw+1]
+	w0, w1, w2 := w[0], w[1], w[2]
+	i := 0
+	if sw == 1 && useFloatAsm && len(dst) >= 8 {
+		i = len(dst) &^ 7
+		depthwiseRow3Asm(i, &dst[0], &x[0], (*[3]float32)(w), dw)
+	}
+	for ; i < len(dst); i++ {
+		acc := dst[i]
+		acc += w0 * x[i*sw]
+		acc += w1 * x[i*sw+dw]
+		acc += w2 * x[i*sw+2*dw]
+		dst[i] = acc
+	}
+}
