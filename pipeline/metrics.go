@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
-	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -16,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/common/expfmt"
 
 	"github.com/edgeinfer/edgeinfer/camera"
 	kernels "github.com/edgeinfer/edgeinfer/kernels_arm"
@@ -40,35 +38,37 @@ type Metrics struct {
 	MQTT    func() mqtt.Stats
 	// Source reports the camera source's state (loop.SourceState); nil: always up.
 	Source func() (camera.State, bool)
-	// Model, SourceName and Broker name what runs, for the status page and edgeinfer_info
-	// (credentials in URLs are redacted when set through setInfo).
-	Model, SourceName, Broker string
+	// model, sourceName and broker name what runs, for the status page; info is edgeinfer_info,
+	// made of them, the version and the kernel path (setInfo: credentials in URLs redacted).
+	model, sourceName, broker string
+	info                      prometheus.Metric
 	// frameJPEG encodes the latest copied frame for the status page; nil: no image.
 	frameJPEG func() ([]byte, error)
 
 	regOnce sync.Once
 	reg     *prometheus.Registry
 
-	mu      sync.Mutex
-	label   string
-	score   float64
-	seq     uint64
-	at      time.Time
-	fps     float64 // exponentially smoothed
-	lastAt  time.Time
-	started time.Time
+	mu    sync.Mutex
+	label string
+	score float64
+	seq   uint64
+	at    time.Time
+	fps   float64 // exponentially smoothed
 }
 
-func newMetrics() *Metrics { return &Metrics{started: time.Now()} }
+func newMetrics() *Metrics {
+	m := &Metrics{}
+	m.setInfo("", "", "")
+	return m
+}
 
 // observe records one classified frame.
 func (m *Metrics) observe(inference time.Duration, label string, score float64, seq uint64, now time.Time) {
 	m.frames.Add(1)
 	m.inference.observe(inference)
 	m.mu.Lock()
-	m.label, m.score, m.seq, m.at = label, score, seq, now
-	if !m.lastAt.IsZero() {
-		if dt := now.Sub(m.lastAt).Seconds(); dt > 0 {
+	if !m.at.IsZero() {
+		if dt := now.Sub(m.at).Seconds(); dt > 0 {
 			if m.fps == 0 {
 				m.fps = 1 / dt
 			} else {
@@ -76,7 +76,7 @@ func (m *Metrics) observe(inference time.Duration, label string, score float64, 
 			}
 		}
 	}
-	m.lastAt = now
+	m.label, m.score, m.seq, m.at = label, score, seq, now
 	m.mu.Unlock()
 }
 
@@ -111,9 +111,22 @@ func (h *histogram) metric(desc *prometheus.Desc) prometheus.Metric {
 // Frames is the number of classified frames.
 func (m *Metrics) Frames() uint64 { return m.frames.Load() }
 
-// setInfo names the model, the source and the broker, with any credentials in their URLs redacted.
+// setInfo names the model, the source and the broker, with any credentials in their URLs redacted,
+// and makes edgeinfer_info of them once (its labels do not change while the daemon runs). Call it
+// before the metrics are served.
 func (m *Metrics) setInfo(model, source, broker string) {
-	m.Model, m.SourceName, m.Broker = model, redact(source), redact(broker)
+	m.model, m.sourceName, m.broker = model, redact(source), redact(broker)
+	m.info = prometheus.MustNewConstMetric(descInfo, prometheus.GaugeValue, 1,
+		Version(), runtime.Version(), kernels.Path(), m.model, m.sourceName, m.broker)
+}
+
+// sourceLost reports whether the camera source is lost, and why.
+func (m *Metrics) sourceLost() (bool, error) {
+	if m.Source == nil {
+		return false, nil
+	}
+	s, ok := m.Source()
+	return ok && s.Lost, s.Err
 }
 
 // redact hides the password of a URL ("http://user:xxxxx@host/"); other strings are kept.
@@ -165,13 +178,8 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	counter(descBad, m.bad.Load())
 	ch <- m.inference.metric(descInference)
 	ch <- m.publish.metric(descPublish)
-	up := 1.0
-	if m.Source != nil {
-		if s, ok := m.Source(); ok && s.Lost {
-			up = 0
-		}
-	}
-	gauge(descSourceUp, up)
+	lost, _ := m.sourceLost()
+	gauge(descSourceUp, b2f(!lost))
 	var st mqtt.Stats
 	if m.MQTT != nil {
 		st = m.MQTT()
@@ -184,7 +192,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	counter(descRetried, st.Retried)
 	counter(descConnects, st.Connects)
 	counter(descBadCommands, st.BadCommands)
-	gauge(descInfo, 1, Version(), runtime.Version(), kernels.Path(), m.Model, m.SourceName, m.Broker)
+	ch <- m.info
 }
 
 func b2f(b bool) float64 {
@@ -203,21 +211,6 @@ func (m *Metrics) registry() *prometheus.Registry {
 			collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	})
 	return m.reg
-}
-
-// WritePrometheus writes the metrics in the Prometheus text exposition format (version 0.0.4).
-func (m *Metrics) WritePrometheus(w io.Writer) error {
-	mfs, err := m.registry().Gather()
-	if err != nil {
-		return fmt.Errorf("pipeline: gathering metrics: %w", err)
-	}
-	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
-	for _, mf := range mfs {
-		if err := enc.Encode(mf); err != nil {
-			return fmt.Errorf("pipeline: writing metrics: %w", err)
-		}
-	}
-	return nil
 }
 
 // Status is the status page's state, served as JSON at /status.json; the page polls it.
@@ -247,7 +240,7 @@ type Status struct {
 // status gathers the status page's state.
 func (m *Metrics) status(device string) Status {
 	m.mu.Lock()
-	s := Status{Device: device, Model: m.Model, Source: m.SourceName, Broker: m.Broker,
+	s := Status{Device: device, Model: m.model, Source: m.sourceName, Broker: m.broker,
 		Label: m.label, Score: m.score, Seq: m.seq, FPS: m.fps}
 	at := m.at
 	m.mu.Unlock()
@@ -261,12 +254,10 @@ func (m *Metrics) status(device string) Status {
 	if !at.IsZero() {
 		s.At = at.UTC().Format(time.RFC3339)
 	}
-	if m.Source != nil {
-		if st, ok := m.Source(); ok && st.Lost {
-			s.SourceLost = true
-			if st.Err != nil {
-				s.SourceError = st.Err.Error()
-			}
+	if lost, err := m.sourceLost(); lost {
+		s.SourceLost = true
+		if err != nil {
+			s.SourceError = err.Error()
 		}
 	}
 	if m.MQTT != nil {
