@@ -81,7 +81,7 @@ func (imp *importer) intNode(n *pb.NodeProto) (done bool, err error) {
 	case op == "ConstantOfShape" && len(ins) == 1:
 		return true, imp.constantOfShape(n, imp.ints[ins[0]])
 	case op == "Equal" && len(ins) == 2:
-		t, err = compareInts(imp.ints[ins[0]], imp.ints[ins[1]])
+		t, err = arithInts(op, imp.ints[ins[0]], imp.ints[ins[1]])
 	case op == "Where" && len(ins) == 3:
 		t, err = whereInts(imp.ints[ins[0]], imp.ints[ins[1]], imp.ints[ins[2]])
 	default:
@@ -251,6 +251,7 @@ func concatInts(ints map[string]*intTensor, ins []string) (*intTensor, error) {
 	return out, nil
 }
 
+// arithInts is integer Add, Sub, Mul, Div or Equal (1 for true) with a scalar broadcast.
 func arithInts(op string, a, b *intTensor) (*intTensor, error) {
 	n := max(len(a.data), len(b.data))
 	if (len(a.data) != n && len(a.data) != 1) || (len(b.data) != n && len(b.data) != 1) {
@@ -270,6 +271,10 @@ func arithInts(op string, a, b *intTensor) (*intTensor, error) {
 			out.data[i] = x - y
 		case "Mul":
 			out.data[i] = x * y
+		case "Equal": // 1 for true
+			if x == y {
+				out.data[i] = 1
+			}
 		case "Div":
 			if y == 0 {
 				return nil, fmt.Errorf("integer division by zero")
@@ -425,25 +430,6 @@ func (imp *importer) constantOfShape(n *pb.NodeProto, shape *intTensor) error {
 	}
 	imp.floats[out] = &graph.Tensor{Name: out, Shape: dims, Data: data}
 	return nil
-}
-
-// compareInts is Equal of two integer tensors (NumPy broadcasting of a scalar), 1 for true.
-func compareInts(a, b *intTensor) (*intTensor, error) {
-	n := max(len(a.data), len(b.data))
-	if (len(a.data) != n && len(a.data) != 1) || (len(b.data) != n && len(b.data) != 1) {
-		return nil, fmt.Errorf("integer Equal of shapes %v and %v: %w", a.shape, b.shape, ErrUnsupported)
-	}
-	shape := a.shape
-	if len(b.data) == n && len(b.shape) >= len(a.shape) {
-		shape = b.shape
-	}
-	out := &intTensor{shape: slices.Clone(shape), data: make([]int64, n)}
-	for i := range n {
-		if a.data[min(i, len(a.data)-1)] == b.data[min(i, len(b.data)-1)] {
-			out.data[i] = 1
-		}
-	}
-	return out, nil
 }
 
 // whereInts is Where on integer tensors of one shape (or scalars).
