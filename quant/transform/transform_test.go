@@ -265,4 +265,20 @@ func TestAppendSoftmax(t *testing.T) {
 	if _, err := transform.AppendSoftmax(g); err == nil {
 		t.Error("softmax appended to a 4-D output")
 	}
+
+	// An output whose rank the static walk cannot follow (LayerNormalization) takes its declared
+	// shape: 2-D is accepted, undeclared is refused.
+	ln := &graph.Graph{Name: "ln", Inputs: []*graph.Tensor{{Name: "x", Shape: []int{1, 10}}},
+		Initializers: map[string]*graph.Tensor{"s": {Name: "s", Shape: []int{10}, Data: make([]float32, 10)},
+			"b": {Name: "b", Shape: []int{10}, Data: make([]float32, 10)}},
+		Nodes: []*graph.Node{{Name: "ln", Op: "LayerNormalization", Inputs: []string{"x", "s", "b"}, Outputs: []string{"y"},
+			Attrs: map[string]graph.Attr{"axis": graph.Int(-1), "epsilon": graph.Float(1e-5)}}},
+		Outputs: []*graph.Tensor{{Name: "y"}}}
+	if _, err := transform.AppendSoftmax(ln); err == nil {
+		t.Error("softmax appended to an output of unknown rank")
+	}
+	ln.Outputs[0].Shape = []int{1, 10}
+	if added, err := transform.AppendSoftmax(ln); err != nil || !added {
+		t.Errorf("declared [1 10] output: added %v, %v", added, err)
+	}
 }
