@@ -93,7 +93,7 @@ done
 	echo "- float: PyTorch's top-1 on the 10,000 test images, recorded by train.py (\$net.json). The ONNX export run by"
 	echo "  edgeinfer's float interpreter (quant/graph) equals ONNX Runtime to within 1e-6 on every model of the table"
 	echo "  (\`go test ./quant/onnx -run TestORTTrainedModels -v\`), and \`FLOAT_EVAL=1 models/train/zoo.sh\` measures the"
-	echo "  float column with \`edgeinfer eval\` instead (the shipped rows were measured that way: the same figures as PyTorch's)."
+	echo "  float column with \`edgeinfer eval\` instead (the shipped rows, MobileNetV2 and RepVGG-A0, were measured that way)."
 	echo "- edgeinfer int8: \`edgeinfer quantize\`, per-channel weights, 500 calibration images spread over data_batch_1"
 	echo "  (training images), \`--softmax\`, evaluated by \`edgeinfer eval\` on the 10,000 test images (the int8 runtime)."
 	echo "  Method: \`eq\` (MobileNetV2), \`kl\` (RepVGG-A0, branches fused by quant/transform), the default \`minmax\` (families)."
