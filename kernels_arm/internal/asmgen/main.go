@@ -1020,27 +1020,6 @@ func dw3x3Gen(g *gen, b8 bool) {
 		g.p("BNE %s", pfx)
 		g.p("RET")
 	}
-	// narrowStore narrows the four int32 accumulators V24-V27 to 16 int8 (adding the int16 output zero
-	// point V31 between the two narrowings when zp16; otherwise it is already in), clamps them to
-	// [V29, V30], stores them and loops to the next block.
-	narrowStore := func(pfx string, zp16 bool) {
-		g.w(sqxtnH(22, 24, false))
-		g.w(sqxtnH(22, 25, true))
-		g.w(sqxtnH(23, 26, false))
-		g.w(sqxtnH(23, 27, true))
-		if zp16 {
-			g.w(sqadd8H(22, 22, 31))
-			g.w(sqadd8H(23, 23, 31))
-		}
-		g.w(sqxtnB(22, 22, false))
-		g.w(sqxtnB(22, 23, true))
-		g.w(smax16B(22, 22, 29))
-		g.w(smin16B(22, 22, 30))
-		g.p("VST1.P [V22.B16], (R0)(R16)")
-		g.p("SUBS $1, R15")
-		g.p("BNE %spx", pfx)
-		nextBlock(pfx)
-	}
 	body := func(pfx string, lsh, fast, fp bool) {
 		g.label(pfx)
 		g.comment("block setup: tap pointers, weights, parameter pointers, pixel count")
@@ -1112,50 +1091,7 @@ func dw3x3Gen(g *gen, b8 bool) {
 				g.w(smlal4S(27, b+1, 2*t+1, true))
 			}
 		}
-		if lsh {
-			g.p("VLD1 (R14), %s", vlist(18, 4, "S4"))
-			for q := 0; q < 4; q++ {
-				g.w(sshl4S(24+q, 24+q, 18+q))
-			}
-		}
-		accs := []int{24, 25, 26, 27}
-		g.p("VLD1 (R12), %s", vlist(18, 4, "S4"))
-		if fp {
-			requantFP32(g, accs, []int{18, 19, 20, 21}) // the scales, in the multipliers' place
-		} else {
-			for _, a := range accs {
-				g.w(sqrdmulh4S(a, a, 18+a-24))
-			}
-			g.p("VLD1 (R13), %s", vlist(18, 4, "S4"))
-		}
-		if fast || fp {
-			if fast {
-				for _, a := range accs {
-					g.w(ssra4S(a, a, 31))
-				}
-				for i, a := range accs {
-					g.w(srshl4S(a, a, 18+i))
-				}
-			}
-			narrowStore(pfx, true)
-			return
-		}
-		temps := []int{22, 23}
-		for lo := 0; lo < 4; lo += 2 {
-			for i := lo; i < lo+2; i++ {
-				g.p("VAND V%d.B16, V%d.B16, V%d.B16", 18+i, accs[i], temps[i-lo])
-			}
-			for i := lo; i < lo+2; i++ {
-				g.w(ssra4S(accs[i], temps[i-lo], 31))
-			}
-		}
-		for i, a := range accs {
-			g.w(srshl4S(a, a, 18+i))
-		}
-		for _, a := range accs {
-			g.p("VADD V28.S4, V%d.S4, V%d.S4", a, a)
-		}
-		narrowStore(pfx, false)
+		dwEpilogue(g, pfx, lsh, fast, fp, nextBlock)
 	}
 	body(pfx+"loop", false, false, false)
 	body(pfx+"lsh", true, false, false)
@@ -1215,24 +1151,6 @@ func dw5x5(g *gen) {
 		g.p("BNE %s", pfx)
 		g.p("RET")
 	}
-	narrowStore := func(pfx string, zp16 bool) {
-		g.w(sqxtnH(22, 24, false))
-		g.w(sqxtnH(22, 25, true))
-		g.w(sqxtnH(23, 26, false))
-		g.w(sqxtnH(23, 27, true))
-		if zp16 {
-			g.w(sqadd8H(22, 22, 31))
-			g.w(sqadd8H(23, 23, 31))
-		}
-		g.w(sqxtnB(22, 22, false))
-		g.w(sqxtnB(22, 23, true))
-		g.w(smax16B(22, 22, 29))
-		g.w(smin16B(22, 22, 30))
-		g.p("VST1.P [V22.B16], (R0)(R16)")
-		g.p("SUBS $1, R15")
-		g.p("BNE %spx", pfx)
-		nextBlock(pfx)
-	}
 	body := func(pfx string, lsh, fast, fp bool) {
 		g.label(pfx)
 		g.comment("block setup: row pointers, resident weights (taps 0-7), parameter pointers, pixel count")
@@ -1271,50 +1189,7 @@ func dw5x5(g *gen) {
 			g.w(smlal4S(26, b+1, wr+1, false))
 			g.w(smlal4S(27, b+1, wr+1, true))
 		}
-		if lsh {
-			g.p("VLD1 (R14), %s", vlist(18, 4, "S4"))
-			for q := 0; q < 4; q++ {
-				g.w(sshl4S(24+q, 24+q, 18+q))
-			}
-		}
-		accs := []int{24, 25, 26, 27}
-		g.p("VLD1 (R12), %s", vlist(18, 4, "S4"))
-		if fp {
-			requantFP32(g, accs, []int{18, 19, 20, 21}) // the scales, in the multipliers' place
-		} else {
-			for _, a := range accs {
-				g.w(sqrdmulh4S(a, a, 18+a-24))
-			}
-			g.p("VLD1 (R13), %s", vlist(18, 4, "S4"))
-		}
-		if fast || fp {
-			if fast {
-				for _, a := range accs {
-					g.w(ssra4S(a, a, 31))
-				}
-				for i, a := range accs {
-					g.w(srshl4S(a, a, 18+i))
-				}
-			}
-			narrowStore(pfx, true)
-			return
-		}
-		temps := []int{22, 23}
-		for lo := 0; lo < 4; lo += 2 {
-			for i := lo; i < lo+2; i++ {
-				g.p("VAND V%d.B16, V%d.B16, V%d.B16", 18+i, accs[i], temps[i-lo])
-			}
-			for i := lo; i < lo+2; i++ {
-				g.w(ssra4S(accs[i], temps[i-lo], 31))
-			}
-		}
-		for i, a := range accs {
-			g.w(srshl4S(a, a, 18+i))
-		}
-		for _, a := range accs {
-			g.p("VADD V28.S4, V%d.S4, V%d.S4", a, a)
-		}
-		narrowStore(pfx, false)
+		dwEpilogue(g, pfx, lsh, fast, fp, nextBlock)
 	}
 	body("dw5loop", false, false, false)
 	body("dw5lsh", true, false, false)
@@ -1930,4 +1805,75 @@ func main() {
 			log.Fatal(err)
 		}
 	}
+}
+
+// dwEpilogue emits the end of a depthwise kernel's pixel loop (dw3x3, dw3x3b, dw5x5): the
+// requantization of the int32 accumulators V24-V27 (the left shift for the lsh variant, fp32 or
+// fixed point, the fast variant's rounding; V18-V23 scratch), then narrowStore, which narrows them
+// to 16 int8 (adding the int16 output zero point V31 between the two narrowings when zp16;
+// otherwise it is already in), clamps them to [V29, V30], stores them, loops to the next pixel
+// (label pfx+"px") and, after the last, to nextBlock.
+func dwEpilogue(g *gen, pfx string, lsh, fast, fp bool, nextBlock func(pfx string)) {
+	narrowStore := func(pfx string, zp16 bool) {
+		g.w(sqxtnH(22, 24, false))
+		g.w(sqxtnH(22, 25, true))
+		g.w(sqxtnH(23, 26, false))
+		g.w(sqxtnH(23, 27, true))
+		if zp16 {
+			g.w(sqadd8H(22, 22, 31))
+			g.w(sqadd8H(23, 23, 31))
+		}
+		g.w(sqxtnB(22, 22, false))
+		g.w(sqxtnB(22, 23, true))
+		g.w(smax16B(22, 22, 29))
+		g.w(smin16B(22, 22, 30))
+		g.p("VST1.P [V22.B16], (R0)(R16)")
+		g.p("SUBS $1, R15")
+		g.p("BNE %spx", pfx)
+		nextBlock(pfx)
+	}
+	if lsh {
+		g.p("VLD1 (R14), %s", vlist(18, 4, "S4"))
+		for q := 0; q < 4; q++ {
+			g.w(sshl4S(24+q, 24+q, 18+q))
+		}
+	}
+	accs := []int{24, 25, 26, 27}
+	g.p("VLD1 (R12), %s", vlist(18, 4, "S4"))
+	if fp {
+		requantFP32(g, accs, []int{18, 19, 20, 21}) // the scales, in the multipliers' place
+	} else {
+		for _, a := range accs {
+			g.w(sqrdmulh4S(a, a, 18+a-24))
+		}
+		g.p("VLD1 (R13), %s", vlist(18, 4, "S4"))
+	}
+	if fast || fp {
+		if fast {
+			for _, a := range accs {
+				g.w(ssra4S(a, a, 31))
+			}
+			for i, a := range accs {
+				g.w(srshl4S(a, a, 18+i))
+			}
+		}
+		narrowStore(pfx, true)
+		return
+	}
+	temps := []int{22, 23}
+	for lo := 0; lo < 4; lo += 2 {
+		for i := lo; i < lo+2; i++ {
+			g.p("VAND V%d.B16, V%d.B16, V%d.B16", 18+i, accs[i], temps[i-lo])
+		}
+		for i := lo; i < lo+2; i++ {
+			g.w(ssra4S(accs[i], temps[i-lo], 31))
+		}
+	}
+	for i, a := range accs {
+		g.w(srshl4S(a, a, 18+i))
+	}
+	for _, a := range accs {
+		g.p("VADD V28.S4, V%d.S4, V%d.S4", a, a)
+	}
+	narrowStore(pfx, false)
 }
