@@ -187,24 +187,7 @@ func transpose2D(dst, src []int8, rows, cols int) {
 func batchMatMulGeneric(p *batchMatMulParams, dst, a, b []int8) {
 	M, K, N := p.m, p.k, p.n
 	for q := range p.batches {
-		am := a[p.aOff[q]:][:M*K]
-		if p.transA { // A is stored [K, M]
-			transpose2D(p.aT, am, K, M)
-			am = p.aT
-		}
-		bm := b[p.bOff[q]:][:K*N] // [N, K] with adj_y
-		if p.transB {
-			if p.constB != nil {
-				bm = p.constB[p.bOff[q]/(K*N)]
-			} else {
-				transpose2D(p.bT, bm, K, N)
-				bm = p.bT
-			}
-		}
-		var bias []int32
-		if p.biasOff != nil {
-			bias = p.bias[p.biasOff[q]:][:N]
-		}
+		am, bm, bias := p.matrices(q, a, b)
 		// Σ (a − za)(b − zb) = Σ ab − zb·Σa − za·Σb + K·za·zb, with Σb per column (row of bm).
 		colSum := p.colSum[:N]
 		for j := range N {
