@@ -429,13 +429,6 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 	if y0 >= y1 {
 		return
 	}
-	if c.wg != nil {
-		if len(dst) < c.outH*c.outW*c.outC || len(src) < c.inH*c.inW*c.inC || len(scratch) < c.ScratchSize() {
-			panic(errShort)
-		}
-		c.runWino(dst, src, scratch, y0, y1)
-		return
-	}
 	c.RunPixels(dst, src, scratch, y0*c.outW, y1*c.outW)
 }
 

@@ -54,6 +54,7 @@ func TestDotRows(t *testing.T) {
 // TestDotRows4Kernel compares dotRows4 with its twin, rows bstride >= 16*kc apart.
 func TestDotRows4Kernel(t *testing.T) {
 	needAsm(t)
+	needNEON(t) // on amd64 the name calls its twin
 	r := newRand(61)
 	for i := 0; i < scale(t, 200); i++ {
 		kc, n4 := 1+r.IntN(8), 1+r.IntN(6)

@@ -366,6 +366,7 @@ func TestDw3x3Kernel(t *testing.T) {
 // strides beyond the blocks, int16 inputs and weights beyond int8, the three epilogues, ties.
 func TestDw5x5Kernel(t *testing.T) {
 	needAsm(t)
+	needNEON(t) // on amd64 the name calls its twin
 	r := newRand(17)
 	for i := 0; i < scale(t, 600); i++ {
 		n, s, nb := 1+r.IntN(60), 1+r.IntN(3), 1+r.IntN(3)

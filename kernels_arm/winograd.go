@@ -345,10 +345,7 @@ func (c *Conv) wgInputTile(v []int16, ntp int, src []int8, t, iy, ix int) {
 				}
 			}
 		}
-		vt := wgInputTransform(&d)
-		if ic >= c.inC {
-			vt = [4][4]int32{}
-		}
+		vt := wgInputTransform(&d) // zero for the padding channels ic >= InC (d is zero there)
 		o := base + ic/8*32 + ic%8
 		for xi := 0; xi < 16; xi++ {
 			v[xi*ntp*icp+o] = int16(vt[xi/4][xi%4])

@@ -189,6 +189,7 @@ func TestWinogradAccumulators(t *testing.T) {
 // TestWgGEMMKernel compares wgGEMM and wgGEMM1 with their twins over random sizes, with guard bands around M.
 func TestWgGEMMKernel(t *testing.T) {
 	needAsm(t)
+	needNEON(t) // on amd64 the name calls its twin
 	r := newRand(18)
 	for i := 0; i < scale(t, 200); i++ {
 		ngroups, icg, nob := 1+r.IntN(5), 1+r.IntN(9), 1+r.IntN(4)
@@ -298,6 +299,7 @@ func TestWinogradSelection(t *testing.T) {
 // extreme values, with guard bands.
 func TestWgTransformKernels(t *testing.T) {
 	needAsm(t)
+	needNEON(t) // on amd64 the name calls its twin
 	r := newRand(21)
 	for i := 0; i < scale(t, 200); i++ {
 		icg, n4 := 1+r.IntN(9), 1+r.IntN(9)
