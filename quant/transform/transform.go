@@ -505,6 +505,12 @@ func staticRanks(g *graph.Graph) map[string]int {
 			}
 		}
 	}
+	// Graph outputs past ops the walk does not follow (attention, LayerNorm): their declared shapes.
+	for _, t := range g.Outputs {
+		if _, ok := r[t.Name]; !ok && t.Shape != nil {
+			r[t.Name] = len(t.Shape)
+		}
+	}
 	return r
 }
 
@@ -615,12 +621,7 @@ func AppendSoftmax(g *graph.Graph) (bool, error) {
 	if p := producers(g)[out]; p != nil && p.Op == "Softmax" {
 		return false, nil
 	}
-	r, ok := staticRanks(g)[out]
-	if !ok && g.Outputs[0].Shape != nil {
-		// Ops the static rank walk does not follow (attention, LayerNorm): the output's declared shape.
-		r, ok = len(g.Outputs[0].Shape), true
-	}
-	if !ok || r != 2 {
+	if r, ok := staticRanks(g)[out]; !ok || r != 2 {
 		return false, fmt.Errorf("transform: graph %q: output %q is not a 2-D tensor of scores", g.Name, out)
 	}
 	name := uniqueName(g, out+"/softmax")
