@@ -85,7 +85,7 @@ func areaBoth(t *testing.T, name string, p *Preprocessor, f *Frame, img image.Im
 	h, w := p.Size()
 	var ref []byte
 	for _, neon := range []bool{false, true} {
-		if neon && (!haveAsm || !useNEON) {
+		if neon && !useNEON {
 			continue
 		}
 		got := make([]byte, 3*h*w)

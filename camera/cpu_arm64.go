@@ -4,8 +4,5 @@ package camera
 
 import "golang.org/x/sys/cpu"
 
-// haveAsm reports whether the NEON preprocessing kernels are built.
-const haveAsm = true
-
 // useNEON selects the NEON kernels; tests clear it to run the Go twins on the same machine.
 var useNEON = cpu.ARM64.HasASIMD

@@ -9,7 +9,7 @@ import (
 // convInto computes an NCHW convolution into out, already shaped [N, M, OH, OW]: depthwise
 // convolutions (one input channel per group) by a direct loop, all others per image and group as
 // im2col followed by sgemm (a 1x1 stride-1 unpadded convolution reads its input as the GEMM operand
-// directly). The weights are packed once and kept in n (nil: packed on each call); s holds the
+// directly). The weights are packed once and kept in n; s holds the
 // reusable buffers: nothing is allocated once they have grown and the weights are packed.
 func convInto(n *Node, x, wt *Tensor, bias []float32, out *Tensor, ws [2]window, group int, s *gemmScratch) {
 	N, C, H, W := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
@@ -30,10 +30,7 @@ func convInto(n *Node, x, wt *Tensor, bias []float32, out *Tensor, ws [2]window,
 		rows = int(max(1, im2colBudget/per))
 	}
 	tr := gemmTransposed(MG, rows*OW) // every chunk in the orientation of a whole one
-	var pk *convPack
-	if n != nil {
-		pk = n.convPacked(wt.Data, MG, K, group, tr)
-	}
+	pk := n.convPacked(wt.Data, MG, K, group, tr)
 	for b := range N {
 		for g := range group {
 			xg := x.Data[(b*C+g*CG)*H*W : (b*C+(g+1)*CG)*H*W]
@@ -49,12 +46,9 @@ func convInto(n *Node, x, wt *Tensor, bias []float32, out *Tensor, ws [2]window,
 				}
 				base := (b*M+g*MG)*P + oh0*OW
 				o := mat{out.Data[base : (b*M+(g+1)*MG)*P], P, 1}
-				switch {
-				case pk == nil:
-					sgemm(MG, np, K, wg, col, o, s)
-				case tr:
+				if tr {
 					sgemmPacked(np, MG, K, col.t(), wg.t(), o.t(), nil, pk.groups[g], s)
-				default:
+				} else {
 					sgemmPacked(MG, np, K, wg, col, o, pk.groups[g], nil, s)
 				}
 				if bias != nil {
