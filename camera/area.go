@@ -32,7 +32,7 @@ type areaState struct {
 	rgb    []byte
 	acc    []uint32
 	d      uint64
-	cst    yuvConsts
+	m      *yuvMatrix // the frame's colour conversion (Frame.matrix)
 }
 
 // coverage appends the integer coverage weights of output i of n over src source units.
@@ -78,11 +78,7 @@ func (s *areaState) prepare(p *Preprocessor, f *Frame, r image.Rectangle) {
 		s.key = k
 	}
 	s.rowY = -1
-	cs := f.ColorSpace % 3
-	if f.Format == ycbcr {
-		cs = JPEG
-	}
-	s.cst = matrices[cs].k
+	s.m = f.matrix()
 }
 
 // convert fills s.row with frame row y, columns x0 to x0+span, as R, G, B planes.
@@ -95,16 +91,16 @@ func (s *areaState) convert(p *Preprocessor, f *Frame, y int) {
 	rp, gp, bp := s.row[:st], s.row[st:2*st], s.row[2*st:]
 	blocks := s.span / 32
 	done := 32 * blocks
-	m := matrixOf(&s.cst)
+	m := s.m
 	switch f.Format {
 	case YUYV:
 		row := f.Data[y*f.Stride : y*f.Stride+2*(f.Width+f.Width%2)][2*s.x0:]
 		if blocks > 0 {
-			rowYUYV(&rp[0], &gp[0], &bp[0], &row[0], blocks, &s.cst)
+			rowYUYV(&rp[0], &gp[0], &bp[0], &row[0], blocks, &s.m.k)
 		}
 		for i := done; i < s.span; i++ {
 			x := i &^ 1
-			rp[i], gp[i], bp[i] = yuvPixel(m, &s.cst, row[2*i], row[2*x+1], row[2*x+3])
+			rp[i], gp[i], bp[i] = yuvPixel(m, &s.m.k, row[2*i], row[2*x+1], row[2*x+3])
 		}
 	case YU12, NV12:
 		yr := f.Data[y*f.Stride : y*f.Stride+f.Width][s.x0:]
@@ -117,18 +113,18 @@ func (s *areaState) convert(p *Preprocessor, f *Frame, y int) {
 			cw := (f.Width + 1) / 2
 			ur, vr = f.Data[uOff : uOff+cw][s.x0/2:], f.Data[vOff : vOff+cw][s.x0/2:]
 			if blocks > 0 {
-				rowYU12(&rp[0], &gp[0], &bp[0], &yr[0], &ur[0], &vr[0], blocks, &s.cst)
+				rowYU12(&rp[0], &gp[0], &bp[0], &yr[0], &ur[0], &vr[0], blocks, &s.m.k)
 			}
 		} else {
 			cOff := f.Stride*f.Height + (y>>1)*f.Stride
 			c := f.Data[cOff : cOff+f.Width+f.Width%2][s.x0:]
 			ur, vr, step = c, c[1:], 2
 			if blocks > 0 {
-				rowNV12(&rp[0], &gp[0], &bp[0], &yr[0], &c[0], blocks, &s.cst)
+				rowNV12(&rp[0], &gp[0], &bp[0], &yr[0], &c[0], blocks, &s.m.k)
 			}
 		}
 		for i := done; i < s.span; i++ {
-			rp[i], gp[i], bp[i] = yuvPixel(m, &s.cst, yr[i], ur[step*(i>>1)], vr[step*(i>>1)])
+			rp[i], gp[i], bp[i] = yuvPixel(m, &s.m.k, yr[i], ur[step*(i>>1)], vr[step*(i>>1)])
 		}
 	case RGB24, rgba32:
 		bpp := 3
@@ -150,10 +146,10 @@ func (s *areaState) convert(p *Preprocessor, f *Frame, y int) {
 		yr, ci := c.Y[c.YOffset(ax, ay):][:s.span], c.COffset(ax, ay)
 		ur, vr := c.Cb[ci:][:(s.span+1)/2], c.Cr[ci:][:(s.span+1)/2]
 		if blocks > 0 {
-			rowYU12(&rp[0], &gp[0], &bp[0], &yr[0], &ur[0], &vr[0], blocks, &s.cst)
+			rowYU12(&rp[0], &gp[0], &bp[0], &yr[0], &ur[0], &vr[0], blocks, &s.m.k)
 		}
 		for i := done; i < s.span; i++ {
-			rp[i], gp[i], bp[i] = yuvPixel(m, &s.cst, yr[i], ur[i>>1], vr[i>>1])
+			rp[i], gp[i], bp[i] = yuvPixel(m, &s.m.k, yr[i], ur[i>>1], vr[i>>1])
 		}
 	default:
 		p.gathers(f, y, s.xs, s.rgb)
@@ -175,10 +171,11 @@ func yuvPixel(m *yuvMatrix, k *yuvConsts, y, u, v byte) (r, g, b byte) {
 	return clamp8((yy + k[2]*cv) >> 16), clamp8((yy + k[3]*cu + k[4]*cv) >> 16), clamp8((yy + k[5]*cu) >> 16)
 }
 
-// matrixOf returns the colour space whose constants are k, or nil.
+// matrixOf returns the colour space whose constants k are (a pointer to its k), or nil: for the
+// Go twins, which take the kernels' arguments.
 func matrixOf(k *yuvConsts) *yuvMatrix {
 	for i := range matrices {
-		if matrices[i].k == *k {
+		if &matrices[i].k == k {
 			return &matrices[i]
 		}
 	}

@@ -198,7 +198,7 @@ type bilState struct {
 	hA, hB   []uint16
 	hAy, hBy int
 	vout     []byte
-	cst      yuvConsts
+	m        *yuvMatrix // the frame's colour conversion (Frame.matrix)
 }
 
 type bilKey struct {
@@ -227,11 +227,7 @@ func (s *bilState) prepare(p *Preprocessor, f *Frame, r image.Rectangle) {
 		s.key = k
 	}
 	s.hAy, s.hBy = -1, -1
-	cs := f.ColorSpace % 3
-	if f.Format == ycbcr {
-		cs = JPEG
-	}
-	s.cst = matrices[cs].k
+	s.m = f.matrix()
 }
 
 // hrow returns the horizontal pass of source row y, reusing the two rows kept.
@@ -285,7 +281,7 @@ func (s *bilState) hrow(p *Preprocessor, f *Frame, y int) []uint16 {
 		yr, ur, vr = c.Y[yi:yi+f.Width], c.Cb[ci:ci+cn], c.Cr[ci:ci+cn]
 	}
 	// The windows were checked against these lengths in windows(); the slices make Go check them.
-	hrowYUV(&s.hA[0], &yr[0], &ur[0], &vr[0], &s.groups[0], len(s.groups), &s.cst)
+	hrowYUV(&s.hA[0], &yr[0], &ur[0], &vr[0], &s.groups[0], len(s.groups), &s.m.k)
 	return s.hA
 }
 

@@ -97,8 +97,17 @@ func gatherer(format PixelFormat) gatherFunc {
 	return nil
 }
 
+// matrix is the colour conversion of frame f: its colour space (decoded JPEG frames are always
+// full-range JPEG).
+func (f *Frame) matrix() *yuvMatrix {
+	if f.Format == ycbcr {
+		return &matrices[JPEG]
+	}
+	return &matrices[f.ColorSpace%3]
+}
+
 func gatherYUYV(f *Frame, y int, xs []int32, dst []byte) {
-	m := &matrices[f.ColorSpace%3]
+	m := f.matrix()
 	row := f.Data[y*f.Stride : y*f.Stride+2*(f.Width+f.Width%2)]
 	dst = dst[:3*len(xs)]
 	for i, x := range xs {
@@ -109,7 +118,7 @@ func gatherYUYV(f *Frame, y int, xs []int32, dst []byte) {
 }
 
 func gatherYU12(f *Frame, y int, xs []int32, dst []byte) {
-	m := &matrices[f.ColorSpace%3]
+	m := f.matrix()
 	s, cs := f.Stride, f.Stride/2
 	yrow := f.Data[y*s : y*s+f.Width]
 	uOff := s*f.Height + (y>>1)*cs
@@ -124,7 +133,7 @@ func gatherYU12(f *Frame, y int, xs []int32, dst []byte) {
 }
 
 func gatherNV12(f *Frame, y int, xs []int32, dst []byte) {
-	m := &matrices[f.ColorSpace%3]
+	m := f.matrix()
 	s := f.Stride
 	yrow := f.Data[y*s : y*s+f.Width]
 	cOff := s*f.Height + (y>>1)*s
