@@ -175,6 +175,6 @@ func TestAsync(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !s.closed || len(s.shown) == 0 || s.shown[len(s.shown)-1] != "last" || len(s.shown) > 20 {
-		t.Fatalf("shown %d labels, last %q, closed %v", len(s.shown), s.shown[len(s.shown)-1], s.closed)
+		t.Fatalf("shown %q (want at most 20, ending with \"last\"), closed %v", s.shown, s.closed)
 	}
 }

@@ -141,7 +141,8 @@ func render(img *image.Gray, label string, score float64) {
 	}
 }
 
-// wrap splits s into lines of at most n characters, at spaces and commas where it can.
+// wrap splits s into lines of at most n characters, at whitespace where it can (a word longer than
+// n is cut).
 func wrap(s string, n int) []string {
 	var lines []string
 	var cur string

@@ -315,7 +315,7 @@ func (o *ApplianceOptions) check() error {
 		return errors.New("firmware: a broker and credentials: the credentials guard the embedded broker, which an image with a broker does not start")
 	}
 	if c := o.Credentials; c != nil {
-		if _, err := credentials.Parse("ApplianceOptions.Credentials", c.Marshal("")); err != nil {
+		if err := c.Validate("ApplianceOptions.Credentials"); err != nil {
 			return fmt.Errorf("firmware: %w", err)
 		}
 	}

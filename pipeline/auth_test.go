@@ -127,14 +127,14 @@ func TestBrokerLoopbackAnonymous(t *testing.T) {
 	}
 }
 
-func TestIsLoopbackAddr(t *testing.T) {
+func TestLoopbackAddr(t *testing.T) {
 	for addr, want := range map[string]bool{
 		"127.0.0.1:1883": true, "[::1]:9108": true, "localhost:9108": true, "127.0.0.53:1": true,
 		"0.0.0.0:1883": false, ":1883": false, "[::]:1883": false, "192.168.1.5:1883": false,
 		"edgeinfer.local:9108": false, "127.0.0.1": false, "": false,
 	} {
-		if got := IsLoopbackAddr(addr); got != want {
-			t.Errorf("IsLoopbackAddr(%q) = %v, want %v", addr, got, want)
+		if got := isLoopbackAddr(addr); got != want {
+			t.Errorf("isLoopbackAddr(%q) = %v, want %v", addr, got, want)
 		}
 	}
 }

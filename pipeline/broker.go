@@ -35,7 +35,7 @@ func StartBroker(addr string, log *slog.Logger) (*Broker, error) {
 
 // StartBrokerAuth starts an MQTT broker on addr, as StartBroker does, that accepts the clients
 // whose CONNECT carries the username and password of c, from any address, loopback included, and
-// no others: it is the broker to listen beyond loopback with (see IsLoopbackAddr).
+// no others: it is the broker to listen beyond loopback with (see isLoopbackAddr).
 func StartBrokerAuth(addr string, c credentials.Credentials, log *slog.Logger) (*Broker, error) {
 	if c.Username == "" || c.Password == "" {
 		return nil, errors.New("pipeline: embedded MQTT broker: empty username or password")
@@ -163,17 +163,10 @@ func (h *passwordAuth) OnConnectAuthenticate(cl *mochi.Client, pk packets.Packet
 // OnACLCheck: every client that got in was authenticated (or is the broker's own inline client).
 func (h *passwordAuth) OnACLCheck(*mochi.Client, string, bool) bool { return true }
 
-// IsLoopbackAddr reports whether a listen address (host:port) takes connections from this machine
+// isLoopbackAddr reports whether a listen address (host:port) takes connections from this machine
 // only: its host is a loopback IP or "localhost". An empty host, 0.0.0.0, [::], a LAN address or
 // a host name are reachable from the network; so is anything that does not parse.
-func IsLoopbackAddr(addr string) bool {
+func isLoopbackAddr(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return err == nil && (host == "localhost" || isLoopback(host))
 }

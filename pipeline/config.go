@@ -675,23 +675,19 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 // embedded broker (mqtt.listen, when mqtt.broker is empty) and the status page (listen). nil
 // when no credentials file is set (and nothing needs one).
 func (c *Config) credentials() (*credentials.Credentials, error) {
-	var creds *credentials.Credentials
 	if c.Credentials != "" {
 		cr, err := credentials.Load(c.Credentials)
 		if err != nil {
 			return nil, fmt.Errorf("pipeline: %s (--credentials): %s", c.at("credentials"), strings.TrimPrefix(err.Error(), "credentials: "))
 		}
-		creds = &cr
-	}
-	if creds != nil {
-		return creds, nil
+		return &cr, nil
 	}
 	const fix = "set credentials: (--credentials) to a file with username: and password: (see README, \"Reaching the appliance\"), or listen on 127.0.0.1"
-	if c.MQTT.Broker == "" && !IsLoopbackAddr(c.MQTT.Listen) {
+	if c.MQTT.Broker == "" && !isLoopbackAddr(c.MQTT.Listen) {
 		return nil, fmt.Errorf("pipeline: %s (--mqtt-listen) %s is reachable from the network and there are no credentials: the embedded MQTT broker would take anyone: %s",
 			c.at("mqtt.listen"), c.MQTT.Listen, fix)
 	}
-	if c.Listen != "off" && !IsLoopbackAddr(c.Listen) {
+	if c.Listen != "off" && !isLoopbackAddr(c.Listen) {
 		return nil, fmt.Errorf("pipeline: %s (--listen) %s is reachable from the network and there are no credentials: the status page (camera frames) and /metrics would be open to anyone: %s",
 			c.at("listen"), c.Listen, fix)
 	}

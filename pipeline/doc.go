@@ -62,7 +62,7 @@
 // set mqtt.broker to the broker already running there. With Config.Credentials (a file with
 // username: and password:, see internal/credentials) it accepts the clients that give them, from
 // anywhere, and no others (StartBrokerAuth); the daemon's own client gives them too. Listening
-// beyond loopback (IsLoopbackAddr) without credentials is refused: Run names mqtt.listen.
+// beyond loopback (isLoopbackAddr) without credentials is refused: Run names mqtt.listen.
 //
 // # HTTP
 //

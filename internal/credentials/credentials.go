@@ -95,16 +95,22 @@ func Parse(name string, data []byte) (Credentials, error) {
 		}
 		return c, fmt.Errorf("credentials: %s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
+	return c, c.Validate(name)
+}
+
+// Validate checks what Parse checks after reading a file: both a username (without ':') and a
+// password of at least MinPassword characters; name is the credentials' source in errors.
+func (c Credentials) Validate(name string) error {
 	if c.Username == "" || c.Password == "" {
-		return c, fmt.Errorf("credentials: %s: want both username: and password:", name)
+		return fmt.Errorf("credentials: %s: want both username: and password:", name)
 	}
 	if strings.ContainsRune(c.Username, ':') {
-		return c, fmt.Errorf("credentials: %s: username: must not contain ':' (HTTP basic authentication splits on it)", name)
+		return fmt.Errorf("credentials: %s: username: must not contain ':' (HTTP basic authentication splits on it)", name)
 	}
 	if len(c.Password) < MinPassword {
-		return c, fmt.Errorf("credentials: %s: password: %d characters, want at least %d", name, len(c.Password), MinPassword)
+		return fmt.Errorf("credentials: %s: password: %d characters, want at least %d", name, len(c.Password), MinPassword)
 	}
-	return c, nil
+	return nil
 }
 
 // Load reads the credentials file at path.

@@ -242,7 +242,7 @@ func Open(ctx context.Context, cfg Config) (*Publisher, error) {
 	}
 
 	if cfg.Session {
-		p.store = newSessionStore(p.sessionAcked)
+		p.store = newSessionStore(p.acked)
 	}
 	opts := paho.NewClientOptions().
 		AddBroker(cfg.Broker).
@@ -706,7 +706,7 @@ func (p *Publisher) sendOne() bool {
 		return false
 	}
 	if p.store != nil {
-		// QoS 2: acknowledged when the store's packet is deleted (sessionAcked), not by the
+		// QoS 2: acknowledged when the store's packet is deleted (acked), not by the
 		// token, which resume completes early.
 		p.store.expectMsg(m.id)
 		p.client.Publish(m.topic, 2, m.retained, m.payload)
@@ -752,23 +752,16 @@ func (p *Publisher) ack() {
 				p.sendMu.Unlock()
 				continue
 			}
-			if p.out.ack(pd.id) {
-				p.delivered.Add(1)
-			}
-			if p.dropWarned.Load() {
-				if n, _ := p.out.len(); n <= p.cfg.Outbox/2 {
-					p.summariseDrops()
-				}
-			}
-			p.out.signal()
+			p.acked(pd.id)
 		case <-p.stop:
 			return
 		}
 	}
 }
 
-// sessionAcked is the store's word that the broker completed message id (PUBCOMP).
-func (p *Publisher) sessionAcked(id uint64) {
+// acked releases message id from the outbox once the broker has acknowledged it: its PUBACK, or,
+// with a session, the store's word that the broker completed it (PUBCOMP).
+func (p *Publisher) acked(id uint64) {
 	if p.out.ack(id) {
 		p.delivered.Add(1)
 	}

@@ -1,6 +1,7 @@
 package mqtt
 
 import (
+	"cmp"
 	"crypto/tls"
 	"fmt"
 	"net"
@@ -107,16 +108,7 @@ func (s *sessionStore) All() []string {
 	for k := range s.m {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(a, b string) int {
-		oa, ob := s.m[a].order, s.m[b].order
-		switch {
-		case oa < ob:
-			return -1
-		case oa > ob:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Compare(s.m[a].order, s.m[b].order) })
 	return keys
 }
 
