@@ -33,7 +33,8 @@ type Metrics struct {
 	publish   histogram // frame capture to the state message handed to the publisher
 
 	// Dropped and MQTT are read when scraped: frames the camera gave that were never classified,
-	// and the MQTT publisher's counters. Either may be nil.
+	// and the MQTT publisher's counters. Either may be nil. Once the metrics are served, set them
+	// (and Source) through attach only.
 	Dropped func() uint64
 	MQTT    func() mqtt.Stats
 	// Source reports the camera source's state (loop.SourceState); nil: always up.
@@ -120,12 +121,27 @@ func (m *Metrics) setInfo(model, source, broker string) {
 		Version(), runtime.Version(), kernels.Path(), m.model, m.sourceName, m.broker)
 }
 
-// sourceLost reports whether the camera source is lost, and why.
-func (m *Metrics) sourceLost() (bool, error) {
-	if m.Source == nil {
+// attach runs f, which sets Dropped, MQTT or Source, under the metrics' lock: Run attaches the
+// publisher and the camera while the status page may already be served.
+func (m *Metrics) attach(f func(m *Metrics)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f(m)
+}
+
+// sources returns Dropped, MQTT and Source, read under the lock attach writes them under.
+func (m *Metrics) sources() (dropped func() uint64, stats func() mqtt.Stats, source func() (camera.State, bool)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.Dropped, m.MQTT, m.Source
+}
+
+// sourceLost reports whether the camera source (source: Metrics.Source, or nil) is lost, and why.
+func sourceLost(source func() (camera.State, bool)) (bool, error) {
+	if source == nil {
 		return false, nil
 	}
-	s, ok := m.Source()
+	s, ok := source()
 	return ok && s.Lost, s.Err
 }
 
@@ -169,20 +185,21 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
+	droppedFn, statsFn, source := m.sources()
 	counter(descFrames, m.frames.Load())
 	var dropped uint64
-	if m.Dropped != nil {
-		dropped = m.Dropped()
+	if droppedFn != nil {
+		dropped = droppedFn()
 	}
 	counter(descDropped, dropped)
 	counter(descBad, m.bad.Load())
 	ch <- m.inference.metric(descInference)
 	ch <- m.publish.metric(descPublish)
-	lost, _ := m.sourceLost()
+	lost, _ := sourceLost(source)
 	gauge(descSourceUp, b2f(!lost))
 	var st mqtt.Stats
-	if m.MQTT != nil {
-		st = m.MQTT()
+	if statsFn != nil {
+		st = statsFn()
 	}
 	gauge(descOutbox, float64(st.Queued))
 	gauge(descConnected, b2f(st.Connected))
@@ -254,14 +271,15 @@ func (m *Metrics) status(device string) Status {
 	if !at.IsZero() {
 		s.At = at.UTC().Format(time.RFC3339)
 	}
-	if lost, err := m.sourceLost(); lost {
+	_, statsFn, source := m.sources()
+	if lost, err := sourceLost(source); lost {
 		s.SourceLost = true
 		if err != nil {
 			s.SourceError = err.Error()
 		}
 	}
-	if m.MQTT != nil {
-		st := m.MQTT()
+	if statsFn != nil {
+		st := statsFn()
 		s.MQTT.Connected, s.MQTT.Queued, s.MQTT.Delivered, s.MQTT.Dropped = st.Connected, st.Queued, st.Delivered, st.Dropped+st.Undelivered
 	}
 	return s

@@ -171,7 +171,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		log.Info("embedded MQTT broker", "addr", b.Addr())
 	}
 	l.m.setInfo(cfg.Model, cfg.Source, broker)
-	l.m.Source = l.SourceState
+	l.m.attach(func(m *Metrics) { m.Source = l.SourceState })
 	confURL := ""
 	if cfg.Listen != "off" {
 		ln, err := net.Listen("tcp", cfg.Listen)
@@ -228,7 +228,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	l.pub = pub
-	l.m.MQTT = pub.Stats
+	l.m.attach(func(m *Metrics) { m.MQTT = pub.Stats })
 	closePub := func() error {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.DrainTimeout)
 		defer cancel()
@@ -243,7 +243,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	latest := camera.NewLatest(src)
-	l.m.Dropped = latest.Dropped
+	l.m.attach(func(m *Metrics) { m.Dropped = latest.Dropped })
 	bg, stopBG := context.WithCancel(ctx)
 	defer stopBG()
 	if cfg.Snapshot.Enabled {
