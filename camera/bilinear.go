@@ -63,26 +63,23 @@ func bilWeight(i, n, src int) (x0 int, w uint16) {
 // bilGeom is the bilinear sampling of a crop rectangle: source columns and weights per output
 // column, source rows and weights per output row.
 type bilGeom struct {
-	x0, x1 []int32  // frame columns of the neighbours, per output column (padded to groups of 8)
-	wx     []uint16 // weight of x1
-	y01    []int32  // frame rows y0, y1 per output row
-	wy     []uint16 // weight of y1
-	slots  []int32  // per group: x0 of its 8 columns, then x1 (the order of the gathered pixels)
+	// Per group of 8 output columns, the frame columns of their left neighbours x0, then of the
+	// right ones x1: the order of the gathered pixels.
+	slots []int32
+	wx    []uint16 // weight of x1, per output column (padded to groups of 8)
+	y01   []int32  // frame rows y0, y1 per output row
+	wy    []uint16 // weight of y1
 }
 
 func (g *bilGeom) prepare(r image.Rectangle, w, h int) {
 	ng := (w + 7) / 8
-	g.x0, g.x1, g.wx = grow(g.x0, 8*ng), grow(g.x1, 8*ng), grow(g.wx, 8*ng)
+	g.slots, g.wx = grow(g.slots, 16*ng), grow(g.wx, 8*ng)
 	for x := 0; x < 8*ng; x++ {
 		x0, wt := bilWeight(min(x, w-1), w, r.Dx())
 		x1 := max(min(x0+1, r.Dx()-1), 0)
 		x0 = max(min(x0, r.Dx()-1), 0)
-		g.x0[x], g.x1[x], g.wx[x] = int32(r.Min.X+x0), int32(r.Min.X+x1), wt
-	}
-	g.slots = grow(g.slots, 16*ng)
-	for i := 0; i < ng; i++ {
-		copy(g.slots[16*i:16*i+8], g.x0[8*i:8*i+8])
-		copy(g.slots[16*i+8:16*i+16], g.x1[8*i:8*i+8])
+		i := 16*(x/8) + x%8
+		g.slots[i], g.slots[i+8], g.wx[x] = int32(r.Min.X+x0), int32(r.Min.X+x1), wt
 	}
 	g.y01, g.wy = grow(g.y01, 2*h), grow(g.wy, h)
 	for y := 0; y < h; y++ {
