@@ -29,17 +29,19 @@ func runArgs(cfg InitConfig, dataConfig string) []string {
 			args = append(args, "--labels", cfg.Labels)
 		}
 	}
-	external := sets["mqtt.broker"] || cfg.Broker != ""
-	for _, f := range []struct {
-		key, flag, value string
-		skip             bool
-	}{
-		{"mqtt.broker", "--broker", cfg.Broker, false},
-		{"mqtt.listen", "--mqtt-listen", cfg.MQTTListen, external},
-		{"listen", "--listen", cfg.Listen, false},
-		{"credentials", "--credentials", cfg.Credentials, false},
+	// With an external broker (the image's or the configuration's) there is no broker of our own
+	// to listen with.
+	mqttListen := cfg.MQTTListen
+	if sets["mqtt.broker"] || cfg.Broker != "" {
+		mqttListen = ""
+	}
+	for _, f := range []struct{ key, flag, value string }{
+		{"mqtt.broker", "--broker", cfg.Broker},
+		{"mqtt.listen", "--mqtt-listen", mqttListen},
+		{"listen", "--listen", cfg.Listen},
+		{"credentials", "--credentials", cfg.Credentials},
 	} {
-		if f.value != "" && !f.skip && !sets[f.key] {
+		if f.value != "" && !sets[f.key] {
 			args = append(args, f.flag, f.value)
 		}
 	}

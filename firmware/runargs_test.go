@@ -58,6 +58,9 @@ func TestRunArgsNetwork(t *testing.T) {
 	check("reachable", cfg, append(slices.Clip(base), "--mqtt-listen", ApplianceMQTTListen, "--listen", ApplianceListen, "--credentials", DataCredentials))
 	ext := InitConfig{Config: image, Model: "/m.tflite", Broker: "tcp://ha.lan:1883"}
 	check("--broker", ext, append(slices.Clip(base), "--broker", "tcp://ha.lan:1883"))
+	both := cfg
+	both.Broker = "tcp://ha.lan:1883"
+	check("--broker and an MQTT listen address", both, append(slices.Clip(base), "--broker", "tcp://ha.lan:1883", "--listen", ApplianceListen, "--credentials", DataCredentials))
 
 	dataBase := []string{"run", "--config", data, "--model", "/m.tflite"}
 	for _, tc := range []struct {
