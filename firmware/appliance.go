@@ -60,8 +60,11 @@ type Payload struct {
 	Model    string // model file (.tflite or .eim)
 	Labels   string // labels file, one per line; "" when the model carries its labels
 	Config   []byte // edgeinfer.yaml; nil: DefaultConfig
-	Hostname string // "" : edgeinfer
+	Hostname string // "": DefaultHostname (appliance images; a Raspberry Pi OS image keeps its own)
 }
+
+// DefaultHostname is an appliance's host name when Payload.Hostname is empty.
+const DefaultHostname = "edgeinfer"
 
 // DefaultConfig is the configuration written when none is given.
 const DefaultConfig = `# edgeinfer configuration written by 'edgeinfer firmware build'.
@@ -389,7 +392,7 @@ func (p Payload) config() []byte {
 
 func (p Payload) hostname() string {
 	if p.Hostname == "" {
-		return "edgeinfer"
+		return DefaultHostname
 	}
 	return p.Hostname
 }

@@ -203,7 +203,7 @@ func runFirmware(ctx context.Context, e *env, args []string) error {
 // writeCredentials prints the credentials of a new appliance image, once, with where they apply.
 func writeCredentials(w io.Writer, c credentials.Credentials, host string) {
 	if host == "" {
-		host = "edgeinfer"
+		host = firmware.DefaultHostname
 	}
 	fmt.Fprintf(w, `
 The device's MQTT broker (port 1883) and status page (port 9108) ask for these credentials. They

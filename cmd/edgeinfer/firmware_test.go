@@ -162,3 +162,16 @@ func checkPrintedCredentials(t *testing.T, out, img string) credentials.Credenti
 	}
 	return printed
 }
+
+// The credentials' note names the host the router lists: the payload's host name, or the
+// appliance's default one.
+func TestWriteCredentialsHost(t *testing.T) {
+	c := credentials.Credentials{Username: credentials.UserPrefix + "x", Password: "p"}
+	for _, tc := range []struct{ host, want string }{{"", firmware.DefaultHostname}, {"cam-porch", "cam-porch"}} {
+		var b strings.Builder
+		writeCredentials(&b, c, tc.host)
+		if !strings.Contains(b.String(), "shows it as "+tc.want+")") {
+			t.Errorf("host %q: the note does not name %q:\n%s", tc.host, tc.want, b.String())
+		}
+	}
+}
