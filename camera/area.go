@@ -18,7 +18,7 @@ import "image"
 // exact box average rounded to nearest: S = sum(wy*wx*p), out = (2S + D) / 2D with D = Dx*Dy.
 
 type areaState struct {
-	key    bilKey
+	key    resizeKey
 	x0     int // first frame column converted (even, for the chroma pairs)
 	span   int // columns converted, from x0 to the crop's right edge
 	stride int // bytes per plane of the converted row: span rounded up to 32
@@ -47,11 +47,7 @@ func coverage(i, n, src int, w []uint32) (first, count int, _ []uint32) {
 }
 
 func (s *areaState) prepare(p *Preprocessor, f *Frame, r image.Rectangle) {
-	k := bilKey{geo: geoKey{f.Width, f.Height, r}, format: f.Format}
-	if f.ycc != nil {
-		k.ratio, k.min = f.ycc.SubsampleRatio, f.ycc.Rect.Min
-	}
-	if k != s.key || s.acc == nil {
+	if k := resizeKeyOf(f, r); k != s.key || s.acc == nil {
 		s.x0 = r.Min.X &^ 1
 		s.span = r.Max.X - s.x0
 		s.stride = (s.span + 31) &^ 31

@@ -187,7 +187,7 @@ var useWindows = true
 // the output row's planes.
 type bilState struct {
 	geom     bilGeom
-	key      bilKey
+	key      resizeKey
 	groups   []bilGroup
 	win      bool // groups hold windows for this frame layout
 	rgb      []byte
@@ -198,19 +198,8 @@ type bilState struct {
 	m        *yuvMatrix // the frame's colour conversion (Frame.matrix)
 }
 
-type bilKey struct {
-	geo    geoKey
-	format PixelFormat
-	ratio  image.YCbCrSubsampleRatio
-	min    image.Point
-}
-
 func (s *bilState) prepare(p *Preprocessor, f *Frame, r image.Rectangle) {
-	k := bilKey{geo: geoKey{f.Width, f.Height, r}, format: f.Format}
-	if f.ycc != nil {
-		k.ratio, k.min = f.ycc.SubsampleRatio, f.ycc.Rect.Min
-	}
-	if k != s.key || s.groups == nil {
+	if k := resizeKeyOf(f, r); k != s.key || s.groups == nil {
 		ng := (p.w + 7) / 8
 		s.geom.prepare(r, p.w, p.h)
 		s.groups = grow(s.groups, ng)

@@ -174,7 +174,7 @@ func bilinearBoth(t *testing.T, name string, p *Preprocessor, f *Frame, img imag
 		got := make([]byte, 3*h*w)
 		old := useWindows
 		useWindows = c.win
-		p.bil.key = bilKey{} // tables again, with or without windows
+		p.bil.key = resizeKey{} // tables again, with or without windows
 		var err error
 		withNEON(c.neon, func() {
 			if f != nil {
@@ -184,7 +184,7 @@ func bilinearBoth(t *testing.T, name string, p *Preprocessor, f *Frame, img imag
 			}
 		})
 		useWindows = old
-		p.bil.key = bilKey{}
+		p.bil.key = resizeKey{}
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -260,10 +260,10 @@ func TestBilinearYCbCrPathsAgree(t *testing.T) {
 			pa, _ := NewPreprocessor(models.UInt8, []int{1, 29, 57, 3}, nil, nil, Area)
 			a := areaBoth(t, name+" area", pa, nil, img)
 			useWindows = false
-			pa.ar.key = bilKey{}
+			pa.ar.key = resizeKey{}
 			b := areaBoth(t, name+" area, gathered", pa, nil, img)
 			useWindows = true
-			pa.ar.key = bilKey{}
+			pa.ar.key = resizeKey{}
 			if d := firstDiff(a, b); d >= 0 {
 				t.Fatalf("%s area: byte %d is %d from the row conversion, %d gathered", name, d, a[d], b[d])
 			}

@@ -50,6 +50,23 @@ type geoKey struct {
 	r    image.Rectangle
 }
 
+// resizeKey is what the bilinear and area resizes' tables depend on: the frame's size and crop
+// rectangle, its pixel format and, for a decoded JPEG, its chroma subsampling and origin.
+type resizeKey struct {
+	geo    geoKey
+	format PixelFormat
+	ratio  image.YCbCrSubsampleRatio
+	min    image.Point
+}
+
+func resizeKeyOf(f *Frame, r image.Rectangle) resizeKey {
+	k := resizeKey{geo: geoKey{f.Width, f.Height, r}, format: f.Format}
+	if f.ycc != nil {
+		k.ratio, k.min = f.ycc.SubsampleRatio, f.ycc.Rect.Min
+	}
+	return k
+}
+
 // NewPreprocessor prepares for an input tensor of the given type, shape and quantization.
 // pp == nil means raw pixels. method is Bilinear, Nearest, Area, or empty for pp's (or bilinear).
 func NewPreprocessor(typ models.DType, shape []int, q *models.Quant, pp *models.Preprocess, method string) (*Preprocessor, error) {
