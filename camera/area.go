@@ -85,73 +85,62 @@ func (s *areaState) convert(p *Preprocessor, f *Frame, y int) {
 	s.rowY = y
 	st := s.stride
 	rp, gp, bp := s.row[:st], s.row[st:2*st], s.row[2*st:]
-	blocks := s.span / 32
-	done := 32 * blocks
-	m := s.m
-	switch f.Format {
-	case YUYV:
-		row := f.Data[y*f.Stride : y*f.Stride+2*(f.Width+f.Width%2)][2*s.x0:]
-		if blocks > 0 {
-			rowYUYV(&rp[0], &gp[0], &bp[0], &row[0], blocks, &s.m.k)
-		}
-		for i := done; i < s.span; i++ {
-			x := i &^ 1
-			rp[i], gp[i], bp[i] = yuvPixel(m, &s.m.k, row[2*i], row[2*x+1], row[2*x+3])
-		}
-	case YU12, NV12:
-		yr := f.Data[y*f.Stride : y*f.Stride+f.Width][s.x0:]
-		var ur, vr []byte
-		step := 1
-		if f.Format == YU12 {
-			cs := f.Stride / 2
-			uOff := f.Stride*f.Height + (y>>1)*cs
-			vOff := uOff + cs*((f.Height+1)/2)
-			cw := (f.Width + 1) / 2
-			ur, vr = f.Data[uOff : uOff+cw][s.x0/2:], f.Data[vOff : vOff+cw][s.x0/2:]
-			if blocks > 0 {
-				rowYU12(&rp[0], &gp[0], &bp[0], &yr[0], &ur[0], &vr[0], blocks, &s.m.k)
-			}
-		} else {
-			cOff := f.Stride*f.Height + (y>>1)*f.Stride
-			c := f.Data[cOff : cOff+f.Width+f.Width%2][s.x0:]
-			ur, vr, step = c, c[1:], 2
-			if blocks > 0 {
-				rowNV12(&rp[0], &gp[0], &bp[0], &yr[0], &c[0], blocks, &s.m.k)
-			}
-		}
-		for i := done; i < s.span; i++ {
-			rp[i], gp[i], bp[i] = yuvPixel(m, &s.m.k, yr[i], ur[step*(i>>1)], vr[step*(i>>1)])
-		}
-	case RGB24, rgba32:
+	switch {
+	case f.Format == RGB24 || f.Format == rgba32:
 		bpp := 3
 		if f.Format == rgba32 {
 			bpp = 4
 		}
 		deinterleave(rp[:s.span], gp[:s.span], bp[:s.span], f.Data[y*f.Stride+bpp*s.x0:], bpp)
-	case ycbcr:
-		c := f.ycc
-		ax, ay := c.Rect.Min.X+s.x0, c.Rect.Min.Y+y
-		if !useWindows || ax%2 != 0 || (c.SubsampleRatio != image.YCbCrSubsampleRatio420 && c.SubsampleRatio != image.YCbCrSubsampleRatio422) {
-			p.gathers(f, y, s.xs, s.rgb)
-			for i := 0; i < s.span; i++ {
-				rp[i], gp[i], bp[i] = s.rgb[3*i], s.rgb[3*i+1], s.rgb[3*i+2]
-			}
-			return
-		}
-		// Chroma at half the width, from an even column: a YU12 row.
-		yr, ci := c.Y[c.YOffset(ax, ay):][:s.span], c.COffset(ax, ay)
-		ur, vr := c.Cb[ci:][:(s.span+1)/2], c.Cr[ci:][:(s.span+1)/2]
-		if blocks > 0 {
-			rowYU12(&rp[0], &gp[0], &bp[0], &yr[0], &ur[0], &vr[0], blocks, &s.m.k)
-		}
-		for i := done; i < s.span; i++ {
-			rp[i], gp[i], bp[i] = yuvPixel(m, &s.m.k, yr[i], ur[i>>1], vr[i>>1])
-		}
+	case f.Format == YUYV || f.Format == YU12 || f.Format == NV12 || f.Format == ycbcr && useWindows && halfWidthChroma(f.ycc):
+		s.convertYUV(f, y, rp, gp, bp)
 	default:
+		// Other formats, and decoded JPEGs with other chroma: pixel by pixel.
 		p.gathers(f, y, s.xs, s.rgb)
 		for i := 0; i < s.span; i++ {
 			rp[i], gp[i], bp[i] = s.rgb[3*i], s.rgb[3*i+1], s.rgb[3*i+2]
 		}
+	}
+}
+
+// halfWidthChroma reports whether the rows of decoded JPEG c, from an even column x0 of the frame,
+// convert as YU12 rows: chroma at half the width (4:2:0 or 4:2:2) from an even column of the image.
+func halfWidthChroma(c *image.YCbCr) bool {
+	return c.Rect.Min.X%2 == 0 && (c.SubsampleRatio == image.YCbCrSubsampleRatio420 || c.SubsampleRatio == image.YCbCrSubsampleRatio422)
+}
+
+// convertYUV converts frame row y of a YUYV, YU12 or NV12 frame, or of a decoded JPEG with
+// halfWidthChroma (as a YU12 row), into the planes rp, gp, bp: whole blocks of 32 pixels by the
+// kernels, the rest here.
+func (s *areaState) convertYUV(f *Frame, y int, rp, gp, bp []byte) {
+	m := s.m
+	blocks := s.span / 32
+	yr, ur, vr := f.yuvRows(y)
+	if f.Format == YUYV {
+		row := yr[2*s.x0:]
+		if blocks > 0 {
+			rowYUYV(&rp[0], &gp[0], &bp[0], &row[0], blocks, &m.k)
+		}
+		for i := 32 * blocks; i < s.span; i++ {
+			x := i &^ 1
+			rp[i], gp[i], bp[i] = yuvPixel(m, &m.k, row[2*i], row[2*x+1], row[2*x+3])
+		}
+		return
+	}
+	yr, step := yr[s.x0:], 1
+	if f.Format == NV12 {
+		ur, vr, step = ur[s.x0:], vr[s.x0+1:], 2
+		if blocks > 0 {
+			rowNV12(&rp[0], &gp[0], &bp[0], &yr[0], &ur[0], blocks, &m.k)
+		}
+	} else {
+		ur, vr = ur[s.x0/2:], vr[s.x0/2:]
+		if blocks > 0 {
+			rowYU12(&rp[0], &gp[0], &bp[0], &yr[0], &ur[0], &vr[0], blocks, &m.k)
+		}
+	}
+	for i := 32 * blocks; i < s.span; i++ {
+		rp[i], gp[i], bp[i] = yuvPixel(m, &m.k, yr[i], ur[step*(i>>1)], vr[step*(i>>1)])
 	}
 }
 

@@ -98,11 +98,10 @@ type planeCols struct {
 }
 
 func yuvCols(f *Frame) (planeCols, bool) {
-	w := f.Width
+	var off func(plane, x int) int
 	switch f.Format {
 	case YUYV:
-		n := 2 * (w + w%2)
-		return planeCols{func(pl, x int) int {
+		off = func(pl, x int) int {
 			switch pl {
 			case 0:
 				return 2 * x
@@ -110,17 +109,16 @@ func yuvCols(f *Frame) (planeCols, bool) {
 				return 4*(x>>1) + 1
 			}
 			return 4*(x>>1) + 3
-		}, [3]int{n, n, n}}, true
+		}
 	case YU12:
-		return planeCols{func(pl, x int) int {
+		off = func(pl, x int) int {
 			if pl == 0 {
 				return x
 			}
 			return x >> 1
-		}, [3]int{w, (w + 1) / 2, (w + 1) / 2}}, true
+		}
 	case NV12:
-		n := w + w%2
-		return planeCols{func(pl, x int) int {
+		off = func(pl, x int) int {
 			switch pl {
 			case 0:
 				return x
@@ -128,22 +126,25 @@ func yuvCols(f *Frame) (planeCols, bool) {
 				return 2 * (x >> 1)
 			}
 			return 2*(x>>1) + 1
-		}, [3]int{w, n, n}}, true
+		}
 	case RGB24, rgba32: // read from the planes the row is split into first
+		w := f.Width
 		return planeCols{func(pl, x int) int { return x }, [3]int{w, w, w}}, true
 	case ycbcr:
 		c := f.ycc
 		x0, y0 := c.Rect.Min.X, c.Rect.Min.Y
 		c0 := c.COffset(x0, y0)
-		cn := c.COffset(c.Rect.Max.X-1, y0) - c0 + 1
-		return planeCols{func(pl, x int) int {
+		off = func(pl, x int) int {
 			if pl == 0 {
 				return x
 			}
 			return c.COffset(x0+x, y0) - c0
-		}, [3]int{w, cn, cn}}, true
+		}
+	default:
+		return planeCols{}, false
 	}
-	return planeCols{}, false
+	yr, ur, vr := f.yuvRows(0) // every row's are as long
+	return planeCols{off, [3]int{len(yr), len(ur), len(vr)}}, true
 }
 
 // windows fills one bilGroup per group of 8 output columns for frame f, or reports that some group
@@ -232,9 +233,7 @@ func (s *bilState) hrow(p *Preprocessor, f *Frame, y int) []uint16 {
 		hrowRGB(s.hA, s.rgb, s.groups, s.geom.wx)
 		return s.hA
 	}
-	var yr, ur, vr []byte
-	switch f.Format {
-	case RGB24, rgba32:
+	if f.Format == RGB24 || f.Format == rgba32 {
 		bpp := 3
 		if f.Format == rgba32 {
 			bpp = 4
@@ -244,28 +243,8 @@ func (s *bilState) hrow(p *Preprocessor, f *Frame, y int) []uint16 {
 		deinterleave(rp, gp, bp, f.Data[y*f.Stride:y*f.Stride+bpp*w], bpp)
 		hrowPlanar(&s.hA[0], &rp[0], &gp[0], &bp[0], &s.groups[0], len(s.groups))
 		return s.hA
-	case YUYV:
-		yr = f.Data[y*f.Stride : y*f.Stride+2*(f.Width+f.Width%2)]
-		ur, vr = yr, yr
-	case YU12:
-		s2, cs := f.Stride, f.Stride/2
-		yr = f.Data[y*s2 : y*s2+f.Width]
-		uOff := s2*f.Height + (y>>1)*cs
-		vOff := uOff + cs*((f.Height+1)/2)
-		cw := (f.Width + 1) / 2
-		ur, vr = f.Data[uOff:uOff+cw], f.Data[vOff:vOff+cw]
-	case NV12:
-		yr = f.Data[y*f.Stride : y*f.Stride+f.Width]
-		cOff := f.Stride*f.Height + (y>>1)*f.Stride
-		ur = f.Data[cOff : cOff+f.Width+f.Width%2]
-		vr = ur
-	case ycbcr:
-		c := f.ycc
-		x0, y0 := c.Rect.Min.X, c.Rect.Min.Y+y
-		yi, ci := c.YOffset(x0, y0), c.COffset(x0, y0)
-		cn := c.COffset(c.Rect.Max.X-1, y0) - ci + 1
-		yr, ur, vr = c.Y[yi:yi+f.Width], c.Cb[ci:ci+cn], c.Cr[ci:ci+cn]
 	}
+	yr, ur, vr := f.yuvRows(y)
 	// The windows were checked against these lengths in windows(); the slices make Go check them.
 	hrowYUV(&s.hA[0], &yr[0], &ur[0], &vr[0], &s.groups[0], len(s.groups), &s.m.k)
 	return s.hA

@@ -106,9 +106,44 @@ func (f *Frame) matrix() *yuvMatrix {
 	return &matrices[f.ColorSpace%3]
 }
 
+// yuvRows returns, for frame row y of a YUV frame, the bytes each plane's samples of the row are read
+// from, starting at the row's first pixel and as long as may be read:
+//
+//   - YUYV: the packed row, as all three (Y of column x at 2x, U at 4(x>>1)+1, V at 4(x>>1)+3);
+//   - YU12: the Y row and the U and V rows of half the width (column x's chroma at x>>1);
+//   - NV12: the Y row and the interleaved chroma row as both u and v (U at 2(x>>1), V at 2(x>>1)+1);
+//   - a decoded JPEG: the Y row and the Cb and Cr rows from the first pixel's chroma sample to the
+//     last one's (at any subsampling).
+//
+// Other formats have none.
+func (f *Frame) yuvRows(y int) (yr, ur, vr []byte) {
+	w, s := f.Width, f.Stride
+	switch f.Format {
+	case YUYV:
+		yr = f.Data[y*s : y*s+2*(w+w%2)]
+		return yr, yr, yr
+	case YU12:
+		cs, cw := s/2, (w+1)/2
+		uOff := s*f.Height + (y>>1)*cs
+		vOff := uOff + cs*((f.Height+1)/2)
+		return f.Data[y*s : y*s+w], f.Data[uOff : uOff+cw], f.Data[vOff : vOff+cw]
+	case NV12:
+		cOff := s*f.Height + (y>>1)*s
+		c := f.Data[cOff : cOff+w+w%2]
+		return f.Data[y*s : y*s+w], c, c
+	case ycbcr:
+		c := f.ycc
+		x0, y0 := c.Rect.Min.X, c.Rect.Min.Y+y
+		yi, ci := c.YOffset(x0, y0), c.COffset(x0, y0)
+		cn := c.COffset(c.Rect.Max.X-1, y0) - ci + 1
+		return c.Y[yi : yi+w], c.Cb[ci : ci+cn], c.Cr[ci : ci+cn]
+	}
+	return nil, nil, nil
+}
+
 func gatherYUYV(f *Frame, y int, xs []int32, dst []byte) {
 	m := f.matrix()
-	row := f.Data[y*f.Stride : y*f.Stride+2*(f.Width+f.Width%2)]
+	row, _, _ := f.yuvRows(y)
 	dst = dst[:3*len(xs)]
 	for i, x := range xs {
 		p := row[4*(x>>1) : 4*(x>>1)+4 : 4*(x>>1)+4]
@@ -119,12 +154,7 @@ func gatherYUYV(f *Frame, y int, xs []int32, dst []byte) {
 
 func gatherYU12(f *Frame, y int, xs []int32, dst []byte) {
 	m := f.matrix()
-	s, cs := f.Stride, f.Stride/2
-	yrow := f.Data[y*s : y*s+f.Width]
-	uOff := s*f.Height + (y>>1)*cs
-	vOff := uOff + cs*((f.Height+1)/2)
-	cw := (f.Width + 1) / 2
-	urow, vrow := f.Data[uOff:uOff+cw], f.Data[vOff:vOff+cw]
+	yrow, urow, vrow := f.yuvRows(y)
 	dst = dst[:3*len(xs)]
 	for i, x := range xs {
 		d := dst[3*i : 3*i+3 : 3*i+3]
@@ -134,10 +164,7 @@ func gatherYU12(f *Frame, y int, xs []int32, dst []byte) {
 
 func gatherNV12(f *Frame, y int, xs []int32, dst []byte) {
 	m := f.matrix()
-	s := f.Stride
-	yrow := f.Data[y*s : y*s+f.Width]
-	cOff := s*f.Height + (y>>1)*s
-	crow := f.Data[cOff : cOff+f.Width+f.Width%2]
+	yrow, crow, _ := f.yuvRows(y)
 	dst = dst[:3*len(xs)]
 	for i, x := range xs {
 		c := crow[2*(x>>1) : 2*(x>>1)+2 : 2*(x>>1)+2]
