@@ -77,7 +77,9 @@ func (s *areaState) prepare(p *Preprocessor, f *Frame, r image.Rectangle) {
 	s.m = f.matrix()
 }
 
-// convert fills s.row with frame row y, columns x0 to x0+span, as R, G, B planes.
+// convert fills s.row with frame row y, columns x0 to x0+span, as R, G, B planes: YUV rows (decoded
+// JPEGs with halfWidthChroma as YU12 rows) in whole blocks of 32 pixels by the kernels and the rest
+// here, RGB24 and RGBA rows split by deinterleave, other rows gathered pixel by pixel.
 func (s *areaState) convert(p *Preprocessor, f *Frame, y int) {
 	if y == s.rowY {
 		return
@@ -85,17 +87,44 @@ func (s *areaState) convert(p *Preprocessor, f *Frame, y int) {
 	s.rowY = y
 	st := s.stride
 	rp, gp, bp := s.row[:st], s.row[st:2*st], s.row[2*st:]
+	blocks := s.span / 32
+	m := s.m
 	switch {
+	case f.Format == YUYV:
+		yr, _, _ := f.yuvRows(y)
+		row := yr[2*s.x0:]
+		if blocks > 0 {
+			rowYUYV(&rp[0], &gp[0], &bp[0], &row[0], blocks, &m.k)
+		}
+		for i := 32 * blocks; i < s.span; i++ {
+			x := i &^ 1
+			rp[i], gp[i], bp[i] = yuvPixel(m, &m.k, row[2*i], row[2*x+1], row[2*x+3])
+		}
+	case f.Format == YU12 || f.Format == NV12 || f.Format == ycbcr && useWindows && halfWidthChroma(f.ycc):
+		yr, ur, vr := f.yuvRows(y)
+		yr, step := yr[s.x0:], 1
+		if f.Format == NV12 {
+			ur, vr, step = ur[s.x0:], vr[s.x0+1:], 2
+			if blocks > 0 {
+				rowNV12(&rp[0], &gp[0], &bp[0], &yr[0], &ur[0], blocks, &m.k)
+			}
+		} else {
+			ur, vr = ur[s.x0/2:], vr[s.x0/2:]
+			if blocks > 0 {
+				rowYU12(&rp[0], &gp[0], &bp[0], &yr[0], &ur[0], &vr[0], blocks, &m.k)
+			}
+		}
+		for i := 32 * blocks; i < s.span; i++ {
+			rp[i], gp[i], bp[i] = yuvPixel(m, &m.k, yr[i], ur[step*(i>>1)], vr[step*(i>>1)])
+		}
 	case f.Format == RGB24 || f.Format == rgba32:
 		bpp := 3
 		if f.Format == rgba32 {
 			bpp = 4
 		}
 		deinterleave(rp[:s.span], gp[:s.span], bp[:s.span], f.Data[y*f.Stride+bpp*s.x0:], bpp)
-	case f.Format == YUYV || f.Format == YU12 || f.Format == NV12 || f.Format == ycbcr && useWindows && halfWidthChroma(f.ycc):
-		s.convertYUV(f, y, rp, gp, bp)
 	default:
-		// Other formats, and decoded JPEGs with other chroma: pixel by pixel.
+		// Other formats, and decoded JPEGs with other chroma.
 		p.gathers(f, y, s.xs, s.rgb)
 		for i := 0; i < s.span; i++ {
 			rp[i], gp[i], bp[i] = s.rgb[3*i], s.rgb[3*i+1], s.rgb[3*i+2]
@@ -107,41 +136,6 @@ func (s *areaState) convert(p *Preprocessor, f *Frame, y int) {
 // convert as YU12 rows: chroma at half the width (4:2:0 or 4:2:2) from an even column of the image.
 func halfWidthChroma(c *image.YCbCr) bool {
 	return c.Rect.Min.X%2 == 0 && (c.SubsampleRatio == image.YCbCrSubsampleRatio420 || c.SubsampleRatio == image.YCbCrSubsampleRatio422)
-}
-
-// convertYUV converts frame row y of a YUYV, YU12 or NV12 frame, or of a decoded JPEG with
-// halfWidthChroma (as a YU12 row), into the planes rp, gp, bp: whole blocks of 32 pixels by the
-// kernels, the rest here.
-func (s *areaState) convertYUV(f *Frame, y int, rp, gp, bp []byte) {
-	m := s.m
-	blocks := s.span / 32
-	yr, ur, vr := f.yuvRows(y)
-	if f.Format == YUYV {
-		row := yr[2*s.x0:]
-		if blocks > 0 {
-			rowYUYV(&rp[0], &gp[0], &bp[0], &row[0], blocks, &m.k)
-		}
-		for i := 32 * blocks; i < s.span; i++ {
-			x := i &^ 1
-			rp[i], gp[i], bp[i] = yuvPixel(m, &m.k, row[2*i], row[2*x+1], row[2*x+3])
-		}
-		return
-	}
-	yr, step := yr[s.x0:], 1
-	if f.Format == NV12 {
-		ur, vr, step = ur[s.x0:], vr[s.x0+1:], 2
-		if blocks > 0 {
-			rowNV12(&rp[0], &gp[0], &bp[0], &yr[0], &ur[0], blocks, &m.k)
-		}
-	} else {
-		ur, vr = ur[s.x0/2:], vr[s.x0/2:]
-		if blocks > 0 {
-			rowYU12(&rp[0], &gp[0], &bp[0], &yr[0], &ur[0], &vr[0], blocks, &m.k)
-		}
-	}
-	for i := 32 * blocks; i < s.span; i++ {
-		rp[i], gp[i], bp[i] = yuvPixel(m, &m.k, yr[i], ur[step*(i>>1)], vr[step*(i>>1)])
-	}
 }
 
 // yuvPixel converts one pixel with the constants k: convert.go's arithmetic. With m, the colour
