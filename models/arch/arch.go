@@ -161,27 +161,36 @@ func mobileNetV1(b *builder) int {
 	return b.head(x, 1001)
 }
 
+// MobileNetV2Stage is one row of MobileNet V2's table 2 (Sandler et al. 2018): N inverted residual
+// blocks of expansion T and C output channels, the first of stride S.
+type MobileNetV2Stage struct{ T, C, N, S int }
+
+// MobileNetV2Stages are MobileNet V2 1.0's bottleneck stages, between its first 3x3 convolution (32
+// channels, stride 2) and its last 1x1 (1280 channels). Other builders of the network (the ONNX
+// test models of quant/onnx/onnxtest) read them from here.
+var MobileNetV2Stages = [...]MobileNetV2Stage{{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2},
+	{6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}}
+
 // mobileNetV2 is MobileNet V2 1.0 224 (Sandler et al. 2018, table 2): 300 M MACs.
 func mobileNetV2(b *builder) int {
 	x := b.conv(0, 32, 3, 2, models.ActReLU6)
 	in := 32
-	for _, st := range []struct{ t, c, n, s int }{{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2},
-		{6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}} {
-		for i := 0; i < st.n; i++ {
+	for _, st := range MobileNetV2Stages {
+		for i := 0; i < st.N; i++ {
 			s := 1
 			if i == 0 {
-				s = st.s
+				s = st.S
 			}
 			y := x
-			if st.t != 1 {
-				y = b.conv(y, in*st.t, 1, 1, models.ActReLU6)
+			if st.T != 1 {
+				y = b.conv(y, in*st.T, 1, 1, models.ActReLU6)
 			}
 			y = b.dw(y, s, models.ActReLU6)
-			y = b.conv(y, st.c, 1, 1, models.ActNone)
-			if s == 1 && in == st.c {
+			y = b.conv(y, st.C, 1, 1, models.ActNone)
+			if s == 1 && in == st.C {
 				y = b.add(x, y)
 			}
-			x, in = y, st.c
+			x, in = y, st.C
 		}
 	}
 	x = b.conv(x, 1280, 1, 1, models.ActReLU6)

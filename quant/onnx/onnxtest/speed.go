@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/edgeinfer/edgeinfer/models/arch"
 	pb "github.com/edgeinfer/edgeinfer/quant/onnx/onnxpb"
 )
 
@@ -36,8 +37,7 @@ func MobileNetV2Full(seed uint64) *Builder {
 	}
 	h := conv(x, 3, 32, 3, 2, 1, true)
 	in := int64(32)
-	for _, st := range []struct{ t, c, n, s int64 }{{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2},
-		{6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}} {
+	for _, st := range mobileNetV2Stages() {
 		for i := int64(0); i < st.n; i++ {
 			s := int64(1)
 			if i == 0 {
@@ -119,8 +119,7 @@ func MobileNetV2FullQDQ(seed uint64) *Builder {
 	const inScale = float32(1.0 / 128)
 	h, s := conv(qdq(x, inScale, 0), inScale, 3, 32, 3, 2, 1, true)
 	in := int64(32)
-	for _, st := range []struct{ t, c, n, s int64 }{{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2},
-		{6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}} {
+	for _, st := range mobileNetV2Stages() {
 		for i := int64(0); i < st.n; i++ {
 			stride := int64(1)
 			if i == 0 {
@@ -158,6 +157,18 @@ func MobileNetV2FullQDQ(seed uint64) *Builder {
 	b.Op("Softmax", "prob", Attrs{"axis": int64(1)}, l)
 	b.Output("prob", 1, 1001)
 	return b
+}
+
+type stage struct{ t, c, n, s int64 }
+
+// mobileNetV2Stages are models/arch's MobileNetV2Stages (Sandler et al. 2018, table 2) in the int64s
+// of ONNX shapes.
+func mobileNetV2Stages() []stage {
+	var sts []stage
+	for _, st := range arch.MobileNetV2Stages {
+		sts = append(sts, stage{int64(st.T), int64(st.C), int64(st.N), int64(st.S)})
+	}
+	return sts
 }
 
 // int8Tensor returns an INT8 tensor proto with data in raw_data.
