@@ -324,6 +324,10 @@ func FuzzRead(f *testing.F) {
 		}
 		f.Add(onnxtest.StripWeights(model))
 	}
+	// The folds of PyTorch's shape arithmetic, good and bad (shapes_test.go).
+	for _, c := range foldCases {
+		f.Add(c.model(f))
+	}
 	// Inputs are models with their larger weights stripped (the engine crawls on inputs of tens of
 	// kilobytes); each is read as it is, and with weights of the sizes it declares.
 	f.Fuzz(func(t *testing.T, b []byte) {

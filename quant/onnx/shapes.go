@@ -27,9 +27,15 @@ func (imp *importer) intNode(n *pb.NodeProto) (done bool, err error) {
 	if len(outs) != 1 || outs[0] == "" {
 		return false, nil
 	}
-	allInts := len(ins) > 0
-	for _, in := range ins {
-		if in != "" && imp.ints[in] == nil {
+	for len(ins) > 0 && ins[len(ins)-1] == "" { // absent optional inputs
+		ins = ins[:len(ins)-1]
+	}
+	allInts, empty := len(ins) > 0, -1
+	for i, in := range ins {
+		switch {
+		case in == "" && empty < 0 && (op != "Slice" || i < 3): // only Slice's axes may be absent before its steps
+			empty = i
+		case in != "" && imp.ints[in] == nil:
 			allInts = false
 		}
 	}
@@ -51,6 +57,8 @@ func (imp *importer) intNode(n *pb.NodeProto) (done bool, err error) {
 		return true, nil
 	case !allInts:
 		return false, nil
+	case empty >= 0:
+		return true, fmt.Errorf("input %d is empty", empty)
 	case op == "Gather" && len(ins) == 2:
 		t, err = gatherInts(imp.ints[ins[0]], imp.ints[ins[1]], attrInt(n, "axis", 0))
 	case op == "Unsqueeze" || op == "Squeeze":
@@ -217,6 +225,9 @@ func squeezeInts(x *intTensor, axes []int64, unsqueeze bool) (*intTensor, error)
 		norm[k] = a
 	}
 	slices.Sort(norm)
+	if len(slices.Compact(slices.Clone(norm))) != len(norm) {
+		return nil, fmt.Errorf("axes %v repeated", axes)
+	}
 	if unsqueeze {
 		for _, a := range norm {
 			if int(a) > len(shape) {
@@ -318,6 +329,7 @@ func sliceInts(ints map[string]*intTensor, n *pb.NodeProto) (*intTensor, error) 
 		return nil, fmt.Errorf("Slice with step 0")
 	}
 	size := int64(len(x.data))
+	step = min(max(step, -size), size) // a longer step takes one element as well, without overflow
 	clamp := func(v, lo, hi int64) int64 {
 		if v < 0 {
 			v += size
@@ -351,7 +363,7 @@ func reshapeInts(x, shape *intTensor) (*intTensor, error) {
 			continue
 		case d == 0 && i < len(x.shape):
 			d = int64(x.shape[i])
-		case d <= 0:
+		case d <= 0 || d > maxShapeRunElements:
 			return nil, fmt.Errorf("Reshape of integers to %v", shape.data)
 		}
 		out[i] = int(d)
@@ -476,6 +488,8 @@ func expandFloats(x *graph.Tensor, shape *intTensor) (*graph.Tensor, error) {
 		switch {
 		case int64(a) == b || b == 1:
 			out[i] = a
+		case a == 1 && b > maxShapeRunElements:
+			return nil, fmt.Errorf("Expand of shape %v to %v: too large", x.Shape, shape.data)
 		case a == 1 && b > 0:
 			out[i] = int(b)
 		default:

@@ -40,12 +40,12 @@ func squeezeHook(unsqueeze bool) nodeHook {
 			return fmt.Errorf("the shape of %q: %w", ins[0], err)
 		}
 		if !unsqueeze && len(axes) == 1 {
-			if sp, k, ok := imp.splitPart(ins[0], axes[0], len(in)); ok {
-				// q, k, v = qkv (Split into parts of 1, each squeezed): part k is a Gather of index
-				// k on that axis, the form the attention rewrite (transform.SplitHeads) matches. The
-				// Split, once no part of it is read, is removed as dead.
+			if sp, at, ok := imp.splitPart(ins[0], axes[0], len(in)); ok {
+				// q, k, v = qkv (Split into parts of 1, each squeezed): a part is a Gather of its
+				// index on that axis, the form the attention rewrite (transform.SplitHeads) matches.
+				// The Split, once no part of it is read, is removed as dead.
 				gn.Op = "Gather"
-				gn.Attrs = map[string]graph.Attr{"axis": graph.Int(sp.AttrInt("axis", 0)), "indices": graph.Ints(int64(k)),
+				gn.Attrs = map[string]graph.Attr{"axis": graph.Int(sp.AttrInt("axis", 0)), "indices": graph.Ints(int64(at)),
 					"indices_shape": graph.Ints()}
 				gn.Inputs = []string{sp.Inputs[0]}
 				return nil
@@ -66,8 +66,8 @@ func squeezeHook(unsqueeze bool) nodeHook {
 	}
 }
 
-// splitPart reports whether tensor name is output k of a Split node on axis (of a rank-r tensor)
-// whose part k has size 1.
+// splitPart reports whether tensor name is an output of a Split node on axis (of a rank-r tensor)
+// whose part of it has size 1, and where on the axis that part is.
 func (imp *importer) splitPart(name string, axis int64, r int) (*graph.Node, int, bool) {
 	if axis < 0 {
 		axis += int64(r)
@@ -89,15 +89,20 @@ func (imp *importer) splitPart(name string, axis int64, r int) (*graph.Node, int
 			return nil, 0, false
 		}
 		parts := n.AttrInts("split")
-		if parts != nil && (k >= len(parts) || parts[k] != 1) {
-			return nil, 0, false
-		}
-		if parts == nil {
-			// equal parts: size 1 when the axis has as many elements as the Split has outputs
-			in, err := imp.computedShape(n.Inputs[0])
-			if err != nil || int(axis) >= len(in) || in[axis] != len(n.Outputs) {
+		if parts != nil {
+			if k >= len(parts) || parts[k] != 1 {
 				return nil, 0, false
 			}
+			at := int64(0)
+			for _, p := range parts[:k] {
+				at += p
+			}
+			return n, int(at), true
+		}
+		// equal parts: size 1 when the axis has as many elements as the Split has outputs
+		in, err := imp.computedShape(n.Inputs[0])
+		if err != nil || axis < 0 || int(axis) >= len(in) || in[axis] != len(n.Outputs) {
+			return nil, 0, false
 		}
 		return n, k, true
 	}
