@@ -159,7 +159,9 @@ func TestClassifyPatternRate(t *testing.T) {
 	// than its rate, or one that stalls for a while, fails it.
 	sourceRate := func(r result) float64 {
 		n := len(r.seq) - 1
-		return float64(r.seq[n]-r.seq[0]) / (r.at[n] - r.at[0])
+		rate := float64(r.seq[n]-r.seq[0]) / (r.at[n] - r.at[0])
+		t.Logf("frames %d to %d in %.3f s: source %.1f fps; classify %.1f fps, %d dropped", r.seq[0], r.seq[n], r.at[n]-r.at[0], rate, r.fps, r.dropped)
+		return rate
 	}
 	// 16 frames at 30 fps: 15 intervals of 33 ms. classify's own rate is only checked from above (no
 	// faster than the source): a loaded machine (CI, -race) may classify far slower than 30 fps.
