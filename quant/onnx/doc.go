@@ -10,7 +10,12 @@
 //     axes and steps, Split's split (opset 13+), given as constant inputs, become the attributes
 //     min, max, shape, pads, value, starts, ends, axes, steps and split;
 //   - Split keeps every output (the only op with several);
-//   - Constant nodes become initializers; Dropout becomes Identity.
+//   - Constant nodes become initializers; Dropout becomes Identity;
+//   - the integer shape arithmetic PyTorch exports (Shape, Gather, Squeeze, Unsqueeze, Concat, Slice,
+//     Reshape, Add, Sub, Mul, Div, Equal, Where, Cast, ConstantOfShape on integers) and Expand of
+//     a float constant are folded into constants (shapes.go); Squeeze and Unsqueeze of computed
+//     float tensors become Reshape, and a Squeeze of a Split's part of size 1 a Gather of it
+//     (squeeze.go). TestFolds and TestORTFolds check each fold, and its bad forms.
 //
 // Anything else (another op, an attribute it does not know or a value it does not implement, a
 // training-mode flag, external data, another opset) is an error naming the model and the node
