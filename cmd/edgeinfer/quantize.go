@@ -167,7 +167,7 @@ func runQuantize(ctx context.Context, e *env, args []string) error {
 	inPath := fs.String("in", "", "float model (.onnx, or float32 .tflite)")
 	calibPath := fs.String("calib", "", "calibration images: a directory with one subdirectory per class, a directory of CIFAR-10 .bin batches (data_batch_*.bin; class names from its batches.meta.txt), or one .bin batch")
 	count := fs.Int("calib-count", 500, "number of calibration images, spread over the set (0: all)")
-	method := fs.String("method", "minmax", "activation ranges: minmax, percentile, kl or eq")
+	method := fs.String("method", quantize.Default, "activation ranges: minmax, percentile, kl or eq")
 	pct := fs.Float64("percentile", 99.99, "with --method percentile: the percentile of |x| kept")
 	bc := fs.Bool("bias-correction", false, "correct the mean error per channel of each convolution")
 	perTensor := fs.Bool("per-tensor", false, "one scale per weight tensor instead of per output channel (the naive baseline)")

@@ -50,8 +50,8 @@ for net in ${NETS:-$shipped $families}; do
 	onnx="$train/$net.onnx"
 	[ -f "$onnx" ] || { echo "zoo.sh: $onnx missing (train it first): skipped" >&2; continue; }
 	# The method each model does best with (measured with all four: see models/zoo/RESULTS.md); the
-	# families are measured with the default method, minmax.
-	method=minmax
+	# families are measured with the default method, eq.
+	method=eq
 	out="$train/cifar10_$net.eim"
 	case " $shipped " in *" $net "*)
 		out="models/zoo/cifar10_$net.eim"
@@ -82,6 +82,18 @@ for net in ${NETS:-$shipped $families}; do
 	p=$("$py" models/train/ptq.py --net "$net" --weights "$train/$net.pt" --calib "$calib" --count 500 --test "$test_set" |
 		sed -n 's/.*"pytorch_int8_top1": \([0-9.]*\).*/\1/p') || p="failed (see ptq.py's error)"
 	echo "| $net | $f | $q ($method) | $p | $n | $(stat -c %s "$out") |" > "$train/$net.row"
+	# METHODS=1: the four calibration methods side by side (four more quantizations and 10,000-image
+	# evaluations), top-1 and its difference to float.
+	if [ "${METHODS:-0}" = 1 ]; then
+		row="| $net | $f |"
+		for m in minmax percentile kl eq; do
+			"$ei" quantize --in "$onnx" --calib "$calib" --calib-count 500 --method "$m" --softmax "${norm[@]}" \
+				--out "$train/${net}_$m.eim"
+			t=$("$ei" eval --model "$train/${net}_$m.eim" --data "$test_set" | top1)
+			row="$row $t ($(awk -v a="$t" -v b="$f" 'BEGIN { printf "%+.2f", a - b }')) |"
+		done
+		echo "$row" > "$train/$net.methods"
+	fi
 done
 {
 	echo "# Zoo results (models/train/zoo.sh, CIFAR-10 test set, 10,000 images, top-1 %)"
@@ -90,13 +102,20 @@ done
 	echo "|---|---|---|---|---|---|"
 	for net in $shipped $families; do cat "$train/$net.row" 2>/dev/null || true; done
 	echo
+	echo "Calibration methods (\`METHODS=1 models/train/zoo.sh\`: \`edgeinfer quantize --method M\`, otherwise as above; top-1 %"
+	echo "and its difference to float, in points):"
+	echo
+	echo "| model | float | minmax | percentile | kl | eq (the default) |"
+	echo "|---|---|---|---|---|---|"
+	for net in $shipped $families; do cat "$train/$net.methods" 2>/dev/null || true; done
+	echo
 	echo "- float: PyTorch's top-1 on the 10,000 test images, recorded by train.py (\$net.json). The ONNX export run by"
 	echo "  edgeinfer's float interpreter (quant/graph) equals ONNX Runtime to within 1e-6 on every model of the table"
 	echo "  (\`go test ./quant/onnx -run TestORTTrainedModels -v\`), and \`FLOAT_EVAL=1 models/train/zoo.sh\` measures the"
 	echo "  float column with \`edgeinfer eval\` instead (the shipped rows, MobileNetV2 and RepVGG-A0, were measured that way)."
 	echo "- edgeinfer int8: \`edgeinfer quantize\`, per-channel weights, 500 calibration images spread over data_batch_1"
 	echo "  (training images), \`--softmax\`, evaluated by \`edgeinfer eval\` on the 10,000 test images (the int8 runtime)."
-	echo "  Method: \`eq\` (MobileNetV2), \`kl\` (RepVGG-A0, branches fused by quant/transform), the default \`minmax\` (families)."
+	echo "  Method: \`kl\` for RepVGG-A0 (branches fused by quant/transform), the default \`eq\` for the others."
 	echo "- PyTorch int8: ptq.py (FX graph mode, onednn engine, per-channel weights, histogram observer, the first 500"
 	echo "  images of data_batch_1; RepVGG fused first, as its authors deploy it). \"failed\": FX could not trace or convert it."
 	echo "- naive: \`--method minmax --per-tensor\` (one scale per weight tensor, activation min/max); \"—\": not measured"

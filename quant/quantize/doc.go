@@ -6,7 +6,7 @@
 //     model file will say (models.Preprocess: resize, torchvision mean/std), and collects each
 //     tensor's statistics (quant/calibrate) and a few full runs for the "eq" search;
 //   - Quantize chooses every activation's range by the chosen method (minmax, percentile, kl,
-//     eq), quantizes weights per output channel, symmetric in [-127, 127] (or per tensor, the
+//     eq; eq by default, Default), quantizes weights per output channel, symmetric in [-127, 127] (or per tensor, the
 //     naive baseline), biases to int32 at scale s_in*s_w[c], activations to asymmetric int8,
 //     fused ReLU/ReLU6 as clamps, and lowers NCHW ops to NHWC models ops (Conv2D,
 //     DepthwiseConv2D, FullyConnected, Add, Mean, pools (ceil_mode as extra end padding),

@@ -92,7 +92,7 @@ func Build(ctx context.Context, in Input) (*Report, error) {
 	r := &Report{Model: in.Model.Name, Method: in.Options.Method, Command: in.Command, Data: in.Set.Name(),
 		Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), CalibSize: len(cal.Pixels), HeldOut: in.HeldOut}
 	if r.Method == "" {
-		r.Method = quantize.MinMax
+		r.Method = quantize.Default
 	}
 	if in.Options.PerTensor {
 		r.Method += ", per-tensor weights"
