@@ -26,9 +26,10 @@ import (
 // second time (TestSubscriberQoS2Redelivery shows both). Its output (-d: the protocol trace,
 // -F: the messages) is read while it runs.
 type exactSub struct {
-	cmd    *exec.Cmd
-	out    *lockedBuffer
-	exited chan error
+	cmd     *exec.Cmd
+	out     *lockedBuffer
+	exited  chan error
+	stopped sync.Once
 }
 
 // exactSubPrefix starts the lines mosquitto_sub prints for a message (-F), to tell them from its
@@ -46,9 +47,9 @@ func mosquittoSubBin(t testing.TB) string {
 	return bin
 }
 
-// newExactSub starts mosquitto_sub as client id on the broker at 127.0.0.1:port, subscribed at QoS 2 to topic, and waits for
-// its SUBACK. Line buffering (stdbuf -oL) makes its trace readable while it runs; the messages
-// it flushes itself.
+// newExactSub starts mosquitto_sub as client id on the broker at 127.0.0.1:port, subscribed at
+// QoS 2 to topic, and waits for its SUBACK. Line buffering (stdbuf -oL) makes its trace readable
+// while it runs; the messages it flushes itself.
 func newExactSub(t testing.TB, port int, id, topic string) *exactSub {
 	t.Helper()
 	bin := mosquittoSubBin(t)
@@ -76,16 +77,15 @@ func newExactSub(t testing.TB, port int, id, topic string) *exactSub {
 
 // stop ends mosquitto_sub (SIGTERM: it disconnects) and waits for it.
 func (s *exactSub) stop() {
-	if s.cmd.ProcessState != nil {
-		return
-	}
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(5 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.exited
-	}
+	s.stopped.Do(func() {
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.exited:
+		case <-time.After(5 * time.Second):
+			s.cmd.Process.Kill()
+			<-s.exited
+		}
+	})
 }
 
 // payloads returns the payloads of the messages received on topic, in arrival order.
