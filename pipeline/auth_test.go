@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -237,10 +238,11 @@ func TestRunReachable(t *testing.T) {
 		Heartbeat: 100 * time.Millisecond, Listen: httpListen, Credentials: writeCreds(t, testCreds),
 		MQTT: MQTT{Listen: mqttListen},
 	}
+	var logs lockedBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, cfg, quietLog()) }()
+	go func() { done <- Run(ctx, cfg, slog.New(slog.NewTextHandler(&logs, nil))) }()
 
 	broker := "tcp://" + mqttDial
 	msgs := make(chan paho.Message, 100)
@@ -289,6 +291,10 @@ func TestRunReachable(t *testing.T) {
 	checkPageAuth(t, "http://"+httpDial, testCreds, "/", "/metrics", "/frame.jpg")
 	if code, _ := statusOf(t, "http://"+httpDial+"/", testCreds.Username, testCreds.Password); code != 200 {
 		t.Errorf("status page with the credentials: %d", code)
+	}
+	// The broker's start is logged once, saying that clients must authenticate.
+	if l := logs.String(); strings.Count(l, `msg="embedded MQTT broker`) != 1 || !strings.Contains(l, `msg="embedded MQTT broker: clients must authenticate" addr=`) {
+		t.Errorf("want one log line of the embedded broker's start, with authentication:\n%s", l)
 	}
 	cancel()
 	select {

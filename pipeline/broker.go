@@ -30,7 +30,11 @@ const BrokerMaxPacket = 1 << 20
 // StartBroker starts an MQTT broker on addr (host:port; port 0 picks a free one) that accepts
 // anonymous clients from loopback addresses only, and packets of at most BrokerMaxPacket bytes.
 func StartBroker(addr string, log *slog.Logger) (*Broker, error) {
-	return startBroker(addr, new(localOnly), log)
+	return startBroker(addr, &authHook{id: "edgeinfer-local-only", auth: func(cl *mochi.Client, _ packets.Packet) bool {
+		return isLoopback(cl.Net.Remote)
+	}, acl: func(cl *mochi.Client) bool {
+		return cl.Net.Inline || isLoopback(cl.Net.Remote)
+	}}, log)
 }
 
 // StartBrokerAuth starts an MQTT broker on addr, as StartBroker does, that accepts the clients
@@ -40,7 +44,11 @@ func StartBrokerAuth(addr string, c credentials.Credentials, log *slog.Logger) (
 	if c.Username == "" || c.Password == "" {
 		return nil, errors.New("pipeline: embedded MQTT broker: empty username or password")
 	}
-	return startBroker(addr, &passwordAuth{c: c}, log)
+	return startBroker(addr, &authHook{id: "edgeinfer-password", auth: func(_ *mochi.Client, pk packets.Packet) bool {
+		return pk.Connect.UsernameFlag && pk.Connect.PasswordFlag && c.Check(pk.Connect.Username, pk.Connect.Password)
+	}, acl: func(*mochi.Client) bool {
+		return true // every client that got in was authenticated (or is the broker's own inline client)
+	}}, log)
 }
 
 func startBroker(addr string, auth mochi.Hook, log *slog.Logger) (*Broker, error) {
@@ -87,18 +95,6 @@ func (b *Broker) URL() string {
 	return "tcp://" + b.addr
 }
 
-// startEmbedded starts Run's embedded broker on addr: StartBrokerAuth with creds, else StartBroker.
-func startEmbedded(addr string, creds *credentials.Credentials, log *slog.Logger) (*Broker, error) {
-	if creds == nil {
-		return StartBroker(addr, log)
-	}
-	b, err := StartBrokerAuth(addr, *creds, log)
-	if err == nil {
-		log.Info("embedded MQTT broker: clients must authenticate", "addr", b.Addr())
-	}
-	return b, err
-}
-
 // Close stops the broker and disconnects its clients.
 func (b *Broker) Close() error { return b.srv.Close() }
 
@@ -117,22 +113,28 @@ func (h minLevel) WithAttrs(a []slog.Attr) slog.Handler {
 }
 func (h minLevel) WithGroup(g string) slog.Handler { return minLevel{h.Handler.WithGroup(g), h.min} }
 
-// localOnly lets in any client connecting from a loopback address, and no other.
-type localOnly struct{ mochi.HookBase }
+// authHook is the embedded broker's access control: auth decides who may connect, acl whether a
+// client that did may publish or subscribe (to any topic). StartBroker's lets in clients from
+// loopback addresses only; StartBrokerAuth's the clients that give its username and password
+// (compared in constant time), wherever they connect from.
+type authHook struct {
+	mochi.HookBase
+	id   string
+	auth func(cl *mochi.Client, pk packets.Packet) bool
+	acl  func(cl *mochi.Client) bool
+}
 
-func (h *localOnly) ID() string { return "edgeinfer-local-only" }
+func (h *authHook) ID() string { return h.id }
 
-func (h *localOnly) Provides(b byte) bool {
+func (h *authHook) Provides(b byte) bool {
 	return bytes.Contains([]byte{mochi.OnConnectAuthenticate, mochi.OnACLCheck}, []byte{b})
 }
 
-func (h *localOnly) OnConnectAuthenticate(cl *mochi.Client, _ packets.Packet) bool {
-	return isLoopback(cl.Net.Remote)
+func (h *authHook) OnConnectAuthenticate(cl *mochi.Client, pk packets.Packet) bool {
+	return h.auth(cl, pk)
 }
 
-func (h *localOnly) OnACLCheck(cl *mochi.Client, _ string, _ bool) bool {
-	return cl.Net.Inline || isLoopback(cl.Net.Remote)
-}
+func (h *authHook) OnACLCheck(cl *mochi.Client, _ string, _ bool) bool { return h.acl(cl) }
 
 func isLoopback(remote string) bool {
 	host, _, err := net.SplitHostPort(remote)
@@ -142,26 +144,6 @@ func isLoopback(remote string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
-
-// passwordAuth lets in the clients that give its username and password (compared in constant
-// time), wherever they connect from.
-type passwordAuth struct {
-	mochi.HookBase
-	c credentials.Credentials
-}
-
-func (h *passwordAuth) ID() string { return "edgeinfer-password" }
-
-func (h *passwordAuth) Provides(b byte) bool {
-	return bytes.Contains([]byte{mochi.OnConnectAuthenticate, mochi.OnACLCheck}, []byte{b})
-}
-
-func (h *passwordAuth) OnConnectAuthenticate(cl *mochi.Client, pk packets.Packet) bool {
-	return pk.Connect.UsernameFlag && pk.Connect.PasswordFlag && h.c.Check(pk.Connect.Username, pk.Connect.Password)
-}
-
-// OnACLCheck: every client that got in was authenticated (or is the broker's own inline client).
-func (h *passwordAuth) OnACLCheck(*mochi.Client, string, bool) bool { return true }
 
 // isLoopbackAddr reports whether a listen address (host:port) takes connections from this machine
 // only: its host is a loopback IP or "localhost". An empty host, 0.0.0.0, [::], a LAN address or

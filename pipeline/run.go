@@ -162,13 +162,23 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	broker := cfg.MQTT.Broker
 	if broker == "" {
-		b, err := startEmbedded(cfg.MQTT.Listen, creds, log)
+		var (
+			b   *Broker
+			err error
+			msg = "embedded MQTT broker"
+		)
+		if creds != nil {
+			b, err = StartBrokerAuth(cfg.MQTT.Listen, *creds, log)
+			msg += ": clients must authenticate"
+		} else {
+			b, err = StartBroker(cfg.MQTT.Listen, log)
+		}
 		if err != nil {
 			return err
 		}
 		defer b.Close()
 		broker = b.URL()
-		log.Info("embedded MQTT broker", "addr", b.Addr())
+		log.Info(msg, "addr", b.Addr())
 	}
 	l.m.setInfo(cfg.Model, cfg.Source, broker)
 	l.m.attach(func(m *Metrics) { m.Source = l.SourceState })

@@ -118,9 +118,6 @@ var BinarySensorDeviceClasses = []string{
 
 // withDefaults checks c and fills in its defaults.
 func (c Config) withDefaults() (Config, error) {
-	if c.Session && (strings.HasPrefix(c.Broker, "ws://") || strings.HasPrefix(c.Broker, "wss://")) {
-		return c, fmt.Errorf("mqtt: session: broker %s: a persistent QoS 2 session needs tcp:// or ssl:// (not WebSocket)", c.Broker)
-	}
 	if c.Device == "" {
 		return c, errors.New("mqtt: no device name")
 	}
@@ -132,6 +129,9 @@ func (c Config) withDefaults() (Config, error) {
 	u, err := brokerURL(c.Broker)
 	if err != nil {
 		return c, err
+	}
+	if c.Session && schemeOf(u).websocket {
+		return c, fmt.Errorf("mqtt: session: broker %s: a persistent QoS 2 session needs tcp:// or ssl:// (not WebSocket)", c.Broker)
 	}
 	c.Broker = u
 	if c.DeviceID == "" {
@@ -215,7 +215,30 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// brokerURL normalises a broker address into a URL with scheme and port.
+// brokerScheme is what a broker URL's scheme means: its default port (none for WebSocket, whose
+// URL carries it or the web's default), TLS, WebSocket.
+type brokerScheme struct {
+	port           string
+	tls, websocket bool
+}
+
+// brokerSchemes are the schemes Config.Broker accepts (the ones paho.mqtt.golang dials), the one
+// list that brokerURL, isTLS and the session's dialer (dialSession) read.
+var brokerSchemes = map[string]brokerScheme{
+	"tcp": {port: "1883"}, "mqtt": {port: "1883"},
+	"ssl": {port: "8883", tls: true}, "tls": {port: "8883", tls: true}, "mqtts": {port: "8883", tls: true},
+	"tcps": {port: "8883", tls: true}, "mqtt+ssl": {port: "8883", tls: true},
+	"ws": {websocket: true}, "wss": {tls: true, websocket: true},
+}
+
+// schemeOf returns the scheme of a normalised broker URL (brokerURL: the scheme in lower case and
+// known); the zero brokerScheme for anything else.
+func schemeOf(broker string) brokerScheme {
+	scheme, _, _ := strings.Cut(broker, "://")
+	return brokerSchemes[scheme]
+}
+
+// brokerURL normalises a broker address into a URL with a lower-case scheme and a port.
 func brokerURL(s string) (string, error) {
 	if s == "" {
 		return "", errors.New("mqtt: no broker address")
@@ -223,25 +246,19 @@ func brokerURL(s string) (string, error) {
 	if !strings.Contains(s, "://") {
 		s = "tcp://" + s
 	}
-	u, err := url.Parse(s)
+	u, err := url.Parse(s) // lower-cases the scheme
 	if err != nil {
 		return "", fmt.Errorf("mqtt: broker address %q: %w", s, err)
 	}
-	var port string
-	switch u.Scheme {
-	case "tcp", "mqtt":
-		port = "1883"
-	case "ssl", "tls", "mqtts", "tcps", "mqtt+ssl":
-		port = "8883"
-	case "ws", "wss":
-	default:
+	sch, ok := brokerSchemes[u.Scheme]
+	if !ok {
 		return "", fmt.Errorf("mqtt: broker address %q: unknown scheme %q (tcp, mqtt, ssl, tls, mqtts, ws, wss)", s, u.Scheme)
 	}
 	if u.Hostname() == "" {
 		return "", fmt.Errorf("mqtt: broker address %q: no host", s)
 	}
-	if port != "" && u.Port() == "" {
-		u.Host = net.JoinHostPort(u.Hostname(), port)
+	if sch.port != "" && u.Port() == "" {
+		u.Host = net.JoinHostPort(u.Hostname(), sch.port)
 	}
 	return u.String(), nil
 }
@@ -261,14 +278,7 @@ func loopbackBroker(broker string) bool {
 }
 
 // isTLS reports whether a normalised broker URL uses TLS.
-func isTLS(broker string) bool {
-	scheme, _, _ := strings.Cut(broker, "://")
-	switch scheme {
-	case "ssl", "tls", "mqtts", "tcps", "mqtt+ssl", "wss":
-		return true
-	}
-	return false
-}
+func isTLS(broker string) bool { return schemeOf(broker).tls }
 
 // tlsConfig loads the TLS files of c, or returns nil when the broker does not use TLS.
 func (c Config) tlsConfig() (*tls.Config, error) {

@@ -1,10 +1,14 @@
 package mqtt
 
 import (
+	"context"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
 )
 
 func TestSlug(t *testing.T) {
@@ -33,10 +37,16 @@ func TestBrokerURL(t *testing.T) {
 		"ws://broker:9001/mqtt":   "ws://broker:9001/mqtt",
 		"tcp://[::1]":             "tcp://[::1]:1883",
 		"tls://homeassistant.lan": "tls://homeassistant.lan:8883",
+		"MQTTS://Broker":          "mqtts://Broker:8883",
+		"Tcp://broker":            "tcp://broker:1883",
+		"WS://broker:9001/mqtt":   "ws://broker:9001/mqtt",
 	} {
 		got, err := brokerURL(in)
 		if err != nil || got != want {
 			t.Errorf("brokerURL(%q) = %q, %v; want %q", in, got, err, want)
+		}
+		if tls := strings.HasPrefix(want, "ssl") || strings.HasPrefix(want, "tls") || strings.HasPrefix(want, "mqtts"); isTLS(got) != tls {
+			t.Errorf("isTLS(%q) = %v, want %v", got, !tls, tls)
 		}
 	}
 	for in, want := range map[string]string{
@@ -80,6 +90,9 @@ func TestConfigErrors(t *testing.T) {
 		{Config{Broker: "ssl://localhost", Device: "cam", CAFile: notPEM}, "mqtt: CA file " + notPEM + ": no PEM certificate in it"},
 		{Config{Broker: "ssl://localhost", Device: "cam", CAFile: filepath.Join(dir, "missing.pem")}, "mqtt: CA file: open "},
 		{Config{Broker: "ssl://localhost", Device: "cam", CertFile: notPEM, KeyFile: notPEM}, "mqtt: client certificate " + notPEM},
+		{Config{Broker: "ws://localhost:9001", Device: "cam", Session: true}, "mqtt: session: broker ws://localhost:9001: a persistent QoS 2 session needs tcp:// or ssl://"},
+		{Config{Broker: "WS://localhost:9001", Device: "cam", Session: true}, "mqtt: session: broker WS://localhost:9001: a persistent QoS 2 session needs tcp:// or ssl://"},
+		{Config{Broker: "Wss://localhost", Device: "cam", Session: true}, "mqtt: session: broker Wss://localhost: a persistent QoS 2 session needs tcp:// or ssl://"},
 	} {
 		cfg, err := tc.cfg.withDefaults()
 		if err == nil {
@@ -120,6 +133,28 @@ func TestParseCommand(t *testing.T) {
 	} {
 		if _, err := parseCommand([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("parseCommand(%q): %v, want an error containing %q", in, err, want)
+		}
+	}
+}
+
+// TestSessionWebSocket: Open refuses Config.Session with a WebSocket broker whatever the case of
+// its scheme (url.Parse lower-cases it: "WS://" is ws://), before connecting; and the session's
+// dialer refuses WebSocket and unknown schemes.
+func TestSessionWebSocket(t *testing.T) {
+	for _, broker := range []string{"ws://127.0.0.1:9", "WS://127.0.0.1:9", "Wss://127.0.0.1:9", "wSS://127.0.0.1:9/mqtt"} {
+		p, err := Open(context.Background(), Config{Broker: broker, Device: "cam", Session: true})
+		if err == nil {
+			p.Close(context.Background())
+			t.Errorf("Open(%s, Session): no error", broker)
+		} else if !strings.Contains(err.Error(), "mqtt: session: broker "+broker+": a persistent QoS 2 session needs tcp:// or ssl:// (not WebSocket)") {
+			t.Errorf("Open(%s, Session): %v", broker, err)
+		}
+	}
+	p := &Publisher{}
+	for _, scheme := range []string{"ws", "WSS", "http"} {
+		_, err := p.dialSession(&url.URL{Scheme: scheme, Host: "127.0.0.1:9"}, paho.ClientOptions{})
+		if err == nil || !strings.Contains(err.Error(), "mqtt: session: scheme") {
+			t.Errorf("dialSession(%s://): %v, want mqtt: session: scheme ... not supported", scheme, err)
 		}
 	}
 }

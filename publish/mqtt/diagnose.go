@@ -23,7 +23,7 @@ const mismatchProbeTimeout = 3 * time.Second
 // other one, nil otherwise. It gives up when stop is closed.
 func diagnoseMismatch(broker string, cause error, timeout time.Duration, stop <-chan struct{}) error {
 	u, err := url.Parse(broker)
-	if err != nil || u.Scheme == "ws" || u.Scheme == "wss" {
+	if err != nil || brokerSchemes[u.Scheme].websocket {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), min(timeout, mismatchProbeTimeout))

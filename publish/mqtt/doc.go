@@ -74,9 +74,11 @@
 // keep the session (mosquitto: across its restarts only with persistence, and a SIGKILL loses
 // what it had not saved — a message whose PUBREC the broker sent before losing the session is
 // then lost, which the Publisher logs); duplicates between the broker and a subscriber depend on
-// the subscriber's own QoS and session; and a daemon restart starts a new packet-identifier
-// space (the outbox file's messages are sent as new). Subscribers can drop duplicates by the
-// state's seq in any case.
+// the subscriber's own QoS, session and client (a subscriber at QoS 2 with a persistent session
+// whose client releases a message once, as libmosquitto's mosquitto_sub does, gets none; paho.mqtt.golang
+// v1.5.1 passes a QoS 2 PUBLISH the broker sends again on a second time); and a daemon restart
+// starts a new packet-identifier space (the outbox file's messages are sent as new). Subscribers
+// can drop duplicates by the state's seq in any case.
 //
 // When the outbox is full the OLDEST WAITING STATE MESSAGE is dropped (messages in flight are
 // kept, they may have arrived); class states are never dropped for state messages: a new ON/OFF

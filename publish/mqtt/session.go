@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -183,20 +184,21 @@ func (s *sessionStore) pubrec(id uint16) {
 }
 
 // dialSession opens the connection for Config.Session (paho's CustomOpenConnectionFn): TCP or
-// TLS as paho would (Config.Session refuses ws:// and wss://), wrapped in a pubrecConn.
+// TLS as paho would, by brokerSchemes (Config.Session refuses ws:// and wss://), wrapped in a
+// pubrecConn.
 func (p *Publisher) dialSession(uri *url.URL, o paho.ClientOptions) (net.Conn, error) {
 	d := &net.Dialer{Timeout: o.ConnectTimeout}
 	var (
 		conn net.Conn
 		err  error
 	)
-	switch uri.Scheme {
-	case "tcp", "mqtt":
-		conn, err = d.Dial("tcp", uri.Host)
-	case "ssl", "tls", "mqtts", "mqtt+ssl", "tcps":
+	switch sch, ok := brokerSchemes[strings.ToLower(uri.Scheme)]; {
+	case !ok || sch.websocket:
+		return nil, fmt.Errorf("mqtt: session: scheme %q not supported (tcp:// or ssl://)", uri.Scheme)
+	case sch.tls:
 		conn, err = tls.DialWithDialer(d, "tcp", uri.Host, o.TLSConfig)
 	default:
-		return nil, fmt.Errorf("mqtt: session: scheme %q not supported (tcp:// or ssl://)", uri.Scheme)
+		conn, err = d.Dial("tcp", uri.Host)
 	}
 	if err != nil {
 		return nil, err
