@@ -28,6 +28,12 @@ func (g *Graph) Run(inputs map[string]*Tensor) (map[string]*Tensor, error) {
 // RunAll is Run returning every tensor: graph inputs, initializers and each node's outputs (what
 // calibration observes).
 func (g *Graph) RunAll(inputs map[string]*Tensor) (map[string]*Tensor, error) {
+	return g.runAll(inputs, false)
+}
+
+// runAll is RunAll; with batch, the inputs' first dimension may be any B ≥ 1 (the same for all)
+// where the graph declares 1 (RunBatch).
+func (g *Graph) runAll(inputs map[string]*Tensor, batch bool) (map[string]*Tensor, error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
@@ -35,6 +41,7 @@ func (g *Graph) RunAll(inputs map[string]*Tensor) (map[string]*Tensor, error) {
 	for name, t := range g.Initializers {
 		vals[name] = t
 	}
+	batchN := 0
 	for _, in := range g.Inputs {
 		t := inputs[in.Name]
 		if t == nil {
@@ -44,6 +51,13 @@ func (g *Graph) RunAll(inputs map[string]*Tensor) (map[string]*Tensor, error) {
 			return nil, fmt.Errorf("graph: %q: input %q: shape %v, graph expects rank %d (%v)", g.Name, in.Name, t.Shape, len(in.Shape), in.Shape)
 		}
 		for i, d := range in.Shape {
+			if batch && i == 0 {
+				if d > 1 || t.Shape[0] < 1 || (batchN > 0 && t.Shape[0] != batchN) {
+					return nil, fmt.Errorf("graph: %q: input %q: shape %v, graph expects %v with one batch of at least 1 for all inputs", g.Name, in.Name, t.Shape, in.Shape)
+				}
+				batchN = t.Shape[0]
+				continue
+			}
 			if t.Shape[i] < 0 || (d >= 0 && t.Shape[i] != d) {
 				return nil, fmt.Errorf("graph: %q: input %q: shape %v, graph expects %v", g.Name, in.Name, t.Shape, in.Shape)
 			}
