@@ -23,7 +23,7 @@ func convInto(n *Node, x, wt *Tensor, bias []float32, out *Tensor, ws [2]window,
 	}
 	P := ws[0].out * ws[1].out
 	K := CG * KH * KW
-	if nb := im2colBudget / max(1, int64(K)*int64(P)); N > 1 && nb > 1 {
+	if nb := min(im2colBudget, batchBudget) / max(1, int64(K)*int64(P)); N > 1 && nb > 1 {
 		for b := 0; b < N; b += int(nb) {
 			convBatch(n, x, wt, bias, out, ws, group, b, min(N, b+int(nb)), s)
 		}
@@ -59,7 +59,7 @@ func convImages(n *Node, x, wt *Tensor, bias []float32, out *Tensor, ws [2]windo
 				col := mat{xg, P, 1}
 				if !pointwise {
 					s.col = grow(s.col, K*np)
-					im2col(s.col, np, xg, CG, H, W, KH, KW, ws, oh0, oh1)
+					im2col(s.col, np, xg, CG, H, W, KH, KW, ws, oh0, oh1, s)
 					col = mat{s.col, np, 1}
 				}
 				base := (b*M+g*MG)*P + oh0*OW
@@ -102,7 +102,7 @@ func convBatch(n *Node, x, wt *Tensor, bias []float32, out *Tensor, ws [2]window
 	for g := range group {
 		for b := b0; b < b1; b++ {
 			xg := x.Data[(b*C+g*CG)*H*W : (b*C+(g+1)*CG)*H*W]
-			im2col(s.col[(b-b0)*P:], np, xg, CG, H, W, KH, KW, ws, 0, OH)
+			im2col(s.col[(b-b0)*P:], np, xg, CG, H, W, KH, KW, ws, 0, OH, s)
 		}
 		wg := mat{wt.Data[g*MG*K : (g+1)*MG*K], K, 1}
 		if tr {
@@ -129,6 +129,10 @@ func convBatch(n *Node, x, wt *Tensor, bias []float32, out *Tensor, ws [2]window
 
 // im2colBudget bounds the im2col buffer (values); a variable so that tests can force the chunks.
 var im2colBudget int64 = 1 << 21
+
+// batchBudget bounds the im2col buffer of a batch (values): as many images go into one GEMM as fit
+// (512 KB, so that the patches stay in L2 between im2col and packing).
+const batchBudget = 1 << 17
 
 // convPack is a Conv's weights packed for sgemmPacked, one operand per group: A (MG×K) for the
 // product in its own orientation, B (K×MG) for the transposed one; each packed when first needed
@@ -186,8 +190,15 @@ func (n *Node) convPacked(w []float32, MG, K, group int, transposed bool) []*pac
 // oh0 to oh1 (P = (oh1-oh0)·OW pixels), to dst with rows ld values apart (ld ≥ P): row
 // (c·KH + kh)·KW + kw holds, for each output pixel, the input value its tap (c, kh, kw) reads, or
 // 0 where it reads padding. Row order is the weights' (c, kh, kw) order.
-func im2col(dst []float32, ld int, x []float32, C, H, W, KH, KW int, ws [2]window, oh0, oh1 int) {
+//
+// Short output rows (fewer than im2colGatherRow pixels, as in the 2x2 to 8x8 maps of a CIFAR-10
+// network) go through im2colGather with buffers from s; longer ones are copied row by row.
+func im2col(dst []float32, ld int, x []float32, C, H, W, KH, KW int, ws [2]window, oh0, oh1 int, s *gemmScratch) {
 	OW := ws[1].out
+	if OW < im2colGatherRow {
+		im2colGather(dst, ld, x, C, H, W, KH, KW, ws, oh0, oh1, &s.tab, &s.pad)
+		return
+	}
 	P := ld
 	sh, sw := ws[0].stride, ws[1].stride
 	// The geometry of a tap (kh, kw) and an output row is the same for every channel: work it
@@ -238,6 +249,56 @@ func im2col(dst []float32, ld int, x []float32, C, H, W, KH, KW int, ws [2]windo
 						}
 					}
 				}
+			}
+		}
+	}
+}
+
+// im2colGatherRow is the output row length from which im2col copies rows rather than gathering (a
+// variable so that tests can run every shape both ways).
+var im2colGatherRow = 16
+
+// im2colGather is im2col through a table: the C channel planes are first copied with their zero
+// border into pad, then for each tap (kh, kw) and output pixel the table holds the offset in a
+// bordered plane that it reads, worked out once and applied to every channel without a test. The
+// per-row work of im2col (bounds, clears) would otherwise cost more than the copies of rows of two
+// to eight values.
+func im2colGather(dst []float32, ld int, x []float32, C, H, W, KH, KW int, ws [2]window, oh0, oh1 int, tab *[]int32, pad *[]float32) {
+	OW := ws[1].out
+	np := (oh1 - oh0) * OW
+	taps := KH * KW
+	ph, pw := ws[0].padBegin, ws[1].padBegin
+	// The bordered plane: rows -ph to the last one read (or H), columns -pw to the last one read.
+	HP := ph + max(H, (oh1-1)*ws[0].stride-ph+(KH-1)*ws[0].dil+1)
+	WP := pw + max(W, (OW-1)*ws[1].stride-pw+(KW-1)*ws[1].dil+1)
+	if cap(*tab) < taps*np {
+		*tab = make([]int32, taps*np)
+	}
+	*pad = grow(*pad, C*HP*WP)
+	t, xp := (*tab)[:taps*np], *pad
+	clear(xp)
+	for c := range C {
+		for ih := range H {
+			copy(xp[(c*HP+ih+ph)*WP+pw:], x[(c*H+ih)*W:(c*H+ih+1)*W])
+		}
+	}
+	for kh := range KH {
+		for kw := range KW {
+			row := t[(kh*KW+kw)*np : (kh*KW+kw+1)*np]
+			for oh := oh0; oh < oh1; oh++ {
+				r := oh*ws[0].stride + kh*ws[0].dil // row in the bordered plane
+				for ow := range OW {
+					row[(oh-oh0)*OW+ow] = int32(r*WP + ow*ws[1].stride + kw*ws[1].dil)
+				}
+			}
+		}
+	}
+	for c := range C {
+		xc := xp[c*HP*WP : (c+1)*HP*WP]
+		for tp := range taps {
+			d := dst[(c*taps+tp)*ld : (c*taps+tp)*ld+np]
+			for i, o := range t[tp*np : (tp+1)*np] {
+				d[i] = xc[o]
 			}
 		}
 	}

@@ -87,6 +87,11 @@ func naiveConv(cc convCase, x, w, bias []float32) (out, abs []float64, oh, ow in
 // same node (they must be repacked).
 func TestConv(t *testing.T) {
 	kernels(t, testConv)
+	// Every shape's im2col by rows, not through the gather table.
+	defer func(r int) { im2colGatherRow = r }(im2colGatherRow)
+	im2colGatherRow = 0
+	t.Run("rows", testConv)
+	im2colGatherRow = 16
 	// im2col in chunks of output rows (one row, then three, at a time).
 	defer func(b int64) { im2colBudget = b }(im2colBudget)
 	for _, b := range []int64{1, 3 * 9 * 8 * 48} {

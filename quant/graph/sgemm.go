@@ -34,6 +34,8 @@ func (m mat) t() mat { return mat{m.data, m.cs, m.rs} }
 // through gemmPool so that steady-state inference does not allocate them.
 type gemmScratch struct {
 	pa, pb, col, acc []float32
+	pad              []float32 // im2colGather's bordered planes
+	tab              []int32   // im2colGather's offsets
 }
 
 var gemmPool = sync.Pool{New: func() any { return new(gemmScratch) }}
