@@ -58,25 +58,3 @@ func BenchmarkZoo(b *testing.B) {
 		})
 	}
 }
-
-// BenchmarkZooBatch is BenchmarkZoo for a batch of 16 images (RunBatch, as edgeinfer eval runs
-// float models): ns/op is one batch, ns/image one image of it.
-func BenchmarkZooBatch(b *testing.B) {
-	for _, name := range []string{"cifar10_repvgg_a0.onnx", "cifar10_mobilenetv2_0.5.onnx"} {
-		b.Run(name, func(b *testing.B) {
-			g := zooGraph(b, name)
-			const batch = 16
-			x, _ := zooBatch(g, batch)
-			in := map[string]*graph.Tensor{x.Name: x}
-			if _, err := g.RunBatch(in); err != nil {
-				b.Fatal(err)
-			}
-			for b.Loop() {
-				if _, err := g.RunBatch(in); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/image")
-		})
-	}
-}
