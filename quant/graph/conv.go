@@ -48,7 +48,7 @@ func convImages(n *Node, x, wt *Tensor, bias []float32, out *Tensor, ws [2]windo
 		rows = int(max(1, im2colBudget/per))
 	}
 	tr := gemmTransposed(MG, rows*OW) // every chunk in the orientation of a whole one
-	pk := n.convPacked(wt.Data, MG, K, group, tr)
+	pk := n.weightsPacked(wt.Data, MG, K, group, tr)
 	for b := range N {
 		for g := range group {
 			xg := x.Data[(b*C+g*CG)*H*W : (b*C+(g+1)*CG)*H*W]
@@ -95,7 +95,7 @@ func convBatch(n *Node, x, wt *Tensor, bias []float32, out *Tensor, ws [2]window
 	K := CG * KH * KW
 	np := (b1 - b0) * P
 	tr := gemmTransposed(MG, np)
-	pk := n.convPacked(wt.Data, MG, K, group, tr)
+	pk := n.weightsPacked(wt.Data, MG, K, group, tr)
 	s.col = grow(s.col, K*np)
 	s.acc = grow(s.acc, MG*np)
 	col, acc := mat{s.col, np, 1}, mat{s.acc, np, 1}
@@ -134,25 +134,25 @@ var im2colBudget int64 = 1 << 21
 // (512 KB, so that the patches stay in L2 between im2col and packing).
 const batchBudget = 1 << 17
 
-// convPack is a Conv's weights packed for sgemmPacked, one operand per group: A (MG×K) for the
-// product in its own orientation, B (K×MG) for the transposed one; each packed when first needed
-// (a batch and a single image may want different ones).
+// convPack is a Conv's (or a Gemm's) weights packed for sgemmPacked, one operand per group: A
+// (MG×K) for the product in its own orientation, B (K×MG) for the transposed one; each packed
+// when first needed (a batch and a single image may want different ones).
 type convPack struct {
 	w      []float32 // the weights it was packed from
 	group  int
 	groups [2][]*packed // [0]: as A, [1]: transposed, as B
 }
 
-// convPacks holds each Conv node's packed weights, keyed by a weak pointer to the node so that an
+// convPacks holds each Conv and Gemm node's packed weights, keyed by a weak pointer to the node so that an
 // entry goes when its node does (graphs are built and dropped freely, as quantize's searches do).
 // Keeping the packs beside the graph rather than in Node leaves Node a plain, copyable value.
 var convPacks sync.Map // weak.Pointer[Node] → *convPack
 
-// convPacked returns n's packed weights w (MG×K per group) in the orientation asked for, packing
+// weightsPacked returns n's packed weights w (MG×K per group) in the orientation asked for, packing
 // them on first use or when the weights (their backing array) changed: replace an initializer to
 // change weights, an in-place change of its values is not seen. Concurrent Runs may both pack;
 // either result is the same.
-func (n *Node) convPacked(w []float32, MG, K, group int, transposed bool) []*packed {
+func (n *Node) weightsPacked(w []float32, MG, K, group int, transposed bool) []*packed {
 	key := weak.Make(n)
 	o := 0
 	if transposed {

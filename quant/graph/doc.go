@@ -12,8 +12,9 @@
 // instead of panics, and fast where the time goes. Conv (after im2col; 1x1 convolutions read their
 // input as it is), Gemm and MatMul run on a blocked SGEMM (sgemm.go) whose 6x16 micro-kernel is
 // AVX2/FMA assembly on amd64 CPUs that have it (golang.org/x/sys/cpu; GODEBUG=cpu.avx2=off or
-// cpu.fma=off selects the pure-Go twin, the only kernel elsewhere); each Conv node keeps its
-// weights packed for it after the first Run (in each orientation the GEMM is computed in).
+// cpu.fma=off selects the pure-Go twin, the only kernel elsewhere); each Conv node, and each Gemm
+// whose B is transposed weights (PyTorch's classifiers), keeps its weights packed for it after the
+// first Run (in each orientation the GEMM is computed in).
 // im2col copies output rows of 16 pixels or more row by row and gathers shorter ones (the 2x2 to
 // 8x8 maps of a CIFAR-10 network) through a table of offsets into zero-bordered planes. Depthwise
 // convolutions run a direct loop over a zero-bordered copy of each input plane, its 3-tap rows at

@@ -699,7 +699,18 @@ func gemm(n *Node, ins []*Tensor) (*Tensor, error) {
 		bm = bm.t()
 	}
 	s := gemmPool.Get().(*gemmScratch)
-	sgemm(M, N, K, am, bm, mat{out.Data, N, 1}, s)
+	if cm := (mat{out.Data, N, 1}); tb && len(b.Data) > 0 {
+		// B is the weights (N×K, PyTorch's layout): packed once and kept, as Conv's are (a B that
+		// changes from run to run, not a constant, is packed anew each time). The product is
+		// sgemm's, in its orientation: the same sums.
+		if gemmTransposed(M, N) {
+			sgemmPacked(N, M, K, bm.t(), am.t(), cm.t(), n.weightsPacked(b.Data, N, K, 1, false)[0], nil, s)
+		} else {
+			sgemmPacked(M, N, K, am, bm, cm, nil, n.weightsPacked(b.Data, N, K, 1, true)[0], s)
+		}
+	} else {
+		sgemm(M, N, K, am, bm, cm, s)
+	}
 	gemmPool.Put(s)
 	for i := range M {
 		for j := range N {
