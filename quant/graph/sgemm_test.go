@@ -211,3 +211,26 @@ func TestGemmPacked(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkGemmClassifier: MobileNetV2 1.0's classifier (1280 → 1000, one image) as Gemm runs it
+// with its weights kept packed, beside sgemm packing them on every call (as Gemm did before).
+func BenchmarkGemmClassifier(b *testing.B) {
+	const M, N, K = 1, 1000, 1280
+	r := rand.New(rand.NewPCG(1, 1))
+	a := &Tensor{Shape: []int{M, K}, Data: randFloats(r, M*K)}
+	w := &Tensor{Shape: []int{N, K}, Data: randFloats(r, N*K)}
+	node := &Node{Op: "Gemm", Attrs: map[string]Attr{"transB": Int(1)}}
+	b.Run("packed", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := runNode(node, []*Tensor{a, w}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("repacked", func(b *testing.B) {
+		out, s := make([]float32, M*N), new(gemmScratch)
+		for b.Loop() {
+			sgemm(M, N, K, mat{a.Data, K, 1}, mat{w.Data, K, 1}.t(), mat{out, N, 1}, s)
+		}
+	})
+}
