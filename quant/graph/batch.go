@@ -66,9 +66,19 @@ func (g *Graph) RunBatch(inputs map[string]*Tensor) (map[string]*Tensor, error) 
 	if err != nil {
 		return nil, err
 	}
+	b := 0
+	for _, in := range g.Inputs {
+		b = inputs[in.Name].Shape[0]
+	}
 	out := make(map[string]*Tensor, len(g.Outputs))
 	for _, o := range g.Outputs {
-		out[o.Name] = vals[o.Name]
+		t := vals[o.Name]
+		// A constant of higher rank than the activations it broadcasts with would move the batch
+		// to another axis: refuse the result rather than mislabel its samples.
+		if len(g.Inputs) > 0 && (len(t.Shape) == 0 || t.Shape[0] != b) {
+			return nil, fmt.Errorf("graph: %q: output %q has shape %v for a batch of %d: the batch did not stay on the first axis", g.Name, o.Name, t.Shape, b)
+		}
+		out[o.Name] = t
 	}
 	return out, nil
 }

@@ -108,6 +108,16 @@ func TestBatchable(t *testing.T) {
 	if err != nil || fmt.Sprint(out["y"].Shape, out["y"].Data) != "[2 2] [11 22 33 44]" {
 		t.Errorf("batch of 2: %v, %v", out["y"], err)
 	}
+	// A constant of higher rank moves the batch off the first axis: an error, not mislabelled samples.
+	g = graph.New("rank")
+	g.Inputs = []*graph.Tensor{{Name: "x", Shape: []int{1, 2}}}
+	g.Outputs = []*graph.Tensor{{Name: "y"}}
+	g.Initializers["k"] = &graph.Tensor{Name: "k", Shape: []int{1, 1, 2}, Data: []float32{1, 2}}
+	g.Nodes = []*graph.Node{{Op: "Add", Inputs: []string{"x", "k"}, Outputs: []string{"y"}}}
+	if _, err := g.RunBatch(map[string]*graph.Tensor{"x": {Shape: []int{3, 2}, Data: make([]float32, 6)}}); err == nil ||
+		!strings.Contains(err.Error(), "did not stay on the first axis") {
+		t.Errorf("batch moved to axis 1: err = %v", err)
+	}
 }
 
 // BenchmarkZooBatch is BenchmarkZoo for a batch of 16 images (RunBatch, as edgeinfer eval runs
