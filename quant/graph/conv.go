@@ -344,6 +344,10 @@ func convDepthwise(x, wt *Tensor, bias []float32, out *Tensor, ws [2]window, s *
 			if bias != nil {
 				bv = bias[m]
 			}
+			if KH == 3 && KW == 3 && OW < 8 {
+				depthwise3x3Small(plane, src, stride, w, bv, OH, OW, sh, sw, dh, dw)
+				continue
+			}
 			for oh := range OH {
 				row := plane[oh*OW : (oh+1)*OW]
 				for i := range row {
@@ -365,6 +369,32 @@ func convDepthwise(x, wt *Tensor, bias []float32, out *Tensor, ws [2]window, s *
 					}
 				}
 			}
+		}
+	}
+}
+
+// depthwise3x3Small is convDepthwise's loop for a 3x3 kernel on rows too short for the AVX2 row
+// kernel (OW < 8: the 8x8 to 2x2 maps of a CIFAR-10 network), all nine taps of an output at once
+// instead of three calls per row: the same sums in the same order (bias, then the taps in (kh, kw)
+// order, one rounding per product and per sum), so bit for bit the row loop's result.
+func depthwise3x3Small(plane, src []float32, stride int, w []float32, bv float32, OH, OW, sh, sw, dh, dw int) {
+	w = w[:9]
+	for oh := range OH {
+		r0 := src[oh*sh*stride:]
+		r1 := src[(oh*sh+dh)*stride:]
+		r2 := src[(oh*sh+2*dh)*stride:]
+		for i, j := 0, 0; i < OW; i, j = i+1, j+sw {
+			acc := bv
+			acc += w[0] * r0[j]
+			acc += w[1] * r0[j+dw]
+			acc += w[2] * r0[j+2*dw]
+			acc += w[3] * r1[j]
+			acc += w[4] * r1[j+dw]
+			acc += w[5] * r1[j+2*dw]
+			acc += w[6] * r2[j]
+			acc += w[7] * r2[j+dw]
+			acc += w[8] * r2[j+2*dw]
+			plane[oh*OW+i] = acc
 		}
 	}
 }
