@@ -18,7 +18,8 @@
 // im2col copies output rows of 16 pixels or more row by row and gathers shorter ones (the 2x2 to
 // 8x8 maps of a CIFAR-10 network) through a table of offsets into zero-bordered planes. Depthwise
 // convolutions run a direct loop over a zero-bordered copy of each input plane, its 3-tap rows at
-// stride 1 in AVX2 as well (depthwise_amd64.s). Run is safe for concurrent use: calibration and
+// stride 1 in AVX2 as well (depthwise_amd64.s), and 3x3 kernels on rows shorter than 8 all nine
+// taps of an output at once. Run is safe for concurrent use: calibration and
 // evaluation run several images at once.
 //
 // Batches (batch.go): RunBatch runs a graph that declares a batch of one on B samples at once,
