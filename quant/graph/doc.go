@@ -9,8 +9,8 @@
 //
 // Run executes a graph in float32. It is the reference the quantized model is measured against, and
 // the engine of calibration and of `edgeinfer eval` on float models: every shape checked, errors
-// instead of panics, and fast where the time goes. Conv (after im2col; 1x1 convolutions read their
-// input as it is), Gemm and MatMul run on a blocked SGEMM (sgemm.go) whose 6x16 micro-kernel is
+// instead of panics, and fast where the time goes. Conv (after im2col; one image's 1x1 convolutions read
+// their input as it is), Gemm and MatMul run on a blocked SGEMM (sgemm.go) whose 6x16 micro-kernel is
 // AVX2/FMA assembly on amd64 CPUs that have it (golang.org/x/sys/cpu; GODEBUG=cpu.avx2=off or
 // cpu.fma=off selects the pure-Go twin, the only kernel elsewhere); each Conv node, and each Gemm
 // whose B is transposed weights (PyTorch's classifiers), keeps its weights packed for it after the
