@@ -25,6 +25,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	count := fs.Int("count", 0, "number of images, spread over the set (0: all)")
 	threads := fs.Int("threads", 1, "worker goroutines per int8 inference")
 	jobs := fs.Int("jobs", quantize.Workers(), "images scored at once by a float model (one goroutine each)")
+	batch := fs.Int("batch", 16, "images per float inference of a worker (the same scores as one at a time; the weights are read once per batch)")
 	ff := addFloatFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -37,6 +38,9 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	}
 	if *jobs < 1 {
 		return usagef("--jobs must be at least 1")
+	}
+	if *batch < 1 {
+		return usagef("--batch must be at least 1")
 	}
 	if *count < 0 {
 		return usagef("--count must not be negative")
@@ -101,7 +105,7 @@ func runEval(ctx context.Context, e *env, args []string) error {
 	}
 	idx := dataset.Spread(set.Len(), *count)
 	bar := newProgress(e.stderr, "evaluating")
-	acc, unlabelled, err := quantize.Evaluate(ctx, newClassifier, set, idx, quantize.EvalOptions{Workers: workers, Progress: bar.update})
+	acc, unlabelled, err := quantize.Evaluate(ctx, newClassifier, set, idx, quantize.EvalOptions{Workers: workers, Batch: *batch, Progress: bar.update})
 	if err != nil {
 		return err
 	}

@@ -87,6 +87,11 @@ func naiveConv(cc convCase, x, w, bias []float32) (out, abs []float64, oh, ow in
 // same node (they must be repacked).
 func TestConv(t *testing.T) {
 	kernels(t, testConv)
+	// Every shape's im2col by rows, not through the gather table.
+	defer func(r int) { im2colGatherRow = r }(im2colGatherRow)
+	im2colGatherRow = 0
+	t.Run("rows", testConv)
+	im2colGatherRow = 16
 	// im2col in chunks of output rows (one row, then three, at a time).
 	defer func(b int64) { im2colBudget = b }(im2colBudget)
 	for _, b := range []int64{1, 3 * 9 * 8 * 48} {
@@ -250,4 +255,52 @@ func TestDepthwiseRow3(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestConvBatchExact: a batch goes through one GEMM per group for several images (convBatch), and
+// each image's output must be bit for bit what the image alone gives (convImages), with both
+// kernels, whole batches and batches split by the im2col budget (two images, then one, at a time).
+func TestConvBatchExact(t *testing.T) {
+	kernels(t, func(t *testing.T) {
+		defer func(b int64) { im2colBudget = b }(im2colBudget)
+		r := rand.New(rand.NewPCG(11, 5))
+		for _, cc := range convCases() {
+			cc.n = 5
+			k := cc.c / cc.group * cc.kh * cc.kw
+			ws, err := windows(cc.node(), cc.h, cc.w, cc.kh, cc.kw, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := ws[0].out * ws[1].out
+			x := &Tensor{Shape: []int{cc.n, cc.c, cc.h, cc.w}, Data: randFloats(r, cc.n*cc.c*cc.h*cc.w)}
+			w := &Tensor{Shape: []int{cc.m, cc.c / cc.group, cc.kh, cc.kw}, Data: randFloats(r, cc.m*k)}
+			ins := []*Tensor{x, w}
+			if cc.bias {
+				ins = append(ins, &Tensor{Shape: []int{cc.m}, Data: randFloats(r, cc.m)})
+			}
+			n := cc.node()
+			var alone []float32
+			for b := range cc.n {
+				one := &Tensor{Shape: []int{1, cc.c, cc.h, cc.w}, Data: x.Data[b*cc.c*cc.h*cc.w : (b+1)*cc.c*cc.h*cc.w]}
+				outs, err := runNode(n, append([]*Tensor{one}, ins[1:]...))
+				if err != nil {
+					t.Fatalf("%v: %v", cc, err)
+				}
+				alone = append(alone, outs[0].Data...)
+			}
+			for _, budget := range []int64{1 << 21, int64(2 * k * p), int64(k * p)} {
+				im2colBudget = budget
+				outs, err := runNode(n, ins)
+				if err != nil {
+					t.Fatalf("%v: %v", cc, err)
+				}
+				for i, v := range outs[0].Data {
+					if math.Float32bits(v) != math.Float32bits(alone[i]) {
+						t.Fatalf("%v, budget %d: output %d of the batch = %v, alone %v", cc, budget, i, v, alone[i])
+					}
+				}
+			}
+			im2colBudget = 1 << 21
+		}
+	})
 }

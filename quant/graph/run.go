@@ -28,6 +28,12 @@ func (g *Graph) Run(inputs map[string]*Tensor) (map[string]*Tensor, error) {
 // RunAll is Run returning every tensor: graph inputs, initializers and each node's outputs (what
 // calibration observes).
 func (g *Graph) RunAll(inputs map[string]*Tensor) (map[string]*Tensor, error) {
+	return g.runAll(inputs, false)
+}
+
+// runAll is RunAll; with batch, the inputs' first dimension may be any B ≥ 1 (the same for all)
+// where the graph declares 1 (RunBatch).
+func (g *Graph) runAll(inputs map[string]*Tensor, batch bool) (map[string]*Tensor, error) {
 	if err := g.Validate(); err != nil {
 		return nil, err
 	}
@@ -35,6 +41,7 @@ func (g *Graph) RunAll(inputs map[string]*Tensor) (map[string]*Tensor, error) {
 	for name, t := range g.Initializers {
 		vals[name] = t
 	}
+	batchN := 0
 	for _, in := range g.Inputs {
 		t := inputs[in.Name]
 		if t == nil {
@@ -44,6 +51,13 @@ func (g *Graph) RunAll(inputs map[string]*Tensor) (map[string]*Tensor, error) {
 			return nil, fmt.Errorf("graph: %q: input %q: shape %v, graph expects rank %d (%v)", g.Name, in.Name, t.Shape, len(in.Shape), in.Shape)
 		}
 		for i, d := range in.Shape {
+			if batch && i == 0 {
+				if d > 1 || t.Shape[0] < 1 || (batchN > 0 && t.Shape[0] != batchN) {
+					return nil, fmt.Errorf("graph: %q: input %q: shape %v, graph expects %v with one batch of at least 1 for all inputs", g.Name, in.Name, t.Shape, in.Shape)
+				}
+				batchN = t.Shape[0]
+				continue
+			}
 			if t.Shape[i] < 0 || (d >= 0 && t.Shape[i] != d) {
 				return nil, fmt.Errorf("graph: %q: input %q: shape %v, graph expects %v", g.Name, in.Name, t.Shape, in.Shape)
 			}
@@ -685,7 +699,18 @@ func gemm(n *Node, ins []*Tensor) (*Tensor, error) {
 		bm = bm.t()
 	}
 	s := gemmPool.Get().(*gemmScratch)
-	sgemm(M, N, K, am, bm, mat{out.Data, N, 1}, s)
+	if cm := (mat{out.Data, N, 1}); tb && len(b.Data) > 0 {
+		// B is the weights (N×K, PyTorch's layout): packed once and kept, as Conv's are (a B that
+		// changes from run to run, not a constant, is packed anew each time). The product is
+		// sgemm's, in its orientation: the same sums.
+		if gemmTransposed(M, N) {
+			sgemmPacked(N, M, K, bm.t(), am.t(), cm.t(), n.weightsPacked(b.Data, N, K, 1, false)[0], nil, s)
+		} else {
+			sgemmPacked(M, N, K, am, bm, cm, nil, n.weightsPacked(b.Data, N, K, 1, true)[0], s)
+		}
+	} else {
+		sgemm(M, N, K, am, bm, cm, s)
+	}
 	gemmPool.Put(s)
 	for i := range M {
 		for j := range N {

@@ -30,10 +30,12 @@ type mat struct {
 
 func (m mat) t() mat { return mat{m.data, m.cs, m.rs} }
 
-// gemmScratch holds the packing buffers (and the im2col buffer of Conv), reused across calls
+// gemmScratch holds the packing buffers (and the im2col and batch product buffers of Conv), reused across calls
 // through gemmPool so that steady-state inference does not allocate them.
 type gemmScratch struct {
-	pa, pb, col []float32
+	pa, pb, col, acc []float32
+	pad              []float32 // im2colGather's bordered planes
+	tab              []int32   // im2colGather's offsets
 }
 
 var gemmPool = sync.Pool{New: func() any { return new(gemmScratch) }}

@@ -16,11 +16,20 @@ type Classifier interface {
 	Scores(ctx context.Context, img image.Image) ([]float64, error)
 }
 
+// BatchClassifier is a Classifier that can also score several images at once, giving each the
+// scores Scores gives it alone (Evaluate uses it with EvalOptions.Batch).
+type BatchClassifier interface {
+	Classifier
+	ScoresBatch(ctx context.Context, imgs []image.Image) ([][]float64, error)
+}
+
 // FloatClassifier runs a float graph.
 type FloatClassifier struct {
-	g  *graph.Graph
-	in Input
-	px *Pixels
+	g         *graph.Graph
+	in        Input
+	px        *Pixels
+	batchable bool      // g.Batchable(): ScoresBatch runs one graph.RunBatch
+	batch     []float32 // ScoresBatch's input, reused
 }
 
 // NewFloatClassifier prepares g (its first output is the scores).
@@ -29,7 +38,57 @@ func NewFloatClassifier(g *graph.Graph, in Input) (*FloatClassifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &FloatClassifier{g: g, in: in, px: px}, nil
+	return &FloatClassifier{g: g, in: in, px: px, batchable: g.Batchable() == nil}, nil
+}
+
+// ScoresBatch implements BatchClassifier: the images in one graph.RunBatch where the graph allows
+// it (its weights then stream from memory once for all of them), one by one otherwise; the
+// scores are bit for bit those of Scores either way.
+func (f *FloatClassifier) ScoresBatch(ctx context.Context, imgs []image.Image) ([][]float64, error) {
+	if !f.batchable || len(imgs) < 2 {
+		out := make([][]float64, len(imgs))
+		for i, img := range imgs {
+			s, err := f.Scores(ctx, img)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = s
+		}
+		return out, nil
+	}
+	per := 3 * f.in.H * f.in.W
+	if cap(f.batch) < len(imgs)*per {
+		f.batch = make([]float32, len(imgs)*per)
+	}
+	x := &graph.Tensor{Name: f.in.Name, Shape: []int{len(imgs), 3, f.in.H, f.in.W}, Data: f.batch[:len(imgs)*per]}
+	for i, img := range imgs {
+		p, err := f.px.Of(img)
+		if err != nil {
+			return nil, err
+		}
+		copy(x.Data[i*per:], f.in.FloatInput(p).Data)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res, err := f.g.RunBatch(map[string]*graph.Tensor{f.in.Name: x})
+	if err != nil {
+		return nil, err
+	}
+	t := res[f.g.Outputs[0].Name]
+	if len(t.Shape) == 0 || t.Shape[0] != len(imgs) {
+		return nil, fmt.Errorf("quantize: %q: a batch of %d images gave output %q of shape %v", f.g.Name, len(imgs), t.Name, t.Shape)
+	}
+	n := len(t.Data) / len(imgs)
+	out := make([][]float64, len(imgs))
+	for i := range out {
+		s := make([]float64, n)
+		for j, v := range t.Data[i*n : (i+1)*n] {
+			s[j] = float64(v)
+		}
+		out[i] = s
+	}
+	return out, nil
 }
 
 // Scores implements Classifier.

@@ -3,6 +3,7 @@ package quantize
 import (
 	"context"
 	"fmt"
+	"image"
 	"runtime"
 	"sync"
 
@@ -94,38 +95,65 @@ func inOrder[S, R any](ctx context.Context, n, workers int, newState func() (S, 
 
 // EvalOptions tune Evaluate.
 type EvalOptions struct {
-	Workers  int                   // images scored at once, each by its own classifier; 0 means 1
+	Workers int // classifiers working at once, each on its own images; 0 means 1
+	// Batch is how many images a worker scores at once when its classifier is a BatchClassifier
+	// (the same scores as one by one, fewer passes over the weights); 0 or 1: one at a time.
+	Batch    int
 	Progress func(done, total int) // called after each image, in order, if set
 }
 
 // Evaluate scores set's images idx and returns the accuracy over the labelled ones and the number
 // of unlabelled ones. Each worker gets its own classifier from newClassifier (a classifier keeps
-// buffers); the result is the same for every worker count.
+// buffers) and scores opt.Batch images at a time where the classifier can; the result is the same
+// for every worker count and batch size.
 func Evaluate(ctx context.Context, newClassifier func() (Classifier, error), set dataset.Set, idx []int, opt EvalOptions) (acc Accuracy, unlabelled int, err error) {
 	type scored struct {
 		scores []float64
 		label  int
 	}
-	err = inOrder(ctx, len(idx), max(1, opt.Workers), newClassifier,
-		func(c Classifier, k int) (scored, error) {
-			img, label, err := set.Image(idx[k])
-			if err != nil {
-				return scored{}, err
+	batch := max(1, opt.Batch)
+	chunks := (len(idx) + batch - 1) / batch
+	err = inOrder(ctx, chunks, max(1, opt.Workers), newClassifier,
+		func(c Classifier, k int) ([]scored, error) {
+			ks := idx[k*batch : min(len(idx), (k+1)*batch)]
+			imgs := make([]image.Image, len(ks))
+			out := make([]scored, len(ks))
+			for i, j := range ks {
+				img, label, err := set.Image(j)
+				if err != nil {
+					return nil, err
+				}
+				imgs[i], out[i].label = img, label
 			}
-			s, err := c.Scores(ctx, img)
-			if err != nil {
-				return scored{}, fmt.Errorf("quantize: image %d of %s: %w", idx[k], set.Name(), err)
+			if bc, ok := c.(BatchClassifier); ok && len(ks) > 1 {
+				s, err := bc.ScoresBatch(ctx, imgs)
+				if err != nil {
+					return nil, fmt.Errorf("quantize: images %d to %d of %s: %w", ks[0], ks[len(ks)-1], set.Name(), err)
+				}
+				for i := range out {
+					out[i].scores = s[i]
+				}
+				return out, nil
 			}
-			return scored{s, label}, nil
+			for i, img := range imgs {
+				s, err := c.Scores(ctx, img)
+				if err != nil {
+					return nil, fmt.Errorf("quantize: image %d of %s: %w", ks[i], set.Name(), err)
+				}
+				out[i].scores = s
+			}
+			return out, nil
 		},
-		func(k int, r scored) error {
-			if r.label < 0 {
-				unlabelled++
-			} else {
-				acc.Add(r.scores, r.label)
-			}
-			if opt.Progress != nil {
-				opt.Progress(k+1, len(idx))
+		func(k int, rs []scored) error {
+			for i, r := range rs {
+				if r.label < 0 {
+					unlabelled++
+				} else {
+					acc.Add(r.scores, r.label)
+				}
+				if opt.Progress != nil {
+					opt.Progress(k*batch+i+1, len(idx))
+				}
 			}
 			return nil
 		})
