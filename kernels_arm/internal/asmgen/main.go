@@ -970,7 +970,8 @@ func dw3x3(g *gen) { dw3x3Gen(g, false) }
 // twice dw3x3's 4) and the int16 sums widened into the int32 accumulators (SADDL/SADDW, ADD); the
 // ninth tap alone. Exact: |x*w| <= 128*127 = 16256, so a sum of two products is at most 32512 < 32767.
 // Weights of tap t in V(t) (16 channels), input taps V9-V17 (then the sums: see the loop);
-// accumulators, parameters and epilogue as dw3x3.
+// accumulators, parameters and epilogue as dw3x3, except the fp32 body (flagFP32), which is
+// dw3x3bFP: software-pipelined, with its own register plan.
 func dw3x3b(g *gen) { dw3x3Gen(g, true) }
 
 // dw3x3Gen emits dw3x3 (b8 false) or dw3x3b (b8 true).
@@ -1110,8 +1111,8 @@ func dw3x3Gen(g *gen, b8 bool) {
 // stream keeps its own order; s starts after the last m, t after the last e and s. The SCVTFs go
 // between the first loads and multiplies, the FMULs among the multiplies, the SADDLs before the
 // FCVTNSs: of random merges of the four streams, this one took the fewest cycles in llvm-mca's
-// Cortex-A57 model (our stand-in for the A72: scripts/mca/mca), 36.1 per pixel against 39.1 for the
-// streams one after another and 43.4 for the loop without software pipelining.
+// Cortex-A57 model (our stand-in for the A72: scripts/mca/mca): 36.1 cycles per pixel, against 43.4
+// for the loop before it was software-pipelined.
 const dwbFPSchedule = "mmmmmemmmemmeemmemmmmmmmmmmmememmmsssessssseeeeeeeeeeeeeeettttttttttttt"
 
 // dw3x3bFP emits dw3x3b's block body for the fp32 epilogue (flagFP32), software-pipelined: the loop
