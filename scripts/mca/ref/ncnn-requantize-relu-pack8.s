@@ -8,8 +8,8 @@
 # requantize_from_int32_to_int8 (src/mat.cpp), which runs the Requantize layer (requantize_arm.cpp:
 # dims 3, elempack 8, activation_type 1 -> requantize_relu_pack8_neon; per-channel scale_in and scale_out,
 # a bias per channel). The 3x3 s1 pack8 path is taken only for activation_type 0 or 1; ReLU (1) gets this
-# pass, the cheapest of the two (no activation: requantize_arm.cpp's generic dims-3 loop, one pixel per
-# iteration, vmlaq + a second vmulq per vector).
+# pass, the shorter of the two by their instructions (no activation: requantize_arm.cpp's generic dims-3
+# loop, one pixel per iteration, vmlaq + a second vmulq per vector).
 # A listing derived from it for analysis by llvm-mca only: one instruction per intrinsic in source order
 # (vld1q_s32 pairs from one pointer -> LDP q, vcvtq_f32_s32 -> SCVTF, vfmaq_f32 -> FMLA after a MOV of
 # the loop-invariant bias, since FMLA overwrites its addend: llc 19 -O3 emits that pair for this
