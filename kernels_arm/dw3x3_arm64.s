@@ -815,7 +815,7 @@ dwbfastpx:
 	BNE dwbfast
 	RET
 dwbfp:
-	// block setup: tap pointers, weights, parameter pointers, pixel count
+	// block setup: tap pointers, weights, scales (V20-V23), parameter pointers, pixel count
 	MOVD R23, R1
 	ADD R19, R1, R2
 	ADD R19, R2, R3
@@ -829,85 +829,160 @@ dwbfp:
 	VLD1.P 64(R10), [V4.B16, V5.B16, V6.B16, V7.B16]
 	VLD1.P 16(R10), [V8.B16]
 	ADD $64, R11, R12
-	ADD $128, R11, R13
-	ADD $192, R11, R14
+	VLD1 (R12), [V20.S4, V21.S4, V22.S4, V23.S4]
 	MOVD n+56(FP), R15
 	MOVD R22, R0
-dwbfppx:
-	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
+	// pixel 0's sums
 	VLD1.P (R1)(R20), [V9.B16]
-	VLD1.P (R2)(R20), [V10.B16]
-	VLD1.P (R3)(R20), [V11.B16]
-	VLD1.P (R4)(R20), [V12.B16]
-	VLD1.P (R5)(R20), [V13.B16]
-	VLD1.P (R6)(R20), [V14.B16]
-	VLD1.P (R7)(R20), [V15.B16]
-	VLD1.P (R8)(R20), [V16.B16]
-	VLD1.P (R9)(R20), [V17.B16]
-	WORD $0x4e20c132 // smull2 v18.8h, v9.16b, v0.16b
+	VLD1.P (R3)(R20), [V10.B16]
+	VLD1.P (R5)(R20), [V11.B16]
+	VLD1.P (R7)(R20), [V12.B16]
+	VLD1.P (R9)(R20), [V13.B16]
+	VLD1.P (R2)(R20), [V19.B16]
+	VLD1.P (R4)(R20), [V28.B16]
+	WORD $0x4e20c12e // smull2 v14.8h, v9.16b, v0.16b
 	WORD $0x0e20c129 // smull v9.8h, v9.8b, v0.8b
-	WORD $0x0e218149 // smlal v9.8h, v10.8b, v1.8b
-	WORD $0x4e218152 // smlal2 v18.8h, v10.16b, v1.16b
-	WORD $0x4e22c173 // smull2 v19.8h, v11.16b, v2.16b
-	WORD $0x0e22c16b // smull v11.8h, v11.8b, v2.8b
-	WORD $0x0e23818b // smlal v11.8h, v12.8b, v3.8b
-	WORD $0x4e238193 // smlal2 v19.8h, v12.16b, v3.16b
-	WORD $0x4e24c1b4 // smull2 v20.8h, v13.16b, v4.16b
-	WORD $0x0e24c1ad // smull v13.8h, v13.8b, v4.8b
-	WORD $0x0e2581cd // smlal v13.8h, v14.8b, v5.8b
-	WORD $0x4e2581d4 // smlal2 v20.8h, v14.16b, v5.16b
-	WORD $0x4e26c1f5 // smull2 v21.8h, v15.16b, v6.16b
-	WORD $0x0e26c1ef // smull v15.8h, v15.8b, v6.8b
-	WORD $0x0e27820f // smlal v15.8h, v16.8b, v7.8b
-	WORD $0x4e278215 // smlal2 v21.8h, v16.16b, v7.16b
-	WORD $0x4e28c236 // smull2 v22.8h, v17.16b, v8.16b
-	WORD $0x0e28c231 // smull v17.8h, v17.8b, v8.8b
-	WORD $0x0e6b012a // saddl v10.4s, v9.4h, v11.4h
-	WORD $0x4e6b012c // saddl2 v12.4s, v9.8h, v11.8h
-	WORD $0x0e73024e // saddl v14.4s, v18.4h, v19.4h
-	WORD $0x4e730250 // saddl2 v16.4s, v18.8h, v19.8h
-	WORD $0x0e6f01a9 // saddl v9.4s, v13.4h, v15.4h
-	WORD $0x4e6f01ab // saddl2 v11.4s, v13.8h, v15.8h
-	WORD $0x0e750292 // saddl v18.4s, v20.4h, v21.4h
-	WORD $0x4e750293 // saddl2 v19.4s, v20.8h, v21.8h
-	WORD $0x0e711318 // saddw v24.4s, v24.4s, v17.4h
-	WORD $0x4e711339 // saddw2 v25.4s, v25.4s, v17.8h
-	WORD $0x0e76135a // saddw v26.4s, v26.4s, v22.4h
-	WORD $0x4e76137b // saddw2 v27.4s, v27.4s, v22.8h
-	VADD V9.S4, V10.S4, V10.S4
-	VADD V11.S4, V12.S4, V12.S4
-	VADD V18.S4, V14.S4, V14.S4
-	VADD V19.S4, V16.S4, V16.S4
-	VADD V10.S4, V24.S4, V24.S4
-	VADD V12.S4, V25.S4, V25.S4
-	VADD V14.S4, V26.S4, V26.S4
-	VADD V16.S4, V27.S4, V27.S4
-	VLD1 (R12), [V18.S4, V19.S4, V20.S4, V21.S4]
+	WORD $0x0e218269 // smlal v9.8h, v19.8b, v1.8b
+	WORD $0x4e21826e // smlal2 v14.8h, v19.16b, v1.16b
+	WORD $0x4e22c14f // smull2 v15.8h, v10.16b, v2.16b
+	WORD $0x0e22c14a // smull v10.8h, v10.8b, v2.8b
+	WORD $0x0e23838a // smlal v10.8h, v28.8b, v3.8b
+	WORD $0x4e23838f // smlal2 v15.8h, v28.16b, v3.16b
+	VLD1.P (R6)(R20), [V19.B16]
+	WORD $0x4e24c170 // smull2 v16.8h, v11.16b, v4.16b
+	WORD $0x0e24c16b // smull v11.8h, v11.8b, v4.8b
+	WORD $0x0e25826b // smlal v11.8h, v19.8b, v5.8b
+	WORD $0x4e258270 // smlal2 v16.8h, v19.16b, v5.16b
+	VLD1.P (R8)(R20), [V28.B16]
+	WORD $0x4e26c191 // smull2 v17.8h, v12.16b, v6.16b
+	WORD $0x0e26c18c // smull v12.8h, v12.8b, v6.8b
+	WORD $0x0e27838c // smlal v12.8h, v28.8b, v7.8b
+	WORD $0x4e278391 // smlal2 v17.8h, v28.16b, v7.16b
+	WORD $0x4e28c1b2 // smull2 v18.8h, v13.16b, v8.16b
+	WORD $0x0e28c1ad // smull v13.8h, v13.8b, v8.8b
+	WORD $0x0e6a0133 // saddl v19.4s, v9.4h, v10.4h
+	WORD $0x4e6a013c // saddl2 v28.4s, v9.8h, v10.8h
+	WORD $0x0e6f01c9 // saddl v9.4s, v14.4h, v15.4h
+	WORD $0x4e6f01ca // saddl2 v10.4s, v14.8h, v15.8h
+	WORD $0x0e6c016e // saddl v14.4s, v11.4h, v12.4h
+	WORD $0x4e6c016f // saddl2 v15.4s, v11.8h, v12.8h
+	WORD $0x0e71020b // saddl v11.4s, v16.4h, v17.4h
+	WORD $0x4e71020c // saddl2 v12.4s, v16.8h, v17.8h
+	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e72135a // saddw v26.4s, v26.4s, v18.4h
+	WORD $0x4e72137b // saddw2 v27.4s, v27.4s, v18.8h
+	VADD V14.S4, V19.S4, V19.S4
+	VADD V15.S4, V28.S4, V28.S4
+	VADD V11.S4, V9.S4, V9.S4
+	VADD V12.S4, V10.S4, V10.S4
+	VADD V19.S4, V24.S4, V24.S4
+	VADD V28.S4, V25.S4, V25.S4
+	VADD V9.S4, V26.S4, V26.S4
+	VADD V10.S4, V27.S4, V27.S4
+	SUBS $1, R15
+	BEQ dwbfplast
+dwbfppx:
+	// this pixel's sums, the previous pixel's epilogue (schedule: dwbFPSchedule)
+	VLD1.P (R1)(R20), [V9.B16]
+	VLD1.P (R3)(R20), [V10.B16]
+	VLD1.P (R5)(R20), [V11.B16]
+	VLD1.P (R7)(R20), [V12.B16]
+	VLD1.P (R9)(R20), [V13.B16]
 	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	VLD1.P (R2)(R20), [V19.B16]
+	VLD1.P (R4)(R20), [V28.B16]
+	WORD $0x4e20c12e // smull2 v14.8h, v9.16b, v0.16b
 	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x0e20c129 // smull v9.8h, v9.8b, v0.8b
+	WORD $0x0e218269 // smlal v9.8h, v19.8b, v1.8b
 	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
 	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
-	WORD $0x6e32df18 // fmul v24.4s, v24.4s, v18.4s
-	WORD $0x6e33df39 // fmul v25.4s, v25.4s, v19.4s
-	WORD $0x6e34df5a // fmul v26.4s, v26.4s, v20.4s
-	WORD $0x6e35df7b // fmul v27.4s, v27.4s, v21.4s
+	WORD $0x4e21826e // smlal2 v14.8h, v19.16b, v1.16b
+	WORD $0x4e22c14f // smull2 v15.8h, v10.16b, v2.16b
+	WORD $0x6e34df18 // fmul v24.4s, v24.4s, v20.4s
+	WORD $0x0e22c14a // smull v10.8h, v10.8b, v2.8b
+	WORD $0x0e23838a // smlal v10.8h, v28.8b, v3.8b
+	WORD $0x4e23838f // smlal2 v15.8h, v28.16b, v3.16b
+	VLD1.P (R6)(R20), [V19.B16]
+	WORD $0x4e24c170 // smull2 v16.8h, v11.16b, v4.16b
+	WORD $0x0e24c16b // smull v11.8h, v11.8b, v4.8b
+	WORD $0x0e25826b // smlal v11.8h, v19.8b, v5.8b
+	WORD $0x4e258270 // smlal2 v16.8h, v19.16b, v5.16b
+	VLD1.P (R8)(R20), [V28.B16]
+	WORD $0x4e26c191 // smull2 v17.8h, v12.16b, v6.16b
+	WORD $0x0e26c18c // smull v12.8h, v12.8b, v6.8b
+	WORD $0x6e35df39 // fmul v25.4s, v25.4s, v21.4s
+	WORD $0x0e27838c // smlal v12.8h, v28.8b, v7.8b
+	WORD $0x6e36df5a // fmul v26.4s, v26.4s, v22.4s
+	WORD $0x4e278391 // smlal2 v17.8h, v28.16b, v7.16b
+	WORD $0x4e28c1b2 // smull2 v18.8h, v13.16b, v8.16b
+	WORD $0x0e28c1ad // smull v13.8h, v13.8b, v8.8b
+	WORD $0x0e6a0133 // saddl v19.4s, v9.4h, v10.4h
+	WORD $0x4e6a013c // saddl2 v28.4s, v9.8h, v10.8h
+	WORD $0x0e6f01c9 // saddl v9.4s, v14.4h, v15.4h
+	WORD $0x6e37df7b // fmul v27.4s, v27.4s, v23.4s
+	WORD $0x4e6f01ca // saddl2 v10.4s, v14.8h, v15.8h
+	WORD $0x0e6c016e // saddl v14.4s, v11.4h, v12.4h
+	WORD $0x4e6c016f // saddl2 v15.4s, v11.8h, v12.8h
+	WORD $0x0e71020b // saddl v11.4s, v16.4h, v17.4h
+	WORD $0x4e71020c // saddl2 v12.4s, v16.8h, v17.8h
 	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
 	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
 	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
 	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
-	WORD $0x0e614b16 // sqxtn v22.4h, v24.4s
-	WORD $0x4e614b36 // sqxtn2 v22.8h, v25.4s
-	WORD $0x0e614b57 // sqxtn v23.4h, v26.4s
-	WORD $0x4e614b77 // sqxtn2 v23.8h, v27.4s
-	WORD $0x4e7f0ed6 // sqadd v22.8h, v22.8h, v31.8h
-	WORD $0x4e7f0ef7 // sqadd v23.8h, v23.8h, v31.8h
-	WORD $0x0e214ad6 // sqxtn v22.8b, v22.8h
-	WORD $0x4e214af6 // sqxtn2 v22.16b, v23.8h
-	WORD $0x4e3d66d6 // smax v22.16b, v22.16b, v29.16b
-	WORD $0x4e3e6ed6 // smin v22.16b, v22.16b, v30.16b
-	VST1.P [V22.B16], (R0)(R16)
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
+	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
+	WORD $0x4e7f0f18 // sqadd v24.8h, v24.8h, v31.8h
+	WORD $0x4e7f0f5a // sqadd v26.8h, v26.8h, v31.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
+	WORD $0x4e3d6718 // smax v24.16b, v24.16b, v29.16b
+	WORD $0x4e3e6f18 // smin v24.16b, v24.16b, v30.16b
+	VST1.P [V24.B16], (R0)(R16)
+	VLD1 (R11), [V24.S4, V25.S4, V26.S4, V27.S4]
+	WORD $0x0e6d1318 // saddw v24.4s, v24.4s, v13.4h
+	WORD $0x4e6d1339 // saddw2 v25.4s, v25.4s, v13.8h
+	WORD $0x0e72135a // saddw v26.4s, v26.4s, v18.4h
+	WORD $0x4e72137b // saddw2 v27.4s, v27.4s, v18.8h
+	VADD V14.S4, V19.S4, V19.S4
+	VADD V15.S4, V28.S4, V28.S4
+	VADD V11.S4, V9.S4, V9.S4
+	VADD V12.S4, V10.S4, V10.S4
+	VADD V19.S4, V24.S4, V24.S4
+	VADD V28.S4, V25.S4, V25.S4
+	VADD V9.S4, V26.S4, V26.S4
+	VADD V10.S4, V27.S4, V27.S4
 	SUBS $1, R15
 	BNE dwbfppx
+dwbfplast:
+	// the last pixel's epilogue
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	WORD $0x6e34df18 // fmul v24.4s, v24.4s, v20.4s
+	WORD $0x6e35df39 // fmul v25.4s, v25.4s, v21.4s
+	WORD $0x6e36df5a // fmul v26.4s, v26.4s, v22.4s
+	WORD $0x6e37df7b // fmul v27.4s, v27.4s, v23.4s
+	WORD $0x4e21ab18 // fcvtns v24.4s, v24.4s
+	WORD $0x4e21ab39 // fcvtns v25.4s, v25.4s
+	WORD $0x4e21ab5a // fcvtns v26.4s, v26.4s
+	WORD $0x4e21ab7b // fcvtns v27.4s, v27.4s
+	WORD $0x0e614b18 // sqxtn v24.4h, v24.4s
+	WORD $0x4e614b38 // sqxtn2 v24.8h, v25.4s
+	WORD $0x0e614b5a // sqxtn v26.4h, v26.4s
+	WORD $0x4e614b7a // sqxtn2 v26.8h, v27.4s
+	WORD $0x4e7f0f18 // sqadd v24.8h, v24.8h, v31.8h
+	WORD $0x4e7f0f5a // sqadd v26.8h, v26.8h, v31.8h
+	WORD $0x0e214b18 // sqxtn v24.8b, v24.8h
+	WORD $0x4e214b58 // sqxtn2 v24.16b, v26.8h
+	WORD $0x4e3d6718 // smax v24.16b, v24.16b, v29.16b
+	WORD $0x4e3e6f18 // smin v24.16b, v24.16b, v30.16b
+	VST1.P [V24.B16], (R0)(R16)
 	ADD $16, R22
 	ADD $16, R23
 	ADD $16, R24

@@ -865,41 +865,6 @@ func TestDw3x3bKernel(t *testing.T) {
 	r := newRand(13)
 	for i := 0; i < scale(t, 1000); i++ {
 		n, s, nb := 1+r.IntN(60), 1+r.IntN(3), 1+r.IntN(3)
-		cin := 16*nb + r.IntN(40)
-		cout := cin
-		if nb == 1 && r.IntN(3) == 0 {
-			cout = 16
-		}
-		span := ((n-1)*s+2)*cin + 16*nb
-		extreme := r.IntN(4) == 0
-		var rows [3][]int8
-		var rows16 [3][]int16
-		for k := range rows {
-			rows[k] = randInt8s(r, span)
-			if extreme || r.IntN(4) == 0 {
-				for j := range rows[k] {
-					rows[k][j] = math.MinInt8
-				}
-			}
-			rows16[k] = make([]int16, span)
-			for j, v := range rows[k] {
-				rows16[k][j] = int16(v)
-			}
-		}
-		w := make([]int8, nb*9*16)
-		w16 := make([]int16, len(w))
-		sign := int8(1 - 2*r.IntN(2))
-		for j := range w {
-			w[j] = int8(r.IntN(255) - 127)
-			if extreme {
-				w[j] = sign * math.MaxInt8
-				if r.IntN(2) == 0 && i%2 == 1 { // mixed signs within a channel's taps
-					w[j] = -w[j]
-				}
-			}
-			w16[j] = int16(w[j])
-		}
-		p := make([]int32, nb*dwParams)
 		flags := r.IntN(2)
 		switch r.IntN(3) {
 		case 0:
@@ -907,34 +872,95 @@ func TestDw3x3bKernel(t *testing.T) {
 		case 1:
 			flags |= flagFP32
 		}
-		for blk := 0; blk < nb; blk++ {
-			p := p[blk*dwParams:]
-			for ch := 0; ch < 16; ch++ {
-				p[ch], p[16+ch], p[32+ch], p[48+ch] = randEpilogue(r, false)
-				if flags&flagFastRQ != 0 && p[32+ch] == 0 {
-					p[32+ch] = -1 - int32(r.IntN(31))
-				}
-				if flags&flagFP32 != 0 {
-					b, sc := randEpilogueFP32(r, false)
-					p[ch], p[16+ch] = b, int32(math.Float32bits(sc))
+		checkDw3x3b(t, r, i, n, s, nb, flags)
+	}
+}
+
+// TestDw3x3bPipelineEdges runs dw3x3b's fp32 body, which is software-pipelined (the first pixel's
+// sums before the loop, the last pixel's epilogue after it), on every pixel count from 1 to 5 with
+// every stride and block count, against its twin.
+func TestDw3x3bPipelineEdges(t *testing.T) {
+	r := newRand(14)
+	i := 0
+	for n := 1; n <= 5; n++ {
+		for s := 1; s <= 3; s++ {
+			for nb := 1; nb <= 3; nb++ {
+				for rep := 0; rep < 4; rep++ {
+					checkDw3x3b(t, r, i, n, s, nb, flagFP32|r.IntN(2)) // bit 0 (flagLSH) is ignored by fp32
+					i++
 				}
 			}
 		}
-		hdr := randHdr(r)
-		what := fmt.Sprintf("dw3x3b n %d s %d cin %d cout %d flags %d nb %d extreme %v", n, s, cin, cout, flags, nb, extreme)
-		got := newGuarded(r, (n-1)*cout+16*nb)
-		want := slices.Clone(got.all)
-		ref := slices.Clone(got.all)
-		dw3x3bGeneric(&want[got.lo], &rows[0][0], &rows[1][0], &rows[2][0], &w[0], &p[0], &hdr[0], n, cin, s, cout, flags, nb)
-		dw3x3Generic(&ref[got.lo], &rows16[0][0], &rows16[1][0], &rows16[2][0], &w16[0], &p[0], &hdr[0], n, cin, s, cout, flags, nb)
-		diffInt8(t, what+" (twins)", want, ref)
-		if !haveAsm || !hwNEON {
-			continue
-		}
-		dw3x3b(&got.data()[0], &rows[0][0], &rows[1][0], &rows[2][0], &w[0], &p[0], &hdr[0], n, cin, s, cout, flags, nb)
-		got.check(t, "dw3x3b")
-		diffInt8(t, what, got.all, want)
 	}
+}
+
+// checkDw3x3b runs dw3x3b on random rows, weights and parameters of the given shape and flags
+// against its twin (and the twin against dw3x3's); every fourth case (by r) uses the extremes of
+// TestDw3x3bKernel, i selects mixed signs among them.
+func checkDw3x3b(t *testing.T, r *rand.Rand, i, n, s, nb, flags int) {
+	t.Helper()
+	cin := 16*nb + r.IntN(40)
+	cout := cin
+	if nb == 1 && r.IntN(3) == 0 {
+		cout = 16
+	}
+	span := ((n-1)*s+2)*cin + 16*nb
+	extreme := r.IntN(4) == 0
+	var rows [3][]int8
+	var rows16 [3][]int16
+	for k := range rows {
+		rows[k] = randInt8s(r, span)
+		if extreme || r.IntN(4) == 0 {
+			for j := range rows[k] {
+				rows[k][j] = math.MinInt8
+			}
+		}
+		rows16[k] = make([]int16, span)
+		for j, v := range rows[k] {
+			rows16[k][j] = int16(v)
+		}
+	}
+	w := make([]int8, nb*9*16)
+	w16 := make([]int16, len(w))
+	sign := int8(1 - 2*r.IntN(2))
+	for j := range w {
+		w[j] = int8(r.IntN(255) - 127)
+		if extreme {
+			w[j] = sign * math.MaxInt8
+			if r.IntN(2) == 0 && i%2 == 1 { // mixed signs within a channel's taps
+				w[j] = -w[j]
+			}
+		}
+		w16[j] = int16(w[j])
+	}
+	p := make([]int32, nb*dwParams)
+	for blk := 0; blk < nb; blk++ {
+		p := p[blk*dwParams:]
+		for ch := 0; ch < 16; ch++ {
+			p[ch], p[16+ch], p[32+ch], p[48+ch] = randEpilogue(r, false)
+			if flags&flagFastRQ != 0 && p[32+ch] == 0 {
+				p[32+ch] = -1 - int32(r.IntN(31))
+			}
+			if flags&flagFP32 != 0 {
+				b, sc := randEpilogueFP32(r, false)
+				p[ch], p[16+ch] = b, int32(math.Float32bits(sc))
+			}
+		}
+	}
+	hdr := randHdr(r)
+	what := fmt.Sprintf("dw3x3b n %d s %d cin %d cout %d flags %d nb %d extreme %v", n, s, cin, cout, flags, nb, extreme)
+	got := newGuarded(r, (n-1)*cout+16*nb)
+	want := slices.Clone(got.all)
+	ref := slices.Clone(got.all)
+	dw3x3bGeneric(&want[got.lo], &rows[0][0], &rows[1][0], &rows[2][0], &w[0], &p[0], &hdr[0], n, cin, s, cout, flags, nb)
+	dw3x3Generic(&ref[got.lo], &rows16[0][0], &rows16[1][0], &rows16[2][0], &w16[0], &p[0], &hdr[0], n, cin, s, cout, flags, nb)
+	diffInt8(t, what+" (twins)", want, ref)
+	if !haveAsm || !hwNEON {
+		return
+	}
+	dw3x3b(&got.data()[0], &rows[0][0], &rows[1][0], &rows[2][0], &w[0], &p[0], &hdr[0], n, cin, s, cout, flags, nb)
+	got.check(t, "dw3x3b")
+	diffInt8(t, what, got.all, want)
 }
 
 // needNEON skips kernels that exist only on arm64 (their amd64 names call the twins).

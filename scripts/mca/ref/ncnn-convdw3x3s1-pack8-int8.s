@@ -1,5 +1,6 @@
 # mca: group=dw3x3 macs=288 cpus=cortex-a72,cortex-a76
-# mca: what=convdw3x3s1 pack8 int8, 2 rows x 2 pixels x 8 channels loop (int32 out, no requantization)
+# mca: what=convdw3x3s1 pack8 int8, 2 rows x 2 pixels x 8 channels loop (int32 out; + requant pass: ncnn-requantize-relu-pack8 x1)
+# mca: plus=ncnn-requantize-relu-pack8.s per=1
 # Source: github.com/Tencent/ncnn src/layer/arm/convolutiondepthwise_3x3_pack8_int8.h at commit
 # 396f9e0e1739f13c78b0bd736f3255884fe0449c (C intrinsics): convdw3x3s1_pack8_int8_neon's
 # `for (; j + 1 < outw; j += 2)` loop inside `for (; i + 1 < outh; i += 2)`. A listing derived from it
@@ -8,7 +9,9 @@
 # vaddw_s16 -> SADDW/SADDW2, vaddq_s32 -> ADD, vst1q_s32 pairs -> STP q); register names are ours. The
 # 16 products are computed one output group at a time (the same instructions, reordered so that they
 # fit the 32 registers).
-# ncnn writes int32 sums here and requantizes them in a separate pass over the output (not counted).
+# ncnn writes int32 sums here (the four STP q: 128 bytes per 32 outputs) and requantizes them in a
+# separate pass over the output: ncnn-requantize-relu-pack8.s, one of its iterations (32 outputs) per
+# iteration of this loop (32 outputs), added by scripts/mca/mca in the "+ requant pass" column.
 # Not part of edgeinfer.
 Ltop:
         LDP     q0, q1, [x0], 16
