@@ -43,7 +43,7 @@ func testBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "edgeinfer")
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute*raceSlowdown)
 		defer cancel()
 		start := time.Now()
 		binErr = BuildBinary(ctx, root, boards["pi3"], binPath)
@@ -78,8 +78,9 @@ func testModel(t *testing.T) string {
 	return p
 }
 
+// testContext is a context that ends after d (times raceSlowdown under the race detector).
 func testContext(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
+	ctx, cancel := context.WithTimeout(context.Background(), d*raceSlowdown)
 	t.Cleanup(cancel)
 	return ctx
 }
