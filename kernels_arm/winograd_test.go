@@ -227,7 +227,7 @@ func TestWgGEMMKernel(t *testing.T) {
 		slot := r.IntN(4)
 		v1 := v[(ngroups-1)*icg*32+slot*8:]
 		wgGEMM1Generic(&v1[0], &u[0], &want[16], icg, nob)
-		wgGEMM1(&v1[0], &u[0], &got[16], 1, icg, nob, mstride)
+		wgGEMM1(&v1[0], &u[0], &got[16], icg, nob)
 		for j := range want {
 			if got[j] != want[j] {
 				t.Fatalf("wgGEMM1 icg %d nob %d: M[%d] = %d, want %d", icg, nob, j-16, got[j], want[j])
