@@ -252,6 +252,37 @@ func TestWinogradNoAlloc(t *testing.T) {
 	}
 }
 
+// TestWinogradPacksOnlyWinograd checks that a layer prepared for Winograd holds none of the direct
+// kernel's packing (chosen before it, not thrown away after), and that its epilogue flags are those
+// of the same layer prepared for the direct kernel (less the packing's flagSafe and flagVNNI).
+func TestWinogradPacksOnlyWinograd(t *testing.T) {
+	r := newRand(23)
+	for i := 0; i < 20; i++ {
+		p := randWinoConv(r, 1<<18)
+		for _, pth := range testPaths() {
+			var wg, direct *Conv
+			var err1, err2 error
+			withPath(pth, func() {
+				withWinograd(wgForce, func() { wg, err1 = NewConv(p) })
+				withWinograd(wgOff, func() { direct, err2 = NewConv(p) })
+			})
+			if err1 != nil || err2 != nil {
+				t.Fatalf("%v: %v, %v", &p, err1, err2)
+			}
+			if !wg.Winograd() || direct.Winograd() {
+				t.Fatalf("%v path %v: Winograd %v (forced), %v (off)", &p, pth, wg.Winograd(), direct.Winograd())
+			}
+			if wg.w != nil || wg.params != nil || wg.tapOff != nil || wg.gidx != nil {
+				t.Errorf("%v path %v: the Winograd layer holds direct packing: %d weights, %d params, %d taps, %d indices",
+					&p, pth, len(wg.w), len(wg.params), len(wg.tapOff), len(wg.gidx))
+			}
+			if want := direct.flags &^ (flagSafe | flagVNNI); wg.flags != want {
+				t.Errorf("%v path %v: Winograd flags %#x, direct %#x", &p, pth, wg.flags, want)
+			}
+		}
+	}
+}
+
 // TestWinogradSelection checks the prepare-time choice: Winograd on the SMLAL path for RepVGG's
 // 3x3 stride-1 layers, never on the other paths by default, never for ineligible layers.
 func TestWinogradSelection(t *testing.T) {
