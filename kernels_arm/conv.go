@@ -447,6 +447,16 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 // Pixels is the number of output pixels, OutH·OutW: the range of RunPixels.
 func (c *Conv) Pixels() int { return c.outH * c.outW }
 
+// SplitAlign is the block of output pixels that parts of a layer shared by RunPixels should start
+// at multiples of: 4, the direct kernels' panels, or 2·OutW under Winograd, whose tiles span two
+// output rows (a range that starts or ends inside a tile row computes that tile row whole).
+func (c *Conv) SplitAlign() int {
+	if c.wg != nil {
+		return 2 * c.outW
+	}
+	return 4
+}
+
 // RunPixels computes output pixels [m0, m1) (row-major, clamped to [0, Pixels())) of dst, as Run
 // does for whole rows: workers can share a layer by pixels rather than rows, so that a 7×7 output
 // splits into four near-equal parts. Ranges that start at a multiple of 4 keep the 4-pixel panels

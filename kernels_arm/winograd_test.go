@@ -283,6 +283,51 @@ func TestWinogradPacksOnlyWinograd(t *testing.T) {
 	}
 }
 
+// TestSplitAlign checks SplitAlign (2·OutW under Winograd, 4 otherwise) and that a layer split into
+// parts at its multiples by RunPixels writes the bytes of one Run, each part its own pixels only.
+func TestSplitAlign(t *testing.T) {
+	r := newRand(24)
+	for i := 0; i < scale(t, 30); i++ {
+		p := randWinoConv(r, 1<<18)
+		for _, mode := range []int{wgForce, wgOff} {
+			var c *Conv
+			withWinograd(mode, func() { c, _ = NewConv(p) })
+			want := 4
+			if mode == wgForce {
+				want = 2 * p.OutW
+			}
+			if c.SplitAlign() != want {
+				t.Fatalf("%v Winograd %v: SplitAlign %d, want %d", &p, c.Winograd(), c.SplitAlign(), want)
+			}
+			src := randInt8s(r, p.InH*p.InW*p.InC)
+			scratch := make([]int8, c.ScratchSize())
+			whole := make([]int8, p.OutH*p.OutW*p.OutC)
+			c.Run(whole, src, scratch, 0, p.OutH)
+			pixels, a := c.Pixels(), c.SplitAlign()
+			n := 1 + r.IntN(5)
+			for part := 0; part < n; part++ {
+				// Each part into its own buffer: bytes outside its pixels must stay untouched.
+				lo, hi := min((pixels*part+n*a/2)/(n*a)*a, pixels), min((pixels*(part+1)+n*a/2)/(n*a)*a, pixels)
+				if part == n-1 {
+					hi = pixels
+				}
+				got := make([]int8, len(whole))
+				for j := range got {
+					got[j] = 0x5a
+				}
+				c.RunPixels(got, src, scratch, lo, hi)
+				for j := range got {
+					in := j/p.OutC >= lo && j/p.OutC < hi
+					if in && got[j] != whole[j] || !in && got[j] != 0x5a {
+						t.Fatalf("%v Winograd %v, part %d of %d (pixels [%d, %d)): byte %d (pixel %d) = %d, want %d",
+							&p, c.Winograd(), part, n, lo, hi, j, j/p.OutC, got[j], map[bool]int8{true: whole[j], false: 0x5a}[in])
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestWinogradSelection checks the prepare-time choice: Winograd on the SMLAL path for RepVGG's
 // 3x3 stride-1 layers, never on the other paths by default, never for ineligible layers.
 func TestWinogradSelection(t *testing.T) {
