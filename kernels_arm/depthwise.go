@@ -310,47 +310,59 @@ func (d *Depthwise) Run(dst, src, scratch []int8, y0, y1 int) {
 		return
 	}
 	if d.b8 {
-		d.runB8(dst, src, scratch, y0, y1)
+		// The int8 form (dw3x3b): a ring of three padded int8 rows into which the input rows
+		// are copied.
+		rl := d.rowLen()
+		runRing(d, dst, src, scratch[:3*rl], d.zrow8, scratch[3*rl:3*rl+p.OutW*16], y0, y1)
 		return
 	}
-	c, rl, kk := p.InC, d.rowLen(), d.k
-	// The int16 ring of k rows starts at the first even address of scratch.
+	// The int16 ring of k rows, widened from the input, starts at the first even address of scratch.
+	n := d.k * d.rowLen()
 	skip := int(uintptr(unsafe.Pointer(&scratch[0])) & 1)
-	ring := unsafe.Slice((*int16)(unsafe.Pointer(&scratch[skip])), kk*rl)
-	tailOut := scratch[skip+2*kk*rl : skip+2*kk*rl+p.OutW*16]
-	// Padding columns are the same in every row: fill them once per Run.
+	ring := unsafe.Slice((*int16)(unsafe.Pointer(&scratch[skip])), n)
+	runRing(d, dst, src, ring, d.zrow, scratch[skip+2*n:skip+2*n+p.OutW*16], y0, y1)
+}
+
+// runRing computes output rows [y0, y1) of a fast-path layer from a ring of k padded input rows
+// (ring, k·rowLen elements): int16 rows widened for dw3x3 and dw5x5, int8 rows copied for dw3x3b.
+// Each input row is loaded into its slot once, its padding columns (zrow's InZero, the same in
+// every row) filled once per call; rows outside the image are zrow. The whole 16-channel blocks go
+// straight into dst in one kernel call per row, the partial last one through tailOut.
+func runRing[T int8 | int16](d *Depthwise, dst, src []int8, ring, zrow []T, tailOut []int8, y0, y1 int) {
+	p := &d.p
+	c, rl, kk := p.InC, d.rowLen(), d.k
 	lo, hi := d.padCols()
 	for k := 0; k < kk; k++ {
 		row := ring[k*rl : (k+1)*rl]
-		copy(row[:lo*c], d.zrow)
-		copy(row[hi*c:], d.zrow)
+		copy(row[:lo*c], zrow)
+		copy(row[hi*c:], zrow)
+	}
+	full := d.blocks // blocks of 16 channels written straight into dst, in one call
+	if d.tailC > 0 {
+		full--
 	}
 	held := [5]int{-1, -1, -1, -1, -1} // input row held by each ring slot
-	var rows [5][]int16
+	var rows [5][]T
 	for oy := y0; oy < y1; oy++ {
 		for ky := 0; ky < kk; ky++ {
 			iy := oy*d.s - p.PadTop + ky
 			if iy < 0 || iy >= p.InH {
-				rows[ky] = d.zrow
+				rows[ky] = zrow
 				continue
 			}
 			k := iy % kk
 			rows[ky] = ring[k*rl : (k+1)*rl]
 			if held[k] != iy && hi > lo {
 				held[k] = iy
-				d.widenRow(rows[ky][lo*c:hi*c], src[(iy*p.InW+lo-p.PadLeft)*c:])
+				loadRow(d, rows[ky][lo*c:hi*c], src[(iy*p.InW+lo-p.PadLeft)*c:])
 			}
 		}
 		out := dst[oy*p.OutW*c : (oy+1)*p.OutW*c]
-		full := d.blocks // blocks of 16 channels written straight into dst, in one call
-		if d.tailC > 0 {
-			full--
-		}
 		if full > 0 {
-			d.kernel(&out[0], &rows, 0, c, full)
+			ringKernel(d, &out[0], &rows, 0, c, full)
 		}
 		if d.tailC > 0 {
-			d.kernel(&tailOut[0], &rows, d.blocks-1, 16, 1)
+			ringKernel(d, &tailOut[0], &rows, d.blocks-1, 16, 1)
 			o := 16 * (d.blocks - 1)
 			for x := 0; x < p.OutW; x++ {
 				copySmall(out[x*c+o:(x+1)*c], tailOut[16*x:16*x+d.tailC])
@@ -359,55 +371,32 @@ func (d *Depthwise) Run(dst, src, scratch []int8, y0, y1 int) {
 	}
 }
 
-// runB8 is Run for the int8 form (dw3x3b): as Run, with a ring of three padded int8 rows into which
-// the input rows are copied.
-func (d *Depthwise) runB8(dst, src, scratch []int8, y0, y1 int) {
-	p := &d.p
-	c, rl := p.InC, d.rowLen()
-	ring := scratch[:3*rl]
-	tailOut := scratch[3*rl : 3*rl+p.OutW*16]
-	lo, hi := d.padCols()
-	for k := 0; k < 3; k++ {
-		row := ring[k*rl : (k+1)*rl]
-		copy(row[:lo*c], d.zrow8)
-		copy(row[hi*c:], d.zrow8)
-	}
-	held := [3]int{-1, -1, -1} // input row held by each ring slot
-	var rows [3][]int8
-	for oy := y0; oy < y1; oy++ {
-		for ky := 0; ky < 3; ky++ {
-			iy := oy*d.s - p.PadTop + ky
-			if iy < 0 || iy >= p.InH {
-				rows[ky] = d.zrow8
-				continue
-			}
-			k := iy % 3
-			rows[ky] = ring[k*rl : (k+1)*rl]
-			if held[k] != iy && hi > lo {
-				held[k] = iy
-				copy(rows[ky][lo*c:hi*c], src[(iy*p.InW+lo-p.PadLeft)*c:])
-			}
-		}
-		out := dst[oy*p.OutW*c : (oy+1)*p.OutW*c]
-		full := d.blocks // blocks of 16 channels written straight into dst, in one call
-		if d.tailC > 0 {
-			full--
-		}
-		if full > 0 {
-			d.kernelB8(&out[0], &rows[0][0], &rows[1][0], &rows[2][0], 0, c, full)
-		}
-		if d.tailC > 0 {
-			o := 16 * (d.blocks - 1)
-			d.kernelB8(&tailOut[0], &rows[0][o], &rows[1][o], &rows[2][o], d.blocks-1, 16, 1)
-			for x := 0; x < p.OutW; x++ {
-				copySmall(out[x*c+o:(x+1)*c], tailOut[16*x:16*x+d.tailC])
-			}
-		}
+// loadRow fills a ring row from the input: widened (widenRow) into int16 rows, copied into int8
+// rows.
+func loadRow[T int8 | int16](d *Depthwise, dst []T, src []int8) {
+	switch r := any(dst).(type) {
+	case []int16:
+		d.widenRow(r, src)
+	case []int8:
+		copy(r, src)
 	}
 }
 
-// kernelB8 runs dw3x3b on nb blocks from block b, outputs cout bytes apart.
-func (d *Depthwise) kernelB8(out *int8, r0, r1, r2 *int8, b, cout, nb int) {
+// ringKernel runs the kernel of the ring's rows on nb blocks from block b, outputs cout bytes apart:
+// dw3x3 or dw5x5 on int16 rows (kernel), dw3x3b on int8 rows (kernelB8).
+func ringKernel[T int8 | int16](d *Depthwise, out *int8, rows *[5][]T, b, cout, nb int) {
+	switch r := any(rows).(type) {
+	case *[5][]int16:
+		d.kernel(out, r, b, cout, nb)
+	case *[5][]int8:
+		d.kernelB8(out, r, b, cout, nb)
+	}
+}
+
+// kernelB8 runs dw3x3b on nb blocks from block b of the input rows, outputs cout bytes apart.
+func (d *Depthwise) kernelB8(out *int8, rows *[5][]int8, b, cout, nb int) {
+	o := 16 * b
+	r0, r1, r2 := &rows[0][o], &rows[1][o], &rows[2][o]
 	w, p := &d.w8[b*9*16], &d.params[b*dwParams]
 	if d.path == pathGeneric {
 		dw3x3bGeneric(out, r0, r1, r2, w, p, &d.hdr[0], d.p.OutW, d.p.InC, d.s, cout, d.flags, nb)
