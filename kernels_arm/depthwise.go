@@ -327,7 +327,9 @@ func (d *Depthwise) Run(dst, src, scratch []int8, y0, y1 int) {
 // (ring, k·rowLen elements): int16 rows widened for dw3x3 and dw5x5, int8 rows copied for dw3x3b.
 // Each input row is loaded into its slot once, its padding columns (zrow's InZero, the same in
 // every row) filled once per call; rows outside the image are zrow. The whole 16-channel blocks go
-// straight into dst in one kernel call per row, the partial last one through tailOut.
+// straight into dst in one kernel call per row, the partial last one through tailOut. The rows'
+// concrete type is resolved once per call, so that a row costs no more than before the walk was
+// shared (kernelB8 and kernel are called directly, as Run and runB8 did).
 func runRing[T int8 | int16](d *Depthwise, dst, src []int8, ring, zrow []T, tailOut []int8, y0, y1 int) {
 	p := &d.p
 	c, rl, kk := p.InC, d.rowLen(), d.k
@@ -343,6 +345,11 @@ func runRing[T int8 | int16](d *Depthwise, dst, src []int8, ring, zrow []T, tail
 	}
 	held := [5]int{-1, -1, -1, -1, -1} // input row held by each ring slot
 	var rows [5][]T
+	// The rows as their concrete type, once per call (not a type switch per row): int16 rows are
+	// widened into and run by dw3x3 or dw5x5 (kernel), int8 rows copied into and run by dw3x3b
+	// (kernelB8).
+	r16, wide := any(&rows).(*[5][]int16)
+	r8, _ := any(&rows).(*[5][]int8)
 	for oy := y0; oy < y1; oy++ {
 		for ky := 0; ky < kk; ky++ {
 			iy := oy*d.s - p.PadTop + ky
@@ -354,42 +361,32 @@ func runRing[T int8 | int16](d *Depthwise, dst, src []int8, ring, zrow []T, tail
 			rows[ky] = ring[k*rl : (k+1)*rl]
 			if held[k] != iy && hi > lo {
 				held[k] = iy
-				loadRow(d, rows[ky][lo*c:hi*c], src[(iy*p.InW+lo-p.PadLeft)*c:])
+				if in := src[(iy*p.InW+lo-p.PadLeft)*c:]; wide {
+					d.widenRow(r16[ky][lo*c:hi*c], in)
+				} else {
+					copy(r8[ky][lo*c:hi*c], in)
+				}
 			}
 		}
 		out := dst[oy*p.OutW*c : (oy+1)*p.OutW*c]
 		if full > 0 {
-			ringKernel(d, &out[0], &rows, 0, c, full)
+			if wide {
+				d.kernel(&out[0], r16, 0, c, full)
+			} else {
+				d.kernelB8(&out[0], r8, 0, c, full)
+			}
 		}
 		if d.tailC > 0 {
-			ringKernel(d, &tailOut[0], &rows, d.blocks-1, 16, 1)
+			if wide {
+				d.kernel(&tailOut[0], r16, d.blocks-1, 16, 1)
+			} else {
+				d.kernelB8(&tailOut[0], r8, d.blocks-1, 16, 1)
+			}
 			o := 16 * (d.blocks - 1)
 			for x := 0; x < p.OutW; x++ {
 				copySmall(out[x*c+o:(x+1)*c], tailOut[16*x:16*x+d.tailC])
 			}
 		}
-	}
-}
-
-// loadRow fills a ring row from the input: widened (widenRow) into int16 rows, copied into int8
-// rows.
-func loadRow[T int8 | int16](d *Depthwise, dst []T, src []int8) {
-	switch r := any(dst).(type) {
-	case []int16:
-		d.widenRow(r, src)
-	case []int8:
-		copy(r, src)
-	}
-}
-
-// ringKernel runs the kernel of the ring's rows on nb blocks from block b, outputs cout bytes apart:
-// dw3x3 or dw5x5 on int16 rows (kernel), dw3x3b on int8 rows (kernelB8).
-func ringKernel[T int8 | int16](d *Depthwise, out *int8, rows *[5][]T, b, cout, nb int) {
-	switch r := any(rows).(type) {
-	case *[5][]int16:
-		d.kernel(out, r, b, cout, nb)
-	case *[5][]int8:
-		d.kernelB8(out, r, b, cout, nb)
 	}
 }
 
