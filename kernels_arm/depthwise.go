@@ -310,78 +310,47 @@ func (d *Depthwise) Run(dst, src, scratch []int8, y0, y1 int) {
 		return
 	}
 	if d.b8 {
-		// The int8 form (dw3x3b): a ring of three padded int8 rows into which the input rows
-		// are copied.
-		rl := d.rowLen()
-		runRing(d, dst, src, scratch[:3*rl], d.zrow8, scratch[3*rl:3*rl+p.OutW*16], y0, y1)
+		d.runB8(dst, src, scratch, y0, y1)
 		return
 	}
-	// The int16 ring of k rows, widened from the input, starts at the first even address of scratch.
-	n := d.k * d.rowLen()
-	skip := int(uintptr(unsafe.Pointer(&scratch[0])) & 1)
-	ring := unsafe.Slice((*int16)(unsafe.Pointer(&scratch[skip])), n)
-	runRing(d, dst, src, ring, d.zrow, scratch[skip+2*n:skip+2*n+p.OutW*16], y0, y1)
-}
-
-// runRing computes output rows [y0, y1) of a fast-path layer from a ring of k padded input rows
-// (ring, k·rowLen elements): int16 rows widened for dw3x3 and dw5x5, int8 rows copied for dw3x3b.
-// Each input row is loaded into its slot once, its padding columns (zrow's InZero, the same in
-// every row) filled once per call; rows outside the image are zrow. The whole 16-channel blocks go
-// straight into dst in one kernel call per row, the partial last one through tailOut. The rows'
-// concrete type is resolved once per call, so that a row costs no more than before the walk was
-// shared (kernelB8 and kernel are called directly, as Run and runB8 did).
-func runRing[T int8 | int16](d *Depthwise, dst, src []int8, ring, zrow []T, tailOut []int8, y0, y1 int) {
-	p := &d.p
 	c, rl, kk := p.InC, d.rowLen(), d.k
+	// The int16 ring of k rows starts at the first even address of scratch.
+	skip := int(uintptr(unsafe.Pointer(&scratch[0])) & 1)
+	ring := unsafe.Slice((*int16)(unsafe.Pointer(&scratch[skip])), kk*rl)
+	tailOut := scratch[skip+2*kk*rl : skip+2*kk*rl+p.OutW*16]
+	// Padding columns are the same in every row: fill them once per Run.
 	lo, hi := d.padCols()
 	for k := 0; k < kk; k++ {
 		row := ring[k*rl : (k+1)*rl]
-		copy(row[:lo*c], zrow)
-		copy(row[hi*c:], zrow)
-	}
-	full := d.blocks // blocks of 16 channels written straight into dst, in one call
-	if d.tailC > 0 {
-		full--
+		copy(row[:lo*c], d.zrow)
+		copy(row[hi*c:], d.zrow)
 	}
 	held := [5]int{-1, -1, -1, -1, -1} // input row held by each ring slot
-	var rows [5][]T
-	// The rows as their concrete type, once per call (not a type switch per row): int16 rows are
-	// widened into and run by dw3x3 or dw5x5 (kernel), int8 rows copied into and run by dw3x3b
-	// (kernelB8).
-	r16, wide := any(&rows).(*[5][]int16)
-	r8, _ := any(&rows).(*[5][]int8)
+	var rows [5][]int16
 	for oy := y0; oy < y1; oy++ {
 		for ky := 0; ky < kk; ky++ {
 			iy := oy*d.s - p.PadTop + ky
 			if iy < 0 || iy >= p.InH {
-				rows[ky] = zrow
+				rows[ky] = d.zrow
 				continue
 			}
 			k := iy % kk
 			rows[ky] = ring[k*rl : (k+1)*rl]
 			if held[k] != iy && hi > lo {
 				held[k] = iy
-				if in := src[(iy*p.InW+lo-p.PadLeft)*c:]; wide {
-					d.widenRow(r16[ky][lo*c:hi*c], in)
-				} else {
-					copy(r8[ky][lo*c:hi*c], in)
-				}
+				d.widenRow(rows[ky][lo*c:hi*c], src[(iy*p.InW+lo-p.PadLeft)*c:])
 			}
 		}
 		out := dst[oy*p.OutW*c : (oy+1)*p.OutW*c]
+		full := d.blocks // blocks of 16 channels written straight into dst, in one call
+		if d.tailC > 0 {
+			full--
+		}
 		if full > 0 {
-			if wide {
-				d.kernel(&out[0], r16, 0, c, full)
-			} else {
-				d.kernelB8(&out[0], r8, 0, c, full)
-			}
+			d.kernel(&out[0], &rows, 0, c, full)
 		}
 		if d.tailC > 0 {
-			if wide {
-				d.kernel(&tailOut[0], r16, d.blocks-1, 16, 1)
-			} else {
-				d.kernelB8(&tailOut[0], r8, d.blocks-1, 16, 1)
-			}
+			d.kernel(&tailOut[0], &rows, d.blocks-1, 16, 1)
 			o := 16 * (d.blocks - 1)
 			for x := 0; x < p.OutW; x++ {
 				copySmall(out[x*c+o:(x+1)*c], tailOut[16*x:16*x+d.tailC])
@@ -390,10 +359,59 @@ func runRing[T int8 | int16](d *Depthwise, dst, src []int8, ring, zrow []T, tail
 	}
 }
 
-// kernelB8 runs dw3x3b on nb blocks from block b of the input rows, outputs cout bytes apart.
-func (d *Depthwise) kernelB8(out *int8, rows *[5][]int8, b, cout, nb int) {
-	o := 16 * b
-	r0, r1, r2 := &rows[0][o], &rows[1][o], &rows[2][o]
+// runB8 is Run for the int8 form (dw3x3b): as Run, with a ring of three padded int8 rows into which
+// the input rows are copied. Its walk over the ring repeats Run's on purpose: every shared form
+// tried (a walk generic over int16 and int8 rows; an inlined slot helper; even only the count of
+// whole blocks hoisted out of the row loop) executed more instructions in this function on the A72
+// path, 1.1 K to 16 K per MobileNetV2 inference by the per-function counts of
+// scripts/insncount-prof (kernels_arm/README.md, "Depthwise ring walk").
+func (d *Depthwise) runB8(dst, src, scratch []int8, y0, y1 int) {
+	p := &d.p
+	c, rl := p.InC, d.rowLen()
+	ring := scratch[:3*rl]
+	tailOut := scratch[3*rl : 3*rl+p.OutW*16]
+	lo, hi := d.padCols()
+	for k := 0; k < 3; k++ {
+		row := ring[k*rl : (k+1)*rl]
+		copy(row[:lo*c], d.zrow8)
+		copy(row[hi*c:], d.zrow8)
+	}
+	held := [3]int{-1, -1, -1} // input row held by each ring slot
+	var rows [3][]int8
+	for oy := y0; oy < y1; oy++ {
+		for ky := 0; ky < 3; ky++ {
+			iy := oy*d.s - p.PadTop + ky
+			if iy < 0 || iy >= p.InH {
+				rows[ky] = d.zrow8
+				continue
+			}
+			k := iy % 3
+			rows[ky] = ring[k*rl : (k+1)*rl]
+			if held[k] != iy && hi > lo {
+				held[k] = iy
+				copy(rows[ky][lo*c:hi*c], src[(iy*p.InW+lo-p.PadLeft)*c:])
+			}
+		}
+		out := dst[oy*p.OutW*c : (oy+1)*p.OutW*c]
+		full := d.blocks // blocks of 16 channels written straight into dst, in one call
+		if d.tailC > 0 {
+			full--
+		}
+		if full > 0 {
+			d.kernelB8(&out[0], &rows[0][0], &rows[1][0], &rows[2][0], 0, c, full)
+		}
+		if d.tailC > 0 {
+			o := 16 * (d.blocks - 1)
+			d.kernelB8(&tailOut[0], &rows[0][o], &rows[1][o], &rows[2][o], d.blocks-1, 16, 1)
+			for x := 0; x < p.OutW; x++ {
+				copySmall(out[x*c+o:(x+1)*c], tailOut[16*x:16*x+d.tailC])
+			}
+		}
+	}
+}
+
+// kernelB8 runs dw3x3b on nb blocks from block b, outputs cout bytes apart.
+func (d *Depthwise) kernelB8(out *int8, r0, r1, r2 *int8, b, cout, nb int) {
 	w, p := &d.w8[b*9*16], &d.params[b*dwParams]
 	if d.path == pathGeneric {
 		dw3x3bGeneric(out, r0, r1, r2, w, p, &d.hdr[0], d.p.OutW, d.p.InC, d.s, cout, d.flags, nb)
