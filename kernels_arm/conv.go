@@ -231,6 +231,20 @@ func newConv(what string, p ConvParams) (*Conv, error) {
 		kc:     (k + 15) / 16,
 		taps:   p.KH * p.KW,
 	}
+	c.zrow = make([]int8, (max(p.KW*p.InC, 16)+15)/16*16)
+	for i := range c.zrow {
+		c.zrow[i] = int8(p.InZero)
+	}
+	c.hdr = makeHdr(p.OutZero, p.ActMin, p.ActMax)
+	c.flags = epilogueFlags(&p)
+	// Winograd where it wins on the SMLAL path: fp32 requantization, InC % 8 == 0 and OutC % 4 == 0
+	// (the assembly transforms; other layers would take the slower Go ones). Chosen before the direct
+	// kernel's mode and packing, which a Winograd layer does not use.
+	auto := c.path == pathNEON && p.Scale != nil && p.InC%8 == 0 && p.OutC%4 == 0 && wgWins(&p)
+	if wgEligible(&p) && (winogradUse == wgForce || winogradUse == wgAuto && auto) {
+		c.wg = newWino(&p)
+		return c, nil
+	}
 	c.mode = modeIm2col
 	if p.InC%16 == 0 && c.taps <= maxTaps {
 		c.mode = modeTaps
@@ -249,11 +263,6 @@ func newConv(what string, p ConvParams) (*Conv, error) {
 	}
 	c.contig = c.taps == 1 && p.StrideH == 1 && p.StrideW == 1 && p.PadTop == 0 && p.PadLeft == 0 &&
 		p.InW == p.OutW && p.OutH <= p.InH
-	c.zrow = make([]int8, (max(p.KW*p.InC, 16)+15)/16*16)
-	for i := range c.zrow {
-		c.zrow[i] = int8(p.InZero)
-	}
-	c.hdr = makeHdr(p.OutZero, p.ActMin, p.ActMax)
 	switch c.mode {
 	case modeTaps:
 		for ky := 0; ky < p.KH; ky++ {
@@ -273,17 +282,42 @@ func newConv(what string, p ConvParams) (*Conv, error) {
 		}
 	}
 	c.pack(&p)
-	// Winograd where it wins on the SMLAL path: fp32 requantization, InC % 8 == 0 and OutC % 4 == 0
-	// (the assembly transforms; other layers would take the slower Go ones).
-	auto := c.path == pathNEON && p.Scale != nil && p.InC%8 == 0 && p.OutC%4 == 0 && wgWins(&p)
-	if wgEligible(&p) && (winogradUse == wgForce || winogradUse == wgAuto && auto) {
-		c.wg = newWino(&p)
-		c.w, c.params = nil, nil // the direct kernel's packing is not used
-	}
 	return c, nil
 }
 
-// pack lays the weights and per-channel parameters out for c.path (README.md, "Packing").
+// epilogueFlags returns the flags of the layer's epilogue, read by the direct kernels and by
+// Winograd alike: flagLSH, flagWZ, flagFP32 or flagFastRQ, flagNoMin, flagNoMax.
+func epilogueFlags(p *ConvParams) int {
+	flags, fast := 0, true
+	for o := 0; o < p.OutC; o++ {
+		_, rsh, lsh := chanQuant(p.Mult, p.Shift, p.Scale, o)
+		if lsh > 0 {
+			flags |= flagLSH
+		}
+		if rsh > -1 {
+			fast = false
+		}
+		if at(p.WeightZero, o) != 0 {
+			flags |= flagWZ
+		}
+	}
+	switch {
+	case p.Scale != nil:
+		flags |= flagFP32
+	case fast:
+		flags |= flagFastRQ
+	}
+	if p.ActMin == math.MinInt8 {
+		flags |= flagNoMin
+	}
+	if p.ActMax == math.MaxInt8 {
+		flags |= flagNoMax
+	}
+	return flags
+}
+
+// pack lays the weights and per-channel parameters out for c.path (README.md, "Packing"), and adds
+// the flags that depend on the packed weights (flagSafe, flagVNNI) to epilogueFlags'.
 func (c *Conv) pack(p *ConvParams) {
 	n, k, kc := p.OutC, c.k, c.kc
 	if c.path == pathNEON {
@@ -296,7 +330,6 @@ func (c *Conv) pack(p *ConvParams) {
 	c.w = make([]int8, tiles*c.tileW)
 	c.params = make([]int32, tiles*c.tileP)
 	zi := p.InZero
-	fast := true
 	for o := 0; o < n; o++ {
 		j, v := o/c.nr, o%c.nr
 		wo := p.Weights[o*k : (o+1)*k]
@@ -340,15 +373,6 @@ func (c *Conv) pack(p *ConvParams) {
 		// Σ (a - zi)(w - wz) = Σ a*w - wz*Σa - zi*Σw + K*zi*wz: the kernels compute Σ a*w (and wz*Σa).
 		bias = bias - zi*sum + int32(k)*zi*wz
 		mult, rsh, lsh := chanQuant(p.Mult, p.Shift, p.Scale, o)
-		if lsh > 0 {
-			c.flags |= flagLSH
-		}
-		if rsh > -1 {
-			fast = false
-		}
-		if wz != 0 {
-			c.flags |= flagWZ
-		}
 		pt := c.params[j*c.tileP : (j+1)*c.tileP]
 		if c.path == pathNEON {
 			for _, x := range wo {
@@ -361,24 +385,12 @@ func (c *Conv) pack(p *ConvParams) {
 		}
 		pt[v], pt[16+v], pt[32+v], pt[48+v], pt[64+v] = bias, mult, rsh, lsh, wz
 	}
-	switch {
-	case p.Scale != nil:
-		c.flags |= flagFP32
-	case fast:
-		c.flags |= flagFastRQ
-	}
 	if c.path == pathSDOT && useVNNI {
 		// amd64's VNNI loop: the weights stored plus 128 (w^0x80), its unsigned operand.
 		c.flags |= flagVNNI
 		for i := range c.w {
 			c.w[i] ^= math.MinInt8
 		}
-	}
-	if p.ActMin == math.MinInt8 {
-		c.flags |= flagNoMin
-	}
-	if p.ActMax == math.MaxInt8 {
-		c.flags |= flagNoMax
 	}
 }
 
@@ -434,6 +446,16 @@ func (c *Conv) Run(dst, src, scratch []int8, y0, y1 int) {
 
 // Pixels is the number of output pixels, OutH·OutW: the range of RunPixels.
 func (c *Conv) Pixels() int { return c.outH * c.outW }
+
+// SplitAlign is the block of output pixels that parts of a layer shared by RunPixels should start
+// at multiples of: 4, the direct kernels' panels, or 2·OutW under Winograd, whose tiles span two
+// output rows (a range that starts or ends inside a tile row computes that tile row whole).
+func (c *Conv) SplitAlign() int {
+	if c.wg != nil {
+		return 2 * c.outW
+	}
+	return 4
+}
 
 // RunPixels computes output pixels [m0, m1) (row-major, clamped to [0, Pixels())) of dst, as Run
 // does for whole rows: workers can share a layer by pixels rather than rows, so that a 7×7 output

@@ -360,7 +360,11 @@ func (d *Depthwise) Run(dst, src, scratch []int8, y0, y1 int) {
 }
 
 // runB8 is Run for the int8 form (dw3x3b): as Run, with a ring of three padded int8 rows into which
-// the input rows are copied.
+// the input rows are copied. Its walk over the ring repeats Run's on purpose: every shared form
+// tried (a walk generic over int16 and int8 rows; an inlined slot helper; even only the count of
+// whole blocks hoisted out of the row loop) executed more instructions in this function on the A72
+// path, 1.1 K to 16 K per MobileNetV2 inference by the per-function counts of
+// scripts/insncount-prof (kernels_arm/README.md, "Depthwise ring walk").
 func (d *Depthwise) runB8(dst, src, scratch []int8, y0, y1 int) {
 	p := &d.p
 	c, rl := p.InC, d.rowLen()

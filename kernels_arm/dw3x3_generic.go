@@ -20,77 +20,48 @@ const (
 
 // dw3x3Generic is the pure-Go twin of dw3x3.
 func dw3x3Generic(out *int8, r0, r1, r2 *int16, w *int16, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int, nb int) {
-	for b := 0; b < nb; b++ {
-		dw3x3Block((*int8)(unsafe.Add(unsafe.Pointer(out), 16*b)), (*int16)(unsafe.Add(unsafe.Pointer(r0), 32*b)),
-			(*int16)(unsafe.Add(unsafe.Pointer(r1), 32*b)), (*int16)(unsafe.Add(unsafe.Pointer(r2), 32*b)),
-			(*int16)(unsafe.Add(unsafe.Pointer(w), 2*9*16*b)), (*int32)(unsafe.Add(unsafe.Pointer(p), 4*dwParams*b)),
-			hdr, n, cin, s, cout, flags)
-	}
+	dwTwin(out, &[5]*int16{r0, r1, r2}, w, p, hdr, 3, n, cin, s, cout, flags, nb)
 }
 
-// dw3x3Block is dw3x3Generic for one block.
-func dw3x3Block(out *int8, r0, r1, r2 *int16, w *int16, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int) {
-	span := ((n-1)*s+2)*cin + 16
-	rows := [3][]int16{unsafe.Slice(r0, span), unsafe.Slice(r1, span), unsafe.Slice(r2, span)}
-	W := unsafe.Slice(w, 9*16)
-	P := unsafe.Slice(p, dwParams)
-	H := unsafe.Slice(hdr, 3)
-	O := unsafe.Slice(out, (n-1)*cout+16)
-	for x := 0; x < n; x++ {
-		var acc [16]int32
-		copy(acc[:], P[:16]) // the bias
-		for t := 0; t < 9; t++ {
-			in := rows[t/3][(s*x+t%3)*cin : (s*x+t%3)*cin+16]
-			wt := W[t*16 : t*16+16]
-			for ch := range acc {
-				acc[ch] += int32(in[ch]) * int32(wt[ch])
-			}
-		}
-		for ch, v := range acc {
-			if flags&flagFP32 != 0 {
-				O[x*cout+ch] = requantFP32(v, math.Float32frombits(uint32(P[16+ch])), H[0], H[1], H[2])
-				continue
-			}
-			lsh := 0
-			if flags&flagLSH != 0 {
-				lsh = int(P[48+ch])
-			}
-			O[x*cout+ch] = requant(v, P[16+ch], lsh, int(-P[32+ch]), H[0], H[1], H[2])
-		}
-	}
-}
-
-// dw3x3bGeneric is the pure-Go twin of dw3x3b: dw3x3Block on int8 rows and weights, summed in int32.
+// dw3x3bGeneric is the pure-Go twin of dw3x3b: dw3x3Generic on int8 rows and weights, summed in int32.
 func dw3x3bGeneric(out *int8, r0, r1, r2 *int8, w *int8, p *int32, hdr *int32, n int, cin int, s int, cout int, flags int, nb int) {
-	span := ((n-1)*s+2)*cin + 16*nb
-	rows := [3][]int8{unsafe.Slice(r0, span), unsafe.Slice(r1, span), unsafe.Slice(r2, span)}
-	W := unsafe.Slice(w, 9*16*nb)
-	P := unsafe.Slice(p, dwParams*nb)
+	dwTwin(out, &[5]*int8{r0, r1, r2}, w, p, hdr, 3, n, cin, s, cout, flags, nb)
+}
+
+// dwTwin is the loop of the depthwise Go twins (dw3x3, dw3x3b, dw5x5): for nb blocks b of 16
+// channels and n output pixels x, from k input rows (rows[:k]) and k·k taps t,
+//
+//	acc = bias + Σ_t rows[t/k][(s·x + t%k)·cin + 16b + ch] · w[(k·k·b + t)·16 + ch]   (int32)
+//	out[x·cout + 16b + ch] = the GEMM twins' epilogue (gemmEpilogue) of acc
+//
+// with the block's parameters p[dwParams·b:] (bias, mult or the fp32 scale's bits, rsh, lsh; no
+// weight zero point: it is folded into the weights).
+func dwTwin[T int8 | int16](out *int8, rows *[5]*T, w *T, p *int32, hdr *int32, k, n, cin, s, cout, flags, nb int) {
+	span := ((n-1)*s+k-1)*cin + 16*nb
+	var R [5][]T
+	for ky := range k {
+		R[ky] = unsafe.Slice(rows[ky], span)
+	}
+	taps := k * k
+	W := unsafe.Slice(w, nb*taps*16)
+	P := unsafe.Slice(p, nb*dwParams)
 	H := unsafe.Slice(hdr, 3)
 	O := unsafe.Slice(out, (n-1)*cout+16*nb)
+	flags &= flagFP32 | flagLSH // what the epilogue reads: the depthwise flags have no flagWZ
 	for b := 0; b < nb; b++ {
+		wb, pb := W[b*taps*16:(b+1)*taps*16], P[b*dwParams:(b+1)*dwParams]
 		for x := 0; x < n; x++ {
 			var acc [16]int32
-			copy(acc[:], P[dwParams*b:dwParams*b+16]) // the bias
-			for t := 0; t < 9; t++ {
-				o := (s*x+t%3)*cin + 16*b
-				in := rows[t/3][o : o+16]
-				wt := W[(9*b+t)*16 : (9*b+t)*16+16]
+			copy(acc[:], pb[:16]) // the bias
+			for t := 0; t < taps; t++ {
+				o := (s*x+t%k)*cin + 16*b
+				in, wt := R[t/k][o:o+16], wb[t*16:t*16+16]
 				for ch := range acc {
 					acc[ch] += int32(in[ch]) * int32(wt[ch])
 				}
 			}
 			for ch, v := range acc {
-				q := P[dwParams*b:]
-				if flags&flagFP32 != 0 {
-					O[x*cout+16*b+ch] = requantFP32(v, math.Float32frombits(uint32(q[16+ch])), H[0], H[1], H[2])
-					continue
-				}
-				lsh := 0
-				if flags&flagLSH != 0 {
-					lsh = int(q[48+ch])
-				}
-				O[x*cout+16*b+ch] = requant(v, q[16+ch], lsh, int(-q[32+ch]), H[0], H[1], H[2])
+				O[x*cout+16*b+ch] = gemmEpilogue(v, flags, nil, 0, pb[16+ch], pb[32+ch], pb[48+ch], 0, H)
 			}
 		}
 	}

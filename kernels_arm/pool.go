@@ -28,14 +28,7 @@ func GlobalAveragePool(dst, src []int8, p *PoolParams) error {
 	generic := currentPath() == pathGeneric
 	for b := 0; b+16 <= c; b += 16 {
 		var sum [16]int32
-		for i := 0; i < n; i += 256 {
-			cnt := min(256, n-i)
-			if generic {
-				sumPixels16Generic(&sum[0], &src[i*c+b], cnt, c)
-			} else {
-				sumPixels16(&sum[0], &src[i*c+b], cnt, c)
-			}
-		}
+		sumBlock16(&sum, src[b:], n, c, generic)
 		for l, s := range sum {
 			dst[b+l] = poolRound(s, n, p)
 		}
@@ -65,13 +58,7 @@ func SumChannels(dst []int32, src []int8, pixels, c int) {
 	for ; b+16 <= c; b += 16 {
 		sum := (*[16]int32)(dst[b:])
 		clear(sum[:])
-		for i := 0; i < pixels; i += 256 {
-			if generic {
-				sumPixels16Generic(&sum[0], &src[i*c+b], min(256, pixels-i), c)
-			} else {
-				sumPixels16(&sum[0], &src[i*c+b], min(256, pixels-i), c)
-			}
-		}
+		sumBlock16(sum, src[b:], pixels, c, generic)
 	}
 	if b < c {
 		tail := dst[b:c]
@@ -81,6 +68,18 @@ func SumChannels(dst []int32, src []int8, pixels, c int) {
 			for ch, v := range row {
 				tail[ch] += int32(v)
 			}
+		}
+	}
+}
+
+// sumBlock16 adds to sum the sums of the 16 channels at src[0:16] over n >= 1 pixels c bytes apart:
+// sumPixels16 (or its twin) on chunks of at most 256 pixels, the most it takes per call.
+func sumBlock16(sum *[16]int32, src []int8, n, c int, generic bool) {
+	for i := 0; i < n; i += 256 {
+		if generic {
+			sumPixels16Generic(&sum[0], &src[i*c], min(256, n-i), c)
+		} else {
+			sumPixels16(&sum[0], &src[i*c], min(256, n-i), c)
 		}
 	}
 }

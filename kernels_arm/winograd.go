@@ -311,7 +311,7 @@ func (c *Conv) wgBandM(v []int16, m []int32, src []int8, ty0, ty1 int) int {
 		for t := 4 * ng; t < nt; t++ {
 			v1, m1 := &vp[ng*icp*4+t%4*8], &mp[t*16*ocp]
 			if c.path != pathGeneric {
-				wgGEMM1(v1, up, m1, 1, icp/8, ocp/16, 16*ocp)
+				wgGEMM1(v1, up, m1, icp/8, ocp/16)
 			} else {
 				wgGEMM1Generic(v1, up, m1, icp/8, ocp/16)
 			}

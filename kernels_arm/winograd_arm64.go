@@ -55,9 +55,8 @@ func wgInput(ptrs *[16]*int8, v *int16, xs, icg int)
 //go:noescape
 func wgOutput(m, p *int32, hdr *int32, dst *[4]*int8, n4 int)
 
-// wgGEMM1 is wgGEMM for one tile (ngroups must be 1, mstride is unused): v points at the tile's 8
-// channels of the first group, the next 8 are 32 int16 further (its slot in a group of V). The
-// reference loop:
+// wgGEMM1 is wgGEMM for one tile: v points at the tile's 8 channels of the first group, the next 8
+// are 32 int16 further (its slot in a group of V), and m at the tile's M. The reference loop:
 //
 //	for ob := range nob {
 //		for o := range 16 {
@@ -70,4 +69,4 @@ func wgOutput(m, p *int32, hdr *int32, dst *[4]*int8, n4 int)
 //	}
 //
 //go:noescape
-func wgGEMM1(v, u *int16, m *int32, ngroups, icg, nob, mstride int)
+func wgGEMM1(v, u *int16, m *int32, icg, nob int)

@@ -324,27 +324,20 @@ wggemmstore:
 	BNE wggemmob
 	RET
 
-// func wgGEMM1(v, u *int16, m *int32, ngroups, icg, nob, mstride int)
-TEXT ·wgGEMM1(SB), NOSPLIT, $0-56
+// func wgGEMM1(v, u *int16, m *int32, icg, nob int)
+TEXT ·wgGEMM1(SB), NOSPLIT, $0-40
 	MOVD v+0(FP), R0
 	MOVD u+8(FP), R1
 	MOVD m+16(FP), R2
-	MOVD ngroups+24(FP), R3
-	MOVD icg+32(FP), R4
-	MOVD nob+40(FP), R5
-	MOVD mstride+48(FP), R6
-	LSL $2, R6, R6
+	MOVD icg+24(FP), R4
+	MOVD nob+32(FP), R5
 	MOVD $64, R13
 wggemm1ob:
 	MOVD R0, R7
-	MOVD R2, R10
-	MOVD R3, R12
-wggemm1tg:
-	MOVD R1, R8
 	SUB $1, R4, R9
 	VLD1.P (R7)(R13), [V0.H8]
-	VLD1.P 64(R8), [V4.H8, V5.H8, V6.H8, V7.H8]
-	VLD1.P 64(R8), [V8.H8, V9.H8, V10.H8, V11.H8]
+	VLD1.P 64(R1), [V4.H8, V5.H8, V6.H8, V7.H8]
+	VLD1.P 64(R1), [V8.H8, V9.H8, V10.H8, V11.H8]
 	WORD $0x0f40a090 // smull v16.4s, v4.4h, v0.h[0]
 	WORD $0x4f40a091 // smull2 v17.4s, v4.8h, v0.h[0]
 	WORD $0x0f40a0b2 // smull v18.4s, v5.4h, v0.h[0]
@@ -361,8 +354,8 @@ wggemm1tg:
 	WORD $0x4f702151 // smlal2 v17.4s, v10.8h, v0.h[3]
 	WORD $0x0f702172 // smlal v18.4s, v11.4h, v0.h[3]
 	WORD $0x4f702173 // smlal2 v19.4s, v11.8h, v0.h[3]
-	VLD1.P 64(R8), [V4.H8, V5.H8, V6.H8, V7.H8]
-	VLD1.P 64(R8), [V8.H8, V9.H8, V10.H8, V11.H8]
+	VLD1.P 64(R1), [V4.H8, V5.H8, V6.H8, V7.H8]
+	VLD1.P 64(R1), [V8.H8, V9.H8, V10.H8, V11.H8]
 	WORD $0x0f402890 // smlal v16.4s, v4.4h, v0.h[4]
 	WORD $0x4f402891 // smlal2 v17.4s, v4.8h, v0.h[4]
 	WORD $0x0f4028b2 // smlal v18.4s, v5.4h, v0.h[4]
@@ -382,8 +375,8 @@ wggemm1tg:
 	CBZ R9, wggemm1store
 wggemm1ic:
 	VLD1.P (R7)(R13), [V0.H8]
-	VLD1.P 64(R8), [V4.H8, V5.H8, V6.H8, V7.H8]
-	VLD1.P 64(R8), [V8.H8, V9.H8, V10.H8, V11.H8]
+	VLD1.P 64(R1), [V4.H8, V5.H8, V6.H8, V7.H8]
+	VLD1.P 64(R1), [V8.H8, V9.H8, V10.H8, V11.H8]
 	WORD $0x0f402090 // smlal v16.4s, v4.4h, v0.h[0]
 	WORD $0x4f402091 // smlal2 v17.4s, v4.8h, v0.h[0]
 	WORD $0x0f4020b2 // smlal v18.4s, v5.4h, v0.h[0]
@@ -400,8 +393,8 @@ wggemm1ic:
 	WORD $0x4f702151 // smlal2 v17.4s, v10.8h, v0.h[3]
 	WORD $0x0f702172 // smlal v18.4s, v11.4h, v0.h[3]
 	WORD $0x4f702173 // smlal2 v19.4s, v11.8h, v0.h[3]
-	VLD1.P 64(R8), [V4.H8, V5.H8, V6.H8, V7.H8]
-	VLD1.P 64(R8), [V8.H8, V9.H8, V10.H8, V11.H8]
+	VLD1.P 64(R1), [V4.H8, V5.H8, V6.H8, V7.H8]
+	VLD1.P 64(R1), [V8.H8, V9.H8, V10.H8, V11.H8]
 	WORD $0x0f402890 // smlal v16.4s, v4.4h, v0.h[4]
 	WORD $0x4f402891 // smlal2 v17.4s, v4.8h, v0.h[4]
 	WORD $0x0f4028b2 // smlal v18.4s, v5.4h, v0.h[4]
@@ -421,15 +414,10 @@ wggemm1ic:
 	SUBS $1, R9, R9
 	BNE wggemm1ic
 wggemm1store:
-	MOVD R10, R11
-	FMOVQ F16, 0(R11)
-	FMOVQ F17, 256(R11)
-	FMOVQ F18, 512(R11)
-	FMOVQ F19, 768(R11)
-	ADD R6<<2, R10, R10
-	SUBS $1, R12, R12
-	BNE wggemm1tg
-	MOVD R8, R1
+	FMOVQ F16, 0(R2)
+	FMOVQ F17, 256(R2)
+	FMOVQ F18, 512(R2)
+	FMOVQ F19, 768(R2)
 	ADD $1024, R2, R2
 	SUBS $1, R5, R5
 	BNE wggemm1ob

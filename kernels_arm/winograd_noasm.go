@@ -12,6 +12,4 @@ func wgOutput(m, p *int32, hdr *int32, dst *[4]*int8, n4 int) {
 	wgOutputGeneric(m, p, hdr, dst, n4)
 }
 
-func wgGEMM1(v, u *int16, m *int32, ngroups, icg, nob, mstride int) {
-	wgGEMM1Generic(v, u, m, icg, nob)
-}
+func wgGEMM1(v, u *int16, m *int32, icg, nob int) { wgGEMM1Generic(v, u, m, icg, nob) }

@@ -227,7 +227,7 @@ func TestWgGEMMKernel(t *testing.T) {
 		slot := r.IntN(4)
 		v1 := v[(ngroups-1)*icg*32+slot*8:]
 		wgGEMM1Generic(&v1[0], &u[0], &want[16], icg, nob)
-		wgGEMM1(&v1[0], &u[0], &got[16], 1, icg, nob, mstride)
+		wgGEMM1(&v1[0], &u[0], &got[16], icg, nob)
 		for j := range want {
 			if got[j] != want[j] {
 				t.Fatalf("wgGEMM1 icg %d nob %d: M[%d] = %d, want %d", icg, nob, j-16, got[j], want[j])
@@ -248,6 +248,82 @@ func TestWinogradNoAlloc(t *testing.T) {
 		dst, src, scratch := make([]int8, 14*14*20), randInt8s(r, 14*14*24), make([]int8, c.ScratchSize())
 		if n := testing.AllocsPerRun(10, func() { c.Run(dst, src, scratch, 0, 14) }); n != 0 {
 			t.Errorf("path %v: Winograd Run allocates %v times", pth, n)
+		}
+	}
+}
+
+// TestWinogradPacksOnlyWinograd checks that a layer prepared for Winograd holds none of the direct
+// kernel's packing (chosen before it, not thrown away after), and that its epilogue flags are those
+// of the same layer prepared for the direct kernel (less the packing's flagSafe and flagVNNI).
+func TestWinogradPacksOnlyWinograd(t *testing.T) {
+	r := newRand(23)
+	for i := 0; i < 20; i++ {
+		p := randWinoConv(r, 1<<18)
+		for _, pth := range testPaths() {
+			var wg, direct *Conv
+			var err1, err2 error
+			withPath(pth, func() {
+				withWinograd(wgForce, func() { wg, err1 = NewConv(p) })
+				withWinograd(wgOff, func() { direct, err2 = NewConv(p) })
+			})
+			if err1 != nil || err2 != nil {
+				t.Fatalf("%v: %v, %v", &p, err1, err2)
+			}
+			if !wg.Winograd() || direct.Winograd() {
+				t.Fatalf("%v path %v: Winograd %v (forced), %v (off)", &p, pth, wg.Winograd(), direct.Winograd())
+			}
+			if wg.w != nil || wg.params != nil || wg.tapOff != nil || wg.gidx != nil {
+				t.Errorf("%v path %v: the Winograd layer holds direct packing: %d weights, %d params, %d taps, %d indices",
+					&p, pth, len(wg.w), len(wg.params), len(wg.tapOff), len(wg.gidx))
+			}
+			if want := direct.flags &^ (flagSafe | flagVNNI); wg.flags != want {
+				t.Errorf("%v path %v: Winograd flags %#x, direct %#x", &p, pth, wg.flags, want)
+			}
+		}
+	}
+}
+
+// TestSplitAlign checks SplitAlign (2·OutW under Winograd, 4 otherwise) and that a layer split into
+// parts at its multiples by RunPixels writes the bytes of one Run, each part its own pixels only.
+func TestSplitAlign(t *testing.T) {
+	r := newRand(24)
+	for i := 0; i < scale(t, 30); i++ {
+		p := randWinoConv(r, 1<<18)
+		for _, mode := range []int{wgForce, wgOff} {
+			var c *Conv
+			withWinograd(mode, func() { c, _ = NewConv(p) })
+			want := 4
+			if mode == wgForce {
+				want = 2 * p.OutW
+			}
+			if c.SplitAlign() != want {
+				t.Fatalf("%v Winograd %v: SplitAlign %d, want %d", &p, c.Winograd(), c.SplitAlign(), want)
+			}
+			src := randInt8s(r, p.InH*p.InW*p.InC)
+			scratch := make([]int8, c.ScratchSize())
+			whole := make([]int8, p.OutH*p.OutW*p.OutC)
+			c.Run(whole, src, scratch, 0, p.OutH)
+			pixels, a := c.Pixels(), c.SplitAlign()
+			n := 1 + r.IntN(5)
+			for part := 0; part < n; part++ {
+				// Each part into its own buffer: bytes outside its pixels must stay untouched.
+				lo, hi := min((pixels*part+n*a/2)/(n*a)*a, pixels), min((pixels*(part+1)+n*a/2)/(n*a)*a, pixels)
+				if part == n-1 {
+					hi = pixels
+				}
+				got := make([]int8, len(whole))
+				for j := range got {
+					got[j] = 0x5a
+				}
+				c.RunPixels(got, src, scratch, lo, hi)
+				for j := range got {
+					in := j/p.OutC >= lo && j/p.OutC < hi
+					if in && got[j] != whole[j] || !in && got[j] != 0x5a {
+						t.Fatalf("%v Winograd %v, part %d of %d (pixels [%d, %d)): byte %d (pixel %d) = %d, want %d",
+							&p, c.Winograd(), part, n, lo, hi, j, j/p.OutC, got[j], map[bool]int8{true: whole[j], false: 0x5a}[in])
+					}
+				}
+			}
 		}
 	}
 }

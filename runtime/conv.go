@@ -127,20 +127,14 @@ func prepareConv(c *opContext, p *preparedOp) error {
 		it := c.it
 		p.kernel = "gemm-" + kernelName(k.Path())
 		if k.Winograd() {
-			// Winograd F(2,3) computes 2 output rows per tile row: parts split at tile rows, so
-			// that none is computed twice.
 			p.kernel = "winograd-" + kernelName(k.Path())
-			p.parts = func(part, n int) {
-				t0, t1 := span((g.outH+1)/2, part, n)
-				k.Run(dst, src, it.scratch[part], 2*t0, 2*t1)
-			}
-			return nil
 		}
-		// By output pixels, in whole panels of 4: rows would split a 7×7 or 14×14 layer 2:2:2:1
-		// or 4:3:4:3 over four workers (scripts/balance).
-		pixels := k.Pixels()
+		// By output pixels, in whole blocks of SplitAlign: panels of 4 pixels (rows would split a
+		// 7×7 or 14×14 layer 2:2:2:1 or 4:3:4:3 over four workers, scripts/balance), or Winograd's
+		// tile rows of 2 output rows, so that no tile row is computed twice.
+		pixels, align := k.Pixels(), k.SplitAlign()
 		p.parts = func(part, n int) {
-			m0, m1 := spanAligned(pixels, part, n, 4)
+			m0, m1 := spanAligned(pixels, part, n, align)
 			k.RunPixels(dst, src, it.scratch[part], m0, m1)
 		}
 		return nil

@@ -41,22 +41,37 @@ func wgGEMMTiles(g *gen, nt int) {
 		name = "wgGEMM1"
 	}
 	pfx := strings.ToLower(name)
-	g.text(name, name+"(v, u *int16, m *int32, ngroups, icg, nob, mstride int)", 56)
-	g.p("MOVD v+0(FP), R0")
-	g.p("MOVD u+8(FP), R1")
-	g.p("MOVD m+16(FP), R2")
-	g.p("MOVD ngroups+24(FP), R3")
-	g.p("MOVD icg+32(FP), R4")
-	g.p("MOVD nob+40(FP), R5")
-	g.p("MOVD mstride+48(FP), R6")
-	g.p("LSL $2, R6, R6") // the tile stride in bytes
-	g.p("MOVD $64, R13")  // V's stride per 8 input channels
+	// wgGEMM loops over the groups of 4 tiles (ngroups, mstride) with the weights' pointer in R8,
+	// rewound to R1 per group; wgGEMM1 has one tile and walks the weights in R1 itself.
+	wr := "R8"
+	if nt == 4 {
+		g.text(name, name+"(v, u *int16, m *int32, ngroups, icg, nob, mstride int)", 56)
+		g.p("MOVD v+0(FP), R0")
+		g.p("MOVD u+8(FP), R1")
+		g.p("MOVD m+16(FP), R2")
+		g.p("MOVD ngroups+24(FP), R3")
+		g.p("MOVD icg+32(FP), R4")
+		g.p("MOVD nob+40(FP), R5")
+		g.p("MOVD mstride+48(FP), R6")
+		g.p("LSL $2, R6, R6") // the tile stride in bytes
+	} else {
+		wr = "R1"
+		g.text(name, name+"(v, u *int16, m *int32, icg, nob int)", 40)
+		g.p("MOVD v+0(FP), R0")
+		g.p("MOVD u+8(FP), R1")
+		g.p("MOVD m+16(FP), R2")
+		g.p("MOVD icg+24(FP), R4")
+		g.p("MOVD nob+32(FP), R5")
+	}
+	g.p("MOVD $64, R13") // V's stride per 8 input channels
 	g.label(pfx + "ob")
-	g.p("MOVD R0, R7")  // V of tile group 0
-	g.p("MOVD R2, R10") // M of tile group 0, this block
-	g.p("MOVD R3, R12")
-	g.label(pfx + "tg")
-	g.p("MOVD R1, R8")
+	g.p("MOVD R0, R7") // V of tile group 0
+	if nt == 4 {
+		g.p("MOVD R2, R10") // M of tile group 0, this block
+		g.p("MOVD R3, R12")
+		g.label(pfx + "tg")
+		g.p("MOVD R1, R8")
+	}
 	g.p("SUB $1, R4, R9")
 	block := func(first bool) {
 		if nt == 4 {
@@ -65,8 +80,8 @@ func wgGEMMTiles(g *gen, nt int) {
 			g.p("VLD1.P (R7)(R13), [V0.H8]")
 		}
 		for half := 0; half < 2; half++ {
-			g.p("VLD1.P 64(R8), [V4.H8, V5.H8, V6.H8, V7.H8]")
-			g.p("VLD1.P 64(R8), [V8.H8, V9.H8, V10.H8, V11.H8]")
+			g.p("VLD1.P 64(%s), [V4.H8, V5.H8, V6.H8, V7.H8]", wr)
+			g.p("VLD1.P 64(%s), [V8.H8, V9.H8, V10.H8, V11.H8]", wr)
 			for k := 0; k < 4; k++ {
 				lane := 4*half + k
 				lo, hi := 4+2*k, 5+2*k
@@ -90,20 +105,27 @@ func wgGEMMTiles(g *gen, nt int) {
 	g.p("SUBS $1, R9, R9")
 	g.p("BNE %sic", pfx)
 	g.label(pfx + "store")
-	// Store: tile t at R10 + t*R6, channel group j 256 bytes further per j.
-	g.p("MOVD R10, R11")
-	for t := 0; t < nt; t++ {
+	if nt == 1 {
+		// Store: channel group j 256 bytes from R2; the next block's weights follow in R1.
 		for j := 0; j < 4; j++ {
-			g.p("FMOVQ F%d, %d(R11)", 16+4*t+j, 256*j)
+			g.p("FMOVQ F%d, %d(R2)", 16+j, 256*j)
 		}
-		if t < nt-1 {
-			g.p("ADD R6, R11, R11")
+	} else {
+		// Store: tile t at R10 + t*R6, channel group j 256 bytes further per j.
+		g.p("MOVD R10, R11")
+		for t := 0; t < nt; t++ {
+			for j := 0; j < 4; j++ {
+				g.p("FMOVQ F%d, %d(R11)", 16+4*t+j, 256*j)
+			}
+			if t < nt-1 {
+				g.p("ADD R6, R11, R11")
+			}
 		}
+		g.p("ADD R6<<2, R10, R10")
+		g.p("SUBS $1, R12, R12")
+		g.p("BNE %stg", pfx)
+		g.p("MOVD R8, R1") // the next block's weights follow
 	}
-	g.p("ADD R6<<2, R10, R10")
-	g.p("SUBS $1, R12, R12")
-	g.p("BNE %stg", pfx)
-	g.p("MOVD R8, R1") // the next block's weights follow
 	g.p("ADD $1024, R2, R2")
 	g.p("SUBS $1, R5, R5")
 	g.p("BNE %sob", pfx)
