@@ -73,18 +73,26 @@ func TestStatusPageChromium(t *testing.T) {
 	printed := func() [][]string { return labelLine.FindAllStringSubmatch(out.String(), -1) }
 	before := printed()
 	dom := string(runChromium(t, bin, "--dump-dom", url))
-	time.Sleep(500 * time.Millisecond)
+	domLabel := ""
+	if m := regexp.MustCompile(`<td id="label">([^<]*)</td>`).FindStringSubmatch(dom); m != nil {
+		domLabel = html.UnescapeString(m[1])
+	}
 	around := map[string]bool{}
-	for _, m := range printed()[len(before)-1:] {
-		around[m[1]] = true
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		for _, m := range printed()[len(before)-1:] {
+			around[m[1]] = true
+		}
+		if around[domLabel] || time.Now().After(deadline) {
+			break
+		}
 	}
 	for _, want := range []string{`<h1>edgeinfer chromium</h1>`, `<td id="score">0.`, `<img id="frame" src="/frame.jpg"`} {
 		if !strings.Contains(dom, want) {
 			t.Errorf("DOM lacks %q:\n%s", want, dom)
 		}
 	}
-	if m := regexp.MustCompile(`<td id="label">([^<]*)</td>`).FindStringSubmatch(dom); m == nil || !around[html.UnescapeString(m[1])] {
-		t.Errorf("DOM's label %q, want one of those printed around the load %v", m, around)
+	if !around[domLabel] {
+		t.Errorf("DOM's label %q, want one of those printed around the load %v", domLabel, around)
 	}
 
 	// The page updates itself: after a few seconds of (virtual) time its script has polled

@@ -93,6 +93,8 @@ for net in ${NETS:-$shipped $families}; do
 			row="$row $t ($(awk -v a="$t" -v b="$f" 'BEGIN { printf "%+.2f", a - b }')) |"
 		done
 		echo "$row" > "$train/$net.methods"
+	else
+		rm -f "$train/$net.methods" # measured on an earlier model of this network
 	fi
 done
 {

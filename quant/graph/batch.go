@@ -10,8 +10,8 @@ import "fmt"
 
 // Batchable reports, with an error naming the node, whether RunBatch can run g: every node's op is
 // one whose samples along the first dimension stay independent (convolutions, pools, element-wise
-// ops with constants that carry no batch, Gemm on a constant B, Flatten and Concat and Softmax
-// away from the first axis, Reshape that keeps it).
+// ops with constants that carry no batch, Gemm on a constant B, Flatten and Concat (of
+// activations) and Softmax away from the first axis, Reshape that keeps it).
 func (g *Graph) Batchable() error {
 	batchFree := func(name string) bool { // a constant of no batch dimension of its own
 		t := g.Const(name)
@@ -41,6 +41,11 @@ func (g *Graph) Batchable() error {
 			ok = n.AttrInt("axis", 1) == 1
 		case "Concat", "Softmax":
 			ok = n.AttrInt("axis", -1) > 0 || (n.Op == "Softmax" && n.AttrInt("axis", -1) == -1)
+			for _, in := range n.Inputs {
+				if n.Op == "Concat" && g.Const(in) != nil {
+					ok = false // a constant (a class token) has a batch of one: not the activations'
+				}
+			}
 		case "Reshape":
 			s := n.AttrInts("shape")
 			ok = len(s) > 0 && s[0] == 0 && n.AttrInt("allowzero", 0) == 0

@@ -80,6 +80,9 @@ func TestBatchable(t *testing.T) {
 		{&graph.Node{Name: "resh", Op: "Reshape", Inputs: []string{"x"}, Outputs: []string{"y"}, Attrs: map[string]graph.Attr{"shape": graph.Ints(1, -1)}}, false},
 		{&graph.Node{Name: "resh", Op: "Reshape", Inputs: []string{"x"}, Outputs: []string{"y"}, Attrs: map[string]graph.Attr{"shape": graph.Ints(0, -1)}}, true},
 		{&graph.Node{Name: "tr", Op: "Transpose", Inputs: []string{"x"}, Outputs: []string{"y"}}, false},
+		{&graph.Node{Name: "cat", Op: "Concat", Inputs: []string{"x", "x"}, Outputs: []string{"y"}, Attrs: map[string]graph.Attr{"axis": graph.Int(1)}}, true},
+		// A class token: a constant of batch one concatenated to the activations.
+		{&graph.Node{Name: "cls", Op: "Concat", Inputs: []string{"w", "x"}, Outputs: []string{"y"}, Attrs: map[string]graph.Attr{"axis": graph.Int(1)}}, false},
 	} {
 		g := graph.New("t")
 		g.Inputs = []*graph.Tensor{{Name: "x", Shape: []int{1, 2}}}

@@ -74,7 +74,7 @@ func (g *Graph) runAll(inputs map[string]*Tensor, batch bool) (map[string]*Tenso
 				ins[j] = vals[name]
 			}
 		}
-		outs, err := runNode(n, ins)
+		outs, err := runNodeOf(g, n, ins)
 		if err != nil {
 			return nil, fmt.Errorf("graph: %q: %s: %w", g.Name, g.Describe(i), err)
 		}
@@ -131,7 +131,8 @@ func axis(a int64, r, hi int) (int, error) {
 	return int(a), nil
 }
 
-func runNode(n *Node, ins []*Tensor) ([]*Tensor, error) {
+// runNodeOf runs node n of g (nil: a node alone) on ins.
+func runNodeOf(g *Graph, n *Node, ins []*Tensor) ([]*Tensor, error) {
 	var out *Tensor
 	var err error
 	switch n.Op {
@@ -163,7 +164,7 @@ func runNode(n *Node, ins []*Tensor) ([]*Tensor, error) {
 	case "Reshape":
 		out, err = reshape(n, ins)
 	case "Gemm":
-		out, err = gemm(n, ins)
+		out, err = gemm(n, ins, g == nil || len(n.Inputs) > 1 && g.Const(n.Inputs[1]) != nil)
 	case "MatMul":
 		out, err = matmul(ins)
 	case "Concat":
@@ -652,7 +653,9 @@ func reshape(n *Node, ins []*Tensor) (*Tensor, error) {
 	return &Tensor{Shape: shape, Data: x.Data}, nil
 }
 
-func gemm(n *Node, ins []*Tensor) (*Tensor, error) {
+// gemm runs a Gemm node; constB says whether B is one of the graph's initializers, whose packed
+// copy is kept across runs (a computed B is packed anew on every run, by sgemm).
+func gemm(n *Node, ins []*Tensor, constB bool) (*Tensor, error) {
 	a, err := in(ins, 0)
 	if err != nil {
 		return nil, err
@@ -699,10 +702,11 @@ func gemm(n *Node, ins []*Tensor) (*Tensor, error) {
 		bm = bm.t()
 	}
 	s := gemmPool.Get().(*gemmScratch)
-	if cm := (mat{out.Data, N, 1}); tb && len(b.Data) > 0 {
-		// B is the weights (N×K, PyTorch's layout): packed once and kept, as Conv's are (a B that
-		// changes from run to run, not a constant, is packed anew each time). The product is
-		// sgemm's, in its orientation: the same sums.
+	if cm := (mat{out.Data, N, 1}); constB && tb && len(b.Data) > 0 {
+		// B is the weights (N×K, PyTorch's layout): packed once and kept, as Conv's are. A B that
+		// is not an initializer (a graph input, or computed) may change from run to run in the
+		// same buffer, so it goes through sgemm, packed anew. The product is sgemm's, in its
+		// orientation: the same sums.
 		if gemmTransposed(M, N) {
 			sgemmPacked(N, M, K, bm.t(), am.t(), cm.t(), n.weightsPacked(b.Data, N, K, 1, false)[0], nil, s)
 		} else {

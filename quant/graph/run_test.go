@@ -9,6 +9,36 @@ import (
 
 func tensor(shape []int, data ...float32) *Tensor { return &Tensor{Shape: shape, Data: data} }
 
+// runNode runs n alone on ins, its inputs taken as constants where that matters (Gemm keeps its
+// B packed).
+func runNode(n *Node, ins []*Tensor) ([]*Tensor, error) {
+	return runNodeOf(nil, n, ins)
+}
+
+// TestGemmInputB: a Gemm whose B is a graph input (not an initializer) reads it on every run, even
+// when the caller rewrites the same buffer between runs (the packed cache is for initializers).
+func TestGemmInputB(t *testing.T) {
+	g := New("gemm_input_b")
+	g.Inputs = []*Tensor{{Name: "a", Shape: []int{1, 2}}, {Name: "b", Shape: []int{3, 2}}}
+	g.Nodes = []*Node{{Op: "Gemm", Inputs: []string{"a", "b"}, Outputs: []string{"y"}, Attrs: map[string]Attr{"transB": Int(1)}}}
+	g.Outputs = []*Tensor{{Name: "y"}}
+	a := tensor([]int{1, 2}, 1, 1)
+	b := tensor([]int{3, 2}, 1, 2, 3, 4, 5, 6)
+	for _, scale := range []float32{1, 10} {
+		for i := range b.Data {
+			b.Data[i] = scale * float32(i+1)
+		}
+		outs, err := g.RunAll(map[string]*Tensor{"a": a, "b": b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []float32{3 * scale, 7 * scale, 11 * scale}
+		if got := outs["y"].Data; !slices.Equal(got, want) {
+			t.Fatalf("B scaled by %v: y = %v, want %v", scale, got, want)
+		}
+	}
+}
+
 // run1 executes one node on constant inputs and returns its output.
 func run1(t *testing.T, op string, attrs map[string]Attr, ins ...*Tensor) *Tensor {
 	t.Helper()
