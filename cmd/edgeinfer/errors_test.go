@@ -116,6 +116,9 @@ func TestErrorStyle(t *testing.T) {
 	}
 }
 
+// raceDetector is set by race_test.go when the tests run under -race.
+var raceDetector bool
+
 // classify --source pattern: runs at the test pattern's advertised rate (camera list's line);
 // fps= still sets another, fps=0 none.
 func TestClassifyPatternRate(t *testing.T) {
@@ -181,9 +184,12 @@ func TestClassifyPatternRate(t *testing.T) {
 		t.Errorf("pattern:?fps=10: the source numbered frames %d to %d in %.2f s (%.1f fps), want at least 3.3 fps (a third of 10)",
 			r.seq[0], r.seq[len(r.seq)-1], r.at[len(r.at)-1]-r.at[0], sr)
 	}
-	// Unthrottled, the pattern outruns inference: frames are dropped.
-	if r := classify("pattern:?size=160x120&fps=0", 16); r.dropped == 0 {
+	// Unthrottled, the pattern outruns inference: frames are dropped. Not under the race detector,
+	// which slows the pattern's pixel loops more than inference's kernels.
+	if r := classify("pattern:?size=160x120&fps=0", 16); r.dropped == 0 && !raceDetector {
 		t.Error("pattern:?fps=0: no frame dropped, want the pattern unthrottled")
+	} else if r.dropped == 0 {
+		t.Log("pattern:?fps=0: no frame dropped under the race detector (not checked there)")
 	}
 }
 
