@@ -1,6 +1,9 @@
 package graph
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Batching: a graph whose inputs declare a batch of one can still run several samples at once
 // when every node treats the first dimension as independent samples. RunBatch runs such a batch,
@@ -39,13 +42,11 @@ func (g *Graph) Batchable() error {
 			}
 		case "Flatten":
 			ok = n.AttrInt("axis", 1) == 1
-		case "Concat", "Softmax":
-			ok = n.AttrInt("axis", -1) > 0 || (n.Op == "Softmax" && n.AttrInt("axis", -1) == -1)
-			for _, in := range n.Inputs {
-				if n.Op == "Concat" && g.Const(in) != nil {
-					ok = false // a constant (a class token) has a batch of one: not the activations'
-				}
-			}
+		case "Concat":
+			// A constant (a class token) has a batch of one, not the activations'.
+			ok = n.AttrInt("axis", -1) > 0 && !slices.ContainsFunc(n.Inputs, func(in string) bool { return g.Const(in) != nil })
+		case "Softmax":
+			ok = n.AttrInt("axis", -1) > 0 || n.AttrInt("axis", -1) == -1
 		case "Reshape":
 			s := n.AttrInts("shape")
 			ok = len(s) > 0 && s[0] == 0 && n.AttrInt("allowzero", 0) == 0

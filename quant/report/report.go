@@ -89,11 +89,8 @@ func Build(ctx context.Context, in Input) (*Report, error) {
 		in.LayerImages = 32
 	}
 	cal := in.Calibration
-	r := &Report{Model: in.Model.Name, Method: in.Options.Method, Command: in.Command, Data: in.Set.Name(),
+	r := &Report{Model: in.Model.Name, Method: in.Options.MethodName(), Command: in.Command, Data: in.Set.Name(),
 		Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), CalibSize: len(cal.Pixels), HeldOut: in.HeldOut}
-	if r.Method == "" {
-		r.Method = quantize.Default
-	}
 	if in.Options.PerTensor {
 		r.Method += ", per-tensor weights"
 	}
