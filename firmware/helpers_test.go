@@ -17,6 +17,7 @@ import (
 	"github.com/diskfs/go-diskfs/filesystem"
 	"github.com/diskfs/go-diskfs/filesystem/squashfs"
 	"github.com/diskfs/go-diskfs/partition/mbr"
+	"github.com/edgeinfer/edgeinfer/internal/racemode"
 )
 
 var (
@@ -43,7 +44,7 @@ func testBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "edgeinfer")
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute*raceSlowdown)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute*racemode.Slowdown)
 		defer cancel()
 		start := time.Now()
 		binErr = BuildBinary(ctx, root, boards["pi3"], binPath)
@@ -78,9 +79,9 @@ func testModel(t *testing.T) string {
 	return p
 }
 
-// testContext is a context that ends after d (times raceSlowdown under the race detector).
+// testContext is a context that ends after d (times racemode.Slowdown under the race detector).
 func testContext(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d*raceSlowdown)
+	ctx, cancel := context.WithTimeout(context.Background(), d*racemode.Slowdown)
 	t.Cleanup(cancel)
 	return ctx
 }

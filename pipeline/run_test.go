@@ -25,6 +25,7 @@ import (
 	"github.com/edgeinfer/edgeinfer/camera/cameratest"
 	"github.com/edgeinfer/edgeinfer/gpio"
 	"github.com/edgeinfer/edgeinfer/gpio/gpiotest"
+	"github.com/edgeinfer/edgeinfer/internal/racemode"
 	"github.com/edgeinfer/edgeinfer/internal/shareddata"
 	"github.com/edgeinfer/edgeinfer/internal/vmtest"
 	"github.com/edgeinfer/edgeinfer/models/load"
@@ -52,9 +53,9 @@ func modelAndLabels(t *testing.T) (string, []string) {
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// slowdown multiplies the time the tests wait for the real model's labels (5 under -race:
-// race_test.go). It is a bound on waiting, never a speed the test expects.
-var slowdown time.Duration = 1
+// slowdown multiplies the time the tests wait for the real model's labels (5 under -race). It is
+// a bound on waiting, never a speed the test expects.
+const slowdown = racemode.Slowdown
 
 // fakePub records what the loop publishes, without allocating once its slices have grown.
 type fakePub struct {

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/image/bmp"
 
 	"github.com/edgeinfer/edgeinfer/camera"
+	"github.com/edgeinfer/edgeinfer/internal/racemode"
 	"github.com/edgeinfer/edgeinfer/models/zoo"
 	"github.com/edgeinfer/edgeinfer/quant/onnx/onnxtest"
 )
@@ -116,9 +117,6 @@ func TestErrorStyle(t *testing.T) {
 	}
 }
 
-// raceDetector is set by race_test.go when the tests run under -race.
-var raceDetector bool
-
 // classify --source pattern: runs at the test pattern's advertised rate (camera list's line);
 // fps= still sets another, fps=0 none.
 func TestClassifyPatternRate(t *testing.T) {
@@ -186,7 +184,7 @@ func TestClassifyPatternRate(t *testing.T) {
 	}
 	// Unthrottled, the pattern outruns inference: frames are dropped. Not under the race detector,
 	// which slows the pattern's pixel loops more than inference's kernels.
-	if r := classify("pattern:?size=160x120&fps=0", 16); r.dropped == 0 && !raceDetector {
+	if r := classify("pattern:?size=160x120&fps=0", 16); r.dropped == 0 && !racemode.Enabled {
 		t.Error("pattern:?fps=0: no frame dropped, want the pattern unthrottled")
 	} else if r.dropped == 0 {
 		t.Log("pattern:?fps=0: no frame dropped under the race detector (not checked there)")

@@ -1,0 +1,9 @@
+//go:build race
+
+package racemode
+
+// Enabled is true when the race detector is on.
+const Enabled = true
+
+// Slowdown multiplies time budgets under the race detector.
+const Slowdown = 5
