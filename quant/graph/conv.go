@@ -64,11 +64,7 @@ func convImages(n *Node, x, wt *Tensor, bias []float32, out *Tensor, ws [2]windo
 				}
 				base := (b*M+g*MG)*P + oh0*OW
 				o := mat{out.Data[base : (b*M+(g+1)*MG)*P], P, 1}
-				if tr {
-					sgemmPacked(np, MG, K, col.t(), wg.t(), o.t(), nil, pk[g], s)
-				} else {
-					sgemmPacked(MG, np, K, wg, col, o, pk[g], nil, s)
-				}
+				sgemmWeights(MG, np, K, wg, col, o, pk[g], tr, s)
 				if bias != nil {
 					for m := range MG {
 						bv := bias[g*MG+m]
@@ -105,11 +101,7 @@ func convBatch(n *Node, x, wt *Tensor, bias []float32, out *Tensor, ws [2]window
 			im2col(s.col[(b-b0)*P:], np, xg, CG, H, W, KH, KW, ws, 0, OH, s)
 		}
 		wg := mat{wt.Data[g*MG*K : (g+1)*MG*K], K, 1}
-		if tr {
-			sgemmPacked(np, MG, K, col.t(), wg.t(), acc.t(), nil, pk[g], s)
-		} else {
-			sgemmPacked(MG, np, K, wg, col, acc, pk[g], nil, s)
-		}
+		sgemmWeights(MG, np, K, wg, col, acc, pk[g], tr, s)
 		for b := b0; b < b1; b++ {
 			for m := range MG {
 				src := s.acc[m*np+(b-b0)*P : m*np+(b-b0+1)*P]

@@ -706,12 +706,10 @@ func gemm(n *Node, ins []*Tensor, constB bool) (*Tensor, error) {
 		// B is the weights (N×K, PyTorch's layout): packed once and kept, as Conv's are. A B that
 		// is not an initializer (a graph input, or computed) may change from run to run in the
 		// same buffer, so it goes through sgemm, packed anew. The product is sgemm's, in its
-		// orientation: the same sums.
-		if gemmTransposed(M, N) {
-			sgemmPacked(N, M, K, bm.t(), am.t(), cm.t(), n.weightsPacked(b.Data, N, K, 1, false)[0], nil, s)
-		} else {
-			sgemmPacked(M, N, K, am, bm, cm, nil, n.weightsPacked(b.Data, N, K, 1, true)[0], s)
-		}
+		// orientation: the same sums. The weights are the left operand of Cᵀ = Bᵀ·Aᵀ, so sgemm's
+		// transposed choice is their plain one.
+		tr := !gemmTransposed(M, N)
+		sgemmWeights(N, M, K, bm.t(), am.t(), cm.t(), n.weightsPacked(b.Data, N, K, 1, tr)[0], tr, s)
 	} else {
 		sgemm(M, N, K, am, bm, cm, s)
 	}

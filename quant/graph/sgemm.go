@@ -109,6 +109,17 @@ func packAll(x mat, rows, cols int, isA bool) *packed {
 	return p
 }
 
+// sgemmWeights sets C (m×n) to W (m×k, a node's weights, packed as pk) times X (k×n): with tr, as
+// the transposed product Cᵀ = Xᵀ·Wᵀ, pk then holding W's panels as the B operand (weightsPacked's
+// transposed form); the same sums either way.
+func sgemmWeights(m, n, k int, w, x, c mat, pk *packed, tr bool, s *gemmScratch) {
+	if tr {
+		sgemmPacked(n, m, k, x.t(), w.t(), c.t(), nil, pk, s)
+		return
+	}
+	sgemmPacked(m, n, k, w, x, c, pk, nil, s)
+}
+
 // sgemmPacked is sgemm without the choice of orientation: C = A·B with A's panels from preA and
 // B's from preB where given (packAll of the same operand), else packed here into s.
 func sgemmPacked(m, n, k int, a, b, c mat, preA, preB *packed, s *gemmScratch) {
